@@ -1,0 +1,159 @@
+// Serialises a graph to an ONNX ModelProto (opset 17) with the onnx-proto protobuf package.
+import onnxProto from 'onnx-proto';
+import { ONNX_DTYPE, type TypedArray } from './dtype.js';
+import type { AttrValue, Graph, Node, Tensor } from './graph.js';
+
+const { onnx } = onnxProto;
+
+export const OPSET = 17;
+
+export interface SerializeOptions {
+  /** Graph outputs to keep (default: all). Nodes that none of them needs are dropped. */
+  outputs?: readonly string[];
+  /**
+   * 'initializers' bakes parameter values into the model (export, inference); 'inputs' makes every
+   * parameter a graph input fed at run time (training: values change every step).
+   */
+  params: 'initializers' | 'inputs';
+  /** Parameter values, needed when params are 'initializers'. */
+  values?: ReadonlyMap<string, TypedArray>;
+  /** Parameters kept as inputs even when the others are initializers (e.g. fine-tuned subsets). */
+  paramsAsInputs?: ReadonlySet<string>;
+  name?: string;
+  docString?: string;
+  /** Extra metadata_props. */
+  metadata?: Record<string, string>;
+}
+
+/** What the serialised model expects and returns, for the runtime wrapper. */
+export interface ModelSignature {
+  inputs: { name: string; shape: number[]; dtype: Tensor['dtype']; param: boolean }[];
+  outputs: { name: string; shape: number[]; dtype: Tensor['dtype'] }[];
+}
+
+export interface SerializedModel {
+  bytes: Uint8Array;
+  signature: ModelSignature;
+}
+
+export function serialize(graph: Graph, options: SerializeOptions): SerializedModel {
+  const outputNames = options.outputs ?? [...graph.outputs.keys()];
+  const outputs = outputNames.map((name) => {
+    const t = graph.outputs.get(name);
+    if (!t) throw new Error(`serialize: '${name}' is not a graph output (outputs: ${[...graph.outputs.keys()].join(', ')})`);
+    return { name, tensor: t };
+  });
+
+  // Keep only the nodes the requested outputs need.
+  const needed = new Set(outputs.map((o) => o.tensor.name));
+  const kept: Node[] = [];
+  for (let i = graph.nodes.length - 1; i >= 0; i--) {
+    const node = graph.nodes[i];
+    if (!node.outputs.some((o) => needed.has(o.name))) continue;
+    kept.push(node);
+    for (const t of node.inputs) if (t) needed.add(t.name);
+  }
+  kept.reverse();
+
+  const inputs: ModelSignature['inputs'] = [];
+  const initializers: onnxProto.onnx.ITensorProto[] = [];
+  for (const t of graph.inputs) {
+    if (needed.has(t.name)) inputs.push({ name: t.name, shape: [...t.shape], dtype: t.dtype, param: false });
+  }
+  for (const [name, spec] of graph.params) {
+    if (!needed.has(name)) continue;
+    const asInput = options.params === 'inputs' || options.paramsAsInputs?.has(name);
+    if (asInput) {
+      inputs.push({ name, shape: [...spec.tensor.shape], dtype: spec.tensor.dtype, param: true });
+    } else {
+      const data = options.values?.get(name);
+      if (!data) throw new Error(`serialize: no value for parameter '${name}' ${shapeOf(spec.tensor)}`);
+      if (data.length !== spec.tensor.size) {
+        throw new Error(`serialize: parameter '${name}' has ${data.length} values, shape ${shapeOf(spec.tensor)} needs ${spec.tensor.size}`);
+      }
+      initializers.push(tensorProto(name, spec.tensor, data));
+    }
+  }
+  for (const [name, c] of graph.constants) {
+    if (needed.has(name)) initializers.push(tensorProto(name, c.tensor, c.data));
+  }
+
+  // Graph outputs are renamed to their public names with Identity nodes.
+  const nodes = kept.map(nodeProto);
+  const outputInfos = outputs.map(({ name, tensor }) => {
+    nodes.push(onnx.NodeProto.create({ opType: 'Identity', input: [tensor.name], output: [name], name: `output_${name}` }));
+    return valueInfo(name, tensor);
+  });
+
+  const domains = new Set(kept.map((n) => n.domain).filter((d) => d));
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    producerName: 'ultrasam',
+    docString: options.docString,
+    opsetImport: [{ domain: '', version: OPSET }, ...[...domains].map((domain) => ({ domain, version: 1 }))],
+    metadataProps: Object.entries(options.metadata ?? {}).map(([key, value]) => ({ key, value })),
+    graph: onnx.GraphProto.create({
+      name: options.name ?? 'ultrasam',
+      node: nodes,
+      input: inputs.map((i) => valueInfoOf(i.name, i.shape, i.dtype)),
+      output: outputInfos,
+      initializer: initializers,
+    }),
+  });
+  return {
+    bytes: onnx.ModelProto.encode(model).finish(),
+    signature: {
+      inputs,
+      outputs: outputs.map(({ name, tensor }) => ({ name, shape: [...tensor.shape], dtype: tensor.dtype })),
+    },
+  };
+}
+
+const shapeOf = (t: Tensor) => `[${t.shape.join(',')}]`;
+
+function tensorProto(name: string, t: Tensor, data: TypedArray): onnxProto.onnx.ITensorProto {
+  return {
+    name,
+    dims: [...t.shape],
+    dataType: ONNX_DTYPE[t.dtype],
+    rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+  };
+}
+
+function valueInfo(name: string, t: Tensor): onnxProto.onnx.IValueInfoProto {
+  return valueInfoOf(name, t.shape, t.dtype);
+}
+
+function valueInfoOf(name: string, shape: readonly number[], dtype: Tensor['dtype']): onnxProto.onnx.IValueInfoProto {
+  return {
+    name,
+    type: { tensorType: { elemType: ONNX_DTYPE[dtype], shape: { dim: shape.map((d) => ({ dimValue: d })) } } },
+  };
+}
+
+function nodeProto(node: Node): onnxProto.onnx.INodeProto {
+  return {
+    opType: node.type,
+    domain: node.domain || undefined,
+    name: node.name,
+    input: node.inputs.map((t) => (t ? t.name : '')),
+    output: node.outputs.map((t) => t.name),
+    attribute: Object.entries(node.attrs).map(([name, v]) => attribute(name, v)),
+  };
+}
+
+const A = onnx.AttributeProto.AttributeType;
+
+function attribute(name: string, v: AttrValue): onnxProto.onnx.IAttributeProto {
+  if (typeof v === 'number') {
+    if (!Number.isInteger(v)) throw new Error(`attribute ${name}: non-integer ${v} needs {float: ${v}}`);
+    return { name, type: A.INT, i: v };
+  }
+  if (typeof v === 'string') return { name, type: A.STRING, s: new TextEncoder().encode(v) };
+  if (Array.isArray(v)) {
+    if (v.every((x) => typeof x === 'number')) return { name, type: A.INTS, ints: v as number[] };
+    return { name, type: A.STRINGS, strings: (v as string[]).map((s) => new TextEncoder().encode(s)) };
+  }
+  if ('float' in v) return { name, type: A.FLOAT, f: v.float };
+  return { name, type: A.FLOATS, floats: v.floats };
+}

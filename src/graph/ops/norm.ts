@@ -1,0 +1,66 @@
+// Normalisations and activations built for transformers, each with its gradient.
+import type { Tensor } from '../graph.js';
+import { defineOp, emit, shapeError } from '../op.js';
+import { add, cast, div, erf, mul, sqrt, sub } from './elementwise.js';
+import { reduceMean, reduceSum } from './reduce.js';
+import { reshape } from './shape.js';
+
+/** LayerNormalization over the last axis (ONNX opset 17), with scale and bias of that width. */
+export function layerNorm(x: Tensor, scale: Tensor, bias: Tensor, epsilon = 1e-5): Tensor {
+  const width = x.shape[x.rank - 1];
+  if (scale.rank !== 1 || scale.shape[0] !== width || bias.rank !== 1 || bias.shape[0] !== width) {
+    throw shapeError('LayerNormalization', [x, scale, bias], `scale and bias must be [${width}]`);
+  }
+  // Mean and inverse standard deviation are asked for too: the gradient reuses them. Their type
+  // is the stash type, float32 (the default) whatever the input's type.
+  const stats = [...x.shape.slice(0, -1), 1];
+  return emit('LayerNormalization', [x, scale, bias], { axis: -1, epsilon: { float: epsilon } }, [
+    { shape: x.shape, dtype: x.dtype },
+    { shape: stats, dtype: 'float32' },
+    { shape: stats, dtype: 'float32' },
+  ])[0];
+}
+
+// With x̂ = (x − μ)·r and dx̂ = g·γ:  dx = r · (dx̂ − mean(dx̂) − x̂ · mean(dx̂ · x̂)),
+// dγ = Σ g·x̂ and dβ = Σ g over every axis but the last.
+defineOp('LayerNormalization', {
+  attrs: ['axis', 'epsilon', 'stash_type'],
+  grad: (n, [g]) => {
+    const [x, scale] = n.inputs as [Tensor, Tensor];
+    const mean = cast(n.outputs[1], x.dtype);
+    const invStd = cast(n.outputs[2], x.dtype);
+    const lead = x.shape.slice(0, -1).map((_, i) => i);
+    let xhat: Tensor | undefined;
+    const normalised = () => (xhat ??= mul(sub(x, mean), invStd));
+    return [
+      () => {
+        const dxhat = mul(g!, scale);
+        const last = x.rank - 1;
+        const centred = sub(dxhat, reduceMean(dxhat, [last], true));
+        return mul(invStd, sub(centred, mul(normalised(), reduceMean(mul(dxhat, normalised()), [last], true))));
+      },
+      () => reduceSum(mul(g!, normalised()), lead),
+      () => reduceSum(g!, lead),
+    ];
+  },
+});
+
+/**
+ * SAM's LayerNorm2d: normalises [N, C, H, W] over the channel axis, then scales and shifts per
+ * channel. Written with primitives (the gradient follows from theirs).
+ */
+export function layerNorm2d(x: Tensor, weight: Tensor, bias: Tensor, epsilon = 1e-6): Tensor {
+  if (x.rank !== 4 || weight.shape[0] !== x.shape[1] || bias.shape[0] !== x.shape[1]) {
+    throw shapeError('LayerNorm2d', [x, weight, bias], 'expects x [N,C,H,W] and weight, bias [C]');
+  }
+  const c = x.shape[1];
+  const centred = sub(x, reduceMean(x, [1], true));
+  const variance = reduceMean(mul(centred, centred), [1], true);
+  const normed = div(centred, sqrt(add(variance, epsilon)));
+  return add(mul(normed, reshape(weight, [c, 1, 1])), reshape(bias, [c, 1, 1]));
+}
+
+/** Exact (erf) GELU, as PyTorch's nn.GELU(); onnxruntime fuses this pattern into one kernel. */
+export function gelu(x: Tensor): Tensor {
+  return mul(mul(x, 0.5), add(erf(mul(x, Math.SQRT1_2)), 1));
+}

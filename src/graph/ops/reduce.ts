@@ -1,0 +1,132 @@
+// Reductions and softmax, each beside its vector-Jacobian product.
+import type { Node, Shape, Tensor } from '../graph.js';
+import { defineOp, emit, normAxis, shapeError } from '../op.js';
+import { cast, div, equal, exp, mul, sub } from './elementwise.js';
+import { expand, reshape } from './shape.js';
+
+function reducedShape(x: Tensor, axes: number[], keepdims: boolean): number[] {
+  const out: number[] = [];
+  x.shape.forEach((d, i) => {
+    if (axes.includes(i)) {
+      if (keepdims) out.push(1);
+    } else out.push(d);
+  });
+  return out;
+}
+
+function normAxes(op: string, x: Tensor, axes?: number[]): number[] {
+  const all = axes ?? x.shape.map((_, i) => i);
+  const norm = all.map((a) => normAxis(a, x.rank, op, [x]));
+  if (new Set(norm).size !== norm.length) throw shapeError(op, [x], `repeated axes ${JSON.stringify(axes)}`);
+  return norm.sort((a, b) => a - b);
+}
+
+/** Sum over `axes` (all when omitted). ReduceSum takes its axes as an input since opset 13. */
+export function reduceSum(x: Tensor, axes?: number[], keepdims = false): Tensor {
+  const ax = normAxes('ReduceSum', x, axes);
+  const axesT = x.graph.constant(ax, [ax.length], 'int64');
+  return emit('ReduceSum', [x, axesT], { keepdims: keepdims ? 1 : 0 }, [
+    { shape: reducedShape(x, ax, keepdims), dtype: x.dtype },
+  ])[0];
+}
+
+export function reduceMean(x: Tensor, axes?: number[], keepdims = false): Tensor {
+  const ax = normAxes('ReduceMean', x, axes);
+  return emit('ReduceMean', [x], { axes: ax, keepdims: keepdims ? 1 : 0 }, [
+    { shape: reducedShape(x, ax, keepdims), dtype: x.dtype },
+  ])[0];
+}
+
+export function reduceMax(x: Tensor, axes?: number[], keepdims = false): Tensor {
+  const ax = normAxes('ReduceMax', x, axes);
+  return emit('ReduceMax', [x], { axes: ax, keepdims: keepdims ? 1 : 0 }, [
+    { shape: reducedShape(x, ax, keepdims), dtype: x.dtype },
+  ])[0];
+}
+
+/** The reduced axes of a reduction node, read back from its attribute or its axes constant. */
+function axesOf(node: Node): number[] {
+  if (node.type === 'ReduceSum') {
+    const t = node.inputs[1] as Tensor;
+    const c = t.graph.constants.get(t.name);
+    return Array.from(c!.data as BigInt64Array, Number);
+  }
+  return node.attrs.axes as number[];
+}
+
+/** The gradient of a reduction's output, reshaped with kept dims and broadcast to the input shape. */
+function spread(node: Node, g: Tensor): Tensor {
+  const x = node.inputs[0] as Tensor;
+  const kept = reducedShape(x, axesOf(node), true);
+  return expand(reshape(g, kept), x.shape);
+}
+
+defineOp('ReduceSum', { attrs: ['keepdims', 'noop_with_empty_axes'], grad: (n, [g]) => [() => spread(n, g!), null] });
+
+defineOp('ReduceMean', {
+  attrs: ['axes', 'keepdims'],
+  grad: (n, [g]) => {
+    const x = n.inputs[0] as Tensor;
+    const count = axesOf(n).reduce((p, a) => p * x.shape[a], 1);
+    return [() => spread(n, div(g!, count))];
+  },
+});
+
+// The gradient goes to every position that equals the maximum (ties are rare in float data).
+defineOp('ReduceMax', {
+  attrs: ['axes', 'keepdims'],
+  grad: (n, [g]) => [
+    () => {
+      const x = n.inputs[0] as Tensor;
+      const kept = reducedShape(x, axesOf(n), true);
+      const hit = cast(equal(x, reshape(n.outputs[0], kept)), x.dtype);
+      return mul(spread(n, g!), hit);
+    },
+  ],
+});
+
+/**
+ * Sums `g` back down to `shape` over the axes that numpy broadcasting expanded, so that the
+ * gradient of a broadcast operand has the operand's shape.
+ */
+export function unbroadcast(g: Tensor, shape: Shape): Tensor {
+  if (g.rank === shape.length && g.shape.every((d, i) => d === shape[i])) return g;
+  const lead = g.rank - shape.length;
+  const axes: number[] = [];
+  for (let i = 0; i < g.rank; i++) {
+    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
+  }
+  const summed = axes.length ? reduceSum(g, axes, true) : g;
+  return reshape(summed, shape);
+}
+
+export function softmax(x: Tensor, axis = -1): Tensor {
+  const a = normAxis(axis, x.rank, 'Softmax', [x]);
+  return emit('Softmax', [x], { axis: a }, [{ shape: x.shape, dtype: x.dtype }])[0];
+}
+// dx = y · (dy − Σ dy·y)
+defineOp('Softmax', {
+  attrs: ['axis'],
+  grad: (n, [g]) => [
+    () => {
+      const y = n.outputs[0];
+      const axis = n.attrs.axis as number;
+      return mul(y, sub(g!, reduceSum(mul(g!, y), [axis], true)));
+    },
+  ],
+});
+
+export function logSoftmax(x: Tensor, axis = -1): Tensor {
+  const a = normAxis(axis, x.rank, 'LogSoftmax', [x]);
+  return emit('LogSoftmax', [x], { axis: a }, [{ shape: x.shape, dtype: x.dtype }])[0];
+}
+// dx = dy − softmax(x) · Σ dy
+defineOp('LogSoftmax', {
+  attrs: ['axis'],
+  grad: (n, [g]) => [
+    () => {
+      const axis = n.attrs.axis as number;
+      return sub(g!, mul(exp(n.outputs[0]), reduceSum(g!, [axis], true)));
+    },
+  ],
+});

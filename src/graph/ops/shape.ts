@@ -1,0 +1,296 @@
+// Ops that move data without arithmetic, each beside its vector-Jacobian product.
+import { type Shape, type Tensor, shapeStr, sizeOf } from '../graph.js';
+import { defineOp, emit, normAxis, sameDtype, shapeError } from '../op.js';
+import { unbroadcast, reduceSum } from './reduce.js';
+
+function ints(like: Tensor, values: readonly number[]): Tensor {
+  return like.graph.constant(values, [values.length], 'int64');
+}
+
+const constInts = (t: Tensor): number[] => Array.from(t.graph.constants.get(t.name)!.data as BigInt64Array, Number);
+
+/** Reshape to `shape`; one dimension may be -1 (inferred). */
+export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  const known = shape.filter((d) => d !== -1);
+  const inferred = shape.length - known.length;
+  if (inferred > 1) throw shapeError('Reshape', [x], `more than one -1 in target ${shapeStr(shape)}`);
+  const knownSize = sizeOf(known);
+  const full = shape.map((d) => (d === -1 ? x.size / knownSize : d));
+  if (sizeOf(full) !== x.size || full.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw shapeError('Reshape', [x], `cannot reshape ${x.size} elements to ${shapeStr(shape)}`);
+  }
+  if (full.length === x.rank && full.every((d, i) => d === x.shape[i])) return x;
+  return emit('Reshape', [x, ints(x, full)], {}, [{ shape: full, dtype: x.dtype }])[0];
+}
+defineOp('Reshape', { attrs: ['allowzero'], grad: (n, [g]) => [() => reshape(g!, (n.inputs[0] as Tensor).shape), null] });
+
+export function transpose(x: Tensor, perm: readonly number[]): Tensor {
+  const sorted = [...perm].sort((a, b) => a - b);
+  if (perm.length !== x.rank || sorted.some((p, i) => p !== i)) {
+    throw shapeError('Transpose', [x], `perm ${JSON.stringify(perm)} is not a permutation of rank ${x.rank}`);
+  }
+  if (perm.every((p, i) => p === i)) return x;
+  return emit('Transpose', [x], { perm: [...perm] }, [{ shape: perm.map((p) => x.shape[p]), dtype: x.dtype }])[0];
+}
+defineOp('Transpose', {
+  attrs: ['perm'],
+  grad: (n, [g]) => [
+    () => {
+      const perm = n.attrs.perm as number[];
+      const inverse = perm.map((_, i) => perm.indexOf(i));
+      return transpose(g!, inverse);
+    },
+  ],
+});
+
+/** Swaps the last two axes (matrix transpose of a batch). */
+export function transposeLast(x: Tensor): Tensor {
+  const perm = x.shape.map((_, i) => i);
+  [perm[x.rank - 2], perm[x.rank - 1]] = [perm[x.rank - 1], perm[x.rank - 2]];
+  return transpose(x, perm);
+}
+
+export function unsqueeze(x: Tensor, axes: readonly number[]): Tensor {
+  const rank = x.rank + axes.length;
+  const norm = axes.map((a) => normAxis(a, rank, 'Unsqueeze', [x])).sort((a, b) => a - b);
+  const shape: number[] = [];
+  let k = 0;
+  for (let i = 0; i < rank; i++) shape.push(norm.includes(i) ? 1 : x.shape[k++]);
+  return emit('Unsqueeze', [x, ints(x, norm)], {}, [{ shape, dtype: x.dtype }])[0];
+}
+defineOp('Unsqueeze', { attrs: [], grad: (n, [g]) => [() => reshape(g!, (n.inputs[0] as Tensor).shape), null] });
+
+export function squeeze(x: Tensor, axes: readonly number[]): Tensor {
+  const norm = axes.map((a) => normAxis(a, x.rank, 'Squeeze', [x]));
+  for (const a of norm) if (x.shape[a] !== 1) throw shapeError('Squeeze', [x], `axis ${a} has size ${x.shape[a]}, not 1`);
+  const shape = x.shape.filter((_, i) => !norm.includes(i));
+  return emit('Squeeze', [x, ints(x, norm)], {}, [{ shape, dtype: x.dtype }])[0];
+}
+defineOp('Squeeze', { attrs: [], grad: (n, [g]) => [() => reshape(g!, (n.inputs[0] as Tensor).shape), null] });
+
+export function concat(xs: readonly Tensor[], axis: number): Tensor {
+  if (xs.length === 0) throw new Error('Concat: no inputs');
+  if (xs.length === 1) return xs[0];
+  const dtype = sameDtype('Concat', xs);
+  const a = normAxis(axis, xs[0].rank, 'Concat', xs);
+  for (const t of xs) {
+    if (t.rank !== xs[0].rank || t.shape.some((d, i) => i !== a && d !== xs[0].shape[i])) {
+      throw shapeError('Concat', xs, `shapes differ outside axis ${a}`);
+    }
+  }
+  const shape = [...xs[0].shape];
+  shape[a] = xs.reduce((s, t) => s + t.shape[a], 0);
+  return emit('Concat', [...xs], { axis: a }, [{ shape, dtype }])[0];
+}
+defineOp('Concat', {
+  attrs: ['axis'],
+  grad: (n, [g]) => {
+    const axis = n.attrs.axis as number;
+    let start = 0;
+    return n.inputs.map((t) => {
+      const from = start;
+      start += t!.shape[axis];
+      return () => slice(g!, [from], [from + t!.shape[axis]], [axis]);
+    });
+  },
+});
+
+/** Splits along `axis` into pieces of the given sizes. */
+export function split(x: Tensor, sizes: readonly number[], axis: number): Tensor[] {
+  const a = normAxis(axis, x.rank, 'Split', [x]);
+  if (sizes.reduce((s, d) => s + d, 0) !== x.shape[a]) {
+    throw shapeError('Split', [x], `sizes ${JSON.stringify(sizes)} do not add up to ${x.shape[a]} on axis ${a}`);
+  }
+  const outputs = sizes.map((d) => {
+    const shape = [...x.shape];
+    shape[a] = d;
+    return { shape, dtype: x.dtype };
+  });
+  return emit('Split', [x, ints(x, sizes)], { axis: a }, outputs);
+}
+defineOp('Split', {
+  attrs: ['axis'],
+  grad: (n, gs) => [
+    () => {
+      const parts = n.outputs.map((o, i) => gs[i] ?? zerosLike(o));
+      return concat(parts, n.attrs.axis as number);
+    },
+    null,
+  ],
+});
+
+function zerosLike(t: Tensor): Tensor {
+  return expand(t.graph.scalar(0, t.dtype), t.shape);
+}
+
+/** numpy-style x[starts:ends:steps] on `axes` (default: the first axes). Ends are clamped. */
+export function slice(
+  x: Tensor,
+  starts: readonly number[],
+  ends: readonly number[],
+  axes?: readonly number[],
+  steps?: readonly number[],
+): Tensor {
+  const ax = (axes ?? starts.map((_, i) => i)).map((a) => normAxis(a, x.rank, 'Slice', [x]));
+  const st = steps ?? ax.map(() => 1);
+  if (starts.length !== ax.length || ends.length !== ax.length || st.length !== ax.length) {
+    throw shapeError('Slice', [x], 'starts, ends, axes and steps differ in length');
+  }
+  const shape = [...x.shape];
+  ax.forEach((a, i) => {
+    if (st[i] === 0) throw shapeError('Slice', [x], `step 0 on axis ${a}`);
+    shape[a] = sliceRange(x.shape[a], starts[i], ends[i], st[i])[3];
+  });
+  return emit('Slice', [x, ints(x, starts), ints(x, ends), ints(x, ax), ints(x, st)], {}, [{ shape, dtype: x.dtype }])[0];
+}
+
+/** ONNX/numpy slice bounds on a dimension of size `dim`: [first, last-exclusive, step, count]. */
+function sliceRange(dim: number, start: number, end: number, step: number): [number, number, number, number] {
+  if (step === 0) return [0, 0, 0, 0];
+  const clampIdx = (v: number, lo: number, hi: number) => Math.min(Math.max(v < 0 ? v + dim : v, lo), hi);
+  const s = step > 0 ? clampIdx(start, 0, dim) : clampIdx(start, -1, dim - 1);
+  const e = step > 0 ? clampIdx(end, 0, dim) : clampIdx(end, -1, dim - 1);
+  const count = Math.max(0, Math.ceil((e - s) / step));
+  return [s, e, step, count];
+}
+
+defineOp('Slice', {
+  attrs: [],
+  grad: (n, [g]) => [
+    () => {
+      const x = n.inputs[0] as Tensor;
+      const [starts, ends, axes, steps] = n.inputs.slice(1).map((t) => constInts(t!));
+      if (steps.every((s) => s === 1)) {
+        // A unit-step slice is undone by zero padding around it.
+        const pads = new Array(2 * x.rank).fill(0);
+        axes.forEach((a, i) => {
+          const [lo, , , count] = sliceRange(x.shape[a], starts[i], ends[i], 1);
+          pads[a] = lo;
+          pads[x.rank + a] = x.shape[a] - lo - count;
+        });
+        return pad(g!, pads);
+      }
+      // General steps: scatter the gradient back to the positions it was read from.
+      return scatterSlice(x, g!, axes, starts, ends, steps);
+    },
+    null,
+    null,
+    null,
+    null,
+  ],
+});
+
+function scatterSlice(x: Tensor, g: Tensor, axes: number[], starts: number[], ends: number[], steps: number[]): Tensor {
+  const ranges = x.shape.map((d) => Array.from({ length: d }, (_, i) => i));
+  axes.forEach((a, i) => {
+    const [lo, , step, count] = sliceRange(x.shape[a], starts[i], ends[i], steps[i]);
+    ranges[a] = Array.from({ length: count }, (_, k) => lo + k * step);
+  });
+  const indices: number[] = [];
+  const walk = (dim: number, prefix: number[]) => {
+    if (dim === x.rank) {
+      indices.push(...prefix);
+      return;
+    }
+    for (const v of ranges[dim]) walk(dim + 1, [...prefix, v]);
+  };
+  walk(0, []);
+  const idx = x.graph.constant(indices, [...g.shape, x.rank], 'int64');
+  const zeros = zerosLike(x);
+  return emit('ScatterND', [zeros, idx, g], {}, [{ shape: x.shape, dtype: x.dtype }])[0];
+}
+defineOp('ScatterND', { attrs: ['reduction'] });
+
+/** Constant-mode padding; `pads` = [begin_0, ..., begin_n, end_0, ..., end_n], non-negative. */
+export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
+  if (pads.length !== 2 * x.rank || pads.some((p) => p < 0 || !Number.isInteger(p))) {
+    throw shapeError('Pad', [x], `pads ${JSON.stringify(pads)} must be ${2 * x.rank} non-negative integers`);
+  }
+  if (pads.every((p) => p === 0)) return x;
+  const shape = x.shape.map((d, i) => d + pads[i] + pads[x.rank + i]);
+  return emit('Pad', [x, ints(x, pads), x.graph.scalar(value, x.dtype)], { mode: 'constant' }, [{ shape, dtype: x.dtype }])[0];
+}
+defineOp('Pad', {
+  attrs: ['mode'],
+  grad: (n, [g]) => [
+    () => {
+      const x = n.inputs[0] as Tensor;
+      const pads = constInts(n.inputs[1]!);
+      const axes = x.shape.map((_, i) => i);
+      return slice(
+        g!,
+        axes.map((a) => pads[a]),
+        axes.map((a) => pads[a] + x.shape[a]),
+        axes,
+      );
+    },
+    null,
+    null,
+  ],
+});
+
+/** x.take(indices, axis): indices is an int64 tensor (constant or input). */
+export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
+  const a = normAxis(axis, x.rank, 'Gather', [x, indices]);
+  if (indices.dtype !== 'int64' && indices.dtype !== 'int32') throw shapeError('Gather', [x, indices], 'indices must be int64 or int32');
+  const shape = [...x.shape.slice(0, a), ...indices.shape, ...x.shape.slice(a + 1)];
+  return emit('Gather', [x, indices], { axis: a }, [{ shape, dtype: x.dtype }])[0];
+}
+// Gathered rows are scattered back and summed (an index can be taken more than once).
+defineOp('Gather', {
+  attrs: ['axis'],
+  grad: (n, [g]) => [
+    () => {
+      const [x, indices] = n.inputs as [Tensor, Tensor];
+      const a = n.attrs.axis as number;
+      const k = indices.rank;
+      // Move the gathered axis (x) and the index axes (g) to the front.
+      const xPerm = [a, ...x.shape.map((_, i) => i).filter((i) => i !== a)];
+      const gPerm = [
+        ...Array.from({ length: k }, (_, i) => a + i),
+        ...g!.shape.map((_, i) => i).filter((i) => i < a || i >= a + k),
+      ];
+      const gFront = transpose(g!, gPerm);
+      const idx = unsqueeze(indices.dtype === 'int64' ? indices : castInt64(indices), [-1]);
+      const zeros = zerosLike(transpose(x, xPerm));
+      const scattered = emit('ScatterND', [zeros, idx, gFront], { reduction: 'add' }, [{ shape: zeros.shape, dtype: x.dtype }])[0];
+      return transpose(scattered, xPerm.map((_, i) => xPerm.indexOf(i)));
+    },
+    null,
+  ],
+});
+
+function castInt64(t: Tensor): Tensor {
+  return emit('Cast', [t], { to: 7 }, [{ shape: t.shape, dtype: 'int64' }])[0];
+}
+
+/** Broadcasts `x` to `shape` (numpy rules). */
+export function expand(x: Tensor, shape: Shape): Tensor {
+  if (x.rank === shape.length && x.shape.every((d, i) => d === shape[i])) return x;
+  const lead = shape.length - x.rank;
+  if (lead < 0 || x.shape.some((d, i) => d !== 1 && d !== shape[lead + i])) {
+    throw shapeError('Expand', [x], `cannot broadcast to ${shapeStr(shape)}`);
+  }
+  return emit('Expand', [x, ints(x, shape)], {}, [{ shape: [...shape], dtype: x.dtype }])[0];
+}
+defineOp('Expand', { attrs: [], grad: (n, [g]) => [() => unbroadcast(g!, (n.inputs[0] as Tensor).shape), null] });
+
+export function tile(x: Tensor, repeats: readonly number[]): Tensor {
+  if (repeats.length !== x.rank) throw shapeError('Tile', [x], `repeats ${JSON.stringify(repeats)} must have rank ${x.rank}`);
+  const shape = x.shape.map((d, i) => d * repeats[i]);
+  return emit('Tile', [x, ints(x, repeats)], {}, [{ shape, dtype: x.dtype }])[0];
+}
+// Tile lays copies side by side: view the gradient as [r0, d0, r1, d1, ...] and sum the r axes.
+defineOp('Tile', {
+  attrs: [],
+  grad: (n, [g]) => [
+    () => {
+      const x = n.inputs[0] as Tensor;
+      const repeats = constInts(n.inputs[1]!);
+      const split = x.shape.flatMap((d, i) => [repeats[i], d]);
+      const summed = reduceSum(reshape(g!, split), x.shape.map((_, i) => 2 * i));
+      return reshape(summed, x.shape);
+    },
+    null,
+  ],
+});
