@@ -54,13 +54,12 @@ export async function gradCheck(
   const lossOnly = await Runtime.create(serialize(g, { params: 'inputs', outputs: ['loss'] }), { threads: 1 });
   const full = await Runtime.create(serialize(g, { params: 'inputs' }), { threads: 1 });
 
-  const Arr = dtype === 'float64' ? Float64Array : Float32Array;
   const values = diffIdx.map((i) => {
     const s = specs[i];
     const n = s.shape.reduce((a, b) => a * b, 1);
-    if (s.values) return Arr.from(s.values);
     const [lo, hi] = s.range ?? [-1, 1];
-    return Arr.from({ length: n }, () => rng.uniform(lo, hi));
+    const drawn = s.values ?? Array.from({ length: n }, () => rng.uniform(lo, hi));
+    return dtype === 'float64' ? Float64Array.from(drawn) : Float32Array.from(drawn);
   });
   const feeds = () => Object.fromEntries(diffIdx.map((i, k) => [`x${i}`, values[k]]));
   const out = await full.run(feeds());
