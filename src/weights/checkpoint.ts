@@ -1,0 +1,64 @@
+// One entry point for model weights: a PyTorch .pth (any supported layout) or our safetensors, read
+// and renamed to SAM's canonical keys; and the converter's writer, which records the layout so that
+// UltraSam's decoder math survives the conversion.
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { toSamKeys, type CheckpointLayout, type SamWeights } from './layouts.js';
+import { CheckpointError, readPth, type ReadPthOptions } from './pth.js';
+import { readSafetensorsFile, writeSafetensorsFile, type WriteSafetensorsOptions } from './safetensors.js';
+
+/** safetensors metadata key holding the layout the weights came from. */
+export const LAYOUT_METADATA_KEY = 'ultrasam.layout';
+
+export interface LoadedSamWeights extends SamWeights {
+  format: 'pth' | 'safetensors';
+  /** Non-tensor content: pth metadata leaves, or safetensors __metadata__. */
+  metadata: Map<string, unknown>;
+}
+
+/** Tells the formats apart by their first bytes: zip or pickle → pth; a length then '{' → safetensors. */
+function sniff(path: string): 'pth' | 'safetensors' {
+  let head: Uint8Array;
+  let size: number;
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      size = fstatSync(fd).size;
+      head = new Uint8Array(9);
+      head = head.subarray(0, readSync(fd, head, 0, 9, 0));
+    } finally {
+      closeSync(fd);
+    }
+  } catch (error) {
+    throw new CheckpointError('not-a-checkpoint', path, `cannot open: ${(error as Error).message}`);
+  }
+  if (head.length >= 2 && ((head[0] === 0x50 && head[1] === 0x4b) || head[0] === 0x80)) return 'pth';
+  if (head.length === 9 && head[8] === 0x7b && new DataView(head.buffer).getBigUint64(0, true) < BigInt(size)) return 'safetensors';
+  throw new CheckpointError('not-a-checkpoint', path, 'neither a PyTorch checkpoint (.pth) nor a safetensors file');
+}
+
+/** Reads SAM / MedSAM / UltraSam weights from .pth or .safetensors, renamed to SAM's keys. */
+export function loadSamWeights(path: string, options: ReadPthOptions = {}): LoadedSamWeights {
+  if (sniff(path) === 'pth') {
+    const checkpoint = readPth(path, options);
+    return { ...toSamKeys(checkpoint.tensors), format: 'pth', metadata: checkpoint.metadata };
+  }
+  const file = readSafetensorsFile(path);
+  const mapped = toSamKeys(file.tensors);
+  const recorded = file.metadata[LAYOUT_METADATA_KEY];
+  if (recorded !== undefined) {
+    if (recorded !== 'sam' && recorded !== 'medsam' && recorded !== 'ultrasam') {
+      throw new Error(`${path}: metadata ${LAYOUT_METADATA_KEY} has unknown value '${recorded}'`);
+    }
+    // Already canonical keys: the recorded layout says which decoder math the weights were trained with.
+    if (mapped.layout !== 'ultrasam') mapped.layout = recorded as CheckpointLayout;
+  }
+  return { ...mapped, format: 'safetensors', metadata: new Map(Object.entries(file.metadata)) };
+}
+
+/** Writes canonical SAM weights as safetensors, recording their layout. */
+export function saveSamWeights(path: string, weights: Pick<SamWeights, 'layout' | 'tensors'>, options: WriteSafetensorsOptions = {}): void {
+  writeSafetensorsFile(path, weights.tensors, {
+    ...options,
+    metadata: { ...options.metadata, [LAYOUT_METADATA_KEY]: weights.layout },
+  });
+}
