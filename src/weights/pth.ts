@@ -287,6 +287,13 @@ function materialize(
   return ordered;
 }
 
+/** ZipError → CheckpointError with the same meaning; anything else unchanged. */
+function fromZipError(error: unknown, file: string): unknown {
+  if (!(error instanceof ZipError)) return error;
+  const code: CheckpointErrorCode = error.code === 'unsupported-zip' ? 'unsupported' : error.code === 'not-a-zip' ? 'corrupt-zip' : error.code;
+  return new CheckpointError(code, file, error.message.startsWith(`${file}: `) ? error.message.slice(file.length + 2) : error.message);
+}
+
 function readZipCheckpoint(zip: ZipReader, file: string, options: ReadPthOptions): PthCheckpoint {
   const pickles = [...zip.entries.keys()].filter((name) => name === 'data.pkl' || name.endsWith('/data.pkl'));
   const pickleName = pickles.sort((a, b) => a.split('/').length - b.split('/').length)[0];
@@ -299,8 +306,7 @@ function readZipCheckpoint(zip: ZipReader, file: string, options: ReadPthOptions
     try {
       return zip.read(entry, { verifyCrc: options.verifyCrc });
     } catch (error) {
-      if (error instanceof ZipError) throw new CheckpointError(error.code === 'unsupported-zip' ? 'unsupported' : error.code === 'not-a-zip' ? 'corrupt-zip' : error.code, file, error.message);
-      throw error;
+      throw fromZipError(error, file);
     }
   };
   const byteorder = zip.entries.get(`${prefix}byteorder`);
@@ -329,7 +335,44 @@ const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 
 /** Legacy torch.save: pickles of magic, protocol, sys_info, the object, the storage keys; then each storage as int64 numel + bytes. */
 function readLegacyCheckpoint(source: ByteSource, file: string, options: ReadPthOptions): PthCheckpoint {
-  // The pickles come first and are small; read a growing prefix until they all parse.
+  const { values, end } = readLegacyPickles(source, file, options);
+  const [, protocol, sysInfo, root, keys] = values;
+  if (protocol !== 1001) throw new CheckpointError('unsupported', file, `legacy protocol ${String(protocol)} is not supported`);
+  if (sysInfo instanceof Map && sysInfo.get('little_endian') === false) {
+    throw new CheckpointError('unsupported', file, 'big-endian checkpoints are not supported');
+  }
+  if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string')) {
+    throw new CheckpointError('malformed-pickle', file, 'legacy storage key list is not a list of strings');
+  }
+  const { refs, metadata } = flatten(root);
+  const dtypeOf = new Map<string, StoredDtype>();
+  for (const ref of refs.values()) dtypeOf.set(ref.storage.key, ref.storage.dtype);
+  // Storage records follow in the order of `keys`: find each one's offset without reading its data.
+  const located = new Map<string, { at: number; numel: number }>();
+  let cursor = end;
+  for (const key of keys as string[]) {
+    if (cursor + 8 > source.size) throw new CheckpointError('truncated', file, `storage ${key} lies past the end of the file`);
+    const numel = Number(new DataView(source.read(cursor, 8).buffer).getBigInt64(0, true));
+    const dtype = dtypeOf.get(key);
+    if (!dtype) throw new CheckpointError('missing-storage', file, `storage ${key} is listed but no tensor names its type`);
+    located.set(key, { at: cursor + 8, numel });
+    cursor += 8 + numel * STORED_DTYPE_SIZE[dtype];
+    if (numel < 0 || cursor > source.size) throw new CheckpointError('truncated', file, `storage ${key} (${numel} elements) runs past the end of the file`);
+  }
+  const tensors = materialize(
+    refs,
+    (storage, usedBy) => {
+      const record = located.get(storage.key);
+      if (!record) throw new CheckpointError('missing-storage', file, `storage ${storage.key} (used by ${usedBy}) has no data record`);
+      return source.read(record.at, record.numel * STORED_DTYPE_SIZE[storage.dtype]);
+    },
+    file,
+  );
+  return { tensors, metadata, format: 'legacy' };
+}
+
+/** The five leading pickles. They are small: read a growing prefix of the file until they all parse. */
+function readLegacyPickles(source: ByteSource, file: string, options: ReadPthOptions): { values: unknown[]; end: number } {
   for (let length = Math.min(source.size, 1 << 20); ; length = Math.min(source.size, length * 4)) {
     const head = source.read(0, length);
     try {
@@ -344,39 +387,7 @@ function readLegacyCheckpoint(source: ByteSource, file: string, options: ReadPth
           throw new CheckpointError('not-a-checkpoint', file, 'a pickle, but not a torch.save checkpoint (wrong magic number)');
         }
       }
-      const [, protocol, sysInfo, root, keys] = values;
-      if (protocol !== 1001) throw new CheckpointError('unsupported', file, `legacy protocol ${String(protocol)} is not supported`);
-      if (sysInfo instanceof Map && sysInfo.get('little_endian') === false) {
-        throw new CheckpointError('unsupported', file, 'big-endian checkpoints are not supported');
-      }
-      if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string')) {
-        throw new CheckpointError('malformed-pickle', file, 'legacy storage key list is not a list of strings');
-      }
-      const { refs, metadata } = flatten(root);
-      const dtypeOf = new Map<string, StoredDtype>();
-      for (const ref of refs.values()) dtypeOf.set(ref.storage.key, ref.storage.dtype);
-      // Storage records follow in the order of `keys`: find each one's offset without reading data.
-      const located = new Map<string, { at: number; numel: number }>();
-      let cursor = at;
-      for (const key of keys as string[]) {
-        if (cursor + 8 > source.size) throw new CheckpointError('truncated', file, `storage ${key} lies past the end of the file`);
-        const numel = Number(new DataView(source.read(cursor, 8).buffer).getBigInt64(0, true));
-        const dtype = dtypeOf.get(key);
-        if (!dtype) throw new CheckpointError('missing-storage', file, `storage ${key} is listed but no tensor names its type`);
-        located.set(key, { at: cursor + 8, numel });
-        cursor += 8 + numel * STORED_DTYPE_SIZE[dtype];
-        if (cursor > source.size) throw new CheckpointError('truncated', file, `storage ${key} (${numel} elements) runs past the end of the file`);
-      }
-      const tensors = materialize(
-        refs,
-        (storage, usedBy) => {
-          const record = located.get(storage.key);
-          if (!record) throw new CheckpointError('missing-storage', file, `storage ${storage.key} (used by ${usedBy}) has no data record`);
-          return source.read(record.at, record.numel * STORED_DTYPE_SIZE[storage.dtype]);
-        },
-        file,
-      );
-      return { tensors, metadata, format: 'legacy' };
+      return { values, end: at };
     } catch (error) {
       const more = error instanceof CheckpointError && error.code === 'truncated' && length < source.size;
       if (!more) throw error;
@@ -394,8 +405,7 @@ function readFrom(source: ByteSource, options: ReadPthOptions): PthCheckpoint {
     try {
       zip = ZipReader.open(source);
     } catch (error) {
-      if (error instanceof ZipError) throw new CheckpointError(error.code === 'not-a-zip' ? 'corrupt-zip' : error.code === 'unsupported-zip' ? 'unsupported' : error.code, file, error.message);
-      throw error;
+      throw fromZipError(error, file);
     }
     return readZipCheckpoint(zip, file, options);
   }

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CheckpointError, readPth } from '../../src/weights/pth.js';
+import { CheckpointError, readPth, readPthBuffer } from '../../src/weights/pth.js';
 import {
   checkStateDict,
   detectLayout,
@@ -69,6 +69,12 @@ test('checkpoint files are read with the expected tensors and shapes', { skip },
     assert.equal(tensor.dtype, 'float32');
     assert.ok(tensor.data.every((v) => Number.isFinite(v as number)));
   }
+});
+
+test('a single flipped bit in the real checkpoint is caught by the CRC check', { skip }, () => {
+  const bytes = new Uint8Array(readFileSync(samPath));
+  bytes[2_000_000] ^= 1; // inside a storage entry
+  assert.throws(() => readPthBuffer(bytes, { label: 'flipped.pth' }), (e: unknown) => e instanceof CheckpointError && e.code === 'bad-crc' && /sam_weights\/data\//.test(e.message));
 });
 
 test('loadSamWeights reads both fixtures, and a safetensors conversion keeps the UltraSam flag', { skip }, () => {
