@@ -1,0 +1,155 @@
+// Model configurations: SAM ViT-B/L/H at 1024 and any smaller width, depth or input size. Every
+// size the graph builders use comes from here; nothing else may assume one width.
+
+export interface ImageEncoderConfig {
+  /** Side of the square (padded) input image, a multiple of patchSize. */
+  imgSize: number;
+  patchSize: number;
+  inChans: number;
+  embedDim: number;
+  depth: number;
+  numHeads: number;
+  mlpRatio: number;
+  /** Channels of the neck's output, the image embedding; equals the decoder's transformerDim. */
+  outChans: number;
+  qkvBias: boolean;
+  useAbsPos: boolean;
+  useRelPos: boolean;
+  /** Window side of the windowed-attention blocks (0: every block is global). */
+  windowSize: number;
+  /** Blocks that attend over the whole grid. */
+  globalAttnIndexes: number[];
+  layerNormEps: number;
+  /**
+   * Input size the position tables were trained at. It fixes the parameter shapes (pos_embed and the
+   * global blocks' rel_pos tables); when it differs from imgSize the tables are interpolated in the
+   * graph as the reference variants do (see image_encoder.ts).
+   */
+  pretrainImgSize: number;
+}
+
+export interface PromptEncoderConfig {
+  /** Channels of the mask-downscaling convolutions' output (their middle layer has a quarter). */
+  maskInChans: number;
+}
+
+export interface MaskDecoderConfig {
+  /** Width of the prompt embeddings, the two-way transformer and the image embedding. */
+  transformerDim: number;
+  depth: number;
+  numHeads: number;
+  mlpDim: number;
+  attentionDownsampleRate: number;
+  numMultimaskOutputs: number;
+  iouHeadDepth: number;
+  iouHeadHiddenDim: number;
+}
+
+export interface SamConfig {
+  name: string;
+  imageEncoder: ImageEncoderConfig;
+  promptEncoder: PromptEncoderConfig;
+  maskDecoder: MaskDecoderConfig;
+  /** Per-channel RGB mean and std of the normalisation applied before the encoder (0..255 scale). */
+  pixelMean: [number, number, number];
+  pixelStd: [number, number, number];
+}
+
+export const PIXEL_MEAN: [number, number, number] = [123.675, 116.28, 103.53];
+export const PIXEL_STD: [number, number, number] = [58.395, 57.12, 57.375];
+
+export type SamPreset = 'vit_b' | 'vit_l' | 'vit_h';
+
+const PRESETS: Record<SamPreset, { embedDim: number; depth: number; numHeads: number; globalAttnIndexes: number[] }> = {
+  vit_b: { embedDim: 768, depth: 12, numHeads: 12, globalAttnIndexes: [2, 5, 8, 11] },
+  vit_l: { embedDim: 1024, depth: 24, numHeads: 16, globalAttnIndexes: [5, 11, 17, 23] },
+  vit_h: { embedDim: 1280, depth: 32, numHeads: 16, globalAttnIndexes: [7, 15, 23, 31] },
+};
+
+export interface SamConfigOverrides {
+  name?: string;
+  imageEncoder?: Partial<ImageEncoderConfig>;
+  promptEncoder?: Partial<PromptEncoderConfig>;
+  maskDecoder?: Partial<MaskDecoderConfig>;
+}
+
+/** A released SAM architecture (1024 input, prompt width 256), optionally with changed numbers. */
+export function samConfig(preset: SamPreset, overrides: SamConfigOverrides = {}): SamConfig {
+  const p = PRESETS[preset];
+  if (!p) throw new Error(`unknown SAM preset '${String(preset)}' (known: ${Object.keys(PRESETS).join(', ')})`);
+  const imgSize = overrides.imageEncoder?.imgSize ?? 1024;
+  const config: SamConfig = {
+    name: overrides.name ?? `sam_${preset}`,
+    imageEncoder: {
+      imgSize,
+      patchSize: 16,
+      inChans: 3,
+      embedDim: p.embedDim,
+      depth: p.depth,
+      numHeads: p.numHeads,
+      mlpRatio: 4,
+      outChans: 256,
+      qkvBias: true,
+      useAbsPos: true,
+      useRelPos: true,
+      windowSize: 14,
+      globalAttnIndexes: p.globalAttnIndexes,
+      layerNormEps: 1e-6,
+      pretrainImgSize: imgSize,
+      ...overrides.imageEncoder,
+    },
+    promptEncoder: { maskInChans: 16, ...overrides.promptEncoder },
+    maskDecoder: {
+      transformerDim: 256,
+      depth: 2,
+      numHeads: 8,
+      mlpDim: 2048,
+      attentionDownsampleRate: 2,
+      numMultimaskOutputs: 3,
+      iouHeadDepth: 3,
+      iouHeadHiddenDim: 256,
+      ...overrides.maskDecoder,
+    },
+    pixelMean: [...PIXEL_MEAN],
+    pixelStd: [...PIXEL_STD],
+  };
+  validateConfig(config);
+  return config;
+}
+
+/** Side of the image-embedding grid (64 for a 1024 input with 16-pixel patches). */
+export function embeddingGrid(config: SamConfig): number {
+  return config.imageEncoder.imgSize / config.imageEncoder.patchSize;
+}
+
+/** Side of the low-resolution mask logits: the decoder upscales the grid 4×. */
+export function lowResSize(config: SamConfig): number {
+  return 4 * embeddingGrid(config);
+}
+
+/** Throws a message naming the first inconsistent number. */
+export function validateConfig(config: SamConfig): void {
+  const e = config.imageEncoder;
+  const d = config.maskDecoder;
+  const need = (ok: boolean, what: string) => {
+    if (!ok) throw new Error(`SAM config '${config.name}': ${what}`);
+  };
+  const positive = (v: number) => Number.isInteger(v) && v > 0;
+  const integers = ['imgSize', 'patchSize', 'inChans', 'embedDim', 'depth', 'numHeads', 'outChans', 'pretrainImgSize'] as const;
+  for (const k of integers) need(positive(e[k]), `imageEncoder.${k} must be a positive integer, got ${e[k]}`);
+  need(Number.isInteger(e.windowSize) && e.windowSize >= 0, `imageEncoder.windowSize must be ≥ 0, got ${e.windowSize}`);
+  need(e.imgSize % e.patchSize === 0, `imageEncoder.imgSize ${e.imgSize} is not a multiple of patchSize ${e.patchSize}`);
+  need(e.pretrainImgSize % e.patchSize === 0, `imageEncoder.pretrainImgSize ${e.pretrainImgSize} is not a multiple of patchSize ${e.patchSize}`);
+  need(e.embedDim % e.numHeads === 0, `imageEncoder.embedDim ${e.embedDim} is not divisible by numHeads ${e.numHeads}`);
+  need(Number.isInteger(e.embedDim * e.mlpRatio), `imageEncoder.embedDim × mlpRatio must be an integer`);
+  need(e.layerNormEps > 0, `imageEncoder.layerNormEps must be > 0`);
+  for (const i of e.globalAttnIndexes) need(Number.isInteger(i) && i >= 0 && i < e.depth, `global block index ${i} outside 0..${e.depth - 1}`);
+  for (const [k, v] of Object.entries(d)) need(positive(v), `maskDecoder.${k} must be a positive integer, got ${v}`);
+  need(positive(config.promptEncoder.maskInChans) && config.promptEncoder.maskInChans % 4 === 0, `promptEncoder.maskInChans must be a positive multiple of 4`);
+  need(e.outChans === d.transformerDim, `imageEncoder.outChans ${e.outChans} must equal maskDecoder.transformerDim ${d.transformerDim}`);
+  need(d.transformerDim % 8 === 0, `maskDecoder.transformerDim ${d.transformerDim} must be divisible by 8 (upscaling to C/4 then C/8)`);
+  need(d.transformerDim % 2 === 0, `maskDecoder.transformerDim must be even (sin and cos halves of the positional encoding)`);
+  need(d.transformerDim % d.numHeads === 0, `maskDecoder.transformerDim is not divisible by numHeads ${d.numHeads}`);
+  const internal = d.transformerDim / d.attentionDownsampleRate;
+  need(Number.isInteger(internal) && internal % d.numHeads === 0, `maskDecoder.transformerDim / attentionDownsampleRate = ${internal} is not divisible by numHeads ${d.numHeads}`);
+}

@@ -1,0 +1,156 @@
+// SAM's image encoder (segment_anything/modeling/image_encoder.py): a ViT with windowed and
+// global attention, decomposed relative position bias, and a convolutional neck.
+// Parameter names are relative to the `image_encoder` scope that sam.ts opens.
+import type { Graph, Tensor } from '../graph/graph.js';
+import * as op from '../graph/ops/index.js';
+import { conv2d, layerNorm, layerNorm2d, linear, mlpBlock } from './common.js';
+import type { ImageEncoderConfig } from './config.js';
+import { bicubicMatrix, linearMatrix } from './interpolate.js';
+
+/** image [B, inChans, S, S], normalised and padded → embedding [B, outChans, S/patch, S/patch]. */
+export function imageEncoder(g: Graph, image: Tensor, cfg: ImageEncoderConfig): Tensor {
+  const [, c, h, w] = image.shape;
+  if (image.rank !== 4 || c !== cfg.inChans || h !== cfg.imgSize || w !== cfg.imgSize) {
+    throw new Error(`image encoder: expected an image [B,${cfg.inChans},${cfg.imgSize},${cfg.imgSize}], got [${image.shape}]`);
+  }
+  const grid = cfg.imgSize / cfg.patchSize;
+  const trainedGrid = cfg.pretrainImgSize / cfg.patchSize;
+
+  // Patch embedding, then channels last: the blocks work on [B, H, W, C].
+  const patches = conv2d(g, 'patch_embed.proj', image, { out: cfg.embedDim, kernel: cfg.patchSize, stride: cfg.patchSize });
+  let x = op.transpose(patches, [0, 2, 3, 1]);
+
+  if (cfg.useAbsPos) {
+    const pos = g.param('pos_embed', [1, trainedGrid, trainedGrid, cfg.embedDim]);
+    x = op.add(x, resizePosEmbed(g, pos, grid));
+  }
+
+  for (let i = 0; i < cfg.depth; i++) {
+    const window = cfg.globalAttnIndexes.includes(i) ? 0 : cfg.windowSize;
+    // A block's rel-pos tables are sized for what it attends over when trained: its window, or the
+    // whole trained grid for global blocks.
+    const tableSide = window > 0 ? window : trainedGrid;
+    x = g.scope(`blocks.${i}`, () => block(g, x, cfg, window, tableSide));
+  }
+
+  // Neck: 1×1 conv, LayerNorm2d, 3×3 conv, LayerNorm2d, all without conv bias.
+  return g.scope('neck', () => {
+    let y = op.transpose(x, [0, 3, 1, 2]);
+    y = conv2d(g, '0', y, { out: cfg.outChans, kernel: 1, bias: false });
+    y = layerNorm2d(g, '1', y);
+    y = conv2d(g, '2', y, { out: cfg.outChans, kernel: 3, padding: 1, bias: false });
+    return layerNorm2d(g, '3', y);
+  });
+}
+
+/**
+ * The absolute position embedding at the running grid. SAM itself only runs at its trained size;
+ * for another input size we resize the table bicubically (align_corners=False), as mmpretrain's
+ * ViTSAM (UltraSam's backbone) does with `resize_pos_embed`. Separable: Rh · P · Rwᵀ per channel.
+ */
+function resizePosEmbed(g: Graph, pos: Tensor, grid: number): Tensor {
+  const trained = pos.shape[1];
+  if (trained === grid) return pos;
+  const r = g.constant(Float32Array.from(bicubicMatrix(trained, grid)), [grid, trained]);
+  const rT = g.constant(Float32Array.from(transposed(bicubicMatrix(trained, grid), grid, trained)), [trained, grid]);
+  const channelsFirst = op.reshape(op.transpose(pos, [0, 3, 1, 2]), [pos.shape[3], trained, trained]);
+  const resized = op.matmul(op.matmul(r, channelsFirst), rT); // [C, grid, grid]
+  return op.transpose(op.unsqueeze(resized, [0]), [0, 2, 3, 1]);
+}
+
+function transposed(m: Float64Array, rows: number, cols: number): Float64Array {
+  const t = new Float64Array(m.length);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) t[j * rows + i] = m[i * cols + j];
+  return t;
+}
+
+function block(g: Graph, x: Tensor, cfg: ImageEncoderConfig, window: number, tableSide: number): Tensor {
+  const [b, h, w, c] = x.shape;
+  let y = layerNorm(g, 'norm1', x, cfg.layerNormEps);
+  if (window > 0) {
+    const { windows, padded } = windowPartition(y, window);
+    y = attention(g, windows, cfg, tableSide);
+    y = windowUnpartition(y, b, padded, [h, w]);
+  } else {
+    y = attention(g, y, cfg, tableSide);
+  }
+  const mid = op.add(x, y);
+  const mlpOut = mlpBlock(g, 'mlp', layerNorm(g, 'norm2', mid, cfg.layerNormEps), c * cfg.mlpRatio, op.gelu);
+  return op.add(mid, mlpOut);
+}
+
+/**
+ * [B, H, W, C] → [B·nWindows, ws, ws, C], padding bottom and right with zeros to a multiple of the
+ * window. The padded tokens take part in attention as keys, exactly as in the reference.
+ */
+function windowPartition(x: Tensor, ws: number): { windows: Tensor; padded: [number, number] } {
+  const [b, h, w, c] = x.shape;
+  const hp = Math.ceil(h / ws) * ws;
+  const wp = Math.ceil(w / ws) * ws;
+  const padded = op.pad(x, [0, 0, 0, 0, 0, hp - h, wp - w, 0]);
+  const split = op.reshape(padded, [b, hp / ws, ws, wp / ws, ws, c]);
+  const windows = op.reshape(op.transpose(split, [0, 1, 3, 2, 4, 5]), [-1, ws, ws, c]);
+  return { windows, padded: [hp, wp] };
+}
+
+/** The inverse of windowPartition, dropping the padding. */
+function windowUnpartition(windows: Tensor, b: number, [hp, wp]: [number, number], [h, w]: [number, number]): Tensor {
+  const [, ws, , c] = windows.shape;
+  const grid = op.reshape(windows, [b, hp / ws, wp / ws, ws, ws, c]);
+  const x = op.reshape(op.transpose(grid, [0, 1, 3, 2, 4, 5]), [b, hp, wp, c]);
+  return hp > h || wp > w ? op.slice(x, [0, 0], [h, w], [1, 2]) : x;
+}
+
+/** Multi-head self-attention over x [B, H, W, C] with decomposed relative position bias. */
+function attention(g: Graph, x: Tensor, cfg: ImageEncoderConfig, tableSide: number): Tensor {
+  return g.scope('attn', () => {
+    const [b, h, w, c] = x.shape;
+    const heads = cfg.numHeads;
+    const hd = c / heads;
+    const qkv = linear(g, 'qkv', x, c, 3 * c, cfg.qkvBias);
+    // Channels of qkv are [3][heads][hd]: split q, k, v, then heads → [B, heads, HW, hd].
+    const [q, k, v] = op.split(qkv, [c, c, c], -1).map((t) => op.transpose(op.reshape(t, [b, h * w, heads, hd]), [0, 2, 1, 3]));
+    let attn = op.matmul(op.mul(q, hd ** -0.5), op.transposeLast(k)); // [B, heads, HW, HW]
+    if (cfg.useRelPos) {
+      const tableLength = 2 * tableSide - 1;
+      const relH = relativePositions(g, g.param('rel_pos_h', [tableLength, hd]), h);
+      const relW = relativePositions(g, g.param('rel_pos_w', [tableLength, hd]), w);
+      attn = addDecomposedRelPos(attn, q, relH, relW, h, w);
+    }
+    const out = op.matmul(op.softmax(attn, -1), v); // [B, heads, HW, hd]
+    const merged = op.reshape(op.transpose(out, [0, 2, 1, 3]), [b, h, w, c]);
+    return linear(g, 'proj', merged, c, c);
+  });
+}
+
+/**
+ * get_rel_pos for equal query and key sizes: the table resized (linearly) to 2·size − 1 rows when
+ * its length differs, then row (i − j + size − 1) for every query i and key j → [size, size, hd].
+ */
+function relativePositions(g: Graph, table: Tensor, size: number): Tensor {
+  const length = 2 * size - 1;
+  let resized = table;
+  if (table.shape[0] !== length) {
+    const r = linearMatrix(table.shape[0], length);
+    resized = op.matmul(g.constant(Float32Array.from(r), [length, table.shape[0]]), table);
+  }
+  const index = new Array<number>(size * size);
+  for (let i = 0; i < size; i++) for (let j = 0; j < size; j++) index[i * size + j] = i - j + size - 1;
+  return op.gather(resized, g.constant(index, [size, size], 'int64'), 0);
+}
+
+/**
+ * attn[b, (qh,qw), (kh,kw)] += q[b,qh,qw]·Rh[qh,kh] + q[b,qh,qw]·Rw[qw,kw], with the unscaled q.
+ * Rh and Rw are [size, size, hd].
+ */
+function addDecomposedRelPos(attn: Tensor, q: Tensor, rh: Tensor, rw: Tensor, h: number, w: number): Tensor {
+  const [b, heads, , hd] = q.shape;
+  const n = b * heads;
+  const rq = op.reshape(q, [n, h, w, hd]);
+  // Batched over qh (resp. qw): [n, qh, qw, hd] · [qh, hd, kh] → [n, qh, qw, kh].
+  const relH = op.matmul(rq, op.transpose(rh, [0, 2, 1]));
+  const relW = op.transpose(op.matmul(op.transpose(rq, [0, 2, 1, 3]), op.transpose(rw, [0, 2, 1])), [0, 2, 1, 3]);
+  const grid = op.reshape(attn, [n, h, w, h, w]);
+  const biased = op.add(op.add(grid, op.unsqueeze(relH, [4])), op.unsqueeze(relW, [3]));
+  return op.reshape(biased, [b, heads, h * w, h * w]);
+}

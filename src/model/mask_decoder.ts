@@ -1,0 +1,70 @@
+// SAM's mask decoder (segment_anything/modeling/mask_decoder.py). Parameter names are relative to
+// the `mask_decoder` scope that sam.ts opens.
+import type { Graph, Tensor } from '../graph/graph.js';
+import * as op from '../graph/ops/index.js';
+import { convTranspose2d, layerNorm2d, mlp } from './common.js';
+import type { MaskDecoderConfig } from './config.js';
+import { twoWayTransformer } from './transformer.js';
+
+export interface MaskDecoderInputs {
+  /** [1 or B, C, h, w]; a single image is shared by every prompt of the batch. */
+  imageEmbedding: Tensor;
+  /** The dense positional encoding [1, C, h, w]. */
+  imagePe: Tensor;
+  /** Sparse prompt embeddings [B, N, C]. */
+  sparse: Tensor;
+  /** Dense prompt embeddings [B, C, h, w]. */
+  dense: Tensor;
+}
+
+export interface MaskDecoderOptions {
+  /** true: outputs 1..numMultimaskOutputs; false: output 0 alone. */
+  multimask: boolean;
+  ultrasam: boolean;
+}
+
+/** → masks (low-res logits) [B, K, 4h, 4w] and iou [B, K], K = numMultimaskOutputs or 1. */
+export function maskDecoder(
+  g: Graph,
+  inputs: MaskDecoderInputs,
+  cfg: MaskDecoderConfig,
+  options: MaskDecoderOptions,
+): { masks: Tensor; iou: Tensor } {
+  const { imagePe, sparse, dense } = inputs;
+  const [b, n, c] = sparse.shape;
+  const [, , h, w] = dense.shape;
+  const numMaskTokens = cfg.numMultimaskOutputs + 1;
+
+  // Output tokens (IoU token, then one token per mask) lead the prompt tokens.
+  const outputTokens = op.concat([g.param('iou_token.weight', [1, c]), g.param('mask_tokens.weight', [numMaskTokens, c])], 0);
+  const tokens = op.concat([op.expand(op.unsqueeze(outputTokens, [0]), [b, 1 + numMaskTokens, c]), sparse], 1);
+
+  // SAM repeats the image embedding for every prompt of the batch.
+  const src = op.add(op.expand(inputs.imageEmbedding, [b, c, h, w]), dense);
+  const { queries, keys } = g.scope('transformer', () => twoWayTransformer(g, src, imagePe, tokens, cfg, options));
+  if (queries.shape[1] !== 1 + numMaskTokens + n) throw new Error(`mask decoder: unexpected token count ${queries.shape[1]}`);
+  const iouTokenOut = op.reshape(op.slice(queries, [0], [1], [1]), [b, c]);
+  const maskTokensOut = op.slice(queries, [1], [1 + numMaskTokens], [1]); // [B, T, C]
+
+  // Upscale the image tokens 4×: ConvT, LayerNorm2d, GELU, ConvT, GELU → [B, C/8, 4h, 4w].
+  const image = op.reshape(op.transpose(keys, [0, 2, 1]), [b, c, h, w]);
+  const upscaled = g.scope('output_upscaling', () => {
+    const x = op.gelu(layerNorm2d(g, '1', convTranspose2d(g, '0', image, c / 4, 2)));
+    return op.gelu(convTranspose2d(g, '3', x, c / 8, 2));
+  });
+
+  // One hypernetwork MLP per mask token turns it into weights over the upscaled channels.
+  const hyper: Tensor[] = [];
+  for (let i = 0; i < numMaskTokens; i++) {
+    const token = op.slice(maskTokensOut, [i], [i + 1], [1]); // [B, 1, C]
+    hyper.push(mlp(g, `output_hypernetworks_mlps.${i}`, token, c, c / 8, 3));
+  }
+  const hyperIn = op.concat(hyper, 1); // [B, T, C/8]
+  const [, c8, uh, uw] = upscaled.shape;
+  const masks = op.reshape(op.matmul(hyperIn, op.reshape(upscaled, [b, c8, uh * uw])), [b, numMaskTokens, uh, uw]);
+  const iou = mlp(g, 'iou_prediction_head', iouTokenOut, cfg.iouHeadHiddenDim, numMaskTokens, cfg.iouHeadDepth);
+
+  // Multimask: outputs 1..T−1; otherwise the single-mask output 0.
+  const [from, to] = options.multimask ? [1, numMaskTokens] : [0, 1];
+  return { masks: op.slice(masks, [from], [to], [1]), iou: op.slice(iou, [from], [to], [1]) };
+}

@@ -1,0 +1,104 @@
+// The assembled model as two graphs, the way SAM is used: an encoder run once per image and a
+// prompt-to-mask decoder run per prompt. Parameters carry SAM's canonical state-dict keys and stay
+// graph parameters, so the same builders serve inference (values baked in) and training (fed).
+import { Graph } from '../graph/graph.js';
+import { checkStateDict } from '../weights/layouts.js';
+import { type SamConfig, embeddingGrid, validateConfig } from './config.js';
+import { imageEncoder } from './image_encoder.js';
+import { maskDecoder } from './mask_decoder.js';
+import { densePositionalEncoding, embedDense, embedPoints, gaussianMatrix } from './prompt_encoder.js';
+
+/** Graph `image` [B, 3, S, S] (normalised, zero-padded to S) → `embedding` [B, C, S/16, S/16]. */
+export function buildEncoderGraph(config: SamConfig, batch = 1): Graph {
+  validateConfig(config);
+  const e = config.imageEncoder;
+  const g = new Graph();
+  const image = g.input('image', [batch, e.inChans, e.imgSize, e.imgSize]);
+  g.output('embedding', g.scope('image_encoder', () => imageEncoder(g, image, e)));
+  return g;
+}
+
+export interface DecoderGraphOptions {
+  /** Prompt tokens per prompt, padding point or box corners included (see prompts.ts). */
+  numPoints: number;
+  /** Adds the `mask_input` input (previous low-res logits) instead of no_mask_embed. */
+  hasMaskInput: boolean;
+  /** Outputs 1..3 (true) or output 0 (false). */
+  multimask: boolean;
+  /** UltraSam's decoder MLP residual (true for weights in UltraSam's layout). */
+  ultrasam: boolean;
+  /** Prompts decoded at once against the same image embedding (default 1). */
+  batch?: number;
+}
+
+/**
+ * Graph with inputs
+ *   `image_embedding` [1, C, h, w],
+ *   `point_coords` [B, N, 2] (input-frame pixels, +0.5 applied), `point_labels` [B, N] (float),
+ *   `mask_input` [B, 1, 4h, 4w] when hasMaskInput,
+ * and outputs `low_res_logits` [B, K, 4h, 4w] and `iou_predictions` [B, K].
+ */
+export function buildDecoderGraph(config: SamConfig, options: DecoderGraphOptions): Graph {
+  validateConfig(config);
+  const batch = options.batch ?? 1;
+  if (!Number.isInteger(options.numPoints) || options.numPoints < 1) {
+    throw new Error(`decoder graph: numPoints must be a positive integer (padding point included), got ${options.numPoints}`);
+  }
+  const c = config.maskDecoder.transformerDim;
+  const side = embeddingGrid(config);
+  const g = new Graph();
+  const embedding = g.input('image_embedding', [1, c, side, side]);
+  const coords = g.input('point_coords', [batch, options.numPoints, 2]);
+  const labels = g.input('point_labels', [batch, options.numPoints]);
+  const maskInput = options.hasMaskInput ? g.input('mask_input', [batch, 1, 4 * side, 4 * side]) : null;
+
+  const { sparse, dense, imagePe } = g.scope('prompt_encoder', () => {
+    const gaussian = gaussianMatrix(g, config);
+    return {
+      sparse: embedPoints(g, coords, labels, gaussian, config),
+      dense: embedDense(g, maskInput, batch, config),
+      imagePe: densePositionalEncoding(g, gaussian, config),
+    };
+  });
+  const { masks, iou } = g.scope('mask_decoder', () =>
+    maskDecoder(g, { imageEmbedding: embedding, imagePe, sparse, dense }, config.maskDecoder, options),
+  );
+  g.output('low_res_logits', masks);
+  g.output('iou_predictions', iou);
+  return g;
+}
+
+/** Every canonical state-dict key of the model with its shape (the mask path and no_mask_embed both). */
+export function parameterShapes(config: SamConfig): Map<string, number[]> {
+  const shapes = new Map<string, number[]>();
+  const graphs = [
+    buildEncoderGraph(config),
+    buildDecoderGraph(config, { numPoints: 1, hasMaskInput: true, multimask: true, ultrasam: false }),
+    buildDecoderGraph(config, { numPoints: 1, hasMaskInput: false, multimask: true, ultrasam: false }),
+  ];
+  for (const g of graphs) for (const [name, spec] of g.params) shapes.set(name, [...spec.tensor.shape]);
+  return shapes;
+}
+
+/** A checkpoint tensor as the weight readers hand it out. */
+export interface WeightLike {
+  shape: readonly number[];
+  data: ArrayLike<number | bigint>;
+}
+
+/**
+ * Checks a canonical-key state dict against the model (every missing key, unexpected key and shape
+ * mismatch in one StateDictMismatchError) and returns float32 values by parameter name, ready for
+ * `serialize(graph, { params: 'initializers', values })` or for feeding.
+ */
+export function weightValues(config: SamConfig, tensors: ReadonlyMap<string, WeightLike>): Map<string, Float32Array> {
+  checkStateDict(parameterShapes(config), tensors);
+  const values = new Map<string, Float32Array>();
+  for (const [key, t] of tensors) {
+    if (t.data instanceof Float32Array) values.set(key, t.data);
+    else if (t.data instanceof Float64Array) values.set(key, Float32Array.from(t.data));
+    else throw new Error(`weight '${key}' [${t.shape}]: expected floating-point data, got ${t.data.constructor.name}`);
+  }
+  return values;
+}
+
