@@ -1,0 +1,280 @@
+// The public predictor: load weights (a user's SAM / MedSAM / UltraSam .pth, our safetensors, or a
+// bundled model by name), embed an image once, then decode any number of prompts against it.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serialize } from '../graph/onnx.js';
+import { Runtime, type RuntimeOptions } from '../graph/runtime.js';
+import { type ImageSource, readImage } from '../image/read.js';
+import type { RawImage } from '../image/types.js';
+import { loadSamWeights } from '../weights/checkpoint.js';
+import { type SamConfig, embeddingGrid, validateConfig } from './config.js';
+import { type ConfigHints, inferConfig } from './infer_config.js';
+import { postprocessMasks } from './postprocess.js';
+import { preprocessImage } from './preprocess.js';
+import { type Prompt, type Size, encodePrompt, promptTokenCount } from './prompts.js';
+import { buildDecoderGraph, buildEncoderGraph, weightValues } from './sam.js';
+
+/** Models that ship inside the package, by name → file under models/. */
+export const BUNDLED_MODELS: Record<string, string> = { 'ultrasam-tiny': 'ultrasam-tiny.safetensors' };
+
+/** safetensors metadata key with the full model config (JSON), written by our exporters and trainer. */
+export const CONFIG_METADATA_KEY = 'ultrasam.config';
+
+export interface LoadOptions extends Omit<RuntimeOptions, 'optimization'>, ConfigHints {
+  /** The architecture; read from our safetensors metadata or inferred from the weights otherwise. */
+  config?: SamConfig;
+  /** Encoder weights quantised to int8 (faster where onnxruntime has int8 kernels; less exact). */
+  quantizeEncoder?: boolean;
+}
+
+export interface PredictInput extends Prompt {
+  /** Low-resolution logits [1, 4h, 4w] of an earlier prediction, fed back as the mask prompt. */
+  maskInput?: Float32Array;
+  /** Three candidate masks (outputs 1–3) instead of one (output 0). Default: true for a single point. */
+  multimask?: boolean;
+}
+
+export interface Prediction {
+  /** One mask per output, row-major height × width of the image given to setImage; 1 = object. */
+  masks: Uint8Array[];
+  /** Predicted IoU of each mask. */
+  scores: Float32Array;
+  /** C × h × w low-resolution logits (h = w = 4 × the embedding grid), row-major. */
+  lowResLogits: Float32Array;
+  width: number;
+  height: number;
+}
+
+interface EmbeddedImage {
+  key: string;
+  embedding: Float32Array;
+  inputSize: Size;
+  originalSize: Size;
+  pixelSpacingMm?: [number, number];
+}
+
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('cannot find the ultrasam package root');
+    dir = up;
+  }
+  return dir;
+}
+
+/** Path of a bundled model's weights, or a clear error when the name is unknown or not shipped. */
+export function bundledModelPath(name: string): string {
+  const file = BUNDLED_MODELS[name];
+  if (!file) throw new Error(`unknown bundled model '${name}' (bundled: ${Object.keys(BUNDLED_MODELS).join(', ')})`);
+  const path = join(packageRoot(), 'models', file);
+  if (!existsSync(path)) {
+    throw new Error(
+      `the bundled model '${name}' is not in this copy of ultrasam yet (expected ${path}); ` +
+        'pass weights explicitly: a SAM, MedSAM or UltraSam .pth checkpoint, or an ultrasam .safetensors file',
+    );
+  }
+  return path;
+}
+
+/** FNV-1a over the pixels and size: the key under which an image's embedding is cached. */
+function imageKey(image: RawImage): string {
+  let h = 0x811c9dc5;
+  const bytes = new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength);
+  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+  return `${image.width}x${image.height}x${image.channels}:${(h >>> 0).toString(16)}`;
+}
+
+export class SamPredictor {
+  private encoder: Runtime | null = null;
+  private readonly decoders = new Map<string, Promise<Runtime>>();
+  private current: EmbeddedImage | null = null;
+
+  private constructor(
+    readonly config: SamConfig,
+    /** UltraSam's decoder math (weights in UltraSam's layout, or recorded as such). */
+    readonly ultrasam: boolean,
+    private readonly values: Map<string, Float32Array>,
+    private readonly options: LoadOptions,
+    /** Where the weights came from, for messages and reports. */
+    readonly source: string,
+  ) {}
+
+  /** `source`: a checkpoint path (.pth or .safetensors) or a bundled model name ('ultrasam-tiny'). */
+  static async load(source: string, options: LoadOptions = {}): Promise<SamPredictor> {
+    const path = source in BUNDLED_MODELS ? bundledModelPath(source) : source;
+    if (!existsSync(path)) throw new Error(`weights file not found: ${path}`);
+    const weights = loadSamWeights(path);
+    let config = options.config;
+    if (!config) {
+      const recorded = weights.metadata.get(CONFIG_METADATA_KEY);
+      config = typeof recorded === 'string' ? (JSON.parse(recorded) as SamConfig) : inferConfig(weights.tensors, options);
+    }
+    validateConfig(config);
+    const values = weightValues(config, weights.tensors);
+    return new SamPredictor(config, weights.layout === 'ultrasam', values, options, path);
+  }
+
+  /** Builds a predictor from weights already in memory (canonical SAM keys). */
+  static fromValues(config: SamConfig, values: Map<string, Float32Array>, ultrasam: boolean, options: LoadOptions = {}): SamPredictor {
+    validateConfig(config);
+    return new SamPredictor(config, ultrasam, values, options, '(in memory)');
+  }
+
+  private runtimeOptions(): RuntimeOptions {
+    return { threads: this.options.threads, provider: this.options.provider, ort: this.options.ort };
+  }
+
+  private async encoderRuntime(): Promise<Runtime> {
+    if (!this.encoder) {
+      const model = serialize(buildEncoderGraph(this.config), {
+        params: 'initializers',
+        values: this.values,
+        quantize: this.options.quantizeEncoder ? 'int8' : undefined,
+      });
+      this.encoder = await Runtime.create(model, this.runtimeOptions());
+    }
+    return this.encoder;
+  }
+
+  private decoderRuntime(numPoints: number, hasMaskInput: boolean, multimask: boolean, batch: number): Promise<Runtime> {
+    const key = `${numPoints}|${hasMaskInput}|${multimask}|${batch}`;
+    let rt = this.decoders.get(key);
+    if (!rt) {
+      const graph = buildDecoderGraph(this.config, { numPoints, hasMaskInput, multimask, ultrasam: this.ultrasam, batch });
+      rt = Runtime.create(serialize(graph, { params: 'initializers', values: this.values }), this.runtimeOptions());
+      this.decoders.set(key, rt);
+    }
+    return rt;
+  }
+
+  /** Computes the image embedding (once per distinct image: a repeated image reuses it). */
+  async setImage(source: ImageSource): Promise<void> {
+    const image = await readImage(source);
+    if (image.width < 1 || image.height < 1) throw new Error(`image has no pixels (${image.width}×${image.height})`);
+    const key = imageKey(image);
+    if (this.current?.key === key) return;
+    const pre = preprocessImage(image, this.config);
+    const encoder = await this.encoderRuntime();
+    const out = await encoder.run({ image: pre.tensor });
+    this.current = {
+      key,
+      embedding: Float32Array.from(out.embedding.data as Float32Array),
+      inputSize: pre.inputSize,
+      originalSize: pre.originalSize,
+      pixelSpacingMm: image.pixelSpacingMm,
+    };
+  }
+
+  /** The image embedding of the current image, [C, h, w]. */
+  get embedding(): Float32Array {
+    return this.image().embedding;
+  }
+
+  /** Size [height, width] and pixel spacing of the current image. */
+  get imageInfo(): { height: number; width: number; pixelSpacingMm?: [number, number] } {
+    const im = this.image();
+    return { height: im.originalSize[0], width: im.originalSize[1], pixelSpacingMm: im.pixelSpacingMm };
+  }
+
+  private image(): EmbeddedImage {
+    if (!this.current) throw new Error('no image set: call setImage(image) before predict()');
+    return this.current;
+  }
+
+  /** Decodes one prompt (points and/or a box, optionally a previous mask) into masks and scores. */
+  async predict(input: PredictInput): Promise<Prediction> {
+    return (await this.predictBatch([input]))[0];
+  }
+
+  /**
+   * Decodes several prompts on the current image, e.g. one box per object. Prompts of the same
+   * kind (same number of prompt tokens, mask input or not, multimask or not) run as one batch.
+   */
+  async predictBatch(inputs: readonly PredictInput[]): Promise<Prediction[]> {
+    if (inputs.length === 0) throw new Error('predictBatch: no prompts given');
+    const im = this.image();
+    const lowSide = 4 * embeddingGrid(this.config);
+    const groups = new Map<string, number[]>();
+    inputs.forEach((input, i) => {
+      this.checkPrompt(input, im.originalSize, lowSide, i);
+      const multimask = input.multimask ?? this.defaultMultimask(input);
+      const key = `${promptTokenCount(input)}|${!!input.maskInput}|${multimask}`;
+      groups.set(key, [...(groups.get(key) ?? []), i]);
+    });
+    const results: Prediction[] = new Array(inputs.length);
+    for (const [key, members] of groups) {
+      const [count, hasMask, multimask] = [Number(key.split('|')[0]), key.includes('|true|'), key.endsWith('|true')];
+      const batch = members.length;
+      const rt = await this.decoderRuntime(count, hasMask, multimask, batch);
+      const coords = new Float32Array(batch * count * 2);
+      const labels = new Float32Array(batch * count);
+      const maskInput = hasMask ? new Float32Array(batch * lowSide * lowSide) : null;
+      members.forEach((idx, b) => {
+        const enc = encodePrompt(inputs[idx], im.originalSize, this.config.imageEncoder.imgSize);
+        coords.set(enc.coords, b * count * 2);
+        labels.set(enc.labels, b * count);
+        if (maskInput) maskInput.set(inputs[idx].maskInput!, b * lowSide * lowSide);
+      });
+      const feeds: Record<string, Float32Array> = { image_embedding: im.embedding, point_coords: coords, point_labels: labels };
+      if (maskInput) feeds.mask_input = maskInput;
+      const out = await rt.run(feeds);
+      const low = out.low_res_logits.data as Float32Array;
+      const iou = out.iou_predictions.data as Float32Array;
+      const k = out.low_res_logits.dims[1];
+      const per = k * lowSide * lowSide;
+      members.forEach((idx, b) => {
+        const lowResLogits = low.slice(b * per, (b + 1) * per);
+        results[idx] = {
+          masks: postprocessMasks(lowResLogits, k, [lowSide, lowSide], {
+            imgSize: this.config.imageEncoder.imgSize,
+            inputSize: im.inputSize,
+            originalSize: im.originalSize,
+          }),
+          scores: iou.slice(b * k, (b + 1) * k),
+          lowResLogits,
+          width: im.originalSize[1],
+          height: im.originalSize[0],
+        };
+      });
+    }
+    return results;
+  }
+
+  /** SAM's advice: several candidates for an ambiguous single click, one mask otherwise. */
+  private defaultMultimask(input: PredictInput): boolean {
+    return !input.box && (input.points?.length ?? 0) === 1 && !input.maskInput;
+  }
+
+  private checkPrompt(input: PredictInput, [h, w]: Size, lowSide: number, index: number): void {
+    const where = `prompt ${index}`;
+    const inside = (x: number, y: number) => x >= 0 && y >= 0 && x <= w && y <= h;
+    (input.points ?? []).forEach(([x, y], i) => {
+      if (!Number.isFinite(x) || !Number.isFinite(y)) throw new Error(`${where}: point ${i} has a non-finite coordinate (${x}, ${y})`);
+      if (!inside(x, y)) throw new Error(`${where}: point ${i} (${x}, ${y}) lies outside the ${w}×${h} image`);
+    });
+    if (input.box) {
+      const [x0, y0, x1, y1] = input.box;
+      if (input.box.length !== 4 || [x0, y0, x1, y1].some((v) => !Number.isFinite(v))) {
+        throw new Error(`${where}: a box is [x0, y0, x1, y1] of finite numbers, got [${input.box.join(', ')}]`);
+      }
+      if (x1 < x0 || y1 < y0) throw new Error(`${where}: box [${input.box.join(', ')}] has x1 < x0 or y1 < y0`);
+      if (!inside(x0, y0) || !inside(x1, y1)) throw new Error(`${where}: box [${input.box.join(', ')}] reaches outside the ${w}×${h} image`);
+    }
+    if ((input.points?.length ?? 0) !== (input.labels?.length ?? 0)) {
+      throw new Error(`${where}: ${input.points?.length ?? 0} point(s) but ${input.labels?.length ?? 0} label(s)`);
+    }
+    if (!input.box && !(input.points?.length ?? 0)) throw new Error(`${where}: empty prompt: give at least one point or a box`);
+    if (input.maskInput && input.maskInput.length !== lowSide * lowSide) {
+      throw new Error(`${where}: maskInput has ${input.maskInput.length} values, expected ${lowSide}×${lowSide} low-resolution logits`);
+    }
+  }
+
+  async release(): Promise<void> {
+    await this.encoder?.release();
+    for (const rt of this.decoders.values()) await (await rt).release();
+    this.encoder = null;
+    this.decoders.clear();
+  }
+}
