@@ -18,9 +18,11 @@ export interface MaskDecoderInputs {
 }
 
 export interface MaskDecoderOptions {
-  /** true: outputs 1..numMultimaskOutputs; false: output 0 alone. */
-  multimask: boolean;
+  /** true: outputs 1..numMultimaskOutputs; false: output 0 alone; 'all': every output, 0 first. */
+  multimask: boolean | 'all';
   ultrasam: boolean;
+  /** Empty prompt slots: [B, N] true where a slot holds no prompt (see TwoWayOptions.tokenBias). */
+  emptySlots?: Tensor;
 }
 
 /** → masks (low-res logits) [B, K, 4h, 4w] and iou [B, K], K = numMultimaskOutputs or 1. */
@@ -41,7 +43,16 @@ export function maskDecoder(
 
   // SAM repeats the image embedding for every prompt of the batch.
   const src = op.add(op.expand(inputs.imageEmbedding, [b, c, h, w]), dense);
-  const { queries, keys } = g.scope('transformer', () => twoWayTransformer(g, src, imagePe, tokens, cfg, options));
+  let tokenBias: Tensor | undefined;
+  if (options.emptySlots) {
+    // Output tokens are always real; an empty prompt slot gets −1e9, which exp() turns into 0.
+    const slots = op.where(options.emptySlots, -1e9, g.constant([0], [1, 1]));
+    const bias = op.concat([g.constant(new Float32Array(b * (1 + numMaskTokens)), [b, 1 + numMaskTokens]), slots], 1);
+    tokenBias = op.reshape(bias, [b, 1, 1, 1 + numMaskTokens + n]);
+  }
+  const { queries, keys } = g.scope('transformer', () =>
+    twoWayTransformer(g, src, imagePe, tokens, cfg, { ultrasam: options.ultrasam, tokenBias }),
+  );
   if (queries.shape[1] !== 1 + numMaskTokens + n) throw new Error(`mask decoder: unexpected token count ${queries.shape[1]}`);
   const iouTokenOut = op.reshape(op.slice(queries, [0], [1], [1]), [b, c]);
   const maskTokensOut = op.slice(queries, [1], [1 + numMaskTokens], [1]); // [B, T, C]
@@ -65,6 +76,7 @@ export function maskDecoder(
   const iou = mlp(g, 'iou_prediction_head', iouTokenOut, cfg.iouHeadHiddenDim, numMaskTokens, cfg.iouHeadDepth);
 
   // Multimask: outputs 1..T−1; otherwise the single-mask output 0.
+  if (options.multimask === 'all') return { masks, iou };
   const [from, to] = options.multimask ? [1, numMaskTokens] : [0, 1];
   return { masks: op.slice(masks, [from], [to], [1]), iou: op.slice(iou, [from], [to], [1]) };
 }

@@ -95,7 +95,8 @@ export class SamPredictor {
     readonly config: SamConfig,
     /** UltraSam's decoder math (weights in UltraSam's layout, or recorded as such). */
     readonly ultrasam: boolean,
-    private readonly values: Map<string, Float32Array>,
+    /** Parameter values by canonical key (for export and fine-tuning). */
+    readonly values: Map<string, Float32Array>,
     private readonly options: LoadOptions,
     /** Where the weights came from, for messages and reports. */
     readonly source: string,

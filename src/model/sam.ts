@@ -2,6 +2,7 @@
 // prompt-to-mask decoder run per prompt. Parameters carry SAM's canonical state-dict keys and stay
 // graph parameters, so the same builders serve inference (values baked in) and training (fed).
 import { Graph } from '../graph/graph.js';
+import * as op from '../graph/ops/index.js';
 import { checkStateDict } from '../weights/layouts.js';
 import { type SamConfig, embeddingGrid, validateConfig } from './config.js';
 import { imageEncoder } from './image_encoder.js';
@@ -62,6 +63,59 @@ export function buildDecoderGraph(config: SamConfig, options: DecoderGraphOption
   });
   const { masks, iou } = g.scope('mask_decoder', () =>
     maskDecoder(g, { imageEmbedding: embedding, imagePe, sparse, dense }, config.maskDecoder, options),
+  );
+  g.output('low_res_logits', masks);
+  g.output('iou_predictions', iou);
+  return g;
+}
+
+export interface ExportDecoderOptions {
+  /** Prompt slots: points plus box corners plus padding point, at most (default 16). */
+  slots?: number;
+  ultrasam: boolean;
+}
+
+/** Label marking an unused prompt slot of an exported decoder. */
+export const EMPTY_SLOT_LABEL = -2;
+
+/**
+ * The decoder as exported for other runtimes (browser, Python): one graph for any prompt, like
+ * SAM's own ONNX export. Inputs `image_embedding` [1, C, h, w], `point_coords` [1, P, 2] (input-frame
+ * pixels, +0.5 applied), `point_labels` [1, P] (−1 padding point, 0/1 points, 2/3 box corners,
+ * −2 empty slot: excluded from attention, so the result equals a decoder built for the exact
+ * count), `mask_input` [1, 1, 4h, 4w] and `has_mask_input` [1] (1 uses mask_input, 0 ignores it).
+ * Outputs every mask: `low_res_logits` [1, 1 + M, 4h, 4w] and `iou_predictions` [1, 1 + M]
+ * (output 0 the single-mask answer, 1..M the multimask candidates).
+ */
+export function buildExportDecoderGraph(config: SamConfig, options: ExportDecoderOptions): Graph {
+  validateConfig(config);
+  const slots = options.slots ?? 16;
+  const c = config.maskDecoder.transformerDim;
+  const side = embeddingGrid(config);
+  const g = new Graph();
+  const embedding = g.input('image_embedding', [1, c, side, side]);
+  const coords = g.input('point_coords', [1, slots, 2]);
+  const labels = g.input('point_labels', [1, slots]);
+  const maskInput = g.input('mask_input', [1, 1, 4 * side, 4 * side]);
+  const hasMask = g.input('has_mask_input', [1]);
+  const { sparse, dense, imagePe } = g.scope('prompt_encoder', () => {
+    const gaussian = gaussianMatrix(g, config);
+    // Both dense paths; has_mask_input (0 or 1) picks one exactly.
+    const withMask = embedDense(g, maskInput, 1, config);
+    const without = embedDense(g, null, 1, config);
+    return {
+      sparse: embedPoints(g, coords, labels, gaussian, config),
+      dense: op.add(op.mul(withMask, hasMask), op.mul(without, op.sub(1, hasMask))),
+      imagePe: densePositionalEncoding(g, gaussian, config),
+    };
+  });
+  const emptySlots = op.less(labels, EMPTY_SLOT_LABEL + 0.5);
+  const { masks, iou } = g.scope('mask_decoder', () =>
+    maskDecoder(g, { imageEmbedding: embedding, imagePe, sparse, dense }, config.maskDecoder, {
+      multimask: 'all',
+      ultrasam: options.ultrasam,
+      emptySlots,
+    }),
   );
   g.output('low_res_logits', masks);
   g.output('iou_predictions', iou);

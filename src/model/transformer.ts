@@ -14,6 +14,12 @@ export interface TwoWayOptions {
    * residual again, so the MLP step computes norm3(2·q + MLP(q)) instead of norm3(q + MLP(q)).
    */
   ultrasam: boolean;
+  /**
+   * [B, 1, 1, N] added to the attention logits wherever the tokens are the keys: 0 for real
+   * tokens, a large negative number for empty prompt slots, which then take no part (exported
+   * decoders with a fixed number of slots use it to serve any number of prompts).
+   */
+  tokenBias?: Tensor;
 }
 
 /**
@@ -60,10 +66,10 @@ function twoWayBlock(
   // Self-attention of the tokens. The first layer has no positional term and no residual: its
   // queries are the prompt embeddings themselves.
   if (skipFirstLayerPe) {
-    queries = attention(g, 'self_attn', queries, queries, queries, cfg.numHeads, 1);
+    queries = attention(g, 'self_attn', queries, queries, queries, cfg.numHeads, 1, options.tokenBias);
   } else {
     const q = op.add(queries, queryPe);
-    queries = op.add(queries, attention(g, 'self_attn', q, q, queries, cfg.numHeads, 1));
+    queries = op.add(queries, attention(g, 'self_attn', q, q, queries, cfg.numHeads, 1, options.tokenBias));
   }
   queries = layerNorm(g, 'norm1', queries, EPS);
 
@@ -82,16 +88,28 @@ function twoWayBlock(
   // The image attends to the tokens.
   q = op.add(queries, queryPe);
   k = op.add(keys, keyPe);
-  keys = op.add(keys, attention(g, 'cross_attn_image_to_token', k, q, queries, cfg.numHeads, cfg.attentionDownsampleRate));
+  keys = op.add(
+    keys,
+    attention(g, 'cross_attn_image_to_token', k, q, queries, cfg.numHeads, cfg.attentionDownsampleRate, options.tokenBias),
+  );
   keys = layerNorm(g, 'norm4', keys, EPS);
   return [queries, keys];
 }
 
 /**
  * SAM's decoder Attention: q, k, v projected to C / downsampleRate channels, split into heads,
- * softmax(q·kᵀ / √headDim)·v, heads merged, projected back to C.
+ * softmax(q·kᵀ / √headDim + keyBias)·v, heads merged, projected back to C.
  */
-export function attention(g: Graph, name: string, q: Tensor, k: Tensor, v: Tensor, heads: number, downsampleRate: number): Tensor {
+export function attention(
+  g: Graph,
+  name: string,
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  heads: number,
+  downsampleRate: number,
+  keyBias?: Tensor,
+): Tensor {
   return g.scope(name, () => {
     const dim = q.shape[2];
     const internal = dim / downsampleRate;
@@ -100,7 +118,8 @@ export function attention(g: Graph, name: string, q: Tensor, k: Tensor, v: Tenso
     const qh = split(linear(g, 'q_proj', q, dim, internal));
     const kh = split(linear(g, 'k_proj', k, dim, internal));
     const vh = split(linear(g, 'v_proj', v, dim, internal));
-    const logits = op.div(op.matmul(qh, op.transposeLast(kh)), Math.sqrt(headDim));
+    const scaled = op.div(op.matmul(qh, op.transposeLast(kh)), Math.sqrt(headDim));
+    const logits = keyBias ? op.add(scaled, keyBias) : scaled;
     const out = op.matmul(op.softmax(logits, -1), vh); // [B, heads, n, headDim]
     const merged = op.reshape(op.transpose(out, [0, 2, 1, 3]), [q.shape[0], q.shape[1], internal]);
     return linear(g, 'out_proj', merged, internal, dim);

@@ -1,0 +1,106 @@
+// Export for other runtimes: encoder.onnx, decoder.onnx (any prompt, see buildExportDecoderGraph) and
+// ultrasam.json with the config and the exact preprocessing, written to a temporary folder first and
+// renamed into place, so a failed export never leaves a half-written model.
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { serialize } from '../graph/onnx.js';
+import { type SamConfig, embeddingGrid } from './config.js';
+import { EMPTY_SLOT_LABEL, buildEncoderGraph, buildExportDecoderGraph } from './sam.js';
+
+export interface ExportOptions {
+  /** Prompt slots of the decoder (points + 2 per box + 1 padding point); default 16. */
+  slots?: number;
+  /** Also write encoder.int8.onnx, with int8 weight products (smaller; faster where int8 kernels exist). */
+  int8Encoder?: boolean;
+  /** Replace an existing export folder. */
+  force?: boolean;
+}
+
+export interface ExportManifest {
+  format: 'ultrasam-onnx';
+  version: 1;
+  config: SamConfig;
+  ultrasam: boolean;
+  files: { encoder: string; decoder: string; encoderInt8?: string };
+  preprocessing: {
+    description: string;
+    longSide: number;
+    resize: string;
+    pixelMean: number[];
+    pixelStd: number[];
+    pad: string;
+    layout: string;
+  };
+  decoder: {
+    slots: number;
+    emptySlotLabel: number;
+    pointTransform: string;
+    labels: Record<string, string>;
+    outputs: string;
+    lowResSize: number;
+  };
+}
+
+export function exportModel(
+  model: { config: SamConfig; values: ReadonlyMap<string, Float32Array>; ultrasam: boolean },
+  outDir: string,
+  options: ExportOptions = {},
+): ExportManifest {
+  const out = resolve(outDir);
+  if (existsSync(out) && !options.force) throw new Error(`${out} exists already (use --force to replace it)`);
+  const slots = options.slots ?? 16;
+  if (!Number.isInteger(slots) || slots < 2) throw new Error(`decoder slots must be an integer ≥ 2, got ${slots}`);
+  const { config, values, ultrasam } = model;
+  const encoderGraph = buildEncoderGraph(config);
+  const files: [string, Uint8Array][] = [
+    ['encoder.onnx', serialize(encoderGraph, { params: 'initializers', values, name: 'ultrasam_encoder' }).bytes],
+    [
+      'decoder.onnx',
+      serialize(buildExportDecoderGraph(config, { slots, ultrasam }), { params: 'initializers', values, name: 'ultrasam_decoder' }).bytes,
+    ],
+  ];
+  if (options.int8Encoder) {
+    files.push(['encoder.int8.onnx', serialize(encoderGraph, { params: 'initializers', values, quantize: 'int8' }).bytes]);
+  }
+  const s = config.imageEncoder.imgSize;
+  const manifest: ExportManifest = {
+    format: 'ultrasam-onnx',
+    version: 1,
+    config,
+    ultrasam,
+    files: { encoder: 'encoder.onnx', decoder: 'decoder.onnx', ...(options.int8Encoder ? { encoderInt8: 'encoder.int8.onnx' } : {}) },
+    preprocessing: {
+      description: 'image → 8-bit RGB → resize → normalise → pad → encoder input `image` [1, 3, S, S]',
+      longSide: s,
+      resize:
+        'bilinear as PIL (antialiased when shrinking), to (floor(h·k + 0.5), floor(w·k + 0.5)) with k = longSide / max(h, w)',
+      pixelMean: config.pixelMean,
+      pixelStd: config.pixelStd,
+      pad: 'zeros at the bottom and right, after normalising, to S × S',
+      layout: 'NCHW float32',
+    },
+    decoder: {
+      slots,
+      emptySlotLabel: EMPTY_SLOT_LABEL,
+      pointTransform: 'x · newW / w + 0.5 and y · newH / h + 0.5 (input-frame pixels of the resized image)',
+      labels: { '-2': 'empty slot', '-1': 'padding point (add one when there is no box)', '0': 'negative point', '1': 'positive point', '2': 'box top-left', '3': 'box bottom-right' },
+      outputs: 'low_res_logits [1, 1+M, L, L] and iou_predictions [1, 1+M]: output 0 single-mask, 1..M multimask',
+      lowResSize: 4 * embeddingGrid(config),
+    },
+  };
+  files.push(['ultrasam.json', new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`)]);
+
+  const partial = `${out}.partial-${process.pid}`;
+  rmSync(partial, { recursive: true, force: true });
+  mkdirSync(partial, { recursive: true });
+  try {
+    for (const [name, bytes] of files) writeFileSync(join(partial, name), bytes);
+    mkdirSync(dirname(out), { recursive: true });
+    if (existsSync(out)) rmSync(out, { recursive: true });
+    renameSync(partial, out);
+  } catch (error) {
+    rmSync(partial, { recursive: true, force: true });
+    throw error;
+  }
+  return manifest;
+}
