@@ -2,6 +2,7 @@
 import onnxProto from 'onnx-proto';
 import { ONNX_DTYPE, type TypedArray } from './dtype.js';
 import type { AttrValue, Graph, Node, Tensor } from './graph.js';
+import { type QuantizeOptions, quantizeProduct } from './quantize.js';
 
 const { onnx } = onnxProto;
 
@@ -23,6 +24,12 @@ export interface SerializeOptions {
   docString?: string;
   /** Extra metadata_props. */
   metadata?: Record<string, string>;
+  /**
+   * 'int8': dynamic int8 quantisation of the products with baked-in weights (see quantize.ts);
+   * smaller, and faster where onnxruntime has int8 kernels, at some accuracy cost.
+   */
+  quantize?: 'int8';
+  quantizeOptions?: QuantizeOptions;
 }
 
 /** What the serialised model expects and returns, for the runtime wrapper. */
@@ -57,6 +64,25 @@ export function serialize(graph: Graph, options: SerializeOptions): SerializedMo
 
   const inputs: ModelSignature['inputs'] = [];
   const initializers: onnxProto.onnx.ITensorProto[] = [];
+
+  // Quantised products replace their nodes; a float weight nobody else reads is then dropped.
+  const nodes: onnxProto.onnx.INodeProto[] = [];
+  const floatReaders = new Map<string, number>();
+  for (const node of kept) for (const t of node.inputs) if (t) floatReaders.set(t.name, (floatReaders.get(t.name) ?? 0) + 1);
+  for (const node of kept) {
+    const asInitializer = (t: Tensor) =>
+      options.params === 'initializers' && !options.paramsAsInputs?.has(t.name) ? options.values?.get(t.name) : undefined;
+    const q = options.quantize === 'int8' ? quantizeProduct(node, asInitializer, options.quantizeOptions) : null;
+    if (!q) {
+      nodes.push(nodeProto(node));
+      continue;
+    }
+    nodes.push(...q.nodes);
+    initializers.push(...q.initializers);
+    const left = floatReaders.get(q.replacedParam)! - 1;
+    floatReaders.set(q.replacedParam, left);
+    if (left === 0) needed.delete(q.replacedParam);
+  }
   for (const t of graph.inputs) {
     if (needed.has(t.name)) inputs.push({ name: t.name, shape: [...t.shape], dtype: t.dtype, param: false });
   }
@@ -79,7 +105,6 @@ export function serialize(graph: Graph, options: SerializeOptions): SerializedMo
   }
 
   // Graph outputs are renamed to their public names with Identity nodes.
-  const nodes = kept.map(nodeProto);
   const outputInfos = outputs.map(({ name, tensor }) => {
     nodes.push(onnx.NodeProto.create({ opType: 'Identity', input: [tensor.name], output: [name], name: `output_${name}` }));
     return valueInfo(name, tensor);
