@@ -19,6 +19,8 @@ export interface DatasetInfo {
   layout: string;
   /** Image-level labels the dataset offers: 'class', 'tirads', 'patient', 'pixel_spacing', ... */
   imageLabels: string[];
+  /** Converter version, recorded in DONE.json and the COCO info; bump it when the output changes. Default '1'. */
+  version?: string;
   /** True for the datasets kept for measuring generalisation (BUSI, BUS-BRA, MMOTU): never train or tune on them. */
   evaluationOnly?: boolean;
 }
