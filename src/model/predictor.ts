@@ -13,7 +13,7 @@ import { type ConfigHints, inferConfig } from './infer_config.js';
 import { postprocessMasks } from './postprocess.js';
 import { preprocessImage } from './preprocess.js';
 import { type Prompt, type Size, encodePrompt, promptTokenCount } from './prompts.js';
-import { buildDecoderGraph, buildEncoderGraph, weightValues } from './sam.js';
+import { buildDecoderGraph, buildEncoderGraph, parameterShapes, weightValues } from './sam.js';
 
 /** Models that ship inside the package, by name → file under models/. */
 export const BUNDLED_MODELS: Record<string, string> = { 'ultrasam-tiny': 'ultrasam-tiny.safetensors' };
@@ -121,6 +121,11 @@ export class SamPredictor {
   static fromValues(config: SamConfig, values: Map<string, Float32Array>, ultrasam: boolean, options: LoadOptions = {}): SamPredictor {
     validateConfig(config);
     return new SamPredictor(config, ultrasam, values, options, '(in memory)');
+  }
+
+  /** Shape of every parameter, by canonical key. */
+  get shapes(): Map<string, number[]> {
+    return parameterShapes(this.config);
   }
 
   private runtimeOptions(): RuntimeOptions {

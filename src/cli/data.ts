@@ -1,0 +1,174 @@
+/** `ultrasam data ...`: the US-43d data room on the command line. */
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { buildCorpus } from '../data/build.js';
+import { writeDataset } from '../data/corpus.js';
+import { finishedDatasets, mergeCorpus } from '../data/merge.js';
+import { drawPreview } from '../data/preview.js';
+import { getDataset, listDatasets } from '../data/registry.js';
+import { splitDataset, type SplitName } from '../data/split.js';
+import { corpusStats, drawAreaHistogram, statsTable } from '../data/stats.js';
+import { verifyPath } from '../data/verify.js';
+
+function integer(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`);
+    return n;
+  };
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
+}
+
+function fractions(value: string): Record<SplitName, number> {
+  const parts = value.split(',').map(Number);
+  if (parts.length !== 3 || parts.some((p) => !(p >= 0))) throw new Error(`--fractions must be three numbers train,val,test; got "${value}"`);
+  return { train: parts[0], val: parts[1], test: parts[2] };
+}
+
+export function registerDataCommands(program: Command): Command {
+  const data = program.command('data').description('US-43d: convert, split, merge and check the public ultrasound datasets');
+
+  data
+    .command('list')
+    .description('the registered datasets')
+    .option('--json', 'full registry entries as JSON')
+    .action((options: { json?: boolean }) => {
+      const modules = listDatasets();
+      if (options.json) {
+        console.log(JSON.stringify(modules.map((m) => m.info), null, 2));
+        return;
+      }
+      for (const { info } of modules) {
+        const flag = info.evaluationOnly ? ' [evaluation only]' : '';
+        console.log(`${info.name.padEnd(20)} ${info.anatomy}: ${info.structures.join(', ')}${flag}`);
+        console.log(`${''.padEnd(20)} licence: ${info.licence}; ${info.url}`);
+      }
+    });
+
+  data
+    .command('convert <name> <raw-dir> <out-dir>')
+    .description('convert one dataset into <out-dir>/<name>/ (atomic; DONE.json when finished)')
+    .option('--strict', 'stop at the first malformed raw file; nothing is written')
+    .option('--force', 'replace an existing conversion')
+    .action(async (name: string, rawDir: string, outDir: string, options: { strict?: boolean; force?: boolean }) => {
+      const done = await writeDataset(getDataset(name), resolve(rawDir), resolve(outDir), {
+        strict: options.strict,
+        force: options.force,
+        onWarning: (file, problem) => console.error(`warning: ${file}: ${problem}`),
+      });
+      console.log(
+        `${done.dataset}: ${done.images} images, ${done.annotations} annotations, ${done.warnings.length} warnings, ` +
+          `${done.seconds.toFixed(1)} s (${done.imagesPerSecond.toFixed(1)} images/s) → ${join(resolve(outDir), done.dataset)}`,
+      );
+    });
+
+  data
+    .command('build <raw-root> <out-dir>')
+    .description('convert every registered dataset found under <raw-root> (by folder name), in parallel')
+    .option('--workers <n>', 'worker processes (default min(2, CPUs))', integer('--workers'))
+    .option('--force', 'convert again datasets that are already finished')
+    .option('--strict', 'stop a dataset at its first malformed raw file')
+    .option('--only <names>', 'only these datasets (comma-separated, repeatable)', collect)
+    .action(async (rawRoot: string, outDir: string, options: { workers?: number; force?: boolean; strict?: boolean; only?: string[] }) => {
+      const report = await buildCorpus(resolve(rawRoot), resolve(outDir), {
+        ...options,
+        progressBar: true,
+        onEvent: (event) => {
+          if (event.type === 'warning') console.error(`warning: ${event.dataset}: ${event.file}: ${event.problem}`);
+          else if (event.type === 'failed') console.error(`failed: ${event.dataset}: ${event.message}`);
+          else if (event.type === 'skipped') console.error(`skipped: ${event.dataset} (already converted; --force to redo)`);
+          else if (event.type === 'done' && !process.stderr.isTTY) console.error(`done: ${event.dataset}: ${event.done.images} images`);
+        },
+      });
+      if (report.unknownFolders.length > 0) console.error(`not a registered dataset: ${report.unknownFolders.join(', ')}`);
+      console.log(
+        `converted ${report.converted.length}, skipped ${report.skipped.length}, failed ${report.failed.length}; ` +
+          `${report.images} images in ${report.seconds.toFixed(1)} s = ${report.imagesPerSecond.toFixed(1)} images/s with ${report.workers} workers`,
+      );
+      if (report.failed.length > 0) process.exitCode = 1;
+    });
+
+  data
+    .command('split <corpus-dir> [datasets...]')
+    .description('seeded patient-level train/val/test split of converted datasets (default: all)')
+    .option('--seed <n>', 'random seed', integer('--seed'), 0)
+    .option('--fractions <train,val,test>', 'image shares', fractions)
+    .action(async (corpusDir: string, datasets: string[], options: { seed: number; fractions?: Record<SplitName, number> }) => {
+      const names = datasets.length > 0 ? datasets : await finishedDatasets(resolve(corpusDir));
+      for (const name of names) {
+        const report = await splitDataset(join(resolve(corpusDir), name), name, options);
+        const c = report.counts;
+        console.log(
+          `${name}: train ${c.train.images} / val ${c.val.images} / test ${c.test.images} images ` +
+            `(grouped by ${report.groupedBy}${report.officialTest ? ', official test kept' : ''})`,
+        );
+        for (const note of report.notes) console.log(`  note: ${note}`);
+      }
+    });
+
+  data
+    .command('merge <corpus-dir> <output>')
+    .description('merge converted datasets into one COCO file (agnostic: one category "object")')
+    .option('--mode <mode>', 'agnostic | structure', 'agnostic')
+    .option('--split <split>', 'merge the train, val or test files instead of the whole datasets')
+    .option('--datasets <names>', 'only these dataset folders (comma-separated)', collect)
+    .option('--exclude-structure <names>', 'drop every image showing these structures (repeatable)', collect)
+    .option('--only-structure <names>', 'keep only images showing these structures, with only their annotations', collect)
+    .action(async (corpusDir: string, output: string, options: { mode: string; split?: string; datasets?: string[]; excludeStructure?: string[]; onlyStructure?: string[] }) => {
+      if (options.mode !== 'agnostic' && options.mode !== 'structure') throw new Error(`--mode must be agnostic or structure, got "${options.mode}"`);
+      if (options.split && !['train', 'val', 'test'].includes(options.split)) throw new Error(`--split must be train, val or test, got "${options.split}"`);
+      const report = await mergeCorpus(resolve(corpusDir), resolve(output), {
+        mode: options.mode,
+        split: options.split as SplitName | undefined,
+        datasets: options.datasets,
+        excludeStructures: options.excludeStructure,
+        onlyStructures: options.onlyStructure,
+      });
+      console.log(`${report.output}: ${report.images} images, ${report.annotations} annotations, categories: ${report.categories.join(', ')}`);
+    });
+
+  data
+    .command('stats <corpus-dir>')
+    .description('counts per dataset and category, and a mask-area histogram PNG')
+    .option('--json', 'print JSON instead of a table')
+    .option('--histogram <png>', 'where to draw the area histogram', 'area-histogram.png')
+    .action(async (corpusDir: string, options: { json?: boolean; histogram: string }) => {
+      const stats = await corpusStats(resolve(corpusDir));
+      await drawAreaHistogram(stats.areaHistogram, resolve(options.histogram));
+      console.log(options.json ? JSON.stringify(stats, null, 2) : statsTable(stats));
+      console.error(`area histogram: ${resolve(options.histogram)}`);
+    });
+
+  data
+    .command('verify <path>')
+    .description('check a COCO file, a dataset folder or a whole corpus; exit code 1 on any problem')
+    .option('--images-root <dir>', 'folder the image file names are relative to (default: the COCO file\'s)')
+    .option('--skip-images', 'check the JSON only')
+    .action(async (path: string, options: { imagesRoot?: string; skipImages?: boolean }) => {
+      const reports = await verifyPath(resolve(path), { imagesRoot: options.imagesRoot && resolve(options.imagesRoot), skipImages: options.skipImages });
+      for (const report of reports) {
+        const total = report.problems.length + report.moreProblems;
+        console.log(`${report.ok ? 'ok' : 'FAIL'} ${report.file}: ${report.images} images, ${report.annotations} annotations${total ? `, ${total} problems` : ''}`);
+        for (const problem of report.problems.slice(0, 20)) console.log(`  ${problem.kind}: ${problem.message}`);
+        if (total > 20) console.log(`  ... ${total - 20} more`);
+      }
+      if (reports.some((r) => !r.ok)) process.exitCode = 1;
+    });
+
+  data
+    .command('preview <coco-file> <output-png>')
+    .description('contact sheet of seeded random images with their masks drawn')
+    .option('--count <n>', 'images', integer('--count'), 16)
+    .option('--seed <n>', 'random seed', integer('--seed'), 0)
+    .option('--tile <px>', 'tile size', integer('--tile'), 256)
+    .option('--images-root <dir>', 'folder the image file names are relative to')
+    .action(async (cocoFile: string, outputPng: string, options: { count: number; seed: number; tile: number; imagesRoot?: string }) => {
+      const shown = await drawPreview(resolve(cocoFile), resolve(outputPng), { ...options, imagesRoot: options.imagesRoot && resolve(options.imagesRoot) });
+      console.log(`${resolve(outputPng)}: ${shown.length} images`);
+    });
+
+  return data;
+}

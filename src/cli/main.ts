@@ -1,0 +1,17 @@
+// The `ultrasam` command line.
+import { Command } from 'commander';
+import { registerDataCommands } from './data.js';
+import { registerModelCommands } from './segment.js';
+
+const program = new Command();
+program
+  .name('ultrasam')
+  .description('UltraSam — Segment Anything for ultrasound — in TypeScript: segment, export, build the US-43d corpus')
+  .showHelpAfterError();
+registerModelCommands(program);
+registerDataCommands(program);
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  console.error(`ultrasam: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,134 @@
+// `ultrasam segment`, `ultrasam export` and `ultrasam convert-weights`: the model from the shell.
+import { basename, extname, resolve } from 'node:path';
+import { type Command, InvalidArgumentError } from 'commander';
+import { writeMaskPng, writeOverlayPng } from '../image/write.js';
+import { exportModel } from '../model/export.js';
+import { CONFIG_METADATA_KEY, type LoadOptions, SamPredictor } from '../model/predictor.js';
+import { saveSamWeights } from '../weights/checkpoint.js';
+
+const DEFAULT_MODEL = 'ultrasam-tiny';
+
+function numberList(what: string, text: string, sizes: number[]): number[] {
+  const parts = text.split(',').map((p) => p.trim());
+  const values = parts.map(Number);
+  if (!sizes.includes(parts.length) || values.some((v) => !Number.isFinite(v) || parts.some((p) => p === ''))) {
+    throw new InvalidArgumentError(`${what} '${text}' must be ${sizes.join(' or ')} comma-separated numbers`);
+  }
+  return values;
+}
+
+function collectPoint(text: string, previous: number[][] = []): number[][] {
+  const v = numberList('--point', text, [2, 3]);
+  if (v.length === 3 && v[2] !== 0 && v[2] !== 1) throw new InvalidArgumentError(`--point '${text}': the label is 1 (positive) or 0 (negative)`);
+  return [...previous, [v[0], v[1], v[2] ?? 1]];
+}
+
+function positiveInt(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`'${text}' is not a positive integer`);
+  return n;
+}
+
+function loadOptions(o: { threads?: number; decoderHeads?: number }): LoadOptions {
+  return { threads: o.threads, decoderHeads: o.decoderHeads };
+}
+
+export function registerModelCommands(program: Command): void {
+  program
+    .command('segment')
+    .description('segment an image from point and/or box prompts; writes the mask (and an overlay) and prints score and area')
+    .argument('<image>', 'PNG, JPEG, BMP, TIFF, WebP or DICOM file')
+    .option('--point <x,y[,label]>', 'a prompt point in image pixels; label 1 positive (default) or 0 negative; repeatable', collectPoint)
+    .option('--box <x0,y0,x1,y1>', 'a box prompt in image pixels', (t) => numberList('--box', t, [4]))
+    .option('--weights <file>', `SAM/MedSAM/UltraSam .pth or ultrasam .safetensors (default: the bundled ${DEFAULT_MODEL})`)
+    .option('--multimask', 'three candidate masks; the best-scored one is written')
+    .option('--out <mask.png>', 'where to write the mask (default: <image>_mask.png)')
+    .option('--overlay <overlay.png>', 'also write the image with the mask drawn over it')
+    .option('--json', 'print the result as one JSON object')
+    .option('--threads <n>', 'onnxruntime threads', positiveInt)
+    .option('--decoder-heads <n>', 'attention heads of the mask decoder, for a .pth of a non-standard model (default 8)', positiveInt)
+    .action(async (image: string, o) => {
+      const points = (o.point ?? []) as number[][];
+      if (points.length === 0 && !o.box) throw new Error('give a prompt: --point x,y[,label] (repeatable) and/or --box x0,y0,x1,y1');
+      const predictor = await SamPredictor.load(o.weights ?? DEFAULT_MODEL, loadOptions(o));
+      try {
+        await predictor.setImage(resolve(image));
+        const result = await predictor.predict({
+          points: points.map(([x, y]) => [x, y] as [number, number]),
+          labels: points.map((p) => p[2]),
+          box: o.box as [number, number, number, number] | undefined,
+          multimask: !!o.multimask,
+        });
+        const best = result.scores.indexOf(Math.max(...result.scores));
+        const mask = result.masks[best];
+        const area = mask.reduce((a, v) => a + v, 0);
+        const info = predictor.imageInfo;
+        const areaMm2 = info.pixelSpacingMm ? area * info.pixelSpacingMm[0] * info.pixelSpacingMm[1] : undefined;
+        const out = o.out ?? `${basename(image, extname(image))}_mask.png`;
+        await writeMaskPng(out, mask, result.width, result.height);
+        if (o.overlay) {
+          const { readImage } = await import('../image/read.js');
+          await writeOverlayPng(o.overlay, await readImage(resolve(image)), [{ mask }]);
+        }
+        const summary = {
+          image,
+          weights: predictor.source,
+          width: result.width,
+          height: result.height,
+          score: result.scores[best],
+          scores: Array.from(result.scores),
+          chosen: best,
+          area_px: area,
+          ...(areaMm2 !== undefined ? { area_mm2: areaMm2, pixel_spacing_mm: info.pixelSpacingMm } : {}),
+          mask: out,
+          ...(o.overlay ? { overlay: o.overlay } : {}),
+        };
+        if (o.json) console.log(JSON.stringify(summary));
+        else {
+          console.log(`mask: ${out}${o.overlay ? `  overlay: ${o.overlay}` : ''}`);
+          console.log(`score (predicted IoU): ${summary.score.toFixed(4)}${result.scores.length > 1 ? ` (candidates ${summary.scores.map((s) => s.toFixed(3)).join(', ')})` : ''}`);
+          console.log(`area: ${area} px${areaMm2 !== undefined ? ` = ${areaMm2.toFixed(2)} mm²` : ' (no pixel spacing in the image: mm² unknown)'}`);
+        }
+      } finally {
+        await predictor.release();
+      }
+    });
+
+  program
+    .command('export')
+    .description('write encoder.onnx, decoder.onnx and ultrasam.json for onnxruntime (web, Python, C++)')
+    .option('--weights <file>', `weights to export (default: the bundled ${DEFAULT_MODEL})`)
+    .requiredOption('--out <dir>', 'output folder')
+    .option('--slots <n>', 'prompt slots of the decoder (points + 2 per box + 1)', positiveInt, 16)
+    .option('--int8', 'also write an int8-quantised encoder (encoder.int8.onnx)')
+    .option('--force', 'replace an existing output folder')
+    .option('--decoder-heads <n>', 'attention heads of the mask decoder, for a .pth of a non-standard model (default 8)', positiveInt)
+    .action(async (o) => {
+      const predictor = await SamPredictor.load(o.weights ?? DEFAULT_MODEL, loadOptions(o));
+      const manifest = exportModel(predictor, o.out, { slots: o.slots, int8Encoder: !!o.int8, force: !!o.force });
+      console.log(`exported ${manifest.config.name} (${predictor.ultrasam ? 'UltraSam' : 'SAM'} decoder) to ${resolve(o.out)}: ${Object.values(manifest.files).join(', ')}, ultrasam.json`);
+    });
+
+  program
+    .command('convert-weights')
+    .description('convert a SAM/MedSAM/UltraSam .pth checkpoint to ultrasam safetensors (canonical keys, config and layout recorded)')
+    .argument('<in>', 'input .pth or .safetensors')
+    .argument('<out>', 'output .safetensors')
+    .option('--decoder-heads <n>', 'attention heads of the mask decoder (not visible in the weights; default 8)', positiveInt)
+    .option('--half', 'store float16 (half the size)')
+    .action(async (input: string, output: string, o) => {
+      const predictor = await SamPredictor.load(input, loadOptions(o));
+      const tensors = new Map([...predictor.values].map(([k, v]) => [k, { dtype: 'float32' as const, shape: [...shapeOf(predictor, k)], data: v }]));
+      saveSamWeights(output, { layout: predictor.ultrasam ? 'ultrasam' : 'sam', tensors }, {
+        metadata: { [CONFIG_METADATA_KEY]: JSON.stringify(predictor.config) },
+        floatAs: o.half ? 'float16' : undefined,
+      });
+      console.log(`wrote ${output}: ${tensors.size} tensors, ${predictor.config.name}, ${predictor.ultrasam ? 'UltraSam' : 'SAM'} decoder`);
+    });
+}
+
+function shapeOf(predictor: SamPredictor, key: string): readonly number[] {
+  const shape = predictor.shapes.get(key);
+  if (!shape) throw new Error(`no shape known for weight '${key}'`);
+  return shape;
+}
