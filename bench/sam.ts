@@ -1,0 +1,91 @@
+// SAM benchmark: `npm run bench:sam -- [--json] [--threads N] [--repeats N] [--skip-vitb]`.
+// Times the ViT-B image encoder at 1024 (random weights: speed does not depend on their values),
+// fp32 and int8-quantised (with the int8 embedding's error against fp32), and the mask decoder
+// for a point prompt and a box prompt.
+import os from 'node:os';
+import { serialize } from '../src/graph/onnx.js';
+import { Rng, normalArray } from '../src/graph/random.js';
+import { Runtime } from '../src/graph/runtime.js';
+import { type SamConfig, samConfig } from '../src/model/config.js';
+import { SamPredictor } from '../src/model/predictor.js';
+import { buildEncoderGraph, parameterShapes } from '../src/model/sam.js';
+
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const flag = (name: string, fallback: number) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const threads = flag('--threads', os.cpus().length);
+const repeats = flag('--repeats', 3);
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+async function timeIt(fn: () => Promise<unknown>, n: number): Promise<number> {
+  await fn();
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await fn();
+    times.push(performance.now() - t0);
+  }
+  return median(times);
+}
+
+function randomValues(config: SamConfig, seed: number): Map<string, Float32Array> {
+  const rng = new Rng(seed);
+  const values = new Map<string, Float32Array>();
+  for (const [key, shape] of parameterShapes(config)) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const isNormWeight = /norm.*\.weight$|neck\.[13]\.weight$/.test(key);
+    values.set(key, isNormWeight ? new Float32Array(n).fill(1) : normalArray(rng, n, 0.02));
+  }
+  return values;
+}
+
+async function encoderMs(config: SamConfig, values: Map<string, Float32Array>, image: Float32Array) {
+  const graph = buildEncoderGraph(config);
+  const fp32 = await Runtime.create(serialize(graph, { params: 'initializers', values }), { threads });
+  const ms = await timeIt(() => fp32.run({ image }), repeats);
+  const ref = Float32Array.from((await fp32.run({ image })).embedding.data as Float32Array);
+  await fp32.release();
+  const int8 = await Runtime.create(serialize(graph, { params: 'initializers', values, quantize: 'int8' }), { threads });
+  const msInt8 = await timeIt(() => int8.run({ image }), repeats);
+  const q = (await int8.run({ image })).embedding.data as Float32Array;
+  await int8.release();
+  let maxErr = 0;
+  let sq = 0;
+  let refSq = 0;
+  for (let i = 0; i < ref.length; i++) {
+    maxErr = Math.max(maxErr, Math.abs(ref[i] - q[i]));
+    sq += (ref[i] - q[i]) ** 2;
+    refSq += ref[i] ** 2;
+  }
+  return { ms, msInt8, maxErr, relRms: Math.sqrt(sq / refSq) };
+}
+
+const result: Record<string, number | string> = { threads };
+const vitb = samConfig('vit_b');
+const vitbValues = randomValues(vitb, 1);
+if (!args.includes('--skip-vitb')) {
+  const image = normalArray(new Rng(2), 3 * 1024 * 1024);
+  const e = await encoderMs(vitb, vitbValues, image);
+  Object.assign(result, {
+    vitb_encoder_ms: Math.round(e.ms),
+    vitb_encoder_int8_ms: Math.round(e.msInt8),
+    vitb_int8_embedding_rel_rms_error: Number(e.relRms.toExponential(2)),
+    vitb_int8_embedding_max_abs_error: Number(e.maxErr.toExponential(2)),
+  });
+}
+
+// The decoder through the public predictor (embedding fixed, so only the decoder runs).
+const predictor = SamPredictor.fromValues(vitb, vitbValues, false, { threads });
+const decode = async (prompt: Parameters<SamPredictor['predict']>[0]) => timeIt(() => predictor.predict(prompt), repeats * 5);
+await predictor.setImage({ data: new Uint8Array(64 * 48 * 3).fill(90), width: 64, height: 48, channels: 3 });
+result.decoder_point_ms = Number((await decode({ points: [[20, 20]], labels: [1], multimask: true })).toFixed(2));
+result.decoder_box_ms = Number((await decode({ box: [5, 5, 40, 30] })).toFixed(2));
+await predictor.release();
+result.cpu = os.cpus()[0]?.model ?? 'unknown';
+result.node = process.version;
+
+if (json) console.log(JSON.stringify(result));
+else for (const [k, v] of Object.entries(result)) console.log(`${k.padEnd(36)} ${v}`);

@@ -1,0 +1,104 @@
+// `ultrasam segment` as a user runs it: images of every kind and size, DICOM calibration → mm²,
+// clear errors for bad prompts, and the message when no weights are given and none are bundled.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import sharp from 'sharp';
+import { readImage } from '../../src/image/read.js';
+import { buildDicom, pixelElements, ultrasoundRegion } from '../image/dicom-writer.js';
+import { FIXTURE_DIR, fixtureMissing } from '../model/fixture.js';
+
+const run = promisify(execFile);
+const BIN = fileURLToPath(new URL('../../bin/ultrasam.js', import.meta.url));
+const WEIGHTS = `${FIXTURE_DIR}sam_weights.pth`;
+
+async function segment(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, 'segment', ...args], { maxBuffer: 1 << 24 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+test('segment works on grey, 16-bit, 1×1, 4000×3000 and calibrated DICOM images', { skip: fixtureMissing }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ultrasam-cli-'));
+  try {
+    const grey = join(dir, 'grey.png');
+    await sharp(Buffer.from(Array.from({ length: 60 * 40 }, (_, i) => (i * 7) % 256)), { raw: { width: 60, height: 40, channels: 1 } })
+      .png()
+      .toFile(grey);
+    const deep = join(dir, 'deep.png');
+    const px16 = new Uint16Array(50 * 30).map((_, i) => (i * 997) % 65536);
+    await sharp(Buffer.from(px16.buffer), { raw: { width: 50, height: 30, channels: 1, premultiplied: false } })
+      .toColourspace('grey16')
+      .png()
+      .toFile(deep);
+    assert.ok((await readImage(deep)).data instanceof Uint16Array, 'the 16-bit file stays 16-bit');
+    const tiny = join(dir, 'tiny.png');
+    await sharp({ create: { width: 1, height: 1, channels: 3, background: '#808080' } }).png().toFile(tiny);
+    const big = join(dir, 'big.jpg');
+    await sharp({ create: { width: 4000, height: 3000, channels: 3, background: '#404040' } }).jpeg().toFile(big);
+    const dcm = join(dir, 'scan.dcm');
+    const pixels = new Uint8Array(80 * 64).map((_, i) => (i % 80 > 20 && i % 80 < 60 ? 200 : 30));
+    writeFileSync(
+      dcm,
+      buildDicom({
+        ...pixelElements({ rows: 64, columns: 80, photometric: 'MONOCHROME2', bitsAllocated: 8, pixels }),
+        '0018,6011': { vr: 'SQ', items: [ultrasoundRegion({ x0: 0, y0: 0, x1: 79, y1: 63, deltaX: 0.02, deltaY: 0.03 })] },
+      }),
+    );
+
+    const cases: [string, string[]][] = [
+      [grey, ['--point', '30,20']],
+      [deep, ['--box', '5,5,40,25']],
+      [tiny, ['--point', '0.5,0.5']],
+      [big, ['--box', '1000,800,3000,2200', '--point', '2000,1500,0']],
+      [dcm, ['--box', '20,10,60,50']],
+    ];
+    for (const [image, prompt] of cases) {
+      const out = join(dir, 'mask.png');
+      const r = await segment([image, ...prompt, '--weights', WEIGHTS, '--decoder-heads', '4', '--out', out, '--json', '--threads', '2']);
+      assert.equal(r.code, 0, `${image}: ${r.stderr}`);
+      const summary = JSON.parse(r.stdout);
+      const meta = await sharp(out).metadata();
+      const source = await readImage(image);
+      assert.deepEqual([meta.width, meta.height], [source.width, source.height], `${image}: mask has the image's size`);
+      assert.ok(Number.isFinite(summary.score) && summary.area_px >= 0);
+      if (image === dcm) {
+        // 0.02 cm × 0.03 cm per pixel = 0.2 mm × 0.3 mm.
+        assert.deepEqual(summary.pixel_spacing_mm, [0.2, 0.3]);
+        assert.ok(Math.abs(summary.area_mm2 - summary.area_px * 0.06) < 1e-9);
+      } else assert.equal(summary.area_mm2, undefined);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('segment explains bad prompts and missing weights', { skip: fixtureMissing }, async () => {
+  const image = `${FIXTURE_DIR}image.png`;
+  const w = ['--weights', WEIGHTS, '--decoder-heads', '4'];
+  const outside = await segment([image, '--point', '900,10', ...w]);
+  assert.notEqual(outside.code, 0);
+  assert.match(outside.stderr, /point 0 \(900, 10\) lies outside the 500×315 image/);
+  const reversed = await segment([image, '--box', '300,10,100,200', ...w]);
+  assert.match(reversed.stderr, /x1 < x0/);
+  const empty = await segment([image, ...w]);
+  assert.match(empty.stderr, /give a prompt/);
+  const badLabel = await segment([image, '--point', '10,10,5', ...w]);
+  assert.match(badLabel.stderr, /label is 1 \(positive\) or 0 \(negative\)/);
+  const notImage = await segment([WEIGHTS, '--point', '1,1', ...w]);
+  assert.notEqual(notImage.code, 0);
+  assert.match(notImage.stderr, /sam_weights\.pth/);
+  if (!existsSync(fileURLToPath(new URL('../../models/ultrasam-tiny.safetensors', import.meta.url)))) {
+    const noWeights = await segment([image, '--point', '10,10']);
+    assert.match(noWeights.stderr, /bundled model 'ultrasam-tiny' is not in this copy of ultrasam yet.*pass weights explicitly/);
+  }
+});
