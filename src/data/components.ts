@@ -107,13 +107,6 @@ export function distinctValues(labelMap: ArrayLike<number>): number[] {
   return [...seen].sort((a, b) => a - b);
 }
 
-/** Number of non-zero pixels. */
-export function countNonZero(mask: ArrayLike<number>): number {
-  let count = 0;
-  for (let i = 0; i < mask.length; i++) if (mask[i] !== 0) count++;
-  return count;
-}
-
 function checkMaskSize(mask: ArrayLike<number>, width: number, height: number): void {
   if (mask.length !== width * height) {
     throw new Error(`mask has ${mask.length} pixels, expected ${width}×${height} = ${width * height}`);

@@ -174,6 +174,7 @@ export async function writeDataset(
   const fileNames = new Set<string>();
   const patients = new Set<string>();
   const pendingWrites = new Set<Promise<void>>();
+  let writeError: Error | undefined;
   let annotationId = 0;
   try {
     for await (const sample of module.convert(rawDir, { strict: options.strict ?? false, warn })) {
@@ -212,13 +213,18 @@ export async function writeDataset(
       if (sample.officialSplit) record.official_split = sample.officialSplit;
       images.push(record);
       // PNG encoding runs in sharp's thread pool: overlap a few writes with the next sample's decoding.
-      const write: Promise<void> = writePng(join(partialDir, 'images', fileName), sample.image).finally(() => pendingWrites.delete(write));
+      // A failed write is kept (not left as a rejected promise nobody awaits yet) and rethrown below.
+      const write: Promise<void> = writePng(join(partialDir, 'images', fileName), sample.image)
+        .catch((error: unknown) => void (writeError ??= error as Error))
+        .finally(() => pendingWrites.delete(write));
       pendingWrites.add(write);
       if (pendingWrites.size >= 4) await Promise.race(pendingWrites);
+      if (writeError) throw writeError;
       options.onImage?.(images.length);
     }
     if (strictFailure) throw strictFailure;
     await Promise.all(pendingWrites);
+    if (writeError) throw writeError;
     for (const image of images) await writer.image(image);
     await writer.close();
   } catch (error) {

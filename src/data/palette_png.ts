@@ -56,9 +56,17 @@ export async function readLabelPng(path: string): Promise<{ labels: Uint8Array; 
     const key = (r << 16) | (g << 8) | b;
     if (!byColour.has(key)) byColour.set(key, index); // duplicate colours: the first index wins
   });
+  // Masks are mostly long stretches of one colour: remember the last lookup.
+  let lastKey = -1;
+  let lastIndex = 0;
   for (let i = 0; i < labels.length; i++) {
     const o = i * channels;
-    labels[i] = lookup(byColour, (data[o] << 16) | (data[o + 1] << 8) | data[o + 2], path);
+    const key = (data[o] << 16) | (data[o + 1] << 8) | data[o + 2];
+    if (key !== lastKey) {
+      lastKey = key;
+      lastIndex = lookup(byColour, key, path);
+    }
+    labels[i] = lastIndex;
   }
   return { labels, width, height };
 }

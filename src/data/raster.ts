@@ -1,49 +1,36 @@
 /**
- * The few raster reads and writes the data room needs: decode a raw dataset image (PNG, JPEG, BMP
- * via sharp... whatever sharp reads), write a corpus PNG, and read a PNG's size from its header.
+ * The few raster reads and writes the data room needs: decode a raw dataset image (through the
+ * project's image reader), write a corpus PNG, and read a PNG's size from its header.
  */
-import { open } from 'node:fs/promises';
-import sharp from 'sharp';
+import { open, writeFile } from 'node:fs/promises';
+import { readImage } from '../image/read.js';
+import { encodePng } from '../image/write.js';
 import type { RawImage } from '../image/types.js';
 
-/** Decodes an image file or buffer to raw pixels; 16-bit PNG/TIFF stay 16-bit. */
-export async function readRaster(source: string | Buffer): Promise<RawImage> {
+/**
+ * Decodes an image file or buffer to raw pixels (PNG, JPEG, BMP, TIFF, DICOM... see src/image/read.ts);
+ * 16-bit stays 16-bit, grey stays one channel. Errors name the file.
+ */
+export async function readRaster(source: string | Uint8Array): Promise<RawImage> {
   const name = typeof source === 'string' ? source : 'image buffer';
   try {
-    const input = sharp(source, { limitInputPixels: false });
-    const meta = await input.metadata();
-    const sixteenBit = meta.depth === 'ushort';
-    const grey = (meta.channels ?? 3) <= 2;
-    // Without an explicit colour space sharp hands back grey images as RGB and 16-bit as 8-bit.
-    const space = sixteenBit ? (grey ? 'grey16' : 'rgb16') : grey ? 'b-w' : 'srgb';
-    const { data, info } = await input
-      .toColourspace(space)
-      .raw({ depth: sixteenBit ? 'ushort' : 'uchar' })
-      .toBuffer({ resolveWithObject: true });
-    const values = sixteenBit
-      ? new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2).slice()
-      : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    return { data: values, width: info.width, height: info.height, channels: info.channels };
+    return await readImage(source);
   } catch (error) {
-    throw new Error(`cannot decode image ${name}: ${(error as Error).message}`);
+    const message = (error as Error).message;
+    throw new Error(message.includes(name) ? message : `cannot decode image ${name}: ${message}`, { cause: error });
   }
 }
 
-/** Writes raw pixels as a PNG (8- or 16-bit as the data is). */
+/** Writes raw pixels as a PNG (8- or 16-bit, 1 to 4 channels, as the data is). */
 export async function writePng(path: string, image: RawImage): Promise<void> {
-  const { data, width, height, channels } = image;
-  if (channels < 1 || channels > 4) throw new Error(`cannot write ${path}: ${channels} channels`);
-  if (data.length !== width * height * channels) {
-    throw new Error(`cannot write ${path}: ${data.length} values for ${width}×${height}×${channels}`);
+  let png: Uint8Array;
+  try {
+    png = await encodePng(image);
+  } catch (error) {
+    throw new Error(`cannot write ${path}: ${(error as Error).message}`, { cause: error });
   }
-  const sixteenBit = data instanceof Uint16Array;
-  // sharp takes the raw sample depth from the typed array: Uint16Array → 16-bit.
-  const png = sharp(data, { raw: { width, height, channels: channels as 1 | 2 | 3 | 4 } });
-  // Lossless; level 6 keeps writes quick (the corpus is written once, read many times).
-  await png
-    .toColourspace(sixteenBit ? (channels >= 3 ? 'rgb16' : 'grey16') : channels >= 3 ? 'srgb' : 'b-w')
-    .png({ compressionLevel: 6 })
-    .toFile(path);
+  // No temporary file: corpus images are written inside a partial folder that is renamed as a whole.
+  await writeFile(path, png);
 }
 
 /** Width and height from a PNG's IHDR chunk, reading only its first 24 bytes. */

@@ -1,7 +1,6 @@
 /** Small helpers that converters share for walking a raw dataset folder and reading mask images. */
 import { existsSync, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { threshold, toGray } from './components.js';
 import { readRaster } from './raster.js';
 import type { RawImage } from '../image/types.js';
@@ -23,19 +22,6 @@ export async function listFiles(dir: string, pattern: RegExp): Promise<string[]>
 
 export function isDirectory(path: string): boolean {
   return existsSync(path) && statSync(path).isDirectory();
-}
-
-/**
- * The first of `candidates` (paths relative to `rawDir`, '' for rawDir itself) that is a folder
- * holding `marker` (a relative path); throws naming every place looked at when none does.
- */
-export function locateRoot(rawDir: string, candidates: string[], marker: string, dataset: string): string {
-  for (const candidate of candidates) {
-    const root = join(rawDir, candidate);
-    if (existsSync(join(root, marker))) return root;
-  }
-  const tried = candidates.map((c) => join(rawDir, c, marker)).join(', ');
-  throw new Error(`${dataset}: raw layout not found under ${rawDir} (looked for ${tried})`);
 }
 
 /** Reads an image file, or reports it (unreadable) and returns undefined. */

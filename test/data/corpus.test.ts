@@ -203,3 +203,18 @@ test('a killed conversion leaves only a hidden partial folder, cleaned by the ne
     await cleanup();
   }
 });
+
+test('an image that cannot be written as PNG fails the conversion cleanly', async () => {
+  const { dir, cleanup } = await tempDir('corpus-png');
+  try {
+    const module = fakeDataset('Five', ['lesion'], async function* () {
+      yield syntheticSample(4, 4, { lesion: [[0, 0, 1, 1]] }, { index: 1 });
+      yield { ...syntheticSample(4, 4, {}, { index: 2 }), image: { data: new Uint8Array(80), width: 4, height: 4, channels: 5 } };
+      for (let i = 3; i < 8; i++) yield syntheticSample(4, 4, {}, { index: i });
+    });
+    await assert.rejects(writeDataset(module, dir, join(dir, 'out')), /Five: conversion failed, nothing written: cannot write .*Five__2\.png: .*1 to 4 channels/);
+    assert.deepEqual(readdirSync(join(dir, 'out')), []);
+  } finally {
+    await cleanup();
+  }
+});

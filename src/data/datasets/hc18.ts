@@ -1,10 +1,11 @@
 /**
  * HC18 (van den Heuvel et al. 2018): fetal head in 2D trans-thalamic plane images.
  * Raw layout (the challenge's): `training_set/<n>_HC.png` (or `<n>_2HC.png`, `<n>_3HC.png`: further
- * images of the same subject) with `training_set/<n>_HC_Annotation.png`, a 1-pixel ellipse OUTLINE
- * (0/255) that is filled here to give the head mask (including heads cut off by the image edge, as
- * in 186_HC: scipy's binary_fill_holes, the reference's, leaves those as a bare outline), and `training_set_pixel_size_and_HC.csv`
- * (mm per pixel, head circumference in mm). The test set has no annotations and is not converted.
+ * images numbered like the first) with `training_set/<n>_HC_Annotation.png`, a 1-pixel ellipse
+ * OUTLINE (0/255) filled here to give the head mask, and `training_set_pixel_size_and_HC.csv` (mm
+ * per pixel, head circumference in mm). Heads cut off by the image edge (186_HC) are filled too,
+ * where scipy's binary_fill_holes, the reference's, leaves a bare outline. The test set has no
+ * annotations and is not converted.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -57,7 +58,9 @@ async function* convert(rawDir: string, options: ConvertOptions): AsyncIterable<
       continue;
     }
     const head = fillOutline(binaryMask(outline), width, height);
-    const [subject, view] = stem.split('_'); // "012_2HC" → subject 012, second image "2HC"
+    // "012_2HC" → patient 012, image "2HC". The challenge does not publish subject ids; images that
+    // share a number are taken as one subject, so a split never puts them on two sides (conservative).
+    const [subject, view] = stem.split('_');
     const sample: ConvertedSample = {
       image,
       patient: subject,

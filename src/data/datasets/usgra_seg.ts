@@ -8,10 +8,12 @@
  * image (each scan is aimed at a nerve) with a median mean echo level of 78/255 (hyperechoic, the
  * fascicular nerve texture), while label 2 is in 183 images with a median of 28/255 (anechoic, a
  * vessel lumen). So 1 = nerve, 2 = vessel.
+ * The polygon rasterisation left three isolated single pixels (the smallest real structure is
+ * 17 px): components under 5 px are dropped.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { labelEquals } from '../components.js';
+import { labelEquals, removeSmallComponents } from '../components.js';
 import { readLabelPng } from '../palette_png.js';
 import { isDirectory, listFiles, readOrWarn } from '../raw_files.js';
 import type { ConvertOptions, ConvertedSample, DatasetModule } from '../types.js';
@@ -59,7 +61,10 @@ async function* convertFolder(
       image,
       index: file.replace(/\.png$/i, ''),
       sourceFile: source,
-      masks: LABELS.map(([label, category]) => ({ category, mask: labelEquals(labelMap.labels, label) })),
+      masks: LABELS.map(([label, category]) => ({
+        category,
+        mask: removeSmallComponents(labelEquals(labelMap.labels, label), image.width, image.height, 5),
+      })),
       officialSplit: split,
     };
   }

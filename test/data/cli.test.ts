@@ -1,0 +1,68 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { registerDataCommands } from '../../src/cli/data.js';
+import { readCoco, writeCoco } from '../../src/data/coco.js';
+import { writeBusi } from './raw_builders.js';
+import { tempDir } from './helpers.js';
+
+/** Runs `ultrasam data ...` in-process; returns what it printed and the exit code it set. */
+async function run(...args: string[]): Promise<{ out: string; code: number }> {
+  const program = new Command('ultrasam').exitOverride();
+  registerDataCommands(program);
+  const lines: string[] = [];
+  const log = console.log;
+  const error = console.error;
+  console.log = (...parts: unknown[]) => lines.push(parts.join(' '));
+  console.error = () => {};
+  process.exitCode = 0;
+  try {
+    await program.parseAsync(['node', 'ultrasam', 'data', ...args]);
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+  const code = Number(process.exitCode ?? 0);
+  process.exitCode = 0;
+  return { out: lines.join('\n'), code };
+}
+
+test('data list --json lists every registry entry', async () => {
+  const { out } = await run('list', '--json');
+  const entries = JSON.parse(out) as { name: string; licence: string }[];
+  assert.ok(entries.length >= 45);
+  assert.ok(entries.some((e) => e.name === 'PSFHS'));
+  assert.ok(entries.every((e) => typeof e.licence === 'string'));
+});
+
+test('convert, split, merge, stats, verify and preview from the command line', async () => {
+  const { dir, cleanup } = await tempDir('cli');
+  try {
+    await writeBusi(join(dir, 'raw'));
+    const corpus = join(dir, 'corpus');
+    assert.match((await run('convert', 'busi', join(dir, 'raw'), corpus)).out, /BUSI: 4 images, 4 annotations, 0 warnings/);
+    assert.match((await run('split', corpus, '--seed', '3')).out, /BUSI: train \d+ \/ val \d+ \/ test \d+ images \(grouped by image\)/);
+    const merged = join(corpus, 'merged.coco.json');
+    assert.match((await run('merge', corpus, merged, '--mode', 'structure')).out, /4 images, 4 annotations, categories: breast_lesion/);
+    const stats = await run('stats', corpus, '--json', '--histogram', join(dir, 'hist.png'));
+    assert.equal(JSON.parse(stats.out).images, 4);
+    assert.ok(existsSync(join(dir, 'hist.png')));
+    assert.match((await run('preview', merged, join(dir, 'sheet.png'), '--count', '3', '--tile', '64')).out, /3 images/);
+    const verified = await run('verify', corpus);
+    assert.equal(verified.code, 0);
+    assert.match(verified.out, /^ok .*merged\.coco\.json/m);
+    // Break one annotation's area: verify names it and fails.
+    const file = join(corpus, 'BUSI', 'BUSI.coco.json');
+    const coco = await readCoco(file);
+    coco.annotations[0].area += 1;
+    await writeCoco(file, coco);
+    const failed = await run('verify', join(corpus, 'BUSI'));
+    assert.equal(failed.code, 1);
+    assert.match(failed.out, /FAIL .*BUSI\.coco\.json.*\n\s+area: annotation 1: area \d+ but the mask has \d+ pixels/);
+    await assert.rejects(run('merge', corpus, merged, '--mode', 'odd'), /--mode must be agnostic or structure/);
+  } finally {
+    await cleanup();
+  }
+});
