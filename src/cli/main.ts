@@ -3,6 +3,12 @@ import { Command } from 'commander';
 import { registerDataCommands } from './data.js';
 import { registerModelCommands } from './segment.js';
 
+// `ultrasam data list | head` closes the pipe early: that is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 const program = new Command();
 program
   .name('ultrasam')
