@@ -1,6 +1,7 @@
 // The `ultrasam` command line.
 import { Command } from 'commander';
 import { registerDataCommands } from './data.js';
+import { registerEvalCommands } from './eval.js';
 import { registerModelCommands } from './segment.js';
 
 // `ultrasam data list | head` closes the pipe early: that is not an error.
@@ -16,6 +17,7 @@ program
   .showHelpAfterError();
 registerModelCommands(program);
 registerDataCommands(program);
+registerEvalCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(`ultrasam: ${error instanceof Error ? error.message : String(error)}`);
