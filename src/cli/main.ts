@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerDataCommands } from './data.js';
 import { registerEvalCommands } from './eval.js';
 import { registerModelCommands } from './segment.js';
+import { registerTrainCommands } from './train.js';
 
 // `ultrasam data list | head` closes the pipe early: that is not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -18,6 +19,7 @@ program
 registerModelCommands(program);
 registerDataCommands(program);
 registerEvalCommands(program);
+registerTrainCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(`ultrasam: ${error instanceof Error ? error.message : String(error)}`);

@@ -1,0 +1,170 @@
+// `ultrasam train`: the training recipe from the shell. A run.json holds the run; flags override it.
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import cliProgress from 'cli-progress';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { loadTrainingState } from '../train/checkpoint.js';
+import { type StepReport, train } from '../train/run.js';
+import { DEFAULTS, type RunConfig, mergeConfig, validateRunConfig } from '../train/run_config.js';
+
+type Json = Record<string, unknown>;
+
+function integer(min: number) {
+  return (text: string) => {
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`'${text}' is not an integer ≥ ${min}`);
+    return n;
+  };
+}
+
+function positiveNumber(text: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`'${text}' is not a non-negative number`);
+  return n;
+}
+
+function collectData(text: string, previous: Json[] = []): Json[] {
+  const [coco, images] = text.split('=');
+  if (!coco) throw new InvalidArgumentError(`--data '${text}' must be COCO.json or COCO.json=IMAGES_DIR`);
+  return [...previous, { coco: resolve(coco), ...(images ? { images: resolve(images) } : {}) }];
+}
+
+/** Paths in a config file are relative to the file. */
+function readConfigFile(path: string): Json {
+  let raw: Json;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8')) as Json;
+  } catch (error) {
+    throw new Error(`cannot read run config ${path}: ${(error as Error).message}`);
+  }
+  const base = dirname(resolve(path));
+  const at = (p: unknown) => (typeof p === 'string' && !isAbsolute(p) ? resolve(base, p) : p);
+  if (Array.isArray(raw.data)) raw.data = raw.data.map((d: Json) => ({ ...d, coco: at(d.coco), ...(d.images ? { images: at(d.images) } : {}) }));
+  if (raw.init !== 'scratch') raw.init = at(raw.init);
+  raw.out = at(raw.out);
+  return raw;
+}
+
+/** The run config from flags (only those given). */
+function flagLayer(o: Record<string, unknown>): Json {
+  const layer: Json = {
+    data: o.data,
+    model: o.model,
+    init: o.init === 'scratch' || o.init === undefined ? o.init : resolve(o.init as string),
+    out: o.out === undefined ? undefined : resolve(o.out as string),
+    steps: o.steps,
+    epochs: o.epochs,
+    batch: { images: o.images, instances: o.instances },
+    optimizer: { lr: o.lr, weightDecay: o.weightDecay, clipNorm: o.clipNorm === 'none' ? null : o.clipNorm === undefined ? undefined : Number(o.clipNorm) },
+    prompts: { maxExtraClicks: o.clicks },
+    multimask: o.multimask,
+    refine: o.refine,
+    freezeEncoder: o.freezeEncoder,
+    cacheEmbeddings: o.cacheEmbeddings,
+    flip: o.flip === false ? false : undefined,
+    seed: o.seed,
+    threads: o.threads,
+    workers: o.workers,
+    checkpointEvery: o.checkpointEvery,
+  };
+  if (o.schedule || o.warmup !== undefined || o.milestones) {
+    layer.schedule = {
+      type: o.schedule,
+      warmupSteps: o.warmup,
+      milestones: o.milestones ? String(o.milestones).split(',').map(Number) : undefined,
+    };
+  }
+  return layer;
+}
+
+function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(Math.floor(s % 60)).padStart(2, '0')}s`;
+}
+
+export function registerTrainCommands(program: Command): void {
+  program
+    .command('train')
+    .description('train or fine-tune a SAM/UltraSam model on COCO data (UltraSam recipe); a run.json holds the run, flags override it')
+    .option('--config <run.json>', 'the run configuration (see docs); its relative paths are relative to it')
+    .option('--data <coco.json[=images-dir]>', 'training COCO file, with its image folder when not the file\'s own; repeatable', collectData)
+    .option('--model <name>', "architecture: 'ultrasam-tiny', 'vit_b', 'vit_l', 'vit_h' (default: the init weights' own)")
+    .option('--init <scratch|weights>', 'start from scratch, our .safetensors, or a SAM/MedSAM/UltraSam .pth')
+    .option('--out <dir>', 'output folder: state, weights.safetensors, log.jsonl, loss.png')
+    .option('--steps <n>', 'training steps', integer(1))
+    .option('--epochs <n>', 'training length in passes over the images (when --steps is absent)', positiveNumber)
+    .option('--images <n>', 'images per step', integer(1))
+    .option('--instances <n>', 'instances per image per step', integer(1))
+    .option('--lr <x>', 'peak learning rate (default 1e-4)', positiveNumber)
+    .option('--weight-decay <x>', 'AdamW weight decay (default 1e-4)', positiveNumber)
+    .option('--clip-norm <x|none>', 'clip the global gradient norm (default 0.1)')
+    .addOption(new Option('--schedule <type>', 'learning-rate schedule after the warm-up').choices(['multistep', 'cosine', 'constant']))
+    .option('--warmup <steps>', 'linear warm-up steps', integer(0))
+    .option('--milestones <a,b,...>', 'multistep: steps where the rate drops 10×')
+    .option('--clicks <n>', 'multi-click simulation: up to n extra clicks per instance (0: off)', integer(0))
+    .option('--refine', 'a second decoder pass with the first pass\'s logits as the mask prompt')
+    .addOption(new Option('--multimask <mode>', 'outputs supervised: auto (SAM: 1-3 for a single point), always, never').choices(['auto', 'always', 'never']))
+    .option('--freeze-encoder', 'train only the prompt encoder and mask decoder')
+    .option('--cache-embeddings', 'freeze the encoder and train on embeddings computed once (fast fine-tuning)')
+    .option('--no-flip', 'no random horizontal flips')
+    .option('--seed <n>', 'seed of the data order, augmentation and initial weights', integer(0))
+    .option('--threads <n>', 'onnxruntime threads (exact reproduction needs the same count)', integer(1))
+    .option('--workers <n>', 'worker threads preparing batches (0: main thread)', integer(0))
+    .option('--checkpoint-every <n>', 'steps between checkpoints', integer(1))
+    .option('--resume', "continue the run in --out (or the config's out) exactly where its last checkpoint left it")
+    .option('--json', 'print the result as one JSON object')
+    .option('--no-progress', 'no progress bar')
+    .action(async (o: Record<string, unknown>) => {
+      const flags = flagLayer(o);
+      let file: Json = o.config ? readConfigFile(o.config as string) : {};
+      if (o.resume && !o.config && !o.data) {
+        // `--resume --out DIR` alone: the run's own config, saved in its state.
+        if (typeof flags.out !== 'string') throw new Error('--resume needs --out DIR (or --config)');
+        file = loadTrainingState(flags.out).meta.run as Json;
+      }
+      const config: RunConfig = validateRunConfig(mergeConfig(DEFAULTS as unknown as Json, file, flags));
+      const controller = new AbortController();
+      const stop = () => controller.abort();
+      process.once('SIGINT', stop);
+      const showBar = o.progress !== false && process.stderr.isTTY;
+      const bar = showBar
+        ? new cliProgress.SingleBar(
+            { format: 'train {bar} {value}/{total} steps | loss {loss} | {rate} img/s | ETA {eta}', stream: process.stderr, hideCursor: true },
+            cliProgress.Presets.shades_classic,
+          )
+        : null;
+      let barStarted = false;
+      try {
+        const result = await train(config, {
+          resume: !!o.resume,
+          signal: controller.signal,
+          onStage: (message, done, total) => {
+            if (!o.json && (done === undefined || done === total || (done ?? 0) % 50 === 0)) console.error(done === undefined ? message : `${message}: ${done}/${total}`);
+          },
+          onStep: (r: StepReport) => {
+            if (!bar) return;
+            const payload = { loss: r.loss.toFixed(4), rate: r.imagesPerSecond.toFixed(2), eta: formatSeconds(r.etaSeconds) };
+            if (!barStarted) {
+              bar.start(r.total, r.step, payload);
+              barStarted = true;
+            } else bar.update(r.step, payload);
+          },
+        });
+        bar?.stop();
+        if (o.json) console.log(JSON.stringify(result));
+        else {
+          const stopped = result.endStep < result.totalSteps;
+          console.log(
+            `${stopped ? `stopped at step ${result.endStep} of ${result.totalSteps} (continue with --resume)` : `trained ${result.totalSteps} steps`}; ` +
+              `loss ${result.finalLoss.toFixed(4)}, ${result.imagesPerSecond.toFixed(2)} images/s, ${formatSeconds(result.wallSeconds)}`,
+          );
+          console.log(`weights: ${result.files.weights}\nlog: ${result.files.log}\nloss curve: ${result.files.curve}`);
+        }
+      } finally {
+        bar?.stop();
+        process.removeListener('SIGINT', stop);
+      }
+    });
+}

@@ -1,0 +1,180 @@
+// The training graph: images (or cached embeddings) → image encoder → one embedding per instance →
+// prompt encoder + mask decoder → loss, with every weight a graph parameter under SAM's canonical
+// key. An optional refinement pass decodes the same prompts again with the first pass's logits as
+// the mask prompt. The same builder gives the forward graph (no loss) that multi-click simulation
+// runs between steps.
+import type { Tensor } from '../graph/graph.js';
+import * as op from '../graph/ops/index.js';
+import { type SamConfig, embeddingGrid, validateConfig } from '../model/config.js';
+import { imageEncoder } from '../model/image_encoder.js';
+import { maskDecoder } from '../model/mask_decoder.js';
+import { densePositionalEncoding, embedDense, embedPoints, gaussianMatrix } from '../model/prompt_encoder.js';
+import { EMPTY_SLOT_LABEL } from '../model/sam.js';
+import { type LossWeights, ULTRASAM_LOSS, firstMaxOneHot, maskLoss } from './loss.js';
+import { SharedParamGraph } from './shared_graph.js';
+
+export interface TrainGraphOptions {
+  config: SamConfig;
+  /** UltraSam's decoder MLP residual (true when fine-tuning UltraSam weights). */
+  ultrasam: boolean;
+  /** Images per step (I). */
+  images: number;
+  /** Instance slots per image (K); the decoder runs on B = I·K instances. */
+  instancesPerImage: number;
+  /** Prompt tokens per instance (N), padding and empty slots included. */
+  promptTokens: number;
+  /** 'full': input `image` [I,3,S,S] through the encoder; 'cached': input `embedding` [I,C,h,w]. */
+  source: 'full' | 'cached';
+  /** The encoder's weights are inputs, not trained (always so with cached embeddings). */
+  freezeEncoder: boolean;
+  /** Inputs `mask_input` [B,1,4h,4w] and `has_mask_input` [B] (previous logits, multi-click). */
+  maskInput: boolean;
+  /** Prompt slots labelled −2 take no part in attention (variable prompt counts in one batch). */
+  emptySlots: boolean;
+  /** A second pass with the first pass's logits (no gradient through them) as the mask prompt. */
+  refine: boolean;
+  loss?: LossWeights;
+}
+
+/** Names of the graph's inputs, as the step feeds them. */
+export const INPUTS = {
+  image: 'image',
+  embedding: 'embedding',
+  instanceImage: 'instance_image',
+  coords: 'point_coords',
+  labels: 'point_labels',
+  maskInput: 'mask_input',
+  hasMaskInput: 'has_mask_input',
+  target: 'target',
+  candidates: 'candidates',
+  refineCandidates: 'refine_candidates',
+  weight: 'weight',
+} as const;
+
+/** Metric outputs of the training graph (the refinement pass adds `refine.`-prefixed copies). */
+export const METRICS = ['focal', 'dice', 'iou_mse', 'true_iou'] as const;
+
+interface Built {
+  g: SharedParamGraph;
+  masks: Tensor;
+  iou: Tensor;
+  /** A decoder pass over the same prompts with a given dense prompt embedding (null: no_mask_embed). */
+  decode: (dense: Tensor | null) => { masks: Tensor; iou: Tensor };
+}
+
+function checkOptions(o: TrainGraphOptions): void {
+  validateConfig(o.config);
+  for (const [key, value] of [
+    ['images', o.images],
+    ['instancesPerImage', o.instancesPerImage],
+    ['promptTokens', o.promptTokens],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 1) throw new Error(`training graph: ${key} must be a positive integer, got ${value}`);
+  }
+}
+
+/** The shared part of both graphs: inputs, encoder, per-instance embeddings and the first decoder pass. */
+function buildPasses(o: TrainGraphOptions): Built {
+  checkOptions(o);
+  const { config } = o;
+  const frozen = o.source === 'cached' || o.freezeEncoder;
+  const g = new SharedParamGraph((name) => !(frozen && name.startsWith('image_encoder.')));
+  const b = o.images * o.instancesPerImage;
+  const c = config.maskDecoder.transformerDim;
+  const side = embeddingGrid(config);
+  const s = config.imageEncoder.imgSize;
+
+  const embeddings =
+    o.source === 'full'
+      ? g.scope('image_encoder', () => imageEncoder(g, g.input(INPUTS.image, [o.images, 3, s, s]), config.imageEncoder))
+      : g.input(INPUTS.embedding, [o.images, c, side, side]);
+  const perInstance = op.gather(embeddings, g.input(INPUTS.instanceImage, [b], 'int64'), 0); // [B, C, h, w]
+  const coords = g.input(INPUTS.coords, [b, o.promptTokens, 2]);
+  const labels = g.input(INPUTS.labels, [b, o.promptTokens]);
+  const emptySlots = o.emptySlots ? op.less(labels, EMPTY_SLOT_LABEL + 0.5) : undefined;
+
+  const decode = (denseEmbedding: Tensor | null) => {
+    const { sparse, dense, imagePe } = g.scope('prompt_encoder', () => {
+      const gaussian = gaussianMatrix(g, config);
+      return {
+        sparse: embedPoints(g, coords, labels, gaussian, config),
+        dense: denseEmbedding ?? embedDense(g, null, b, config),
+        imagePe: densePositionalEncoding(g, gaussian, config),
+      };
+    });
+    return g.scope('mask_decoder', () =>
+      maskDecoder(g, { imageEmbedding: perInstance, imagePe, sparse, dense }, config.maskDecoder, {
+        multimask: 'all',
+        ultrasam: o.ultrasam,
+        emptySlots,
+      }),
+    );
+  };
+
+  let firstDense: Tensor | null = null;
+  if (o.maskInput) {
+    // Instances with a previous mask use it; the others get no_mask_embed (has_mask_input 0 or 1).
+    const mask = g.input(INPUTS.maskInput, [b, 1, 4 * side, 4 * side]);
+    const has = op.reshape(g.input(INPUTS.hasMaskInput, [b]), [b, 1, 1, 1]);
+    const withMask = g.scope('prompt_encoder', () => embedDense(g, mask, b, config));
+    const without = g.scope('prompt_encoder', () => embedDense(g, null, b, config));
+    firstDense = op.add(op.mul(withMask, has), op.mul(without, op.sub(1, has)));
+  }
+  const { masks, iou } = decode(firstDense);
+  return { g, masks, iou, decode };
+}
+
+/**
+ * Graph computing the loss of one step (to be completed by appendAdamW). Outputs the metrics
+ * `focal`, `dice`, `iou_mse`, `true_iou` of the first pass and, with refinement, `refine.*` too.
+ */
+export function buildTrainGraph(o: TrainGraphOptions): { graph: SharedParamGraph; loss: Tensor } {
+  const { g, masks, iou, decode } = buildPasses(o);
+  const b = o.images * o.instancesPerImage;
+  const k = masks.shape[1];
+  const low = masks.shape[2];
+  const target = g.input(INPUTS.target, [b, 1, low, low]);
+  const weight = g.input(INPUTS.weight, [b]);
+  const candidates = g.input(INPUTS.candidates, [b, k]);
+  const first = maskLoss({ logits: masks, iouPred: iou, target, candidates, weight }, o.loss ?? ULTRASAM_LOSS);
+  outputMetrics(g, '', first);
+  let loss = first.total;
+  if (o.refine) {
+    // The mask prompt is the output the predictor would return (highest predicted IoU among the
+    // candidates), with its gradient stopped: the refinement learns from the mask, not through it.
+    const returned = firstMaxOneHot(op.where(op.greater(candidates, 0.5), iou, -1e9));
+    const chosen = op.reduceSum(op.mul(masks, op.reshape(returned, [b, k, 1, 1])), [1], true); // [B,1,4h,4w]
+    const dense = g.scope('prompt_encoder', () => embedDense(g, stopGradient(chosen), b, o.config));
+    const second = decode(dense);
+    const refineCandidates = g.input(INPUTS.refineCandidates, [b, k]);
+    const refined = maskLoss({ logits: second.masks, iouPred: second.iou, target, candidates: refineCandidates, weight }, o.loss ?? ULTRASAM_LOSS);
+    outputMetrics(g, 'refine.', refined);
+    loss = op.add(loss, refined.total);
+  }
+  return { graph: g, loss };
+}
+
+/** The forward graph: the same inputs less the loss's, outputs `low_res_logits` [B,K,4h,4w] and `iou_predictions` [B,K]. */
+export function buildForwardGraph(o: TrainGraphOptions): SharedParamGraph {
+  const { g, masks, iou } = buildPasses({ ...o, refine: false });
+  g.output('low_res_logits', masks);
+  g.output('iou_predictions', iou);
+  return g;
+}
+
+function outputMetrics(g: SharedParamGraph, prefix: string, l: ReturnType<typeof maskLoss>): void {
+  g.output(`${prefix}focal`, l.focal);
+  g.output(`${prefix}dice`, l.dice);
+  g.output(`${prefix}iou_mse`, l.iou);
+  g.output(`${prefix}true_iou`, l.trueIou);
+}
+
+/**
+ * The same values with no gradient path: the engine has no stop-gradient op, but its autodiff
+ * follows floating-point values only, so a round trip through int64 (in steps of 2⁻¹⁶, far below
+ * what a mask prompt resolves) cuts the path.
+ */
+export function stopGradient(x: Tensor): Tensor {
+  const scale = 2 ** 16;
+  return op.mul(op.cast(op.cast(op.mul(x, scale), 'int64'), 'float32'), 1 / scale);
+}

@@ -1,0 +1,110 @@
+// UltraSam's mask loss, in the graph, on the low-resolution logits (the reference's SAMHead.loss_by_feat
+// with mmdet's losses):
+//   20 × sigmoid focal (γ 2, α 0.25; mean over every pixel of every instance)
+//  + 1 × dice (mmdet's non-naive form, eps 1: 1 − 2Σpt / (Σp² + eps + Σt² + eps), mean over instances)
+//  + 1 × IoU-MSE (the predicted IoU against the actual IoU of the thresholded mask, mean over instances).
+// Of the outputs an instance may use, only the one with the highest actual IoU to the target is
+// supervised. The actual IoU is computed from `logit > 0` (= sigmoid > 0.5): a comparison, through
+// which the engine's autodiff passes no gradient, so the IoU target needs no explicit stop-gradient.
+import type { Tensor } from '../graph/graph.js';
+import * as op from '../graph/ops/index.js';
+
+export interface LossWeights {
+  focal: number;
+  dice: number;
+  iou: number;
+  /** Focal loss γ and α. */
+  gamma: number;
+  alpha: number;
+  /** Smoothing added to each of the dice denominator's sums (mmdet's eps). */
+  diceEps: number;
+}
+
+export const ULTRASAM_LOSS: LossWeights = { focal: 20, dice: 1, iou: 1, gamma: 2, alpha: 0.25, diceEps: 1 };
+
+export interface MaskLossInputs {
+  /** [B, K, H, W] low-resolution logits of every output. */
+  logits: Tensor;
+  /** [B, K] predicted IoUs. */
+  iouPred: Tensor;
+  /** [B, 1, H, W] the target mask, 0 or 1. */
+  target: Tensor;
+  /** [B, K] 1 where an instance may be supervised through output k (e.g. outputs 1..3 for a single click). */
+  candidates: Tensor;
+  /** [B] 1 for real instances, 0 for the padding slots of images with fewer instances. */
+  weight: Tensor;
+}
+
+export interface MaskLoss {
+  total: Tensor;
+  focal: Tensor;
+  dice: Tensor;
+  iou: Tensor;
+  /** Mean actual IoU of the supervised outputs: a training metric. */
+  trueIou: Tensor;
+}
+
+export function maskLoss(inputs: MaskLossInputs, w: LossWeights = ULTRASAM_LOSS): MaskLoss {
+  const { logits, iouPred, target, candidates, weight } = inputs;
+  const [b, k, h, wd] = logits.shape;
+  if (target.shape.join() !== [b, 1, h, wd].join()) throw new Error(`mask loss: target [${target.shape}] does not match logits [${logits.shape}]`);
+  if (iouPred.shape.join() !== [b, k].join() || candidates.shape.join() !== [b, k].join() || weight.shape.join() !== [b].join()) {
+    throw new Error(`mask loss: iouPred [${iouPred.shape}], candidates [${candidates.shape}] and weight [${weight.shape}] must be [${b},${k}], [${b},${k}], [${b}]`);
+  }
+  const g = logits.graph;
+
+  // Actual IoU of each output's thresholded mask (no gradient: built from a comparison).
+  const predicted = op.cast(op.greater(logits, 0), 'float32');
+  const intersection = op.reduceSum(op.mul(predicted, target), [2, 3]); // [B, K]
+  const union = op.sub(op.add(op.reduceSum(predicted, [2, 3]), op.reduceSum(target, [2, 3])), intersection);
+  const actualIou = op.div(intersection, op.max(union, 1e-6));
+
+  const choice = firstMaxOneHot(op.where(op.greater(candidates, 0.5), actualIou, -1)); // [B, K]
+  const pick = (t: Tensor) => op.reduceSum(op.mul(t, choice), [1]); // [B, K] → [B]
+  const chosen = op.reduceSum(op.mul(logits, op.reshape(choice, [b, k, 1, 1])), [1]); // [B, H, W]
+
+  const x = op.reshape(chosen, [b, h * wd]);
+  const t = op.reshape(target, [b, h * wd]);
+  const p = op.sigmoid(x);
+
+  // Binary cross-entropy with logits, in the stable form, weighted by α_t · (1 − p_t)^γ.
+  const bce = op.add(op.sub(op.relu(x), op.mul(x, t)), op.log(op.add(op.exp(op.neg(op.abs(x))), 1)));
+  const oneMinusPt = op.add(op.mul(op.sub(1, p), t), op.mul(p, op.sub(1, t)));
+  const alphaT = op.add(op.mul(t, w.alpha), op.mul(op.sub(1, t), 1 - w.alpha));
+  // γ = 2 (the reference's) as a product: exact, and cheaper than Pow.
+  const modulator = w.gamma === 2 ? op.mul(oneMinusPt, oneMinusPt) : op.pow(oneMinusPt, g.scalar(w.gamma));
+  const focal = op.reduceMean(op.mul(op.mul(bce, alphaT), modulator), [1]);
+
+  const dice = op.sub(
+    1,
+    op.div(
+      op.mul(op.reduceSum(op.mul(p, t), [1]), 2),
+      op.add(op.add(op.reduceSum(op.mul(p, p), [1]), op.reduceSum(op.mul(t, t), [1])), 2 * w.diceEps),
+    ),
+  );
+  const iouError = op.sub(pick(iouPred), pick(actualIou));
+  const iouMse = op.mul(iouError, iouError);
+
+  // Mean over the real instances.
+  const count = op.max(op.reduceSum(weight), 1);
+  const mean = (perInstance: Tensor) => op.div(op.reduceSum(op.mul(perInstance, weight)), count);
+  const focalMean = mean(focal);
+  const diceMean = mean(dice);
+  const iouMean = mean(iouMse);
+  const total = op.add(op.add(op.mul(focalMean, w.focal), op.mul(diceMean, w.dice)), op.mul(iouMean, w.iou));
+  return { total, focal: focalMean, dice: diceMean, iou: iouMean, trueIou: mean(pick(actualIou)) };
+}
+
+/**
+ * [B, K] scores → [B, K] one-hot of the first maximum per row (argmax as torch's max(-1) gives it),
+ * built from comparisons, so no gradient flows through the choice.
+ */
+export function firstMaxOneHot(scores: Tensor): Tensor {
+  const [, k] = scores.shape;
+  const isMax = op.cast(op.greaterOrEqual(scores, op.reduceMax(scores, [1], true)), 'float32');
+  // before[b, j] = number of maxima at positions < j: a product with a strictly upper-triangular matrix.
+  const upper = new Float32Array(k * k);
+  for (let i = 0; i < k; i++) for (let j = i + 1; j < k; j++) upper[i * k + j] = 1;
+  const before = op.matmul(isMax, scores.graph.constant(upper, [k, k]));
+  return op.mul(isMax, op.cast(op.equal(before, 0), 'float32'));
+}

@@ -1,0 +1,179 @@
+// The run configuration of `ultrasam train`: what a run.json holds, its defaults (the UltraSam
+// recipe where it has one), and validation that names the field at fault.
+import os from 'node:os';
+import { type Schedule, constantSchedule, cosineSchedule, multiStepSchedule } from '../graph/schedule.js';
+import { type SamConfig, type SamPreset, samConfig, ultrasamTinyConfig, validateConfig } from '../model/config.js';
+import type { MultimaskMode } from './batch.js';
+import type { DataSource } from './dataset.js';
+
+export type ScheduleConfig =
+  | { type: 'multistep'; warmupSteps?: number; warmupStart?: number; milestones?: number[]; gamma?: number }
+  | { type: 'cosine'; warmupSteps?: number; warmupStart?: number; minLr?: number }
+  | { type: 'constant'; warmupSteps?: number; warmupStart?: number };
+
+export interface RunConfig {
+  /** COCO files with their image folders (e.g. the train splits of several datasets). */
+  data: DataSource[];
+  /** 'ultrasam-tiny', a SAM preset ('vit_b', 'vit_l', 'vit_h'), or a full model config; default: the init weights' own. */
+  model?: string | SamConfig;
+  /** 'scratch', or weights to start from: our .safetensors or a SAM / MedSAM / UltraSam .pth. */
+  init: string;
+  /** UltraSam's decoder math; default: whatever the init weights say (false from scratch). */
+  ultrasam?: boolean;
+  /** Output folder: state, weights, log, loss curve, embedding cache. */
+  out: string;
+  /** Training length in steps, or in epochs (passes over the images) when steps is absent. */
+  steps?: number;
+  epochs?: number;
+  /** Images per step and instance slots per image. */
+  batch: { images: number; instances: number };
+  optimizer: { lr: number; weightDecay: number; beta1: number; beta2: number; eps: number; clipNorm: number | null };
+  schedule: ScheduleConfig;
+  prompts: { boxProbability: number; boxJitter: number; maxExtraClicks: number };
+  multimask: MultimaskMode;
+  /** A second decoder pass with the first pass's logits as the mask prompt. */
+  refine: boolean;
+  freezeEncoder: boolean;
+  /** Train only the prompt encoder and decoder, on embeddings computed once (implies freezeEncoder). */
+  cacheEmbeddings: boolean;
+  flip: boolean;
+  seed: number;
+  /** onnxruntime threads; exact reproduction (e.g. after --resume) needs the same count. */
+  threads: number;
+  /** Worker threads preparing samples (0: in the main thread). */
+  workers: number;
+  prefetch: number;
+  checkpointEvery: number;
+}
+
+export const DEFAULTS: Omit<RunConfig, 'data' | 'init' | 'out'> = {
+  batch: { images: 4, instances: 2 },
+  // The reference: AdamW lr 1e-4, weight decay 1e-4, gradient norm clipped at 0.1.
+  optimizer: { lr: 1e-4, weightDecay: 1e-4, beta1: 0.9, beta2: 0.999, eps: 1e-8, clipNorm: 0.1 },
+  schedule: { type: 'multistep' },
+  prompts: { boxProbability: 0.5, boxJitter: 0.05, maxExtraClicks: 0 },
+  multimask: 'auto',
+  refine: false,
+  freezeEncoder: false,
+  cacheEmbeddings: false,
+  flip: true,
+  seed: 0,
+  threads: os.cpus().length,
+  workers: 1,
+  prefetch: 2,
+  checkpointEvery: 500,
+};
+
+type Json = Record<string, unknown>;
+
+/** defaults ← file ← flags, nested objects merged key by key. */
+export function mergeConfig(...layers: Json[]): Json {
+  const out: Json = {};
+  for (const layer of layers) {
+    for (const [key, value] of Object.entries(layer)) {
+      if (value === undefined) continue;
+      const base = out[key];
+      const nested = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
+      out[key] = nested(value) && nested(base) && key !== 'model' ? mergeConfig(base as Json, value as Json) : value;
+    }
+  }
+  return out;
+}
+
+/** Checks every field; throws naming the first wrong one and its value. */
+export function validateRunConfig(raw: Json): RunConfig {
+  const bad = (field: string, want: string): never => {
+    throw new Error(`run config: ${field} must be ${want}, got ${JSON.stringify(pick(raw, field)) ?? 'nothing'}`);
+  };
+  const int = (field: string, min: number) => {
+    const v = pick(raw, field);
+    if (!Number.isInteger(v) || (v as number) < min) bad(field, `an integer ≥ ${min}`);
+  };
+  const num = (field: string, min: number, max = Infinity) => {
+    const v = pick(raw, field);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) bad(field, `a number in [${min}, ${max}]`);
+  };
+  const bool = (field: string) => typeof pick(raw, field) !== 'boolean' && bad(field, 'true or false');
+
+  const data = raw.data;
+  if (!Array.isArray(data) || data.length === 0) bad('data', 'a non-empty list of {"coco": FILE, "images": DIR}');
+  (data as unknown[]).forEach((d, i) => {
+    const s = d as Json;
+    if (!s || typeof s.coco !== 'string' || (s.images !== undefined && typeof s.images !== 'string')) bad(`data`, `a list of {"coco": FILE, "images": DIR} (entry ${i})`);
+  });
+  if (typeof raw.init !== 'string' || raw.init === '') bad('init', `'scratch' or a weights file`);
+  if (typeof raw.out !== 'string' || raw.out === '') bad('out', 'an output folder');
+  if (raw.steps === undefined && raw.epochs === undefined) bad('steps', 'given (or epochs)');
+  if (raw.steps !== undefined) int('steps', 1);
+  if (raw.epochs !== undefined) num('epochs', 1e-9);
+  int('batch.images', 1);
+  int('batch.instances', 1);
+  num('optimizer.lr', 0);
+  num('optimizer.weightDecay', 0);
+  num('optimizer.beta1', 0, 0.999999);
+  num('optimizer.beta2', 0, 0.999999);
+  num('optimizer.eps', 0);
+  if (pick(raw, 'optimizer.clipNorm') !== null) num('optimizer.clipNorm', 1e-12);
+  const schedule = raw.schedule as Json;
+  if (!['multistep', 'cosine', 'constant'].includes(schedule?.type as string)) bad('schedule.type', `'multistep', 'cosine' or 'constant'`);
+  if (schedule.warmupSteps !== undefined) int('schedule.warmupSteps', 0);
+  if (schedule.milestones !== undefined && (!Array.isArray(schedule.milestones) || schedule.milestones.some((m) => !Number.isInteger(m) || m < 0))) {
+    bad('schedule.milestones', 'a list of step numbers');
+  }
+  num('prompts.boxProbability', 0, 1);
+  num('prompts.boxJitter', 0, 1);
+  int('prompts.maxExtraClicks', 0);
+  if (!['auto', 'always', 'never'].includes(raw.multimask as string)) bad('multimask', `'auto', 'always' or 'never'`);
+  for (const f of ['refine', 'freezeEncoder', 'cacheEmbeddings', 'flip']) bool(f);
+  if (raw.ultrasam !== undefined) bool('ultrasam');
+  int('seed', 0);
+  int('threads', 1);
+  int('workers', 0);
+  int('prefetch', 0);
+  int('checkpointEvery', 1);
+  return raw as unknown as RunConfig;
+}
+
+function pick(raw: Json, field: string): unknown {
+  return field.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Json)[k] : undefined), raw);
+}
+
+const PRESETS = ['vit_b', 'vit_l', 'vit_h'];
+
+/** The model config a run names: a preset name or a full config (checked). */
+export function resolveModel(model: string | SamConfig): SamConfig {
+  if (typeof model === 'string') {
+    if (model === 'ultrasam-tiny') return ultrasamTinyConfig();
+    if (PRESETS.includes(model)) return samConfig(model as SamPreset);
+    throw new Error(`run config: model '${model}' is not 'ultrasam-tiny', ${PRESETS.join(', ')} or a model config object`);
+  }
+  validateConfig(model);
+  return model;
+}
+
+/** Steps of the run: `steps`, or epochs × images / images per step, rounded up. */
+export function totalSteps(config: RunConfig, images: number): number {
+  return config.steps ?? Math.ceil((config.epochs! * images) / config.batch.images);
+}
+
+/**
+ * The learning-rate schedule. Defaults scale the reference's (30 000 steps: linear warm-up from
+ * 0.001 × lr over 500 steps, ×0.1 at steps 20 000 and 28 888) to the run's length: warm-up over
+ * min(500, 5 % of the steps), milestones at 2/3 and 96.3 % of the steps.
+ */
+export function makeSchedule(config: RunConfig, total: number): Schedule {
+  const s = config.schedule;
+  const base = {
+    lr: config.optimizer.lr,
+    warmupSteps: s.warmupSteps ?? Math.min(500, Math.floor(total / 20)),
+    warmupStart: s.warmupStart ?? 0.001,
+  };
+  switch (s.type) {
+    case 'multistep':
+      return multiStepSchedule({ ...base, milestones: s.milestones ?? [Math.round((total * 2) / 3), Math.round(total * 0.963)], gamma: s.gamma ?? 0.1 });
+    case 'cosine':
+      return cosineSchedule({ ...base, totalSteps: total, minLr: s.minLr ?? 0 });
+    case 'constant':
+      return constantSchedule(base);
+  }
+}

@@ -1,0 +1,80 @@
+// `ultrasam train` from the command line: a run.json with relative paths, flags over it, the
+// JSON summary, --resume with the run's own saved config, and errors that name the field.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { after, before, test } from 'node:test';
+import { Command } from 'commander';
+import { registerTrainCommands } from '../../src/cli/train.js';
+import { RunLog } from '../../src/train/log.js';
+import { DEFAULTS, mergeConfig, validateRunConfig } from '../../src/train/run_config.js';
+import { type SyntheticCorpus, tinyTrainConfig, writeSyntheticCoco } from './synthetic.js';
+
+let corpus: SyntheticCorpus;
+let work: string;
+before(async () => {
+  corpus = await writeSyntheticCoco(4, 32, 32, 6);
+  work = mkdtempSync(join(tmpdir(), 'ultrasam-train-cli-'));
+});
+after(() => {
+  corpus.cleanup();
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** Runs `ultrasam train ...args` in-process; returns what it printed on stdout. */
+async function cli(args: string[]): Promise<string> {
+  const program = new Command().exitOverride();
+  registerTrainCommands(program);
+  const printed: string[] = [];
+  const log = console.log;
+  const error = console.error;
+  console.log = (...a: unknown[]) => printed.push(a.join(' '));
+  console.error = () => {};
+  try {
+    await program.parseAsync(['node', 'ultrasam', 'train', ...args]);
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+  return printed.join('\n');
+}
+
+test('a run.json (paths relative to it) with flags over it; --resume --out alone continues with the saved config', async () => {
+  const file = join(work, 'run.json');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      data: [{ coco: relative(work, corpus.coco) }],
+      model: tinyTrainConfig(),
+      init: 'scratch',
+      out: 'run',
+      steps: 4,
+      batch: { images: 2, instances: 1 },
+      threads: 1,
+    }),
+  );
+  const first = JSON.parse(await cli(['--config', file, '--steps', '3', '--workers', '0', '--no-progress', '--json']));
+  assert.equal(first.totalSteps, 3, '--steps overrides the file');
+  assert.equal(first.files.log, join(work, 'run', 'log.jsonl'), 'out is relative to the config file');
+  assert.equal(new RunLog(first.files.log).read().length, 3);
+  // Resuming a finished run (with its own saved config) has no step left to do.
+  const again = JSON.parse(await cli(['--resume', '--out', join(work, 'run'), '--json', '--no-progress']));
+  assert.equal(again.startStep, 3);
+  assert.equal(again.endStep, 3);
+  await assert.rejects(cli(['--config', file, '--steps', '3', '--json', '--no-progress']), /already holds a run/);
+});
+
+test('run config errors name the field and the value', () => {
+  const base = { data: [{ coco: 'x.json' }], init: 'scratch', out: 'o', steps: 10 };
+  const check = (over: Record<string, unknown>, message: RegExp) =>
+    assert.throws(() => validateRunConfig(mergeConfig(DEFAULTS as unknown as Record<string, unknown>, base, over)), message);
+  check({ steps: 0 }, /steps must be an integer ≥ 1, got 0/);
+  check({ batch: { images: 2.5 } }, /batch\.images must be an integer ≥ 1, got 2\.5/);
+  check({ optimizer: { lr: -1 } }, /optimizer\.lr must be a number/);
+  check({ schedule: { type: 'linear' } }, /schedule\.type must be 'multistep', 'cosine' or 'constant', got "linear"/);
+  check({ multimask: 'sometimes' }, /multimask must be 'auto', 'always' or 'never'/);
+  check({ data: [] }, /data must be a non-empty list/);
+  check({ prompts: { boxProbability: 2 } }, /prompts\.boxProbability must be a number in \[0, 1\], got 2/);
+  assert.equal(validateRunConfig(mergeConfig(DEFAULTS as unknown as Record<string, unknown>, base)).optimizer.lr, 1e-4);
+});

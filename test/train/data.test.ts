@@ -1,0 +1,190 @@
+// The data pipeline: COCO reading (RLE and polygons), samples prepared exactly as the predictor
+// preprocesses images, flips, low-resolution targets, prompts inside their masks, and a data order
+// that is a pure function of (seed, step) — in the main thread or in worker threads alike.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { resizeMaskNearest } from '../../src/data/masks.js';
+import { readImage } from '../../src/image/read.js';
+import { getPreprocessShape } from '../../src/image/resize.js';
+import { preprocessImage } from '../../src/model/preprocess.js';
+import { assembleBatch } from '../../src/train/batch.js';
+import { decodeSegmentation, loadTrainingSet } from '../../src/train/dataset.js';
+import { BatchLoader, type LoaderOptions } from '../../src/train/loader.js';
+import { DataOrder } from '../../src/train/order.js';
+import { type SampleOptions, lowResTarget, prepareSample } from '../../src/train/sample.js';
+import { type SyntheticCorpus, tinyTrainConfig, writeSyntheticCoco } from './synthetic.js';
+
+const config = tinyTrainConfig();
+let corpus: SyntheticCorpus;
+before(async () => {
+  corpus = await writeSyntheticCoco(12, 48, 36, 4);
+});
+after(() => corpus.cleanup());
+
+const sampleOptions = (over: Partial<SampleOptions> = {}): SampleOptions => ({
+  config,
+  instancesPerImage: 2,
+  flip: true,
+  pixels: true,
+  boxProbability: 0.5,
+  boxJitter: 0.05,
+  maxExtraClicks: 0,
+  ...over,
+});
+
+test('the training set reads RLE and polygon masks; bad files are named in the error', () => {
+  const set = loadTrainingSet([{ coco: corpus.coco }]);
+  assert.equal(set.images.length, 12);
+  assert.ok(set.instances > 12 && set.instances <= 24);
+  assert.match(set.hash, /^[0-9a-f]{64}$/);
+  assert.equal(loadTrainingSet([{ coco: corpus.coco }]).hash, set.hash, 'the hash names the list');
+  const polygonal = set.images.find((im) => im.instances.some((s) => Array.isArray(s)))!;
+  assert.ok(polygonal, 'the corpus has polygon masks');
+  const poly = polygonal.instances.find((s) => Array.isArray(s))!;
+  const mask = decodeSegmentation(poly, polygonal.width, polygonal.height);
+  const area = mask.reduce((a, v) => a + v, 0);
+  assert.ok(area > 20, `polygon rasterised to ${area} pixels`);
+
+  const bad = join(corpus.dir, 'bad.json');
+  writeFileSync(bad, JSON.stringify({ images: [{ id: 1, file_name: 'x.png', width: 10, height: 10 }], annotations: [{ image_id: 1, segmentation: { size: [5, 5], counts: '' } }] }));
+  assert.throws(() => loadTrainingSet([{ coco: bad }]), /bad\.json: an RLE of .*x\.png is 5×5, the image is 10×10/);
+  assert.throws(() => loadTrainingSet([{ coco: join(corpus.dir, 'missing.json') }]), /cannot read COCO file .*missing\.json/);
+  writeFileSync(bad, JSON.stringify({ images: [], annotations: [{ image_id: 3, segmentation: [] }] }));
+  assert.throws(() => loadTrainingSet([{ coco: bad }]), /refers to image 3, which is not listed/);
+});
+
+test('a sample is the predictor\'s preprocessing, mirrored when flipped, with targets and prompts from the same mask', async () => {
+  const set = loadTrainingSet([{ coco: corpus.coco }]);
+  const s = config.imageEncoder.imgSize;
+  let sawFlip = false;
+  let sawPoint = false;
+  let sawBox = false;
+  for (let seed = 0; seed < 12; seed++) {
+    const item = set.images[seed % set.images.length];
+    const plain = await prepareSample(item, seed, sampleOptions({ flip: false }));
+    const sample = await prepareSample(item, seed, sampleOptions());
+    const pre = preprocessImage(await readImage(item.path), config);
+    assert.deepEqual(plain.image, pre.tensor, 'unflipped: exactly preprocessImage');
+    const [h, w] = getPreprocessShape(item.height, item.width, s);
+    assert.deepEqual(sample.inputSize, [h, w]);
+    if (sample.flipped) {
+      sawFlip = true;
+      for (let c = 0; c < 3; c++) {
+        for (let y = 0; y < s; y++) {
+          for (let x = 0; x < s; x++) {
+            const mirrored = y < h && x < w ? pre.tensor[c * s * s + y * s + (w - 1 - x)] : 0;
+            assert.equal(sample.image![c * s * s + y * s + x], mirrored, `flipped pixel (${c}, ${y}, ${x})`);
+          }
+        }
+      }
+    }
+    assert.equal(sample.instances.length, Math.min(2, item.instances.length));
+    for (const inst of sample.instances) {
+      // Rebuild the instance's mask in the input frame to check its target and prompt.
+      const candidates = item.instances.map((seg) => {
+        const m = resizeMaskNearest(decodeSegmentation(seg, item.width, item.height), item.width, item.height, w, h);
+        if (sample.flipped) for (let y = 0; y < h; y++) m.subarray(y * w, (y + 1) * w).reverse();
+        return m;
+      });
+      const mask = candidates.find((m) => lowResTarget(m, w, h, config).every((v, i) => v === inst.target[i]));
+      assert.ok(mask, 'the target is the area-averaged mask of one of the image\'s instances');
+      if (inst.kind === 'point') {
+        sawPoint = true;
+        assert.deepEqual(Array.from(inst.labels), [1, -1]);
+        assert.equal(mask[Math.floor(inst.coords[1]) * w + Math.floor(inst.coords[0])], 1, 'the point is inside the mask');
+      } else {
+        sawBox = true;
+        assert.deepEqual(Array.from(inst.labels), [2, 3]);
+        let [x0, y0, x1, y1] = [w, h, -1, -1];
+        for (let i = 0; i < mask.length; i++) {
+          if (!mask[i]) continue;
+          const [x, y] = [i % w, Math.floor(i / w)];
+          [x0, y0, x1, y1] = [Math.min(x0, x), Math.min(y0, y), Math.max(x1, x + 1), Math.max(y1, y + 1)];
+        }
+        const tight = [x0, y0, x1, y1];
+        const size = [x1 - x0, y1 - y0, x1 - x0, y1 - y0];
+        inst.coords.forEach((v, c) => assert.ok(Math.abs(v - 0.5 - tight[c]) <= 0.05 * size[c] + 1e-4, `box corner ${c}: ${v} vs ${tight[c]} + 0.5`));
+      }
+    }
+  }
+  assert.ok(sawFlip && sawPoint && sawBox, 'flips, points and boxes all occur');
+});
+
+test('the low-res target is the cell coverage thresholded at one half', () => {
+  // 64-pixel input with 16-pixel patches: 4 × 4 input pixels per low-res cell.
+  const w = 8;
+  const h = 8;
+  const mask = new Uint8Array(w * h);
+  for (let x = 0; x < 4; x++) for (let y = 0; y < 2; y++) mask[y * w + x] = 1; // cell (0,0): 8 of 16 → 1
+  for (let x = 4; x < 8; x++) mask[x] = 1; // cell (1,0): 4 of 16 → 0
+  const target = lowResTarget(mask, w, h, config);
+  assert.equal(target.length, 16 * 16);
+  assert.equal(target[0], 1);
+  assert.equal(target[1], 0);
+  assert.equal(target.reduce((a, v) => a + v, 0), 1);
+});
+
+test('the data order is a pure function of (seed, position): each epoch a fresh permutation', () => {
+  const order = new DataOrder(7, 3);
+  const epochs = [0, 1, 2].map((e) => Array.from(order.permutation(e)));
+  for (const p of epochs) assert.deepEqual([...p].sort(), [0, 1, 2, 3, 4, 5, 6]);
+  assert.notDeepEqual(epochs[0], epochs[1]);
+  const again = new DataOrder(7, 3);
+  assert.equal(again.imageAt(15), epochs[2][1]);
+  assert.equal(again.imageAt(0), epochs[0][0]);
+  assert.notDeepEqual(Array.from(new DataOrder(7, 4).permutation(0)), epochs[0]);
+  const seeds = new Set(Array.from({ length: 1000 }, (_, p) => order.sampleSeed(p)));
+  assert.equal(seeds.size, 1000);
+});
+
+test('batches depend only on the step; worker threads prepare the same batches as the main thread', async () => {
+  const set = loadTrainingSet([{ coco: corpus.coco }]);
+  const options = (workers: number): LoaderOptions => ({
+    seed: 5,
+    workers,
+    prefetch: 2,
+    sample: sampleOptions(),
+    layout: { images: 3, instancesPerImage: 2, promptTokens: 2, lowRes: 16, imgSize: 64, multimask: 'auto', refine: false, maskInput: false },
+  });
+  const inline = new BatchLoader(set, options(0));
+  const first = [];
+  for (let step = 0; step < 6; step++) first.push(await inline.batch(step));
+  await inline.close();
+  const threaded = new BatchLoader(set, options(2));
+  try {
+    const late = await threaded.batch(4);
+    assert.deepEqual(late.feeds, first[4].feeds, 'step 4 straight away equals step 4 after steps 0–3');
+    const early = await threaded.batch(1);
+    assert.deepEqual(early.feeds, first[1].feeds);
+    assert.deepEqual(early.imageIndices, first[1].imageIndices);
+  } finally {
+    await threaded.close();
+  }
+  // 6 steps × 3 images over 12 images: one full epoch and half of the next, each image once per epoch.
+  const seen = first.flatMap((b) => b.imageIndices);
+  assert.deepEqual([...seen.slice(0, 12)].sort((a, b) => a - b), Array.from({ length: 12 }, (_, i) => i));
+});
+
+test('batch slots: padding slots weigh 0; a point is supervised through outputs 1–3, a box through output 0', () => {
+  const target = new Uint8Array(16 * 16).fill(1);
+  const point = { target, kind: 'point' as const, coords: Float32Array.from([3, 4, 0, 0]), labels: Float32Array.from([1, -1]), extraClicks: 0 };
+  const box = { target, kind: 'box' as const, coords: Float32Array.from([1, 1, 9, 9]), labels: Float32Array.from([2, 3]), extraClicks: 2 };
+  const batch = assembleBatch(
+    [
+      { flipped: false, inputSize: [64, 48], instances: [point, box] },
+      { flipped: false, inputSize: [64, 64], instances: [box] },
+    ],
+    { images: 2, instancesPerImage: 2, promptTokens: 4, lowRes: 16, imgSize: 64, multimask: 'auto', refine: true, maskInput: true },
+  );
+  assert.deepEqual(Array.from(batch.feeds.weight as Float32Array), [1, 1, 1, 0]);
+  assert.deepEqual(Array.from(batch.feeds.instance_image as BigInt64Array), [0n, 0n, 1n, 1n]);
+  assert.deepEqual(Array.from(batch.feeds.candidates as Float32Array).slice(0, 8), [0, 1, 1, 1, 1, 0, 0, 0]);
+  assert.deepEqual(Array.from(batch.feeds.refine_candidates as Float32Array).slice(0, 4), [1, 0, 0, 0]);
+  assert.deepEqual(Array.from(batch.feeds.point_labels as Float32Array).slice(0, 8), [1, -1, -2, -2, 2, 3, -2, -2]);
+  assert.deepEqual(Array.from(batch.extraClicks), [0, 2, 2, 0]);
+  assert.deepEqual(batch.validCells[0], [16, 12]);
+  assert.equal(batch.instances, 3);
+  assert.ok(batch.feeds.mask_input && batch.feeds.has_mask_input);
+});

@@ -1,0 +1,173 @@
+// The in-graph loss against the same formulas written out in plain TypeScript, on hand-made logits.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { grad } from '../../src/graph/grad.js';
+import { Graph } from '../../src/graph/graph.js';
+import { serialize } from '../../src/graph/onnx.js';
+import { Rng } from '../../src/graph/random.js';
+import { Runtime } from '../../src/graph/runtime.js';
+import { firstMaxOneHot, maskLoss } from '../../src/train/loss.js';
+
+interface Case {
+  b: number;
+  k: number;
+  side: number;
+  logits: Float32Array; // [b, k, side²]
+  iouPred: Float32Array; // [b, k]
+  target: Float32Array; // [b, side²]
+  candidates: Float32Array; // [b, k]
+  weight: Float32Array; // [b]
+}
+
+/** The loss written out directly (mmdet's focal, non-naive dice with eps 1, MSE; best actual IoU among candidates). */
+function reference(c: Case) {
+  const n = c.side * c.side;
+  const sig = (x: number) => 1 / (1 + Math.exp(-x));
+  let focal = 0;
+  let dice = 0;
+  let iou = 0;
+  let trueIou = 0;
+  let count = 0;
+  const chosen: number[] = [];
+  for (let i = 0; i < c.b; i++) {
+    let best = -1;
+    let bestIou = -Infinity;
+    const ious: number[] = [];
+    for (let j = 0; j < c.k; j++) {
+      let inter = 0;
+      let pred = 0;
+      let tgt = 0;
+      for (let p = 0; p < n; p++) {
+        const on = c.logits[(i * c.k + j) * n + p] > 0 ? 1 : 0;
+        inter += on * c.target[i * n + p];
+        pred += on;
+        tgt += c.target[i * n + p];
+      }
+      ious.push(inter / Math.max(pred + tgt - inter, 1e-6));
+      if (c.candidates[i * c.k + j] > 0.5 && ious[j] > bestIou) [best, bestIou] = [j, ious[j]];
+    }
+    chosen.push(best);
+    let f = 0;
+    let pt = 0;
+    let pp = 0;
+    let tt = 0;
+    for (let p = 0; p < n; p++) {
+      const x = c.logits[(i * c.k + best) * n + p];
+      const t = c.target[i * n + p];
+      const s = sig(x);
+      const bce = -(t * Math.log(s) + (1 - t) * Math.log(1 - s));
+      const oneMinusPt = t ? 1 - s : s;
+      f += bce * (t ? 0.25 : 0.75) * oneMinusPt ** 2;
+      pt += s * t;
+      pp += s * s;
+      tt += t * t;
+    }
+    const w = c.weight[i];
+    focal += (w * f) / n;
+    dice += w * (1 - (2 * pt) / (pp + 1 + tt + 1));
+    iou += w * (c.iouPred[i * c.k + best] - bestIou) ** 2;
+    trueIou += w * bestIou;
+    count += w;
+  }
+  count = Math.max(count, 1);
+  const r = { focal: focal / count, dice: dice / count, iou: iou / count, trueIou: trueIou / count };
+  return { ...r, total: 20 * r.focal + r.dice + r.iou, chosen };
+}
+
+async function runGraph(c: Case) {
+  const g = new Graph();
+  const logits = g.input('logits', [c.b, c.k, c.side, c.side]);
+  const l = maskLoss({
+    logits,
+    iouPred: g.input('iou_pred', [c.b, c.k]),
+    target: g.input('target', [c.b, 1, c.side, c.side]),
+    candidates: g.input('candidates', [c.b, c.k]),
+    weight: g.input('weight', [c.b]),
+  });
+  for (const [name, t] of Object.entries(l)) g.output(name, t);
+  g.output('grad', grad(l.total, [logits])[0]);
+  const rt = await Runtime.create(serialize(g, { params: 'inputs' }), { threads: 1 });
+  const out = await rt.run({ logits: c.logits, iou_pred: c.iouPred, target: c.target, candidates: c.candidates, weight: c.weight });
+  await rt.release();
+  const scalar = (name: string) => (out[name].data as Float32Array)[0];
+  return { total: scalar('total'), focal: scalar('focal'), dice: scalar('dice'), iou: scalar('iou'), trueIou: scalar('trueIou'), grad: out.grad.data as Float32Array };
+}
+
+test('one pixel at logit 0 against a positive target: focal ln2/16, dice 1 − 1/3.25, IoU error 0.3²', async () => {
+  const c: Case = {
+    b: 1,
+    k: 4,
+    side: 1,
+    logits: Float32Array.from([0, 5, 5, 5]),
+    iouPred: Float32Array.from([0.3, 0.9, 0.9, 0.9]),
+    target: Float32Array.from([1]),
+    candidates: Float32Array.from([1, 0, 0, 0]),
+    weight: Float32Array.from([1]),
+  };
+  const r = await runGraph(c);
+  // p = ½: BCE ln 2, α_t = 0.25, (1 − p_t)² = ¼; no pixel above 0, so the actual IoU is 0.
+  assert.ok(Math.abs(r.focal - Math.LN2 / 16) < 1e-6, `focal ${r.focal}`);
+  assert.ok(Math.abs(r.dice - (1 - 1 / 3.25)) < 1e-6, `dice ${r.dice}`);
+  assert.ok(Math.abs(r.iou - 0.09) < 1e-6, `iou ${r.iou}`);
+  assert.equal(r.trueIou, 0);
+  assert.ok(Math.abs(r.total - (20 * (Math.LN2 / 16) + (1 - 1 / 3.25) + 0.09)) < 1e-5, `total ${r.total}`);
+});
+
+test('random logits: every loss part matches the written-out formulas; padding slots do not count', async () => {
+  const rng = new Rng(11);
+  const b = 3;
+  const k = 4;
+  const side = 3;
+  const n = side * side;
+  const c: Case = {
+    b,
+    k,
+    side,
+    // Away from 0 (|x| ≥ 0.5) so that finite differences below never flip a threshold.
+    logits: Float32Array.from({ length: b * k * n }, () => (rng.next() < 0.5 ? -1 : 1) * rng.uniform(0.5, 4)),
+    iouPred: Float32Array.from({ length: b * k }, () => rng.next()),
+    target: Float32Array.from({ length: b * n }, () => (rng.next() < 0.4 ? 1 : 0)),
+    // Instance 0: a single point (outputs 1–3); instance 1: a box (output 0); instance 2: padding.
+    candidates: Float32Array.from([0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1]),
+    weight: Float32Array.from([1, 1, 0]),
+  };
+  const want = reference(c);
+  const got = await runGraph(c);
+  for (const key of ['total', 'focal', 'dice', 'iou', 'trueIou'] as const) {
+    assert.ok(Math.abs(got[key] - want[key]) < 1e-5 * Math.max(1, Math.abs(want[key])), `${key}: graph ${got[key]} vs formulas ${want[key]}`);
+  }
+  assert.ok(want.chosen[0] >= 1, 'a single point is supervised through outputs 1–3');
+  assert.equal(want.chosen[1], 0, 'a box through output 0');
+
+  // The gradient reaches only the supervised output of each real instance, and equals the
+  // formulas' central difference (the IoU target is piecewise constant: no gradient through it).
+  for (let i = 0; i < b; i++) {
+    for (let j = 0; j < k; j++) {
+      for (let p = 0; p < n; p++) {
+        const at = (i * k + j) * n + p;
+        const g = got.grad[at];
+        if (i === 2 || j !== want.chosen[i]) {
+          assert.ok(g === 0, `no gradient into instance ${i} output ${j}, got ${g}`);
+          continue;
+        }
+        const eps = 1e-2;
+        const plus = Float32Array.from(c.logits);
+        const minus = Float32Array.from(c.logits);
+        plus[at] += eps;
+        minus[at] -= eps;
+        const numeric = (reference({ ...c, logits: plus }).total - reference({ ...c, logits: minus }).total) / (2 * eps);
+        assert.ok(Math.abs(g - numeric) < 1e-3 + 1e-2 * Math.abs(numeric), `d loss / d logit[${i},${j},${p}]: graph ${g} vs numeric ${numeric}`);
+      }
+    }
+  }
+});
+
+test('firstMaxOneHot picks the first of tied maxima, one per row', async () => {
+  const g = new Graph();
+  const x = g.input('x', [3, 4]);
+  g.output('y', firstMaxOneHot(x));
+  const rt = await Runtime.create(serialize(g, { params: 'inputs' }), { threads: 1 });
+  const y = (await rt.run({ x: Float32Array.from([0.2, 0.7, 0.7, 0.1, 5, 5, 5, 5, -1, -3, -0.5, -2]) })).y.data as Float32Array;
+  await rt.release();
+  assert.deepEqual(Array.from(y), [0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0]);
+});
