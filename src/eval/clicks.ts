@@ -15,6 +15,8 @@ export interface Click {
   y: number;
   /** 1 positive (add the region), 0 negative (remove it). */
   label: 0 | 1;
+  /** Pixels of the error region a corrective click was placed in. */
+  regionSize?: number;
 }
 
 function checkSizes(gt: ArrayLike<number>, width: number, height: number, pred?: ArrayLike<number>): void {
@@ -62,5 +64,5 @@ export function nextClick(gt: ArrayLike<number>, pred: ArrayLike<number>, width:
   const region = new Uint8Array(gt.length);
   for (let i = 0; i < region.length; i++) if (chosen.labels[i] === chosen.label) region[i] = 1;
   const p = interiorPixel(region, width, height)!;
-  return { x: p.x, y: p.y, label: chosen.click };
+  return { x: p.x, y: p.y, label: chosen.click, regionSize: chosen.area };
 }

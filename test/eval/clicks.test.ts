@@ -49,11 +49,11 @@ test('first click: positive at the object interior', () => {
 test('next click: positive in the largest missed region, negative in the largest false one', () => {
   const gt = rectMask(20, 12, [[2, 3, 10, 6]]);
   // Prediction = left half: the missed right half (columns 7..11, rows 3..8) has its interior at (9, 5).
-  assert.deepEqual(nextClick(gt, rectMask(20, 12, [[2, 3, 5, 6]]), 20, 12), { x: 9, y: 5, label: 1 });
+  assert.deepEqual(nextClick(gt, rectMask(20, 12, [[2, 3, 5, 6]]), 20, 12), { x: 9, y: 5, label: 1, regionSize: 30 });
   // Prediction = ground truth + a 5×5 false blob at (14, 2) and a 1-pixel miss: the blob wins, centre (16, 4).
   const pred = rectMask(20, 12, [[2, 3, 10, 6], [14, 2, 5, 5]]);
   pred[3 * 20 + 2] = 0;
-  assert.deepEqual(nextClick(gt, pred, 20, 12), { x: 16, y: 4, label: 0 });
+  assert.deepEqual(nextClick(gt, pred, 20, 12), { x: 16, y: 4, label: 0, regionSize: 25 });
   // Equal sizes: the missed region (positive) wins the tie.
   const tie = rectMask(20, 12, [[3, 3, 9, 6]]); // misses column 2 (6 px)
   for (let y = 0; y < 6; y++) tie[y * 20 + 15] = 1; // 6 false pixels at column 15

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Rng } from '../../src/graph/random.js';
-import { connectedComponents, nextClick, squaredDistanceTransform } from '../../src/train/error_region.js';
+import { nextClick } from '../../src/train/error_region.js';
 import { jitterBox, randomPointInMask, tightBox } from '../../src/train/prompt_sampling.js';
 
 function rectMask(w: number, h: number, rects: [number, number, number, number][]): Uint8Array {
@@ -100,34 +100,4 @@ test('the largest error region wins, whatever its kind', () => {
   const positive = nextClick(smaller, target, w, w)!;
   assert.equal(positive.positive, true);
   assert.ok(positive.x >= 6 && positive.x < 12 && target[positive.y * w + positive.x] && !smaller[positive.y * w + positive.x]);
-});
-
-test('distance transform and components agree with brute force on random masks', () => {
-  const rng = new Rng(3);
-  for (let trial = 0; trial < 20; trial++) {
-    const w = 5 + rng.int(12);
-    const h = 5 + rng.int(12);
-    const mask = Uint8Array.from({ length: w * h }, () => (rng.next() < 0.6 ? 1 : 0));
-    const d = squaredDistanceTransform(mask, w, h);
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) {
-        if (!mask[y * w + x]) {
-          assert.equal(d[y * w + x], 0);
-          continue;
-        }
-        // Nearest background: a zero cell, or the first cell beyond the grid's edge.
-        let best = Math.min((x + 1) ** 2, (w - x) ** 2, (y + 1) ** 2, (h - y) ** 2);
-        for (let yy = 0; yy < h; yy++) for (let xx = 0; xx < w; xx++) if (!mask[yy * w + xx]) best = Math.min(best, (x - xx) ** 2 + (y - yy) ** 2);
-        assert.equal(d[y * w + x], best, `trial ${trial}: cell (${x}, ${y}) of ${w}×${h}`);
-      }
-    }
-    const { labels, sizes } = connectedComponents(mask, w, h);
-    assert.equal(sizes.slice(1).reduce((a, b) => a + b, 0), mask.reduce((a, v) => a + v, 0));
-    for (let i = 0; i < w * h; i++) {
-      if (!mask[i]) continue;
-      // 4-neighbours in the mask share a label.
-      if (i % w < w - 1 && mask[i + 1]) assert.equal(labels[i], labels[i + 1]);
-      if (i + w < w * h && mask[i + w]) assert.equal(labels[i], labels[i + w]);
-    }
-  }
 });
