@@ -3,6 +3,7 @@
 // width 192, 3 heads, 256 tokens, batch 8) and the share of a training step spent outside
 // onnxruntime's run.
 import os from 'node:os';
+import { benchArgs, report, timeIt } from './util.js';
 import { Graph } from '../src/graph/graph.js';
 import { serialize } from '../src/graph/onnx.js';
 import * as op from '../src/graph/ops/index.js';
@@ -12,27 +13,7 @@ import { Runtime } from '../src/graph/runtime.js';
 import { Trainer } from '../src/graph/trainer.js';
 import { vitStack } from './nets.js';
 
-const args = process.argv.slice(2);
-const json = args.includes('--json');
-const flag = (name: string, fallback: number) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const threads = flag('--threads', os.cpus().length);
-const repeats = flag('--repeats', 10);
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-async function timeIt(fn: () => Promise<unknown>, n: number): Promise<number> {
-  await fn(); // warm-up
-  const times: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    await fn();
-    times.push(performance.now() - t0);
-  }
-  return median(times);
-}
+const { json, threads, repeats } = benchArgs(10);
 
 async function matmulGflops(): Promise<number> {
   const g = new Graph();
@@ -85,5 +66,4 @@ const result = {
   cpu: os.cpus()[0]?.model ?? 'unknown',
   node: process.version,
 };
-if (json) console.log(JSON.stringify(result));
-else for (const [k, v] of Object.entries(result)) console.log(`${k.padEnd(20)} ${v}`);
+report(result, json);

@@ -3,6 +3,7 @@
 // fp32 and int8-quantised (with the int8 embedding's error against fp32), and the mask decoder
 // for a point prompt and a box prompt.
 import os from 'node:os';
+import { benchArgs, report, timeIt } from './util.js';
 import { serialize } from '../src/graph/onnx.js';
 import { Rng, normalArray } from '../src/graph/random.js';
 import { Runtime } from '../src/graph/runtime.js';
@@ -10,26 +11,7 @@ import { type SamConfig, samConfig } from '../src/model/config.js';
 import { SamPredictor } from '../src/model/predictor.js';
 import { buildEncoderGraph, parameterShapes } from '../src/model/sam.js';
 
-const args = process.argv.slice(2);
-const json = args.includes('--json');
-const flag = (name: string, fallback: number) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const threads = flag('--threads', os.cpus().length);
-const repeats = flag('--repeats', 3);
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-async function timeIt(fn: () => Promise<unknown>, n: number): Promise<number> {
-  await fn();
-  const times: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    await fn();
-    times.push(performance.now() - t0);
-  }
-  return median(times);
-}
+const { json, threads, repeats, has } = benchArgs(3);
 
 function randomValues(config: SamConfig, seed: number): Map<string, Float32Array> {
   const rng = new Rng(seed);
@@ -66,7 +48,7 @@ async function encoderMs(config: SamConfig, values: Map<string, Float32Array>, i
 const result: Record<string, number | string> = { threads };
 const vitb = samConfig('vit_b');
 const vitbValues = randomValues(vitb, 1);
-if (!args.includes('--skip-vitb')) {
+if (!has('--skip-vitb')) {
   const image = normalArray(new Rng(2), 3 * 1024 * 1024);
   const e = await encoderMs(vitb, vitbValues, image);
   Object.assign(result, {
@@ -87,5 +69,4 @@ await predictor.release();
 result.cpu = os.cpus()[0]?.model ?? 'unknown';
 result.node = process.version;
 
-if (json) console.log(JSON.stringify(result));
-else for (const [k, v] of Object.entries(result)) console.log(`${k.padEnd(36)} ${v}`);
+report(result, json);

@@ -1,0 +1,43 @@
+// What the benchmark scripts share: flags, and the median time of repeated runs after a warm-up.
+import os from 'node:os';
+
+export interface BenchArgs {
+  json: boolean;
+  threads: number;
+  repeats: number;
+  has(flag: string): boolean;
+}
+
+export function benchArgs(defaultRepeats: number): BenchArgs {
+  const args = process.argv.slice(2);
+  const value = (name: string, fallback: number) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? Number(args[i + 1]) : fallback;
+  };
+  return {
+    json: args.includes('--json'),
+    threads: value('--threads', os.cpus().length),
+    repeats: value('--repeats', defaultRepeats),
+    has: (flag) => args.includes(flag),
+  };
+}
+
+export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Median wall time of `n` runs of `fn`, after one warm-up run (ms). */
+export async function timeIt(fn: () => Promise<unknown>, n: number): Promise<number> {
+  await fn();
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await fn();
+    times.push(performance.now() - t0);
+  }
+  return median(times);
+}
+
+/** Prints one JSON object (--json) or aligned `key value` lines. */
+export function report(result: Record<string, unknown>, json: boolean): void {
+  if (json) console.log(JSON.stringify(result));
+  else for (const [k, v] of Object.entries(result)) console.log(`${k.padEnd(36)} ${String(v)}`);
+}
