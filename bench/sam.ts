@@ -1,13 +1,13 @@
 // SAM benchmark: `npm run bench:sam -- [--json] [--threads N] [--repeats N] [--skip-vitb]`.
 // Times the ViT-B image encoder at 1024 (random weights: speed does not depend on their values),
-// fp32 and int8-quantised (with the int8 embedding's error against fp32), and the mask decoder
-// for a point prompt and a box prompt.
+// fp32 and int8-quantised (with the int8 embedding's error against fp32), the ViT-B mask decoder
+// for a point prompt and a box prompt, and the same for the bundled ultrasam-tiny architecture.
 import os from 'node:os';
 import { benchArgs, report, timeIt } from './util.js';
 import { serialize } from '../src/graph/onnx.js';
 import { Rng, normalArray } from '../src/graph/random.js';
 import { Runtime } from '../src/graph/runtime.js';
-import { type SamConfig, samConfig } from '../src/model/config.js';
+import { type SamConfig, samConfig, ultrasamTinyConfig } from '../src/model/config.js';
 import { SamPredictor } from '../src/model/predictor.js';
 import { buildEncoderGraph, parameterShapes } from '../src/model/sam.js';
 
@@ -59,13 +59,33 @@ if (!has('--skip-vitb')) {
   });
 }
 
-// The decoder through the public predictor (embedding fixed, so only the decoder runs).
-const predictor = SamPredictor.fromValues(vitb, vitbValues, false, { threads });
-const decode = async (prompt: Parameters<SamPredictor['predict']>[0]) => timeIt(() => predictor.predict(prompt), repeats * 5);
-await predictor.setImage({ data: new Uint8Array(64 * 48 * 3).fill(90), width: 64, height: 48, channels: 3 });
-result.decoder_point_ms = Number((await decode({ points: [[20, 20]], labels: [1], multimask: true })).toFixed(2));
-result.decoder_box_ms = Number((await decode({ box: [5, 5, 40, 30] })).toFixed(2));
-await predictor.release();
+/** Decoder time through the public predictor (the embedding is fixed, so only the decoder runs). */
+async function decoderMs(predictor: SamPredictor): Promise<{ point: number; box: number }> {
+  const decode = (prompt: Parameters<SamPredictor['predict']>[0]) => timeIt(() => predictor.predict(prompt), repeats * 5);
+  await predictor.setImage({ data: new Uint8Array(64 * 48 * 3).fill(90), width: 64, height: 48, channels: 3 });
+  const point = await decode({ points: [[20, 20]], labels: [1], multimask: true });
+  const box = await decode({ box: [5, 5, 40, 30] });
+  return { point: Number(point.toFixed(2)), box: Number(box.toFixed(2)) };
+}
+
+const vitbPredictor = SamPredictor.fromValues(vitb, vitbValues, false, { threads });
+const vitbDecoder = await decoderMs(vitbPredictor);
+await vitbPredictor.release();
+result.decoder_point_ms = vitbDecoder.point;
+result.decoder_box_ms = vitbDecoder.box;
+
+// The bundled model's architecture (random weights when the bundled file is absent: same speed).
+const tinyConfig = ultrasamTinyConfig();
+const tinyValues = randomValues(tinyConfig, 3);
+const tinyEncoder = await Runtime.create(serialize(buildEncoderGraph(tinyConfig), { params: 'initializers', values: tinyValues }), { threads });
+const tinyImage = normalArray(new Rng(4), 3 * tinyConfig.imageEncoder.imgSize ** 2);
+result.tiny_encoder_ms = Number((await timeIt(() => tinyEncoder.run({ image: tinyImage }), repeats * 5)).toFixed(1));
+await tinyEncoder.release();
+const tinyPredictor = SamPredictor.fromValues(tinyConfig, tinyValues, false, { threads });
+const tinyDecoder = await decoderMs(tinyPredictor);
+await tinyPredictor.release();
+result.tiny_decoder_point_ms = tinyDecoder.point;
+result.tiny_decoder_box_ms = tinyDecoder.box;
 result.cpu = os.cpus()[0]?.model ?? 'unknown';
 result.node = process.version;
 
