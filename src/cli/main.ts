@@ -1,5 +1,6 @@
 // The `ultrasam` command line.
 import { Command } from 'commander';
+import { registerAppCommands } from './app.js';
 import { registerDataCommands } from './data.js';
 import { registerEvalCommands } from './eval.js';
 import { registerModelCommands } from './segment.js';
@@ -20,6 +21,7 @@ registerModelCommands(program);
 registerDataCommands(program);
 registerEvalCommands(program);
 registerTrainCommands(program);
+registerAppCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(`ultrasam: ${error instanceof Error ? error.message : String(error)}`);

@@ -1,0 +1,55 @@
+// The app's model: the chosen weights exported once (encoder.onnx + decoder.onnx + ultrasam.json) into
+// a cache folder keyed by the weights file, its size and time and the export settings, so that the
+// next `ultrasam app` with the same weights starts at once.
+import { createHash } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { exportModel } from '../model/export.js';
+import { SamPredictor, bundledModelPath } from '../model/predictor.js';
+
+export const APP_DECODER_SLOTS = 16;
+
+export interface ModelCacheOptions {
+  /** Weights file; default the bundled model. */
+  weights?: string;
+  decoderHeads?: number;
+  /** Default $XDG_CACHE_HOME/ultrasam/app or ~/.cache/ultrasam/app. */
+  cacheDir?: string;
+  /** Told what is happening (the export of a large model takes a while). */
+  log?: (line: string) => void;
+}
+
+export function defaultCacheDir(): string {
+  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return join(base, 'ultrasam', 'app');
+}
+
+/** The folder name for a weights file: changes when the file or the export settings change. */
+export function modelCacheKey(weightsPath: string, decoderHeads: number | undefined): string {
+  const stat = statSync(weightsPath);
+  const hash = createHash('sha256')
+    .update(JSON.stringify({ path: resolve(weightsPath), size: stat.size, mtime: stat.mtimeMs, decoderHeads: decoderHeads ?? null, slots: APP_DECODER_SLOTS }))
+    .digest('hex')
+    .slice(0, 16);
+  return `model-${hash}`;
+}
+
+/** Exports the weights unless the cache has them already; returns the model folder. */
+export async function ensureExportedModel(options: ModelCacheOptions = {}): Promise<string> {
+  const weights = options.weights ? resolve(options.weights) : bundledModelPath('ultrasam-tiny');
+  if (!existsSync(weights)) throw new Error(`weights file not found: ${weights}`);
+  const dir = join(options.cacheDir ?? defaultCacheDir(), modelCacheKey(weights, options.decoderHeads));
+  if (existsSync(join(dir, 'ultrasam.json'))) {
+    options.log?.(`model: ${weights} (exported earlier to ${dir})`);
+    return dir;
+  }
+  options.log?.(`model: exporting ${weights} to ${dir} …`);
+  const predictor = await SamPredictor.load(weights, { decoderHeads: options.decoderHeads });
+  try {
+    exportModel(predictor, dir, { slots: APP_DECODER_SLOTS, force: true });
+  } finally {
+    await predictor.release();
+  }
+  return dir;
+}

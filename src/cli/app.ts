@@ -1,0 +1,48 @@
+// `ultrasam app`: the browser app on this machine. The weights are exported to ONNX once (cached),
+// then a loopback-only static server hands the page, the model and onnxruntime-web's WASM to the
+// browser, which does all the segmenting itself.
+import { type Command, InvalidArgumentError } from 'commander';
+import { ensureExportedModel } from '../app/model-cache.js';
+import { builtWebDir, ortWasmDir } from '../app/paths.js';
+import { startAppServer } from '../app/server.js';
+
+function port(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`'${text}' is not a port (0–65535)`);
+  return n;
+}
+
+function positiveInt(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`'${text}' is not a positive integer`);
+  return n;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+export function registerAppCommands(program: Command): void {
+  program
+    .command('app')
+    .description('serve the browser app: segment images in the page (nothing is uploaded; the model runs in the browser)')
+    .option('--port <n>', 'port to listen on (0 = any free port)', port, 8765)
+    .option('--host <address>', 'address to listen on; keep the loopback default unless you mean to share it', '127.0.0.1')
+    .option('--weights <file>', 'SAM/MedSAM/UltraSam .pth or ultrasam .safetensors (default: the bundled ultrasam-tiny)')
+    .option('--decoder-heads <n>', 'attention heads of the mask decoder, for a .pth of a non-standard model (default 8)', positiveInt)
+    .option('--cache-dir <dir>', 'where exported models are kept (default ~/.cache/ultrasam/app)')
+    .action(async (o) => {
+      const modelDir = await ensureExportedModel({
+        weights: o.weights,
+        decoderHeads: o.decoderHeads,
+        cacheDir: o.cacheDir,
+        log: (line) => console.log(line),
+      });
+      if (!LOOPBACK.has(o.host)) console.warn(`warning: listening on ${o.host}, not loopback: other machines can reach the app`);
+      const running = await startAppServer({ webDir: builtWebDir(), modelDir, ortDir: ortWasmDir(), host: o.host, port: o.port });
+      console.log(`ultrasam app: ${running.url}  (Ctrl+C to stop)`);
+      const stop = () => {
+        void running.close().then(() => process.exit(0));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}

@@ -1,0 +1,46 @@
+// The app's model cache: export once, reuse, and clear errors for missing weights.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { APP_DECODER_SLOTS, ensureExportedModel, modelCacheKey } from '../../src/app/model-cache.js';
+import { FIXTURE_DIR, fixtureMissing } from '../model/fixture.js';
+
+test('the cache key follows the weights file and the export settings', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ultrasam-cache-key-'));
+  try {
+    const file = join(dir, 'w.safetensors');
+    writeFileSync(file, 'x');
+    const key = modelCacheKey(file, undefined);
+    assert.equal(key, modelCacheKey(file, undefined));
+    assert.notEqual(key, modelCacheKey(file, 4));
+    writeFileSync(file, 'xy');
+    assert.notEqual(key, modelCacheKey(file, undefined));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('missing weights are a clear error', async () => {
+  await assert.rejects(ensureExportedModel({ weights: '/nonexistent/w.pth', cacheDir: tmpdir() }), /weights file not found: \/nonexistent\/w\.pth/);
+});
+
+test('exports once, then reuses the export', { skip: fixtureMissing }, async () => {
+  const cacheDir = mkdtempSync(join(tmpdir(), 'ultrasam-cache-'));
+  try {
+    const lines: string[] = [];
+    const options = { weights: `${FIXTURE_DIR}sam_weights.pth`, decoderHeads: 4, cacheDir, log: (l: string) => lines.push(l) };
+    const dir = await ensureExportedModel(options);
+    for (const f of ['encoder.onnx', 'decoder.onnx', 'ultrasam.json']) assert.ok(existsSync(join(dir, f)), f);
+    const manifest = JSON.parse(readFileSync(join(dir, 'ultrasam.json'), 'utf8'));
+    assert.equal(manifest.decoder.slots, APP_DECODER_SLOTS);
+    const written = statSync(join(dir, 'encoder.onnx')).mtimeMs;
+    assert.equal(await ensureExportedModel(options), dir);
+    assert.equal(statSync(join(dir, 'encoder.onnx')).mtimeMs, written, 'not exported again');
+    assert.match(lines[0], /exporting/);
+    assert.match(lines[1], /exported earlier/);
+  } finally {
+    rmSync(cacheDir, { recursive: true, force: true });
+  }
+});

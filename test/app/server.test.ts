@@ -1,0 +1,88 @@
+// The app server: routes, cross-origin-isolation headers, MIME types, and no file outside its folders.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { type RunningAppServer, resolveUnder, startAppServer } from '../../src/app/server.js';
+
+let root: string;
+let server: RunningAppServer;
+
+/** Raw GET (fetch would normalise `..` away before it reaches the server). */
+function get(path: string, method = 'GET'): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: server.port, path, method }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+before(async () => {
+  root = mkdtempSync(join(tmpdir(), 'ultrasam-app-server-'));
+  for (const dir of ['web', 'model', 'ort']) mkdirSync(join(root, dir));
+  writeFileSync(join(root, 'web', 'index.html'), '<!doctype html><title>app</title>');
+  writeFileSync(join(root, 'web', 'main.js'), 'export {};');
+  writeFileSync(join(root, 'model', 'ultrasam.json'), '{"format":"ultrasam-onnx"}');
+  writeFileSync(join(root, 'ort', 'ort-wasm-simd-threaded.wasm'), Buffer.from([0, 0x61, 0x73, 0x6d]));
+  writeFileSync(join(root, 'secret.txt'), 'outside every served folder');
+  server = await startAppServer({ webDir: join(root, 'web'), modelDir: join(root, 'model'), ortDir: join(root, 'ort'), port: 0 });
+});
+
+after(async () => {
+  await server.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+test('listens on loopback by default', () => {
+  assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+});
+
+test('serves the app, the model and the WASM with cross-origin isolation', async () => {
+  const index = await get('/');
+  assert.equal(index.status, 200);
+  assert.match(index.headers['content-type'] as string, /^text\/html/);
+  assert.equal(index.headers['cross-origin-opener-policy'], 'same-origin');
+  assert.equal(index.headers['cross-origin-embedder-policy'], 'require-corp');
+  assert.match(index.body, /<title>app<\/title>/);
+  assert.match((await get('/main.js')).headers['content-type'] as string, /^text\/javascript/);
+  const manifest = await get('/model/ultrasam.json');
+  assert.equal(manifest.status, 200);
+  assert.deepEqual(JSON.parse(manifest.body), { format: 'ultrasam-onnx' });
+  const wasm = await get('/ort/ort-wasm-simd-threaded.wasm');
+  assert.equal(wasm.status, 200);
+  assert.equal(wasm.headers['content-type'], 'application/wasm');
+  assert.equal(wasm.headers['cross-origin-embedder-policy'], 'require-corp');
+});
+
+test('nothing outside the served folders, whatever the path', async () => {
+  for (const path of ['/../secret.txt', '/model/../../secret.txt', '/ort/..%2f..%2fsecret.txt', '/%2e%2e/secret.txt', '/model/%00', '/nope.js']) {
+    const res = await get(path);
+    assert.equal(res.status, 404, path);
+    assert.doesNotMatch(res.body, /outside every served folder/, path);
+  }
+  assert.equal(resolveUnder(join(root, 'web'), '../secret.txt'), undefined);
+  assert.equal(resolveUnder(join(root, 'web'), '%E0%A4%A'), undefined, 'malformed escapes are refused');
+});
+
+test('HEAD answers without a body; other methods are refused', async () => {
+  const head = await get('/model/ultrasam.json', 'HEAD');
+  assert.equal(head.status, 200);
+  assert.equal(head.body, '');
+  assert.equal((await get('/', 'POST')).status, 405);
+});
+
+test('an unbuilt app is a clear error naming the build command', () => {
+  const empty = mkdtempSync(join(tmpdir(), 'ultrasam-app-empty-'));
+  try {
+    assert.throws(() => startAppServer({ webDir: empty, modelDir: empty, ortDir: empty }), /npm run build:web/);
+  } finally {
+    rmSync(empty, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,170 @@
+// The model worker: onnxruntime-web sessions for the exported encoder and decoder, and an embedding
+// cache per image key, so that prompts on an image already seen never re-run the encoder. Requests
+// are handled one after the other, so a decode sent while its image is still encoding waits for it.
+import * as ort from 'onnxruntime-web';
+import type { ExportManifest } from '../../src/model/export.js';
+import { postprocessMasks } from '../../src/model/postprocess.js';
+import { preprocessImage } from '../../src/model/preprocess.js';
+import { type Size, encodePrompt } from '../../src/model/prompts.js';
+import type { DecodeResult, EncodeResult, ModelInfo, WorkerRequest, WorkerResponse } from './protocol.js';
+
+interface Embedded {
+  embedding: ort.Tensor;
+  inputSize: Size;
+  originalSize: Size;
+}
+
+interface Model {
+  manifest: ExportManifest;
+  encoder: ort.InferenceSession;
+  decoder: ort.InferenceSession;
+}
+
+/** Embeddings kept (a ViT-B one is 4 MB); the oldest is dropped first. */
+const EMBEDDING_CACHE_SIZE = 8;
+
+let model: Model | undefined;
+const embeddings = new Map<string, Embedded>();
+let queue: Promise<void> = Promise.resolve();
+
+const post = (message: WorkerResponse, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(message, transfer);
+
+async function fetchWithProgress(url: string, onFraction: (f: number) => void): Promise<Uint8Array> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`could not load ${url}: HTTP ${response.status}`);
+  const total = Number(response.headers.get('Content-Length')) || 0;
+  if (!response.body || !total) return new Uint8Array(await response.arrayBuffer());
+  const bytes = new Uint8Array(total);
+  const reader = response.body.getReader();
+  let received = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    bytes.set(value, received);
+    received += value.length;
+    onFraction(received / total);
+  }
+  return bytes;
+}
+
+async function webGpuAvailable(): Promise<boolean> {
+  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+  if (!gpu) return false;
+  try {
+    return (await gpu.requestAdapter()) !== null;
+  } catch {
+    return false;
+  }
+}
+
+async function init(id: number, modelUrl: string, ortUrl: string): Promise<ModelInfo> {
+  ort.env.wasm.wasmPaths = ortUrl;
+  // Threads need SharedArrayBuffer, which only a cross-origin-isolated page has.
+  ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
+  const manifestResponse = await fetch(`${modelUrl}ultrasam.json`);
+  if (!manifestResponse.ok) throw new Error(`no model manifest at ${modelUrl}ultrasam.json (HTTP ${manifestResponse.status})`);
+  const manifest = (await manifestResponse.json()) as ExportManifest;
+  if (manifest.format !== 'ultrasam-onnx') throw new Error('the model manifest is not an ultrasam ONNX export');
+  const encoderBytes = await fetchWithProgress(`${modelUrl}${manifest.files.encoder}`, (f) =>
+    post({ type: 'progress', id, stage: 'downloading the encoder', fraction: f }),
+  );
+  const decoderBytes = await fetchWithProgress(`${modelUrl}${manifest.files.decoder}`, (f) =>
+    post({ type: 'progress', id, stage: 'downloading the decoder', fraction: f }),
+  );
+  const backends = (await webGpuAvailable()) ? ['webgpu', 'wasm'] : ['wasm'];
+  post({ type: 'progress', id, stage: `starting onnxruntime (${backends[0]})` });
+  const options: ort.InferenceSession.SessionOptions = { executionProviders: backends, graphOptimizationLevel: 'all' };
+  const encoder = await ort.InferenceSession.create(encoderBytes, options);
+  const decoder = await ort.InferenceSession.create(decoderBytes, { ...options, executionProviders: ['wasm'] });
+  model = { manifest, encoder, decoder };
+  return {
+    name: manifest.config.name,
+    backend: backends[0],
+    threads: ort.env.wasm.numThreads ?? 1,
+    ultrasam: manifest.ultrasam,
+    slots: manifest.decoder.slots,
+    bytes: encoderBytes.length + decoderBytes.length,
+  };
+}
+
+function requireModel(): Model {
+  if (!model) throw new Error('the model is not loaded');
+  return model;
+}
+
+async function encode(id: number, key: string, request: WorkerRequest & { type: 'encode' }): Promise<EncodeResult> {
+  const start = performance.now();
+  const cached = embeddings.get(key);
+  if (cached) {
+    embeddings.delete(key);
+    embeddings.set(key, cached); // most recently used last
+    return { ms: performance.now() - start, cached: true };
+  }
+  const { manifest, encoder } = requireModel();
+  post({ type: 'progress', id, stage: 'preparing the image', fraction: 0 });
+  const pre = preprocessImage(request.image, manifest.config);
+  const s = manifest.config.imageEncoder.imgSize;
+  // One onnxruntime call with no progress of its own: the page shows a busy bar for it.
+  post({ type: 'progress', id, stage: 'running the image encoder' });
+  const output = await encoder.run({ image: new ort.Tensor('float32', pre.tensor, [1, 3, s, s]) });
+  embeddings.set(key, { embedding: output.embedding, inputSize: pre.inputSize, originalSize: pre.originalSize });
+  while (embeddings.size > EMBEDDING_CACHE_SIZE) embeddings.delete(embeddings.keys().next().value as string);
+  post({ type: 'progress', id, stage: 'image encoded', fraction: 1 });
+  return { ms: performance.now() - start, cached: false };
+}
+
+async function decode(key: string, request: WorkerRequest & { type: 'decode' }): Promise<DecodeResult> {
+  const start = performance.now();
+  const { manifest, decoder } = requireModel();
+  const embedded = embeddings.get(key);
+  if (!embedded) throw new Error('this image has not been encoded (or was dropped from the cache): open it again');
+  const s = manifest.config.imageEncoder.imgSize;
+  const slots = manifest.decoder.slots;
+  const enc = encodePrompt(request.prompt, embedded.originalSize, s);
+  if (enc.count > slots) {
+    throw new Error(`too many prompts: the model takes ${slots - 2} points with a box or ${slots - 1} without; undo some`);
+  }
+  const coords = new Float32Array(slots * 2);
+  const labels = new Float32Array(slots).fill(manifest.decoder.emptySlotLabel);
+  coords.set(enc.coords);
+  labels.set(enc.labels);
+  const side = manifest.decoder.lowResSize;
+  const out = await decoder.run({
+    image_embedding: embedded.embedding,
+    point_coords: new ort.Tensor('float32', coords, [1, slots, 2]),
+    point_labels: new ort.Tensor('float32', labels, [1, slots]),
+    mask_input: new ort.Tensor('float32', new Float32Array(side * side), [1, 1, side, side]),
+    has_mask_input: new ort.Tensor('float32', new Float32Array([0]), [1]),
+  });
+  const count = out.low_res_logits.dims[1];
+  const masks = postprocessMasks(out.low_res_logits.data as Float32Array, count, [side, side], {
+    imgSize: s,
+    inputSize: embedded.inputSize,
+    originalSize: embedded.originalSize,
+  });
+  return { masks, scores: Array.from(out.iou_predictions.data as Float32Array), ms: performance.now() - start };
+}
+
+function describe(error: unknown): string {
+  if (error instanceof RangeError || (error instanceof Error && /memory|allocation/i.test(error.message))) {
+    return `out of memory in the model worker (${error.message}); try a smaller image`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function handle(request: WorkerRequest): Promise<void> {
+  try {
+    let result: ModelInfo | EncodeResult | DecodeResult;
+    if (request.type === 'init') result = await init(request.id, request.modelUrl, request.ortUrl);
+    else if (request.type === 'encode') result = await encode(request.id, request.key, request);
+    else result = await decode(request.key, request);
+    const transfer = 'masks' in result ? result.masks.map((m) => m.buffer as ArrayBuffer) : [];
+    post({ type: 'done', id: request.id, result }, transfer);
+  } catch (error) {
+    post({ type: 'failed', id: request.id, message: describe(error) });
+  }
+}
+
+self.onmessage = (event: MessageEvent<WorkerRequest>) => {
+  queue = queue.then(() => handle(event.data));
+};

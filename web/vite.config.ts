@@ -1,0 +1,27 @@
+// Vite build of the browser app (web/ → web/dist/), served by `ultrasam app`.
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+export default defineConfig({
+  root: here('.'),
+  base: './',
+  resolve: {
+    alias: {
+      // dicom-parser reaches for Node's zlib only for deflated transfer syntaxes, which src/image/dicom.ts
+      // inflates with fflate itself; the stub keeps Node's module out of the bundle.
+      zlib: here('src/zlib-stub.ts'),
+      // ORT's build that loads its WASM glue from ort.env.wasm.wasmPaths (served by our server under
+      // /ort/) instead of bundling a 28 MB .wasm copy into the app.
+      'onnxruntime-web': here('../node_modules/onnxruntime-web/dist/ort.min.mjs'),
+    },
+  },
+  build: {
+    outDir: here('dist'),
+    emptyOutDir: true,
+    target: 'es2022',
+    chunkSizeWarningLimit: 1024,
+  },
+  worker: { format: 'es' },
+});
