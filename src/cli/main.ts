@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerAppCommands } from './app.js';
 import { registerDataCommands } from './data.js';
 import { registerEvalCommands } from './eval.js';
+import { registerFinetuneCommands } from './finetune.js';
 import { registerModelCommands } from './segment.js';
 import { registerTrainCommands } from './train.js';
 
@@ -22,6 +23,7 @@ registerDataCommands(program);
 registerEvalCommands(program);
 registerTrainCommands(program);
 registerAppCommands(program);
+registerFinetuneCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(`ultrasam: ${error instanceof Error ? error.message : String(error)}`);
