@@ -1,18 +1,8 @@
 // Where the app's static parts live inside the installed package.
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../package_root.js';
 
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('cannot find the ultrasam package root');
-    dir = up;
-  }
-  return dir;
-}
 
 /** web/dist, written by `npm run build:web`. */
 export function builtWebDir(): string {

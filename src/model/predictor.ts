@@ -1,8 +1,8 @@
 // The public predictor: load weights (a user's SAM / MedSAM / UltraSam .pth, our safetensors, or a
 // bundled model by name), embed an image once, then decode any number of prompts against it.
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../package_root.js';
 import { serialize } from '../graph/onnx.js';
 import { Runtime, type RuntimeOptions } from '../graph/runtime.js';
 import { type ImageSource, readImage } from '../image/read.js';
@@ -54,15 +54,6 @@ interface EmbeddedImage {
   pixelSpacingMm?: [number, number];
 }
 
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('cannot find the ultrasam package root');
-    dir = up;
-  }
-  return dir;
-}
 
 /** Path of a bundled model's weights, or a clear error when the name is unknown or not shipped. */
 export function bundledModelPath(name: string): string {
