@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SamConfig } from '../model/config.js';
 import { writeConfusionPng } from './confusion_png.js';
-import { type EpochReport, type Mode, fit } from './fit.js';
+import { type EpochReport, type Mode, type RunReport, fit } from './fit.js';
 import { type HeadSpec, initHead } from './heads.js';
 import { type RunOptions, argmax, embedImages, runHead } from './infer.js';
 import { encoderValues, resolveInit } from './init.js';
@@ -37,21 +37,10 @@ export interface ClassifyOptions extends LoadOptions, RunOptions {
   onEpoch?: (r: EpochReport) => void;
 }
 
-export interface ClassifyReport extends ClassificationMetrics {
+export interface ClassifyReport extends ClassificationMetrics, RunReport {
   task: 'classify';
   classes: string[];
-  init: string;
-  mode: Mode;
-  seed: number;
-  train_images: number;
-  test_images: number;
-  split_grouped_by: string;
   class_weights: Record<string, number>;
-  epochs: EpochReport[];
-  seconds_per_epoch: number;
-  feature_seconds: number;
-  peak_rss_mb: number;
-  files: Record<string, string>;
 }
 
 export const DEFAULT_LR: Record<Mode, number> = { linear: 3e-3, full: 1e-4 };

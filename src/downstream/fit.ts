@@ -35,6 +35,21 @@ export interface FitOptions extends RunOptions {
   onEpoch?: (report: EpochReport) => void;
 }
 
+/** What every fine-tune reports about its run, whatever the task. */
+export interface RunReport {
+  init: string;
+  mode: Mode;
+  seed: number;
+  train_images: number;
+  test_images: number;
+  split_grouped_by: string;
+  epochs: EpochReport[];
+  seconds_per_epoch: number;
+  feature_seconds: number;
+  peak_rss_mb: number;
+  files: Record<string, string>;
+}
+
 export interface EpochReport {
   epoch: number;
   loss: number;

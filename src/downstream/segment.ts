@@ -4,7 +4,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SamConfig } from '../model/config.js';
-import { type EpochReport, type Mode, fit } from './fit.js';
+import { type EpochReport, type Mode, type RunReport, fit } from './fit.js';
 import { type HeadSpec, initHead } from './heads.js';
 import { type RunOptions, embedImages, runHead } from './infer.js';
 import { encoderValues, resolveInit } from './init.js';
@@ -29,24 +29,13 @@ export interface SegmentOptions extends RunOptions {
   onEpoch?: (r: EpochReport) => void;
 }
 
-export interface SegmentReport {
+export interface SegmentReport extends RunReport {
   task: 'segment';
   classes: string[];
   /** Dice per class on the held-out split (null: the class is in neither prediction nor truth). */
   dice: Record<string, number | null>;
   /** Mean Dice over the foreground classes that have one. */
   mean_dice: number;
-  init: string;
-  mode: Mode;
-  seed: number;
-  train_images: number;
-  test_images: number;
-  split_grouped_by: string;
-  epochs: EpochReport[];
-  seconds_per_epoch: number;
-  feature_seconds: number;
-  peak_rss_mb: number;
-  files: Record<string, string>;
 }
 
 export const DEFAULT_SEG_LR: Record<Mode, number> = { linear: 3e-3, full: 2e-4 };
