@@ -54,6 +54,19 @@ export function grad(loss: Tensor, wrt: readonly Tensor[]): Tensor[] {
     if (!node.outputs.some(onPath)) continue;
     const outputGrads = node.outputs.map((o) => (onPath(o) ? total(o) : null));
     if (outputGrads.every((g) => g === null)) continue;
+    const custom = node.outputs.length === 1 ? graph.customGrads.get(node.outputs[0].name) : undefined;
+    if (custom) {
+      // The composite's rule replaces the chain rule through its nodes: none of them gets a
+      // gradient from this output, so the walk skips them (unless something else uses them).
+      const thunks = custom.rule(outputGrads[0]!);
+      custom.inputs.forEach((t, k) => {
+        if (!onPath(t)) return;
+        const thunk = thunks[k];
+        if (!thunk) throw noGradient(node, t);
+        collect(t, checked(node, t, thunk()));
+      });
+      continue;
+    }
     const needed = node.inputs.map(onPath);
     if (!needed.some(Boolean)) continue;
     const rule = gradRuleOf(node);
@@ -63,14 +76,17 @@ export function grad(loss: Tensor, wrt: readonly Tensor[]): Tensor[] {
       if (!needed[k]) return;
       const thunk = thunks[k];
       if (!thunk) throw noGradient(node, t!);
-      const g = thunk();
-      if (g.shape.length !== t!.shape.length || g.shape.some((d, j) => d !== t!.shape[j])) {
-        throw new Error(`grad: rule of ${node.type} gave [${g.shape}] for input ${t} (internal error)`);
-      }
-      collect(t!, g);
+      collect(t!, checked(node, t!, thunk()));
     });
   }
   return wrt.map((w) => total(w) ?? expand(graph.scalar(0, w.dtype), w.shape));
+}
+
+function checked(node: Node, input: Tensor, g: Tensor): Tensor {
+  if (g.shape.length !== input.shape.length || g.shape.some((d, j) => d !== input.shape[j])) {
+    throw new Error(`grad: rule of ${node.type} gave [${g.shape}] for input ${input} (internal error)`);
+  }
+  return g;
 }
 
 function noGradient(node: Node, input?: Tensor): Error {

@@ -48,6 +48,15 @@ export interface Node {
   attrs: Record<string, AttrValue>;
 }
 
+/**
+ * A composite's own vector-Jacobian product (see `customGradient` in op.ts): given the gradient of
+ * the composite's output, a thunk per input (null where none flows).
+ */
+export interface CustomGrad {
+  inputs: Tensor[];
+  rule: (outputGrad: Tensor) => ((() => Tensor) | null)[];
+}
+
 export interface ParamSpec {
   tensor: Tensor;
   trainable: boolean;
@@ -78,6 +87,8 @@ export class Graph {
   readonly params = new Map<string, ParamSpec>();
   readonly constants = new Map<string, ConstantSpec>();
   readonly outputs = new Map<string, Tensor>();
+  /** Composites differentiated by their own rule, keyed by the composite's output name. */
+  readonly customGrads = new Map<string, CustomGrad>();
   private readonly names = new Set<string>();
   private counter = 0;
   /** Prefix stack for readable node and parameter names (see `scope`). */

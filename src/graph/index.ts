@@ -4,6 +4,7 @@ export type { Node, Shape, AttrValue } from './graph.js';
 export type { DType, TypedArray } from './dtype.js';
 export * as op from './ops/index.js';
 export { grad } from './grad.js';
+export { customGradient } from './op.js';
 export { serialize, OPSET } from './onnx.js';
 export type { SerializeOptions, SerializedModel, ModelSignature } from './onnx.js';
 export { Runtime } from './runtime.js';

@@ -104,11 +104,37 @@ export function serialize(graph: Graph, options: SerializeOptions): SerializedMo
     if (needed.has(name)) initializers.push(tensorProto(name, c.tensor, c.data));
   }
 
-  // Graph outputs are renamed to their public names with Identity nodes.
+  // Graph outputs take their public names. A node's output is renamed in place; an Identity node
+  // is added only where that cannot be done (an input or parameter returned as is, one value
+  // returned under two names, or a public name another value already has): each Identity is a
+  // full copy, and a training step returns every parameter and moment.
+  const taken = new Set<string>([...inputs.map((i) => i.name), ...initializers.map((t) => t.name!)]);
+  for (const { name } of outputs) {
+    if (taken.has(name) || graph.params.has(name) || graph.inputs.some((i) => i.name === name)) {
+      throw new Error(`serialize: output '${name}' has the name of an input or parameter; ONNX values need distinct names`);
+    }
+  }
+  for (const n of nodes) for (const name of [...(n.input ?? []), ...(n.output ?? [])]) taken.add(name);
+  const rename = new Map<string, string>();
+  const identities: onnxProto.onnx.INodeProto[] = [];
   const outputInfos = outputs.map(({ name, tensor }) => {
-    nodes.push(onnx.NodeProto.create({ opType: 'Identity', input: [tensor.name], output: [name], name: `output_${name}` }));
+    if (name === tensor.name) return valueInfo(name, tensor);
+    const producedHere = tensor.kind === 'node' && nodes.some((n) => n.output?.includes(tensor.name));
+    if (producedHere && !rename.has(tensor.name) && !taken.has(name)) {
+      rename.set(tensor.name, name);
+    } else {
+      const source = rename.get(tensor.name) ?? tensor.name;
+      identities.push(onnx.NodeProto.create({ opType: 'Identity', input: [source], output: [name], name: `output_${name}` }));
+    }
     return valueInfo(name, tensor);
   });
+  if (rename.size > 0) {
+    for (const n of nodes) {
+      n.input = n.input?.map((x) => rename.get(x) ?? x);
+      n.output = n.output?.map((x) => rename.get(x) ?? x);
+    }
+  }
+  nodes.push(...identities);
 
   const domains = new Set(kept.map((n) => n.domain).filter((d) => d));
   const model = onnx.ModelProto.create({

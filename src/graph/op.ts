@@ -1,5 +1,5 @@
 import type { DType } from './dtype.js';
-import { type AttrValue, type Node, type Shape, Tensor, shapeStr } from './graph.js';
+import { type AttrValue, type CustomGrad, type Node, type Shape, Tensor, shapeStr } from './graph.js';
 
 /**
  * Vector-Jacobian product of one node: given the gradients of its outputs (null where an output
@@ -30,6 +30,19 @@ export function defineOp(type: string, def: OpDef, domain = ''): void {
 
 export function gradRuleOf(node: Node): GradRule | undefined {
   return registry.get(key(node.type, node.domain))?.grad;
+}
+
+/**
+ * Gives a composite built from primitives its own gradient, as JAX's custom_vjp: `grad` applies
+ * `rule` to go from `output` straight to `inputs` and never differentiates through the composite's
+ * nodes. For composites whose chain-rule backward would take many more passes over memory than a
+ * hand-simplified formula (GELU). `output` must be the result of a node built from `inputs`.
+ */
+export function customGradient(output: Tensor, inputs: Tensor[], rule: CustomGrad['rule']): Tensor {
+  if (output.kind !== 'node') throw new Error(`customGradient: ${output} is not computed by a node`);
+  for (const t of inputs) if (t.graph !== output.graph) throw new Error(`customGradient: ${t.name} belongs to another graph`);
+  output.graph.customGrads.set(output.name, { inputs, rule });
+  return output;
 }
 
 /** Appends a node after checking that the op is known and its attributes are ones it takes. */

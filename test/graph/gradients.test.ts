@@ -4,8 +4,12 @@
 // and Cast (to check a round trip through another float type).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Tensor } from '../../src/graph/graph.js';
+import { grad } from '../../src/graph/grad.js';
+import { Graph, type Tensor } from '../../src/graph/graph.js';
+import { serialize } from '../../src/graph/onnx.js';
+import { customGradient } from '../../src/graph/op.js';
 import * as op from '../../src/graph/ops/index.js';
+import { Runtime } from '../../src/graph/runtime.js';
 import { type InputSpec, gradCheck } from './gradcheck.js';
 
 interface Case {
@@ -94,6 +98,9 @@ const cases: Case[] = [
   },
   { name: 'Erf', specs: [{ shape: [6] }], build: (a) => op.erf(a), dtype: 'float32' },
   { name: 'GELU', specs: [{ shape: [6], range: [-2, 2] }], build: (a) => op.gelu(a), dtype: 'float32' },
+  // Its own gradient rule (not the chain rule): check the tails, where e^(x²/2) grows large.
+  { name: 'GELU (tails)', specs: [{ shape: [12], range: [-7, 7] }], build: (a) => op.gelu(a), dtype: 'float32' },
+  { name: 'GELU (two uses, summed)', specs: [{ shape: [6] }], build: (a) => op.add(op.gelu(a), op.mul(op.gelu(op.mul(a, 3)), a)), dtype: 'float32' },
   { name: 'Cast (float32 → float64 → float32)', specs: [{ shape: [4] }], build: (a) => op.cast(op.mul(op.cast(a, 'float64'), 2), 'float32'), dtype: 'float32' },
   {
     name: 'Conv (stride 2, padding 1, bias)',
@@ -136,3 +143,18 @@ for (const c of cases) {
     relErrors.forEach((e, i) => assert.ok(e <= tol, `input ${i}: relative error ${e.toExponential(2)} > ${tol}`));
   });
 }
+
+test('customGradient: grad uses the rule, and values inside the composite used elsewhere still get theirs', async () => {
+  const g = new Graph();
+  const x = g.input('x', [3], 'float64');
+  const h = op.mul(x, 3);
+  // A rule that differs from the chain rule (d(2h)/dx = 6), so the test sees which one ran.
+  const y = customGradient(op.mul(h, 2), [x], (dy) => [() => op.mul(dy, op.mul(x, 10))]);
+  const [dx] = grad(op.add(op.reduceSum(y), op.reduceSum(h)), [x]);
+  g.output('dx', dx);
+  const rt = await Runtime.create(serialize(g, { params: 'inputs' }), { threads: 1 });
+  const out = (await rt.run({ x: Float64Array.from([1, -2, 0.5]) })).dx.data as Float64Array;
+  assert.deepEqual(Array.from(out), [13, -17, 8]); // 10·x from the rule + 3 through h
+  await rt.release();
+  assert.throws(() => customGradient(x, [x], () => []), /not computed by a node/);
+});

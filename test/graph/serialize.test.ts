@@ -2,6 +2,7 @@
 // parameters can be baked in (inference) or fed (training); unused nodes are dropped.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import onnxProto from 'onnx-proto';
 import * as ortWeb from 'onnxruntime-web';
 import { Graph } from '../../src/graph/graph.js';
 import { serialize } from '../../src/graph/onnx.js';
@@ -64,4 +65,27 @@ test('pre-allocated outputs are written in place', async () => {
   assert.deepEqual(Array.from(out.data as Float32Array), Array.from(result.y.data as Float32Array));
   assert.ok((out.data as Float32Array).some((v) => v !== 0));
   await rt.release();
+});
+
+test('outputs take their public names without copies, except where a copy is needed', async () => {
+  const g = new Graph();
+  const x = g.input('x', [4]);
+  const w = g.param('w', [4]);
+  const y = op.mul(x, w);
+  g.output('y', y);
+  g.output('y_again', y); // one value under two names
+  g.output('w_out', w); // a parameter returned as is
+  const model = serialize(g, { params: 'inputs' });
+  const decoded = onnxProto.onnx.ModelProto.decode(model.bytes);
+  const identities = decoded.graph!.node!.filter((n) => n.opType === 'Identity').map((n) => n.output![0]);
+  assert.deepEqual(identities.sort(), ['w_out', 'y_again']);
+  assert.ok(decoded.graph!.node!.some((n) => n.opType === 'Mul' && n.output![0] === 'y'), "y is the Mul node's own output");
+  const rt = await Runtime.create(model, { threads: 1 });
+  const out = await rt.run({ x: Float32Array.from([1, 2, 3, 4]), w: Float32Array.from([2, 2, 2, 2]) });
+  assert.deepEqual(Array.from(out.y.data as Float32Array), [2, 4, 6, 8]);
+  assert.deepEqual(Array.from(out.y_again.data as Float32Array), [2, 4, 6, 8]);
+  assert.deepEqual(Array.from(out.w_out.data as Float32Array), [2, 2, 2, 2]);
+  await rt.release();
+  g.output('x', op.exp(x)); // a public name the input already has
+  assert.throws(() => serialize(g, { params: 'inputs' }), /output 'x' has the name of an input or parameter/);
 });
