@@ -1,11 +1,11 @@
 // End-to-end test of the browser app (`npm run test:e2e`): the real server, Debian's Chromium driven by
 // playwright-core. Opens an ultrasound image, draws a box and a negative point, waits for the mask,
 // exports COCO and checks the exported RLE against `ultrasam segment` with the same prompts (IoU ≥ 0.99);
-// saves docs/app.png, prints the time from opening the image to the first mask, runs axe (no critical
+// takes a screenshot, prints the time from opening the image to the first mask, runs axe (no critical
 // violations), and checks that corrupt and unsupported files give a clear message while the app goes on.
 // Uses the small random SAM of ../shared/fixtures/sam-parity (deterministic masks); skips without it.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,14 +17,12 @@ import { decodeRle } from '../../src/data/rle.js';
 import { readImage } from '../../src/image/read.js';
 import type { CocoFile } from '../../web/src/export-data.js';
 import { buildDicom, pixelElements } from '../image/dicom-writer.js';
+import { CHROMIUM, CHROMIUM_ARGS, dragBox, screenOf } from '../../bench/browser.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FIXTURE = join(ROOT, '..', 'shared', 'fixtures', 'sam-parity');
 const IMAGE = join(FIXTURE, 'image.png');
 const WEIGHTS = join(FIXTURE, 'sam_weights.pth');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const SCREENSHOT = join(ROOT, 'docs', 'app.png');
 /** Box and negative point in image pixels (the parity fixture's box_and_point case). */
 const BOX: [number, number, number, number] = [125, 63, 350, 236];
 const NEGATIVE: [number, number] = [200, 157];
@@ -36,16 +34,6 @@ function check(name: string, ok: boolean, detail = ''): void {
   results.push({ name, ok, detail });
   console.log(`${ok ? 'ok    ' : 'FAILED'} ${name}${detail ? ` — ${detail}` : ''}`);
   if (!ok) throw new Error(`${name} failed`);
-}
-
-/** Screen position of an image pixel in the app's canvas (the image is fitted and centred). */
-async function screenOf(page: Page, [x, y]: readonly [number, number], size: { width: number; height: number }): Promise<[number, number]> {
-  const rect = await page.locator('#view').boundingBox();
-  if (!rect) throw new Error('the canvas is not visible');
-  const scale = Math.min(rect.width / size.width, rect.height / size.height);
-  const left = rect.x + (rect.width - size.width * scale) / 2;
-  const top = rect.y + (rect.height - size.height * scale) / 2;
-  return [left + (x + 0.5) * scale, top + (y + 0.5) * scale];
 }
 
 async function downloadText(page: Page, button: string): Promise<string> {
@@ -113,13 +101,7 @@ async function run(work: string): Promise<void> {
     const opened = Date.now();
     await page.setInputFiles('#file-input', IMAGE);
     await page.locator('#drop-hint').waitFor({ state: 'hidden', timeout: TIMEOUT });
-    const [bx0, by0] = await screenOf(page, [BOX[0], BOX[1]], size);
-    const [bx1, by1] = await screenOf(page, [BOX[2], BOX[3]], size);
-    await page.mouse.move(bx0, by0);
-    await page.mouse.down();
-    await page.mouse.move((bx0 + bx1) / 2, (by0 + by1) / 2, { steps: 4 });
-    await page.mouse.move(bx1, by1, { steps: 4 });
-    await page.mouse.up();
+    await dragBox(page, BOX, size);
     await page.locator('body[data-first-mask-ms]').waitFor({ state: 'attached', timeout: TIMEOUT });
     const wallMs = Date.now() - opened;
     const pageMs = Number(await page.locator('body').getAttribute('data-first-mask-ms'));
@@ -133,8 +115,11 @@ async function run(work: string): Promise<void> {
     const [nx, ny] = await screenOf(page, NEGATIVE, size);
     await page.mouse.click(nx, ny, { button: 'right' });
     await page.locator('#status-text', { hasText: 'Mask updated' }).waitFor({ timeout: TIMEOUT });
-    await page.screenshot({ path: SCREENSHOT });
-    check('screenshot saved', existsSync(SCREENSHOT), SCREENSHOT);
+    // docs/app.png comes from `npm run bench:app` (the bundled model on a real image); this one,
+    // with the fixture's random model, stays in the work folder.
+    const screenshot = join(work, 'app.png');
+    await page.screenshot({ path: screenshot });
+    check('screenshot saved', existsSync(screenshot), screenshot);
 
     const coco = JSON.parse(await downloadText(page, '#export-coco')) as CocoFile;
     check('COCO export has one annotation with the box and one negative point', coco.annotations.length === 1 && !!coco.annotations[0].ultrasam_prompt.box && coco.annotations[0].ultrasam_prompt.labels.join() === '0');
@@ -246,7 +231,6 @@ async function main(): Promise<number> {
     console.log('0 passed, 1 failed');
     return 1;
   }
-  mkdirSync(join(ROOT, 'docs'), { recursive: true });
   const work = mkdtempSync(join(tmpdir(), 'ultrasam-e2e-'));
   let crashed = false;
   try {
