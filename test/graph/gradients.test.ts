@@ -91,6 +91,13 @@ const cases: Case[] = [
     dtype: 'float64',
   },
   {
+    // A residual sum is normalised through a 2-D view (keeps onnxruntime's slow SkipLayerNorm away).
+    name: 'LayerNormalization of a sum (residual)',
+    specs: [{ shape: [2, 3, 6] }, { shape: [2, 3, 6] }, { shape: [6], range: pos }, { shape: [6] }],
+    build: (x, r, s, b) => op.layerNorm(op.add(x, r), s, b, 1e-5),
+    dtype: 'float64',
+  },
+  {
     name: 'LayerNorm2d',
     specs: [{ shape: [2, 4, 3, 3] }, { shape: [4], range: pos }, { shape: [4] }],
     build: (x, w, b) => op.layerNorm2d(x, w, b),
@@ -157,4 +164,23 @@ test('customGradient: grad uses the rule, and values inside the composite used e
   assert.deepEqual(Array.from(out), [13, -17, 8]); // 10·x from the rule + 3 through h
   await rt.release();
   assert.throws(() => customGradient(x, [x], () => []), /not computed by a node/);
+});
+
+test('layerNorm of a 3-D sum normalises a 2-D view (no SkipLayerNormalization fusion), same values', async () => {
+  const g = new Graph();
+  const a = g.input('a', [2, 3, 4]);
+  const b = g.input('b', [2, 3, 4]);
+  const w = g.constant([1, 2, 3, 4], [4]);
+  const beta = g.constant([0, 0.5, 0, -0.5], [4]);
+  const sum = op.add(a, b);
+  g.output('via_view', op.layerNorm(sum, w, beta));
+  g.output('direct', op.layerNorm(op.mul(sum, 1), w, beta));
+  const ln = g.nodes.filter((n) => n.type === 'LayerNormalization');
+  assert.deepEqual(ln.map((n) => n.inputs[0]!.shape), [[6, 4], [2, 3, 4]]);
+  const rt = await Runtime.create(serialize(g, { params: 'inputs' }), { threads: 1 });
+  const data = (k: number) => Float32Array.from({ length: 24 }, (_, i) => Math.sin(i * k));
+  const out = await rt.run({ a: data(1), b: data(2) });
+  const [x, y] = [out.via_view.data as Float32Array, out.direct.data as Float32Array];
+  for (let i = 0; i < 24; i++) assert.ok(Math.abs(x[i] - y[i]) < 1e-5, `element ${i}: ${x[i]} vs ${y[i]}`);
+  await rt.release();
 });
