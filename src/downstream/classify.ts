@@ -2,11 +2,10 @@
 // evaluated on the held-out part (accuracy, macro-F1, per-class F1, confusion matrix), saved.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { SamConfig } from '../model/config.js';
 import { writeConfusionPng } from './confusion_png.js';
-import { type EpochReport, type Mode, type RunReport, fit } from './fit.js';
+import { type FinetuneOptions, type Mode, type RunReport, fit, runReport } from './fit.js';
 import { type HeadSpec, initHead } from './heads.js';
-import { type RunOptions, argmax, embedImages, runHead } from './infer.js';
+import { argmax, embedImages, runHead } from './infer.js';
 import { encoderValues, resolveInit } from './init.js';
 import { type ClassificationMetrics, classificationMetrics } from './metrics.js';
 import { saveDownstreamModel } from './model_file.js';
@@ -14,17 +13,8 @@ import { prepareAll } from './prepare.js';
 import { type ClassificationData, type LabelledImage, type LoadOptions, loadClassificationData } from './samples.js';
 import { holdOutSplit } from './split.js';
 
-export interface ClassifyOptions extends LoadOptions, RunOptions {
+export interface ClassifyOptions extends LoadOptions, FinetuneOptions {
   data: string;
-  init: string;
-  /** Architecture for `init: 'random'` (default ultrasam-tiny). */
-  randomConfig?: SamConfig;
-  mode: Mode;
-  epochs?: number;
-  batchSize?: number;
-  lr?: number;
-  seed?: number;
-  testFraction?: number;
   /**
    * A held-out set in any of the data layouts (same label options), used instead of a split of
    * `data` — e.g. the corpus's test split, whose images the foundation model never trained on.
@@ -32,9 +22,6 @@ export interface ClassifyOptions extends LoadOptions, RunOptions {
   test?: string;
   /** 'balanced': loss weight of a class ∝ 1 / its training images (default); 'none': all 1. */
   classWeights?: 'balanced' | 'none';
-  /** Folder for model.safetensors, confusion.png and report.json (nothing written when absent). */
-  out?: string;
-  onEpoch?: (r: EpochReport) => void;
 }
 
 export interface ClassifyReport extends ClassificationMetrics, RunReport {
@@ -90,18 +77,8 @@ export async function finetuneClassifier(o: ClassifyOptions): Promise<ClassifyRe
     task: 'classify',
     ...metrics,
     classes,
-    init: o.init,
-    mode: o.mode,
-    seed,
-    train_images: trainSamples.length,
-    test_images: testSamples.length,
-    split_grouped_by: groupedBy,
     class_weights: Object.fromEntries(classes.map((c, i) => [c, weights[i]])),
-    epochs: result.epochs,
-    seconds_per_epoch: result.epochs.reduce((a, e) => a + e.seconds, 0) / result.epochs.length,
-    feature_seconds: result.featureSeconds,
-    peak_rss_mb: Math.round(result.peakRss / 2 ** 20),
-    files: {},
+    ...runReport(o, seed, result, { trainImages: trainSamples.length, testImages: testSamples.length, groupedBy }),
   };
   if (o.out) {
     report.files = { model: join(o.out, 'model.safetensors'), confusion: join(o.out, 'confusion.png'), report: join(o.out, 'report.json') };

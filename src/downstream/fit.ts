@@ -35,6 +35,22 @@ export interface FitOptions extends RunOptions {
   onEpoch?: (report: EpochReport) => void;
 }
 
+/** Options every fine-tune takes, whatever the task. */
+export interface FinetuneOptions extends RunOptions {
+  init: string;
+  /** Architecture for `init: 'random'` (default ultrasam-tiny). */
+  randomConfig?: SamConfig;
+  mode: Mode;
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  seed?: number;
+  testFraction?: number;
+  /** Folder for the model and report (nothing written when absent). */
+  out?: string;
+  onEpoch?: (r: EpochReport) => void;
+}
+
 /** What every fine-tune reports about its run, whatever the task. */
 export interface RunReport {
   init: string;
@@ -48,6 +64,28 @@ export interface RunReport {
   feature_seconds: number;
   peak_rss_mb: number;
   files: Record<string, string>;
+}
+
+/** The run fields of a report, from the options and the fit (files filled in when written). */
+export function runReport(
+  o: FinetuneOptions,
+  seed: number,
+  result: FitResult,
+  split: { trainImages: number; testImages: number; groupedBy: string },
+): RunReport {
+  return {
+    init: o.init,
+    mode: o.mode,
+    seed,
+    train_images: split.trainImages,
+    test_images: split.testImages,
+    split_grouped_by: split.groupedBy,
+    epochs: result.epochs,
+    seconds_per_epoch: result.epochs.reduce((a, e) => a + e.seconds, 0) / result.epochs.length,
+    feature_seconds: result.featureSeconds,
+    peak_rss_mb: Math.round(result.peakRss / 2 ** 20),
+    files: {},
+  };
 }
 
 export interface EpochReport {

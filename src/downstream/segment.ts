@@ -3,30 +3,19 @@
 // scored by Dice per class on the held-out part, in the model's input frame (padding excluded).
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { SamConfig } from '../model/config.js';
-import { type EpochReport, type Mode, type RunReport, fit } from './fit.js';
+import { type FinetuneOptions, type Mode, type RunReport, fit, runReport } from './fit.js';
 import { type HeadSpec, initHead } from './heads.js';
-import { type RunOptions, embedImages, runHead } from './infer.js';
+import { embedImages, runHead } from './infer.js';
 import { encoderValues, resolveInit } from './init.js';
 import { DiceAccumulator } from './metrics.js';
 import { saveDownstreamModel } from './model_file.js';
 import { type PreparedSeg, type SegData, loadSegmentationData, prepareSeg } from './seg_data.js';
 import { holdOutSplit } from './split.js';
 
-export interface SegmentOptions extends RunOptions {
+export interface SegmentOptions extends FinetuneOptions {
   coco: string;
-  init: string;
-  randomConfig?: SamConfig;
-  mode: Mode;
-  epochs?: number;
-  batchSize?: number;
-  lr?: number;
-  seed?: number;
-  testFraction?: number;
   /** A held-out COCO file (same categories) instead of a split of `coco`. */
   testCoco?: string;
-  out?: string;
-  onEpoch?: (r: EpochReport) => void;
 }
 
 export interface SegmentReport extends RunReport {
@@ -103,17 +92,7 @@ export async function finetuneSegmenter(o: SegmentOptions): Promise<SegmentRepor
     classes: data.classes,
     dice: perClass,
     mean_dice: foreground.length ? foreground.reduce((a, b) => a + b, 0) / foreground.length : 0,
-    init: o.init,
-    mode: o.mode,
-    seed,
-    train_images: train.length,
-    test_images: test.length,
-    split_grouped_by: split.groupedBy,
-    epochs: result.epochs,
-    seconds_per_epoch: result.epochs.reduce((a, e) => a + e.seconds, 0) / result.epochs.length,
-    feature_seconds: result.featureSeconds,
-    peak_rss_mb: Math.round(result.peakRss / 2 ** 20),
-    files: {},
+    ...runReport(o, seed, result, { trainImages: train.length, testImages: test.length, groupedBy: split.groupedBy }),
   };
   if (o.out) {
     report.files = { model: join(o.out, 'model.safetensors'), report: join(o.out, 'report.json') };
