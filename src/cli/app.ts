@@ -2,6 +2,7 @@
 // then a loopback-only static server hands the page, the model and onnxruntime-web's WASM to the
 // browser, which does all the segmenting itself.
 import { type Command, InvalidArgumentError } from 'commander';
+import { positiveInt } from './parse.js';
 import { ensureExportedModel } from '../app/model-cache.js';
 import { builtWebDir, ortWasmDir } from '../app/paths.js';
 import { startAppServer } from '../app/server.js';
@@ -9,12 +10,6 @@ import { startAppServer } from '../app/server.js';
 function port(text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`'${text}' is not a port (0–65535)`);
-  return n;
-}
-
-function positiveInt(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`'${text}' is not a positive integer`);
   return n;
 }
 

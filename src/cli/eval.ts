@@ -1,5 +1,6 @@
 // `ultrasam eval`: prompted segmentation quality of a model on a COCO file (Dice, IoU, mask AP, NoC).
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { integer } from './parse.js';
 import { evaluate } from '../eval/evaluate.js';
 import { parsePromptSpec } from '../eval/prompts.js';
 import { writeReport } from '../eval/report.js';
@@ -8,14 +9,6 @@ import type { MultimaskMode } from '../eval/types.js';
 import { SamPredictor } from '../model/predictor.js';
 
 const DEFAULT_MODEL = 'ultrasam-tiny';
-
-function integer(min: number) {
-  return (text: string): number => {
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`'${text}' is not an integer ≥ ${min}`);
-    return n;
-  };
-}
 
 function promptOption(text: string) {
   try {

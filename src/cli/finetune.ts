@@ -2,7 +2,8 @@
 // the UltraSam encoder as a foundation model for downstream ultrasound tasks.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
+import { fraction, integer, list, positive } from './parse.js';
 import { type ClassifyReport, finetuneClassifier } from '../downstream/classify.js';
 import { type CompareTask, compareInits, formatTable } from '../downstream/compare.js';
 import type { EpochReport, Mode } from '../downstream/fit.js';
@@ -11,32 +12,6 @@ import { type SegmentReport, finetuneSegmenter } from '../downstream/segment.js'
 import { type SamConfig, validateConfig } from '../model/config.js';
 
 type Opts = Record<string, unknown>;
-
-function integer(min: number) {
-  return (text: string) => {
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`'${text}' is not an integer ≥ ${min}`);
-    return n;
-  };
-}
-
-function positive(text: string): number {
-  const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`'${text}' is not a positive number`);
-  return n;
-}
-
-function fraction(text: string): number {
-  const n = Number(text);
-  if (!(n > 0 && n < 1)) throw new InvalidArgumentError(`'${text}' is not a fraction in (0, 1)`);
-  return n;
-}
-
-function list(text: string): string[] {
-  const items = text.split(',').map((s) => s.trim()).filter(Boolean);
-  if (!items.length) throw new InvalidArgumentError(`'${text}' is an empty list`);
-  return items;
-}
 
 function readArch(path: unknown): SamConfig | undefined {
   if (typeof path !== 'string') return undefined;
@@ -78,14 +53,9 @@ function classifyData(cmd: Command): Command {
     .addOption(new Option('--class-weights <how>', 'loss weight per class').choices(['balanced', 'none']).default('balanced'));
 }
 
-function classifyBase(o: Opts) {
+/** The values of `trainingOptions` that every fine-tune passes on as they are. */
+function trainingBase(o: Opts) {
   return {
-    data: resolve(o.data as string),
-    labelField: o.labelField as string | undefined,
-    classes: o.classes as string | undefined,
-    dropUnmapped: Boolean(o.dropUnmapped),
-    test: typeof o.test === 'string' ? resolve(o.test) : undefined,
-    classWeights: o.classWeights as 'balanced' | 'none',
     randomConfig: readArch(o.arch),
     epochs: o.epochs as number | undefined,
     batchSize: o.batch as number | undefined,
@@ -95,16 +65,23 @@ function classifyBase(o: Opts) {
   };
 }
 
+function classifyBase(o: Opts) {
+  return {
+    ...trainingBase(o),
+    data: resolve(o.data as string),
+    labelField: o.labelField as string | undefined,
+    classes: o.classes as string | undefined,
+    dropUnmapped: Boolean(o.dropUnmapped),
+    test: typeof o.test === 'string' ? resolve(o.test) : undefined,
+    classWeights: o.classWeights as 'balanced' | 'none',
+  };
+}
+
 function segmentBase(o: Opts) {
   return {
+    ...trainingBase(o),
     coco: resolve(o.coco as string),
     testCoco: typeof o.testCoco === 'string' ? resolve(o.testCoco) : undefined,
-    randomConfig: readArch(o.arch),
-    epochs: o.epochs as number | undefined,
-    batchSize: o.batch as number | undefined,
-    lr: o.lr as number | undefined,
-    testFraction: o.testFraction as number,
-    threads: o.threads as number | undefined,
   };
 }
 

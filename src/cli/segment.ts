@@ -1,6 +1,7 @@
 // `ultrasam segment`, `ultrasam export` and `ultrasam convert-weights`: the model from the shell.
 import { basename, extname, resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
+import { positiveInt } from './parse.js';
 import { writeMaskPng, writeOverlayPng } from '../image/write.js';
 import { exportModel } from '../model/export.js';
 import { CONFIG_METADATA_KEY, type LoadOptions, SamPredictor } from '../model/predictor.js';
@@ -21,12 +22,6 @@ function collectPoint(text: string, previous: number[][] = []): number[][] {
   const v = numberList('--point', text, [2, 3]);
   if (v.length === 3 && v[2] !== 0 && v[2] !== 1) throw new InvalidArgumentError(`--point '${text}': the label is 1 (positive) or 0 (negative)`);
   return [...previous, [v[0], v[1], v[2] ?? 1]];
-}
-
-function positiveInt(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`'${text}' is not a positive integer`);
-  return n;
 }
 
 function loadOptions(o: { threads?: number; decoderHeads?: number }): LoadOptions {

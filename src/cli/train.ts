@@ -3,25 +3,12 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { integer, nonNegative } from './parse.js';
 import { loadTrainingState } from '../train/checkpoint.js';
 import { type StepReport, train } from '../train/run.js';
 import { DEFAULTS, type RunConfig, mergeConfig, validateRunConfig } from '../train/run_config.js';
 
 type Json = Record<string, unknown>;
-
-function integer(min: number) {
-  return (text: string) => {
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`'${text}' is not an integer ≥ ${min}`);
-    return n;
-  };
-}
-
-function positiveNumber(text: string): number {
-  const n = Number(text);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`'${text}' is not a non-negative number`);
-  return n;
-}
 
 function collectData(text: string, previous: Json[] = []): Json[] {
   const [coco, images] = text.split('=');
@@ -94,11 +81,11 @@ export function registerTrainCommands(program: Command): void {
     .option('--init <scratch|weights>', 'start from scratch, our .safetensors, or a SAM/MedSAM/UltraSam .pth')
     .option('--out <dir>', 'output folder: state, weights.safetensors, log.jsonl, loss.png')
     .option('--steps <n>', 'training steps', integer(1))
-    .option('--epochs <n>', 'training length in passes over the images (when --steps is absent)', positiveNumber)
+    .option('--epochs <n>', 'training length in passes over the images (when --steps is absent)', nonNegative)
     .option('--images <n>', 'images per step', integer(1))
     .option('--instances <n>', 'instances per image per step', integer(1))
-    .option('--lr <x>', 'peak learning rate (default 1e-4)', positiveNumber)
-    .option('--weight-decay <x>', 'AdamW weight decay (default 1e-4)', positiveNumber)
+    .option('--lr <x>', 'peak learning rate (default 1e-4)', nonNegative)
+    .option('--weight-decay <x>', 'AdamW weight decay (default 1e-4)', nonNegative)
     .option('--clip-norm <x|none>', 'clip the global gradient norm (default 0.1)')
     .addOption(new Option('--schedule <type>', 'learning-rate schedule after the warm-up').choices(['multistep', 'cosine', 'constant']))
     .option('--warmup <steps>', 'linear warm-up steps', integer(0))

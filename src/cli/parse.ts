@@ -1,0 +1,47 @@
+// Argument parsers shared by the commands: each turns a flag's text into a value or throws
+// commander's InvalidArgumentError, which commander reports with the flag's name.
+import { InvalidArgumentError } from 'commander';
+
+/** An integer ≥ `min`. */
+export function integer(min: number) {
+  return (text: string): number => {
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`'${text}' is not an integer ≥ ${min}`);
+    return n;
+  };
+}
+
+/** An integer ≥ 1 (worded for counts such as threads or heads). */
+export function positiveInt(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`'${text}' is not a positive integer`);
+  return n;
+}
+
+/** A finite number > 0. */
+export function positive(text: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`'${text}' is not a positive number`);
+  return n;
+}
+
+/** A finite number ≥ 0. */
+export function nonNegative(text: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`'${text}' is not a non-negative number`);
+  return n;
+}
+
+/** A number strictly between 0 and 1. */
+export function fraction(text: string): number {
+  const n = Number(text);
+  if (!(n > 0 && n < 1)) throw new InvalidArgumentError(`'${text}' is not a fraction in (0, 1)`);
+  return n;
+}
+
+/** A non-empty comma-separated list. */
+export function list(text: string): string[] {
+  const items = text.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!items.length) throw new InvalidArgumentError(`'${text}' is an empty list`);
+  return items;
+}
