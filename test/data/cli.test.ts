@@ -2,31 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { registerDataCommands } from '../../src/cli/data.js';
+import { runCli } from '../cli/in_process.js';
 import { readCoco, writeCoco } from '../../src/data/coco.js';
 import { writeBusi } from './raw_builders.js';
 import { tempDir } from './helpers.js';
 
 /** Runs `ultrasam data ...` in-process; returns what it printed and the exit code it set. */
 async function run(...args: string[]): Promise<{ out: string; code: number }> {
-  const program = new Command('ultrasam').exitOverride();
-  registerDataCommands(program);
-  const lines: string[] = [];
-  const log = console.log;
-  const error = console.error;
-  console.log = (...parts: unknown[]) => lines.push(parts.join(' '));
-  console.error = () => {};
-  process.exitCode = 0;
-  try {
-    await program.parseAsync(['node', 'ultrasam', 'data', ...args]);
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { out: lines.join('\n'), code };
+  return runCli(registerDataCommands, ['data', ...args]);
 }
 
 test('data list --json lists every registry entry', async () => {

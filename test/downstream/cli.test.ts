@@ -4,8 +4,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { Command } from 'commander';
 import { registerFinetuneCommands } from '../../src/cli/finetune.js';
+import { runCli } from '../cli/in_process.js';
 import { tinyConfig, writeShapeCoco, writeStripeFolders } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ultrasam-ds-cli-'));
@@ -17,20 +17,7 @@ writeFileSync(arch, JSON.stringify(tinyConfig()));
 
 /** Runs `ultrasam <args>` in-process; returns what it printed on stdout. */
 async function cli(...args: string[]): Promise<string> {
-  const program = new Command().exitOverride().configureOutput({ writeErr: () => {} });
-  registerFinetuneCommands(program);
-  const lines: string[] = [];
-  const log = console.log;
-  const error = console.error;
-  console.log = (...a: unknown[]) => lines.push(a.join(' '));
-  console.error = () => {};
-  try {
-    await program.parseAsync(['node', 'ultrasam', ...args]);
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-  return lines.join('\n');
+  return (await runCli(registerFinetuneCommands, args)).out;
 }
 
 test('finetune classify --json prints macro_f1, accuracy and per-class F1; classify IMAGE predicts with the saved model', async () => {

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Command } from 'commander';
+import { runCli } from '../cli/in_process.js';
 import { registerEvalCommands } from '../../src/cli/eval.js';
 import { evaluate } from '../../src/eval/evaluate.js';
 import { summarize } from '../../src/eval/summary.js';
@@ -63,18 +63,11 @@ test('evaluate() runs the real predictor on the fixture weights (box and clicks:
 
 test('`ultrasam eval --json --out` prints one JSON object and writes the report', { skip }, async () => {
   const { dir, cleanup } = await tempDir('cli');
-  const printed: string[] = [];
-  const log = console.log;
   try {
     const cocoPath = await corpus(dir);
-    const program = new Command().exitOverride();
-    registerEvalCommands(program);
-    console.log = (...args: unknown[]) => void printed.push(args.join(' '));
-    await program.parseAsync(
-      ['eval', '--coco', cocoPath, '--images', join(dir, 'images'), '--weights', join(FIXTURE, 'sam_weights.pth'), '--decoder-heads', '4', '--threads', '2', '--prompt', 'point', '--json', '--out', join(dir, 'out'), '--overlays', '1'],
-      { from: 'user' },
-    );
-    console.log = log;
+    const { lines: printed } = await runCli(registerEvalCommands, [
+      'eval', '--coco', cocoPath, '--images', join(dir, 'images'), '--weights', join(FIXTURE, 'sam_weights.pth'), '--decoder-heads', '4', '--threads', '2', '--prompt', 'point', '--json', '--out', join(dir, 'out'), '--overlays', '1',
+    ]);
     assert.equal(printed.length, 1);
     const json = JSON.parse(printed[0]);
     assert.equal(json.n_instances, 3);
@@ -86,7 +79,6 @@ test('`ultrasam eval --json --out` prints one JSON object and writes the report'
     assert.equal(report.dice_mean, json.dice_mean);
     assert.ok(existsSync(join(dir, 'out', 'report.md')) && existsSync(join(dir, 'out', report.best[0].overlay)));
   } finally {
-    console.log = log;
     await cleanup();
   }
 });

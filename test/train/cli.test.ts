@@ -5,8 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
-import { Command } from 'commander';
 import { registerTrainCommands } from '../../src/cli/train.js';
+import { runCli } from '../cli/in_process.js';
 import { RunLog } from '../../src/train/log.js';
 import { DEFAULTS, mergeConfig, validateRunConfig } from '../../src/train/run_config.js';
 import { type SyntheticCorpus, tinyTrainConfig, writeSyntheticCoco } from './synthetic.js';
@@ -24,20 +24,7 @@ after(() => {
 
 /** Runs `ultrasam train ...args` in-process; returns what it printed on stdout. */
 async function cli(args: string[]): Promise<string> {
-  const program = new Command().exitOverride();
-  registerTrainCommands(program);
-  const printed: string[] = [];
-  const log = console.log;
-  const error = console.error;
-  console.log = (...a: unknown[]) => printed.push(a.join(' '));
-  console.error = () => {};
-  try {
-    await program.parseAsync(['node', 'ultrasam', 'train', ...args]);
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-  return printed.join('\n');
+  return (await runCli(registerTrainCommands, ['train', ...args])).out;
 }
 
 test('a run.json (paths relative to it) with flags over it; --resume --out alone continues with the saved config', async () => {
