@@ -1,6 +1,7 @@
 // What the app exports, built from plain data so it is the same in the page and in the tests: COCO
 // JSON with RLE masks (src/data/rle.ts, pycocotools' encoding) and the measurement table.
-import { type Rle, encodeMask, rleArea, rleToBbox } from '../../src/data/rle.js';
+import type { CocoAnnotation as CorpusAnnotation } from '../../src/data/coco.js';
+import { encodeMask, rleArea, rleToBbox } from '../../src/data/rle.js';
 import type { ObjectPrompt } from './annotations.js';
 
 export interface ExportedObject {
@@ -21,13 +22,8 @@ export interface ExportImage {
   pixelSpacingMm?: [number, number];
 }
 
-export interface CocoAnnotation {
-  id: number;
-  image_id: number;
-  category_id: number;
-  segmentation: Rle;
-  area: number;
-  bbox: [number, number, number, number];
+/** The corpus's annotation (src/data/coco.ts) as the app writes it: never a crowd, with a score. */
+export interface CocoAnnotation extends Omit<CorpusAnnotation, 'iscrowd' | 'structure'> {
   iscrowd: 0;
   score: number;
   /** The prompt that made the mask, in image pixels: enough to reproduce it with `ultrasam segment`. */
