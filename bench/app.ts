@@ -1,4 +1,4 @@
-// Browser app benchmark: `npm run bench:app -- [--json] [--image FILE] [--box x0,y0,x1,y1] [--runs N]`.
+// Browser app benchmark: `npm run bench:app -- [--json] [--image FILE] [--box x0,y0,x1,y1] [--repeats N]`.
 // Serves the built app with the bundled ultrasam-tiny, opens a real ultrasound image in headless
 // Chromium (WASM, the page's own thread count), draws a box, and reports the time from opening the
 // image to the first mask (the page's own measure and the image encoder's share). Saves the last
@@ -13,20 +13,14 @@ import { builtWebDir, ortWasmDir } from '../src/app/paths.js';
 import { startAppServer } from '../src/app/server.js';
 import { readImage } from '../src/image/read.js';
 import { CHROMIUM, CHROMIUM_ARGS, dragBox } from './browser.js';
-import { median, report } from './util.js';
+import { benchArgs, median, report } from './util.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const args = process.argv.slice(2);
-const value = (name: string, fallback: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : fallback;
-};
-const json = args.includes('--json');
+const { json, text, repeats: runs } = benchArgs(3);
 // The README's example: a DDTI thyroid image and a box around its nodule.
-const image = value('--image', join(ROOT, '..', 'shared', 'data', 'ultrasound', 'ddti', 'DDTI', '1_1.a.jpg'));
-const box = value('--box', '160,40,330,200').split(',').map(Number) as [number, number, number, number];
-const runs = Number(value('--runs', '3'));
-if (box.length !== 4 || box.some((v) => !Number.isFinite(v))) throw new Error(`--box needs x0,y0,x1,y1, got '${value('--box', '')}'`);
+const image = text('--image', join(ROOT, '..', 'shared', 'data', 'ultrasound', 'ddti', 'DDTI', '1_1.a.jpg'));
+const box = text('--box', '160,40,330,200').split(',').map(Number) as [number, number, number, number];
+if (box.length !== 4 || box.some((v) => !Number.isFinite(v))) throw new Error(`--box needs x0,y0,x1,y1, got '${text('--box', '')}'`);
 if (!existsSync(image)) throw new Error(`image not found: ${image} (give one with --image)`);
 if (!existsSync(join(builtWebDir(), 'index.html'))) throw new Error('the web app is not built: run `npm run build:web` first');
 if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium, or set CHROMIUM_PATH`);

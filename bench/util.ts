@@ -6,19 +6,23 @@ export interface BenchArgs {
   threads: number;
   repeats: number;
   has(flag: string): boolean;
+  /** The text after `name`, or `fallback` when the flag is absent. */
+  text(name: string, fallback: string): string;
 }
 
 export function benchArgs(defaultRepeats: number): BenchArgs {
   const args = process.argv.slice(2);
-  const value = (name: string, fallback: number) => {
+  const text = (name: string, fallback: string) => {
     const i = args.indexOf(name);
-    return i >= 0 ? Number(args[i + 1]) : fallback;
+    return i >= 0 ? args[i + 1] : fallback;
   };
+  const value = (name: string, fallback: number) => Number(text(name, String(fallback)));
   return {
     json: args.includes('--json'),
     threads: value('--threads', os.cpus().length),
     repeats: value('--repeats', defaultRepeats),
     has: (flag) => args.includes(flag),
+    text,
   };
 }
 

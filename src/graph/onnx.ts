@@ -114,13 +114,19 @@ export function serialize(graph: Graph, options: SerializeOptions): SerializedMo
       throw new Error(`serialize: output '${name}' has the name of an input or parameter; ONNX values need distinct names`);
     }
   }
-  for (const n of nodes) for (const name of [...(n.input ?? []), ...(n.output ?? [])]) taken.add(name);
+  const produced = new Set<string>();
+  for (const n of nodes) {
+    for (const name of n.input ?? []) taken.add(name);
+    for (const name of n.output ?? []) {
+      taken.add(name);
+      produced.add(name);
+    }
+  }
   const rename = new Map<string, string>();
   const identities: onnxProto.onnx.INodeProto[] = [];
   const outputInfos = outputs.map(({ name, tensor }) => {
     if (name === tensor.name) return valueInfo(name, tensor);
-    const producedHere = tensor.kind === 'node' && nodes.some((n) => n.output?.includes(tensor.name));
-    if (producedHere && !rename.has(tensor.name) && !taken.has(name)) {
+    if (produced.has(tensor.name) && !rename.has(tensor.name) && !taken.has(name)) {
       rename.set(tensor.name, name);
     } else {
       const source = rename.get(tensor.name) ?? tensor.name;
