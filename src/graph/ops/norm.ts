@@ -74,20 +74,21 @@ export function layerNorm2d(x: Tensor, weight: Tensor, bias: Tensor, epsilon = 1
 
 /**
  * Exact (erf) GELU, as PyTorch's nn.GELU(): (x·0.5)·(1 + erf(x / √2)). Written in the exact form
- * onnxruntime's GeluFusion matches (Div by √2, Mul by 0.5), so inference graphs run it as one
- * kernel. Its gradient g·(Φ(x) + x·φ(x)) is given directly, reusing the forward's 1 + erf and
- * x·0.5: 7 passes over the activation where the chain rule through the five nodes takes 10.
+ * onnxruntime's GeluFusion matches (Div by √2, Mul by 0.5), so it runs as one kernel, in training
+ * graphs too: the gradient does not reuse the forward's intermediates (that would stop the fusion)
+ * but recomputes erf from x. With t = x/√2, gelu'(x) = Φ(x) + x·φ(x) = ½·(1 + erf t + (2/√π)·t·e^(−t²)):
+ * 1 + 9 passes over the activation where the unfused forward and a gradient reusing it took 5 + 7.
  */
 export function gelu(x: Tensor): Tensor {
-  const half = mul(x, 0.5);
-  const onePlusErf = add(erf(div(x, Math.SQRT2)), 1);
-  const y = mul(half, onePlusErf);
+  const y = mul(mul(x, 0.5), add(erf(div(x, Math.SQRT2)), 1));
   return customGradient(y, [x], (g) => [
     () => {
-      // x·φ(x) = x·e^(−x²/2)/√(2π), with e^(−x²/2) as 1 / e^(x·0.5·x): where that overflows the
-      // quotient is 0, the right limit.
-      const xPhi = mul(div(x, exp(mul(half, x))), 1 / Math.sqrt(2 * Math.PI));
-      return mul(g, add(mul(onePlusErf, 0.5), xPhi));
+      // Mul by 1/√2, not the forward's Div by √2: common-subexpression elimination would otherwise
+      // merge the two and give the fused pattern a second consumer.
+      const t = mul(x, Math.SQRT1_2);
+      // t·e^(−t²) as t / e^(t²): where e^(t²) overflows the quotient is 0, the right limit.
+      const tPhi = mul(div(t, exp(mul(t, t))), 2 / Math.sqrt(Math.PI));
+      return mul(mul(g, 0.5), add(add(erf(t), tPhi), 1));
     },
   ]);
 }

@@ -1,6 +1,6 @@
 // Reductions and softmax, each beside its vector-Jacobian product.
 import type { Node, Shape, Tensor } from '../graph.js';
-import { defineOp, emit, normAxis, shapeError } from '../op.js';
+import { customGradient, defineOp, emit, normAxis, shapeError } from '../op.js';
 import { cast, div, equal, exp, mul, sub } from './elementwise.js';
 import { expand, reshape } from './shape.js';
 
@@ -24,10 +24,26 @@ function normAxes(op: string, x: Tensor, axes?: number[]): number[] {
 /** Sum over `axes` (all when omitted). ReduceSum takes its axes as an input since opset 13. */
 export function reduceSum(x: Tensor, axes?: number[], keepdims = false): Tensor {
   const ax = normAxes('ReduceSum', x, axes);
+  const rows = ax.reduce((n, a) => n * x.shape[a], 1);
+  if (x.dtype === 'float32' && ax.length < x.rank && ax.every((a, i) => a === i) && rows > 1) return columnSum(x, ax, rows, keepdims);
   const axesT = x.graph.constant(ax, [ax.length], 'int64');
   return emit('ReduceSum', [x, axesT], { keepdims: keepdims ? 1 : 0 }, [
     { shape: reducedShape(x, ax, keepdims), dtype: x.dtype },
   ])[0];
+}
+
+/**
+ * A sum over leading axes (bias and norm-scale gradients) as a product with a row of ones: onnxruntime's
+ * ReduceSum over a leading axis ran at half the speed of a 1-row Gemm (2048 × 768: 1.0 vs 0.49 ms,
+ * 2048 × 192: 0.31 vs 0.15 ms, onnxruntime-node 1.30, 2 threads). Its gradient is ReduceSum's.
+ */
+function columnSum(x: Tensor, ax: number[], rows: number, keepdims: boolean): Tensor {
+  const cols = x.size / rows;
+  const ones = x.graph.constant(new Float32Array(rows).fill(1), [1, rows]);
+  const sums = emit('Gemm', [ones, reshape(x, [rows, cols])], {}, [{ shape: [1, cols], dtype: x.dtype }])[0];
+  const kept = reducedShape(x, ax, true);
+  const y = reshape(sums, reducedShape(x, ax, keepdims));
+  return customGradient(y, [x], (g) => [() => expand(reshape(g, kept), x.shape)]);
 }
 
 export function reduceMean(x: Tensor, axes?: number[], keepdims = false): Tensor {
