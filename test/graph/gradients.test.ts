@@ -48,6 +48,9 @@ const cases: Case[] = [
     dtype: 'float64',
   },
   { name: 'MatMul (batched, broadcast)', specs: [{ shape: [2, 3, 4] }, { shape: [4, 5] }], build: (a, b) => op.matmul(a, b), dtype: 'float64' },
+  { name: 'MatMul with a transposed operand (a·bᵀ, as attention scores)', specs: [{ shape: [2, 3, 4] }, { shape: [2, 5, 4] }], build: (a, b) => op.matmul(a, op.transposeLast(b)), dtype: 'float64' },
+  { name: 'MatMul with a transposed operand (aᵀ·b)', specs: [{ shape: [2, 4, 3] }, { shape: [2, 4, 5] }], build: (a, b) => op.matmul(op.transposeLast(a), b), dtype: 'float64' },
+  { name: 'Transpose of a transpose (composed into one)', specs: [{ shape: [2, 3, 4] }], build: (a) => op.transpose(op.transpose(a, [1, 2, 0]), [2, 0, 1]), dtype: 'float64' },
   { name: 'MatMul (both batched)', specs: [{ shape: [2, 1, 3, 4] }, { shape: [3, 4, 2] }], build: (a, b) => op.matmul(a, b), dtype: 'float64' },
   {
     name: 'Gemm (transA, transB, alpha, beta, C broadcast)',
@@ -79,6 +82,7 @@ const cases: Case[] = [
   { name: 'Expand', specs: [{ shape: [3, 1] }], build: (a) => op.expand(a, [2, 3, 4]), dtype: 'float64' },
   { name: 'Tile', specs: [{ shape: [2, 3] }], build: (a) => op.tile(a, [2, 3]), dtype: 'float64' },
   { name: 'Pad', specs: [{ shape: [2, 3] }], build: (a) => op.pad(a, [1, 0, 2, 3]), dtype: 'float64' },
+  { name: 'ReduceSum over leading axes (column sums as a 1-row Gemm)', specs: [{ shape: [2, 3, 4] }], build: (a) => op.reduceSum(a, [0, 1], true), dtype: 'float32' },
   { name: 'ReduceSum', specs: [{ shape: [2, 3, 4] }], build: (a) => op.reduceSum(a, [0, 2], true), dtype: 'float64' },
   { name: 'ReduceMean', specs: [{ shape: [2, 3, 4] }], build: (a) => op.reduceMean(a, [1]), dtype: 'float64' },
   { name: 'ReduceMax', specs: [{ shape: [3, 4] }], build: (a) => op.reduceMax(a, [1]), dtype: 'float64' },

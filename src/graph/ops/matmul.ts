@@ -25,11 +25,26 @@ export function matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean):
   return matmul(transA ? transposeLast(a) : a, transB ? transposeLast(b) : b);
 }
 
+/** Whether `x` is a batch of matrices transposed by transposeLast. */
+function isTransposedLast(x: Tensor): boolean {
+  const perm = x.producer?.type === 'Transpose' ? (x.producer.attrs.perm as number[]) : undefined;
+  const r = x.rank;
+  return !!perm && perm[r - 2] === r - 1 && perm[r - 1] === r - 2 && perm.slice(0, -2).every((p, i) => p === i);
+}
+
 defineOp('MatMul', {
   attrs: [],
   grad: (n, [g]) => {
     const [a, b] = n.inputs as [Tensor, Tensor];
-    return [() => unbroadcast(matmulT(g!, b, false, true), a.shape), () => unbroadcast(matmulT(a, g!, true, false), b.shape)];
+    const sameBatch = (x: Tensor) => x.shape.slice(0, -2).join() === g!.shape.slice(0, -2).join();
+    // An operand that is itself a transpose (attention's kᵀ) gets its gradient as the transpose of the
+    // product in the other order, (gᵀ·a)ᵀ for dB: the outer transpose then cancels the operand's own
+    // in its gradient, and onnxruntime folds the inner one into FusedMatMul, so no copy remains.
+    const dA = () =>
+      isTransposedLast(a) && sameBatch(a) ? transposeLast(matmul(b, transposeLast(g!))) : unbroadcast(matmulT(g!, b, false, true), a.shape);
+    const dB = () =>
+      isTransposedLast(b) && sameBatch(b) ? transposeLast(matmul(transposeLast(g!), a)) : unbroadcast(matmulT(a, g!, true, false), b.shape);
+    return [dA, dB];
   },
 });
 

@@ -30,6 +30,13 @@ export function transpose(x: Tensor, perm: readonly number[]): Tensor {
     throw shapeError('Transpose', [x], `perm ${JSON.stringify(perm)} is not a permutation of rank ${x.rank}`);
   }
   if (perm.every((p, i) => p === i)) return x;
+  // A transpose of a transpose is one transpose of the original (none when they cancel): backward
+  // passes produce such pairs, and each is a copy of the whole tensor.
+  const inner = x.producer;
+  if (inner?.type === 'Transpose') {
+    const first = inner.attrs.perm as number[];
+    return transpose(inner.inputs[0] as Tensor, perm.map((p) => first[p]));
+  }
   return emit('Transpose', [x], { perm: [...perm] }, [{ shape: perm.map((p) => x.shape[p]), dtype: x.dtype }])[0];
 }
 defineOp('Transpose', {
