@@ -86,8 +86,32 @@ export function serialize(graph: Graph, options: SerializeOptions): SerializedMo
   for (const t of graph.inputs) {
     if (needed.has(t.name)) inputs.push({ name: t.name, shape: [...t.shape], dtype: t.dtype, param: false });
   }
+  // Packed parameters come out of their flat input through one Split (and a Reshape each).
+  const packedIn = new Map<string, string>();
+  if (options.params === 'inputs') {
+    for (const [flat, members] of graph.packs) {
+      if (!needed.has(flat) && !members.some((p) => needed.has(p.name))) continue;
+      if (!needed.has(flat)) {
+        const t = graph.inputs.find((i) => i.name === flat)!;
+        inputs.push({ name: flat, shape: [...t.shape], dtype: t.dtype, param: false });
+        needed.add(flat);
+      }
+      const parts = members.map((p) => `${p.name}.packed`);
+      const sizes = `${flat}.split_sizes`;
+      initializers.push(int64Proto(sizes, members.map((p) => p.size)));
+      nodes.unshift(
+        { opType: 'Split', name: `unpack_${flat}`, input: [flat, sizes], output: parts, attribute: [attribute('axis', 0)] },
+        ...members.map((p, i) => {
+          const shape = `${p.name}.packed_shape`;
+          initializers.push(int64Proto(shape, p.shape));
+          return { opType: 'Reshape', name: `unpack_${p.name}`, input: [parts[i], shape], output: [p.name] };
+        }),
+      );
+      for (const p of members) packedIn.set(p.name, flat);
+    }
+  }
   for (const [name, spec] of graph.params) {
-    if (!needed.has(name)) continue;
+    if (!needed.has(name) || packedIn.has(name)) continue;
     const asInput = options.params === 'inputs' || options.paramsAsInputs?.has(name);
     if (asInput) {
       inputs.push({ name, shape: [...spec.tensor.shape], dtype: spec.tensor.dtype, param: true });
@@ -175,6 +199,11 @@ function tensorProto(name: string, t: Tensor, data: TypedArray): onnxProto.onnx.
     dataType: ONNX_DTYPE[t.dtype],
     rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
   };
+}
+
+function int64Proto(name: string, values: readonly number[]): onnxProto.onnx.ITensorProto {
+  const data = BigInt64Array.from(values, BigInt);
+  return { name, dims: [values.length], dataType: ONNX_DTYPE.int64, rawData: new Uint8Array(data.buffer) };
 }
 
 function valueInfo(name: string, t: Tensor): onnxProto.onnx.IValueInfoProto {

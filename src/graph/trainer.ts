@@ -10,9 +10,10 @@ import { Runtime, type RuntimeOptions } from './runtime.js';
 /** Parameter values by name. */
 export type ParamStore = Map<string, Float32Array>;
 
+/** One packed parameter buffer (see ParamGroup) with its Adam moments. */
 interface Slot {
   name: string;
-  shape: number[];
+  members: { name: string; offset: number; size: number }[];
   /** [current, next]: swapped after every step. */
   param: [Ort.Tensor, Ort.Tensor];
   m: [Ort.Tensor, Ort.Tensor];
@@ -55,20 +56,24 @@ export class Trainer {
       if (v.length !== size) throw new Error(`Trainer: parameter '${name}' has ${v.length} values, its shape needs ${size}`);
       return v;
     };
-    const declared = new Set(model.signature.inputs.map((i) => i.name));
-    const slots = spec.trainable
-      .filter((p) => declared.has(p.name))
-      .map((p) => {
-        const shape = [...p.shape];
-        const init = need(p.name, p.size);
-        return {
-          name: p.name,
-          shape,
-          param: [f32(Float32Array.from(init), shape), f32(new Float32Array(p.size), shape)],
-          m: [f32(new Float32Array(p.size), shape), f32(new Float32Array(p.size), shape)],
-          v: [f32(new Float32Array(p.size), shape), f32(new Float32Array(p.size), shape)],
-        } as Slot;
+    const slots = spec.groups.map((group): Slot => {
+      let offset = 0;
+      const members = group.params.map((p) => {
+        const member = { name: p.name, offset, size: p.size };
+        offset += p.size;
+        return member;
       });
+      const init = new Float32Array(offset);
+      for (const [i, p] of group.params.entries()) init.set(need(p.name, p.size), members[i].offset);
+      const shape = [offset];
+      return {
+        name: group.name,
+        members,
+        param: [f32(init, shape), f32(new Float32Array(offset), shape)],
+        m: [f32(new Float32Array(offset), shape), f32(new Float32Array(offset), shape)],
+        v: [f32(new Float32Array(offset), shape), f32(new Float32Array(offset), shape)],
+      };
+    });
     const trainableNames = new Set(spec.trainable.map((p) => p.name));
     const frozen = new Map<string, Ort.Tensor>();
     for (const input of model.signature.inputs) {
@@ -137,7 +142,7 @@ export class Trainer {
   /** Current parameter values (trainable and frozen), as views: copy them before the next step. */
   params(): ParamStore {
     const out: ParamStore = new Map();
-    for (const s of this.slots) out.set(s.name, s.param[0].data as Float32Array);
+    for (const s of this.slots) for (const [name, view] of views(s, s.param[0])) out.set(name, view);
     for (const [name, t] of this.frozen) out.set(name, t.data as Float32Array);
     return out;
   }
@@ -147,24 +152,28 @@ export class Trainer {
     const m: ParamStore = new Map();
     const v: ParamStore = new Map();
     for (const s of this.slots) {
-      m.set(s.name, s.m[0].data as Float32Array);
-      v.set(s.name, s.v[0].data as Float32Array);
+      for (const [name, view] of views(s, s.m[0])) m.set(name, view);
+      for (const [name, view] of views(s, s.v[0])) v.set(name, view);
     }
     return { m, v };
   }
 
   /** Restores parameters, moments and the step counter (e.g. from a checkpoint). */
   restore(state: { params: ParamStore; m: ParamStore; v: ParamStore; step: number }): void {
-    const copy = (target: Ort.Tensor, from: Float32Array | undefined, what: string) => {
-      const data = target.data as Float32Array;
+    const copy = (target: Ort.Tensor | Float32Array, from: Float32Array | undefined, what: string) => {
+      const data = target instanceof Float32Array ? target : (target.data as Float32Array);
       if (!from) throw new Error(`restore: checkpoint lacks ${what}`);
       if (from.length !== data.length) throw new Error(`restore: ${what} has ${from.length} values, expected ${data.length}`);
       data.set(from);
     };
     for (const s of this.slots) {
-      copy(s.param[0], state.params.get(s.name), `parameter '${s.name}'`);
-      copy(s.m[0], state.m.get(s.name), `Adam m of '${s.name}'`);
-      copy(s.v[0], state.v.get(s.name), `Adam v of '${s.name}'`);
+      for (const [target, store, what] of [
+        [s.param[0], state.params, 'parameter'],
+        [s.m[0], state.m, 'Adam m of'],
+        [s.v[0], state.v, 'Adam v of'],
+      ] as const) {
+        for (const [name, view] of views(s, target)) copy(view, store.get(name), `${what} '${name}'`);
+      }
     }
     for (const [name, t] of this.frozen) {
       if (state.params.has(name)) copy(t, state.params.get(name), `parameter '${name}'`);
@@ -175,4 +184,10 @@ export class Trainer {
   async release(): Promise<void> {
     await this.rt.release();
   }
+}
+
+/** Each member parameter's values inside a packed buffer, by name (views, not copies). */
+function views(slot: Slot, buffer: Ort.Tensor): [string, Float32Array][] {
+  const data = buffer.data as Float32Array;
+  return slot.members.map((p) => [p.name, data.subarray(p.offset, p.offset + p.size)]);
 }

@@ -66,3 +66,12 @@ test('an execution provider that is not installed gives a clear error', async ()
   g.output('y', op.neg(g.input('x', [1])));
   await assert.rejects(Runtime.create(serialize(g, { params: 'inputs' }), { provider: 'cuda' }), /execution provider 'cuda' is not (installed|available)/);
 });
+
+test('packParams names the parameter that cannot be packed', () => {
+  const g = new Graph();
+  const a = g.param('a', [2]);
+  const x = g.input('x', [2]);
+  assert.throws(() => g.packParams('flat', [a, x]), /packParams\('flat'\): x is not a parameter/);
+  g.packParams('flat', [a]);
+  assert.throws(() => g.packParams('again', [a]), /a is already packed in 'flat'/);
+});
