@@ -50,7 +50,7 @@ const cases: Case[] = [
   { name: 'MatMul (batched, broadcast)', specs: [{ shape: [2, 3, 4] }, { shape: [4, 5] }], build: (a, b) => op.matmul(a, b), dtype: 'float64' },
   { name: 'MatMul with a transposed operand (a·bᵀ, as attention scores)', specs: [{ shape: [2, 3, 4] }, { shape: [2, 5, 4] }], build: (a, b) => op.matmul(a, op.transposeLast(b)), dtype: 'float64' },
   { name: 'MatMul with a transposed operand (aᵀ·b)', specs: [{ shape: [2, 4, 3] }, { shape: [2, 4, 5] }], build: (a, b) => op.matmul(op.transposeLast(a), b), dtype: 'float64' },
-  { name: 'Transpose of a transpose (composed into one)', specs: [{ shape: [2, 3, 4] }], build: (a) => op.transpose(op.transpose(a, [1, 2, 0]), [2, 0, 1]), dtype: 'float64' },
+  { name: 'Transpose of a transpose (cancelling)', specs: [{ shape: [2, 3, 4] }], build: (a) => op.mul(op.transpose(op.transpose(a, [1, 2, 0]), [2, 0, 1]), a), dtype: 'float64' },
   { name: 'MatMul (both batched)', specs: [{ shape: [2, 1, 3, 4] }, { shape: [3, 4, 2] }], build: (a, b) => op.matmul(a, b), dtype: 'float64' },
   {
     name: 'Gemm (transA, transB, alpha, beta, C broadcast)',

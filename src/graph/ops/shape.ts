@@ -30,13 +30,11 @@ export function transpose(x: Tensor, perm: readonly number[]): Tensor {
     throw shapeError('Transpose', [x], `perm ${JSON.stringify(perm)} is not a permutation of rank ${x.rank}`);
   }
   if (perm.every((p, i) => p === i)) return x;
-  // A transpose of a transpose is one transpose of the original (none when they cancel): backward
-  // passes produce such pairs, and each is a copy of the whole tensor.
+  // A transpose undoing another is no transpose: backward passes produce such pairs, and each is a
+  // copy of the whole tensor. (Other pairs are left alone: onnxruntime folds a last-two-axes
+  // transpose into the product that reads it, which a composed permutation would prevent.)
   const inner = x.producer;
-  if (inner?.type === 'Transpose') {
-    const first = inner.attrs.perm as number[];
-    return transpose(inner.inputs[0] as Tensor, perm.map((p) => first[p]));
-  }
+  if (inner?.type === 'Transpose' && perm.every((p, i) => (inner.attrs.perm as number[])[p] === i)) return inner.inputs[0] as Tensor;
   return emit('Transpose', [x], { perm: [...perm] }, [{ shape: perm.map((p) => x.shape[p]), dtype: x.dtype }])[0];
 }
 defineOp('Transpose', {
