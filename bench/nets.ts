@@ -43,9 +43,7 @@ export function transformerBlock(g: Graph, values: ParamStore, rng: Rng, x: Tens
   const h = op.layerNorm(x, ln1w, ln1b);
   const qkv = op.transpose(op.reshape(op.linear(h, qkvW, qkvB), [b, t, 3, c.heads, dh]), [2, 0, 3, 1, 4]);
   const [q, k, v] = op.split(qkv, [1, 1, 1], 0).map((p) => op.reshape(p, [b, c.heads, t, dh]));
-  // (q·scale)·kᵀ as in SAM's image encoder: scaling q touches tokens·dh values, the scores tokens².
-  const attn = op.softmax(op.matmul(op.mul(q, 1 / Math.sqrt(dh)), op.transposeLast(k)), -1);
-  const mixed = op.reshape(op.transpose(op.matmul(attn, v), [0, 2, 1, 3]), [b, t, d]);
+  const mixed = op.reshape(op.transpose(op.attention(q, k, v), [0, 2, 1, 3]), [b, t, d]);
   const x1 = op.add(x, op.linear(mixed, projW, projB));
   const h2 = op.layerNorm(x1, ln2w, ln2b);
   return op.add(x1, op.linear(op.gelu(op.linear(h2, fc1W, fc1B)), fc2W, fc2B));

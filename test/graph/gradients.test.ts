@@ -51,6 +51,13 @@ const cases: Case[] = [
   { name: 'MatMul with a transposed operand (a·bᵀ, as attention scores)', specs: [{ shape: [2, 3, 4] }, { shape: [2, 5, 4] }], build: (a, b) => op.matmul(a, op.transposeLast(b)), dtype: 'float64' },
   { name: 'MatMul with a transposed operand (aᵀ·b)', specs: [{ shape: [2, 4, 3] }, { shape: [2, 4, 5] }], build: (a, b) => op.matmul(op.transposeLast(a), b), dtype: 'float64' },
   { name: 'Transpose of a transpose (cancelling)', specs: [{ shape: [2, 3, 4] }], build: (a) => op.mul(op.transpose(op.transpose(a, [1, 2, 0]), [2, 0, 1]), a), dtype: 'float64' },
+  { name: 'Attention (scaled dot product)', specs: [{ shape: [2, 3, 4] }, { shape: [2, 5, 4] }, { shape: [2, 5, 3] }], build: (q, k, v) => op.attention(q, k, v), dtype: 'float64' },
+  {
+    name: 'Attention with a broadcast bias and a given scale',
+    specs: [{ shape: [2, 2, 3, 4] }, { shape: [2, 2, 5, 4] }, { shape: [2, 2, 5, 3] }, { shape: [2, 1, 3, 5] }],
+    build: (q, k, v, bias) => op.attention(q, k, v, { scale: 0.7, bias }),
+    dtype: 'float64',
+  },
   { name: 'MatMul (both batched)', specs: [{ shape: [2, 1, 3, 4] }, { shape: [3, 4, 2] }], build: (a, b) => op.matmul(a, b), dtype: 'float64' },
   {
     name: 'Gemm (transA, transB, alpha, beta, C broadcast)',

@@ -6,3 +6,4 @@ export * from './matmul.js';
 export * from './norm.js';
 export * from './conv.js';
 export * from './resize.js';
+export * from './attention.js';
