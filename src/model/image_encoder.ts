@@ -110,14 +110,14 @@ function attention(g: Graph, x: Tensor, cfg: ImageEncoderConfig, tableSide: numb
     const qkv = linear(g, 'qkv', x, c, 3 * c, cfg.qkvBias);
     // Channels of qkv are [3][heads][hd]: split q, k, v, then heads → [B, heads, HW, hd].
     const [q, k, v] = op.split(qkv, [c, c, c], -1).map((t) => op.transpose(op.reshape(t, [b, h * w, heads, hd]), [0, 2, 1, 3]));
-    let attn = op.matmul(op.mul(q, hd ** -0.5), op.transposeLast(k)); // [B, heads, HW, HW]
+    let bias: Tensor | undefined;
     if (cfg.useRelPos) {
       const tableLength = 2 * tableSide - 1;
       const relH = relativePositions(g, g.param('rel_pos_h', [tableLength, hd]), h);
       const relW = relativePositions(g, g.param('rel_pos_w', [tableLength, hd]), w);
-      attn = addDecomposedRelPos(attn, q, relH, relW, h, w);
+      bias = decomposedRelPos(q, relH, relW, h, w);
     }
-    const out = op.matmul(op.softmax(attn, -1), v); // [B, heads, HW, hd]
+    const out = op.attention(q, k, v, { scale: hd ** -0.5, bias }); // [B, heads, HW, hd]
     const merged = op.reshape(op.transpose(out, [0, 2, 1, 3]), [b, h, w, c]);
     return linear(g, 'proj', merged, c, c);
   });
@@ -140,17 +140,16 @@ function relativePositions(g: Graph, table: Tensor, size: number): Tensor {
 }
 
 /**
- * attn[b, (qh,qw), (kh,kw)] += q[b,qh,qw]·Rh[qh,kh] + q[b,qh,qw]·Rw[qw,kw], with the unscaled q.
- * Rh and Rw are [size, size, hd].
+ * The bias attn[b, (qh,qw), (kh,kw)] gets: q[b,qh,qw]·Rh[qh,kh] + q[b,qh,qw]·Rw[qw,kw], with the
+ * unscaled q. Rh and Rw are [size, size, hd].
  */
-function addDecomposedRelPos(attn: Tensor, q: Tensor, rh: Tensor, rw: Tensor, h: number, w: number): Tensor {
+function decomposedRelPos(q: Tensor, rh: Tensor, rw: Tensor, h: number, w: number): Tensor {
   const [b, heads, , hd] = q.shape;
   const n = b * heads;
   const rq = op.reshape(q, [n, h, w, hd]);
   // Batched over qh (resp. qw): [n, qh, qw, hd] · [qh, hd, kh] → [n, qh, qw, kh].
   const relH = op.matmul(rq, op.transpose(rh, [0, 2, 1]));
   const relW = op.transpose(op.matmul(op.transpose(rq, [0, 2, 1, 3]), op.transpose(rw, [0, 2, 1])), [0, 2, 1, 3]);
-  const grid = op.reshape(attn, [n, h, w, h, w]);
-  const biased = op.add(op.add(grid, op.unsqueeze(relH, [4])), op.unsqueeze(relW, [3]));
-  return op.reshape(biased, [b, heads, h * w, h * w]);
+  const grid = op.add(op.unsqueeze(relH, [4]), op.unsqueeze(relW, [3])); // [n, qh, qw, kh, kw]
+  return op.reshape(grid, [b, heads, h * w, h * w]);
 }
