@@ -77,7 +77,8 @@ export class Runtime {
 
   /**
    * Runs the model. Every declared input must be fed with the declared size; `into` supplies
-   * pre-allocated output tensors that onnxruntime writes in place (no allocation per call).
+   * pre-allocated output tensors that onnxruntime writes in place (onnxruntime-node's binding also
+   * returns a copy of each output, which callers holding `into` can ignore).
    */
   async run(feeds: Record<string, Feed>, into?: Record<string, Ort.Tensor>, fetch?: readonly string[]): Promise<Record<string, Ort.Tensor>> {
     const ortFeeds: Record<string, Ort.Tensor> = {};
