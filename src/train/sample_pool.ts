@@ -71,7 +71,16 @@ export class SamplePool {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    // A worker being terminated no longer keeps the event loop alive, and one that is finishing a
+    // sample or still loading its modules can take a while to exit: with nothing else pending, Node
+    // would end the loop under an awaited close() (seen as a cancelled test on a loaded machine,
+    // 4 in 16 runs; none with this timer).
+    const keepAlive = setInterval(() => {}, 1 << 30);
+    try {
+      await Promise.all(this.workers.map((w) => w.terminate()));
+    } finally {
+      clearInterval(keepAlive);
+    }
     this.workers.length = 0;
   }
 }
