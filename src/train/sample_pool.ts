@@ -28,6 +28,7 @@ export class SamplePool {
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
   private failure: Error | null = null;
+  private closing = false;
 
   constructor(count: number) {
     if (!Number.isInteger(count) || count < 1) throw new Error(`sample pool: worker count must be a positive integer, got ${count}`);
@@ -35,6 +36,11 @@ export class SamplePool {
       const worker = startWorker();
       worker.on('message', (reply: SampleReply) => this.settle(reply));
       worker.on('error', (error) => this.fail(new Error(`sample worker ${i} failed: ${error.message}`)));
+      // A worker that stops without an error event (killed, out of memory) would leave its samples
+      // pending for ever: fail them instead.
+      worker.on('exit', (code) => {
+        if (!this.closing) this.fail(new Error(`sample worker ${i} exited unexpectedly (exit code ${code})`));
+      });
       // Idle workers must not keep the process alive once training is done.
       worker.unref();
       this.workers.push(worker);
@@ -71,6 +77,7 @@ export class SamplePool {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     // A worker being terminated no longer keeps the event loop alive, and one that is finishing a
     // sample or still loading its modules can take a while to exit: with nothing else pending, Node
     // would end the loop under an awaited close() (seen as a cancelled test on a loaded machine,
