@@ -85,19 +85,21 @@ export function appendAdamW(graph: Graph, loss: Tensor, options: AdamWOptions = 
     const vNext = add(mul(u.v, beta2), mul(squares[i], g2Coef));
     const decayed = u.decayed && keep ? mul(u.p, keep) : u.p;
     const pNext = sub(decayed, mul(div(mNext, add(sqrt(vNext), epsScaled)), stepScaled));
-    u.emit(pNext, mNext, vNext);
+    graph.output(OPTIM.next(u.name), pNext);
+    graph.output(OPTIM.mNext(u.name), mNext);
+    graph.output(OPTIM.vNext(u.name), vNext);
   });
   return { graph, trainable, groups, options: { beta1, beta2, eps, weightDecay, clipNorm: options.clipNorm } };
 }
 
-/** The tensors one AdamW update reads, and where it writes its results. */
+/** The flat tensors one AdamW update reads; its outputs are named after `name`. */
 interface UpdateGroup {
+  name: string;
   p: Tensor;
   g: Tensor;
   m: Tensor;
   v: Tensor;
   decayed: boolean;
-  emit(pNext: Tensor, mNext: Tensor, vNext: Tensor): void;
 }
 
 /** A flat buffer of trainable parameters updated together (see Graph.packParams). */
@@ -127,16 +129,12 @@ function packGroups(graph: Graph, trainable: Tensor[], grads: Tensor[], decay: (
     const p = graph.packParams(name, params);
     const flatGrads = members.map((i) => reshape(grads[i], [grads[i].size]));
     return {
+      name,
       p,
       g: concat(flatGrads, 0),
       m: graph.input(OPTIM.m(name), p.shape),
       v: graph.input(OPTIM.v(name), p.shape),
       decayed,
-      emit(pNext, mNext, vNext) {
-        graph.output(OPTIM.next(name), pNext);
-        graph.output(OPTIM.mNext(name), mNext);
-        graph.output(OPTIM.vNext(name), vNext);
-      },
     };
   });
   return { groups, updates };
