@@ -188,9 +188,9 @@ export class Graph {
 
   /**
    * Declares input `name` holding the values of `params` end to end and feeds the parameters from
-   * it: a training step then binds a few flat buffers instead of one per parameter (onnxruntime-node
-   * costs ≈ 25 µs per bound tensor) and its optimiser updates whole buffers at once. The parameters
-   * stay leaves of the graph; `serialize` unpacks them with one Split.
+   * it: a training step then binds a few flat buffers instead of one per parameter and its optimiser
+   * updates whole buffers at once. The parameters stay leaves of the graph; `serialize` unpacks them
+   * with one Split.
    */
   packParams(name: string, params: Tensor[]): Tensor {
     if (params.length === 0) throw new Error(`packParams('${name}'): no parameters`);

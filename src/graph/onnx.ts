@@ -87,7 +87,7 @@ export function serialize(graph: Graph, options: SerializeOptions): SerializedMo
     if (needed.has(t.name)) inputs.push({ name: t.name, shape: [...t.shape], dtype: t.dtype, param: false });
   }
   // Packed parameters come out of their flat input through one Split (and a Reshape each).
-  const packedIn = new Map<string, string>();
+  const packed = new Set<string>();
   if (options.params === 'inputs') {
     for (const [flat, members] of graph.packs) {
       if (!needed.has(flat) && !members.some((p) => needed.has(p.name))) continue;
@@ -107,11 +107,11 @@ export function serialize(graph: Graph, options: SerializeOptions): SerializedMo
           return { opType: 'Reshape', name: `unpack_${p.name}`, input: [parts[i], shape], output: [p.name] };
         }),
       );
-      for (const p of members) packedIn.set(p.name, flat);
+      for (const p of members) packed.add(p.name);
     }
   }
   for (const [name, spec] of graph.params) {
-    if (!needed.has(name) || packedIn.has(name)) continue;
+    if (!needed.has(name) || packed.has(name)) continue;
     const asInput = options.params === 'inputs' || options.paramsAsInputs?.has(name);
     if (asInput) {
       inputs.push({ name, shape: [...spec.tensor.shape], dtype: spec.tensor.dtype, param: true });

@@ -119,7 +119,8 @@ function packGroups(graph: Graph, trainable: Tensor[], grads: Tensor[], decay: (
   const byDecay = new Map<boolean, number[]>();
   trainable.forEach((p, i) => {
     const key = decay(p.name);
-    byDecay.set(key, [...(byDecay.get(key) ?? []), i]);
+    if (!byDecay.has(key)) byDecay.set(key, []);
+    byDecay.get(key)!.push(i);
   });
   const groups: ParamGroup[] = [];
   const updates = [...byDecay].map(([decayed, members]): UpdateGroup => {

@@ -163,8 +163,7 @@ export class Trainer {
 
   /** Restores parameters, moments and the step counter (e.g. from a checkpoint). */
   restore(state: { params: ParamStore; m: ParamStore; v: ParamStore; step: number }): void {
-    const copy = (target: Ort.Tensor | Float32Array, from: Float32Array | undefined, what: string) => {
-      const data = target instanceof Float32Array ? target : (target.data as Float32Array);
+    const copy = (data: Float32Array, from: Float32Array | undefined, what: string) => {
       if (!from) throw new Error(`restore: checkpoint lacks ${what}`);
       if (from.length !== data.length) throw new Error(`restore: ${what} has ${from.length} values, expected ${data.length}`);
       data.set(from);
@@ -179,7 +178,7 @@ export class Trainer {
       }
     }
     for (const [name, t] of this.frozen) {
-      if (state.params.has(name)) copy(t, state.params.get(name), `parameter '${name}'`);
+      if (state.params.has(name)) copy(t.data as Float32Array, state.params.get(name), `parameter '${name}'`);
     }
     this.step = state.step;
   }
