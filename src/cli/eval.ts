@@ -25,7 +25,7 @@ function printText(summary: EvalSummary): void {
   console.log(`Dice mean ${fmt(summary.dice_mean)} median ${fmt(summary.dice_median)} | IoU mean ${fmt(summary.iou_mean)} median ${fmt(summary.iou_median)} | AP ${fmt(summary.ap.AP)} AP50 ${fmt(summary.ap.AP50)} AP75 ${fmt(summary.ap.AP75)}`);
   if (summary.clicks) {
     const c = summary.clicks;
-    console.log(`NoC@85 ${c.noc85.toFixed(2)} NoC@90 ${c.noc90.toFixed(2)} | IoU per click ${c.mean_iou_per_click.map((v) => v.toFixed(3)).join(' ')}`);
+    console.log(`NoC@85 ${c.noc85.toFixed(2)} NoC@90 ${c.noc90.toFixed(2)} | IoU per click ${c.mean_iou_per_click.map((v) => v.toFixed(3)).join(' ')} | Dice per click ${c.mean_dice_per_click.map((v) => v.toFixed(3)).join(' ')}`);
   }
   for (const [name, g] of Object.entries(summary.per_dataset)) {
     console.log(`  ${name}: n ${g.n}, Dice ${fmt(g.dice_mean)} (median ${fmt(g.dice_median)}), IoU ${fmt(g.iou_mean)}, AP ${fmt(g.ap.AP)}`);

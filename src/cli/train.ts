@@ -43,7 +43,9 @@ function flagLayer(o: Record<string, unknown>): Json {
     epochs: o.epochs,
     batch: { images: o.images, instances: o.instances },
     optimizer: { lr: o.lr, weightDecay: o.weightDecay, clipNorm: o.clipNorm === 'none' ? null : o.clipNorm === undefined ? undefined : Number(o.clipNorm) },
-    prompts: { maxExtraClicks: o.clicks },
+    prompts: { clicks: o.clicks, maskOnlyIterations: o.maskOnly },
+    augment: o.augment,
+    balance: o.balance,
     multimask: o.multimask,
     refine: o.refine,
     freezeEncoder: o.freezeEncoder,
@@ -62,6 +64,21 @@ function flagLayer(o: Record<string, unknown>): Json {
     };
   }
   return layer;
+}
+
+const AUGMENT_KEYS = ['crop', 'cropMinScale', 'rotateDegrees', 'intensity', 'synthetic'];
+
+/** `crop=0.5,intensity=0.8`: the augment fields given (validated with the rest of the run config). */
+function augmentOptions(text: string): Json {
+  const out: Json = {};
+  for (const part of text.split(',').filter(Boolean)) {
+    const [key, value] = part.split('=');
+    if (!AUGMENT_KEYS.includes(key)) throw new InvalidArgumentError(`'${key}' is not one of ${AUGMENT_KEYS.join(', ')}`);
+    const n = Number(value);
+    if (value === undefined || value === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${key}: '${value ?? ''}' is not a number`);
+    out[key] = n;
+  }
+  return out;
 }
 
 function formatSeconds(s: number): string {
@@ -90,7 +107,10 @@ export function registerTrainCommands(program: Command): void {
     .addOption(new Option('--schedule <type>', 'learning-rate schedule after the warm-up').choices(['multistep', 'cosine', 'constant']))
     .option('--warmup <steps>', 'linear warm-up steps', integer(0))
     .option('--milestones <a,b,...>', 'multistep: steps where the rate drops 10×')
-    .option('--clicks <n>', 'multi-click simulation: up to n extra clicks per instance (0: off)', integer(0))
+    .option('--clicks <n>', 'interactive training: n iterations per instance that each add a corrective click (0: off)', integer(0))
+    .option('--mask-only <n>', 'interactive training: n iterations per instance with the previous mask and no new click', integer(0))
+    .option('--augment <k=v,...>', 'augmentations: crop=P,cropMinScale=S,rotateDegrees=D,intensity=P,synthetic=P', augmentOptions)
+    .option('--balance <b>', 'sampling over datasets: 1 as the data comes, 0 every dataset equally', nonNegative)
     .option('--refine', 'a second decoder pass with the first pass\'s logits as the mask prompt')
     .addOption(new Option('--multimask <mode>', 'outputs supervised: auto (SAM: 1-3 for a single point), always, never').choices(['auto', 'always', 'never']))
     .option('--freeze-encoder', 'train only the prompt encoder and mask decoder')

@@ -4,13 +4,15 @@
 //   reaches it within the K clicks counts as K (not K + 1), so NoC is bounded by K;
 // - NoF@τ: instances that never reach τ within K clicks (RITM counts NoC == K, which also counts an
 //   instance that reaches τ exactly at click K; we count only true failures);
-// - mean IoU after each click.
+// - mean IoU and mean Dice after each click.
 import { mean } from './metrics.js';
 
 export interface ClickSummary {
   clicks: number;
   /** Mean IoU after click 1..K. */
   mean_iou_per_click: number[];
+  /** Mean Dice after click 1..K (each instance's Dice = 2·IoU / (1 + IoU)). */
+  mean_dice_per_click: number[];
   noc85: number;
   noc90: number;
   nof85: number;
@@ -33,6 +35,7 @@ export function summarizeClicks(curves: readonly (readonly number[])[], maxClick
   return {
     clicks: maxClicks,
     mean_iou_per_click: Array.from({ length: maxClicks }, (_, k) => mean(curves.map((c) => c[k]))),
+    mean_dice_per_click: Array.from({ length: maxClicks }, (_, k) => mean(curves.map((c) => (2 * c[k]) / (1 + c[k])))),
     noc85: noc(0.85),
     noc90: noc(0.9),
     nof85: nof(0.85),

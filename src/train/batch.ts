@@ -1,6 +1,7 @@
-// Assembles I prepared samples into the training graph's feeds: B = I·K instance slots (slots of
-// images with fewer instances are padding, weight 0), N prompt tokens per slot (the first two hold
-// the simulated point or box; the rest are empty slots, label −2, for multi-click).
+// Assembles I prepared samples into the training graph's feeds: I·K instances (those of images with
+// fewer instances are padding, weight 0), each owning R decoder slots (its first prompt and the
+// interactive iterations after it), N prompt tokens per slot (the first two hold the simulated point
+// or box; the rest are empty slots, label −2, until the click simulation fills them).
 import { EMPTY_SLOT_LABEL } from '../model/sam.js';
 import type { PreparedSample } from './sample.js';
 
@@ -15,6 +16,11 @@ export type MultimaskMode = 'auto' | 'always' | 'never';
 export interface BatchLayout {
   images: number;
   instancesPerImage: number;
+  /**
+   * Decoder passes per instance (R): the first prompt, then one per interactive iteration (a
+   * corrective click or the previous mask alone); every pass is a slot of its own and has its loss.
+   */
+  iterations: number;
   promptTokens: number;
   /** Low-resolution grid side L. */
   lowRes: number;
@@ -22,21 +28,33 @@ export interface BatchLayout {
   imgSize: number;
   multimask: MultimaskMode;
   refine: boolean;
-  /** The graph takes mask_input / has_mask_input (multi-click). */
+  /** The graph takes mask_input / has_mask_input (interactive iterations). */
   maskInput: boolean;
+}
+
+/** What the click simulation needs to know of one instance (image i, instance j). */
+export interface InstanceSlot {
+  /** Slot of its first pass; pass r is slot first + r. */
+  first: number;
+  /** L × L target, 0/1 (zeros for a padding instance). */
+  target: Uint8Array;
+  /** Iterations after the first pass: 1 adds a corrective click, 0 only the previous mask. */
+  iterations: Uint8Array;
+  /** A real instance (not padding). */
+  real: boolean;
+  /** Its first prompt is a single point. */
+  singlePoint: boolean;
+  /** Low-res cells [rows, columns] covered by the image (the rest is padding). */
+  validCells: [number, number];
 }
 
 export interface Batch {
   /** Graph inputs by name (image is absent with cached embeddings: the caller fills `embedding`). */
   feeds: Record<string, Float32Array | BigInt64Array>;
-  /** Per slot: its target (L × L, 0/1), extra clicks to simulate, whether it holds a single point. */
-  targets: Uint8Array[];
-  extraClicks: Int32Array;
-  singlePoint: boolean[];
-  /** Per slot: the low-res cells [rows, columns] covered by the image (the rest is padding). */
-  validCells: [number, number][];
+  /** I·K instances in order; each owns R consecutive slots. */
+  instances: InstanceSlot[];
   /** Real instances in the batch. */
-  instances: number;
+  count: number;
 }
 
 /** Candidate outputs (0..3) as a 0/1 row: see MultimaskMode. */
@@ -45,11 +63,21 @@ export function candidateRow(mode: MultimaskMode, singlePointWithoutMask: boolea
   return multi ? [0, 1, 1, 1] : [1, 0, 0, 0];
 }
 
+/** Decoder slots of a step: images × instances per image × passes per instance. */
+export function slotCount(layout: BatchLayout): number {
+  return layout.images * layout.instancesPerImage * layout.iterations;
+}
+
+/**
+ * The step's feeds. Every pass of an instance starts as a copy of its first prompt with no mask
+ * prompt; the click simulation (clicks.ts) turns passes 2..R into the interactive iterations.
+ */
 export function assembleBatch(samples: readonly PreparedSample[], layout: BatchLayout): Batch {
-  const { images, instancesPerImage: k, promptTokens: n, lowRes: l, imgSize: s } = layout;
+  const { images, instancesPerImage: k, iterations: r, promptTokens: n, lowRes: l, imgSize: s } = layout;
   if (samples.length !== images) throw new Error(`batch: ${samples.length} samples for ${images} images per step`);
   if (n < 2) throw new Error(`batch: at least 2 prompt tokens per instance, got ${n}`);
-  const b = images * k;
+  if (r > 1 && !layout.maskInput) throw new Error('batch: interactive iterations need the mask input');
+  const b = slotCount(layout);
   const image = samples.every((x) => x.image) ? new Float32Array(images * 3 * s * s) : undefined;
   const instanceImage = new BigInt64Array(b);
   const coords = new Float32Array(b * n * 2);
@@ -58,37 +86,45 @@ export function assembleBatch(samples: readonly PreparedSample[], layout: BatchL
   const weight = new Float32Array(b);
   const candidates = new Float32Array(b * 4);
   const refineCandidates = new Float32Array(b * 4);
-  const targets: Uint8Array[] = [];
-  const extraClicks = new Int32Array(b);
-  const singlePoint: boolean[] = [];
-  const validCells: [number, number][] = [];
+  const instances: InstanceSlot[] = [];
   const factor = s / l;
-  let instances = 0;
+  let count = 0;
 
   samples.forEach((sample, i) => {
     if (image) image.set(sample.image!, i * 3 * s * s);
+    const validCells: [number, number] = [Math.ceil(sample.inputSize[0] / factor), Math.ceil(sample.inputSize[1] / factor)];
     for (let j = 0; j < k; j++) {
-      const slot = i * k + j;
-      instanceImage[slot] = BigInt(i);
       const inst = sample.instances[j];
-      if (inst) {
-        coords.set(inst.coords, slot * n * 2);
-        labels.set(inst.labels, slot * n);
-        for (let c = 0; c < l * l; c++) target[slot * l * l + c] = inst.target[c];
-        weight[slot] = 1;
-        extraClicks[slot] = inst.extraClicks;
-        targets.push(inst.target);
-        instances++;
-      } else {
-        // A padding slot: any valid prompt (a point and the padding point), weight 0.
-        labels.set([1, -1], slot * n);
-        targets.push(new Uint8Array(l * l));
+      const first = (i * k + j) * r;
+      const singlePoint = !inst || inst.kind === 'point';
+      if (inst && inst.iterations.length !== r - 1) {
+        throw new Error(`batch: an instance plans ${inst.iterations.length} iterations, the layout has ${r - 1}`);
       }
-      validCells.push([Math.ceil(sample.inputSize[0] / factor), Math.ceil(sample.inputSize[1] / factor)]);
-      const single = !inst || inst.kind === 'point';
-      singlePoint.push(single);
-      candidates.set(candidateRow(layout.multimask, single), slot * 4);
-      refineCandidates.set(candidateRow(layout.multimask, false), slot * 4);
+      for (let pass = 0; pass < r; pass++) {
+        const slot = first + pass;
+        instanceImage[slot] = BigInt(i);
+        if (inst) {
+          coords.set(inst.coords, slot * n * 2);
+          labels.set(inst.labels, slot * n);
+          for (let c = 0; c < l * l; c++) target[slot * l * l + c] = inst.target[c];
+          weight[slot] = 1;
+        } else {
+          // A padding slot: any valid prompt (a point and the padding point), weight 0.
+          labels.set([1, -1], slot * n);
+        }
+        // Later passes hold several prompts and a mask: supervised through output 0.
+        candidates.set(candidateRow(layout.multimask, singlePoint && pass === 0), slot * 4);
+        refineCandidates.set(candidateRow(layout.multimask, false), slot * 4);
+      }
+      if (inst) count++;
+      instances.push({
+        first,
+        target: inst?.target ?? new Uint8Array(l * l),
+        iterations: inst?.iterations ?? new Uint8Array(r - 1),
+        real: inst !== undefined,
+        singlePoint,
+        validCells,
+      });
     }
   });
 
@@ -99,5 +135,5 @@ export function assembleBatch(samples: readonly PreparedSample[], layout: BatchL
     feeds.mask_input = new Float32Array(b * l * l);
     feeds.has_mask_input = new Float32Array(b);
   }
-  return { feeds, targets, extraClicks, singlePoint, validCells, instances };
+  return { feeds, instances, count };
 }

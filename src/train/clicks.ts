@@ -1,8 +1,10 @@
-// Multi-click simulation between training steps: for instances drawn to get k extra clicks, the
-// current model (forward only, the trainer's current weights) predicts, the next click goes to the
-// interior of the largest error region (error_region.ts), and the prediction's logits become the
-// mask prompt of the next round; after k rounds the step trains on the last prompt set, so the
-// model learns from several and negative points and from its own previous masks.
+// Interactive training (SAM's recipe): before each step, the current model (forward only, the
+// trainer's current weights) decodes every instance's first prompt; each following iteration adds
+// a corrective click in the largest error region of the previous prediction (error_region.ts, the
+// rule evaluation and the app use) — or, on the instance's click-free iterations, nothing — and
+// feeds the previous prediction's low-resolution logits as the mask prompt. Each iteration's prompt
+// set is written into a decoder slot of its own, so the step's loss covers every iteration. The mask
+// prompt is data, not a graph path: no gradient flows from one iteration into the previous one.
 import { serialize } from '../graph/onnx.js';
 import { Runtime } from '../graph/runtime.js';
 import type { ParamStore } from '../graph/trainer.js';
@@ -21,8 +23,9 @@ export class ClickSimulator {
   /** `options` are the training graph's (mask input and empty slots on). */
   static async create(options: TrainGraphOptions, layout: BatchLayout, threads?: number): Promise<ClickSimulator> {
     if (!options.maskInput || !options.emptySlots) throw new Error('click simulation needs a graph with mask input and empty prompt slots');
+    // One pass per instance: the simulation decodes all instances of the step together, iteration by iteration.
     const decoder = await Runtime.create(
-      serialize(buildForwardGraph({ ...options, source: 'cached', freezeEncoder: true }), { params: 'inputs' }),
+      serialize(buildForwardGraph({ ...options, iterations: 1, source: 'cached', freezeEncoder: true }), { params: 'inputs' }),
       { threads },
     );
     const encoder =
@@ -32,60 +35,79 @@ export class ClickSimulator {
     return new ClickSimulator(encoder, decoder, layout);
   }
 
-  /** Adds the simulated clicks and mask prompts to the batch's feeds in place. */
+  /** Fills passes 2..R of every instance (prompts and mask prompts) in the batch's feeds, in place. */
   async simulate(batch: Batch, params: ParamStore): Promise<void> {
-    const rounds = Math.max(0, ...batch.extraClicks);
-    if (rounds === 0) return;
-    const { promptTokens: n, lowRes: l, imgSize: s } = this.layout;
+    const { iterations: r, promptTokens: n, lowRes: l, imgSize: s, multimask } = this.layout;
+    if (r === 1) return;
     const f = batch.feeds;
     const coords = f.point_coords as Float32Array;
     const labels = f.point_labels as Float32Array;
     const maskInput = f.mask_input as Float32Array;
     const hasMask = f.has_mask_input as Float32Array;
-    if (rounds + 2 > n) throw new Error(`click simulation: ${rounds} extra clicks need ${rounds + 2} prompt tokens, the graph has ${n}`);
+    const slotImage = f.instance_image as BigInt64Array;
     const embedding = this.encoder
       ? ((await this.encoder.run({ ...paramFeeds(this.encoder, params), image: f.image as Float32Array })).embedding.data as Float32Array)
       : (f.embedding as Float32Array);
-    const clicks = new Int32Array(batch.extraClicks.length);
+
+    // The current prompt of each instance, one pass per instance, starting from its first prompt.
+    const q = batch.instances.length;
+    const now = {
+      coords: new Float32Array(q * n * 2),
+      labels: new Float32Array(q * n),
+      mask: new Float32Array(q * l * l),
+      has: new Float32Array(q),
+      image: new BigInt64Array(q),
+    };
+    batch.instances.forEach((inst, i) => {
+      now.coords.set(coords.subarray(inst.first * n * 2, (inst.first + 1) * n * 2), i * n * 2);
+      now.labels.set(labels.subarray(inst.first * n, (inst.first + 1) * n), i * n);
+      now.image[i] = slotImage[inst.first];
+    });
+    const clicksMade = new Int32Array(q);
     const factor = s / l;
 
-    for (let round = 1; round <= rounds; round++) {
+    for (let pass = 1; pass < r; pass++) {
       const out = await this.decoder.run({
         ...paramFeeds(this.decoder, params),
         embedding,
-        instance_image: f.instance_image,
-        point_coords: coords,
-        point_labels: labels,
-        mask_input: maskInput,
-        has_mask_input: hasMask,
+        instance_image: now.image,
+        point_coords: now.coords,
+        point_labels: now.labels,
+        mask_input: now.mask,
+        has_mask_input: now.has,
       });
       const logits = out.low_res_logits.data as Float32Array;
       const iou = out.iou_predictions.data as Float32Array;
       const k = out.iou_predictions.dims[1];
-      for (let slot = 0; slot < clicks.length; slot++) {
-        if (batch.extraClicks[slot] < round || clicks[slot] !== round - 1) continue;
+      batch.instances.forEach((inst, i) => {
         // The output the predictor would show for the prompt so far: highest predicted IoU among the candidates.
-        const row = candidateRow(this.layout.multimask, batch.singlePoint[slot] && round === 1);
+        const row = candidateRow(multimask, inst.singlePoint && pass === 1);
         let best = -1;
-        for (let j = 0; j < k; j++) if (row[j] && (best < 0 || iou[slot * k + j] > iou[slot * k + best])) best = j;
-        const chosen = logits.subarray((slot * k + best) * l * l, (slot * k + best + 1) * l * l);
-        const [rows, cols] = batch.validCells[slot];
-        const predicted = new Uint8Array(l * l);
-        for (let y = 0; y < rows; y++) for (let x = 0; x < cols; x++) predicted[y * l + x] = chosen[y * l + x] > 0 ? 1 : 0;
-        const click = nextClick(predicted, batch.targets[slot], l, l);
-        if (!click) continue; // already perfect: no more clicks for this instance
-        const token = slot * n + 1 + round;
-        coords[2 * token] = (click.x + 0.5) * factor;
-        coords[2 * token + 1] = (click.y + 0.5) * factor;
-        labels[token] = click.positive ? 1 : 0;
+        for (let j = 0; j < k; j++) if (row[j] && (best < 0 || iou[i * k + j] > iou[i * k + best])) best = j;
+        const chosen = logits.subarray((i * k + best) * l * l, (i * k + best + 1) * l * l);
+        if (inst.real && inst.iterations[pass - 1] === 1) {
+          const [rows, cols] = inst.validCells;
+          const predicted = new Uint8Array(l * l);
+          for (let y = 0; y < rows; y++) for (let x = 0; x < cols; x++) predicted[y * l + x] = chosen[y * l + x] > 0 ? 1 : 0;
+          const click = nextClick(predicted, inst.target, l, l);
+          // A perfect prediction gets no click: the iteration refines with the mask alone.
+          if (click) {
+            if (2 + clicksMade[i] >= n) throw new Error(`click simulation: click ${clicksMade[i] + 1} of an instance needs more than the graph's ${n} prompt tokens`);
+            const token = i * n + 2 + clicksMade[i]++;
+            now.coords[2 * token] = (click.x + 0.5) * factor;
+            now.coords[2 * token + 1] = (click.y + 0.5) * factor;
+            now.labels[token] = click.positive ? 1 : 0;
+          }
+        }
+        now.mask.set(chosen, i * l * l);
+        now.has[i] = 1;
+        const slot = inst.first + pass;
+        coords.set(now.coords.subarray(i * n * 2, (i + 1) * n * 2), slot * n * 2);
+        labels.set(now.labels.subarray(i * n, (i + 1) * n), slot * n);
         maskInput.set(chosen, slot * l * l);
         hasMask[slot] = 1;
-        clicks[slot] = round;
-      }
+      });
     }
-    // Instances that received clicks now hold several prompts and a mask: supervise accordingly.
-    const candidates = f.candidates as Float32Array;
-    for (let slot = 0; slot < clicks.length; slot++) if (clicks[slot] > 0) candidates.set(candidateRow(this.layout.multimask, false), slot * 4);
   }
 
   async release(): Promise<void> {

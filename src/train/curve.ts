@@ -1,7 +1,6 @@
 // The loss curve as a PNG: the per-step loss (light) and its centred moving average (dark, no lag)
 // against the step, drawn as SVG and rasterised with sharp.
-import sharp from 'sharp';
-import { writeFileAtomic } from '../image/write.js';
+import { escapeXml, ticks, writeSvgAsPng } from '../image/plot.js';
 
 export interface CurvePoint {
   step: number;
@@ -11,17 +10,6 @@ export interface CurvePoint {
 const W = 800;
 const H = 400;
 const M = { left: 70, right: 20, top: 30, bottom: 50 };
-
-/** Round tick values covering [lo, hi]. */
-function ticks(lo: number, hi: number, count: number): number[] {
-  const span = hi - lo || Math.abs(hi) || 1;
-  const raw = span / count;
-  const magnitude = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((f) => f * magnitude).find((s) => s >= raw)!;
-  const out: number[] = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
-  return out;
-}
 
 export function curveSvg(points: readonly CurvePoint[], title: string): string {
   if (points.length === 0) throw new Error('loss curve: no points');
@@ -66,10 +54,5 @@ export function curveSvg(points: readonly CurvePoint[], title: string): string {
 }
 
 export async function writeLossCurve(path: string, points: readonly CurvePoint[], title: string): Promise<void> {
-  const png = await sharp(Buffer.from(curveSvg(points, title))).png().toBuffer();
-  await writeFileAtomic(path, png);
-}
-
-function escapeXml(text: string): string {
-  return text.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
+  await writeSvgAsPng(path, curveSvg(points, title));
 }

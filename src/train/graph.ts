@@ -19,8 +19,10 @@ export interface TrainGraphOptions {
   ultrasam: boolean;
   /** Images per step (I). */
   images: number;
-  /** Instance slots per image (K); the decoder runs on B = I·K instances. */
+  /** Instance slots per image (K). */
   instancesPerImage: number;
+  /** Decoder passes per instance (R, interactive iterations); the decoder runs on B = I·K·R slots. */
+  iterations: number;
   /** Prompt tokens per instance (N), padding and empty slots included. */
   promptTokens: number;
   /** 'full': input `image` [I,3,S,S] through the encoder; 'cached': input `embedding` [I,C,h,w]. */
@@ -67,6 +69,7 @@ function checkOptions(o: TrainGraphOptions): void {
   for (const [key, value] of [
     ['images', o.images],
     ['instancesPerImage', o.instancesPerImage],
+    ['iterations', o.iterations],
     ['promptTokens', o.promptTokens],
   ] as const) {
     if (!Number.isInteger(value) || value < 1) throw new Error(`training graph: ${key} must be a positive integer, got ${value}`);
@@ -79,7 +82,7 @@ function buildPasses(o: TrainGraphOptions): Built {
   const { config } = o;
   const frozen = o.source === 'cached' || o.freezeEncoder;
   const g = new SharedParamGraph((name) => !(frozen && name.startsWith('image_encoder.')));
-  const b = o.images * o.instancesPerImage;
+  const b = o.images * o.instancesPerImage * o.iterations;
   const c = config.maskDecoder.transformerDim;
   const side = embeddingGrid(config);
   const s = config.imageEncoder.imgSize;
@@ -130,7 +133,7 @@ function buildPasses(o: TrainGraphOptions): Built {
  */
 export function buildTrainGraph(o: TrainGraphOptions): { graph: SharedParamGraph; loss: Tensor } {
   const { g, masks, iou, decode } = buildPasses(o);
-  const b = o.images * o.instancesPerImage;
+  const b = o.images * o.instancesPerImage * o.iterations;
   const k = masks.shape[1];
   const low = masks.shape[2];
   const target = g.input(INPUTS.target, [b, 1, low, low]);

@@ -17,6 +17,8 @@ export interface LoaderOptions {
   prefetch: number;
   /** No batch is prepared ahead for steps at or past this one (the run's length). */
   stepLimit?: number;
+  /** Sampling over datasets (DataOrder's balance; 1: as the data comes). */
+  balance?: number;
   /** Cached image embeddings: the batch gets `embedding` [I, C, h, w] instead of `image`. */
   embeddings?: { size: number; get(index: number, flipped: boolean): Float32Array };
 }
@@ -37,7 +39,7 @@ export class BatchLoader {
     private readonly set: TrainingSet,
     private readonly options: LoaderOptions,
   ) {
-    this.order = new DataOrder(set.images.length, options.seed);
+    this.order = new DataOrder(set.images.length, options.seed, set.images.map((im) => im.dataset), options.balance ?? 1);
     this.pool = options.workers > 0 ? new SamplePool(options.workers) : null;
   }
 

@@ -24,19 +24,49 @@ export function mixSeed(...values: number[]): number {
 export class DataOrder {
   private cachedEpoch = -1;
   private cached: Uint32Array = new Uint32Array(0);
+  /** Image indices of each dataset, and each dataset's images per epoch. */
+  private readonly groups: number[][];
+  private readonly quotas: number[];
 
+  /**
+   * `datasets[i]` names image i's dataset; with `balance` b < 1 each epoch takes n_d^b / Σ n^b of
+   * its images from dataset d (drawn without replacement, cycling through a fresh shuffle when the
+   * quota exceeds the dataset), so small datasets are seen more often and large ones less.
+   */
   constructor(
     readonly size: number,
     readonly seed: number,
+    datasets?: readonly string[],
+    readonly balance = 1,
   ) {
     if (!Number.isInteger(size) || size < 1) throw new Error(`data order: the training set must hold at least one image, got ${size}`);
+    if (!(balance >= 0 && balance <= 1)) throw new Error(`data order: balance must be in [0, 1], got ${balance}`);
+    if (datasets && datasets.length !== size) throw new Error(`data order: ${datasets.length} dataset names for ${size} images`);
+    const byName = new Map<string, number[]>();
+    (datasets ?? []).forEach((name, i) => (byName.get(name) ?? byName.set(name, []).get(name)!).push(i));
+    this.groups = [...byName.values()];
+    this.quotas = balance === 1 || this.groups.length < 2 ? [] : quotas(this.groups.map((g) => g.length), size, balance);
   }
 
   /** Epoch e's order of the image indices. */
   permutation(epoch: number): Uint32Array {
     if (epoch !== this.cachedEpoch) {
-      const order = Array.from({ length: this.size }, (_, i) => i);
-      new Rng(mixSeed(this.seed, 0x0e90c4, epoch)).shuffle(order);
+      const rng = new Rng(mixSeed(this.seed, 0x0e90c4, epoch));
+      let order: number[];
+      if (this.quotas.length === 0) {
+        order = Array.from({ length: this.size }, (_, i) => i);
+      } else {
+        order = [];
+        this.groups.forEach((group, d) => {
+          const pick = new Rng(mixSeed(this.seed, 0xba1a7c, epoch, d));
+          let pool: number[] = [];
+          for (let k = 0; k < this.quotas[d]; k++) {
+            if (pool.length === 0) pool = pick.shuffle([...group]);
+            order.push(pool.pop()!);
+          }
+        });
+      }
+      rng.shuffle(order);
       this.cached = Uint32Array.from(order);
       this.cachedEpoch = epoch;
     }
@@ -52,4 +82,19 @@ export class DataOrder {
   sampleSeed(position: number): number {
     return mixSeed(this.seed, 0x5a3b1e, position);
   }
+}
+
+/** Images per epoch for each group: total · n^b / Σ n^b, rounded by largest remainder (sums to total). */
+export function quotas(sizes: readonly number[], total: number, balance: number): number[] {
+  const weights = sizes.map((n) => Math.pow(n, balance));
+  const sum = weights.reduce((a, b) => a + b, 0);
+  const exact = weights.map((w) => (total * w) / sum);
+  const out = exact.map(Math.floor);
+  const left = total - out.reduce((a, b) => a + b, 0);
+  exact
+    .map((e, i) => ({ i, r: e - Math.floor(e) }))
+    .sort((a, b) => b.r - a.r || a.i - b.i)
+    .slice(0, left)
+    .forEach(({ i }) => out[i]++);
+  return out;
 }

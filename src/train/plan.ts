@@ -55,9 +55,11 @@ export function planRun(config: RunConfig): RunPlan {
   const { model, values, ultrasam } = startingPoint(config);
   const set = loadTrainingSet(config.data);
   const total = totalSteps(config, set.images.length);
-  const clicks = config.prompts.maxExtraClicks;
+  const { clicks, maskOnlyIterations } = config.prompts;
+  const iterations = 1 + clicks + maskOnlyIterations;
+  const interactive = iterations > 1;
   const cached = config.cacheEmbeddings;
-  // Two prompt tokens (a point and the padding point, or the box corners), plus one per extra click.
+  // Two prompt tokens (a point and the padding point, or the box corners), plus one per corrective click.
   const promptTokens = 2 + clicks;
   return {
     config,
@@ -73,22 +75,24 @@ export function planRun(config: RunConfig): RunPlan {
       ultrasam,
       images: config.batch.images,
       instancesPerImage: config.batch.instances,
+      iterations,
       promptTokens,
       source: cached ? 'cached' : 'full',
       freezeEncoder: cached || config.freezeEncoder,
-      maskInput: clicks > 0,
-      emptySlots: clicks > 0,
+      maskInput: interactive,
+      emptySlots: interactive,
       refine: config.refine,
     },
     layout: {
       images: config.batch.images,
       instancesPerImage: config.batch.instances,
+      iterations,
       promptTokens,
       lowRes: lowResGeometry(model).side,
       imgSize: model.imageEncoder.imgSize,
       multimask: config.multimask,
       refine: config.refine,
-      maskInput: clicks > 0,
+      maskInput: interactive,
     },
     sample: {
       config: model,
@@ -97,7 +101,9 @@ export function planRun(config: RunConfig): RunPlan {
       pixels: !cached,
       boxProbability: config.prompts.boxProbability,
       boxJitter: config.prompts.boxJitter,
-      maxExtraClicks: clicks,
+      clicks,
+      maskOnlyIterations,
+      augment: config.augment,
     },
   };
 }

@@ -89,6 +89,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   const { trainer, simulator } = await compile(plan);
   const loader = new BatchLoader(set, {
     seed: config.seed,
+    balance: config.balance,
     workers: config.workers,
     prefetch: config.prefetch,
     stepLimit: total,
@@ -184,6 +185,6 @@ async function compile(plan: RunPlan): Promise<{ trainer: Trainer; simulator: Cl
     clipNorm: optimizer.clipNorm ?? undefined,
   });
   const trainer = await Trainer.create(spec, plan.values, { threads });
-  const simulator = plan.config.prompts.maxExtraClicks > 0 ? await ClickSimulator.create(plan.graph, plan.layout, threads) : null;
+  const simulator = plan.layout.iterations > 1 ? await ClickSimulator.create(plan.graph, plan.layout, threads) : null;
   return { trainer, simulator };
 }

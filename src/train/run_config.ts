@@ -4,6 +4,7 @@ import os from 'node:os';
 import { type Schedule, constantSchedule, cosineSchedule, multiStepSchedule } from '../graph/schedule.js';
 import { type SamConfig, type SamPreset, samConfig, ultrasamTinyConfig, validateConfig } from '../model/config.js';
 import type { MultimaskMode } from './batch.js';
+import { type AugmentOptions, NO_AUGMENTATION } from './augment.js';
 import type { DataSource } from './dataset.js';
 
 export type ScheduleConfig =
@@ -29,7 +30,18 @@ export interface RunConfig {
   batch: { images: number; instances: number };
   optimizer: { lr: number; weightDecay: number; beta1: number; beta2: number; eps: number; clipNorm: number | null };
   schedule: ScheduleConfig;
-  prompts: { boxProbability: number; boxJitter: number; maxExtraClicks: number };
+  /**
+   * Prompt simulation: the first prompt is a box with probability boxProbability (corners jittered by
+   * boxJitter), else a point; then `clicks` iterations with a corrective click each and
+   * `maskOnlyIterations` with the previous mask alone, in random order, each with its loss.
+   */
+  prompts: { boxProbability: number; boxJitter: number; clicks: number; maskOnlyIterations: number };
+  augment: AugmentOptions;
+  /**
+   * Sampling over datasets: each epoch takes n_d^balance / Σ n^balance of its images from dataset d
+   * (1: as the data comes; 0: every dataset equally; ½ between).
+   */
+  balance: number;
   multimask: MultimaskMode;
   /** A second decoder pass with the first pass's logits as the mask prompt. */
   refine: boolean;
@@ -51,7 +63,9 @@ export const DEFAULTS: Omit<RunConfig, 'data' | 'init' | 'out'> = {
   // The reference: AdamW lr 1e-4, weight decay 1e-4, gradient norm clipped at 0.1.
   optimizer: { lr: 1e-4, weightDecay: 1e-4, beta1: 0.9, beta2: 0.999, eps: 1e-8, clipNorm: 0.1 },
   schedule: { type: 'multistep' },
-  prompts: { boxProbability: 0.5, boxJitter: 0.05, maxExtraClicks: 0 },
+  prompts: { boxProbability: 0.5, boxJitter: 0.05, clicks: 0, maskOnlyIterations: 0 },
+  augment: NO_AUGMENTATION,
+  balance: 1,
   multimask: 'auto',
   refine: false,
   freezeEncoder: false,
@@ -122,7 +136,18 @@ export function validateRunConfig(raw: Json): RunConfig {
   }
   num('prompts.boxProbability', 0, 1);
   num('prompts.boxJitter', 0, 1);
-  int('prompts.maxExtraClicks', 0);
+  int('prompts.clicks', 0);
+  int('prompts.maskOnlyIterations', 0);
+  num('augment.crop', 0, 1);
+  num('augment.cropMinScale', 0.05, 1);
+  num('augment.rotateDegrees', 0, 90);
+  num('augment.intensity', 0, 1);
+  num('augment.synthetic', 0, 1);
+  num('balance', 0, 1);
+  const augments = raw.augment as Json;
+  if (raw.cacheEmbeddings === true && (Number(augments.crop) > 0 || Number(augments.rotateDegrees) > 0 || Number(augments.intensity) > 0 || Number(augments.synthetic) > 0)) {
+    bad('augment', 'all zero with cacheEmbeddings (augmentations change the pixels; only flips are cached)');
+  }
   if (!['auto', 'always', 'never'].includes(raw.multimask as string)) bad('multimask', `'auto', 'always' or 'never'`);
   for (const f of ['refine', 'freezeEncoder', 'cacheEmbeddings', 'flip']) bool(f);
   if (raw.ultrasam !== undefined) bool('ultrasam');

@@ -14,6 +14,7 @@ import { getPreprocessShape } from '../image/resize.js';
 import type { SamConfig } from '../model/config.js';
 import { preprocessImage } from '../model/preprocess.js';
 import { resizeMaskNearest } from '../data/masks.js';
+import { type AugmentOptions, type Rect, chooseCrop, cropImage, cropMask, keepsEnough, photometric, rotate, syntheticInstance } from './augment.js';
 import { type TrainImage, decodeSegmentation } from './dataset.js';
 import { jitterBox, randomPointInMask, tightBox } from './prompt_sampling.js';
 
@@ -29,8 +30,11 @@ export interface SampleOptions {
   boxProbability: number;
   /** Box corner jitter as a fraction of the box size; the reference's 0.05. */
   boxJitter: number;
-  /** Multi-click: each instance gets U{0..max} extra clicks (0: no multi-click). */
-  maxExtraClicks: number;
+  /** Interactive training: iterations after the first prompt that each add one corrective click. */
+  clicks: number;
+  /** Interactive training: iterations that add no click (the previous mask is the only new prompt). */
+  maskOnlyIterations: number;
+  augment: AugmentOptions;
 }
 
 export interface PreparedInstance {
@@ -41,7 +45,10 @@ export interface PreparedInstance {
   coords: Float32Array;
   /** Their labels: [1, −1] (point, padding) or [2, 3] (box corners). */
   labels: Float32Array;
-  extraClicks: number;
+  /** Iterations after the first, in order: 1 adds a corrective click, 0 only the previous mask. */
+  iterations: Uint8Array;
+  /** Made up by the synthetic-instance augmentation. */
+  synthetic: boolean;
 }
 
 export interface PreparedSample {
@@ -65,34 +72,63 @@ export function lowResGeometry(config: SamConfig): { side: number; factor: numbe
 export async function prepareSample(item: TrainImage, seed: number, o: SampleOptions): Promise<PreparedSample> {
   const rng = new Rng(seed);
   const s = o.config.imageEncoder.imgSize;
+  const a = o.augment;
   // Drawn whether or not flips are on, so both settings make the same other choices.
   const flipped = rng.next() < 0.5 && o.flip;
-  const [h, w] = getPreprocessShape(item.height, item.width, s);
+
+  // Up to K instances, a random subset when there are more.
+  const order = item.instances.map((_, i) => i);
+  if (order.length > o.instancesPerImage) rng.shuffle(order);
+  const chosen = order.slice(0, o.instancesPerImage).sort((x, y) => x - y);
+  let masks = chosen.map((index) => decodeSegmentation(item.instances[index], item.width, item.height));
+
+  // Zoom: a crop of the raw image that keeps enough of at least one instance.
+  let crop: Rect | null = null;
+  if (a.crop > 0 && rng.next() < a.crop) {
+    if (!o.pixels) throw new Error('training: crop augmentation needs the pixels (not available with cached embeddings)');
+    crop = chooseCrop(item.width, item.height, masks, a.cropMinScale, rng);
+    if (crop) masks = masks.filter((m) => keepsEnough(m, item.width, crop!)).map((m) => cropMask(m, item.width, crop!));
+  }
+  const width = crop?.width ?? item.width;
+  const height = crop?.height ?? item.height;
+  const [h, w] = getPreprocessShape(height, width, s);
+  masks = masks.map((m) => resizeMaskNearest(m, width, height, w, h));
 
   let image: Float32Array | undefined;
+  let syntheticFirst = false;
   if (o.pixels) {
     const raw = await readImage(item.path);
     if (raw.width !== item.width || raw.height !== item.height) {
       throw new Error(`training data: ${item.path} is ${raw.width}×${raw.height}, its COCO record says ${item.width}×${item.height}`);
     }
-    image = preprocessImage(raw, o.config).tensor;
+    image = preprocessImage(crop ? cropImage(raw, crop) : raw, o.config).tensor;
+    const frame = { size: s, height: h, width: w, mean: o.config.pixelMean, std: o.config.pixelStd };
+    if (a.rotateDegrees > 0 && rng.next() < 0.5) rotate(image, masks, frame, rng.uniform(-a.rotateDegrees, a.rotateDegrees));
+    if (a.intensity > 0 && rng.next() < a.intensity) photometric(image, frame, rng.fork());
+    if (a.synthetic > 0 && rng.next() < a.synthetic) {
+      const blob = syntheticInstance(image, frame, masks, rng.fork());
+      // The synthetic instance takes a slot of its own: the last real one goes when all are taken.
+      if (blob) {
+        masks = [blob, ...masks.slice(0, o.instancesPerImage - 1)];
+        syntheticFirst = true;
+      }
+    }
     if (flipped) flipInput(image, s, h, w);
   }
 
-  // Up to K instances, a random subset when there are more.
-  const order = item.instances.map((_, i) => i);
-  if (order.length > o.instancesPerImage) rng.shuffle(order);
-  const chosen = order.slice(0, o.instancesPerImage).sort((a, b) => a - b);
-
   const instances: PreparedInstance[] = [];
-  for (const index of chosen) {
-    const full = decodeSegmentation(item.instances[index], item.width, item.height);
-    const mask = resizeMaskNearest(full, item.width, item.height, w, h);
+  masks.forEach((mask, m) => {
     if (flipped) for (let y = 0; y < h; y++) mask.subarray(y * w, (y + 1) * w).reverse();
     const kind = rng.next() < o.boxProbability ? 'box' : 'point';
-    const extraClicks = o.maxExtraClicks > 0 ? rng.int(o.maxExtraClicks + 1) : 0;
+    const iterations = new Uint8Array(o.clicks + o.maskOnlyIterations);
+    iterations.fill(1, 0, o.clicks);
+    // Where the click-free iterations fall among the others: a random order per instance.
+    for (let i = iterations.length - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      [iterations[i], iterations[j]] = [iterations[j], iterations[i]];
+    }
     const box = tightBox(mask, w, h);
-    if (!box) continue; // the instance vanished at this scale
+    if (!box) return; // the instance vanished at this scale
     let coords: Float32Array;
     let labels: Float32Array;
     if (kind === 'box') {
@@ -105,8 +141,8 @@ export async function prepareSample(item: TrainImage, seed: number, o: SampleOpt
       coords = Float32Array.from([x, y, 0, 0]);
       labels = Float32Array.from([1, -1]);
     }
-    instances.push({ target: lowResTarget(mask, w, h, o.config), kind, coords, labels, extraClicks });
-  }
+    instances.push({ target: lowResTarget(mask, w, h, o.config), kind, coords, labels, iterations, synthetic: syntheticFirst && m === 0 });
+  });
   return { flipped, inputSize: [h, w], image, instances };
 }
 

@@ -114,7 +114,7 @@ test('clicks:3: first click inside, a positive click in the missed half with the
     assert.deepEqual(inst.clicks, [[4, 5, 1], [9, 5, 1]]);
     assert.equal(fake.batches.length, 2); // a perfect mask gets no third click
     const s = summarize(result);
-    assert.deepEqual(s.clicks, { clicks: 3, mean_iou_per_click: [0.5, 1, 1], noc85: 2, noc90: 2, nof85: 0, nof90: 0 });
+    assert.deepEqual(s.clicks, { clicks: 3, mean_iou_per_click: [0.5, 1, 1], mean_dice_per_click: [2 / 3, 1, 1], noc85: 2, noc90: 2, nof85: 0, nof90: 0 });
     assert.equal(s.dice_mean, 1);
     assert.deepEqual(s.per_dataset.C.clicks?.noc90, 2);
   } finally {

@@ -25,5 +25,7 @@ test('NoC@85/90, NoF and the mean IoU curve of synthetic click curves', () => {
     s.mean_iou_per_click.map((v) => Math.round(v * 1e6) / 1e6),
     [(0.9 + 0.5 + 0.2 + 0.7) / 4, (0.95 + 0.86 + 0.4 + 0.88) / 4, (0.97 + 0.91 + 0.6 + 0.88) / 4].map((v) => Math.round(v * 1e6) / 1e6),
   );
+  const dice = (iou: number) => (2 * iou) / (1 + iou);
+  assert.ok(Math.abs(s.mean_dice_per_click[0] - (dice(0.9) + dice(0.5) + dice(0.2) + dice(0.7)) / 4) < 1e-12);
   assert.throws(() => summarizeClicks([[0.5, 0.6]], 3), /curve 0 has 2 values, expected 3/);
 });

@@ -1,7 +1,7 @@
-// Multi-click simulation: each click is the next click of the model's current prediction (the
-// centre of its largest error region, labelled by the error's kind), the previous logits become
-// the mask prompt, and instances drawn for no clicks are left alone. A run with clicks and the
-// refinement pass trains.
+// Interactive training: each iteration's click is the next click of the model's prediction for the
+// previous iteration (the centre of its largest error region, labelled by the error's kind), or no
+// click on a mask-only iteration, and the previous prediction's logits are the mask prompt. A run
+// with iterations and the refinement pass trains.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { join } from 'node:path';
@@ -20,6 +20,7 @@ import { RunLog } from '../../src/train/log.js';
 import { train } from '../../src/train/run.js';
 import { DEFAULTS, mergeConfig, validateRunConfig } from '../../src/train/run_config.js';
 import { prepareSample } from '../../src/train/sample.js';
+import { NO_AUGMENTATION } from '../../src/train/augment.js';
 import { type SyntheticCorpus, tinyTrainConfig, writeSyntheticCoco } from './synthetic.js';
 
 const config = tinyTrainConfig();
@@ -29,25 +30,29 @@ before(async () => {
 });
 after(() => corpus.cleanup());
 
-test('clicks go to the largest error of the current prediction; the previous logits become the mask prompt', async () => {
+test('each iteration corrects the previous one: a click in its largest error (or none), its logits as the mask prompt', async () => {
   const set = loadTrainingSet([{ coco: corpus.coco }]);
   const images = 2;
-  const n = 5;
-  const layout: BatchLayout = { images, instancesPerImage: 2, promptTokens: n, lowRes: 16, imgSize: 64, multimask: 'auto', refine: false, maskInput: true };
-  const samples = await Promise.all(
-    [0, 1].map((i) => prepareSample(set.images[i], 40 + i, { config, instancesPerImage: 2, flip: false, pixels: false, boxProbability: 0.5, boxJitter: 0.05, maxExtraClicks: 0 })),
-  );
+  const r = 4; // the first prompt, two corrective clicks, one mask-only iteration
+  const n = 4;
+  const layout: BatchLayout = { images, instancesPerImage: 2, iterations: r, promptTokens: n, lowRes: 16, imgSize: 64, multimask: 'auto', refine: false, maskInput: true };
+  const sampleOptions = { config, instancesPerImage: 2, flip: false, pixels: false, boxProbability: 0.5, boxJitter: 0.05, clicks: 2, maskOnlyIterations: 1, augment: NO_AUGMENTATION };
+  const samples = await Promise.all([0, 1].map((i) => prepareSample(set.images[i], 40 + i, sampleOptions)));
+  for (const sample of samples) for (const inst of sample.instances) assert.deepEqual([...inst.iterations].sort(), [0, 1, 1], 'two clicks and one mask-only iteration, in some order');
   const batch = assembleBatch(samples, layout);
-  const b = batch.targets.length;
-  // Slot 0 gets three clicks, slot 1 one, the others none.
-  batch.extraClicks.set([3, 1]);
+  // Fixed plans, so that both orders are covered: the mask-only iteration second or last.
+  batch.instances.forEach((inst, i) => inst.iterations.set(i % 2 ? [1, 1, 0] : [1, 0, 1]));
   const c = config.maskDecoder.transformerDim;
   batch.feeds.embedding = normalArray(new Rng(1), images * c * 4 * 4);
-  const original = { labels: Float32Array.from(batch.feeds.point_labels as Float32Array), coords: Float32Array.from(batch.feeds.point_coords as Float32Array) };
+  const original = Float32Array.from(batch.feeds.point_coords as Float32Array);
 
-  const options: TrainGraphOptions = { config, ultrasam: false, images, instancesPerImage: 2, promptTokens: n, source: 'cached', freezeEncoder: true, maskInput: true, emptySlots: true, refine: false };
+  const options: TrainGraphOptions = { config, ultrasam: false, images, instancesPerImage: 2, iterations: r, promptTokens: n, source: 'cached', freezeEncoder: true, maskInput: true, emptySlots: true, refine: false };
   const params = initSamWeights(config, 2);
-  // The first click by hand: the prediction for the initial prompts.
+  const simulator = await ClickSimulator.create(options, layout, 1);
+  await simulator.simulate(batch, params);
+  await simulator.release();
+
+  // What the model predicts for every slot's prompt as the batch now holds them (all passes at once).
   const forward = await Runtime.create(serialize(buildForwardGraph(options), { params: 'inputs' }), { threads: 1 });
   const feeds: Record<string, Float32Array | BigInt64Array> = {};
   for (const input of forward.signature.inputs) feeds[input.name] = input.param ? params.get(input.name)! : batch.feeds[input.name];
@@ -55,48 +60,54 @@ test('clicks go to the largest error of the current prediction; the previous log
   await forward.release();
   const logits = out.low_res_logits.data as Float32Array;
   const iou = out.iou_predictions.data as Float32Array;
-
-  const simulator = await ClickSimulator.create(options, layout, 1);
-  await simulator.simulate(batch, params);
-  await simulator.release();
   const labels = batch.feeds.point_labels as Float32Array;
   const coords = batch.feeds.point_coords as Float32Array;
   const has = batch.feeds.has_mask_input as Float32Array;
   const maskInput = batch.feeds.mask_input as Float32Array;
+  const candidates = batch.feeds.candidates as Float32Array;
+  const clicksOf = (slot: number) => Array.from(labels.subarray(slot * n + 2, (slot + 1) * n)).filter((l) => l !== -2).length;
 
-  for (const slot of [0, 1]) {
-    // The output shown to a user: best predicted IoU among 1–3 for a single point, else output 0.
-    const outputs = batch.singlePoint[slot] ? [1, 2, 3] : [0];
-    const best = outputs.reduce((a, j) => (iou[slot * 4 + j] > iou[slot * 4 + a] ? j : a));
-    const chosen = logits.subarray((slot * 4 + best) * 256, (slot * 4 + best + 1) * 256);
-    const [rows, cols] = batch.validCells[slot];
-    const predicted = new Uint8Array(256);
-    for (let y = 0; y < rows; y++) for (let x = 0; x < cols; x++) predicted[y * 16 + x] = chosen[y * 16 + x] > 0 ? 1 : 0;
-    const expected = nextClick(predicted, batch.targets[slot], 16, 16)!;
-    assert.ok(expected, 'an untrained model makes errors');
-    const token = slot * n + 2;
-    assert.deepEqual([coords[2 * token], coords[2 * token + 1], labels[token]], [(expected.x + 0.5) * 4, (expected.y + 0.5) * 4, expected.positive ? 1 : 0]);
-    assert.equal(has[slot], 1);
-    if (slot === 1) assert.deepEqual(maskInput.subarray(256, 512), chosen, 'one click: the mask prompt is the prediction it corrects');
-    // Every click agrees with the target: positive on the object, negative off it.
-    for (let t = 2; t < n; t++) {
-      const label = labels[slot * n + t];
-      if (label === -2) continue;
-      const cell = Math.floor(coords[2 * (slot * n + t) + 1] / 4) * 16 + Math.floor(coords[2 * (slot * n + t)] / 4);
-      assert.equal(label, batch.targets[slot][cell], `slot ${slot} click ${t - 1}`);
+  let clicks = 0;
+  for (const inst of batch.instances) {
+    assert.equal(has[inst.first], 0, 'the first pass has no mask prompt');
+    assert.deepEqual(coords.subarray(inst.first * n * 2, inst.first * n * 2 + 4), original.subarray(inst.first * n * 2, inst.first * n * 2 + 4));
+    for (let pass = 1; pass < r; pass++) {
+      const slot = inst.first + pass;
+      const previous = slot - 1;
+      // The output a user is shown for the previous prompt: best predicted IoU among 1–3 for a lone point, else output 0.
+      const outputs = inst.singlePoint && pass === 1 ? [1, 2, 3] : [0];
+      assert.deepEqual(Array.from(candidates.subarray(previous * 4, previous * 4 + 4)), [0, 1, 2, 3].map((j) => (outputs.includes(j) ? 1 : 0)));
+      const best = outputs.reduce((a, j) => (iou[previous * 4 + j] > iou[previous * 4 + a] ? j : a));
+      const chosen = logits.subarray((previous * 4 + best) * 256, (previous * 4 + best + 1) * 256);
+      assert.equal(has[slot], 1);
+      const fed = maskInput.subarray(slot * 256, (slot + 1) * 256);
+      for (let i = 0; i < 256; i++) assert.ok(Math.abs(fed[i] - chosen[i]) < 1e-4, `pass ${pass}: the mask prompt is the previous prediction (cell ${i})`);
+      // The prompt tokens before this pass's click are the previous pass's.
+      assert.deepEqual(coords.subarray(previous * n * 2, previous * n * 2 + 4 + 2 * clicksOf(previous)), coords.subarray(slot * n * 2, slot * n * 2 + 4 + 2 * clicksOf(previous)));
+      if (!inst.real || inst.iterations[pass - 1] === 0) {
+        assert.equal(clicksOf(slot), clicksOf(previous), `pass ${pass} adds no click (mask-only iteration or padding instance)`);
+        continue;
+      }
+      const [rows, cols] = inst.validCells;
+      const predicted = new Uint8Array(256);
+      for (let y = 0; y < rows; y++) for (let x = 0; x < cols; x++) predicted[y * 16 + x] = chosen[y * 16 + x] > 0 ? 1 : 0;
+      const expected = nextClick(predicted, inst.target, 16, 16);
+      if (!expected) {
+        assert.equal(clicksOf(slot), clicksOf(previous));
+        continue;
+      }
+      const token = slot * n + 2 + clicksOf(previous);
+      assert.equal(clicksOf(slot), clicksOf(previous) + 1);
+      assert.deepEqual([coords[2 * token], coords[2 * token + 1], labels[token]], [(expected.x + 0.5) * 4, (expected.y + 0.5) * 4, expected.positive ? 1 : 0]);
+      // The click agrees with the target: positive on the object, negative off it.
+      assert.equal(labels[token], inst.target[expected.y * 16 + expected.x]);
+      clicks++;
     }
-    assert.deepEqual(Array.from((batch.feeds.candidates as Float32Array).subarray(slot * 4, slot * 4 + 4)), [1, 0, 0, 0]);
   }
-  assert.equal(labels.subarray(0 * n + 2, 0 * n + 5).filter((l) => l !== -2).length, 3, 'three clicks for slot 0');
-  assert.deepEqual(Array.from(labels.subarray(n + 3, 2 * n)), [-2, -2], 'one click for slot 1');
-  for (let slot = 2; slot < b; slot++) {
-    assert.deepEqual(labels.subarray(slot * n, (slot + 1) * n), original.labels.subarray(slot * n, (slot + 1) * n), `slot ${slot} untouched`);
-    assert.equal(has[slot], 0);
-  }
-  assert.deepEqual(coords.subarray(0, 4), original.coords.subarray(0, 4), 'the initial prompt stays');
+  assert.ok(clicks >= 4, `an untrained model makes errors to correct (${clicks} clicks)`);
 });
 
-test('training with multi-click simulation and the refinement pass runs', async () => {
+test('training with interactive iterations and the refinement pass runs', async () => {
   const work = mkdtempSync(join(tmpdir(), 'ultrasam-clicks-'));
   try {
     const run = validateRunConfig(
@@ -107,7 +118,7 @@ test('training with multi-click simulation and the refinement pass runs', async 
         out: work,
         steps: 4,
         batch: { images: 2, instances: 2 },
-        prompts: { maxExtraClicks: 2 },
+        prompts: { clicks: 2, maskOnlyIterations: 1 },
         refine: true,
         threads: 1,
         workers: 0,

@@ -14,6 +14,7 @@ import { decodeSegmentation, loadTrainingSet } from '../../src/train/dataset.js'
 import { BatchLoader, type LoaderOptions } from '../../src/train/loader.js';
 import { DataOrder } from '../../src/train/order.js';
 import { type SampleOptions, lowResTarget, prepareSample } from '../../src/train/sample.js';
+import { NO_AUGMENTATION } from '../../src/train/augment.js';
 import { type SyntheticCorpus, tinyTrainConfig, writeSyntheticCoco } from './synthetic.js';
 
 const config = tinyTrainConfig();
@@ -30,7 +31,9 @@ const sampleOptions = (over: Partial<SampleOptions> = {}): SampleOptions => ({
   pixels: true,
   boxProbability: 0.5,
   boxJitter: 0.05,
-  maxExtraClicks: 0,
+  clicks: 0,
+  maskOnlyIterations: 0,
+  augment: NO_AUGMENTATION,
   ...over,
 });
 
@@ -146,7 +149,7 @@ test('batches depend only on the step; worker threads prepare the same batches a
     workers,
     prefetch: 2,
     sample: sampleOptions(),
-    layout: { images: 3, instancesPerImage: 2, promptTokens: 2, lowRes: 16, imgSize: 64, multimask: 'auto', refine: false, maskInput: false },
+    layout: { images: 3, instancesPerImage: 2, iterations: 1, promptTokens: 2, lowRes: 16, imgSize: 64, multimask: 'auto', refine: false, maskInput: false },
   });
   const inline = new BatchLoader(set, options(0));
   const first = [];
@@ -167,24 +170,29 @@ test('batches depend only on the step; worker threads prepare the same batches a
   assert.deepEqual([...seen.slice(0, 12)].sort((a, b) => a - b), Array.from({ length: 12 }, (_, i) => i));
 });
 
-test('batch slots: padding slots weigh 0; a point is supervised through outputs 1–3, a box through output 0', () => {
+test('batch slots: each instance owns R passes; padding weighs 0; a lone point is supervised through outputs 1–3 on its first pass only', () => {
   const target = new Uint8Array(16 * 16).fill(1);
-  const point = { target, kind: 'point' as const, coords: Float32Array.from([3, 4, 0, 0]), labels: Float32Array.from([1, -1]), extraClicks: 0 };
-  const box = { target, kind: 'box' as const, coords: Float32Array.from([1, 1, 9, 9]), labels: Float32Array.from([2, 3]), extraClicks: 2 };
+  const iterations = Uint8Array.from([1]);
+  const point = { target, kind: 'point' as const, coords: Float32Array.from([3, 4, 0, 0]), labels: Float32Array.from([1, -1]), iterations, synthetic: false };
+  const box = { target, kind: 'box' as const, coords: Float32Array.from([1, 1, 9, 9]), labels: Float32Array.from([2, 3]), iterations, synthetic: false };
   const batch = assembleBatch(
     [
       { flipped: false, inputSize: [64, 48], instances: [point, box] },
       { flipped: false, inputSize: [64, 64], instances: [box] },
     ],
-    { images: 2, instancesPerImage: 2, promptTokens: 4, lowRes: 16, imgSize: 64, multimask: 'auto', refine: true, maskInput: true },
+    { images: 2, instancesPerImage: 2, iterations: 2, promptTokens: 3, lowRes: 16, imgSize: 64, multimask: 'auto', refine: true, maskInput: true },
   );
-  assert.deepEqual(Array.from(batch.feeds.weight as Float32Array), [1, 1, 1, 0]);
-  assert.deepEqual(Array.from(batch.feeds.instance_image as BigInt64Array), [0n, 0n, 1n, 1n]);
-  assert.deepEqual(Array.from(batch.feeds.candidates as Float32Array).slice(0, 8), [0, 1, 1, 1, 1, 0, 0, 0]);
+  assert.deepEqual(Array.from(batch.feeds.weight as Float32Array), [1, 1, 1, 1, 1, 1, 0, 0]);
+  assert.deepEqual(Array.from(batch.feeds.instance_image as BigInt64Array), [0n, 0n, 0n, 0n, 1n, 1n, 1n, 1n]);
+  assert.deepEqual(Array.from(batch.feeds.candidates as Float32Array).slice(0, 16), [0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0]);
   assert.deepEqual(Array.from(batch.feeds.refine_candidates as Float32Array).slice(0, 4), [1, 0, 0, 0]);
-  assert.deepEqual(Array.from(batch.feeds.point_labels as Float32Array).slice(0, 8), [1, -1, -2, -2, 2, 3, -2, -2]);
-  assert.deepEqual(Array.from(batch.extraClicks), [0, 2, 2, 0]);
-  assert.deepEqual(batch.validCells[0], [16, 12]);
-  assert.equal(batch.instances, 3);
-  assert.ok(batch.feeds.mask_input && batch.feeds.has_mask_input);
+  assert.deepEqual(Array.from(batch.feeds.point_labels as Float32Array).slice(0, 12), [1, -1, -2, 1, -1, -2, 2, 3, -2, 2, 3, -2]);
+  assert.deepEqual(batch.instances.map((i) => [i.first, i.real, i.singlePoint]), [[0, true, true], [2, true, false], [4, true, false], [6, false, true]]);
+  assert.deepEqual(batch.instances[0].validCells, [16, 12]);
+  assert.equal(batch.count, 3);
+  assert.equal((batch.feeds.mask_input as Float32Array).length, 8 * 256);
+  assert.throws(
+    () => assembleBatch([{ flipped: false, inputSize: [64, 64], instances: [point] }], { images: 1, instancesPerImage: 1, iterations: 3, promptTokens: 4, lowRes: 16, imgSize: 64, multimask: 'auto', refine: false, maskInput: true }),
+    /plans 1 iterations, the layout has 2/,
+  );
 });
