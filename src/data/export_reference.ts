@@ -12,8 +12,10 @@
  *
  * - One category, `object` (id 1); each annotation keeps its structure name in `structure`.
  * - Ids: the reference draws 128-bit uuid4 integers, which JavaScript cannot hold exactly. Here the
- *   per-dataset files keep the corpus's ids and the merged files number images and annotations
- *   1..N; never 0, which pycocotools' COCOeval reads as "unmatched".
+ *   per-dataset files keep the corpus's ids, and the merged files number images and annotations
+ *   from 1 on through train, val and test in turn, so that no id means two things across them: the
+ *   reference's configs score val predictions against the *test* file's annotations, and overlapping
+ *   ids would pair unrelated images without an error. Never 0, which COCOeval reads as "unmatched".
  * - "noSmall": the reference's merge tool, which writes these file names, drops nothing. Its one
  *   small-annotation rule (datasets/datasets/filter_anno.py) keeps, per image, the annotations of
  *   at least 0.95 × the image's largest area, and is run on MMOTU_2d's test file only; it is applied
@@ -250,6 +252,8 @@ export async function exportReference(corpusDir: string, outDir: string, options
   const files: ExportedFile[] = [];
   const merged = {} as ExportReferenceReport['merged'];
   const writers: CocoStreamWriter[] = [];
+  let nextImageId = 1;
+  let nextAnnotationId = 1;
   try {
     for (const plan of plans) {
       await mkdir(join(partial, plan.folder, 'images'), { recursive: true });
@@ -268,7 +272,7 @@ export async function exportReference(corpusDir: string, outDir: string, options
       writers.push(writer);
       // Pass 1: per-dataset files, image links, and the merged file's image records.
       const idMaps = new Map<string, Map<number, number>>();
-      let nextImageId = 1;
+      const firstImageId = nextImageId;
       for (const plan of plans.filter((p) => p.splits.includes(split))) {
         const source = splitFile(corpusDir, plan.name, split);
         const exported = toAgnostic(await readCoco(source), plan, split, source);
@@ -301,7 +305,7 @@ export async function exportReference(corpusDir: string, outDir: string, options
         options.onFile?.(file);
       }
       // Pass 2: the merged file's annotations, read back from the per-dataset files just written.
-      let nextAnnotationId = 1;
+      const firstAnnotationId = nextAnnotationId;
       for (const [folder, ids] of idMaps) {
         const coco = await readCoco(join(partial, folder, 'annotations', datasetCocoName(folder, split)));
         for (const annotation of coco.annotations) {
@@ -309,7 +313,11 @@ export async function exportReference(corpusDir: string, outDir: string, options
         }
       }
       await writer.close();
-      merged[split] = { path: join(outDir, mergedCocoName(split)), images: nextImageId - 1, annotations: nextAnnotationId - 1 };
+      merged[split] = {
+        path: join(outDir, mergedCocoName(split)),
+        images: nextImageId - firstImageId,
+        annotations: nextAnnotationId - firstAnnotationId,
+      };
     }
     const report: ExportReferenceReport = {
       output: outDir,

@@ -82,13 +82,18 @@ test('export-reference writes the reference layout from a synthetic corpus', asy
     assert.deepEqual(invariants.problems, []);
     assert.equal(invariants.files.length, 7);
 
+    // Merged ids run on through train, val and test: no id names two images (or annotations) across them.
+    let firstImageId = 1;
+    let firstAnnotationId = 1;
     for (const split of ['train', 'val', 'test'] as const) {
       const merged = await readCoco(join(out, `${split}.agnostic.noSmall.coco.json`));
       const part = await readCoco(join(corpus, 'DDTI', `DDTI.${split}.coco.json`));
       assert.equal(merged.images.length, part.images.length, split);
       assert.equal(merged.annotations.length, part.annotations.length, split);
-      assert.deepEqual(merged.images.map((i) => i.id), merged.images.map((_, k) => k + 1));
-      assert.deepEqual(merged.annotations.map((a) => a.id), merged.annotations.map((_, k) => k + 1));
+      assert.deepEqual(merged.images.map((i) => i.id), merged.images.map((_, k) => firstImageId + k));
+      assert.deepEqual(merged.annotations.map((a) => a.id), merged.annotations.map((_, k) => firstAnnotationId + k));
+      firstImageId += merged.images.length;
+      firstAnnotationId += merged.annotations.length;
       assert.deepEqual(merged.images.map((i) => i.file_name), part.images.map((i) => `DDTI/${i.file_name}`));
       assert.ok(merged.annotations.every((a) => a.structure === 'thyroid_nodule'));
       assert.deepEqual(report.merged[split], { path: join(out, `${split}.agnostic.noSmall.coco.json`), images: part.images.length, annotations: part.annotations.length });
