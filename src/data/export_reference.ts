@@ -164,6 +164,7 @@ function toAgnostic(coco: CocoFile, plan: DatasetPlan, split: SplitName, source:
     if (imageIds.has(image.id)) throw new Error(`${source}: image id ${image.id} is used twice`);
     imageIds.add(image.id);
     const fileName = imageRelativePath(image, source);
+    if (sources.has(fileName)) throw new Error(`${source}: image file ${image.file_name} is listed twice`);
     sources.set(fileName, image.file_name);
     return { ...image, file_name: fileName, dataset: plan.name };
   });

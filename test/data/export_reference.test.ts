@@ -150,6 +150,30 @@ test('export-reference stops before writing anything when a dataset is not split
   }
 });
 
+test('export-reference refuses corpus files that would export wrongly, naming the file', async () => {
+  const { dir, cleanup } = await tempDir('export-ref-bad');
+  try {
+    const corpus = join(dir, 'corpus');
+    await syntheticCorpus(corpus);
+    const file = join(corpus, 'DDTI', 'DDTI.val.coco.json');
+    const original = await readFile(file, 'utf8');
+    const cases: [string, (coco: { images: { id: number; file_name: string }[]; annotations: { id: number }[] }) => void, RegExp][] = [
+      ['escaping file_name', (c) => void (c.images[0].file_name = 'images/../../x.png'), /image \d+ has file_name "images\/..\/..\/x.png", expected "images\/<file>"/],
+      ['listed twice', (c) => void c.images.push({ ...c.images[0], id: 999 }), /image file images\/.* is listed twice/],
+      ['id 0', (c) => void (c.annotations[0].id = 0), /an annotation has id 0, expected a positive integer/],
+    ];
+    for (const [what, breakIt, message] of cases) {
+      const coco = JSON.parse(original);
+      breakIt(coco);
+      await writeFile(file, JSON.stringify(coco));
+      await assert.rejects(exportReference(corpus, join(dir, 'out')), (e: Error) => e.message.includes(file) && message.test(e.message), what);
+      assert.deepEqual(readdirSync(dir), ['corpus'], what);
+    }
+  } finally {
+    await cleanup();
+  }
+});
+
 test('the invariants check catches what CocoDataset and pycocotools would trip on', async () => {
   const { dir, cleanup } = await tempDir('export-ref-broken');
   try {
