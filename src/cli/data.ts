@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { buildCorpus } from '../data/build.js';
 import { writeDataset } from '../data/corpus.js';
+import { exportReference, REFERENCE_COMMIT, REFERENCE_REPOSITORY } from '../data/export_reference.js';
 import { finishedDatasets, mergeCorpus } from '../data/merge.js';
 import { drawPreview } from '../data/preview.js';
 import { getDataset, listDatasets } from '../data/registry.js';
@@ -128,6 +129,43 @@ export function registerDataCommands(program: Command): Command {
         onlyStructures: options.onlyStructure,
       });
       console.log(`${report.output}: ${report.images} images, ${report.annotations} annotations, categories: ${report.categories.join(', ')}`);
+    });
+
+  data
+    .command('export-reference <corpus-dir> <out-dir>')
+    .description(
+      `write split datasets in the layout the reference trainer's configs read (${REFERENCE_REPOSITORY} @ ${REFERENCE_COMMIT.slice(0, 7)}), ` +
+        'for multi-GPU training there (docs/scale-out.md)',
+    )
+    .option('--datasets <names>', 'only these dataset folders (comma-separated, repeatable)', collect)
+    .option('--allow-evaluation-only', 'export and merge evaluation-only datasets like the others (default: their test file only, unmerged)')
+    .option('--force', 'replace an earlier export at <out-dir>')
+    .addHelpText(
+      'after',
+      `\nTargets ${REFERENCE_REPOSITORY} at commit ${REFERENCE_COMMIT}:\n` +
+        '  configs/UltraSAM/UltraSAM_full/*.py read <DS>/images/, <DS>/annotations/{train,val,test}.agnostic.<DS>__coco.json\n' +
+        '  and {train,val,test}.agnostic.noSmall.coco.json under their data_root (./UltraSAM_DATA/UltraSAM/).\n' +
+        'Images are hard links to the corpus where possible, else copies. Run `data split` first.',
+    )
+    .action(async (corpusDir: string, outDir: string, options: { datasets?: string[]; allowEvaluationOnly?: boolean; force?: boolean }) => {
+      const report = await exportReference(resolve(corpusDir), resolve(outDir), {
+        ...options,
+        onFile: (file) =>
+          console.error(
+            `${file.folder}/annotations ${file.split}: ${file.images} images, ${file.annotations} annotations` +
+              `${file.droppedSmall ? ` (${file.droppedSmall} small dropped)` : ''}${file.merged ? '' : ' (evaluation only: not merged)'}`,
+          ),
+      });
+      for (const split of ['train', 'val', 'test'] as const) {
+        const m = report.merged[split];
+        console.log(`${m.path}: ${m.images} images, ${m.annotations} annotations`);
+      }
+      const unmerged = report.datasets.filter((d) => !d.merged).map((d) => d.folder);
+      if (unmerged.length > 0) console.log(`evaluation only (test file, not merged): ${unmerged.join(', ')}`);
+      console.log(
+        `${report.datasets.length} datasets, ${report.files.length} dataset files; images ${report.imagesLinked} linked, ` +
+          `${report.imagesCopied} copied; ${report.seconds.toFixed(1)} s → ${report.output}`,
+      );
     });
 
   data
