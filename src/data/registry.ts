@@ -145,3 +145,30 @@ export function getDataset(name: string): DatasetModule {
   }
   return module;
 }
+
+/**
+ * Corpus names of the evaluation-only datasets among `names` (corpus names or aliases, any case),
+ * sorted; names that are not registered datasets are ignored.
+ */
+export function evaluationOnlyAmong(names: Iterable<string>): string[] {
+  const found = new Set<string>();
+  for (const name of names) {
+    const module = findDataset(name);
+    if (module?.info.evaluationOnly) found.add(module.info.name);
+  }
+  return [...found].sort();
+}
+
+/** The command-line flag that lets `data build`, `data merge` and `train` use evaluation-only datasets. */
+export const ALLOW_EVALUATION_ONLY_FLAG = '--allow-evaluation-only';
+
+/**
+ * The error that refuses to `action` (e.g. 'convert', 'merge', 'train on') evaluation-only
+ * datasets: names them, says why, and how to go ahead anyway (`remedy`, e.g. the flag).
+ */
+export function evaluationOnlyRefusal(datasets: string[], action: string, remedy: string): Error {
+  const what = datasets.length === 1 ? 'an evaluation-only dataset' : 'evaluation-only datasets';
+  return new Error(
+    `refusing to ${action} ${datasets.join(', ')}: ${what}, kept for measuring generalisation (never train or tune on them); ${remedy}`,
+  );
+}
