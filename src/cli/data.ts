@@ -29,6 +29,23 @@ function fractions(value: string): Record<SplitName, number> {
   return { train: parts[0], val: parts[1], test: parts[2] };
 }
 
+/** The registry's evaluation-only datasets, for the help texts. */
+function evaluationOnlyNames(): string {
+  return listDatasets()
+    .filter((m) => m.info.evaluationOnly)
+    .map((m) => m.info.name)
+    .join(', ');
+}
+
+interface MergeFlags {
+  mode: string;
+  split?: string;
+  datasets?: string[];
+  excludeStructure?: string[];
+  onlyStructure?: string[];
+  allowEvaluationOnly?: boolean;
+}
+
 export function registerDataCommands(program: Command): Command {
   const data = program.command('data').description('US-43d: convert, split, merge and check the public ultrasound datasets');
 
@@ -73,7 +90,8 @@ export function registerDataCommands(program: Command): Command {
     .option('--force', 'convert again datasets that are already finished')
     .option('--strict', 'stop a dataset at its first malformed raw file')
     .option('--only <names>', 'only these datasets (comma-separated, repeatable)', collect)
-    .action(async (rawRoot: string, outDir: string, options: { workers?: number; force?: boolean; strict?: boolean; only?: string[] }) => {
+    .option('--allow-evaluation-only', `convert evaluation-only datasets too (${evaluationOnlyNames()}; refused otherwise)`)
+    .action(async (rawRoot: string, outDir: string, options: { workers?: number; force?: boolean; strict?: boolean; only?: string[]; allowEvaluationOnly?: boolean }) => {
       const report = await buildCorpus(resolve(rawRoot), resolve(outDir), {
         ...options,
         progressBar: true,
@@ -118,7 +136,8 @@ export function registerDataCommands(program: Command): Command {
     .option('--datasets <names>', 'only these dataset folders (comma-separated)', collect)
     .option('--exclude-structure <names>', 'drop every image showing these structures (repeatable)', collect)
     .option('--only-structure <names>', 'keep only images showing these structures, with only their annotations', collect)
-    .action(async (corpusDir: string, output: string, options: { mode: string; split?: string; datasets?: string[]; excludeStructure?: string[]; onlyStructure?: string[] }) => {
+    .option('--allow-evaluation-only', 'merge evaluation-only datasets too, for an evaluation set (refused otherwise)')
+    .action(async (corpusDir: string, output: string, options: MergeFlags) => {
       if (options.mode !== 'agnostic' && options.mode !== 'structure') throw new Error(`--mode must be agnostic or structure, got "${options.mode}"`);
       if (options.split && !['train', 'val', 'test'].includes(options.split)) throw new Error(`--split must be train, val or test, got "${options.split}"`);
       const report = await mergeCorpus(resolve(corpusDir), resolve(output), {
@@ -127,6 +146,7 @@ export function registerDataCommands(program: Command): Command {
         datasets: options.datasets,
         excludeStructures: options.excludeStructure,
         onlyStructures: options.onlyStructure,
+        allowEvaluationOnly: options.allowEvaluationOnly,
       });
       console.log(`${report.output}: ${report.images} images, ${report.annotations} annotations, categories: ${report.categories.join(', ')}`);
     });

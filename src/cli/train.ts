@@ -36,6 +36,7 @@ function readConfigFile(path: string): Json {
 function flagLayer(o: Record<string, unknown>): Json {
   const layer: Json = {
     data: o.data,
+    allowEvaluationOnly: o.allowEvaluationOnly,
     model: o.model,
     init: o.init === 'scratch' || o.init === undefined ? o.init : resolve(o.init as string),
     out: o.out === undefined ? undefined : resolve(o.out as string),
@@ -94,6 +95,7 @@ export function registerTrainCommands(program: Command): void {
     .description('train or fine-tune a SAM/UltraSam model on COCO data (UltraSam recipe); a run.json holds the run, flags override it')
     .option('--config <run.json>', 'the run configuration (see docs); its relative paths are relative to it')
     .option('--data <coco.json[=images-dir]>', 'training COCO file, with its image folder when not the file\'s own; repeatable', collectData)
+    .option('--allow-evaluation-only', 'train on evaluation-only datasets (marked in `ultrasam data list`) if the data holds them; refused otherwise')
     .option('--model <name>', "architecture: 'ultrasam-tiny', 'vit_b', 'vit_l', 'vit_h' (default: the init weights' own)")
     .option('--init <scratch|weights>', 'start from scratch, our .safetensors, or a SAM/MedSAM/UltraSam .pth')
     .option('--out <dir>', 'output folder: state, weights.safetensors, log.jsonl, loss.png')

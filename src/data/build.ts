@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import { DONE_FILE, type DoneRecord } from './corpus.js';
-import { findDataset } from './registry.js';
+import { ALLOW_EVALUATION_ONLY_FLAG, evaluationOnlyAmong, evaluationOnlyRefusal, findDataset } from './registry.js';
 import type { WorkerJob, WorkerMessage } from './build_worker.js';
 
 export interface FoundDataset {
@@ -24,6 +24,8 @@ export interface BuildOptions {
   strict?: boolean;
   /** Only these datasets (names or aliases). */
   only?: string[];
+  /** Convert evaluation-only datasets too (refused otherwise, before anything is converted). */
+  allowEvaluationOnly?: boolean;
   /** Show a cli-progress bar on stderr (when it is a terminal). */
   progressBar?: boolean;
   /** Told about each event: a dataset started, finished, failed, skipped, or a raw file warning. */
@@ -104,6 +106,14 @@ export async function buildCorpus(rawRoot: string, outDir: string, options: Buil
   if (options.only) {
     const wanted = new Set(options.only.map((name) => findDataset(name)?.info.name ?? name));
     found = found.filter((f) => wanted.has(f.name));
+  }
+  const evaluationOnly = evaluationOnlyAmong(found.map((f) => f.name));
+  if (evaluationOnly.length > 0 && !options.allowEvaluationOnly) {
+    throw evaluationOnlyRefusal(
+      evaluationOnly,
+      `convert (found under ${rawRoot})`,
+      `pass ${ALLOW_EVALUATION_ONLY_FLAG} to convert them anyway, or --only to pick the other datasets`,
+    );
   }
   const workers = Math.max(1, options.workers ?? Math.min(2, cpus().length));
   const report: BuildReport = { found, unknownFolders, skipped: [], converted: [], failed: [], images: 0, seconds: 0, imagesPerSecond: 0, workers };

@@ -263,6 +263,60 @@ export function resizeMaskNearest(
 }
 
 /**
+ * Resizes a mask by area: a destination pixel is set when at least half of the source area it
+ * covers is set (a box filter with fractional edges, then a 0.5 threshold). For masks drawn at a
+ * higher resolution than their image: nearest-neighbour sampling reads one source pixel of each
+ * block (the block's top-left one), which shifts the mask by up to half a destination pixel towards
+ * the top-left and drops parts thinner than a block.
+ */
+export function resizeMaskArea(mask: Uint8Array, width: number, height: number, newWidth: number, newHeight: number): Uint8Array {
+  if (mask.length !== width * height) throw new Error(`mask has ${mask.length} pixels, expected ${width}×${height}`);
+  if (newWidth < 1 || newHeight < 1) throw new Error(`cannot resize a mask to ${newWidth}×${newHeight}`);
+  // Per destination index along one axis: the source indices it overlaps and the overlap lengths.
+  const spans = (source: number, destination: number) => {
+    const scale = source / destination;
+    return Array.from({ length: destination }, (_, d) => {
+      const start = d * scale;
+      const end = (d + 1) * scale;
+      const indices: number[] = [];
+      const weights: number[] = [];
+      for (let s = Math.floor(start); s < Math.min(source, Math.ceil(end)); s++) {
+        const overlap = Math.min(end, s + 1) - Math.max(start, s);
+        if (overlap > 0) {
+          indices.push(s);
+          weights.push(overlap);
+        }
+      }
+      return { indices, weights };
+    });
+  };
+  const columns = spans(width, newWidth);
+  const rows = spans(height, newHeight);
+  // Horizontal pass: per source row, the covered length under each destination column.
+  const partial = new Float64Array(height * newWidth);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < newWidth; x++) {
+      const { indices, weights } = columns[x];
+      let sum = 0;
+      for (let k = 0; k < indices.length; k++) if (mask[y * width + indices[k]] !== 0) sum += weights[k];
+      partial[y * newWidth + x] = sum;
+    }
+  }
+  const half = (0.5 * (width * height)) / (newWidth * newHeight);
+  const out = new Uint8Array(newWidth * newHeight);
+  for (let y = 0; y < newHeight; y++) {
+    const { indices, weights } = rows[y];
+    for (let x = 0; x < newWidth; x++) {
+      let sum = 0;
+      for (let k = 0; k < indices.length; k++) sum += partial[indices[k] * newWidth + x] * weights[k];
+      // A hair below half: coverage that is exactly half must not fail on rounding.
+      if (sum >= half - 1e-9) out[y * newWidth + x] = 1;
+    }
+  }
+  return out;
+}
+
+/**
  * Rotates a width×height mask a quarter turn clockwise into a height×width one: pixel (x, y)
  * moves to (height - 1 - y, x). mmcv's `imrotate(mask, 90, auto_bound=True)` (positive angles
  * clockwise) does this; the reference turns FALLMUD's transposed aponeurosis masks so.

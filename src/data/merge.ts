@@ -17,6 +17,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CocoStreamWriter, readCoco, type CocoCategory, type CocoFile } from './coco.js';
 import { DONE_FILE } from './corpus.js';
+import { ALLOW_EVALUATION_ONLY_FLAG, evaluationOnlyAmong, evaluationOnlyRefusal } from './registry.js';
 import type { SplitName } from './split.js';
 
 export interface MergeOptions {
@@ -27,6 +28,8 @@ export interface MergeOptions {
   split?: SplitName;
   excludeStructures?: string[];
   onlyStructures?: string[];
+  /** Merge evaluation-only datasets too (refused otherwise): for an evaluation set, never a training one. */
+  allowEvaluationOnly?: boolean;
 }
 
 export interface MergeReport {
@@ -74,6 +77,14 @@ function keptImageIds(coco: CocoFile, options: MergeOptions): Set<number> {
 export async function mergeCorpus(corpusDir: string, output: string, options: MergeOptions): Promise<MergeReport> {
   const names = options.datasets ?? (await finishedDatasets(corpusDir));
   if (names.length === 0) throw new Error(`no converted datasets (folders with ${DONE_FILE}) in ${corpusDir}`);
+  const evaluationOnly = evaluationOnlyAmong(names);
+  if (evaluationOnly.length > 0 && !options.allowEvaluationOnly) {
+    throw evaluationOnlyRefusal(
+      evaluationOnly,
+      'merge',
+      `pass ${ALLOW_EVALUATION_ONLY_FLAG} to merge them anyway (an evaluation set), or --datasets to pick the others`,
+    );
+  }
   const only = options.onlyStructures ? new Set(options.onlyStructures) : undefined;
   const excluded = new Set(options.excludeStructures ?? []);
   const info = {

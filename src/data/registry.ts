@@ -16,7 +16,9 @@ import { dataset as bus_bra } from './datasets/bus_bra.js';
 import { dataset as bus_uc } from './datasets/bus_uc.js';
 import { dataset as bus_uclm } from './datasets/bus_uclm.js';
 import { dataset as busi } from './datasets/busi.js';
+import { dataset as c_trus } from './datasets/c_trus.js';
 import { dataset as camus } from './datasets/camus.js';
+import { dataset as camus_processed } from './datasets/camus_processed.js';
 import { dataset as cardiacudc } from './datasets/cardiacudc.js';
 import { dataset as ccaui } from './datasets/ccaui.js';
 import { dataset as ddti } from './datasets/ddti.js';
@@ -36,6 +38,7 @@ import { dataset as mmotu_2d } from './datasets/mmotu_2d.js';
 import { dataset as mmotu_3d } from './datasets/mmotu_3d.js';
 import { dataset as mup } from './datasets/mup.js';
 import { dataset as nerve_segmentation } from './datasets/nerve_segmentation.js';
+import { dataset as nerve_segmentation_processed } from './datasets/nerve_segmentation_processed.js';
 import { dataset as psfhs } from './datasets/psfhs.js';
 import { dataset as regpro } from './datasets/regpro.js';
 import { dataset as s1 } from './datasets/s1.js';
@@ -64,7 +67,9 @@ const DATASETS: DatasetModule[] = [
   bus_uc,
   bus_uclm,
   busi,
+  c_trus,
   camus,
+  camus_processed,
   cardiacudc,
   ccaui,
   ddti,
@@ -84,6 +89,7 @@ const DATASETS: DatasetModule[] = [
   mmotu_3d,
   mup,
   nerve_segmentation,
+  nerve_segmentation_processed,
   psfhs,
   regpro,
   s1,
@@ -138,4 +144,31 @@ export function getDataset(name: string): DatasetModule {
     throw new Error(`unknown dataset "${name}"; known datasets: ${known}`);
   }
   return module;
+}
+
+/**
+ * Corpus names of the evaluation-only datasets among `names` (corpus names or aliases, any case),
+ * sorted; names that are not registered datasets are ignored.
+ */
+export function evaluationOnlyAmong(names: Iterable<string>): string[] {
+  const found = new Set<string>();
+  for (const name of names) {
+    const module = findDataset(name);
+    if (module?.info.evaluationOnly) found.add(module.info.name);
+  }
+  return [...found].sort();
+}
+
+/** The command-line flag that lets `data build`, `data merge` and `train` use evaluation-only datasets. */
+export const ALLOW_EVALUATION_ONLY_FLAG = '--allow-evaluation-only';
+
+/**
+ * The error that refuses to `action` (e.g. 'convert', 'merge', 'train on') evaluation-only
+ * datasets: names them, says why, and how to go ahead anyway (`remedy`, e.g. the flag).
+ */
+export function evaluationOnlyRefusal(datasets: string[], action: string, remedy: string): Error {
+  const what = datasets.length === 1 ? 'an evaluation-only dataset' : 'evaluation-only datasets';
+  return new Error(
+    `refusing to ${action} ${datasets.join(', ')}: ${what}, kept for measuring generalisation (never train or tune on them); ${remedy}`,
+  );
 }

@@ -21,7 +21,11 @@ export interface DatasetInfo {
   imageLabels: string[];
   /** Converter version, recorded in DONE.json and the COCO info; bump it when the output changes. Default '1'. */
   version?: string;
-  /** True for the datasets kept for measuring generalisation (BUSI, BUS-BRA, MMOTU): never train or tune on them. */
+  /**
+   * True for the datasets kept for measuring generalisation (BUSI, BUS-BRA, MMOTU-2D/3D, CCAUI):
+   * never train or tune on them. `data build`, `data merge` and `train` refuse them unless told
+   * otherwise (--allow-evaluation-only); `data convert` of one dataset (for evaluating on it) does not.
+   */
   evaluationOnly?: boolean;
 }
 

@@ -1,11 +1,12 @@
 // The training set: one or several COCO files with their image folders (our corpus's splits, or any
 // COCO with RLE or polygon masks) read into one list of images, each with its instance masks.
 // Crowd annotations are left out and images without any instance are dropped (the reference's
-// filter_empty_gt).
+// filter_empty_gt). Evaluation-only datasets (registry) are refused unless allowed.
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { rasterisePolygon } from '../data/masks.js';
+import { ALLOW_EVALUATION_ONLY_FLAG, evaluationOnlyAmong, evaluationOnlyRefusal } from '../data/registry.js';
 import { type Rle, decodeRle, runsToMask } from '../data/rle.js';
 
 export interface DataSource {
@@ -34,16 +35,22 @@ export interface TrainingSet {
   instances: number;
 }
 
+export interface LoadOptions {
+  /** Train on evaluation-only datasets too (the run config's allowEvaluationOnly); refused otherwise. */
+  allowEvaluationOnly?: boolean;
+}
+
 interface RawCoco {
+  info?: { description?: unknown };
   images?: { id: number; file_name: string; width: number; height: number; dataset?: string }[];
   annotations?: { image_id: number; segmentation: Segmentation; iscrowd?: number }[];
 }
 
 /** Reads the sources in order; throws naming the file and field that is wrong. */
-export function loadTrainingSet(sources: readonly DataSource[]): TrainingSet {
+export function loadTrainingSet(sources: readonly DataSource[], options: LoadOptions = {}): TrainingSet {
   if (sources.length === 0) throw new Error('training data: no COCO file given');
   const images: TrainImage[] = [];
-  for (const source of sources) images.push(...readSource(source));
+  for (const source of sources) images.push(...readSource(source, options));
   if (images.length === 0) throw new Error(`training data: no image with an instance mask in ${sources.map((s) => s.coco).join(', ')}`);
   const hash = createHash('sha256');
   let instances = 0;
@@ -54,7 +61,23 @@ export function loadTrainingSet(sources: readonly DataSource[]): TrainingSet {
   return { images, hash: hash.digest('hex'), instances };
 }
 
-function readSource(source: DataSource): TrainImage[] {
+/**
+ * The names a COCO file gives its dataset, as our corpus writes them: the file's own name
+ * (`BUSI.train.coco.json`), `info.description`, the images' `dataset` (merged files) and the
+ * image file names' prefix (`images/BUSI__benign__1.png`). Unregistered names are harmless.
+ */
+function datasetNames(coco: RawCoco, file: string): Set<string> {
+  const names = new Set<string>([file.replace(/^.*[\\/]/, '').split('.')[0]]);
+  if (typeof coco.info?.description === 'string') names.add(coco.info.description);
+  for (const image of coco.images ?? []) {
+    if (typeof image.dataset === 'string') names.add(image.dataset);
+    const base = typeof image.file_name === 'string' ? image.file_name.replace(/^.*[\\/]/, '') : '';
+    if (base.includes('__')) names.add(base.slice(0, base.indexOf('__')));
+  }
+  return names;
+}
+
+function readSource(source: DataSource, options: LoadOptions): TrainImage[] {
   let coco: RawCoco;
   try {
     coco = JSON.parse(readFileSync(source.coco, 'utf8')) as RawCoco;
@@ -63,6 +86,14 @@ function readSource(source: DataSource): TrainImage[] {
   }
   if (!Array.isArray(coco.images) || !Array.isArray(coco.annotations)) {
     throw new Error(`training data: ${source.coco} is not a COCO file ("images" and "annotations" must be arrays)`);
+  }
+  const evaluationOnly = evaluationOnlyAmong(datasetNames(coco, source.coco));
+  if (evaluationOnly.length > 0 && !options.allowEvaluationOnly) {
+    throw evaluationOnlyRefusal(
+      evaluationOnly,
+      `train on ${source.coco}, which holds`,
+      `pass ${ALLOW_EVALUATION_ONLY_FLAG} (run config: "allowEvaluationOnly": true) to train on it anyway`,
+    );
   }
   const root = resolve(source.images ?? dirname(source.coco));
   const name = source.coco.replace(/^.*[\\/]/, '').replace(/\.json$/, '');

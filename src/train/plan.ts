@@ -53,7 +53,7 @@ export function startingPoint(config: RunConfig): { model: SamConfig; values: Ma
 
 export function planRun(config: RunConfig): RunPlan {
   const { model, values, ultrasam } = startingPoint(config);
-  const set = loadTrainingSet(config.data);
+  const set = loadTrainingSet(config.data, { allowEvaluationOnly: config.allowEvaluationOnly });
   const total = totalSteps(config, set.images.length);
   const { clicks, maskOnlyIterations } = config.prompts;
   const iterations = 1 + clicks + maskOnlyIterations;

@@ -15,6 +15,12 @@ export type ScheduleConfig =
 export interface RunConfig {
   /** COCO files with their image folders (e.g. the train splits of several datasets). */
   data: DataSource[];
+  /**
+   * Train on evaluation-only datasets (the registry's `evaluationOnly` ones, kept for measuring
+   * generalisation) when the data holds them; absent or false: refused. Not in DEFAULTS, so runs
+   * saved before the field existed resume unchanged.
+   */
+  allowEvaluationOnly?: boolean;
   /** 'ultrasam-tiny', a SAM preset ('vit_b', 'vit_l', 'vit_h'), or a full model config; default: the init weights' own. */
   model?: string | SamConfig;
   /** 'scratch', or weights to start from: our .safetensors or a SAM / MedSAM / UltraSam .pth. */
@@ -151,6 +157,7 @@ export function validateRunConfig(raw: Json): RunConfig {
   if (!['auto', 'always', 'never'].includes(raw.multimask as string)) bad('multimask', `'auto', 'always' or 'never'`);
   for (const f of ['refine', 'freezeEncoder', 'cacheEmbeddings', 'flip']) bool(f);
   if (raw.ultrasam !== undefined) bool('ultrasam');
+  if (raw.allowEvaluationOnly !== undefined) bool('allowEvaluationOnly');
   int('seed', 0);
   int('threads', 1);
   int('workers', 0);

@@ -21,7 +21,8 @@ test('build finds datasets by folder name, converts them in parallel workers, th
 
     const out = join(dir, 'corpus');
     const events: BuildEvent[] = [];
-    const report = await buildCorpus(raw, out, { workers: 2, onEvent: (e) => events.push(e) });
+    // BUSI is evaluation-only (evaluation_only.test.ts has the refusal): allowed here.
+    const report = await buildCorpus(raw, out, { workers: 2, allowEvaluationOnly: true, onEvent: (e) => events.push(e) });
     assert.deepEqual(report.failed, []);
     assert.deepEqual(report.converted.map((d) => d.dataset).sort(), ['BUSI', 'DDTI']);
     assert.equal(report.images, 7);
@@ -30,7 +31,7 @@ test('build finds datasets by folder name, converts them in parallel workers, th
     assert.ok(existsSync(join(out, 'BUSI', 'DONE.json')) && existsSync(join(out, 'DDTI', 'DONE.json')));
     assert.ok((await verifyPath(out)).every((r) => r.ok));
 
-    const again = await buildCorpus(raw, out, { workers: 2 });
+    const again = await buildCorpus(raw, out, { workers: 2, allowEvaluationOnly: true });
     assert.deepEqual([again.skipped, again.converted.length], [['BUSI', 'DDTI'], 0]);
     const forced = await buildCorpus(raw, out, { workers: 1, force: true, only: ['ddti'] });
     assert.deepEqual(forced.converted.map((d) => d.dataset), ['DDTI']);

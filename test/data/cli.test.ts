@@ -29,7 +29,9 @@ test('convert, split, merge, stats, verify and preview from the command line', a
     assert.match((await run('convert', 'busi', join(dir, 'raw'), corpus)).out, /BUSI: 4 images, 4 annotations, 0 warnings/);
     assert.match((await run('split', corpus, '--seed', '3')).out, /BUSI: train \d+ \/ val \d+ \/ test \d+ images \(grouped by image\)/);
     const merged = join(corpus, 'merged.coco.json');
-    assert.match((await run('merge', corpus, merged, '--mode', 'structure')).out, /4 images, 4 annotations, categories: breast_lesion/);
+    // BUSI is evaluation-only: merged only when the flag says so (an evaluation set).
+    await assert.rejects(run('merge', corpus, merged, '--mode', 'structure'), /refusing to merge BUSI: .*--allow-evaluation-only/);
+    assert.match((await run('merge', corpus, merged, '--mode', 'structure', '--allow-evaluation-only')).out, /4 images, 4 annotations, categories: breast_lesion/);
     const stats = await run('stats', corpus, '--json', '--histogram', join(dir, 'hist.png'));
     assert.equal(JSON.parse(stats.out).images, 4);
     assert.ok(existsSync(join(dir, 'hist.png')));

@@ -63,21 +63,53 @@ export function fakeDataset(
 }
 
 /**
+ * A real raw copy that is not in ../shared (fetched by the user): the folder named by the
+ * environment variable, or undefined (the test then skips) when it is unset.
+ */
+export function rawDataFromEnv(variable: string): string | undefined {
+  const path = process.env[variable];
+  if (path === undefined || path === '') return undefined;
+  if (!existsSync(path)) throw new Error(`${variable}=${path}: no such folder`);
+  return path;
+}
+
+type RealTest = { skip(message: string): void; diagnostic(message: string): void };
+
+/**
  * Converts a shared real dataset into a temp corpus, verifies it (files included) and splits it;
  * hands the COCO file and the split to `check`. Skips when the shared folder is absent.
  */
 export async function convertSharedDataset(
-  t: { skip(message: string): void; diagnostic(message: string): void },
+  t: RealTest,
   folder: string,
   datasetName: string,
   check: (result: SharedConversion) => Promise<void>,
 ): Promise<void> {
-  const raw = sharedData(folder);
+  await convertRealDataset(t, sharedData(folder), `../shared/data/ultrasound/${folder} is absent`, datasetName, check);
+}
+
+/** Like convertSharedDataset, for a raw copy named by an environment variable (rawDataFromEnv). */
+export async function convertEnvDataset(
+  t: RealTest,
+  variable: string,
+  datasetName: string,
+  check: (result: SharedConversion) => Promise<void>,
+): Promise<void> {
+  await convertRealDataset(t, rawDataFromEnv(variable), `${variable} is not set (the folder of the real ${datasetName} files)`, datasetName, check);
+}
+
+async function convertRealDataset(
+  t: RealTest,
+  raw: string | undefined,
+  whyAbsent: string,
+  datasetName: string,
+  check: (result: SharedConversion) => Promise<void>,
+): Promise<void> {
   if (!raw) {
-    t.skip(`../shared/data/ultrasound/${folder} is absent`);
+    t.skip(whyAbsent);
     return;
   }
-  const { dir, cleanup } = await tempDir(`real-${folder}`);
+  const { dir, cleanup } = await tempDir(`real-${datasetName}`);
   try {
     const module = getDataset(datasetName);
     const done = await writeDataset(module, raw, dir);
@@ -114,4 +146,19 @@ export function annotationsByImage(coco: CocoFile): Map<number, { category: stri
   const result = new Map<number, { category: string; area: number }[]>(coco.images.map((i) => [i.id, []]));
   for (const a of coco.annotations) result.get(a.image_id)!.push({ category: nameOf.get(a.category_id)!, area: a.area });
   return result;
+}
+
+/** Patients whose images landed in more than one split (should be none). */
+export function patientsInTwoSplits(parts: Record<'train' | 'val' | 'test', CocoFile>): string[] {
+  const sideOf = new Map<string, string>();
+  const crossing = new Set<string>();
+  for (const [split, coco] of Object.entries(parts)) {
+    for (const image of coco.images) {
+      if (image.patient === undefined) continue;
+      const seen = sideOf.get(image.patient);
+      if (seen !== undefined && seen !== split) crossing.add(image.patient);
+      sideOf.set(image.patient, split);
+    }
+  }
+  return [...crossing];
 }

@@ -5,6 +5,7 @@ import {
   colourMasks,
   nonZeroMask,
   rasterisePolygon,
+  resizeMaskArea,
   resizeMaskNearest,
   rotateMaskClockwise,
   thresholdMask,
@@ -104,6 +105,25 @@ test('resizeMaskNearest samples floor(dst * src / dst_size) like cv2.INTER_NEARE
   const up = resizeMaskNearest(Uint8Array.from([1, 0, 0, 1]), 2, 2, 4, 4);
   assert.deepEqual([...up], [1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 1, 1, 0, 0, 1, 1]);
   assert.throws(() => resizeMaskNearest(new Uint8Array(3), 2, 2, 4, 4), /expected 2×2/);
+});
+
+test('resizeMaskArea sets a pixel when at least half of the area it covers is set', () => {
+  // 4×4 → 2×2: blocks covered 4/4, 2/4, 1/4 and 0/4.
+  const mask = Uint8Array.from([1, 1, 1, 0, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0]);
+  assert.deepEqual([...resizeMaskArea(mask, 4, 4, 2, 2)], [1, 1, 0, 0]);
+  // Nearest reads each block's top-left pixel only: the 1/4-covered block comes out set.
+  assert.deepEqual([...resizeMaskNearest(mask, 4, 4, 2, 2)], [1, 1, 1, 0]);
+  // 3 → 2 columns, fractional overlaps: [0, 1.5) and [1.5, 3), each 1.5 source pixels wide.
+  assert.deepEqual([...resizeMaskArea(Uint8Array.from([1, 1, 0]), 3, 1, 2, 1)], [1, 0]); // 1.5 and 0.5 of 1.5
+  assert.deepEqual([...resizeMaskArea(Uint8Array.from([1, 0, 1]), 3, 1, 2, 1)], [1, 1]); // 1 and 1 of 1.5
+  // Upscaling keeps every pixel's value (2×2 → 4×4 doubles it).
+  assert.deepEqual([...resizeMaskArea(Uint8Array.from([1, 0, 0, 1]), 2, 2, 4, 4)], [1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 1, 1, 0, 0, 1, 1]);
+  // 8 columns → 2: a 1-pixel-wide vertical line is a quarter of the left block, dropped; 4 pixels
+  // wide, the whole left block, kept.
+  const line = (w: number) => Uint8Array.from({ length: 8 * 2 }, (_, i) => (i % 8 < w ? 1 : 0));
+  assert.deepEqual([...resizeMaskArea(line(1), 8, 2, 2, 1)], [0, 0]);
+  assert.deepEqual([...resizeMaskArea(line(4), 8, 2, 2, 1)], [1, 0]);
+  assert.throws(() => resizeMaskArea(new Uint8Array(3), 2, 2, 4, 4), /expected 2×2/);
 });
 
 test('rotateMaskClockwise turns a width×height mask into height×width, top row to the right column', () => {

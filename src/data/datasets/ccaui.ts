@@ -2,6 +2,7 @@
  * CCAUI (Common Carotid Artery Ultrasound Images): 1,100 longitudinal B-mode frames of the
  * common carotid artery from 11 subjects (100 each), with expert masks under the same names.
  * Frame names are '<acquisition>_slice_<n>.png'; the acquisition code identifies the subject.
+ * Evaluation-only: kept, with BUSI, BUS-BRA and MMOTU, for measuring generalisation to unseen anatomy.
  */
 import { join } from 'node:path';
 import { hasForeground, thresholdMask } from '../masks.js';
@@ -51,6 +52,7 @@ export const dataset: DatasetModule = {
       "'US images'/<acquisition>_slice_<n>.png with masks 'Expert mask images'/<same name> (0/255), optionally under " +
       "'Common Carotid Artery Ultrasound Images/'. The acquisition code is the patient. Frames with an empty mask are skipped.",
     imageLabels: ['patient'],
+    evaluationOnly: true,
   },
   convert,
 };

@@ -1,10 +1,13 @@
 /**
  * STU-Hospital: 42 breast ultrasound images from Shantou University's hospital, each
- * 'Test_Image_<n>.png' with its tumour mask 'mask_<n>.png'. Masks may be saved at another size
- * and are resized to the image by nearest neighbour, as the reference does.
+ * 'Test_Image_<n>.png' (128×128) with its tumour mask 'mask_<n>.png'. Most masks are drawn at a
+ * higher resolution (400 to 512 px square; six are 128×128) with anti-aliased edges: thresholded
+ * at 127, then resized to the image by area (a pixel is tumour when at least half of it is). The
+ * reference resizes by nearest neighbour, which reads the top-left pixel of each 4×4 block of a
+ * 512-px mask and so moves the tumour up and left (figures in docs/datasets-extra.md).
  */
 import { join } from 'node:path';
-import { hasForeground, resizeMaskNearest, thresholdMask } from '../masks.js';
+import { hasForeground, resizeMaskArea, thresholdMask } from '../masks.js';
 import type { ConvertOptions, ConvertedSample, DatasetModule } from '../types.js';
 import { listFiles, requireDirectory, stemOf } from './support/files.js';
 import { readMaskFile } from './support/mask_files.js';
@@ -29,7 +32,7 @@ async function* convert(rawDir: string, options: ConvertOptions): AsyncGenerator
     if (!maskImage) continue;
     let mask = thresholdMask(maskImage);
     if (maskImage.width !== image.width || maskImage.height !== image.height) {
-      mask = resizeMaskNearest(mask, maskImage.width, maskImage.height, image.width, image.height);
+      mask = resizeMaskArea(mask, maskImage.width, maskImage.height, image.width, image.height);
     }
     yield { image, index: number, sourceFile: imageFile, masks: hasForeground(mask) ? [{ category: CATEGORY, mask }] : [] };
   }
@@ -48,9 +51,10 @@ export const dataset: DatasetModule = {
       'Zhuang Z, Li N, Joseph Raj AN, Mahesh VGV, Qiu S. An RDAU-NET model for lesion segmentation in breast ultrasound ' +
       'images. PLoS ONE 14(8):e0221535, 2019.',
     layout:
-      'Hospital/Test_Image_<n>.png with the mask Hospital/mask_<n>.png (0/255; resized to the image by nearest neighbour ' +
+      'Hospital/Test_Image_<n>.png with the mask Hospital/mask_<n>.png (thresholded at 127; resized to the image by area ' +
       'when its size differs).',
     imageLabels: [],
+    version: '2',
   },
   convert,
 };

@@ -188,7 +188,7 @@ describe('S1', () => {
 });
 
 describe('STU-Hospital', () => {
-  test('pairs Test_Image_<n> with mask_<n>, resizing the mask to the image', async () => {
+  test('pairs Test_Image_<n> with mask_<n>, resizing the mask to the image by area', async () => {
     const dir = join(root, 'stu');
     await writeRaster(join(dir, 'Hospital/Test_Image_3.png'), scan(W, H, 3));
     await writeRaster(join(dir, 'Hospital/mask_3.png'), rectMask(0, 0, 6, 4, 255, W * 2, H * 2));
@@ -199,6 +199,12 @@ describe('STU-Hospital', () => {
     assert.equal(samples[0].index, '3');
     assert.ok(isRectangle(maskOf(samples[0], 'breast_tumour'), W, 0, 0, 3, 2));
     assert.deepEqual(warnings.map((w) => w.file), ['Hospital/mask_4.png']);
+    // A mask at 4× is resized by area: a 4×4 block three-quarters covered (its top-left pixel not)
+    // is tumour, where nearest neighbour would read that one pixel and drop the block.
+    await writeRaster(join(dir, 'Hospital/Test_Image_5.png'), scan(W, H, 3));
+    await writeRaster(join(dir, 'Hospital/mask_5.png'), rectMask(1, 0, 8, 8, 255, W * 4, H * 4));
+    const resized = (await convertAll(stuHospital, dir)).samples.find((s) => s.index === '5')!;
+    assert.ok(isRectangle(maskOf(resized, 'breast_tumour'), W, 0, 0, 2, 2));
     assert.match(warnings[0].problem, /unreadable mask/);
     assert.match((await strictError(stuHospital, dir)).message, /mask_4\.png: unreadable mask/);
   });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { flipRows, rotate180, zipStreams } from '../../../src/data/formats/frame_ops.js';
+import { contentBox, cropPixels, flipColumns, flipRows, rotate180, zipStreams } from '../../../src/data/formats/frame_ops.js';
 import { convexHullMask, dilateSquare, erodeSquare, largestComponent } from '../../../src/data/formats/mask_morphology.js';
 
 /** A w×h mask from rows of '#' (object) and '.' (background). */
@@ -42,11 +42,35 @@ test('convexHullMask fills the hull of the object pixel centres, edges included'
   assert.equal(convexHullMask(new Uint8Array(6), 3, 2).some((v) => v), false);
 });
 
-test('rotate180 and flipRows keep channels together', () => {
+test('rotate180, flipRows and flipColumns keep channels together', () => {
   const rgb = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]); // 2×2 RGB
   assert.deepEqual([...rotate180(rgb, 2, 2, 3)], [10, 11, 12, 7, 8, 9, 4, 5, 6, 1, 2, 3]);
   assert.deepEqual([...flipRows(rgb, 2, 2, 3)], [7, 8, 9, 10, 11, 12, 1, 2, 3, 4, 5, 6]);
+  assert.deepEqual([...flipColumns(rgb, 2, 2, 3)], [4, 5, 6, 1, 2, 3, 10, 11, 12, 7, 8, 9]);
+  assert.deepEqual([...flipColumns(new Uint8Array([1, 2, 3, 4, 5, 6]), 3, 2)], [3, 2, 1, 6, 5, 4]);
   assert.deepEqual([...rotate180(new Int32Array([1, 2, 3]), 3, 1)], [3, 2, 1]);
+});
+
+test('contentBox peels flat rows, then flat columns, off the edges; cropPixels cuts the box out', () => {
+  // 6×5 grey: row 0 and row 4 flat (padding, with ±2 of noise), column 0 flat, content in the middle.
+  const grey = Uint8Array.from([
+    128, 129, 127, 128, 130, 128,
+    128, 10, 50, 90, 20, 60,
+    129, 80, 30, 70, 40, 5,
+    127, 15, 25, 35, 45, 55,
+    128, 126, 128, 129, 128, 127,
+  ]);
+  const box = contentBox(grey, 6, 5, 8);
+  assert.deepEqual(box, { x: 1, y: 1, width: 5, height: 3 });
+  assert.deepEqual([...cropPixels(grey, 6, 5, box!)], [10, 50, 90, 20, 60, 80, 30, 70, 40, 5, 15, 25, 35, 45, 55]);
+  // Two channels travel together.
+  const rgb = Uint8Array.from({ length: 3 * 2 * 2 }, (_, i) => i);
+  assert.deepEqual([...cropPixels(rgb, 2, 2, { x: 1, y: 1, width: 1, height: 1 }, 3)], [9, 10, 11]);
+  // Nothing flat: the whole image; all flat: undefined; columns flat only across a varying row: kept.
+  assert.deepEqual(contentBox(Uint8Array.from([0, 50, 100, 150]), 2, 2, 8), { x: 0, y: 0, width: 2, height: 2 });
+  assert.equal(contentBox(new Uint8Array(6).fill(7), 3, 2, 8), undefined);
+  assert.deepEqual(contentBox(Uint8Array.from([0, 100, 0, 100]), 2, 2, 8), { x: 0, y: 0, width: 2, height: 2 });
+  assert.throws(() => cropPixels(grey, 6, 5, { x: 4, y: 0, width: 3, height: 1 }), /not inside 6×5/);
 });
 
 test('zipStreams pairs items and reports which stream ran out first', async () => {
