@@ -1,7 +1,7 @@
 // One entry point for model weights: a PyTorch .pth (any supported layout) or our safetensors, read
 // and renamed to SAM's canonical keys; and the converter's writer, which records the layout so that
 // UltraSam's decoder math survives the conversion.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { toSamKeys, type CheckpointLayout, type SamWeights } from './layouts.js';
 import { CheckpointError, readPth, type ReadPthOptions } from './pth.js';
 import { readSafetensorsFile, writeSafetensorsFile, type WriteSafetensorsOptions } from './safetensors.js';
@@ -19,11 +19,9 @@ export interface LoadedSamWeights extends SamWeights {
 /** Tells the formats apart by their first bytes: zip or pickle → pth; a length then '{' → safetensors. */
 function sniff(path: string): 'pth' | 'safetensors' {
   let head: Uint8Array;
-  let size: number;
   try {
     const fd = openSync(path, 'r');
     try {
-      size = fstatSync(fd).size;
       head = new Uint8Array(9);
       head = head.subarray(0, readSync(fd, head, 0, 9, 0));
     } finally {
@@ -33,7 +31,8 @@ function sniff(path: string): 'pth' | 'safetensors' {
     throw new CheckpointError('not-a-checkpoint', path, `cannot open: ${(error as Error).message}`);
   }
   if (head.length >= 2 && ((head[0] === 0x50 && head[1] === 0x4b) || head[0] === 0x80)) return 'pth';
-  if (head.length === 9 && head[8] === 0x7b && new DataView(head.buffer).getBigUint64(0, true) < BigInt(size)) return 'safetensors';
+  // A length then '{' is safetensors; a length past the file is the safetensors reader's to report, by name.
+  if (head.length === 9 && head[8] === 0x7b) return 'safetensors';
   throw new CheckpointError('not-a-checkpoint', path, 'neither a PyTorch checkpoint (.pth) nor a safetensors file');
 }
 
