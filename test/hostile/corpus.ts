@@ -104,7 +104,9 @@ export async function buildHostileCorpus(dir: string): Promise<HostileCase[]> {
     writeFileSync(at(name), bytes);
   };
   const cases: HostileCase[] = [];
-  const add = (c: HostileCase) => cases.push(c);
+  // Each case writes (if it wrongly succeeds) to outputs of its own, so that one case's output cannot fail another.
+  const own = (c: HostileCase, path: string) => (path === 'mask.png' || path === 'report' ? `${c.name}.${path}` : path);
+  const add = (c: HostileCase) => cases.push({ ...c, args: c.args.map((a) => own(c, a)), absent: c.absent.map((p) => own(c, p)) });
 
   // A valid 64×48 scan for the cases whose weights, prompts or outputs are the hostile part.
   const pixels = Buffer.from(Array.from({ length: 64 * 48 }, (_, i) => (i * 13) % 251));
@@ -278,7 +280,7 @@ export async function buildHostileCorpus(dir: string): Promise<HostileCase[]> {
   add({ name: 'out-under-file', what: '--out <file>/x.png', args: ['segment', 'scan.png', '--point', '5,5', '--out', 'a-file/x.png'], message: /--out a-file\/x\.png: .*a-file is a file, not a folder/, absent: [] });
   add({ name: 'convert-weights-onto-input', what: 'convert-weights x x', args: ['convert-weights', 'tiny.safetensors', 'tiny.safetensors'], message: /<out> tiny\.safetensors is the input <in> tiny\.safetensors/, absent: [], unchanged: ['tiny.safetensors'] });
   add({ name: 'eval-out-is-file', what: 'eval --out <file> (was: EEXIST from mkdir)', args: ['eval', '--coco', 'eval/neg.coco.json', '--prompt', 'box', '--out', 'a-file'], message: /--out a-file is a file; give a folder/, absent: [] });
-  add({ name: 'train-out-is-file', what: 'train --out <file> (was: EEXIST from mkdir)', args: ['train', '--data', 'eval/neg.coco.json', '--out', 'a-file'], message: /--out .*a-file is a file; give a folder/, absent: [] });
+  add({ name: 'train-out-is-file', what: 'train --out <file> (was: EEXIST from mkdir)', args: ['train', '--data', 'eval/good.coco.json', '--init', 'scratch', '--steps', '1', '--out', 'a-file'], message: /--out .*a-file is a file; give a folder/, absent: [] });
   add({ name: 'train-resume-empty', what: 'train --resume on an empty folder (was: ENOENT)', args: ['train', '--resume', '--out', 'a-folder'], message: /--resume: no training state in .*a-folder \(state\.safetensors is missing\): nothing to resume/, absent: ['a-folder/log.jsonl'] });
 
   // ---- ground truth ------------------------------------------------------------------------------------
