@@ -82,8 +82,9 @@ export function verifyCocoContent(coco: CocoFile, file: string, maxProblems = 10
   };
 
   // A dataset or merged corpus without images is a failed conversion, as an empty folder is; only a
-  // split file (info.split) may be empty, e.g. val with a validation share of 0.
-  if (coco.images.length === 0 && coco.info?.split === undefined) {
+  // split file (info.split train, val or test) may be empty, e.g. val with a validation share of 0.
+  const split = coco.info?.split;
+  if (coco.images.length === 0 && (split === undefined || split === 'all')) {
     problem('empty', 'holds no images');
   }
   const categoryIds = new Set<number>();

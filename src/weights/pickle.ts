@@ -61,7 +61,7 @@ export interface UnpickleOptions {
   globals: GlobalAllowList;
   /** Resolves PERSID/BINPERSID ids (torch storages). Without it those opcodes are refused. */
   persistentLoad?(pid: unknown, offset: number): unknown;
-  /** Containers the pickle may build before it is refused (default MAX_PICKLE_OBJECTS). */
+  /** Containers the pickle may build, and values it may stack at once, before it is refused (default MAX_PICKLE_OBJECTS). */
   maxObjects?: number;
 }
 
