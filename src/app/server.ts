@@ -67,6 +67,33 @@ export function resolveUnder(root: string, urlPath: string): string | undefined 
   return path;
 }
 
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
+
+/**
+ * The Host headers the server answers: the loopback names and the address it listens on, each with
+ * its port. Anything else is refused, so a page on another site whose name was re-pointed at
+ * 127.0.0.1 (DNS rebinding) cannot read the user's model: the browser sends that site's name.
+ */
+export function allowedHosts(listenHost: string, port: number): Set<string> {
+  const names = new Set(LOOPBACK_NAMES);
+  const wildcard = listenHost === '0.0.0.0' || listenHost === '::';
+  if (!wildcard) names.add(listenHost.includes(':') ? `[${listenHost}]` : listenHost.toLowerCase());
+  return new Set([...names].map((name) => `${name}:${port}`));
+}
+
+/**
+ * True when a request's Host header names this server. A server on a wildcard address also takes
+ * any IP literal with its port (a DNS name is what rebinding needs, an address is not).
+ */
+export function hostAllowed(header: string | undefined, allowed: ReadonlySet<string>, listenHost: string, port: number): boolean {
+  if (!header) return false;
+  const host = header.trim().toLowerCase();
+  if (allowed.has(host)) return true;
+  if (listenHost !== '0.0.0.0' && listenHost !== '::') return false;
+  const literal = /^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:.]+\]):(\d+)$/.exec(host);
+  return literal !== null && Number(literal[3]) === port;
+}
+
 /** Which file answers a request path: /model/… and /ort/… from their folders, everything else from the app. */
 export function routeRequest(options: AppServerOptions, urlPath: string): string | undefined {
   if (urlPath.startsWith('/model/')) return resolveUnder(options.modelDir, urlPath.slice('/model/'.length));
@@ -79,8 +106,15 @@ export function startAppServer(options: AppServerOptions): Promise<RunningAppSer
   if (!existsSync(index)) {
     throw new Error(`the web app is not built (no ${index}); build it with \`npm run build:web\``);
   }
+  const host = options.host ?? '127.0.0.1';
+  let allowed = new Set<string>();
+  let port = 0;
   const server = createServer((req, res) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+    if (!hostAllowed(req.headers.host, allowed, host, port)) {
+      res.writeHead(421, { 'Content-Type': MIME['.txt'] }).end(`this server answers only ${[...allowed].join(', ')}, not Host: ${req.headers.host ?? '(none)'}\n`);
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': MIME['.txt'] }).end('method not allowed\n');
       return;
@@ -105,12 +139,12 @@ export function startAppServer(options: AppServerOptions): Promise<RunningAppSer
       .on('error', () => res.destroy())
       .pipe(res);
   });
-  const host = options.host ?? '127.0.0.1';
   return new Promise((resolvePromise, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => {
       server.off('error', reject);
-      const port = (server.address() as AddressInfo).port;
+      port = (server.address() as AddressInfo).port;
+      allowed = allowedHosts(host, port);
       const shownHost = host.includes(':') ? `[${host}]` : host;
       resolvePromise({
         server,

@@ -2,13 +2,14 @@
 // then a loopback-only static server hands the page, the model and onnxruntime-web's WASM to the
 // browser, which does all the segmenting itself.
 import { type Command, InvalidArgumentError } from 'commander';
-import { positiveInt } from './parse.js';
+import { checkOutputPaths } from './outputs.js';
+import { decimal, positiveInt } from './parse.js';
 import { ensureExportedModel } from '../app/model-cache.js';
 import { builtWebDir, ortWasmDir } from '../app/paths.js';
 import { startAppServer } from '../app/server.js';
 
 function port(text: string): number {
-  const n = Number(text);
+  const n = decimal(text);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`'${text}' is not a port (0–65535)`);
   return n;
 }
@@ -25,6 +26,7 @@ export function registerAppCommands(program: Command): void {
     .option('--decoder-heads <n>', 'attention heads of the mask decoder, for a .pth of a non-standard model (default 8)', positiveInt)
     .option('--cache-dir <dir>', 'where exported models are kept (default ~/.cache/ultrasam/app)')
     .action(async (o) => {
+      if (o.cacheDir) checkOutputPaths([{ flag: '--cache-dir', path: o.cacheDir, kind: 'folder' }]);
       const modelDir = await ensureExportedModel({
         weights: o.weights,
         decoderHeads: o.decoderHeads,

@@ -1,7 +1,9 @@
 /** `ultrasam data ...`: the US-43d data room on the command line. */
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { buildCorpus } from '../data/build.js';
+import { checkOutputPaths } from './outputs.js';
+import { decimal } from './parse.js';
+import { buildCorpus, findRawDatasets } from '../data/build.js';
 import { writeDataset } from '../data/corpus.js';
 import { exportReference, REFERENCE_COMMIT, REFERENCE_REPOSITORY } from '../data/export_reference.js';
 import { finishedDatasets, mergeCorpus } from '../data/merge.js';
@@ -13,7 +15,7 @@ import { verifyPath } from '../data/verify.js';
 
 function integer(name: string) {
   return (value: string): number => {
-    const n = Number(value);
+    const n = decimal(value);
     if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`);
     return n;
   };
@@ -24,7 +26,7 @@ function collect(value: string, previous: string[] = []): string[] {
 }
 
 function fractions(value: string): Record<SplitName, number> {
-  const parts = value.split(',').map(Number);
+  const parts = value.split(',').map(decimal);
   if (parts.length !== 3 || parts.some((p) => !(p >= 0))) throw new Error(`--fractions must be three numbers train,val,test; got "${value}"`);
   return { train: parts[0], val: parts[1], test: parts[2] };
 }
@@ -71,10 +73,20 @@ export function registerDataCommands(program: Command): Command {
     .description('convert one dataset into <out-dir>/<name>/ (atomic; DONE.json when finished)')
     .option('--strict', 'stop at the first malformed raw file; nothing is written')
     .option('--force', 'replace an existing conversion')
-    .action(async (name: string, rawDir: string, outDir: string, options: { strict?: boolean; force?: boolean }) => {
-      const done = await writeDataset(getDataset(name), resolve(rawDir), resolve(outDir), {
+    .option('--allow-empty', 'record the dataset even when no image converts (otherwise an error, and nothing is written)')
+    .action(async (name: string, rawDir: string, outDir: string, options: { strict?: boolean; force?: boolean; allowEmpty?: boolean }) => {
+      const module = getDataset(name);
+      checkOutputPaths(
+        [
+          { flag: '<out-dir>', path: outDir, kind: 'folder' },
+          { flag: '<out-dir>/<name>', path: join(outDir, module.info.name), kind: 'folder', replaced: !!options.force },
+        ],
+        [{ flag: '<raw-dir>', path: rawDir }],
+      );
+      const done = await writeDataset(module, resolve(rawDir), resolve(outDir), {
         strict: options.strict,
         force: options.force,
+        allowEmpty: options.allowEmpty,
         onWarning: (file, problem) => console.error(`warning: ${file}: ${problem}`),
       });
       console.log(
@@ -89,9 +101,18 @@ export function registerDataCommands(program: Command): Command {
     .option('--workers <n>', 'worker processes (default min(2, CPUs))', integer('--workers'))
     .option('--force', 'convert again datasets that are already finished')
     .option('--strict', 'stop a dataset at its first malformed raw file')
+    .option('--allow-empty', 'record a dataset that yields no image instead of failing it')
     .option('--only <names>', 'only these datasets (comma-separated, repeatable)', collect)
     .option('--allow-evaluation-only', `convert evaluation-only datasets too (${evaluationOnlyNames()}; refused otherwise)`)
-    .action(async (rawRoot: string, outDir: string, options: { workers?: number; force?: boolean; strict?: boolean; only?: string[]; allowEvaluationOnly?: boolean }) => {
+    .action(async (rawRoot: string, outDir: string, options: { workers?: number; force?: boolean; strict?: boolean; allowEmpty?: boolean; only?: string[]; allowEvaluationOnly?: boolean }) => {
+      const datasets = findRawDatasets(resolve(rawRoot)).found;
+      checkOutputPaths(
+        [
+          { flag: '<out-dir>', path: outDir, kind: 'folder' },
+          ...datasets.map((d) => ({ flag: '<out-dir>/<name>', path: join(outDir, d.name), kind: 'folder' as const, replaced: !!options.force })),
+        ],
+        datasets.map((d) => ({ flag: '<raw-root>', path: d.rawDir })),
+      );
       const report = await buildCorpus(resolve(rawRoot), resolve(outDir), {
         ...options,
         progressBar: true,
@@ -140,6 +161,10 @@ export function registerDataCommands(program: Command): Command {
     .action(async (corpusDir: string, output: string, options: MergeFlags) => {
       if (options.mode !== 'agnostic' && options.mode !== 'structure') throw new Error(`--mode must be agnostic or structure, got "${options.mode}"`);
       if (options.split && !['train', 'val', 'test'].includes(options.split)) throw new Error(`--split must be train, val or test, got "${options.split}"`);
+      const sources = (await finishedDatasets(resolve(corpusDir))).flatMap((name) =>
+        [`${name}.coco.json`, `${name}.train.coco.json`, `${name}.val.coco.json`, `${name}.test.coco.json`].map((file) => ({ flag: '<corpus-dir>', path: join(corpusDir, name, file) })),
+      );
+      checkOutputPaths([{ flag: '<output>', path: output, kind: 'file' }], sources);
       const report = await mergeCorpus(resolve(corpusDir), resolve(output), {
         mode: options.mode,
         split: options.split as SplitName | undefined,
@@ -194,6 +219,7 @@ export function registerDataCommands(program: Command): Command {
     .option('--json', 'print JSON instead of a table')
     .option('--histogram <png>', 'where to draw the area histogram', 'area-histogram.png')
     .action(async (corpusDir: string, options: { json?: boolean; histogram: string }) => {
+      checkOutputPaths([{ flag: '--histogram', path: options.histogram, kind: 'file' }]);
       const stats = await corpusStats(resolve(corpusDir));
       await drawAreaHistogram(stats.areaHistogram, resolve(options.histogram));
       console.log(options.json ? JSON.stringify(stats, null, 2) : statsTable(stats));
@@ -224,6 +250,7 @@ export function registerDataCommands(program: Command): Command {
     .option('--tile <px>', 'tile size', integer('--tile'), 256)
     .option('--images-root <dir>', 'folder the image file names are relative to')
     .action(async (cocoFile: string, outputPng: string, options: { count: number; seed: number; tile: number; imagesRoot?: string }) => {
+      checkOutputPaths([{ flag: '<output-png>', path: outputPng, kind: 'file' }], [{ flag: '<coco-file>', path: cocoFile }]);
       const shown = await drawPreview(resolve(cocoFile), resolve(outputPng), { ...options, imagesRoot: options.imagesRoot && resolve(options.imagesRoot) });
       console.log(`${resolve(outputPng)}: ${shown.length} images`);
     });

@@ -1,5 +1,6 @@
 // `ultrasam eval`: prompted segmentation quality of a model on a COCO file (Dice, IoU, mask AP, NoC).
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { checkOutputPaths } from './outputs.js';
 import { integer } from './parse.js';
 import { evaluate } from '../eval/evaluate.js';
 import { parsePromptSpec } from '../eval/prompts.js';
@@ -50,6 +51,7 @@ export function registerEvalCommands(program: Command): void {
     .option('--threads <n>', 'onnxruntime threads', integer(1))
     .option('--decoder-heads <n>', 'attention heads of the mask decoder, for a .pth of a non-standard model (default 8)', integer(1))
     .action(async (o) => {
+      if (o.out) checkOutputPaths([{ flag: '--out', path: o.out, kind: 'folder' }], [{ flag: '--coco', path: o.coco }]);
       const weights: string = o.weights ?? DEFAULT_MODEL;
       const predictor = await SamPredictor.load(weights, { threads: o.threads, decoderHeads: o.decoderHeads });
       try {

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
+import { checkOutputPaths } from './outputs.js';
 import { fraction, integer, list, positive } from './parse.js';
 import { type ClassifyReport, finetuneClassifier } from '../downstream/classify.js';
 import { type CompareTask, compareInits, formatTable } from '../downstream/compare.js';
@@ -114,6 +115,7 @@ export function registerFinetuneCommands(program: Command): void {
     .addOption(modeOption())
     .requiredOption('--out <dir>', 'output folder: model.safetensors, confusion.png, report.json')
     .action(async (o: Opts) => {
+      checkOutputPaths([{ flag: '--out', path: o.out as string, kind: 'folder' }]);
       const r = await finetuneClassifier({ ...classifyBase(o), init: resolveInitArg(o.init as string), mode: o.mode as Mode, seed: o.seed as number, out: resolve(o.out as string), onEpoch: onEpoch(o) });
       if (o.json) console.log(JSON.stringify(r));
       else printClassify(r);
@@ -125,6 +127,7 @@ export function registerFinetuneCommands(program: Command): void {
     .addOption(modeOption())
     .requiredOption('--out <dir>', 'output folder: model.safetensors, report.json')
     .action(async (o: Opts) => {
+      checkOutputPaths([{ flag: '--out', path: o.out as string, kind: 'folder' }]);
       const r = await finetuneSegmenter({ ...segmentBase(o), init: resolveInitArg(o.init as string), mode: o.mode as Mode, seed: o.seed as number, out: resolve(o.out as string), onEpoch: onEpoch(o) });
       if (o.json) console.log(JSON.stringify(r));
       else printSegment(r);
@@ -200,6 +203,7 @@ export function registerFinetuneCommands(program: Command): void {
     .option('--threads <n>', 'onnxruntime threads', integer(1))
     .option('--json', 'print the classes and their areas as one JSON object')
     .action(async (image: string, o: Opts) => {
+      checkOutputPaths([{ flag: '--out', path: o.out as string, kind: 'file' }], [{ flag: '<image>', path: image }, { flag: '--model', path: o.model as string }]);
       const p = await segmentImage(resolve(image), resolve(o.model as string), { threads: o.threads as number | undefined });
       const out = resolve(o.out as string);
       await writeLabelPng(out, p);

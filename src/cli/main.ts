@@ -6,6 +6,8 @@ import { registerEvalCommands } from './eval.js';
 import { registerFinetuneCommands } from './finetune.js';
 import { registerModelCommands } from './segment.js';
 import { registerTrainCommands } from './train.js';
+import { positiveInt } from './parse.js';
+import { DEFAULT_MAX_PIXELS, MAX_PIXELS_ENV } from '../image/limits.js';
 
 // `ultrasam data list | head` closes the pipe early: that is not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -17,7 +19,13 @@ const program = new Command();
 program
   .name('ultrasam')
   .description('UltraSam — Segment Anything for ultrasound — in TypeScript: segment, export, build the US-43d corpus')
+  .option('--max-pixels <n>', `largest image or frame any reader decodes, in pixels (default ${DEFAULT_MAX_PIXELS.toLocaleString('en-US')} = 8192²)`, positiveInt)
   .showHelpAfterError();
+// Through the environment, so that data-build workers and sample-pool threads are held to it too.
+program.hook('preAction', () => {
+  const { maxPixels } = program.opts<{ maxPixels?: number }>();
+  if (maxPixels !== undefined) process.env[MAX_PIXELS_ENV] = String(maxPixels);
+});
 registerModelCommands(program);
 registerDataCommands(program);
 registerEvalCommands(program);

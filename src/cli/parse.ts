@@ -2,10 +2,20 @@
 // commander's InvalidArgumentError, which commander reports with the flag's name.
 import { InvalidArgumentError } from 'commander';
 
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/**
+ * The number a decimal literal spells ('12', '-0.5', '1e-4'), else NaN. Number() alone would also
+ * take '0x10' (16), '0b11', ' 7 ', '' (0) and 'Infinity', none of which a user means as a count.
+ */
+export function decimal(text: string): number {
+  return DECIMAL.test(text) ? Number(text) : NaN;
+}
+
 /** An integer ≥ `min`. */
 export function integer(min: number) {
   return (text: string): number => {
-    const n = Number(text);
+    const n = decimal(text);
     if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`'${text}' is not an integer ≥ ${min}`);
     return n;
   };
@@ -13,28 +23,28 @@ export function integer(min: number) {
 
 /** An integer ≥ 1 (worded for counts such as threads or heads). */
 export function positiveInt(text: string): number {
-  const n = Number(text);
+  const n = decimal(text);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`'${text}' is not a positive integer`);
   return n;
 }
 
 /** A finite number > 0. */
 export function positive(text: string): number {
-  const n = Number(text);
+  const n = decimal(text);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`'${text}' is not a positive number`);
   return n;
 }
 
 /** A finite number ≥ 0. */
 export function nonNegative(text: string): number {
-  const n = Number(text);
+  const n = decimal(text);
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`'${text}' is not a non-negative number`);
   return n;
 }
 
 /** A number strictly between 0 and 1. */
 export function fraction(text: string): number {
-  const n = Number(text);
+  const n = decimal(text);
   if (!(n > 0 && n < 1)) throw new InvalidArgumentError(`'${text}' is not a fraction in (0, 1)`);
   return n;
 }

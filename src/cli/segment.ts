@@ -1,7 +1,8 @@
 // `ultrasam segment`, `ultrasam export` and `ultrasam convert-weights`: the model from the shell.
 import { basename, extname, resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
-import { positiveInt } from './parse.js';
+import { checkOutputPaths } from './outputs.js';
+import { decimal, positiveInt } from './parse.js';
 import { writeMaskPng, writeOverlayPng } from '../image/write.js';
 import { exportModel } from '../model/export.js';
 import { CONFIG_METADATA_KEY, type LoadOptions, SamPredictor } from '../model/predictor.js';
@@ -11,8 +12,8 @@ const DEFAULT_MODEL = 'ultrasam-tiny';
 
 function numberList(what: string, text: string, sizes: number[]): number[] {
   const parts = text.split(',').map((p) => p.trim());
-  const values = parts.map(Number);
-  if (!sizes.includes(parts.length) || values.some((v) => !Number.isFinite(v) || parts.some((p) => p === ''))) {
+  const values = parts.map(decimal);
+  if (!sizes.includes(parts.length) || values.some((v) => !Number.isFinite(v))) {
     throw new InvalidArgumentError(`${what} '${text}' must be ${sizes.join(' or ')} comma-separated numbers`);
   }
   return values;
@@ -45,6 +46,11 @@ export function registerModelCommands(program: Command): void {
     .action(async (image: string, o) => {
       const points = (o.point ?? []) as number[][];
       if (points.length === 0 && !o.box) throw new Error('give a prompt: --point x,y[,label] (repeatable) and/or --box x0,y0,x1,y1');
+      const out: string = o.out ?? `${basename(image, extname(image))}_mask.png`;
+      checkOutputPaths(
+        [{ flag: '--out', path: out, kind: 'file' }, ...(o.overlay ? [{ flag: '--overlay', path: o.overlay as string, kind: 'file' as const }] : [])],
+        [{ flag: '<image>', path: image }, ...(o.weights ? [{ flag: '--weights', path: o.weights as string }] : [])],
+      );
       const predictor = await SamPredictor.load(o.weights ?? DEFAULT_MODEL, loadOptions(o));
       try {
         await predictor.setImage(resolve(image));
@@ -59,7 +65,6 @@ export function registerModelCommands(program: Command): void {
         const area = mask.reduce((a, v) => a + v, 0);
         const info = predictor.imageInfo;
         const areaMm2 = info.pixelSpacingMm ? area * info.pixelSpacingMm[0] * info.pixelSpacingMm[1] : undefined;
-        const out = o.out ?? `${basename(image, extname(image))}_mask.png`;
         await writeMaskPng(out, mask, result.width, result.height);
         if (o.overlay) {
           const { readImage } = await import('../image/read.js');
@@ -99,6 +104,7 @@ export function registerModelCommands(program: Command): void {
     .option('--force', 'replace an existing output folder')
     .option('--decoder-heads <n>', 'attention heads of the mask decoder, for a .pth of a non-standard model (default 8)', positiveInt)
     .action(async (o) => {
+      checkOutputPaths([{ flag: '--out', path: o.out, kind: 'folder', replaced: !!o.force }], o.weights ? [{ flag: '--weights', path: o.weights }] : []);
       const predictor = await SamPredictor.load(o.weights ?? DEFAULT_MODEL, loadOptions(o));
       const manifest = exportModel(predictor, o.out, { slots: o.slots, int8Encoder: !!o.int8, force: !!o.force });
       console.log(`exported ${manifest.config.name} (${predictor.ultrasam ? 'UltraSam' : 'SAM'} decoder) to ${resolve(o.out)}: ${Object.values(manifest.files).join(', ')}, ultrasam.json`);
@@ -112,6 +118,7 @@ export function registerModelCommands(program: Command): void {
     .option('--decoder-heads <n>', 'attention heads of the mask decoder (not visible in the weights; default 8)', positiveInt)
     .option('--half', 'store float16 (half the size)')
     .action(async (input: string, output: string, o) => {
+      checkOutputPaths([{ flag: '<out>', path: output, kind: 'file' }], [{ flag: '<in>', path: input }]);
       const predictor = await SamPredictor.load(input, loadOptions(o));
       const tensors = new Map([...predictor.values].map(([k, v]) => [k, { dtype: 'float32' as const, shape: [...shapeOf(predictor, k)], data: v }]));
       saveSamWeights(output, { layout: predictor.ultrasam ? 'ultrasam' : 'sam', tensors }, {

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { integer, nonNegative } from './parse.js';
+import { checkOutputPaths } from './outputs.js';
+import { decimal, integer, nonNegative } from './parse.js';
 import { loadTrainingState } from '../train/checkpoint.js';
 import { type StepReport, train } from '../train/run.js';
 import { DEFAULTS, type RunConfig, mergeConfig, validateRunConfig } from '../train/run_config.js';
@@ -43,7 +44,7 @@ function flagLayer(o: Record<string, unknown>): Json {
     steps: o.steps,
     epochs: o.epochs,
     batch: { images: o.images, instances: o.instances },
-    optimizer: { lr: o.lr, weightDecay: o.weightDecay, clipNorm: o.clipNorm === 'none' ? null : o.clipNorm === undefined ? undefined : Number(o.clipNorm) },
+    optimizer: { lr: o.lr, weightDecay: o.weightDecay, clipNorm: o.clipNorm === 'none' ? null : o.clipNorm === undefined ? undefined : decimal(o.clipNorm as string) },
     prompts: { clicks: o.clicks, maskOnlyIterations: o.maskOnly },
     augment: o.augment,
     balance: o.balance,
@@ -61,7 +62,7 @@ function flagLayer(o: Record<string, unknown>): Json {
     layer.schedule = {
       type: o.schedule,
       warmupSteps: o.warmup,
-      milestones: o.milestones ? String(o.milestones).split(',').map(Number) : undefined,
+      milestones: o.milestones ? String(o.milestones).split(',').map(decimal) : undefined,
     };
   }
   return layer;
@@ -127,6 +128,7 @@ export function registerTrainCommands(program: Command): void {
     .option('--no-progress', 'no progress bar')
     .action(async (o: Record<string, unknown>) => {
       const flags = flagLayer(o);
+      if (typeof flags.out === 'string') checkOutputPaths([{ flag: '--out', path: flags.out, kind: 'folder' }]);
       let file: Json = o.config ? readConfigFile(o.config as string) : {};
       if (o.resume && !o.config && !o.data) {
         // `--resume --out DIR` alone: the run's own config, saved in its state.
@@ -134,6 +136,7 @@ export function registerTrainCommands(program: Command): void {
         file = loadTrainingState(flags.out).meta.run as Json;
       }
       const config: RunConfig = validateRunConfig(mergeConfig(DEFAULTS as unknown as Json, file, flags));
+      checkOutputPaths([{ flag: flags.out === undefined ? 'out (run config)' : '--out', path: config.out, kind: 'folder' }]);
       const controller = new AbortController();
       const stop = () => controller.abort();
       process.once('SIGINT', stop);
@@ -163,7 +166,11 @@ export function registerTrainCommands(program: Command): void {
         });
         bar?.stop();
         if (o.json) console.log(JSON.stringify(result));
-        else {
+        else if (result.startStep >= result.totalSteps) {
+          const loss = Number.isFinite(result.finalLoss) ? `; loss ${result.finalLoss.toFixed(4)} over its last logged steps` : '';
+          console.log(`the run in ${config.out} had already finished its ${result.totalSteps} steps: nothing to do${loss}`);
+          console.log(`weights: ${result.files.weights}`);
+        } else {
           const stopped = result.endStep < result.totalSteps;
           console.log(
             `${stopped ? `stopped at step ${result.endStep} of ${result.totalSteps} (continue with --resume)` : `trained ${result.totalSteps} steps`}; ` +

@@ -9,7 +9,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
-import { DONE_FILE, type DoneRecord } from './corpus.js';
+import { DONE_FILE, type DoneRecord, recoverInterruptedSwap } from './corpus.js';
 import { ALLOW_EVALUATION_ONLY_FLAG, evaluationOnlyAmong, evaluationOnlyRefusal, findDataset } from './registry.js';
 import type { WorkerJob, WorkerMessage } from './build_worker.js';
 
@@ -22,6 +22,8 @@ export interface BuildOptions {
   workers?: number;
   force?: boolean;
   strict?: boolean;
+  /** Record a dataset that yields no image instead of failing it. */
+  allowEmpty?: boolean;
   /** Only these datasets (names or aliases). */
   only?: string[];
   /** Convert evaluation-only datasets too (refused otherwise, before anything is converted). */
@@ -119,6 +121,7 @@ export async function buildCorpus(rawRoot: string, outDir: string, options: Buil
   const report: BuildReport = { found, unknownFolders, skipped: [], converted: [], failed: [], images: 0, seconds: 0, imagesPerSecond: 0, workers };
   const queue: FoundDataset[] = [];
   for (const item of found) {
+    await recoverInterruptedSwap(outDir, item.name);
     if (!options.force && existsSync(join(outDir, item.name, DONE_FILE))) {
       report.skipped.push(item.name);
       options.onEvent?.({ type: 'skipped', dataset: item.name });
@@ -154,7 +157,7 @@ export async function buildCorpus(rawRoot: string, outDir: string, options: Buil
       active.add(name);
       options.onEvent?.({ type: 'started', dataset: name, rawDir });
       updateBar();
-      const job: WorkerJob = { dataset: name, rawDir, outDir, strict: options.strict ?? false, force: options.force ?? false };
+      const job: WorkerJob = { dataset: name, rawDir, outDir, strict: options.strict ?? false, force: options.force ?? false, allowEmpty: options.allowEmpty ?? false };
       await runWorker(job, (message) => {
         if (message.type === 'progress') progress.set(name, message.images);
         else if (message.type === 'warning') options.onEvent?.({ type: 'warning', dataset: name, file: message.file, problem: message.problem });

@@ -12,6 +12,7 @@ export interface WorkerJob {
   outDir: string;
   strict: boolean;
   force: boolean;
+  allowEmpty: boolean;
 }
 
 export type WorkerMessage =
@@ -33,6 +34,7 @@ async function run(job: WorkerJob): Promise<void> {
     const done = await writeDataset(getDataset(job.dataset), job.rawDir, job.outDir, {
       strict: job.strict,
       force: job.force,
+      allowEmpty: job.allowEmpty,
       onWarning: (file, problem) => void send({ type: 'warning', dataset: job.dataset, file, problem }),
       onImage: (images) => {
         const now = Date.now();

@@ -3,12 +3,14 @@
  * file `<name>.coco.json` and a `DONE.json` marker.
  *
  * Atomic: everything is written into `<out>/.<name>.partial-<pid>/` and renamed into place at the
- * end, so a killed or failed run never leaves a half dataset that looks complete. Streaming: the
+ * end, so a killed or failed run never leaves a half dataset that looks complete; replacing a
+ * finished copy moves it aside first, and the next run puts a copy back if a kill came between the
+ * two renames (see recoverInterruptedSwap). A conversion that yields no image fails. Streaming: the
  * converter yields one sample at a time and annotations go straight to the file; only the image
  * records (a few hundred bytes each) are kept until the end.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { maskToAnnotations } from './annotate.js';
 import { CocoStreamWriter, type CocoCategory, type CocoImage } from './coco.js';
@@ -33,6 +35,8 @@ export interface WriteDatasetOptions {
   strict?: boolean;
   /** Replace a finished dataset (otherwise an existing `<name>/DONE.json` is an error). */
   force?: boolean;
+  /** Finish even when no image was converted (otherwise that is an error and nothing is written). */
+  allowEmpty?: boolean;
   /** Told about each malformed raw file (all are also listed in DONE.json). */
   onWarning?(file: string, problem: string): void;
   /** Told after each written image. */
@@ -97,15 +101,44 @@ function sampleProblem(sample: ConvertedSample, categoryIds: Map<string, number>
   return undefined;
 }
 
-/** Deletes partial folders of this dataset left by runs whose process no longer exists. */
-async function removeStalePartials(outDir: string, name: string): Promise<void> {
-  const prefix = `.${name}.partial-`;
-  for (const entry of await readdir(outDir)) {
-    if (!entry.startsWith(prefix)) continue;
-    const pid = Number(entry.slice(prefix.length));
-    if (Number.isInteger(pid) && pid !== process.pid && isAlive(pid)) continue;
-    await rm(join(outDir, entry), { recursive: true, force: true });
+/**
+ * The temporary folders of this dataset left by runs whose process no longer exists:
+ * `.<name>.partial-<pid>` (a conversion being written, complete once it holds DONE.json) and
+ * `.<name>.partial-<pid>.replaced` (the older copy, moved aside while the new one is renamed in).
+ */
+async function staleTemporaries(outDir: string, name: string): Promise<{ entry: string; aside: boolean }[]> {
+  const pattern = new RegExp(`^\\.${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.partial-(\\d+)(\\.replaced)?$`);
+  const stale: { entry: string; aside: boolean }[] = [];
+  for (const entry of (await readdir(outDir)).sort()) {
+    const match = pattern.exec(entry);
+    if (!match) continue;
+    const pid = Number(match[1]);
+    if (pid !== process.pid && isAlive(pid)) continue;
+    stale.push({ entry, aside: match[2] !== undefined });
   }
+  return stale;
+}
+
+/**
+ * Finishes what a killed run left: when `<out>/<name>` is missing because the run died between
+ * moving the old copy aside and renaming the new one in, the new copy (if complete) or else the old
+ * one is renamed into place; then every stale temporary folder is deleted. No order of kills loses
+ * both copies. Run before anything looks at `<out>/<name>`.
+ */
+export async function recoverInterruptedSwap(outDir: string, name: string): Promise<void> {
+  if (!existsSync(outDir)) return;
+  let stale = await staleTemporaries(outDir, name);
+  const finalDir = join(outDir, name);
+  if (!existsSync(finalDir)) {
+    const complete = stale.find((t) => !t.aside && existsSync(join(outDir, t.entry, DONE_FILE)));
+    const older = stale.find((t) => t.aside);
+    const restore = complete ?? older;
+    if (restore) {
+      await rename(join(outDir, restore.entry), finalDir);
+      stale = stale.filter((t) => t !== restore);
+    }
+  }
+  for (const { entry } of stale) await rm(join(outDir, entry), { recursive: true, force: true });
 }
 
 function isAlive(pid: number): boolean {
@@ -127,6 +160,7 @@ export async function writeDataset(
   const { name } = module.info;
   const finalDir = join(outDir, name);
   if (!existsSync(rawDir)) throw new Error(`${name}: raw folder ${rawDir} does not exist`);
+  await recoverInterruptedSwap(outDir, name);
   if (!options.force && existsSync(finalDir)) {
     throw new Error(
       existsSync(join(finalDir, DONE_FILE))
@@ -134,8 +168,8 @@ export async function writeDataset(
         : `${finalDir} exists but is not a finished dataset (no ${DONE_FILE}); use --force to replace it`,
     );
   }
+  const createdOutDir = !existsSync(outDir);
   await mkdir(outDir, { recursive: true });
-  await removeStalePartials(outDir, name);
   const partialDir = join(outDir, `.${name}.partial-${process.pid}`);
   await rm(partialDir, { recursive: true, force: true });
   await mkdir(join(partialDir, 'images'), { recursive: true });
@@ -225,12 +259,21 @@ export async function writeDataset(
     if (strictFailure) throw strictFailure;
     await Promise.all(pendingWrites);
     if (writeError) throw writeError;
+    if (images.length === 0 && !options.allowEmpty) {
+      const first = warnings.slice(0, 3).map((w) => `${w.file}: ${w.problem}`).join('; ');
+      throw new Error(
+        `no image was converted from ${rawDir}` +
+          (warnings.length > 0 ? ` (${warnings.length} raw file(s) skipped, e.g. ${first})` : ' (the converter found nothing in its layout)') +
+          '; check the raw layout (`ultrasam data list --json`), or pass --allow-empty to record an empty dataset',
+      );
+    }
     for (const image of images) await writer.image(image);
     await writer.close();
   } catch (error) {
     await Promise.allSettled(pendingWrites);
     await writer.abort();
     await rm(partialDir, { recursive: true, force: true });
+    if (createdOutDir) await rmdir(outDir).catch(() => {}); // only when still empty: nothing of ours stays
     if (error instanceof MalformedRawError) throw error;
     throw new Error(`${name}: conversion failed, nothing written: ${(error as Error).message}`, { cause: error });
   }
@@ -263,7 +306,8 @@ async function swapIntoPlace(partialDir: string, finalDir: string): Promise<void
     return;
   }
   // An older copy (--force, or one without DONE.json from a foreign tool): move it aside first so
-  // the new dataset appears in one rename; the old one is then deleted.
+  // the new dataset appears in one rename; the old one is then deleted. A kill between the two
+  // renames leaves both copies on disk, and recoverInterruptedSwap puts one back.
   const aside = `${partialDir}.replaced`;
   await rename(finalDir, aside);
   await rename(partialDir, finalDir);

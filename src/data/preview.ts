@@ -4,6 +4,7 @@
  */
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
+import { maxImagePixels } from '../image/limits.js';
 import { readCoco } from './coco.js';
 import { hashString, seededRandom, shuffle } from './random.js';
 import { decodeRle } from './rle.js';
@@ -48,7 +49,7 @@ export async function drawPreview(cocoPath: string, output: string, options: Pre
     const scale = Math.min(tile / image.width, tile / image.height);
     const w = Math.max(1, Math.round(image.width * scale));
     const h = Math.max(1, Math.round(image.height * scale));
-    const rgb = await sharp(join(root, image.file_name)).removeAlpha().toColourspace('srgb').resize(w, h, { fit: 'fill' }).raw().toBuffer();
+    const rgb = await sharp(join(root, image.file_name), { limitInputPixels: maxImagePixels() }).removeAlpha().toColourspace('srgb').resize(w, h, { fit: 'fill' }).raw().toBuffer();
     const channels = rgb.length / (w * h);
     const ox = (n % columns) * tile + Math.floor((tile - w) / 2);
     const oy = Math.floor(n / columns) * tile + Math.floor((tile - h) / 2);

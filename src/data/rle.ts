@@ -50,6 +50,10 @@ export function maskToRuns(mask: ArrayLike<number>, height: number, width: numbe
 /** Row-major mask (0/1) from column-major run lengths. */
 export function runsToMask(runs: readonly number[], height: number, width: number): Uint8Array {
   checkSize(height, width);
+  // A negative run would move the cursor back (counts [-5, 157505] covered every pixel of a
+  // 500×315 image and decoded to the whole image); a fractional one has no pixel meaning.
+  const bad = runs.findIndex((run) => !Number.isSafeInteger(run) || run < 0);
+  if (bad >= 0) throw new Error(`RLE run ${bad} is ${JSON.stringify(runs[bad])}; runs are non-negative whole numbers of pixels`);
   const total = runs.reduce((sum, run) => sum + run, 0);
   if (total !== height * width) {
     throw new Error(`RLE runs cover ${total} pixels, expected ${height}×${width} = ${height * width}`);

@@ -23,7 +23,8 @@ export type ProblemKind =
   | 'duplicate-annotation'
   | 'area'
   | 'bbox'
-  | 'iscrowd';
+  | 'iscrowd'
+  | 'empty';
 
 export interface VerifyProblem {
   kind: ProblemKind;
@@ -80,6 +81,12 @@ export function verifyCocoContent(coco: CocoFile, file: string, maxProblems = 10
     else report.moreProblems++;
   };
 
+  // A dataset or merged corpus without images is a failed conversion, as an empty folder is; only a
+  // split file (info.split train, val or test) may be empty, e.g. val with a validation share of 0.
+  const split = coco.info?.split;
+  if (coco.images.length === 0 && (split === undefined || split === 'all')) {
+    problem('empty', 'holds no images');
+  }
   const categoryIds = new Set<number>();
   for (const category of coco.categories) {
     if (!Number.isSafeInteger(category.id)) problem('id', `category "${category.name}" has id ${JSON.stringify(category.id)}, not a safe integer`);

@@ -70,7 +70,12 @@ export async function evaluate(predictor: EvalPredictor, options: EvaluateOption
   const settings = { prompt: options.prompt, seed: options.seed ?? 0, batchSize: options.batchSize ?? 16, multimask: options.multimask ?? 'auto' };
   if (options.limit !== undefined && !(Number.isInteger(options.limit) && options.limit >= 1)) throw new Error(`limit must be a positive integer, got ${options.limit}`);
   const skipped: SkipCounts = { imagesWithoutInstances: 0, imagesBeyondLimit: 0, crowdAnnotations: 0, emptyMasks: 0 };
-  const work = planImages(coco, skipped, options.limit);
+  let work: ReturnType<typeof planImages>;
+  try {
+    work = planImages(coco, skipped, options.limit); // decodes every ground truth first: a malformed one stops the run here
+  } catch (error) {
+    throw new Error(`${cocoPath}: ${(error as Error).message}`, { cause: error });
+  }
   if (work.length === 0) throw new Error(`${cocoPath}: no image has an instance to evaluate (${coco.annotations.length} annotations, ${skipped.emptyMasks} with empty masks)`);
   const categoryName = new Map(coco.categories.map((c) => [c.id, c.name]));
   const structureOf = (a: CocoAnnotation) => a.structure ?? categoryName.get(a.category_id) ?? `category ${a.category_id}`;

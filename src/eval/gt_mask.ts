@@ -15,9 +15,15 @@ export function annotationMask(annotation: CocoAnnotation, image: CocoImage): Ui
   const seg = annotation.segmentation as unknown;
   if (Array.isArray(seg)) {
     const mask = new Uint8Array(width * height);
+    if (seg.length === 0) throw new Error(`${where}: segmentation is an empty list of polygons`);
     seg.forEach((polygon, k) => {
-      if (!Array.isArray(polygon) || polygon.length % 2 !== 0 || polygon.some((v) => typeof v !== 'number')) {
-        throw new Error(`${where}: segmentation polygon ${k} must be a flat list of x, y numbers`);
+      if (!Array.isArray(polygon) || polygon.length % 2 !== 0 || polygon.some((v) => typeof v !== 'number' || !Number.isFinite(v))) {
+        throw new Error(`${where}: segmentation polygon ${k} must be a flat list of finite x, y numbers`);
+      }
+      // Fewer than three points enclose nothing: drawn, two points became a line while the
+      // annotation's area said 56,905 px, and the model was scored against that line.
+      if (polygon.length < 6) {
+        throw new Error(`${where}: segmentation polygon ${k} has ${polygon.length / 2} point(s); a polygon needs at least 3`);
       }
       const points: [number, number][] = [];
       for (let i = 0; i < polygon.length; i += 2) points.push([polygon[i], polygon[i + 1]]);

@@ -1,4 +1,5 @@
 import { ImageReadError } from './errors.js';
+import { checkPixelCount } from './limits.js';
 import type { RawImage } from './types.js';
 
 /**
@@ -59,6 +60,7 @@ export function decodeBmp(bytes: Uint8Array, name = 'BMP buffer'): RawImage {
   const height = Math.abs(rawHeight);
   if (width < 0) fail('corrupt', `BMP has a negative width ${width}`);
   if (width === 0 || height === 0) throw new ImageReadError(name, 'empty', `BMP has zero size (${width}×${height})`);
+  checkPixelCount(name, 'BMP', [width, height]);
   if (compression === BI_RLE8 || compression === BI_RLE4) {
     fail('unsupported', 'run-length-encoded BMP (RLE4/RLE8) is not supported; save it uncompressed or as PNG');
   }

@@ -1,5 +1,6 @@
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { ImageReadError } from './errors.js';
+import { checkPixelCount, maxImagePixels } from './limits.js';
 import type { RawImage } from './types.js';
 
 /**
@@ -18,12 +19,14 @@ export async function decodeWithSharp(bytes: Uint8Array, name: string, format: s
   }
   const { depth, channels, space } = metadata;
   if (!metadata.width || !metadata.height) throw new ImageReadError(name, 'empty', `${format.toUpperCase()} has zero size`);
+  // From the header alone, before libvips decodes (and is held to the same cap while it does).
+  checkPixelCount(name, format.toUpperCase(), [metadata.width, metadata.height]);
   const sixteenBit = depth === 'ushort' || depth === 'short';
   if (!sixteenBit && depth !== 'uchar') {
     throw new ImageReadError(name, 'unsupported', `${format.toUpperCase()} with ${depth} samples is not supported (only 8- and 16-bit integers)`);
   }
   const grey = channels <= 2 && space !== 'cmyk';
-  let pipeline = sharp(bytes, { autoOrient: true });
+  let pipeline = sharp(bytes, { autoOrient: true, limitInputPixels: maxImagePixels() });
   // libvips would otherwise convert everything to 8-bit sRGB on output: name the space we want kept.
   if (sixteenBit) pipeline = pipeline.toColourspace(grey ? 'grey16' : 'rgb16');
   else if (grey && channels === 1) pipeline = pipeline.toColourspace('b-w');
@@ -60,8 +63,8 @@ function decodeError(name: string, format: string, thrown: unknown): ImageReadEr
   const kind = /premature end|truncat|read error|unexpected end|not enough data|short read/i.test(message)
     ? 'truncated'
     : /pixel limit|too large/i.test(message)
-      ? 'unsupported'
+      ? 'too-large'
       : 'corrupt';
-  const what = kind === 'truncated' ? 'truncated or damaged' : kind === 'unsupported' ? 'too large' : 'corrupt';
+  const what = kind === 'truncated' ? 'truncated or damaged' : kind === 'too-large' ? 'too large' : 'corrupt';
   return new ImageReadError(name, kind, `${what} ${format.toUpperCase()} (decoder: ${message.trim()})`, { cause: thrown });
 }

@@ -1,10 +1,11 @@
 import dicomParser from 'dicom-parser';
 import type { DataSet, Element } from 'dicom-parser';
-import { inflateSync } from 'fflate';
+import { Inflate } from 'fflate';
 import { decodeNativeFrame, nativeFrameByteLength, type DicomPixelFormat, type PaletteLookup } from './dicom-pixels.js';
 import { decodeRleFrame } from './dicom-rle.js';
 import { dicomPixelSpacingMm } from './dicom-spacing.js';
 import { ImageReadError, describeThrown } from './errors.js';
+import { checkPixelCount, maxImagePixels } from './limits.js';
 import type { RawImage } from './types.js';
 
 /**
@@ -122,6 +123,7 @@ function openDicom(bytes: Uint8Array, name: string): OpenDicom {
   const rows = required('x00280010', 'Rows');
   const columns = required('x00280011', 'Columns');
   if (rows === 0 || columns === 0) throw new ImageReadError(name, 'empty', `DICOM image has zero size (${columns}×${rows})`);
+  checkPixelCount(name, 'DICOM frame (Columns × Rows)', [columns, rows]);
   const bitsAllocated = required('x00280100', 'BitsAllocated');
   const photometric = (dataSet.string('x00280004') ?? 'MONOCHROME2').trim().toUpperCase();
   const samplesPerPixel = dataSet.uint16('x00280002') ?? (photometric.startsWith('MONOCHROME') || photometric === 'PALETTE COLOR' ? 1 : 3);
@@ -153,13 +155,7 @@ function parse(bytes: Uint8Array, name: string): DataSet {
   // Files without the Part-10 preamble and meta header are bare data sets; guess their encoding
   // from whether a two-letter VR follows the first tag.
   const options: dicomParser.ParseDicomOptions = {
-    inflater: (array, position) => {
-      const inflated = inflateSync(array.subarray(position));
-      const whole = new Uint8Array(position + inflated.length);
-      whole.set(array.subarray(0, position));
-      whole.set(inflated, position);
-      return whole;
-    },
+    inflater: (array, position) => inflateDataSet(array, position, name),
   } as dicomParser.ParseDicomOptions;
   if (!isDicom(bytes)) {
     const vr = String.fromCharCode(bytes[4] ?? 0, bytes[5] ?? 0);
@@ -169,12 +165,50 @@ function parse(bytes: Uint8Array, name: string): DataSet {
   try {
     dataSet = dicomParser.parseDicom(bytes, options);
   } catch (thrown) {
+    if (thrown instanceof ImageReadError) throw thrown;
     const detail = describeThrown(thrown);
     const truncated = /overrun|overread|past end|beyond|eof/i.test(detail);
     const what = truncated ? 'truncated DICOM (the data ends inside an element)' : 'cannot parse DICOM';
     throw new ImageReadError(name, truncated ? 'truncated' : 'corrupt', `${what}: ${detail}`, { cause: thrown });
   }
   return dataSet;
+}
+
+/** A deflated data set may inflate to at most this many bytes per pixel of the pixel cap (one 8-bit RGBA or 16-bit grey+alpha frame at the cap). */
+const DEFLATED_BYTES_PER_CAPPED_PIXEL = 4;
+
+/**
+ * Inflates a Deflated Explicit VR data set (everything after the file meta group at `position`),
+ * a few kilobytes of input at a time, stopping once the output passes the cap: a deflated DICOM of
+ * a megabyte can otherwise expand to a gigabyte before its header is even read.
+ */
+function inflateDataSet(array: Uint8Array, position: number, name: string): Uint8Array {
+  const cap = DEFLATED_BYTES_PER_CAPPED_PIXEL * maxImagePixels();
+  const chunks: Uint8Array[] = [array.subarray(0, position)];
+  let total = position;
+  const inflater = new Inflate((chunk) => {
+    total += chunk.length;
+    if (total > cap) {
+      throw new ImageReadError(
+        name,
+        'too-large',
+        `deflated DICOM data set inflates past ${cap.toLocaleString('en-US')} bytes (${DEFLATED_BYTES_PER_CAPPED_PIXEL} bytes per pixel of the limit; raise it with --max-pixels)`,
+      );
+    }
+    chunks.push(chunk);
+  });
+  const compressed = array.subarray(position);
+  const step = 4096; // at most ~4 MB of output per push (deflate expands at most ~1032:1)
+  for (let at = 0; at < compressed.length || at === 0; at += step) {
+    inflater.push(compressed.subarray(at, at + step), at + step >= compressed.length);
+  }
+  const whole = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    whole.set(chunk, at);
+    at += chunk.length;
+  }
+  return whole;
 }
 
 async function decodeFrame(dicom: OpenDicom, frame: number, decodeJpeg: JpegDecoder | undefined): Promise<RawImage> {

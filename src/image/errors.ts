@@ -11,7 +11,9 @@ export type ImageErrorKind =
   /** The bytes contradict themselves (bad header, bad sizes, decoder failure). */
   | 'corrupt'
   /** The caller asked for something the image does not have (a frame out of range, bad raw pixels). */
-  | 'invalid';
+  | 'invalid'
+  /** More pixels than the cap (limits.ts) allows: refused from the header, before decoding. */
+  | 'too-large';
 
 /** An image could not be read; the message starts with the file (or buffer) name. */
 export class ImageReadError extends Error {

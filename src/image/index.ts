@@ -3,6 +3,7 @@
 // Node-only API and can be imported on their own in the browser; read.ts and write.ts need Node (sharp, fs).
 export type { RawImage } from './types.js';
 export { ImageReadError, type ImageErrorKind } from './errors.js';
+export { DEFAULT_MAX_PIXELS, MAX_PIXELS_ENV, checkPixelCount, maxImagePixels } from './limits.js';
 export { readImage, readImageFrames, type ImageSource, type RawImageLike, type ReadImageOptions } from './read.js';
 export { detectImageFormat, type ImageFormat } from './format.js';
 export { decodeBmp, isBmp } from './bmp.js';

@@ -246,10 +246,13 @@ export class SamPredictor {
 
   private checkPrompt(input: PredictInput, [h, w]: Size, lowSide: number, index: number): void {
     const where = `prompt ${index}`;
+    // Box corners are edges and may lie on the far border; a point is a pixel, so x < width and y < height.
     const inside = (x: number, y: number) => x >= 0 && y >= 0 && x <= w && y <= h;
     (input.points ?? []).forEach(([x, y], i) => {
       if (!Number.isFinite(x) || !Number.isFinite(y)) throw new Error(`${where}: point ${i} has a non-finite coordinate (${x}, ${y})`);
-      if (!inside(x, y)) throw new Error(`${where}: point ${i} (${x}, ${y}) lies outside the ${w}×${h} image`);
+      if (!(inside(x, y) && x < w && y < h)) {
+        throw new Error(`${where}: point ${i} (${x}, ${y}) lies outside the ${w}×${h} image (a point needs 0 ≤ x < ${w} and 0 ≤ y < ${h})`);
+      }
     });
     if (input.box) {
       const [x0, y0, x1, y1] = input.box;
@@ -257,6 +260,7 @@ export class SamPredictor {
         throw new Error(`${where}: a box is [x0, y0, x1, y1] of finite numbers, got [${input.box.join(', ')}]`);
       }
       if (x1 < x0 || y1 < y0) throw new Error(`${where}: box [${input.box.join(', ')}] has x1 < x0 or y1 < y0`);
+      if (x1 === x0 || y1 === y0) throw new Error(`${where}: box [${input.box.join(', ')}] has no area (x1 = x0 or y1 = y0)`);
       if (!inside(x0, y0) || !inside(x1, y1)) throw new Error(`${where}: box [${input.box.join(', ')}] reaches outside the ${w}×${h} image`);
     }
     if ((input.points?.length ?? 0) !== (input.labels?.length ?? 0)) {

@@ -5,6 +5,7 @@
 //   weights.safetensors the model in our weights format (canonical SAM keys, the config in its
 //                       metadata, the layout that says which decoder math it uses), loadable with
 //                       SamPredictor.load(path) and `ultrasam segment --weights`.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type TrainingState, loadState, saveState } from '../graph/state.js';
 import type { ParamStore, Trainer } from '../graph/trainer.js';
@@ -53,7 +54,9 @@ export function saveTrainingState(out: string, trainer: Trainer, identity: RunId
 }
 
 export function loadTrainingState(out: string): TrainingState & { meta: Partial<RunIdentity> } {
-  return loadState(join(out, RUN_FILES.state));
+  const path = join(out, RUN_FILES.state);
+  if (!existsSync(path)) throw new Error(`--resume: no training state in ${out} (${RUN_FILES.state} is missing): nothing to resume`);
+  return loadState(path);
 }
 
 /** Writes model weights that SamPredictor.load reads back with their config and decoder math. */

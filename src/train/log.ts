@@ -19,19 +19,31 @@ export interface LogEntry {
 export class RunLog {
   constructor(readonly path: string) {}
 
-  /** Entries written so far. */
+  /**
+   * Entries written so far. A last line without its newline that does not parse was cut by a kill
+   * during append: it is dropped (the resumed run redoes that step). Any other bad line is an error.
+   */
   read(): LogEntry[] {
     if (!existsSync(this.path)) return [];
-    return readFileSync(this.path, 'utf8')
-      .split('\n')
-      .filter((line) => line.trim())
-      .map((line, i) => {
-        try {
-          return JSON.parse(line) as LogEntry;
-        } catch {
-          throw new Error(`${this.path}: line ${i + 1} is not JSON`);
-        }
-      });
+    const lines = readFileSync(this.path, 'utf8').split('\n');
+    const cut = lines.pop() ?? ''; // '' when the file ends with its newline
+    const entries: LogEntry[] = [];
+    lines.forEach((line, i) => {
+      if (!line.trim()) return;
+      try {
+        entries.push(JSON.parse(line) as LogEntry);
+      } catch {
+        throw new Error(`${this.path}: line ${i + 1} is not JSON`);
+      }
+    });
+    if (cut.trim()) {
+      try {
+        entries.push(JSON.parse(cut) as LogEntry);
+      } catch {
+        // the partial line of a killed append
+      }
+    }
+    return entries;
   }
 
   /** Keeps only the entries before `step` (a resumed run redoes the steps after its checkpoint). */

@@ -38,9 +38,9 @@ export interface TrainResult {
   /** Steps done when the run ended (total, or fewer when stopped). */
   endStep: number;
   totalSteps: number;
-  /** Mean loss of the last (up to) 10 steps of this session. */
+  /** Mean loss of the last (up to) 10 steps of this session (of the log, when the run was already finished). */
   finalLoss: number;
-  /** Images per second over this session's steps after the first. */
+  /** Images per second over this session's steps after the first (NaN when it did none). */
   imagesPerSecond: number;
   wallSeconds: number;
   dataHash: string;
@@ -64,13 +64,16 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   // Checked before anything is compiled or computed: a wrong resume fails fast.
   let state: ReturnType<typeof loadTrainingState> | null = null;
   if (options.resume) {
-    if (!existsSync(files.state)) throw new Error(`--resume: no training state in ${config.out} (${RUN_FILES.state} is missing)`);
     state = loadTrainingState(config.out);
     checkSameRun(state.meta, identity, config.out);
   } else if (existsSync(files.state)) {
     throw new Error(`${config.out} already holds a run (${RUN_FILES.state}): pass --resume to continue it, or choose another output folder`);
   }
   const start = state?.step ?? 0;
+  if (start >= total) {
+    // A finished run: nothing to compile or compute; its result is what its log says.
+    return { ...finishedResult(log, start, total, performance.now() - began), dataHash: set.hash, files };
+  }
 
   let embeddings: EmbeddingCache | undefined;
   if (config.cacheEmbeddings) {
@@ -170,6 +173,19 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
     wallSeconds: (performance.now() - began) / 1000,
     dataHash: set.hash,
     files,
+  };
+}
+
+/** The result of resuming a run that had already done all its steps. */
+function finishedResult(log: RunLog, start: number, total: number, wallMs: number): Omit<TrainResult, 'dataHash' | 'files'> {
+  const tail = log.read().slice(-10).map((e) => e.loss);
+  return {
+    startStep: start,
+    endStep: start,
+    totalSteps: total,
+    finalLoss: tail.length ? tail.reduce((a, b) => a + b, 0) / tail.length : NaN,
+    imagesPerSecond: NaN,
+    wallSeconds: wallMs / 1000,
   };
 }
 

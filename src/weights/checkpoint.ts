@@ -1,10 +1,11 @@
 // One entry point for model weights: a PyTorch .pth (any supported layout) or our safetensors, read
 // and renamed to SAM's canonical keys; and the converter's writer, which records the layout so that
 // UltraSam's decoder math survives the conversion.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { toSamKeys, type CheckpointLayout, type SamWeights } from './layouts.js';
 import { CheckpointError, readPth, type ReadPthOptions } from './pth.js';
 import { readSafetensorsFile, writeSafetensorsFile, type WriteSafetensorsOptions } from './safetensors.js';
+import type { StateDict } from './types.js';
 
 /** safetensors metadata key holding the layout the weights came from. */
 export const LAYOUT_METADATA_KEY = 'ultrasam.layout';
@@ -18,11 +19,9 @@ export interface LoadedSamWeights extends SamWeights {
 /** Tells the formats apart by their first bytes: zip or pickle → pth; a length then '{' → safetensors. */
 function sniff(path: string): 'pth' | 'safetensors' {
   let head: Uint8Array;
-  let size: number;
   try {
     const fd = openSync(path, 'r');
     try {
-      size = fstatSync(fd).size;
       head = new Uint8Array(9);
       head = head.subarray(0, readSync(fd, head, 0, 9, 0));
     } finally {
@@ -32,18 +31,53 @@ function sniff(path: string): 'pth' | 'safetensors' {
     throw new CheckpointError('not-a-checkpoint', path, `cannot open: ${(error as Error).message}`);
   }
   if (head.length >= 2 && ((head[0] === 0x50 && head[1] === 0x4b) || head[0] === 0x80)) return 'pth';
-  if (head.length === 9 && head[8] === 0x7b && new DataView(head.buffer).getBigUint64(0, true) < BigInt(size)) return 'safetensors';
+  // A length then '{' is safetensors; a length past the file is the safetensors reader's to report, by name.
+  if (head.length === 9 && head[8] === 0x7b) return 'safetensors';
   throw new CheckpointError('not-a-checkpoint', path, 'neither a PyTorch checkpoint (.pth) nor a safetensors file');
 }
 
-/** Reads SAM / MedSAM / UltraSam weights from .pth or .safetensors, renamed to SAM's keys. */
+/** Largest finite float32: a float64 weight beyond it becomes Infinity when the model takes it. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * Refuses weights holding NaN or ±Infinity (or float64 values past float32's range), naming the
+ * tensor as the file names it: they load, then every mask is garbage (eval scored Dice 0 with exit
+ * code 0; segment died on an undefined score). Only the tensors the model will take are checked.
+ */
+function checkFinite(path: string, tensors: StateDict, ignored: readonly string[]): void {
+  const skip = new Set(ignored);
+  for (const [key, tensor] of tensors) {
+    const { data } = tensor;
+    if (skip.has(key) || !(data instanceof Float32Array || data instanceof Float64Array)) continue;
+    let bad = 0;
+    let first = -1;
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i];
+      if (!(Math.abs(v) <= FLOAT32_MAX)) {
+        if (bad++ === 0) first = i;
+      }
+    }
+    if (bad > 0) {
+      throw new CheckpointError(
+        'bad-tensor',
+        path,
+        `tensor ${key} holds ${bad.toLocaleString('en-US')} non-finite value(s) of ${data.length.toLocaleString('en-US')} (the first, ${data[first]}, at element ${first}): the weights are damaged, e.g. saved from a run that diverged`,
+      );
+    }
+  }
+}
+
+/** Reads SAM / MedSAM / UltraSam weights from .pth or .safetensors, renamed to SAM's keys; refuses non-finite values. */
 export function loadSamWeights(path: string, options: ReadPthOptions = {}): LoadedSamWeights {
   if (sniff(path) === 'pth') {
     const checkpoint = readPth(path, options);
-    return { ...toSamKeys(checkpoint.tensors), format: 'pth', metadata: checkpoint.metadata };
+    const mapped = toSamKeys(checkpoint.tensors);
+    checkFinite(path, checkpoint.tensors, mapped.ignored);
+    return { ...mapped, format: 'pth', metadata: checkpoint.metadata };
   }
   const file = readSafetensorsFile(path);
   const mapped = toSamKeys(file.tensors);
+  checkFinite(path, file.tensors, mapped.ignored);
   const recorded = file.metadata[LAYOUT_METADATA_KEY];
   if (recorded !== undefined) {
     if (recorded !== 'sam' && recorded !== 'medsam' && recorded !== 'ultrasam') {

@@ -61,6 +61,8 @@ export interface UnpickleOptions {
   globals: GlobalAllowList;
   /** Resolves PERSID/BINPERSID ids (torch storages). Without it those opcodes are refused. */
   persistentLoad?(pid: unknown, offset: number): unknown;
+  /** Containers the pickle may build, and values it may stack at once, before it is refused (default MAX_PICKLE_OBJECTS). */
+  maxObjects?: number;
 }
 
 type ArgKind = 'none' | 'u1' | 'u2' | 'i4' | 'u4' | 'u8' | 'f8' | 'line' | 'twoLines' | 'len1' | 'len4' | 'len8';
@@ -100,7 +102,23 @@ interface DecodedOp {
   name: string;
   offset: number;
   arg: number | bigint | string | Uint8Array | [string, string] | undefined;
+  /** Offset of the next opcode. */
+  next: number;
 }
+
+/**
+ * The largest pickle a checkpoint reader accepts. A state dict's pickle holds only names, shapes and
+ * storage records (about 200 bytes a tensor: a SAM ViT-H checkpoint's is ~110 KB); anything this big
+ * is not a checkpoint, and refusing it by its declared size costs nothing.
+ */
+export const MAX_PICKLE_BYTES = 16 << 20;
+
+/**
+ * Containers (lists, tuples, dicts, sets, called globals) one pickle may build, and values it may
+ * hold on its stack at once. A container costs up to ~200 bytes of heap, so this keeps a hostile
+ * pickle under MAX_PICKLE_BYTES to ~200 MB, while a state dict needs about ten per tensor.
+ */
+export const MAX_PICKLE_OBJECTS = 1_000_000;
 
 const latin1 = new TextDecoder('latin1');
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -111,97 +129,107 @@ function readLine(bytes: Uint8Array, pos: number, opOffset: number): [string, nu
   return [latin1.decode(bytes.subarray(pos, end)), end + 1];
 }
 
-/** Decodes the opcode stream from `start` up to and including STOP, validating framing and every opcode. */
-function decodeOps(bytes: Uint8Array, start: number, options: UnpickleOptions): { ops: DecodedOp[]; end: number } {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const ops: DecodedOp[] = [];
-  let pos = start;
-  const need = (n: number, at: number, what: string): void => {
-    if (pos + n > bytes.length) {
-      throw new PickleFormatError(at, `truncated ${what}: needs ${n} bytes, ${bytes.length - pos} left`, true);
+/** Throws when fewer than `n` bytes are left at `pos` for the argument of the opcode at `offset`. */
+function need(bytes: Uint8Array, pos: number, n: number, offset: number, what: string): void {
+  if (pos + n > bytes.length) {
+    throw new PickleFormatError(offset, `truncated ${what}: needs ${n} bytes, ${bytes.length - pos} left`, true);
+  }
+}
+
+/**
+ * Decodes the opcode at `offset`, validating its framing and refusing unsafe opcodes and globals.
+ * Ops are decoded one at a time and never collected: the whole stream is first walked once to
+ * check every opcode before any runs, then walked again to run them, so memory is that of the
+ * values built, not of the opcode count.
+ */
+function decodeOp(bytes: Uint8Array, view: DataView, offset: number, options: UnpickleOptions): DecodedOp {
+  let pos = offset;
+  if (pos >= bytes.length) throw new PickleFormatError(offset, 'pickle ends without STOP', true);
+  const code = bytes[pos++];
+  const spec = OPS[code];
+  if (!spec) throw new PickleFormatError(offset, `unknown opcode 0x${code.toString(16).padStart(2, '0')}`);
+  if (REFUSED.has(spec.name)) {
+    throw new UnsafePickleError(spec.name, offset, `opcode ${spec.name} is not allowed`);
+  }
+  if ((spec.name === 'PERSID' || spec.name === 'BINPERSID') && !options.persistentLoad) {
+    throw new UnsafePickleError(spec.name, offset, `opcode ${spec.name} (persistent id) is not allowed here`);
+  }
+  let arg: DecodedOp['arg'];
+  switch (spec.arg) {
+    case 'none':
+      break;
+    case 'u1':
+      need(bytes, pos, 1, offset, spec.name);
+      arg = bytes[pos];
+      pos += 1;
+      break;
+    case 'u2':
+      need(bytes, pos, 2, offset, spec.name);
+      arg = view.getUint16(pos, true);
+      pos += 2;
+      break;
+    case 'i4':
+      need(bytes, pos, 4, offset, spec.name);
+      arg = view.getInt32(pos, true);
+      pos += 4;
+      break;
+    case 'u4':
+      need(bytes, pos, 4, offset, spec.name);
+      arg = view.getUint32(pos, true);
+      pos += 4;
+      break;
+    case 'u8':
+      need(bytes, pos, 8, offset, spec.name);
+      arg = view.getBigUint64(pos, true);
+      pos += 8;
+      break;
+    case 'f8':
+      need(bytes, pos, 8, offset, spec.name);
+      arg = view.getFloat64(pos, false); // BINFLOAT is big-endian
+      pos += 8;
+      break;
+    case 'line':
+      [arg, pos] = readLine(bytes, pos, offset);
+      break;
+    case 'twoLines': {
+      const [module, afterModule] = readLine(bytes, pos, offset);
+      const [name, afterName] = readLine(bytes, afterModule, offset);
+      pos = afterName;
+      arg = [module, name];
+      break;
     }
-  };
-  for (;;) {
-    const offset = pos;
-    if (pos >= bytes.length) throw new PickleFormatError(offset, 'pickle ends without STOP', true);
-    const code = bytes[pos++];
-    const spec = OPS[code];
-    if (!spec) throw new PickleFormatError(offset, `unknown opcode 0x${code.toString(16).padStart(2, '0')}`);
-    if (REFUSED.has(spec.name)) {
-      throw new UnsafePickleError(spec.name, offset, `opcode ${spec.name} is not allowed`);
+    case 'len1':
+    case 'len4':
+    case 'len8': {
+      const width = spec.arg === 'len1' ? 1 : spec.arg === 'len4' ? 4 : 8;
+      need(bytes, pos, width, offset, `${spec.name} length`);
+      const len =
+        width === 1 ? bytes[pos] : width === 4 ? view.getUint32(pos, true) : Number(view.getBigUint64(pos, true));
+      pos += width;
+      need(bytes, pos, len, offset, spec.name);
+      arg = bytes.subarray(pos, pos + len);
+      pos += len;
+      break;
     }
-    if ((spec.name === 'PERSID' || spec.name === 'BINPERSID') && !options.persistentLoad) {
-      throw new UnsafePickleError(spec.name, offset, `opcode ${spec.name} (persistent id) is not allowed here`);
+  }
+  if (spec.name === 'GLOBAL') {
+    const [module, name] = arg as [string, string];
+    if (!options.globals.has(`${module}.${name}`)) {
+      throw new UnsafePickleError(`${module}.${name}`, offset, `global '${module}.${name}' is not allowed`);
     }
-    let arg: DecodedOp['arg'];
-    switch (spec.arg) {
-      case 'none':
-        break;
-      case 'u1':
-        need(1, offset, spec.name);
-        arg = bytes[pos];
-        pos += 1;
-        break;
-      case 'u2':
-        need(2, offset, spec.name);
-        arg = view.getUint16(pos, true);
-        pos += 2;
-        break;
-      case 'i4':
-        need(4, offset, spec.name);
-        arg = view.getInt32(pos, true);
-        pos += 4;
-        break;
-      case 'u4':
-        need(4, offset, spec.name);
-        arg = view.getUint32(pos, true);
-        pos += 4;
-        break;
-      case 'u8':
-        need(8, offset, spec.name);
-        arg = view.getBigUint64(pos, true);
-        pos += 8;
-        break;
-      case 'f8':
-        need(8, offset, spec.name);
-        arg = view.getFloat64(pos, false); // BINFLOAT is big-endian
-        pos += 8;
-        break;
-      case 'line':
-        [arg, pos] = readLine(bytes, pos, offset);
-        break;
-      case 'twoLines': {
-        const [module, afterModule] = readLine(bytes, pos, offset);
-        const [name, afterName] = readLine(bytes, afterModule, offset);
-        pos = afterName;
-        arg = [module, name];
-        break;
-      }
-      case 'len1':
-      case 'len4':
-      case 'len8': {
-        const width = spec.arg === 'len1' ? 1 : spec.arg === 'len4' ? 4 : 8;
-        need(width, offset, `${spec.name} length`);
-        const len =
-          width === 1 ? bytes[pos] : width === 4 ? view.getUint32(pos, true) : Number(view.getBigUint64(pos, true));
-        pos += width;
-        need(len, offset, spec.name);
-        arg = bytes.subarray(pos, pos + len);
-        pos += len;
-        break;
-      }
-    }
-    if (spec.name === 'GLOBAL') {
-      const [module, name] = arg as [string, string];
-      if (!options.globals.has(`${module}.${name}`)) {
-        throw new UnsafePickleError(`${module}.${name}`, offset, `global '${module}.${name}' is not allowed`);
-      }
-    }
-    if (spec.name === 'FRAME' && (arg as bigint) > BigInt(bytes.length - pos)) {
-      throw new PickleFormatError(offset, `frame of ${arg} bytes runs past the end of the data`);
-    }
-    ops.push({ name: spec.name, offset, arg });
-    if (spec.name === 'STOP') return { ops, end: pos };
+  }
+  if (spec.name === 'FRAME' && (arg as bigint) > BigInt(bytes.length - pos)) {
+    throw new PickleFormatError(offset, `frame of ${arg} bytes runs past the end of the data`);
+  }
+  return { name: spec.name, offset, arg, next: pos };
+}
+
+/** Walks the opcode stream from `start` up to and including STOP, checking every opcode; returns the offset past STOP. */
+function validateOps(bytes: Uint8Array, view: DataView, start: number, options: UnpickleOptions): number {
+  for (let pos = start; ; ) {
+    const op = decodeOp(bytes, view, pos, options);
+    if (op.name === 'STOP') return op.next;
+    pos = op.next;
   }
 }
 
@@ -261,7 +289,17 @@ function decodeUtf8(bytes: Uint8Array, offset: number): string {
 
 /** Unpickles one pickle starting at `start`; returns the value and the offset just past its STOP. */
 export function unpickleAt(bytes: Uint8Array, start: number, options: UnpickleOptions): { value: unknown; end: number } {
-  const { ops, end } = decodeOps(bytes, start, options);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const end = validateOps(bytes, view, start, options);
+  const maxObjects = options.maxObjects ?? MAX_PICKLE_OBJECTS;
+  let objects = 0;
+  /** Counts a container about to be built; refuses past the budget. */
+  const built = <T>(value: T, at: number): T => {
+    if (++objects > maxObjects) {
+      throw new PickleFormatError(at, `the pickle builds more than ${maxObjects.toLocaleString('en-US')} objects; no checkpoint of tensors needs that many`);
+    }
+    return value;
+  };
   const stack: unknown[] = [];
   const marks: number[] = [];
   const memo = new Map<number, unknown>();
@@ -298,6 +336,7 @@ export function unpickleAt(bytes: Uint8Array, start: number, options: UnpickleOp
       throw new UnsafePickleError(callable.qualifiedName, at, `global '${callable.qualifiedName}' may not be called`);
     }
     if (!Array.isArray(args)) throw new PickleFormatError(at, `${opName} arguments are not a tuple`);
+    built(null, at);
     let result: unknown;
     try {
       result = callable.handler.call(args);
@@ -313,7 +352,13 @@ export function unpickleAt(bytes: Uint8Array, start: number, options: UnpickleOp
     return new PyGlobal(module, name, handler);
   };
 
-  for (const { name, offset, arg } of ops) {
+  for (let pos = start; pos < end; ) {
+    const { name, offset, arg, next } = decodeOp(bytes, view, pos, options);
+    pos = next;
+    // Python's pickler batches list and dict items by the thousand, so a deep stack is not a checkpoint.
+    if (stack.length > maxObjects) {
+      throw new PickleFormatError(offset, `the pickle stacks more than ${maxObjects.toLocaleString('en-US')} values; no checkpoint of tensors needs that many`);
+    }
     switch (name) {
       case 'PROTO':
         if ((arg as number) > 5) throw new PickleFormatError(offset, `unsupported pickle protocol ${arg}`);
@@ -393,10 +438,10 @@ export function unpickleAt(bytes: Uint8Array, start: number, options: UnpickleOp
         stack.push(arg as Uint8Array);
         break;
       case 'EMPTY_LIST':
-        stack.push([]);
+        stack.push(built([], offset));
         break;
       case 'LIST':
-        stack.push(popMark(offset));
+        stack.push(built(popMark(offset), offset));
         break;
       case 'APPEND': {
         const item = pop(offset);
@@ -405,14 +450,15 @@ export function unpickleAt(bytes: Uint8Array, start: number, options: UnpickleOp
       }
       case 'APPENDS': {
         const items = popMark(offset);
-        asList(top(offset), offset, name).push(...items);
+        const list = asList(top(offset), offset, name);
+        for (const item of items) list.push(item); // not push(...items): a long batch would overflow the call stack
         break;
       }
       case 'EMPTY_TUPLE':
-        stack.push(Object.freeze([]));
+        stack.push(built(Object.freeze([]), offset));
         break;
       case 'TUPLE':
-        stack.push(Object.freeze(popMark(offset)));
+        stack.push(built(Object.freeze(popMark(offset)), offset));
         break;
       case 'TUPLE1':
       case 'TUPLE2':
@@ -420,16 +466,16 @@ export function unpickleAt(bytes: Uint8Array, start: number, options: UnpickleOp
         const n = name === 'TUPLE1' ? 1 : name === 'TUPLE2' ? 2 : 3;
         const items: unknown[] = [];
         for (let i = 0; i < n; i++) items.unshift(pop(offset));
-        stack.push(Object.freeze(items));
+        stack.push(built(Object.freeze(items), offset));
         break;
       }
       case 'EMPTY_DICT':
-        stack.push(new Map());
+        stack.push(built(new Map(), offset));
         break;
       case 'DICT': {
         const items = popMark(offset);
         if (items.length % 2) throw new PickleFormatError(offset, 'DICT with an odd number of items');
-        const dict = new Map<unknown, unknown>();
+        const dict = built(new Map<unknown, unknown>(), offset);
         for (let i = 0; i < items.length; i += 2) dict.set(items[i], items[i + 1]);
         stack.push(dict);
         break;
@@ -448,7 +494,7 @@ export function unpickleAt(bytes: Uint8Array, start: number, options: UnpickleOp
         break;
       }
       case 'EMPTY_SET':
-        stack.push(new Set());
+        stack.push(built(new Set(), offset));
         break;
       case 'ADDITEMS': {
         const items = popMark(offset);
@@ -458,7 +504,7 @@ export function unpickleAt(bytes: Uint8Array, start: number, options: UnpickleOp
         break;
       }
       case 'FROZENSET':
-        stack.push(new Set(popMark(offset)));
+        stack.push(built(new Set(popMark(offset)), offset));
         break;
       case 'GET':
       case 'BINGET':

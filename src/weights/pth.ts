@@ -6,6 +6,7 @@ import { decodeElements, allocElements, widenedDtype } from './elements.js';
 import {
   allowList,
   CODECS_ENCODE,
+  MAX_PICKLE_BYTES,
   ORDERED_DICT,
   PickleFormatError,
   UnsafePickleError,
@@ -28,6 +29,7 @@ export type CheckpointErrorCode =
   | 'missing-storage'
   | 'malformed-pickle'
   | 'bad-tensor'
+  | 'too-large'
   | 'unsupported';
 
 /** Any checkpoint problem other than an unsafe pickle (which stays an UnsafePickleError). */
@@ -302,26 +304,28 @@ function readZipCheckpoint(zip: ZipReader, file: string, options: ReadPthOptions
     throw new CheckpointError('missing-data-pkl', file, `zip archive has no data.pkl, so it is not a torch.save checkpoint (entries: ${seen || 'none'})`);
   }
   const prefix = pickleName.slice(0, pickleName.length - 'data.pkl'.length);
-  const read = (entry: ZipEntry): Uint8Array => {
+  const read = (entry: ZipEntry, limit?: { maxBytes: number; what: string }): Uint8Array => {
     try {
-      return zip.read(entry, { verifyCrc: options.verifyCrc });
+      return zip.read(entry, { verifyCrc: options.verifyCrc, ...limit });
     } catch (error) {
       throw fromZipError(error, file);
     }
   };
   const byteorder = zip.entries.get(`${prefix}byteorder`);
-  if (byteorder && new TextDecoder().decode(read(byteorder)).trim() !== 'little') {
+  if (byteorder && new TextDecoder().decode(read(byteorder, { maxBytes: 16, what: 'a byte-order record' })).trim() !== 'little') {
     throw new CheckpointError('unsupported', file, 'big-endian checkpoints are not supported');
   }
-  const { value } = unpickleCheckpoint(read(zip.entries.get(pickleName)!), 0, file, options);
+  const pickle = read(zip.entries.get(pickleName)!, { maxBytes: MAX_PICKLE_BYTES, what: 'a checkpoint pickle' });
+  const { value } = unpickleCheckpoint(pickle, 0, file, options);
   const { refs, metadata } = flatten(value);
   const tensors = materialize(
     refs,
     (storage, usedBy) => {
       const entry = zip.entries.get(`${prefix}data/${storage.key}`);
       if (!entry) throw new CheckpointError('missing-storage', file, `storage ${prefix}data/${storage.key} (used by ${usedBy}) is not in the archive`);
+      // torch.save writes each storage as exactly its elements' bytes: the pickle's record is the cap.
       const needed = storage.numel * STORED_DTYPE_SIZE[storage.dtype];
-      if (entry.size < needed) {
+      if (entry.size !== needed) {
         throw new CheckpointError('corrupt-zip', file, `storage ${entry.name} (used by ${usedBy}) holds ${entry.size} bytes, its record says ${storage.numel} ${storage.dtype} elements (${needed} bytes)`);
       }
       return read(entry);
@@ -371,9 +375,13 @@ function readLegacyCheckpoint(source: ByteSource, file: string, options: ReadPth
   return { tensors, metadata, format: 'legacy' };
 }
 
-/** The five leading pickles. They are small: read a growing prefix of the file until they all parse. */
+/**
+ * The five leading pickles. They are small: read a growing prefix of the file until they all parse,
+ * up to MAX_PICKLE_BYTES (beyond that the file is not a checkpoint, and the prefix is not read).
+ */
 function readLegacyPickles(source: ByteSource, file: string, options: ReadPthOptions): { values: unknown[]; end: number } {
-  for (let length = Math.min(source.size, 1 << 20); ; length = Math.min(source.size, length * 4)) {
+  const limit = Math.min(source.size, MAX_PICKLE_BYTES);
+  for (let length = Math.min(limit, 1 << 20); ; length = Math.min(limit, length * 4)) {
     const head = source.read(0, length);
     try {
       const values: unknown[] = [];
@@ -389,8 +397,11 @@ function readLegacyPickles(source: ByteSource, file: string, options: ReadPthOpt
       }
       return { values, end: at };
     } catch (error) {
-      const more = error instanceof CheckpointError && error.code === 'truncated' && length < source.size;
-      if (!more) throw error;
+      const truncated = error instanceof CheckpointError && error.code === 'truncated';
+      if (truncated && length === MAX_PICKLE_BYTES && source.size > length) {
+        throw new CheckpointError('too-large', file, `the legacy checkpoint's pickles run past ${MAX_PICKLE_BYTES.toLocaleString('en-US')} bytes, more than any checkpoint of tensors needs`);
+      }
+      if (!(truncated && length < limit)) throw error;
     }
   }
 }

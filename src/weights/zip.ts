@@ -3,7 +3,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import * as zlib from 'node:zlib';
 
-export type ZipErrorCode = 'not-a-zip' | 'truncated' | 'corrupt-zip' | 'bad-crc' | 'unsupported-zip';
+export type ZipErrorCode = 'not-a-zip' | 'truncated' | 'corrupt-zip' | 'bad-crc' | 'unsupported-zip' | 'too-large';
 
 export class ZipError extends Error {
   override name = 'ZipError';
@@ -196,9 +196,19 @@ export class ZipReader {
     return new ZipReader(source, entries);
   }
 
-  /** The entry's bytes, CRC-checked. Stored entries are read straight into their own buffer. */
-  read(entry: ZipEntry, options: { verifyCrc?: boolean } = {}): Uint8Array {
+  /**
+   * The entry's bytes, CRC-checked. Stored entries are read straight into their own buffer. The
+   * declared size is checked against `maxBytes` before anything is read, and a deflated entry is
+   * inflated with its declared size as a hard cap, so a zip bomb costs at most what it declares.
+   */
+  read(entry: ZipEntry, options: { verifyCrc?: boolean; maxBytes?: number; what?: string } = {}): Uint8Array {
     const label = `${this.source.label}: entry ${entry.name}`;
+    if (options.maxBytes !== undefined && entry.size > options.maxBytes) {
+      throw new ZipError(
+        'too-large',
+        `${label}: declares ${entry.size.toLocaleString('en-US')} bytes, more than the ${options.maxBytes.toLocaleString('en-US')} allowed for ${options.what ?? 'this entry'}`,
+      );
+    }
     if (entry.localHeaderOffset + 30 > this.source.size) throw new ZipError('truncated', `${label}: local header lies past the end of the file`);
     const header = new DataView(this.source.read(entry.localHeaderOffset, 30).buffer);
     if (header.getUint32(0, true) !== LOCAL_SIG) throw new ZipError('corrupt-zip', `${label}: bad local header`);
@@ -211,14 +221,7 @@ export class ZipReader {
       if (entry.compressedSize !== entry.size) throw new ZipError('corrupt-zip', `${label}: stored entry with differing sizes`);
       data = this.source.read(dataAt, entry.size);
     } else if (entry.method === 8) {
-      try {
-        const inflated = zlib.inflateRawSync(this.source.read(dataAt, entry.compressedSize));
-        data = new Uint8Array(inflated.length);
-        data.set(inflated);
-      } catch (error) {
-        throw new ZipError('corrupt-zip', `${label}: cannot inflate (${(error as Error).message})`);
-      }
-      if (data.length !== entry.size) throw new ZipError('corrupt-zip', `${label}: inflated to ${data.length} bytes, expected ${entry.size}`);
+      data = inflateCapped(this.source.read(dataAt, entry.compressedSize), entry.size, label);
     } else {
       throw new ZipError('unsupported-zip', `${label}: compression method ${entry.method} is not supported`);
     }
@@ -230,6 +233,28 @@ export class ZipReader {
     }
     return data;
   }
+}
+
+/**
+ * Inflates a raw deflate stream that must come to exactly `size` bytes. zlib stops as soon as the
+ * output passes the cap (it inflates in chunks), so a stream that lies about its size is refused
+ * after at most `size` bytes plus one chunk, never inflated whole.
+ */
+export function inflateCapped(compressed: Uint8Array, size: number, label: string): Uint8Array {
+  let inflated: Buffer;
+  try {
+    inflated = zlib.inflateRawSync(compressed, { maxOutputLength: Math.max(size, 1) });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new ZipError('corrupt-zip', `${label}: inflates to more than the ${size.toLocaleString('en-US')} bytes it declares (a decompression bomb or a damaged entry)`);
+    }
+    throw new ZipError('corrupt-zip', `${label}: cannot inflate (${(error as Error).message})`);
+  }
+  if (inflated.length !== size) throw new ZipError('corrupt-zip', `${label}: inflated to ${inflated.length} bytes, expected ${size}`);
+  // Typed views of tensors need an 8-byte aligned buffer of their own; zlib's is one unless pooled.
+  if (inflated.byteOffset === 0 && inflated.buffer.byteLength === inflated.length) return new Uint8Array(inflated.buffer);
+  return new Uint8Array(inflated);
 }
 
 function hex(value: number): string {

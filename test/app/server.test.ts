@@ -5,15 +5,15 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type RunningAppServer, resolveUnder, startAppServer } from '../../src/app/server.js';
+import { type RunningAppServer, allowedHosts, hostAllowed, resolveUnder, startAppServer } from '../../src/app/server.js';
 
 let root: string;
 let server: RunningAppServer;
 
-/** Raw GET (fetch would normalise `..` away before it reaches the server). */
-function get(path: string, method = 'GET'): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+/** Raw GET (fetch would normalise `..` away before it reaches the server); `host` overrides the Host header. */
+function get(path: string, method = 'GET', host?: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: server.port, path, method }, (res) => {
+    const req = request({ host: '127.0.0.1', port: server.port, path, method, ...(host !== undefined ? { headers: { Host: host } } : {}) }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk) => (body += chunk));
@@ -85,4 +85,30 @@ test('an unbuilt app is a clear error naming the build command', () => {
   } finally {
     rmSync(empty, { recursive: true, force: true });
   }
+});
+
+test('only requests naming this server in Host are answered: a DNS-rebinding page cannot read the model', async () => {
+  // A page on attacker.example, re-pointed at 127.0.0.1, sends its own name: that must not reach the weights.
+  for (const host of [`attacker.example:${server.port}`, 'attacker.example', `localhost.attacker.example:${server.port}`, `127.0.0.1:${server.port + 1}`, `localhost`]) {
+    const res = await get('/model/ultrasam.json', 'GET', host);
+    assert.equal(res.status, 421, host);
+    assert.doesNotMatch(res.body, /ultrasam-onnx/, host);
+    assert.match(res.body, new RegExp(`not Host: ${host.replace(/[.[\]]/g, '\\$&')}`), host);
+  }
+  for (const host of [`127.0.0.1:${server.port}`, `localhost:${server.port}`, `LOCALHOST:${server.port}`, `[::1]:${server.port}`]) {
+    assert.equal((await get('/model/ultrasam.json', 'GET', host)).status, 200, host);
+  }
+});
+
+test('listening on another address adds that address; a wildcard listener takes IP literals, never other names', () => {
+  const lan = allowedHosts('192.168.1.5', 8765);
+  assert.ok(hostAllowed('192.168.1.5:8765', lan, '192.168.1.5', 8765));
+  assert.ok(hostAllowed('localhost:8765', lan, '192.168.1.5', 8765));
+  assert.ok(!hostAllowed('10.0.0.1:8765', lan, '192.168.1.5', 8765));
+  const any = allowedHosts('0.0.0.0', 8765);
+  assert.ok(hostAllowed('10.0.0.1:8765', any, '0.0.0.0', 8765));
+  assert.ok(hostAllowed('[fe80::1]:8765', any, '0.0.0.0', 8765));
+  assert.ok(!hostAllowed('10.0.0.1:80', any, '0.0.0.0', 8765));
+  assert.ok(!hostAllowed('evil.example:8765', any, '0.0.0.0', 8765));
+  assert.ok(!hostAllowed(undefined, any, '0.0.0.0', 8765));
 });

@@ -94,7 +94,9 @@ test('a file that is not COCO is reported by name', async () => {
     await writeFile(path, '{"images": {}}');
     await assert.rejects(verifyCoco(path), /x\.coco\.json is not a COCO file: "images" is not an array/);
     await writeCoco(path, { info: {}, images: [], annotations: [], categories: [] });
-    assert.equal((await verifyCoco(path)).ok, true);
+    assert.deepEqual((await verifyCoco(path)).problems, [{ kind: 'empty', message: 'holds no images' }], 'a COCO file without images is a problem');
+    await writeCoco(path, { info: { split: 'val' }, images: [], annotations: [], categories: [] });
+    assert.equal((await verifyCoco(path)).ok, true, 'an empty split file is not');
   } finally {
     await cleanup();
   }

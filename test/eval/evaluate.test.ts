@@ -138,3 +138,20 @@ test('images are found under --images by file_name or base name; a missing one i
     await cleanup();
   }
 });
+
+test('a malformed ground truth stops the evaluation before any image is run, naming the file and the annotation', async () => {
+  const { dir, cleanup } = await tempDir('bad-gt');
+  try {
+    const corpus = await writeSyntheticCorpus(dir, IMAGES, CATEGORIES);
+    // Image B__1 (32×32 = 1024 pixels): a negative first run that still adds up to the image.
+    corpus.coco.annotations[3].segmentation = { size: [32, 32], counts: [-5, 1029] } as unknown as (typeof corpus.coco.annotations)[3]['segmentation'];
+    const fake = new ShiftFake(corpus.rects);
+    await assert.rejects(
+      evaluate(fake, { coco: { path: corpus.cocoPath, file: corpus.coco }, prompt: { kind: 'box' } }),
+      /test\.coco\.json: annotation 4 \(image 2, images\/B__1\.png\): RLE run 0 is -5/,
+    );
+    assert.deepEqual(fake.setImages, [], 'nothing was scored');
+  } finally {
+    await cleanup();
+  }
+});

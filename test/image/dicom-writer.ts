@@ -105,7 +105,7 @@ function tagNumbers(tag: string): [number, number] {
   return [parseInt(m[1], 16), parseInt(m[2], 16)];
 }
 
-function encodeDataSet(elements: DicomElements, explicit: boolean, le = true): Uint8Array {
+export function encodeDataSet(elements: DicomElements, explicit: boolean, le = true): Uint8Array {
   const sink = new ByteSink(le);
   const tags = Object.keys(elements).sort((a, b) => {
     const [ga, ea] = tagNumbers(a);
@@ -165,13 +165,15 @@ export interface BuildOptions {
   transferSyntax?: string;
   /** Leave out the 128-byte preamble, "DICM" and the meta group (a bare data set). */
   bare?: boolean;
+  /** The data set's bytes exactly as written after the meta group (e.g. a hand-made deflate stream); `elements` are then unused. */
+  body?: Uint8Array;
 }
 
 /** A complete DICOM file holding `elements`. */
 export function buildDicom(elements: DicomElements, options: BuildOptions = {}): Uint8Array {
   const transferSyntax = options.transferSyntax ?? EXPLICIT_LE;
-  let body = encodeDataSet(elements, transferSyntax !== IMPLICIT_LE, transferSyntax !== EXPLICIT_BE);
-  if (transferSyntax === DEFLATED_LE) body = deflateSync(body); // raw DEFLATE, as PS3.5 A.5 specifies
+  let body = options.body ?? encodeDataSet(elements, transferSyntax !== IMPLICIT_LE, transferSyntax !== EXPLICIT_BE);
+  if (transferSyntax === DEFLATED_LE && !options.body) body = deflateSync(body); // raw DEFLATE, as PS3.5 A.5 specifies
   if (options.bare) return body;
   const metaRest = encodeDataSet(
     {

@@ -137,3 +137,38 @@ test('LONG1 integers decode with sign, narrowing to numbers when safe', () => {
     assert.equal(decoded, safe ? Number(value) : value, String(value));
   }
 });
+
+test('a pickle may build only so many containers and stack only so many values: a small file cannot fill the heap', () => {
+  const globals = allowList({});
+  // EMPTY_DICT MEMOIZE, two bytes per dict kept alive in the memo: 16 MiB of this is 8 M Maps (~1.7 GB).
+  const dicts = new Uint8Array(2 * 200_001 + 1);
+  for (let i = 0; i < dicts.length - 1; i += 2) dicts.set([0x7d, 0x94], i);
+  dicts[dicts.length - 1] = 0x2e;
+  assert.throws(
+    () => unpickle(dicts, { globals, maxObjects: 200_000 }),
+    (e: unknown) => e instanceof PickleFormatError && /builds more than 200,000 objects/.test(e.message),
+  );
+  // NONE, one byte per stacked value.
+  const nones = new Uint8Array(200_002).fill(0x4e);
+  nones[nones.length - 1] = 0x2e;
+  assert.throws(
+    () => unpickle(nones, { globals, maxObjects: 200_000 }),
+    (e: unknown) => e instanceof PickleFormatError && /stacks more than 200,000 values/.test(e.message),
+  );
+  // The defaults hold a million of each, far more than a state dict needs, far less than a heap.
+  const many = new Uint8Array(2 * 1_000_001 + 1);
+  for (let i = 0; i < many.length - 1; i += 2) many.set([0x7d, 0x94], i);
+  many[many.length - 1] = 0x2e;
+  assert.throws(() => unpickle(many, { globals }), (e: unknown) => e instanceof PickleFormatError && /builds more than 1,000,000 objects/.test(e.message));
+});
+
+test('APPENDS of a long batch does not overflow the call stack', () => {
+  // EMPTY_LIST MARK NONE×300000 APPENDS STOP: spread into push() threw a RangeError past ~120 k items.
+  const n = 300_000;
+  const bytes = new Uint8Array(n + 4);
+  bytes.set([0x5d, 0x28]);
+  bytes.fill(0x4e, 2, 2 + n);
+  bytes.set([0x65, 0x2e], 2 + n);
+  const list = unpickle(bytes, { globals: allowList({}) }) as unknown[];
+  assert.equal(list.length, n);
+});

@@ -7,6 +7,7 @@ import { CheckpointError, readPth, readPthBuffer } from '../../src/weights/pth.j
 import { OpaqueObject, UnsafePickleError } from '../../src/weights/pickle.js';
 import { PickleWriter, stateDictPickle, writeTensor, type TensorSpec } from './helpers/pickle-writer.js';
 import { f32Bytes, torchZip, u16Bytes, writeZip } from './helpers/zip-writer.js';
+import { deflateRepeated } from '../hostile/bombs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ultrasam-pth-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -303,4 +304,33 @@ test('a truncated legacy file is a truncated error', () => {
 test('a pickle that is not a torch.save stream is not-a-checkpoint', () => {
   const pickle = new PickleWriter().proto(2).str('just a string').stop().finish();
   assert.throws(() => readPthBuffer(pickle), checkpointError('not-a-checkpoint'));
+});
+
+test('a pickle entry declaring more than MAX_PICKLE_BYTES is refused by its size, before it is inflated', () => {
+  // 400 MiB of NONE opcodes in 415 KB: inflated and decoded, this took 6 GB and killed the process.
+  const size = 400 << 20;
+  const bomb = writeZip([{ name: 'archive/data.pkl', data: new Uint8Array(), deflated: { stream: deflateRepeated(0x4e, size), declaredSize: size, crc: 0 } }]);
+  assert.throws(
+    () => readPthBuffer(bomb, { label: 'bomb.pth' }),
+    (error: unknown) =>
+      checkpointError('too-large')(error) &&
+      /^bomb\.pth: entry archive\/data\.pkl: declares 419,430,400 bytes, more than the 16,777,216 allowed for a checkpoint pickle$/.test((error as Error).message),
+  );
+});
+
+test('an entry that inflates past its declared size is cut off at the cap, not inflated whole', () => {
+  const liar = writeZip([
+    { name: 'archive/data.pkl', data: new Uint8Array(), deflated: { stream: deflateRepeated(0x4e, 64 << 20), declaredSize: 1000, crc: 0 } },
+  ]);
+  assert.throws(
+    () => readPthBuffer(liar, { label: 'liar.pth' }),
+    (error: unknown) => checkpointError('corrupt-zip')(error) && /entry archive\/data\.pkl: inflates to more than the 1,000 bytes it declares/.test((error as Error).message),
+  );
+});
+
+test('a storage entry larger than its record is refused before it is read', () => {
+  const pickle = stateDictPickle([['w', { storageKey: '0', storageNumel: 2, shape: [2] }]]);
+  assert.throws(() => readPthBuffer(torchZip(pickle, { '0': f32Bytes([1, 2, 3, 4]) })), (error: unknown) =>
+    checkpointError('corrupt-zip')(error) && /storage archive\/data\/0 \(used by w\) holds 16 bytes, its record says 2 float32 elements \(8 bytes\)/.test((error as Error).message),
+  );
 });

@@ -11,6 +11,7 @@
 import { open } from 'node:fs/promises';
 import { stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { checkPixelCount } from '../../image/limits.js';
 import { openByteReader, type ByteReader } from './byte_reader.js';
 import { frameCount, frameSpacing, type Volume, type VolumeFrame } from './volume.js';
 import { decodeVoxels, VOXEL_BYTES, type VoxelType } from './voxel_decode.js';
@@ -97,6 +98,7 @@ export async function readMetaImageHeader(path: string): Promise<MetaImageHeader
   if (!Number.isInteger(ndims) || ndims < 2 || ndims > 4) throw new Error(`${path}: NDims = "${fields.NDims}", expected 2, 3 or 4`);
   const dims = parseNumbers(path, 'DimSize', fields.DimSize, ndims);
   if (dims.some((d) => !Number.isInteger(d) || d < 1)) throw new Error(`${path}: invalid DimSize "${fields.DimSize}"`);
+  checkPixelCount(path, 'MetaImage frame (DimSize x × y)', dims.slice(0, 2));
   const voxelType = ELEMENT_TYPES[fields.ElementType ?? ''];
   if (!voxelType) {
     throw new Error(`${path}: unsupported ElementType "${fields.ElementType}" (supported: ${Object.keys(ELEMENT_TYPES).join(', ')})`);
@@ -174,6 +176,7 @@ export async function* streamMetaImageFrames(path: string): AsyncGenerator<Volum
 /** The whole MetaImage in memory. */
 export async function readMetaImage(path: string): Promise<Volume & { header: MetaImageHeader }> {
   const header = await readMetaImageHeader(path);
+  checkPixelCount(path, 'MetaImage volume read whole (DimSize)', header.dims);
   const reader = openData(header);
   try {
     const total = frameBytes(header) * frameCount(header.dims);

@@ -10,6 +10,7 @@
  * frames are numbered over dim[3], then dim[4], ... (the reference converters' "axial" view).
  */
 import * as niftiReader from 'nifti-reader-js';
+import { checkPixelCount } from '../../image/limits.js';
 import { ByteReader, isGzipFile, openByteReader } from './byte_reader.js';
 import { frameCount, frameSpacing, type Volume, type VolumeFrame } from './volume.js';
 import { decodeVoxels, scaleVoxels, VOXEL_BYTES, type VoxelType } from './voxel_decode.js';
@@ -100,6 +101,7 @@ async function readHeaderFrom(reader: ByteReader, path: string, gzipped: boolean
   if (!(ndim >= 2 && ndim <= 7)) throw new Error(`${path}: dim[0] is ${ndim}, expected 2 to 7`);
   const dims = parsed.dims.slice(1, ndim + 1);
   if (dims.some((d) => !Number.isInteger(d) || d < 1)) throw new Error(`${path}: invalid dimensions [${dims.join(', ')}]`);
+  checkPixelCount(path, 'NIfTI frame (dim[1] × dim[2])', dims.slice(0, 2));
   const datatype = DATATYPES[parsed.datatypeCode];
   if (!datatype) {
     throw new Error(`${path}: unsupported NIfTI datatype ${parsed.datatypeCode} (supported: ${Object.keys(DATATYPES).join(', ')})`);
@@ -171,6 +173,7 @@ export async function* streamNiftiFrames(path: string): AsyncGenerator<VolumeFra
 export async function readNifti(path: string): Promise<Volume & { header: NiftiHeader }> {
   const { reader, header } = await openNifti(path);
   try {
+    checkPixelCount(path, 'NIfTI volume read whole', header.dims);
     const total = frameBytes(header) * frameCount(header.dims);
     const raw = await reader.readExactly(total, `${path}: voxel data`);
     const data = scaleVoxels(decodeVoxels(raw, header.voxelType, header.littleEndian), header.slope, header.intercept);

@@ -8,6 +8,11 @@ export interface ZipInput {
   crc?: number;
   /** Store the entry deflated (method 8) instead of stored. */
   deflate?: boolean;
+  /**
+   * A deflate stream written as it is (method 8) with the uncompressed size it declares, true or not:
+   * for decompression bombs, whose inflated bytes never need to exist. `data` is then ignored.
+   */
+  deflated?: { stream: Uint8Array; declaredSize: number; crc: number };
 }
 
 /** `zip64` writes every size and offset in zip64 records (as writers do past 4 GiB). */
@@ -18,9 +23,10 @@ export function writeZip(entries: ZipInput[], options: { zip64?: boolean } = {})
   let offset = 0;
   for (const entry of entries) {
     const name = new TextEncoder().encode(entry.name);
-    const crc = entry.crc ?? crc32(entry.data) >>> 0;
-    const stored = entry.deflate ? new Uint8Array(deflateRawSync(entry.data)) : entry.data;
-    const method = entry.deflate ? 8 : 0;
+    const crc = entry.crc ?? entry.deflated?.crc ?? crc32(entry.data) >>> 0;
+    const stored = entry.deflated?.stream ?? (entry.deflate ? new Uint8Array(deflateRawSync(entry.data)) : entry.data);
+    const method = entry.deflate || entry.deflated ? 8 : 0;
+    const size = entry.deflated?.declaredSize ?? entry.data.length;
     const local = new Uint8Array(30 + name.length);
     const lv = new DataView(local.buffer);
     lv.setUint32(0, 0x04034b50, true);
@@ -28,7 +34,7 @@ export function writeZip(entries: ZipInput[], options: { zip64?: boolean } = {})
     lv.setUint16(8, method, true);
     lv.setUint32(14, crc, true);
     lv.setUint32(18, stored.length, true);
-    lv.setUint32(22, entry.data.length, true);
+    lv.setUint32(22, size, true);
     lv.setUint16(26, name.length, true);
     local.set(name, 30);
     const extra = zip64 ? 4 + 24 : 0;
@@ -40,7 +46,7 @@ export function writeZip(entries: ZipInput[], options: { zip64?: boolean } = {})
     cv.setUint16(10, method, true);
     cv.setUint32(16, crc, true);
     cv.setUint32(20, zip64 ? 0xffffffff : stored.length, true);
-    cv.setUint32(24, zip64 ? 0xffffffff : entry.data.length, true);
+    cv.setUint32(24, zip64 ? 0xffffffff : size, true);
     cv.setUint16(28, name.length, true);
     cv.setUint16(30, extra, true);
     cv.setUint32(42, zip64 ? 0xffffffff : offset, true);
@@ -49,7 +55,7 @@ export function writeZip(entries: ZipInput[], options: { zip64?: boolean } = {})
       const at = 46 + name.length;
       cv.setUint16(at, 0x0001, true);
       cv.setUint16(at + 2, 24, true);
-      cv.setBigUint64(at + 4, BigInt(entry.data.length), true); // uncompressed size
+      cv.setBigUint64(at + 4, BigInt(size), true); // uncompressed size
       cv.setBigUint64(at + 12, BigInt(stored.length), true); // compressed size
       cv.setBigUint64(at + 20, BigInt(offset), true); // local header offset
     }
