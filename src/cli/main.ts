@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerAppCommands } from './app.js';
 import { registerDataCommands } from './data.js';
 import { registerEvalCommands } from './eval.js';
+import { registerEverythingCommand } from './everything.js';
 import { registerFinetuneCommands } from './finetune.js';
 import { registerModelCommands } from './segment.js';
 import { registerTrainCommands } from './train.js';
@@ -19,6 +20,7 @@ program
   .description('UltraSam — Segment Anything for ultrasound — in TypeScript: segment, export, build the US-43d corpus')
   .showHelpAfterError();
 registerModelCommands(program);
+registerEverythingCommand(program);
 registerDataCommands(program);
 registerEvalCommands(program);
 registerTrainCommands(program);
