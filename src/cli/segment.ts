@@ -37,6 +37,7 @@ export function registerModelCommands(program: Command): void {
     .option('--box <x0,y0,x1,y1>', 'a box prompt in image pixels', (t) => numberList('--box', t, [4]))
     .option('--weights <file>', `SAM/MedSAM/UltraSam .pth or ultrasam .safetensors (default: the bundled ${DEFAULT_MODEL})`)
     .option('--multimask', 'three candidate masks; the best-scored one is written')
+    .option('--refine', "UltraSam's test-time refinement: decode again with the mask's box (or the given box) and its low-resolution logits; three candidates, the best written")
     .option('--out <mask.png>', 'where to write the mask (default: <image>_mask.png)')
     .option('--overlay <overlay.png>', 'also write the image with the mask drawn over it')
     .option('--json', 'print the result as one JSON object')
@@ -52,7 +53,8 @@ export function registerModelCommands(program: Command): void {
           points: points.map(([x, y]) => [x, y] as [number, number]),
           labels: points.map((p) => p[2]),
           box: o.box as [number, number, number, number] | undefined,
-          multimask: !!o.multimask,
+          multimask: o.refine && !o.multimask ? undefined : !!o.multimask,
+          refine: !!o.refine,
         });
         const best = result.scores.indexOf(Math.max(...result.scores));
         const mask = result.masks[best];
@@ -73,6 +75,7 @@ export function registerModelCommands(program: Command): void {
           score: result.scores[best],
           scores: Array.from(result.scores),
           chosen: best,
+          refined: !!o.refine,
           area_px: area,
           ...(areaMm2 !== undefined ? { area_mm2: areaMm2, pixel_spacing_mm: info.pixelSpacingMm } : {}),
           mask: out,
