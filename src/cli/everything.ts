@@ -1,8 +1,8 @@
 // `ultrasam everything`: segment everything in an image (SAM's automatic mask generator) and write
 // one PNG per mask, a COCO file with RLE masks and an overlay.
 import { basename, join, resolve } from 'node:path';
-import { type Command, InvalidArgumentError } from 'commander';
-import { fraction, integer, nonNegative, positive, positiveInt } from './parse.js';
+import type { Command } from 'commander';
+import { fraction, integer, nonNegative, positive, positiveInt, unitInterval } from './parse.js';
 import { writeOutputDir } from './output_dir.js';
 import { encodeMask, rleToBbox } from '../data/rle.js';
 import { readImage } from '../image/read.js';
@@ -12,13 +12,6 @@ import { SamPredictor } from '../model/predictor.js';
 
 const DEFAULT_MODEL = 'ultrasam-tiny';
 const D = EVERYTHING_DEFAULTS;
-
-/** A number in [0, 1]. */
-function unit(text: string): number {
-  const n = Number(text);
-  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError(`'${text}' is not a number in [0, 1]`);
-  return n;
-}
 
 /** The COCO file of generated masks: one image, one category, SAM's scores kept on each annotation. */
 export function everythingCoco(
@@ -59,12 +52,12 @@ export function registerEverythingCommand(program: Command): void {
     .option('--weights <file>', `SAM/MedSAM/UltraSam .pth or ultrasam .safetensors (default: the bundled ${DEFAULT_MODEL})`)
     .option('--points-per-side <n>', 'grid of n × n point prompts', positiveInt, D.pointsPerSide)
     .option('--points-per-batch <n>', 'points per decoder call (speed and memory only)', positiveInt, D.pointsPerBatch)
-    .option('--pred-iou-thresh <t>', 'keep masks with predicted IoU above t (0 = no filter)', unit, D.predIouThresh)
-    .option('--stability-thresh <t>', 'keep masks with stability score ≥ t (0 = no filter)', unit, D.stabilityScoreThresh)
+    .option('--pred-iou-thresh <t>', 'keep masks with predicted IoU above t (0 = no filter)', unitInterval, D.predIouThresh)
+    .option('--stability-thresh <t>', 'keep masks with stability score ≥ t (0 = no filter)', unitInterval, D.stabilityScoreThresh)
     .option('--stability-offset <x>', 'logit offset of the stability score', positive, D.stabilityScoreOffset)
-    .option('--box-nms-thresh <t>', 'box IoU above which NMS drops a duplicate', unit, D.boxNmsThresh)
+    .option('--box-nms-thresh <t>', 'box IoU above which NMS drops a duplicate', unitInterval, D.boxNmsThresh)
     .option('--crop-layers <n>', 'crop layers (layer i adds (2^i)² overlapping crops, each embedded)', integer(0), D.cropNLayers)
-    .option('--crop-nms-thresh <t>', 'box IoU above which NMS drops a duplicate between crops', unit, D.cropNmsThresh)
+    .option('--crop-nms-thresh <t>', 'box IoU above which NMS drops a duplicate between crops', unitInterval, D.cropNmsThresh)
     .option('--crop-overlap <r>', 'overlap of first-layer crops, as a fraction of the short side', fraction, D.cropOverlapRatio)
     .option('--crop-points-downscale <n>', 'points per side at crop layer i divided by n^i', positiveInt, D.cropNPointsDownscaleFactor)
     .option('--min-region-area <px>', 'fill holes and remove islands smaller than this, then NMS again (0 = off)', nonNegative, D.minMaskRegionArea)

@@ -5,6 +5,7 @@ import { registerDataCommands } from './data.js';
 import { registerEvalCommands } from './eval.js';
 import { registerEverythingCommand } from './everything.js';
 import { registerFinetuneCommands } from './finetune.js';
+import { registerPropagateCommand } from './propagate.js';
 import { registerModelCommands } from './segment.js';
 import { registerTrainCommands } from './train.js';
 
@@ -21,6 +22,7 @@ program
   .showHelpAfterError();
 registerModelCommands(program);
 registerEverythingCommand(program);
+registerPropagateCommand(program);
 registerDataCommands(program);
 registerEvalCommands(program);
 registerTrainCommands(program);

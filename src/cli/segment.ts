@@ -1,28 +1,13 @@
 // `ultrasam segment`, `ultrasam export` and `ultrasam convert-weights`: the model from the shell.
 import { basename, extname, resolve } from 'node:path';
-import { type Command, InvalidArgumentError } from 'commander';
-import { positiveInt } from './parse.js';
+import type { Command } from 'commander';
+import { numberList, positiveInt, promptPoint } from './parse.js';
 import { writeMaskPng, writeOverlayPng } from '../image/write.js';
 import { exportModel } from '../model/export.js';
 import { CONFIG_METADATA_KEY, type LoadOptions, SamPredictor } from '../model/predictor.js';
 import { saveSamWeights } from '../weights/checkpoint.js';
 
 const DEFAULT_MODEL = 'ultrasam-tiny';
-
-function numberList(what: string, text: string, sizes: number[]): number[] {
-  const parts = text.split(',').map((p) => p.trim());
-  const values = parts.map(Number);
-  if (!sizes.includes(parts.length) || values.some((v) => !Number.isFinite(v) || parts.some((p) => p === ''))) {
-    throw new InvalidArgumentError(`${what} '${text}' must be ${sizes.join(' or ')} comma-separated numbers`);
-  }
-  return values;
-}
-
-function collectPoint(text: string, previous: number[][] = []): number[][] {
-  const v = numberList('--point', text, [2, 3]);
-  if (v.length === 3 && v[2] !== 0 && v[2] !== 1) throw new InvalidArgumentError(`--point '${text}': the label is 1 (positive) or 0 (negative)`);
-  return [...previous, [v[0], v[1], v[2] ?? 1]];
-}
 
 function loadOptions(o: { threads?: number; decoderHeads?: number }): LoadOptions {
   return { threads: o.threads, decoderHeads: o.decoderHeads };
@@ -33,7 +18,7 @@ export function registerModelCommands(program: Command): void {
     .command('segment')
     .description('segment an image from point and/or box prompts; writes the mask (and an overlay) and prints score and area')
     .argument('<image>', 'PNG, JPEG, BMP, TIFF, WebP or DICOM file')
-    .option('--point <x,y[,label]>', 'a prompt point in image pixels; label 1 positive (default) or 0 negative; repeatable', collectPoint)
+    .option('--point <x,y[,label]>', 'a prompt point in image pixels; label 1 positive (default) or 0 negative; repeatable', promptPoint)
     .option('--box <x0,y0,x1,y1>', 'a box prompt in image pixels', (t) => numberList('--box', t, [4]))
     .option('--weights <file>', `SAM/MedSAM/UltraSam .pth or ultrasam .safetensors (default: the bundled ${DEFAULT_MODEL})`)
     .option('--multimask', 'three candidate masks; the best-scored one is written')
