@@ -7,31 +7,13 @@ import { integer, numberList, positiveInt, promptPoint, unitInterval } from './p
 import { writeOutputDir } from './output_dir.js';
 import { writeAreaPlot } from '../cine/area_plot.js';
 import { type Clip, readClip } from '../cine/clip.js';
+import { trackCsv, trackRows } from '../cine/track_table.js';
 import { DEFAULT_MIN_SCORE, type FrameMask, PROPAGATION_CARRIES, type Propagation, type PropagationCarry, propagate } from '../cine/propagate.js';
 import { encodeMask, rleToBbox } from '../data/rle.js';
 import { writeFileAtomic, writeMaskPng } from '../image/write.js';
 import { SamPredictor } from '../model/predictor.js';
 
 const DEFAULT_MODEL = 'ultrasam-tiny';
-
-/** The rows of area.csv: one per frame. */
-export function areaRows(clip: Clip, result: Propagation): { frame: number; time_s: number | null; area_px: number | null; area_mm2: number | null; score: number | null; source: string }[] {
-  const spacing = clip.pixelSpacingMm;
-  return result.masks.map((m, frame) => ({
-    frame,
-    time_s: clip.timesMs ? clip.timesMs[frame] / 1000 : null,
-    area_px: m ? m.area : null,
-    area_mm2: m && spacing ? m.area * spacing[0] * spacing[1] : null,
-    score: m ? m.score : null,
-    source: m ? m.source : 'none',
-  }));
-}
-
-function csv(rows: ReturnType<typeof areaRows>): string {
-  const cell = (v: number | string | null) => (v === null ? '' : typeof v === 'number' ? String(Number(v.toFixed(6))) : v);
-  const header = 'frame,time_s,area_px,area_mm2,score,source';
-  return [header, ...rows.map((r) => [r.frame, r.time_s, r.area_px, r.area_mm2, r.score, r.source].map(cell).join(','))].join('\n') + '\n';
-}
 
 function coco(clip: Clip, masks: readonly (FrameMask | undefined)[], info: Record<string, unknown>) {
   const spacing = clip.pixelSpacingMm;
@@ -112,7 +94,7 @@ export function registerPropagateCommand(program: Command): void {
       } finally {
         await predictor.release();
       }
-      const rows = areaRows(clip, result);
+      const rows = trackRows(result.masks, clip.timesMs, clip.pixelSpacingMm);
       const maskFiles = await writeOutputDir(o.out, !!o.force, async (dir) => {
         const written: string[] = [];
         for (const m of result.masks) {
@@ -123,7 +105,7 @@ export function registerPropagateCommand(program: Command): void {
         }
         const info = { description: 'ultrasam propagate', clip: clipPath, weights: predictor.source, frame: o.frame, min_score: o.minScore, carry: o.carry, stops: result.stops.map((s) => s.message) };
         await writeFileAtomic(join(dir, 'masks.coco.json'), new TextEncoder().encode(JSON.stringify(coco(clip, result.masks, info))));
-        await writeFileAtomic(join(dir, 'area.csv'), new TextEncoder().encode(csv(rows)));
+        await writeFileAtomic(join(dir, 'area.csv'), new TextEncoder().encode(trackCsv(rows)));
         const calibrated = !!clip.pixelSpacingMm;
         await writeAreaPlot(
           join(dir, 'area.png'),

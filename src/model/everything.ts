@@ -66,6 +66,8 @@ export interface GeneratedMask {
   stabilityScore: number;
   /** The grid point (image pixels) whose prompt produced the mask. */
   pointCoords: [number, number];
+  /** Which of that point's multimask outputs it is (0-based; the decoder's output candidate + 1). */
+  candidate: number;
   /** The crop the mask came from, [x, y, w, h]. */
   cropBox: [number, number, number, number];
 }
@@ -100,6 +102,7 @@ interface Candidate {
   iou: number;
   stability: number;
   point: [number, number];
+  candidate: number;
   crop: BoxXyxy;
 }
 
@@ -179,6 +182,7 @@ export async function generateEverything(backend: EverythingBackend, image: RawI
     predictedIou: c.iou,
     stabilityScore: c.stability,
     pointCoords: c.point,
+    candidate: c.candidate,
     cropBox: xywh(c.crop),
   }));
 }
@@ -245,6 +249,7 @@ async function processBatch(
         iou: out.scores[p * k + m],
         stability,
         point: points[p],
+        candidate: m,
         crop,
       });
     }
