@@ -22,7 +22,7 @@ function promptOption(text: string) {
 const fmt = (v: number | null) => (v === null || Number.isNaN(v) ? '–' : v.toFixed(4));
 
 function printText(summary: EvalSummary): void {
-  console.log(`${summary.prompt}: ${summary.n_instances} instances in ${summary.n_images} images (${summary.seconds.toFixed(1)} s)`);
+  console.log(`${summary.prompt}${summary.refine ? ' + refinement' : ''}: ${summary.n_instances} instances in ${summary.n_images} images (${summary.seconds.toFixed(1)} s)`);
   console.log(`Dice mean ${fmt(summary.dice_mean)} median ${fmt(summary.dice_median)} | IoU mean ${fmt(summary.iou_mean)} median ${fmt(summary.iou_median)} | AP ${fmt(summary.ap.AP)} AP50 ${fmt(summary.ap.AP50)} AP75 ${fmt(summary.ap.AP75)}`);
   if (summary.clicks) {
     const c = summary.clicks;
@@ -47,6 +47,7 @@ export function registerEvalCommands(program: Command): void {
     .option('--limit <n>', 'evaluate only the first N images that have instances', integer(1))
     .option('--seed <n>', 'seed of the random prompt draws (box-jitter)', integer(0), 0)
     .option('--batch <n>', 'prompts per decoder call', integer(1), 16)
+    .option('--refine', "UltraSam's test-time refinement: decode each prompt again with its mask's box and low-resolution logits (point, box, box-jitter)")
     .addOption(new Option('--multimask <mode>', 'decoder outputs: auto (three for a lone point, else one), always, never; the best-scored is kept').choices(['auto', 'always', 'never']).default('auto'))
     .option('--threads <n>', 'onnxruntime threads', integer(1))
     .option('--decoder-heads <n>', 'attention heads of the mask decoder, for a .pth of a non-standard model (default 8)', integer(1))
@@ -63,6 +64,7 @@ export function registerEvalCommands(program: Command): void {
           limit: o.limit,
           batchSize: o.batch,
           multimask: o.multimask as MultimaskMode,
+          refine: !!o.refine,
           progress: process.stderr.isTTY === true,
         });
         const summary = summarize(result, predictor.source);

@@ -3,7 +3,9 @@ import { Command } from 'commander';
 import { registerAppCommands } from './app.js';
 import { registerDataCommands } from './data.js';
 import { registerEvalCommands } from './eval.js';
+import { registerEverythingCommand } from './everything.js';
 import { registerFinetuneCommands } from './finetune.js';
+import { registerPropagateCommand } from './propagate.js';
 import { registerModelCommands } from './segment.js';
 import { registerTrainCommands } from './train.js';
 import { positiveInt } from './parse.js';
@@ -27,6 +29,8 @@ program.hook('preAction', () => {
   if (maxPixels !== undefined) process.env[MAX_PIXELS_ENV] = String(maxPixels);
 });
 registerModelCommands(program);
+registerEverythingCommand(program);
+registerPropagateCommand(program);
 registerDataCommands(program);
 registerEvalCommands(program);
 registerTrainCommands(program);

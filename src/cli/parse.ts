@@ -55,3 +55,27 @@ export function list(text: string): string[] {
   if (!items.length) throw new InvalidArgumentError(`'${text}' is an empty list`);
   return items;
 }
+
+/** A number in [0, 1] (thresholds, scores). */
+export function unitInterval(text: string): number {
+  const n = Number(text);
+  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError(`'${text}' is not a number in [0, 1]`);
+  return n;
+}
+
+/** `sizes.includes(n)` comma-separated finite numbers, e.g. a box; `flag` names the option in errors. */
+export function numberList(flag: string, text: string, sizes: number[]): number[] {
+  const parts = text.split(',').map((p) => p.trim());
+  const values = parts.map(decimal);
+  if (!sizes.includes(parts.length) || parts.some((p) => p === '') || values.some((v) => !Number.isFinite(v))) {
+    throw new InvalidArgumentError(`${flag} '${text}' must be ${sizes.join(' or ')} comma-separated numbers`);
+  }
+  return values;
+}
+
+/** A repeatable `--point x,y[,label]` (label 1 positive, the default, or 0 negative), collected as [x, y, label]. */
+export function promptPoint(text: string, previous: number[][] = []): number[][] {
+  const v = numberList('--point', text, [2, 3]);
+  if (v.length === 3 && v[2] !== 0 && v[2] !== 1) throw new InvalidArgumentError(`--point '${text}': the label is 1 (positive) or 0 (negative)`);
+  return [...previous, [v[0], v[1], v[2] ?? 1]];
+}

@@ -1,29 +1,14 @@
 // `ultrasam segment`, `ultrasam export` and `ultrasam convert-weights`: the model from the shell.
 import { basename, extname, resolve } from 'node:path';
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { checkOutputPaths } from './outputs.js';
-import { decimal, positiveInt } from './parse.js';
+import { numberList, positiveInt, promptPoint } from './parse.js';
 import { writeMaskPng, writeOverlayPng } from '../image/write.js';
 import { exportModel } from '../model/export.js';
 import { CONFIG_METADATA_KEY, type LoadOptions, SamPredictor } from '../model/predictor.js';
 import { saveSamWeights } from '../weights/checkpoint.js';
 
 const DEFAULT_MODEL = 'ultrasam-tiny';
-
-function numberList(what: string, text: string, sizes: number[]): number[] {
-  const parts = text.split(',').map((p) => p.trim());
-  const values = parts.map(decimal);
-  if (!sizes.includes(parts.length) || values.some((v) => !Number.isFinite(v))) {
-    throw new InvalidArgumentError(`${what} '${text}' must be ${sizes.join(' or ')} comma-separated numbers`);
-  }
-  return values;
-}
-
-function collectPoint(text: string, previous: number[][] = []): number[][] {
-  const v = numberList('--point', text, [2, 3]);
-  if (v.length === 3 && v[2] !== 0 && v[2] !== 1) throw new InvalidArgumentError(`--point '${text}': the label is 1 (positive) or 0 (negative)`);
-  return [...previous, [v[0], v[1], v[2] ?? 1]];
-}
 
 function loadOptions(o: { threads?: number; decoderHeads?: number }): LoadOptions {
   return { threads: o.threads, decoderHeads: o.decoderHeads };
@@ -34,10 +19,11 @@ export function registerModelCommands(program: Command): void {
     .command('segment')
     .description('segment an image from point and/or box prompts; writes the mask (and an overlay) and prints score and area')
     .argument('<image>', 'PNG, JPEG, BMP, TIFF, WebP or DICOM file')
-    .option('--point <x,y[,label]>', 'a prompt point in image pixels; label 1 positive (default) or 0 negative; repeatable', collectPoint)
+    .option('--point <x,y[,label]>', 'a prompt point in image pixels; label 1 positive (default) or 0 negative; repeatable', promptPoint)
     .option('--box <x0,y0,x1,y1>', 'a box prompt in image pixels', (t) => numberList('--box', t, [4]))
     .option('--weights <file>', `SAM/MedSAM/UltraSam .pth or ultrasam .safetensors (default: the bundled ${DEFAULT_MODEL})`)
     .option('--multimask', 'three candidate masks; the best-scored one is written')
+    .option('--refine', "UltraSam's test-time refinement: decode again with the mask's box (or the given box) and its low-resolution logits; three candidates, the best written")
     .option('--out <mask.png>', 'where to write the mask (default: <image>_mask.png)')
     .option('--overlay <overlay.png>', 'also write the image with the mask drawn over it')
     .option('--json', 'print the result as one JSON object')
@@ -58,7 +44,8 @@ export function registerModelCommands(program: Command): void {
           points: points.map(([x, y]) => [x, y] as [number, number]),
           labels: points.map((p) => p[2]),
           box: o.box as [number, number, number, number] | undefined,
-          multimask: !!o.multimask,
+          multimask: o.refine && !o.multimask ? undefined : !!o.multimask,
+          refine: !!o.refine,
         });
         const best = result.scores.indexOf(Math.max(...result.scores));
         const mask = result.masks[best];
@@ -78,6 +65,7 @@ export function registerModelCommands(program: Command): void {
           score: result.scores[best],
           scores: Array.from(result.scores),
           chosen: best,
+          refined: !!o.refine,
           area_px: area,
           ...(areaMm2 !== undefined ? { area_mm2: areaMm2, pixel_spacing_mm: info.pixelSpacingMm } : {}),
           mask: out,

@@ -29,6 +29,8 @@ export interface EvaluateOptions {
   /** Prompts per decoder call (default 16). */
   batchSize?: number;
   multimask?: MultimaskMode;
+  /** UltraSam's test-time refinement on every prompt (point, box, box-jitter; see model/refine.ts). */
+  refine?: boolean;
   /** Show a progress bar on stderr (when it is a terminal). */
   progress?: boolean;
 }
@@ -42,6 +44,8 @@ export interface EvalResult {
   prompt: string;
   seed: number;
   multimask: MultimaskMode;
+  /** Whether UltraSam's test-time refinement was applied. */
+  refine: boolean;
   /** Images evaluated. */
   images: number;
   skipped: SkipCounts;
@@ -54,9 +58,9 @@ export interface EvalResult {
   seconds: number;
 }
 
-async function singleShot(predictor: EvalPredictor, gts: Uint8Array[], anns: CocoAnnotation[], image: CocoImage, options: Required<Pick<EvaluateOptions, 'prompt' | 'seed' | 'batchSize' | 'multimask'>>) {
+async function singleShot(predictor: EvalPredictor, gts: Uint8Array[], anns: CocoAnnotation[], image: CocoImage, options: Required<Pick<EvaluateOptions, 'prompt' | 'seed' | 'batchSize' | 'multimask' | 'refine'>>) {
   const prompts = gts.map((gt, i) => singleShotPrompt(options.prompt, gt, image.width, image.height, instanceRandom(options.seed, anns[i].id)));
-  const inputs: PredictInput[] = prompts.map((p) => ({ ...p.prompt, multimask: multimaskFlag(options.multimask) }));
+  const inputs: PredictInput[] = prompts.map((p) => ({ ...p.prompt, multimask: multimaskFlag(options.multimask), ...(options.refine ? { refine: true } : {}) }));
   const predictions = await predictInChunks(predictor, inputs, options.batchSize);
   return predictions.map((p, i) => ({ chosen: bestOutput(p, `image ${image.id}, annotation ${anns[i].id}`), used: prompts[i].prompt, centroidInside: prompts[i].centroidInside }));
 }
@@ -67,7 +71,10 @@ export async function evaluate(predictor: EvalPredictor, options: EvaluateOption
   const cocoPath = typeof options.coco === 'string' ? options.coco : options.coco.path;
   const coco = typeof options.coco === 'string' ? await readCoco(options.coco) : options.coco.file;
   const imagesDir = resolve(options.imagesDir ?? dirname(cocoPath));
-  const settings = { prompt: options.prompt, seed: options.seed ?? 0, batchSize: options.batchSize ?? 16, multimask: options.multimask ?? 'auto' };
+  const settings = { prompt: options.prompt, seed: options.seed ?? 0, batchSize: options.batchSize ?? 16, multimask: options.multimask ?? 'auto', refine: options.refine ?? false };
+  if (settings.refine && settings.prompt.kind === 'clicks') {
+    throw new Error('refine applies to the single-prompt protocols (point, box, box-jitter); simulated clicks already feed each mask back');
+  }
   if (options.limit !== undefined && !(Number.isInteger(options.limit) && options.limit >= 1)) throw new Error(`limit must be a positive integer, got ${options.limit}`);
   const skipped: SkipCounts = { imagesWithoutInstances: 0, imagesBeyondLimit: 0, crowdAnnotations: 0, emptyMasks: 0 };
   let work: ReturnType<typeof planImages>;
@@ -141,6 +148,7 @@ export async function evaluate(predictor: EvalPredictor, options: EvaluateOption
     prompt: promptSpecName(settings.prompt),
     seed: settings.seed,
     multimask: settings.multimask,
+    refine: settings.refine,
     images: work.length,
     skipped,
     instances,

@@ -75,6 +75,7 @@ export function reportMarkdown(summary: EvalSummary, cases: { best: OverlayCase[
     `- COCO: \`${summary.coco}\`, images: \`${summary.images_dir}\``,
     ...(summary.weights ? [`- weights: \`${summary.weights}\``] : []),
     `- prompt: **${summary.prompt}**, seed ${summary.seed}, multimask ${summary.multimask}`,
+    `- refinement: ${summary.refine ? "**on** (UltraSam's test-time refinement: each prompt decoded again with the box of its mask — the given box for box prompts — and the mask's low-resolution logits)" : 'off (one decoder pass per prompt)'}`,
     `- ${summary.n_images} images, ${summary.n_instances} instances, ${summary.seconds.toFixed(1)} s`,
     `- skipped: ${s.imagesWithoutInstances} images without instances, ${s.imagesBeyondLimit} beyond --limit, ${s.emptyMasks} empty masks; ${s.crowdAnnotations} crowd annotations (not prompted, kept in AP as crowd)`,
     ...(summary.centroid_outside_mask !== undefined ? [`- centroid prompts off the mask (used as they are, as the reference does): ${summary.centroid_outside_mask}`] : []),

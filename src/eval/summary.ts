@@ -19,6 +19,8 @@ export interface EvalSummary extends OverlapStats {
   prompt: string;
   seed: number;
   multimask: string;
+  /** UltraSam's test-time refinement (a second pass with the mask's box and logits). */
+  refine: boolean;
   n_images: number;
   n_instances: number;
   dice_mean: number;
@@ -75,6 +77,7 @@ export function summarize(result: EvalResult, weights?: string): EvalSummary {
     prompt: result.prompt,
     seed: result.seed,
     multimask: result.multimask,
+    refine: result.refine,
     n_images: result.images,
     n_instances: instances.length,
     n: overall.n,

@@ -39,6 +39,11 @@ export interface DicomInfo {
   /** Physical pixel size in mm [x, y] (ultrasound region calibration, else Pixel Spacing). */
   pixelSpacingMm?: [number, number];
   modality?: string;
+  /**
+   * Time of each frame from the first, in ms, for multi-frame files that say it: Frame Time Vector
+   * (0018,1065, increments), else Frame Time (0018,1063), else Cine Rate (0018,0040, frames/s).
+   */
+  frameTimesMs?: number[];
 }
 
 const IMPLICIT_LE = '1.2.840.10008.1.2';
@@ -148,7 +153,27 @@ function openDicom(bytes: Uint8Array, name: string): OpenDicom {
   if (spacing) info.pixelSpacingMm = spacing;
   const modality = dataSet.string('x00080060');
   if (modality) info.modality = modality;
+  const times = frameTimesMs(dataSet, frames);
+  if (times) info.frameTimesMs = times;
   return { name, dataSet, pixelData, format, info };
+}
+
+/** Frame times (see DicomInfo.frameTimesMs); undefined when the file gives none, or none that fits. */
+function frameTimesMs(dataSet: DataSet, frames: number): number[] | undefined {
+  if (frames < 2) return undefined;
+  const vector = dataSet.string('x00181065');
+  if (vector) {
+    // The first entry is 0 and each later one the time since the previous frame.
+    const steps = vector.split('\\').map(Number);
+    if (steps.length === frames && steps.every((v) => Number.isFinite(v) && v >= 0)) {
+      let t = 0;
+      return steps.map((v, i) => (t += i === 0 ? 0 : v));
+    }
+  }
+  const frameTime = dataSet.floatString('x00181063');
+  const cineRate = dataSet.intString('x00180040');
+  const step = frameTime !== undefined && frameTime > 0 ? frameTime : cineRate !== undefined && cineRate > 0 ? 1000 / cineRate : undefined;
+  return step === undefined ? undefined : Array.from({ length: frames }, (_, i) => i * step);
 }
 
 function parse(bytes: Uint8Array, name: string): DataSet {

@@ -5,14 +5,17 @@ import { join } from 'node:path';
 import { packageRoot } from '../package_root.js';
 import { serialize } from '../graph/onnx.js';
 import { Runtime, type RuntimeOptions } from '../graph/runtime.js';
+import { toRgb8 } from '../image/convert.js';
 import { type ImageSource, readImage } from '../image/read.js';
 import type { RawImage } from '../image/types.js';
 import { loadSamWeights } from '../weights/checkpoint.js';
 import { type SamConfig, embeddingGrid, validateConfig } from './config.js';
+import { type EverythingOptions, type GeneratedMask, generateEverything } from './everything.js';
 import { type ConfigHints, inferConfig } from './infer_config.js';
-import { postprocessMasks } from './postprocess.js';
+import { type PostprocessGeometry, postprocessMasks } from './postprocess.js';
 import { preprocessImage } from './preprocess.js';
 import { type Prompt, type Size, encodePrompt, promptTokenCount } from './prompts.js';
+import { firstPassInput, refinementInput } from './refine.js';
 import { buildDecoderGraph, buildEncoderGraph, parameterShapes, weightValues } from './sam.js';
 
 /** Models that ship inside the package, by name → file under models/. */
@@ -33,6 +36,22 @@ export interface PredictInput extends Prompt {
   maskInput?: Float32Array;
   /** Three candidate masks (outputs 1–3) instead of one (output 0). Default: true for a single point. */
   multimask?: boolean;
+  /**
+   * UltraSam's test-time refinement: decode once (single mask), then again prompted with the box of
+   * that mask (or the given box) and its low-resolution logits as the mask input; the second pass
+   * is returned, with three candidates unless `multimask` is false (see refine.ts).
+   */
+  refine?: boolean;
+}
+
+/** The decoder's own outputs for one prompt, before postprocessing. */
+export interface LowResPrediction {
+  /** Predicted IoU of each output. */
+  scores: Float32Array;
+  /** C × h × w low-resolution logits (h = w = 4 × the embedding grid), row-major. */
+  lowResLogits: Float32Array;
+  /** Outputs C. */
+  count: number;
 }
 
 export interface Prediction {
@@ -48,6 +67,8 @@ export interface Prediction {
 
 interface EmbeddedImage {
   key: string;
+  /** The image as read (kept for segment-everything crops). */
+  image: RawImage;
   embedding: Float32Array;
   inputSize: Size;
   originalSize: Size;
@@ -157,6 +178,7 @@ export class SamPredictor {
     const out = await encoder.run({ image: pre.tensor });
     this.current = {
       key,
+      image,
       embedding: Float32Array.from(out.embedding.data as Float32Array),
       inputSize: pre.inputSize,
       originalSize: pre.originalSize,
@@ -180,6 +202,12 @@ export class SamPredictor {
     return this.current;
   }
 
+  /** How low-resolution logits map back to the current image (see postprocess.ts). */
+  get geometry(): PostprocessGeometry {
+    const im = this.image();
+    return { imgSize: this.config.imageEncoder.imgSize, inputSize: im.inputSize, originalSize: im.originalSize };
+  }
+
   /** Decodes one prompt (points and/or a box, optionally a previous mask) into masks and scores. */
   async predict(input: PredictInput): Promise<Prediction> {
     return (await this.predictBatch([input]))[0];
@@ -188,9 +216,37 @@ export class SamPredictor {
   /**
    * Decodes several prompts on the current image, e.g. one box per object. Prompts of the same
    * kind (same number of prompt tokens, mask input or not, multimask or not) run as one batch.
+   * Prompts with `refine` take a second pass (see PredictInput.refine).
    */
   async predictBatch(inputs: readonly PredictInput[]): Promise<Prediction[]> {
     if (inputs.length === 0) throw new Error('predictBatch: no prompts given');
+    const lowSide = 4 * embeddingGrid(this.config);
+    const first = (await this.decodeLowRes(inputs.map(firstPassInput))).map((p) => this.postprocess(p));
+    const refining = inputs.flatMap((input, i) => (input.refine ? [i] : []));
+    if (refining.length === 0) return first;
+    const second = await this.decodeLowRes(refining.map((i) => refinementInput(inputs[i], first[i], lowSide)));
+    refining.forEach((i, k) => (first[i] = this.postprocess(second[k])));
+    return first;
+  }
+
+  private postprocess(p: LowResPrediction): Prediction {
+    const im = this.image();
+    const lowSide = 4 * embeddingGrid(this.config);
+    return {
+      masks: postprocessMasks(p.lowResLogits, p.count, [lowSide, lowSide], this.geometry),
+      scores: p.scores,
+      lowResLogits: p.lowResLogits,
+      width: im.originalSize[1],
+      height: im.originalSize[0],
+    };
+  }
+
+  /**
+   * The decoder's outputs for several prompts on the current image, without upscaling to masks
+   * (what predictBatch and segment-everything build on). `refine` is not applied here.
+   */
+  async decodeLowRes(inputs: readonly PredictInput[]): Promise<LowResPrediction[]> {
+    if (inputs.length === 0) throw new Error('decodeLowRes: no prompts given');
     const im = this.image();
     const lowSide = 4 * embeddingGrid(this.config);
     const groups = new Map<string, number[]>();
@@ -200,7 +256,7 @@ export class SamPredictor {
       const key = `${promptTokenCount(input)}|${!!input.maskInput}|${multimask}`;
       groups.set(key, [...(groups.get(key) ?? []), i]);
     });
-    const results: Prediction[] = new Array(inputs.length);
+    const results: LowResPrediction[] = new Array(inputs.length);
     for (const [key, members] of groups) {
       const [count, hasMask, multimask] = [Number(key.split('|')[0]), key.includes('|true|'), key.endsWith('|true')];
       const batch = members.length;
@@ -222,21 +278,45 @@ export class SamPredictor {
       const k = out.low_res_logits.dims[1];
       const per = k * lowSide * lowSide;
       members.forEach((idx, b) => {
-        const lowResLogits = low.slice(b * per, (b + 1) * per);
-        results[idx] = {
-          masks: postprocessMasks(lowResLogits, k, [lowSide, lowSide], {
-            imgSize: this.config.imageEncoder.imgSize,
-            inputSize: im.inputSize,
-            originalSize: im.originalSize,
-          }),
-          scores: iou.slice(b * k, (b + 1) * k),
-          lowResLogits,
-          width: im.originalSize[1],
-          height: im.originalSize[0],
-        };
+        results[idx] = { lowResLogits: low.slice(b * per, (b + 1) * per), scores: iou.slice(b * k, (b + 1) * k), count: k };
       });
     }
     return results;
+  }
+
+  /**
+   * Segment everything on the current image: SAM's automatic mask generator (see everything.ts for
+   * the options and their defaults). Crop layers embed each crop; the image's own embedding is kept.
+   */
+  async generate(options: EverythingOptions = {}): Promise<GeneratedMask[]> {
+    const whole = this.image();
+    const rgb = toRgb8(whole.image);
+    try {
+      return await generateEverything(
+        {
+          embed: async (image) => {
+            if (image === rgb) this.current = whole;
+            else await this.setImage({ ...image, pixelSpacingMm: undefined });
+          },
+          decodePoints: async (batch) => {
+            const lowSide = 4 * embeddingGrid(this.config);
+            const out = await this.decodeLowRes(batch.map((p) => ({ points: [p], labels: [1], multimask: true })));
+            const k = out[0].count;
+            const lowResLogits = new Float32Array(batch.length * k * lowSide * lowSide);
+            const scores = new Float32Array(batch.length * k);
+            out.forEach((o, i) => {
+              lowResLogits.set(o.lowResLogits, i * k * lowSide * lowSide);
+              scores.set(o.scores, i * k);
+            });
+            return { lowResLogits, scores, masksPerPoint: k, lowResSide: lowSide, geometry: this.geometry };
+          },
+        },
+        rgb,
+        options,
+      );
+    } finally {
+      this.current = whole;
+    }
   }
 
   /** SAM's advice: several candidates for an ambiguous single click, one mask otherwise. */

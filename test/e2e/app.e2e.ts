@@ -3,9 +3,12 @@
 // exports COCO and checks the exported RLE against `ultrasam segment` with the same prompts (IoU ≥ 0.99);
 // takes a screenshot, prints the time from opening the image to the first mask, runs axe (no critical
 // violations), and checks that corrupt and unsupported files give a clear message while the app goes on.
+// Then the Refine option against `ultrasam segment --refine`, Segment everything against `ultrasam
+// everything` (its masks as objects, renamed, deleted, refined), and the cine panel on a multi-frame
+// DICOM: propagation against `ultrasam propagate`, playing, and a correction re-propagated.
 // Uses the small random SAM of ../shared/fixtures/sam-parity (deterministic masks); skips without it.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +16,7 @@ import { type Browser, type Page, chromium } from 'playwright-core';
 import { ensureExportedModel } from '../../src/app/model-cache.js';
 import { builtWebDir, ortWasmDir } from '../../src/app/paths.js';
 import { type RunningAppServer, startAppServer } from '../../src/app/server.js';
-import { decodeRle } from '../../src/data/rle.js';
+import { decodeRle, type Rle } from '../../src/data/rle.js';
 import { readImage } from '../../src/image/read.js';
 import type { CocoFile } from '../../web/src/export-data.js';
 import { buildDicom, pixelElements } from '../image/dicom-writer.js';
@@ -72,7 +75,19 @@ function cineDicom(): Buffer {
     }
   }
   const elements = pixelElements({ rows, columns, photometric: 'MONOCHROME2', bitsAllocated: 8, frames, pixels });
-  return Buffer.from(buildDicom({ ...elements, '0028,0030': { vr: 'DS', value: '0.3\\0.2' } }));
+  return Buffer.from(buildDicom({ ...elements, '0028,0030': { vr: 'DS', value: '0.3\\0.2' }, '0018,1063': { vr: 'DS', value: '40' } }));
+}
+
+/** `ultrasam <args> --json` with the fixture's model; its JSON summary. */
+function cliJson<T>(args: string[]): T {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), ...args, '--weights', WEIGHTS, '--decoder-heads', '4', '--json'], { encoding: 'utf8', cwd: ROOT, maxBuffer: 1 << 26 });
+  return JSON.parse(out.trim().split('\n').pop()!) as T;
+}
+
+function maskFromPng(image: { data: ArrayLike<number>; width: number; height: number; channels: number }): Uint8Array {
+  const mask = new Uint8Array(image.width * image.height);
+  for (let p = 0; p < mask.length; p++) mask[p] = image.data[p * image.channels] ? 1 : 0;
+  return mask;
 }
 
 async function run(work: string): Promise<void> {
@@ -192,6 +207,72 @@ async function run(work: string): Promise<void> {
     await page.locator('#stage[data-masks="2"]').waitFor({ timeout: TIMEOUT });
     check('the app keeps working after the bad files (a second object gets its mask)', true);
 
+    // Refine: the active object (a lone positive point) decoded twice, as `ultrasam segment --refine`.
+    const plainCoco = JSON.parse(await downloadText(page, '#export-coco')) as CocoFile;
+    // Toggling refine empties the shown masks at once (other cache keys) until both objects are decoded again.
+    await page.check('#refine');
+    await page.locator('#stage[data-masks="2"]').waitFor({ state: 'attached', timeout: TIMEOUT });
+    const refinedCoco = JSON.parse(await downloadText(page, '#export-coco')) as CocoFile;
+    const refinedAnn = refinedCoco.annotations[1];
+    const [rx, ry] = refinedAnn.ultrasam_prompt.points[0];
+    const refinedOut = join(work, 'refined.png');
+    cliJson(['segment', IMAGE, '--point', `${rx},${ry}`, '--refine', '--out', refinedOut]);
+    const refineIou = iou(decodeRle(refinedAnn.segmentation), maskFromPng(await readImage(refinedOut)));
+    check(
+      'Refine: the mask is `ultrasam segment --refine` (IoU ≥ 0.99) and differs from the unrefined one',
+      refineIou >= 0.99 && refinedAnn.area !== plainCoco.annotations[1].area,
+      `IoU ${refineIou.toFixed(5)}; ${plainCoco.annotations[1].area} px → ${refinedAnn.area} px`,
+    );
+    await page.uncheck('#refine');
+
+    // Segment everything, filters off (the fixture's random model scores low), as `ultrasam everything`.
+    const everythingArgs = { points: '2', iou: '0', stability: '0', nms: '1' };
+    for (const [field, value] of Object.entries(everythingArgs)) await page.fill(`#everything-${field}`, value);
+    await page.click('#everything');
+    await page.locator('#stage[data-everything]').waitFor({ state: 'attached', timeout: TIMEOUT });
+    const generated = Number(await page.locator('#stage').getAttribute('data-everything'));
+    const everythingDir = join(work, 'everything');
+    const cliEverything = cliJson<{ masks: number; coco: string }>(['everything', IMAGE, '--out-dir', everythingDir, '--points-per-side', '2', '--pred-iou-thresh', '0', '--stability-thresh', '0', '--box-nms-thresh', '1']);
+    check('Segment everything: as many masks as `ultrasam everything`', generated === cliEverything.masks && generated > 0, `${generated} in the app, ${cliEverything.masks} from the CLI`);
+    await page.locator(`#stage[data-masks="${2 + generated}"]`).waitFor({ timeout: TIMEOUT });
+    const withAuto = JSON.parse(await downloadText(page, '#export-coco')) as CocoFile;
+    // Each object's name is its COCO category.
+    const nameOf = (coco: CocoFile, a: CocoFile['annotations'][number]) => coco.categories.find((c) => c.id === a.category_id)!.name;
+    const autoAnns = withAuto.annotations.filter((a) => nameOf(withAuto, a).startsWith('auto '));
+    const cliMasks = (JSON.parse(readFileSync(cliEverything.coco, 'utf8')) as { annotations: { segmentation: Rle }[] }).annotations.map((a) => decodeRle(a.segmentation));
+    let worstAuto = 1;
+    const unmatched = new Set(cliMasks.keys());
+    for (const a of autoAnns) {
+      const mask = decodeRle(a.segmentation);
+      let best = -1;
+      let bestIou = -1;
+      for (const j of unmatched) {
+        const v = iou(mask, cliMasks[j]);
+        if (v > bestIou) [best, bestIou] = [j, v];
+      }
+      unmatched.delete(best);
+      worstAuto = Math.min(worstAuto, bestIou);
+    }
+    check('Segment everything: each object is one of the CLI masks (IoU ≥ 0.99)', autoAnns.length === generated && worstAuto >= 0.99, `worst IoU ${worstAuto.toFixed(5)}`);
+    // Keep, rename, delete, refine.
+    await page.fill('input[aria-label="Name of object 3"]', 'kept structure');
+    await page.press('input[aria-label="Name of object 3"]', 'Enter');
+    await page.click('button[aria-label="Delete auto 2"]');
+    await page.click('button[aria-label="Edit auto 3"]');
+    const beforeRefine = autoAnns.find((a) => nameOf(withAuto, a) === 'auto 3')!;
+    const [ax, ay] = beforeRefine.ultrasam_prompt.points[0];
+    const [fx, fy] = await screenOf(page, [Math.min(499, ax + 120) % 500, Math.min(314, ay + 80) % 315], size);
+    await page.mouse.click(fx, fy, { button: 'right' });
+    await page.locator(`#stage[data-masks="${2 + generated - 1}"]`).waitFor({ state: 'attached', timeout: TIMEOUT });
+    const edited = JSON.parse(await downloadText(page, '#export-coco')) as CocoFile;
+    const names = edited.annotations.map((a) => nameOf(edited, a));
+    const refinedAuto = edited.annotations.find((a) => nameOf(edited, a) === 'auto 3')!;
+    check(
+      'generated objects can be renamed, deleted and refined with more prompts',
+      names.includes('kept structure') && !names.includes('auto 2') && edited.annotations.length === 2 + generated - 1 && refinedAuto.ultrasam_prompt.labels.join() === '1,0',
+      `${edited.annotations.length} objects; auto 3: ${beforeRefine.area} → ${refinedAuto.area} px with a negative point`,
+    );
+
     await page.setInputFiles('#file-input', { name: 'cine.dcm', mimeType: 'application/dicom', buffer: cineDicom() });
     await page.locator('#frame-chooser').waitFor({ state: 'visible', timeout: TIMEOUT });
     check('a multi-frame DICOM offers its frames', (await page.locator('#frame-count').textContent()) === '3');
@@ -207,6 +288,49 @@ async function run(work: string): Promise<void> {
     const [, dicomRow] = (await downloadText(page, '#export-csv')).trim().split('\n');
     const [, areaPx, areaMm2] = dicomRow.split(',');
     check('mm² = px × 0.2 mm × 0.3 mm', Number(areaPx) > 0 && areaMm2 === (Number(areaPx) * 0.06).toFixed(3), dicomRow);
+
+    // Cine: propagate the object of frame 2 through the clip, as `ultrasam propagate`.
+    check('the cine panel is offered for the multi-frame DICOM', await page.locator('#cine').isVisible());
+    const cinePrompt = (JSON.parse(await downloadText(page, '#export-coco')) as CocoFile).annotations[0].ultrasam_prompt;
+    await page.fill('#min-score', '0');
+    await page.click('#propagate');
+    await page.locator('#stage[data-track-frames="3"]').waitFor({ state: 'attached', timeout: TIMEOUT });
+    const track = (await downloadText(page, '#export-track')).trim().split('\n');
+    const cineFile = join(work, 'cine.dcm');
+    writeFileSync(cineFile, cineDicom());
+    const [cpx, cpy] = cinePrompt.points[0];
+    const cliTrack = cliJson<{ csv: string; masked_frames: number }>(['propagate', cineFile, '--frame', '1', '--point', `${cpx},${cpy}`, '--min-score', '0', '--out', join(work, 'propagated')]);
+    const cliRows = readFileSync(cliTrack.csv, 'utf8').trim().split('\n');
+    const sameRows = track.length === cliRows.length && track.every((row, i) => {
+      if (i === 0) return row === cliRows[0];
+      const [a, b] = [row.split(','), cliRows[i].split(',')];
+      // frame, time, source exactly; areas within 0.5 % (ORT-web against onnxruntime-node).
+      return a[0] === b[0] && a[1] === b[1] && a[5] === b[5] && Math.abs(Number(a[2]) - Number(b[2])) <= 0.005 * Number(b[2]);
+    });
+    check('propagation: the track CSV (frames, times, areas, sources) matches `ultrasam propagate`', sameRows && cliTrack.masked_frames === 3, track.slice(1).join(' | '));
+    await page.click('#play');
+    const playedFrom = await page.locator('#stage').getAttribute('data-frame');
+    await page.waitForFunction((from) => document.getElementById('stage')?.dataset.frame !== from, playedFrom, { timeout: TIMEOUT });
+    const playedMask = await page.locator('#stage').getAttribute('data-track-mask');
+    await page.click('#play');
+    check('Play steps through the frames with the propagated mask', playedMask === '1' && (await page.locator('#play').getAttribute('aria-pressed')) === 'false', `frame ${playedFrom} → ${await page.locator('#stage').getAttribute('data-frame')}`);
+    // Correct frame 3 with a box and propagate again from it: frame 2 (the first prompt) stays as it was.
+    // Via frame 1, so that the field changes whichever frame the player stopped on.
+    for (const frame of ['1', '3']) {
+      await page.fill('#frame-input', frame);
+      await page.press('#frame-input', 'Tab');
+      await page.locator(`#stage[data-encoded-frame="${frame}"]`).waitFor({ state: 'attached', timeout: TIMEOUT });
+    }
+    await dragBox(page, [80, 38, 140, 82], { width: 160, height: 120 });
+    await page.locator('#stage[data-masks="1"]').waitFor({ state: 'attached', timeout: TIMEOUT });
+    await page.click('#propagate');
+    await page.locator('#status-text', { hasText: 'Propagated from frame 3' }).waitFor({ timeout: TIMEOUT });
+    const corrected = (await downloadText(page, '#export-track')).trim().split('\n');
+    check(
+      'a corrected frame re-propagates without overwriting the earlier prompt',
+      corrected[3].endsWith(',prompt') && corrected[2] === track[2] && corrected[1] === track[1],
+      corrected.slice(1).join(' | '),
+    );
     check('no uncaught errors in the page', pageErrors.length === 0, pageErrors.join('; '));
     check('no request left the server', foreignRequests.length === 0, foreignRequests.join(', '));
   } finally {

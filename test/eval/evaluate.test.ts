@@ -155,3 +155,23 @@ test('a malformed ground truth stops the evaluation before any image is run, nam
     await cleanup();
   }
 });
+
+test('refine: every prompt is sent with refine, the summary and report say so; clicks refuse it', async () => {
+  const { dir, cleanup } = await tempDir('refine');
+  try {
+    const corpus = await writeSyntheticCorpus(dir, IMAGES, CATEGORIES);
+    const fake = new ShiftFake(corpus.rects);
+    const result = await evaluate(fake, { coco: corpus.cocoPath, prompt: { kind: 'box' }, refine: true });
+    assert.ok(fake.batches.flat().every((input) => input.refine === true));
+    const summary = summarize(result, 'fake');
+    assert.equal(summary.refine, true);
+    const plain = summarize(await evaluate(new ShiftFake(corpus.rects), { coco: corpus.cocoPath, prompt: { kind: 'box' } }), 'fake');
+    assert.equal(plain.refine, false);
+    const { reportMarkdown } = await import('../../src/eval/report.js');
+    assert.match(reportMarkdown(summary, { best: [], worst: [] }), /refinement: \*\*on\*\*/);
+    assert.match(reportMarkdown(plain, { best: [], worst: [] }), /refinement: off/);
+    await assert.rejects(evaluate(new ClickFake(corpus.rects), { coco: corpus.cocoPath, prompt: { kind: 'clicks', clicks: 2 }, refine: true }), /refine applies to the single-prompt protocols/);
+  } finally {
+    await cleanup();
+  }
+});

@@ -66,11 +66,12 @@ export function promptKey(prompt: ObjectPrompt): string {
 
 /**
  * SAM's default: three candidates for a lone point (ambiguous), the best-scored one shown; otherwise
- * the single-mask output. An explicit choice wins.
+ * the single-mask output. A refined prediction (UltraSam's second pass) shows the best-scored
+ * candidate, as the reference does. An explicit choice wins.
  */
-export function chosenCandidate(object: AnnotatedObject, scores: readonly number[]): number {
+export function chosenCandidate(object: AnnotatedObject, scores: readonly number[], refined = false): number {
   if (object.chosen !== undefined) return object.chosen;
-  const ambiguous = object.prompt.points.length === 1 && !object.prompt.box;
+  const ambiguous = refined || (object.prompt.points.length === 1 && !object.prompt.box);
   if (!ambiguous || scores.length < 4) return 0;
   let best = 1;
   for (let k = 2; k < scores.length; k++) if (scores[k] > scores[best]) best = k;
@@ -98,6 +99,16 @@ export const edits = {
     ...state,
     objects: state.objects.map((o) => (o.id === id ? { ...o, name } : o)),
   }),
+  /**
+   * Adds one object per prompt (segment everything: each mask's grid point and candidate), named
+   * `<prefix> 1..n`; a lone empty object (a fresh image) is replaced. The first new one is active.
+   */
+  addObjects: (state: AnnotationState, found: readonly { prompt: ObjectPrompt; chosen: number }[], prefix: string): AnnotationState => {
+    if (found.length === 0) return state;
+    const kept = state.objects.length === 1 && isEmptyPrompt(state.objects[0].prompt) ? [] : state.objects;
+    const added = found.map((f, i) => ({ ...newObject(state.nextId + i), name: `${prefix} ${i + 1}`, prompt: f.prompt, chosen: f.chosen }));
+    return { objects: [...kept, ...added], activeId: added[0].id, nextId: state.nextId + found.length };
+  },
   addObject: (state: AnnotationState): AnnotationState => ({
     objects: [...state.objects, newObject(state.nextId)],
     activeId: state.nextId,

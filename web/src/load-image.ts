@@ -13,6 +13,8 @@ export interface OpenedImage {
   frames: number;
   /** mm per pixel [x, y] from the DICOM calibration, when present. */
   pixelSpacingMm?: [number, number];
+  /** Time of each frame from the first (ms), for multi-frame DICOM files that give it. */
+  frameTimesMs?: number[];
   /** Decodes frame `index` (from 0). */
   frame(index: number): Promise<RawImage>;
 }
@@ -73,6 +75,7 @@ export async function openImageFile(file: File): Promise<OpenedImage> {
       height: info.height,
       frames: info.frames,
       pixelSpacingMm: info.pixelSpacingMm,
+      frameTimesMs: info.frameTimesMs,
       frame: async (index) => {
         try {
           return await readDicom(bytes, { frame: index, name: file.name, decodeJpeg });

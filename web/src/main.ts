@@ -1,6 +1,11 @@
 // The app: wires the file input, the model worker, the canvas, the side panels and the exports around
-// one annotation history per image. Masks are cached by prompt, so undo/redo never re-run the decoder.
+// one annotation history per image (per frame of a multi-frame DICOM). Masks are cached by prompt, so
+// undo/redo never re-run the decoder. Segment everything adds one object per generated mask; the cine
+// panel propagates the active object's mask through the frames and plays the clip with it.
+import { DEFAULT_MIN_SCORE, type FrameMask, type PropagationCarry, propagate } from '../../src/cine/propagate.js';
+import { trackCsv, trackRows } from '../../src/cine/track_table.js';
 import { toRgb8 } from '../../src/image/convert.js';
+import { EVERYTHING_DEFAULTS } from '../../src/model/everything.js';
 import type { RawImage } from '../../src/image/types.js';
 import { type AnnotatedObject, History, OBJECT_COLOURS, activeObject, chosenCandidate, edits, isEmptyPrompt, promptKey, toModelPrompt } from './annotations.js';
 import { CandidatePicker } from './candidates.js';
@@ -11,7 +16,7 @@ import { type OpenedImage, openImageFile } from './load-image.js';
 import { MeasurementTable } from './measurement-table.js';
 import { ModelClient } from './model-client.js';
 import { ObjectList } from './object-list.js';
-import type { DecodeResult } from './protocol.js';
+import type { DecodePrompt, DecodeResult } from './protocol.js';
 import { installShortcuts } from './shortcuts.js';
 import { StatusBar } from './status-bar.js';
 
@@ -25,7 +30,30 @@ interface CachedMasks extends DecodeResult {
   areas: number[];
 }
 
+/** The annotations of one frame, kept while its file is open. */
+interface FrameState {
+  history: History;
+  masks: Map<string, CachedMasks>;
+  pending: Set<string>;
+}
+
+/** A propagated mask through the frames of the open file. */
+interface Track {
+  objectName: string;
+  masks: (FrameMask | undefined)[];
+  /** Frames propagated from (the user's prompts): a later propagation stops before them. */
+  corrected: Set<number>;
+  stops: string[];
+}
+
+interface OpenFile {
+  source: OpenedImage;
+  frames: Map<number, FrameState>;
+  track?: Track;
+}
+
 interface CurrentImage {
+  opened: OpenFile;
   source: OpenedImage;
   frame: number;
   rgb: RawImage;
@@ -49,6 +77,11 @@ const frameChooser = $<HTMLLabelElement>('frame-chooser');
 const frameInput = $<HTMLInputElement>('frame-input');
 const stage = $<HTMLElement>('stage');
 
+/** Colour of the propagated track's mask. */
+const TRACK_COLOUR = [255, 255, 255] as const;
+const refineBox = $<HTMLInputElement>('refine');
+let playing: ReturnType<typeof setInterval> | undefined;
+
 const view = new CanvasView($('view'), {
   onPoint: (point, label) => edit((s) => edits.addPoint(s, point, label)),
   onBox: (box) => edit((s) => edits.setBox(s, box)),
@@ -62,8 +95,18 @@ const objectList = new ObjectList($('objects'), {
 const candidates = new CandidatePicker($('candidates'), (k) => edit((s) => edits.choose(s, k)));
 const table = new MeasurementTable($('measurements'), $('mm-header'), $('calibration-note'));
 
+/** The mask cache key of a prompt: refined and unrefined masks differ. */
+function maskKey(prompt: AnnotatedObject['prompt']): string {
+  return `${refineBox.checked ? 'refine|' : ''}${promptKey(prompt)}`;
+}
+
 function masksOf(image: CurrentImage, object: AnnotatedObject): CachedMasks | undefined {
-  return isEmptyPrompt(object.prompt) ? undefined : image.masks.get(promptKey(object.prompt));
+  return isEmptyPrompt(object.prompt) ? undefined : image.masks.get(maskKey(object.prompt));
+}
+
+/** The candidate an object shows. */
+function shown(object: AnnotatedObject, masks: CachedMasks): number {
+  return chosenCandidate(object, masks.scores, refineBox.checked);
 }
 
 /** The objects that have a mask, with the candidate each one shows. */
@@ -71,7 +114,7 @@ function exportedObjects(image: CurrentImage): ExportedObject[] {
   return image.history.state.objects.flatMap((o) => {
     const masks = masksOf(image, o);
     if (!masks) return [];
-    const k = chosenCandidate(o, masks.scores);
+    const k = shown(o, masks);
     return [{ name: o.name, mask: masks.masks[k], score: masks.scores[k], prompt: o.prompt }];
   });
 }
@@ -95,30 +138,37 @@ function refresh(): void {
   const image = current;
   $<HTMLButtonElement>('undo').disabled = !image?.history.canUndo;
   $<HTMLButtonElement>('redo').disabled = !image?.history.canRedo;
-  for (const id of ['clear', 'add-object', 'export-coco', 'export-masks', 'export-csv']) $<HTMLButtonElement>(id).disabled = !image;
+  for (const id of ['clear', 'add-object', 'export-coco', 'export-masks', 'export-csv', 'everything', 'propagate']) $<HTMLButtonElement>(id).disabled = !image;
+  $<HTMLButtonElement>('export-track').disabled = !image?.opened.track;
   if (!image) return;
   const state = image.history.state;
   const active = activeObject(state);
   objectList.render(state, (id) => !!masksOf(image, state.objects.find((o) => o.id === id)!));
   const layers: MaskLayer[] = state.objects.flatMap((o) => {
     const masks = masksOf(image, o);
-    return masks ? [{ mask: masks.masks[chosenCandidate(o, masks.scores)], colour: OBJECT_COLOURS[o.colour], active: o.id === active.id }] : [];
+    return masks ? [{ mask: masks.masks[shown(o, masks)], colour: OBJECT_COLOURS[o.colour], active: o.id === active.id }] : [];
   });
+  const tracked = image.opened.track?.masks[image.frame];
+  if (tracked) layers.unshift({ mask: tracked.mask, colour: TRACK_COLOUR, active: false });
+  stage.dataset.trackMask = tracked ? '1' : '0';
+  renderTrackInfo(image);
   view.show(layers, active.prompt);
   const activeMasks = masksOf(image, active);
-  candidates.render(activeMasks?.scores, activeMasks?.areas, activeMasks ? chosenCandidate(active, activeMasks.scores) : undefined);
+  candidates.render(activeMasks?.scores, activeMasks?.areas, activeMasks ? shown(active, activeMasks) : undefined);
   table.render(measure(exportedObjects(image), image.source.pixelSpacingMm), !!image.source.pixelSpacingMm);
-  stage.dataset.masks = String(layers.length);
+  stage.dataset.masks = String(layers.length - (tracked ? 1 : 0));
   for (const o of state.objects) if (!isEmptyPrompt(o.prompt)) void decode(image, o.prompt);
 }
 
 async function decode(image: CurrentImage, prompt: AnnotatedObject['prompt']): Promise<void> {
-  const key = promptKey(prompt);
+  const key = maskKey(prompt);
   if (image.masks.has(key) || image.pending.has(key)) return;
   image.pending.add(key);
   try {
     await modelReady;
-    const result = await model.decode(image.key, toModelPrompt(prompt));
+    // A frame shown while playing is not encoded yet; an encoded one returns at once.
+    await model.encode(image.key, image.rgb);
+    const result = await model.decode(image.key, { ...toModelPrompt(prompt), refine: refineBox.checked });
     const areas = result.masks.map((m) => m.reduce((a, v) => a + v, 0));
     image.masks.set(key, { ...result, areas });
     if (image !== current) return;
@@ -135,17 +185,27 @@ async function decode(image: CurrentImage, prompt: AnnotatedObject['prompt']): P
   }
 }
 
-async function showFrame(source: OpenedImage, frame: number, serial: number, openedAt: number): Promise<void> {
-  status.progress(`Decoding ${source.name}${source.frames > 1 ? ` frame ${frame + 1}` : ''}…`);
+/** Shows a frame with its annotations; `encode` false (playing) leaves the encoder until a prompt needs it. */
+async function showFrame(opened: OpenFile, frame: number, serial: number, openedAt: number, encode = true): Promise<void> {
+  const { source } = opened;
+  if (encode) status.progress(`Decoding ${source.name}${source.frames > 1 ? ` frame ${frame + 1}` : ''}…`);
   const rgb = toRgb8(await source.frame(frame));
   if (serial !== openSerial) return;
   const key = `${source.identity}|${frame}`;
-  const image: CurrentImage = { source, frame, rgb, key, history: new History(), masks: new Map(), pending: new Set(), openedAt };
+  let state = opened.frames.get(frame);
+  if (!state) {
+    state = { history: new History(), masks: new Map(), pending: new Set() };
+    opened.frames.set(frame, state);
+  }
+  const image: CurrentImage = { opened, source, frame, rgb, key, ...state, openedAt };
   current = image;
+  stage.dataset.frame = String(frame + 1);
+  frameInput.value = String(frame + 1);
   delete document.body.dataset.firstMaskMs;
   view.setImage(rgb);
   $('drop-hint').hidden = true;
   refresh();
+  if (!encode) return;
   await modelReady;
   const encoded = await model.encode(key, rgb, (step, fraction) => {
     if (image === current) status.progress(`Encoder: ${step}`, fraction);
@@ -167,12 +227,14 @@ async function openFile(file: File): Promise<void> {
   try {
     const source = await openImageFile(file);
     if (serial !== openSerial) return;
+    stopPlaying();
     frameChooser.hidden = source.frames <= 1;
+    $('cine').hidden = source.frames <= 1;
     frameInput.max = String(source.frames);
     frameInput.value = '1';
     $('frame-count').textContent = String(source.frames);
     delete stage.dataset.encodedFrame;
-    await showFrame(source, 0, serial, openedAt);
+    await showFrame({ source, frames: new Map() }, 0, serial, openedAt);
   } catch (error) {
     if (serial !== openSerial) return;
     // The previous image (if any) stays open and usable.
@@ -186,7 +248,7 @@ async function downloadObjectMask(id: number): Promise<void> {
   const object = image?.history.state.objects.find((o) => o.id === id);
   const masks = image && object ? masksOf(image, object) : undefined;
   if (!image || !object || !masks) return;
-  const blob = await maskPng(masks.masks[chosenCandidate(object, masks.scores)], image.rgb.width, image.rgb.height);
+  const blob = await maskPng(masks.masks[shown(object, masks)], image.rgb.width, image.rgb.height);
   downloadBlob(blob, `${safeFileName(image.source.name.replace(/\.[^.]*$/, ''))}_${safeFileName(object.name)}.png`);
 }
 
@@ -242,8 +304,181 @@ frameInput.addEventListener('change', () => {
     status.error(`Frame ${frameInput.value} does not exist (1–${image?.source.frames ?? 1}).`);
     return;
   }
+  stopPlaying();
   const serial = ++openSerial;
-  showFrame(image.source, frame, serial, performance.now()).catch((error: unknown) => status.error(error instanceof Error ? error.message : String(error)));
+  showFrame(image.opened, frame, serial, performance.now()).catch((error: unknown) => status.error(error instanceof Error ? error.message : String(error)));
+});
+refineBox.addEventListener('change', () => refresh());
+
+function numberField(id: string, what: string, check: (v: number) => boolean): number {
+  const input = $<HTMLInputElement>(id);
+  const value = Number(input.value);
+  if (input.value.trim() === '' || !check(value)) throw new Error(`${what}: '${input.value}' is not allowed`);
+  return value;
+}
+
+async function segmentEverything(): Promise<void> {
+  const image = current;
+  if (!image) return;
+  const button = $<HTMLButtonElement>('everything');
+  button.disabled = true;
+  try {
+    const unit = (v: number) => v >= 0 && v <= 1;
+    const options = {
+      pointsPerSide: numberField('everything-points', 'Points per side', (v) => Number.isInteger(v) && v >= 1 && v <= 64),
+      predIouThresh: numberField('everything-iou', 'Predicted IoU threshold', unit),
+      stabilityScoreThresh: numberField('everything-stability', 'Stability threshold', unit),
+      boxNmsThresh: numberField('everything-nms', 'Box NMS threshold', unit),
+    };
+    await modelReady;
+    await model.encode(image.key, image.rgb);
+    const result = await model.everything(image.key, image.rgb, options, (stage, fraction) => {
+      if (image === current) status.progress(stage, fraction);
+    });
+    if (image !== current) return;
+    const found = result.masks.map((m) => ({ prompt: { points: [m.point] as const, labels: [1] }, chosen: m.output }));
+    image.history.apply(edits.addObjects(image.history.state, found, 'auto'));
+    stage.dataset.everything = String(result.masks.length);
+    const none = result.masks.length === 0 ? ' — none passed the thresholds: lower them to see weaker masks' : '';
+    status.progress(`Segment everything: ${result.masks.length} mask(s) from ${result.points} points in ${(result.ms / 1000).toFixed(1)} s${none}`, null);
+    refresh();
+  } catch (error) {
+    status.error(`Segment everything failed: ${error instanceof Error ? error.message : String(error)}`);
+  } finally {
+    button.disabled = !current;
+  }
+}
+
+function renderTrackInfo(image: CurrentImage): void {
+  const track = image.opened.track;
+  const info = $('track-info');
+  if (!track) return;
+  const kept = track.masks.filter(Boolean).length;
+  const here = track.masks[image.frame];
+  const spacing = image.source.pixelSpacingMm;
+  const lines = [`Track of “${track.objectName}”: ${kept} of ${track.masks.length} frames have a mask.`];
+  if (here) {
+    const mm = spacing ? ` = ${(here.area * spacing[0] * spacing[1]).toFixed(2)} mm²` : '';
+    lines.push(`Frame ${image.frame + 1}: ${here.area} px${mm}, score ${here.score.toFixed(3)} (${here.source}).`);
+  } else lines.push(`Frame ${image.frame + 1}: no mask.`);
+  info.textContent = [...lines, ...track.stops].join(' ');
+  stage.dataset.trackFrames = String(kept);
+}
+
+async function propagateFromHere(): Promise<void> {
+  const image = current;
+  if (!image) return;
+  const active = activeObject(image.history.state);
+  const masks = masksOf(image, active);
+  if (!masks) {
+    status.error('Propagate: give the active object a prompt on this frame first (and wait for its mask).');
+    return;
+  }
+  stopPlaying();
+  const button = $<HTMLButtonElement>('propagate');
+  button.disabled = true;
+  try {
+    const minScore = numberField('min-score', 'Stop below score', (v) => v >= 0 && v <= 1);
+    const carry = $<HTMLSelectElement>('carry').value as PropagationCarry;
+    const { opened } = image;
+    const frames = image.source.frames;
+    const track: Track = opened.track ?? { objectName: active.name, masks: new Array(frames).fill(undefined), corrected: new Set(), stops: [] };
+    const start = image.frame;
+    const candidate = shown(active, masks);
+    const userPrompt: DecodePrompt = { ...toModelPrompt(active.prompt), refine: refineBox.checked };
+    let frameKey = image.key;
+    const result = await propagate(
+      {
+        setFrame: async (f) => {
+          frameKey = `${image.source.identity}|${f}`;
+          status.progress(`Propagating: frame ${f + 1} of ${frames}`, null);
+          await model.encode(frameKey, f === start ? image.rgb : toRgb8(await image.source.frame(f)));
+        },
+        // The prompted frame shows the object's own candidate; the others the single-mask output.
+        predict: async (prompt) => {
+          const first = prompt.maskInput === undefined && prompt.multimask !== false;
+          const out = await model.decode(frameKey, first ? userPrompt : prompt);
+          const k = first ? candidate : 0;
+          const per = out.lowResLogits.length / out.masks.length;
+          return { masks: [out.masks[k]], scores: [out.scores[k]], lowResLogits: out.lowResLogits.slice(k * per, (k + 1) * per) };
+        },
+      },
+      {
+        frameCount: frames,
+        width: image.rgb.width,
+        height: image.rgb.height,
+        frame: start,
+        prompt: userPrompt,
+        minScore,
+        carry,
+        stopAt: (f) => f !== start && track.corrected.has(f),
+      },
+    );
+    // Frames between this one and the nearest corrected frame each way take the new result.
+    track.masks[start] = result.masks[start];
+    for (const step of [1, -1]) {
+      for (let f = start + step; f >= 0 && f < frames && !track.corrected.has(f); f += step) track.masks[f] = result.masks[f];
+    }
+    track.corrected.add(start);
+    track.objectName = active.name;
+    track.stops = result.stops.map((s) => s.message);
+    opened.track = track;
+    status.progress(`Propagated from frame ${start + 1}: ${result.masks.filter(Boolean).length} frame(s) reached${result.stops.length ? `; ${track.stops.join('; ')}` : ''}`, null);
+    if (image === current) refresh();
+  } catch (error) {
+    status.error(`Propagation failed: ${error instanceof Error ? error.message : String(error)}`);
+  } finally {
+    button.disabled = !current;
+  }
+}
+
+function stopPlaying(): void {
+  if (playing !== undefined) clearInterval(playing);
+  playing = undefined;
+  const play = $<HTMLButtonElement>('play');
+  play.textContent = 'Play';
+  play.setAttribute('aria-pressed', 'false');
+}
+
+function togglePlay(): void {
+  const image = current;
+  if (playing !== undefined || !image || image.source.frames <= 1) {
+    stopPlaying();
+    return;
+  }
+  const play = $<HTMLButtonElement>('play');
+  play.textContent = 'Pause';
+  play.setAttribute('aria-pressed', 'true');
+  let busy = false;
+  playing = setInterval(() => {
+    const now = current;
+    if (!now || busy) return;
+    busy = true;
+    const next = (now.frame + 1) % now.source.frames;
+    showFrame(now.opened, next, ++openSerial, performance.now(), false)
+      .catch((error: unknown) => {
+        stopPlaying();
+        status.error(error instanceof Error ? error.message : String(error));
+      })
+      .finally(() => (busy = false));
+  }, 250);
+}
+
+// The fields start at the library's defaults (SAM's, for segment everything).
+$<HTMLInputElement>('everything-points').value = String(EVERYTHING_DEFAULTS.pointsPerSide);
+$<HTMLInputElement>('everything-iou').value = String(EVERYTHING_DEFAULTS.predIouThresh);
+$<HTMLInputElement>('everything-stability').value = String(EVERYTHING_DEFAULTS.stabilityScoreThresh);
+$<HTMLInputElement>('everything-nms').value = String(EVERYTHING_DEFAULTS.boxNmsThresh);
+$<HTMLInputElement>('min-score').value = String(DEFAULT_MIN_SCORE);
+$('everything').addEventListener('click', () => void segmentEverything());
+$('propagate').addEventListener('click', () => void propagateFromHere());
+$('play').addEventListener('click', () => togglePlay());
+$('export-track').addEventListener('click', () => {
+  const image = current;
+  const track = image?.opened.track;
+  if (!image || !track) return;
+  const csv = trackCsv(trackRows(track.masks, image.source.frameTimesMs, image.source.pixelSpacingMm));
+  downloadBlob(new Blob([csv], { type: 'text/csv' }), `${safeFileName(image.source.name.replace(/\.[^.]*$/, ''))}_track.csv`);
 });
 stage.addEventListener('dragover', (e) => {
   e.preventDefault();

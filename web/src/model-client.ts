@@ -1,7 +1,6 @@
 // The page's handle on the model worker: each call is a promise, progress goes to a callback.
 import type { RawImage } from '../../src/image/types.js';
-import type { Prompt } from '../../src/model/prompts.js';
-import type { DecodeResult, EncodeResult, ModelInfo, WorkerRequest, WorkerResponse } from './protocol.js';
+import type { AppEverythingOptions, DecodePrompt, DecodeResult, EncodeResult, EverythingResult, ModelInfo, WorkerRequest, WorkerResponse } from './protocol.js';
 
 type Progress = (stage: string, fraction?: number) => void;
 
@@ -36,8 +35,13 @@ export class ModelClient {
     return this.request({ type: 'encode', key, image }, progress) as Promise<EncodeResult>;
   }
 
-  decode(key: string, prompt: Prompt): Promise<DecodeResult> {
+  decode(key: string, prompt: DecodePrompt): Promise<DecodeResult> {
     return this.request({ type: 'decode', key, prompt }) as Promise<DecodeResult>;
+  }
+
+  /** Segment everything on an encoded image (the pixels are needed for the grid's size and checks). */
+  everything(key: string, image: RawImage, options: AppEverythingOptions, progress?: Progress): Promise<EverythingResult> {
+    return this.request({ type: 'everything', key, image, options }, progress) as Promise<EverythingResult>;
   }
 
   private request(body: RequestBody, progress?: Progress): Promise<unknown> {

@@ -1,12 +1,25 @@
 // Messages between the page and the model worker (worker.ts). Every request carries an id; the
 // worker answers it with exactly one `done` or `failed`, and may send `progress` before that.
 import type { RawImage } from '../../src/image/types.js';
+import type { EverythingOptions } from '../../src/model/everything.js';
 import type { Prompt } from '../../src/model/prompts.js';
+
+/** A decode request's prompt: the user's, optionally refined, or a cine frame's (with the previous mask's logits). */
+export interface DecodePrompt extends Prompt {
+  /** UltraSam's test-time refinement (a second pass with the mask's box and logits). */
+  refine?: boolean;
+  /** Low-resolution logits (L × L) fed back as the mask prompt. */
+  maskInput?: Float32Array;
+}
+
+/** Segment-everything settings the app exposes (the rest stay SAM's defaults; no crop layers). */
+export type AppEverythingOptions = Pick<EverythingOptions, 'pointsPerSide' | 'predIouThresh' | 'stabilityScoreThresh' | 'boxNmsThresh'>;
 
 export type WorkerRequest =
   | { type: 'init'; id: number; modelUrl: string; ortUrl: string }
   | { type: 'encode'; id: number; key: string; image: RawImage }
-  | { type: 'decode'; id: number; key: string; prompt: Prompt };
+  | { type: 'decode'; id: number; key: string; prompt: DecodePrompt }
+  | { type: 'everything'; id: number; key: string; image: RawImage; options: AppEverythingOptions };
 
 export interface ModelInfo {
   name: string;
@@ -28,10 +41,29 @@ export interface DecodeResult {
   /** Output 0 (single mask) then outputs 1..3 (multimask candidates), row-major at the image size. */
   masks: Uint8Array[];
   scores: number[];
+  /** The outputs' low-resolution logits, [outputs, L, L] row-major. */
+  lowResLogits: Float32Array;
+  ms: number;
+}
+
+/** One generated mask: the grid point and which of its candidates (1–3) it is, so an object can re-decode it. */
+export interface EverythingMask {
+  point: [number, number];
+  /** The decoder output (1..3: multimask candidates) that is the mask. */
+  output: number;
+  predictedIou: number;
+  stabilityScore: number;
+  area: number;
+}
+
+export interface EverythingResult {
+  masks: EverythingMask[];
+  /** Grid points decoded. */
+  points: number;
   ms: number;
 }
 
 export type WorkerResponse =
   | { type: 'progress'; id: number; stage: string; fraction?: number }
-  | { type: 'done'; id: number; result: ModelInfo | EncodeResult | DecodeResult }
+  | { type: 'done'; id: number; result: ModelInfo | EncodeResult | DecodeResult | EverythingResult }
   | { type: 'failed'; id: number; message: string };

@@ -3,10 +3,12 @@
 // are handled one after the other, so a decode sent while its image is still encoding waits for it.
 import * as ort from 'onnxruntime-web';
 import type { ExportManifest } from '../../src/model/export.js';
+import { generateEverything } from '../../src/model/everything.js';
 import { postprocessMasks } from '../../src/model/postprocess.js';
 import { preprocessImage } from '../../src/model/preprocess.js';
-import { type Size, encodePrompt } from '../../src/model/prompts.js';
-import type { DecodeResult, EncodeResult, ModelInfo, WorkerRequest, WorkerResponse } from './protocol.js';
+import { type Prompt, type Size, encodePrompt } from '../../src/model/prompts.js';
+import { refinementInput } from '../../src/model/refine.js';
+import type { DecodeResult, EncodeResult, EverythingResult, ModelInfo, WorkerRequest, WorkerResponse } from './protocol.js';
 
 interface Embedded {
   embedding: ort.Tensor;
@@ -113,14 +115,12 @@ async function encode(id: number, key: string, request: WorkerRequest & { type: 
   return { ms: performance.now() - start, cached: false };
 }
 
-async function decode(key: string, request: WorkerRequest & { type: 'decode' }): Promise<DecodeResult> {
-  const start = performance.now();
+/** One run of the exported decoder: every output's low-resolution logits [K, L, L] and scores. */
+async function runDecoder(embedded: Embedded, prompt: Prompt, maskInput?: Float32Array): Promise<{ lowRes: Float32Array; scores: Float32Array; count: number }> {
   const { manifest, decoder } = requireModel();
-  const embedded = embeddings.get(key);
-  if (!embedded) throw new Error('this image has not been encoded (or was dropped from the cache): open it again');
   const s = manifest.config.imageEncoder.imgSize;
   const slots = manifest.decoder.slots;
-  const enc = encodePrompt(request.prompt, embedded.originalSize, s);
+  const enc = encodePrompt(prompt, embedded.originalSize, s);
   if (enc.count > slots) {
     throw new Error(`too many prompts: the model takes ${slots - 2} points with a box or ${slots - 1} without; undo some`);
   }
@@ -129,20 +129,86 @@ async function decode(key: string, request: WorkerRequest & { type: 'decode' }):
   coords.set(enc.coords);
   labels.set(enc.labels);
   const side = manifest.decoder.lowResSize;
+  if (maskInput && maskInput.length !== side * side) throw new Error(`the mask input has ${maskInput.length} values, the model takes ${side}×${side}`);
   const out = await decoder.run({
     image_embedding: embedded.embedding,
     point_coords: new ort.Tensor('float32', coords, [1, slots, 2]),
     point_labels: new ort.Tensor('float32', labels, [1, slots]),
-    mask_input: new ort.Tensor('float32', new Float32Array(side * side), [1, 1, side, side]),
-    has_mask_input: new ort.Tensor('float32', new Float32Array([0]), [1]),
+    mask_input: new ort.Tensor('float32', maskInput ?? new Float32Array(side * side), [1, 1, side, side]),
+    has_mask_input: new ort.Tensor('float32', new Float32Array([maskInput ? 1 : 0]), [1]),
   });
-  const count = out.low_res_logits.dims[1];
-  const masks = postprocessMasks(out.low_res_logits.data as Float32Array, count, [side, side], {
-    imgSize: s,
-    inputSize: embedded.inputSize,
-    originalSize: embedded.originalSize,
-  });
-  return { masks, scores: Array.from(out.iou_predictions.data as Float32Array), ms: performance.now() - start };
+  return { lowRes: out.low_res_logits.data as Float32Array, scores: out.iou_predictions.data as Float32Array, count: out.low_res_logits.dims[1] };
+}
+
+function embeddedOf(key: string): Embedded {
+  const embedded = embeddings.get(key);
+  if (!embedded) throw new Error('this image has not been encoded (or was dropped from the cache): open it again');
+  return embedded;
+}
+
+function geometry(embedded: Embedded) {
+  return { imgSize: requireModel().manifest.config.imageEncoder.imgSize, inputSize: embedded.inputSize, originalSize: embedded.originalSize };
+}
+
+async function decode(key: string, request: WorkerRequest & { type: 'decode' }): Promise<DecodeResult> {
+  const start = performance.now();
+  const embedded = embeddedOf(key);
+  const side = requireModel().manifest.decoder.lowResSize;
+  const { refine, maskInput, ...prompt } = request.prompt;
+  let out = await runDecoder(embedded, prompt, maskInput);
+  if (refine) {
+    // The first pass is the single-mask output (0); the second is prompted by its box and logits.
+    const [height, width] = embedded.originalSize;
+    const first = { masks: postprocessMasks(out.lowRes.slice(0, side * side), 1, [side, side], geometry(embedded)), scores: out.scores.slice(0, 1), lowResLogits: out.lowRes.slice(0, side * side), width, height };
+    const second = refinementInput({ ...prompt, refine: true }, first, side);
+    out = await runDecoder(embedded, second, second.maskInput);
+  }
+  const masks = postprocessMasks(out.lowRes, out.count, [side, side], geometry(embedded));
+  return { masks, scores: Array.from(out.scores), lowResLogits: Float32Array.from(out.lowRes), ms: performance.now() - start };
+}
+
+/** Segment everything on an encoded image: SAM's generator, one decoder run per grid point. */
+async function everything(id: number, key: string, request: WorkerRequest & { type: 'everything' }): Promise<EverythingResult> {
+  const start = performance.now();
+  const embedded = embeddedOf(key);
+  const side = requireModel().manifest.decoder.lowResSize;
+  const [height, width] = embedded.originalSize;
+  if (request.image.width !== width || request.image.height !== height) throw new Error('segment everything: the image does not match its embedding');
+  let points = 0;
+  const masks = await generateEverything(
+    {
+      // The whole image only (the app offers no crop layers): its embedding is the one cached.
+      embed: async (image) => {
+        if (image.width !== width || image.height !== height) throw new Error('segment everything: crop layers are not offered in the app');
+      },
+      decodePoints: async (batch) => {
+        const multimask = requireModel().manifest.config.maskDecoder.numMultimaskOutputs;
+        const lowResLogits = new Float32Array(batch.length * multimask * side * side);
+        const scores = new Float32Array(batch.length * multimask);
+        for (const [i, point] of batch.entries()) {
+          const out = await runDecoder(embedded, { points: [point], labels: [1] });
+          // Outputs 1..M are the multimask candidates (output 0 is the single-mask answer).
+          lowResLogits.set(out.lowRes.subarray(side * side, (1 + multimask) * side * side), i * multimask * side * side);
+          scores.set(out.scores.subarray(1, 1 + multimask), i * multimask);
+        }
+        return { lowResLogits, scores, masksPerPoint: multimask, lowResSide: side, geometry: geometry(embedded) };
+      },
+    },
+    request.image,
+    {
+      ...request.options,
+      pointsPerBatch: 16,
+      onProgress: (done, total) => {
+        points = total;
+        post({ type: 'progress', id, stage: `segment everything: ${done} of ${total} points`, fraction: done / total });
+      },
+    },
+  );
+  return {
+    masks: masks.map((m) => ({ point: m.pointCoords, output: m.candidate + 1, predictedIou: m.predictedIou, stabilityScore: m.stabilityScore, area: m.area })),
+    points,
+    ms: performance.now() - start,
+  };
 }
 
 function describe(error: unknown): string {
@@ -154,11 +220,12 @@ function describe(error: unknown): string {
 
 async function handle(request: WorkerRequest): Promise<void> {
   try {
-    let result: ModelInfo | EncodeResult | DecodeResult;
+    let result: ModelInfo | EncodeResult | DecodeResult | EverythingResult;
     if (request.type === 'init') result = await init(request.id, request.modelUrl, request.ortUrl);
     else if (request.type === 'encode') result = await encode(request.id, request.key, request);
+    else if (request.type === 'everything') result = await everything(request.id, request.key, request);
     else result = await decode(request.key, request);
-    const transfer = 'masks' in result ? result.masks.map((m) => m.buffer as ArrayBuffer) : [];
+    const transfer = 'lowResLogits' in result ? [...result.masks.map((m) => m.buffer as ArrayBuffer), result.lowResLogits.buffer as ArrayBuffer] : [];
     post({ type: 'done', id: request.id, result }, transfer);
   } catch (error) {
     post({ type: 'failed', id: request.id, message: describe(error) });
