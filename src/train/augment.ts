@@ -208,7 +208,8 @@ export function gaussianBlur(p: Float32Array, w: number, h: number, sigma: numbe
 /**
  * A synthetic instance: a blob (an ellipse with a wavy outline, 4–30 % of the region's short side in
  * radius) where the image is made darker (×0.2–0.6, as a hypoechoic lesion) or brighter (×1.4–2), with
- * a soft edge, placed where it overlaps the given masks by at most 10 % of its area. Returns its mask
+ * a soft edge, placed where it overlaps the given masks by at most 10 % of its area and on tissue (mean
+ * intensity ≥ 40, at most 10 % of its pixels near black). Returns its mask
  * (h × w), or null when no such place was found; the tensor is changed in place only on success.
  */
 export function syntheticInstance(tensor: Float32Array, frame: InputFrame, avoid: readonly Uint8Array[], rng: Rng): Uint8Array | null {
@@ -250,6 +251,16 @@ export function syntheticInstance(tensor: Float32Array, frame: InputFrame, avoid
       }
     }
     if (area < 16 || overlap > 0.1 * area) continue;
+    // Only where there is tissue to change: not in the black outside the sector or in anechoic fluid.
+    let dark = 0;
+    let sum = 0;
+    for (const [i, d] of field) {
+      if (d >= 1) continue;
+      const v = tensor[Math.floor(i / w) * s + (i % w)] * frame.std[0] + frame.mean[0];
+      sum += v;
+      if (v < 16) dark++;
+    }
+    if (sum / area < 40 || dark > 0.1 * area) continue;
     const factor = rng.next() < 0.7 ? rng.uniform(0.2, 0.6) : rng.uniform(1.4, 2);
     // The edge blends over about 1.5 pixels of the blob's mean radius.
     const softness = 1.5 / Math.max(1, (rx + ry) / 2);
