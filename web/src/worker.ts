@@ -1,8 +1,9 @@
 // The model worker: onnxruntime-web sessions for the exported encoder and decoder, and an embedding
-// cache per image key, so that prompts on an image already seen never re-run the encoder. Requests
-// are handled one after the other, so a decode sent while its image is still encoding waits for it.
+// cache per image key, so that prompts on an image already seen never re-run the encoder (nor the
+// decoder's per-image part, run at the image's first prompt). Requests are handled one after the
+// other, so a decode sent while its image is still encoding waits for it.
 import * as ort from 'onnxruntime-web';
-import type { ExportManifest } from '../../src/model/export.js';
+import { EXPORT_FORMAT_VERSION, type ExportManifest } from '../../src/model/export_format.js';
 import { postprocessMasks } from '../../src/model/postprocess.js';
 import { preprocessImage } from '../../src/model/preprocess.js';
 import { type Size, encodePrompt } from '../../src/model/prompts.js';
@@ -12,11 +13,14 @@ interface Embedded {
   embedding: ort.Tensor;
   inputSize: Size;
   originalSize: Size;
+  /** decoder_image.onnx's outputs for this image without a mask input. */
+  decoderImage?: Record<string, ort.Tensor>;
 }
 
 interface Model {
   manifest: ExportManifest;
   encoder: ort.InferenceSession;
+  decoderImage: ort.InferenceSession;
   decoder: ort.InferenceSession;
 }
 
@@ -65,25 +69,32 @@ async function init(id: number, modelUrl: string, ortUrl: string): Promise<Model
   if (!manifestResponse.ok) throw new Error(`no model manifest at ${modelUrl}ultrasam.json (HTTP ${manifestResponse.status})`);
   const manifest = (await manifestResponse.json()) as ExportManifest;
   if (manifest.format !== 'ultrasam-onnx') throw new Error('the model manifest is not an ultrasam ONNX export');
+  if (manifest.version !== EXPORT_FORMAT_VERSION) {
+    throw new Error(`the model was exported in format version ${manifest.version}; this app reads version ${EXPORT_FORMAT_VERSION} (export it again)`);
+  }
   const encoderBytes = await fetchWithProgress(`${modelUrl}${manifest.files.encoder}`, (f) =>
     post({ type: 'progress', id, stage: 'downloading the encoder', fraction: f }),
   );
+  const decoderImageBytes = await fetchWithProgress(`${modelUrl}${manifest.files.decoderImage}`, (f) =>
+    post({ type: 'progress', id, stage: 'downloading the decoder', fraction: f / 2 }),
+  );
   const decoderBytes = await fetchWithProgress(`${modelUrl}${manifest.files.decoder}`, (f) =>
-    post({ type: 'progress', id, stage: 'downloading the decoder', fraction: f }),
+    post({ type: 'progress', id, stage: 'downloading the decoder', fraction: 0.5 + f / 2 }),
   );
   const backends = (await webGpuAvailable()) ? ['webgpu', 'wasm'] : ['wasm'];
   post({ type: 'progress', id, stage: `starting onnxruntime (${backends[0]})` });
   const options: ort.InferenceSession.SessionOptions = { executionProviders: backends, graphOptimizationLevel: 'all' };
   const encoder = await ort.InferenceSession.create(encoderBytes, options);
+  const decoderImage = await ort.InferenceSession.create(decoderImageBytes, { ...options, executionProviders: ['wasm'] });
   const decoder = await ort.InferenceSession.create(decoderBytes, { ...options, executionProviders: ['wasm'] });
-  model = { manifest, encoder, decoder };
+  model = { manifest, encoder, decoderImage, decoder };
   return {
     name: manifest.config.name,
     backend: backends[0],
     threads: ort.env.wasm.numThreads ?? 1,
     ultrasam: manifest.ultrasam,
     slots: manifest.decoder.slots,
-    bytes: encoderBytes.length + decoderBytes.length,
+    bytes: encoderBytes.length + decoderImageBytes.length + decoderBytes.length,
   };
 }
 
@@ -115,7 +126,7 @@ async function encode(id: number, key: string, request: WorkerRequest & { type: 
 
 async function decode(key: string, request: WorkerRequest & { type: 'decode' }): Promise<DecodeResult> {
   const start = performance.now();
-  const { manifest, decoder } = requireModel();
+  const { manifest, decoderImage, decoder } = requireModel();
   const embedded = embeddings.get(key);
   if (!embedded) throw new Error('this image has not been encoded (or was dropped from the cache): open it again');
   const s = manifest.config.imageEncoder.imgSize;
@@ -129,12 +140,15 @@ async function decode(key: string, request: WorkerRequest & { type: 'decode' }):
   coords.set(enc.coords);
   labels.set(enc.labels);
   const side = manifest.decoder.lowResSize;
-  const out = await decoder.run({
+  embedded.decoderImage ??= await decoderImage.run({
     image_embedding: embedded.embedding,
-    point_coords: new ort.Tensor('float32', coords, [1, slots, 2]),
-    point_labels: new ort.Tensor('float32', labels, [1, slots]),
     mask_input: new ort.Tensor('float32', new Float32Array(side * side), [1, 1, side, side]),
     has_mask_input: new ort.Tensor('float32', new Float32Array([0]), [1]),
+  });
+  const out = await decoder.run({
+    ...embedded.decoderImage,
+    point_coords: new ort.Tensor('float32', coords, [1, slots, 2]),
+    point_labels: new ort.Tensor('float32', labels, [1, slots]),
   });
   const count = out.low_res_logits.dims[1];
   const masks = postprocessMasks(out.low_res_logits.data as Float32Array, count, [side, side], {
