@@ -29,7 +29,7 @@ function randomValues(config: SamConfig, seed: number): Map<string, Float32Array
 }
 
 async function encoderMs(config: SamConfig, values: Map<string, Float32Array>, image: Float32Array) {
-  const graph = buildEncoderGraph(config);
+  const graph = buildEncoderGraph(config, 1, { forwardOnly: true });
   const fp32 = await Runtime.create(serialize(graph, { params: 'initializers', values }), { threads });
   const ms = await timeIt(() => fp32.run({ image }), repeats);
   const ref = Float32Array.from((await fp32.run({ image })).embedding.data as Float32Array);
@@ -116,7 +116,7 @@ await decoderImage.release();
 // The bundled model's architecture (random weights when the bundled file is absent: same speed).
 const tinyConfig = ultrasamTinyConfig();
 const tinyValues = randomValues(tinyConfig, 3);
-const tinyEncoder = await Runtime.create(serialize(buildEncoderGraph(tinyConfig), { params: 'initializers', values: tinyValues }), { threads });
+const tinyEncoder = await Runtime.create(serialize(buildEncoderGraph(tinyConfig, 1, { forwardOnly: true }), { params: 'initializers', values: tinyValues }), { threads });
 const tinyImage = normalArray(new Rng(4), 3 * tinyConfig.imageEncoder.imgSize ** 2);
 result.tiny_encoder_ms = Number((await timeIt(() => tinyEncoder.run({ image: tinyImage }), repeats * 5)).toFixed(1));
 await tinyEncoder.release();

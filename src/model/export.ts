@@ -30,7 +30,7 @@ export function exportModel(
   const slots = options.slots ?? 16;
   if (!Number.isInteger(slots) || slots < 2) throw new Error(`decoder slots must be an integer ≥ 2, got ${slots}`);
   const { config, values, ultrasam } = model;
-  const encoderGraph = buildEncoderGraph(config);
+  const encoderGraph = buildEncoderGraph(config, 1, { forwardOnly: true });
   const files: [string, Uint8Array][] = [
     ['encoder.onnx', serialize(encoderGraph, { params: 'initializers', values, name: 'ultrasam_encoder' }).bytes],
     [

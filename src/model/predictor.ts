@@ -136,7 +136,7 @@ export class SamPredictor {
 
   private async encoderRuntime(): Promise<Runtime> {
     if (!this.encoder) {
-      const model = serialize(buildEncoderGraph(this.config), {
+      const model = serialize(buildEncoderGraph(this.config, 1, { forwardOnly: true }), {
         params: 'initializers',
         values: this.values,
         quantize: this.options.quantizeEncoder ? 'int8' : undefined,

@@ -5,19 +5,22 @@ import { Graph, type Tensor } from '../graph/graph.js';
 import * as op from '../graph/ops/index.js';
 import { checkStateDict } from '../weights/layouts.js';
 import { type SamConfig, embeddingGrid, validateConfig } from './config.js';
-import { imageEncoder } from './image_encoder.js';
+import { type ImageEncoderOptions, imageEncoder } from './image_encoder.js';
 import { maskDecoder } from './mask_decoder.js';
 import { promptMaskDecoder } from './prompt_decoder.js';
 import { densePositionalEncoding, embedDense, embedPoints, gaussianMatrix } from './prompt_encoder.js';
 import { type DecoderImageSide, decoderImageSide } from './prompt_transformer.js';
 
-/** Graph `image` [B, 3, S, S] (normalised, zero-padded to S) → `embedding` [B, C, S/16, S/16]. */
-export function buildEncoderGraph(config: SamConfig, batch = 1): Graph {
+/**
+ * Graph `image` [B, 3, S, S] (normalised, zero-padded to S) → `embedding` [B, C, S/16, S/16].
+ * `options.forwardOnly` for graphs never differentiated (see ImageEncoderOptions).
+ */
+export function buildEncoderGraph(config: SamConfig, batch = 1, options: ImageEncoderOptions = {}): Graph {
   validateConfig(config);
   const e = config.imageEncoder;
   const g = new Graph();
   const image = g.input('image', [batch, e.inChans, e.imgSize, e.imgSize]);
-  g.output('embedding', g.scope('image_encoder', () => imageEncoder(g, image, e)));
+  g.output('embedding', g.scope('image_encoder', () => imageEncoder(g, image, e, options)));
   return g;
 }
 
