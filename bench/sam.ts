@@ -6,6 +6,7 @@
 // the decoder in the reference's order (buildDecoderGraph), in rounds alternating with the
 // predictor's, for before/after figures.
 import os from 'node:os';
+import { randomValues } from './random_weights.js';
 import { benchArgs, median, report, timeIt } from './util.js';
 import { productFlops } from '../src/graph/flops.js';
 import { serialize } from '../src/graph/onnx.js';
@@ -13,20 +14,9 @@ import { Rng, normalArray } from '../src/graph/random.js';
 import { Runtime } from '../src/graph/runtime.js';
 import { type SamConfig, embeddingGrid, samConfig, ultrasamTinyConfig } from '../src/model/config.js';
 import { SamPredictor } from '../src/model/predictor.js';
-import { buildDecoderGraph, buildDecoderImageGraph, buildEncoderGraph, buildPromptDecoderGraph, parameterShapes } from '../src/model/sam.js';
+import { buildDecoderGraph, buildDecoderImageGraph, buildEncoderGraph, buildPromptDecoderGraph } from '../src/model/sam.js';
 
 const { json, threads, repeats, has } = benchArgs(3);
-
-function randomValues(config: SamConfig, seed: number): Map<string, Float32Array> {
-  const rng = new Rng(seed);
-  const values = new Map<string, Float32Array>();
-  for (const [key, shape] of parameterShapes(config)) {
-    const n = shape.reduce((a, b) => a * b, 1);
-    const isNormWeight = /norm.*\.weight$|neck\.[13]\.weight$/.test(key);
-    values.set(key, isNormWeight ? new Float32Array(n).fill(1) : normalArray(rng, n, 0.02));
-  }
-  return values;
-}
 
 async function encoderMs(config: SamConfig, values: Map<string, Float32Array>, image: Float32Array) {
   const graph = buildEncoderGraph(config, 1, { forwardOnly: true });
