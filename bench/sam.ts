@@ -1,4 +1,4 @@
-// SAM benchmark: `npm run bench:sam -- [--json] [--threads N] [--repeats N] [--skip-vitb] [--compare]`.
+// SAM benchmark: `npm run bench:sam -- [--json] [--threads N] [--repeats N] [--skip-vitb] [--skip-tiny] [--compare]`.
 // Times the ViT-B image encoder at 1024 (random weights: speed does not depend on their values),
 // fp32 and int8-quantised (with the int8 embedding's error against fp32), the ViT-B mask decoder
 // for a point prompt and a box prompt (with its arithmetic per prompt, and the time of its
@@ -104,17 +104,19 @@ if (has('--compare')) {
 await decoderImage.release();
 
 // The bundled model's architecture (random weights when the bundled file is absent: same speed).
-const tinyConfig = ultrasamTinyConfig();
-const tinyValues = randomValues(tinyConfig, 3);
-const tinyEncoder = await Runtime.create(serialize(buildEncoderGraph(tinyConfig, 1, { forwardOnly: true }), { params: 'initializers', values: tinyValues }), { threads });
-const tinyImage = normalArray(new Rng(4), 3 * tinyConfig.imageEncoder.imgSize ** 2);
-result.tiny_encoder_ms = Number((await timeIt(() => tinyEncoder.run({ image: tinyImage }), repeats * 5)).toFixed(1));
-await tinyEncoder.release();
-const tinyPredictor = SamPredictor.fromValues(tinyConfig, tinyValues, false, { threads });
-const tinyDecoder = await decoderMs(tinyPredictor);
-await tinyPredictor.release();
-result.tiny_decoder_point_ms = tinyDecoder.point;
-result.tiny_decoder_box_ms = tinyDecoder.box;
+if (!has('--skip-tiny')) {
+  const tinyConfig = ultrasamTinyConfig();
+  const tinyValues = randomValues(tinyConfig, 3);
+  const tinyEncoder = await Runtime.create(serialize(buildEncoderGraph(tinyConfig, 1, { forwardOnly: true }), { params: 'initializers', values: tinyValues }), { threads });
+  const tinyImage = normalArray(new Rng(4), 3 * tinyConfig.imageEncoder.imgSize ** 2);
+  result.tiny_encoder_ms = Number((await timeIt(() => tinyEncoder.run({ image: tinyImage }), repeats * 5)).toFixed(1));
+  await tinyEncoder.release();
+  const tinyPredictor = SamPredictor.fromValues(tinyConfig, tinyValues, false, { threads });
+  const tinyDecoder = await decoderMs(tinyPredictor);
+  await tinyPredictor.release();
+  result.tiny_decoder_point_ms = tinyDecoder.point;
+  result.tiny_decoder_box_ms = tinyDecoder.box;
+}
 result.cpu = os.cpus()[0]?.model ?? 'unknown';
 result.node = process.version;
 
