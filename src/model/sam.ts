@@ -82,28 +82,28 @@ export const DECODER_IMAGE_SIDE = {
   queries: 'image_to_token_queries',
 } as const satisfies Record<keyof DecoderImageSide, string>;
 
-/** [C, h, w] maps [B, C, h, w] → tokens [B, h·w, C]. */
+/** Maps [B, C, h, w] to tokens [B, h·w, C]. */
 function asTokens(t: Tensor): Tensor {
   const [b, c, h, w] = t.shape;
   return op.transpose(op.reshape(t, [b, c, h * w]), [0, 2, 1]);
 }
 
-/** Shapes of the decoder's per-image tensors for `batch` images (or masks). */
-function imageSideShapes(config: SamConfig, batch: number): Record<keyof DecoderImageSide, number[]> {
+/** Shapes of the decoder's per-image tensors of one image. */
+function imageSideShapes(config: SamConfig): Record<keyof DecoderImageSide, number[]> {
   const m = config.maskDecoder;
   const n = embeddingGrid(config) ** 2;
   const internal = m.transformerDim / m.attentionDownsampleRate;
   return {
-    tokens: [batch, n, m.transformerDim],
-    keysT: [batch, m.numHeads, internal / m.numHeads, n],
-    values: [batch, m.numHeads, n, internal / m.numHeads],
-    queries: [batch, n, internal],
+    tokens: [1, n, m.transformerDim],
+    keysT: [1, m.numHeads, internal / m.numHeads, n],
+    values: [1, m.numHeads, n, internal / m.numHeads],
+    queries: [1, n, internal],
   };
 }
 
 /** The decoder's per-image tensors of one image as graph inputs (named in DECODER_IMAGE_SIDE). */
 function imageSideInputs(g: Graph, config: SamConfig): DecoderImageSide {
-  const shapes = imageSideShapes(config, 1);
+  const shapes = imageSideShapes(config);
   const keys = Object.keys(DECODER_IMAGE_SIDE) as (keyof DecoderImageSide)[];
   return Object.fromEntries(keys.map((key) => [key, g.input(DECODER_IMAGE_SIDE[key], shapes[key])])) as unknown as DecoderImageSide;
 }
