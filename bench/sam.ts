@@ -1,31 +1,25 @@
-// SAM benchmark: `npm run bench:sam -- [--json] [--threads N] [--repeats N] [--skip-vitb]`.
+// SAM benchmark: `npm run bench:sam -- [--json] [--threads N] [--repeats N] [--skip-vitb] [--skip-tiny] [--compare]`.
 // Times the ViT-B image encoder at 1024 (random weights: speed does not depend on their values),
 // fp32 and int8-quantised (with the int8 embedding's error against fp32), the ViT-B mask decoder
-// for a point prompt and a box prompt, and the same for the bundled ultrasam-tiny architecture.
+// for a point prompt and a box prompt (with its arithmetic per prompt, and the time of its
+// per-image part), and the same for the bundled ultrasam-tiny architecture. --compare also times
+// the decoder in the reference's order (buildDecoderGraph), in rounds alternating with the
+// predictor's, for before/after figures.
 import os from 'node:os';
-import { benchArgs, report, timeIt } from './util.js';
+import { randomValues } from './random_weights.js';
+import { benchArgs, median, report, timeIt } from './util.js';
+import { productFlops } from '../src/graph/flops.js';
 import { serialize } from '../src/graph/onnx.js';
 import { Rng, normalArray } from '../src/graph/random.js';
 import { Runtime } from '../src/graph/runtime.js';
-import { type SamConfig, samConfig, ultrasamTinyConfig } from '../src/model/config.js';
+import { type SamConfig, embeddingGrid, samConfig, ultrasamTinyConfig } from '../src/model/config.js';
 import { SamPredictor } from '../src/model/predictor.js';
-import { buildEncoderGraph, parameterShapes } from '../src/model/sam.js';
+import { buildDecoderGraph, buildDecoderImageGraph, buildEncoderGraph, buildPromptDecoderGraph } from '../src/model/sam.js';
 
 const { json, threads, repeats, has } = benchArgs(3);
 
-function randomValues(config: SamConfig, seed: number): Map<string, Float32Array> {
-  const rng = new Rng(seed);
-  const values = new Map<string, Float32Array>();
-  for (const [key, shape] of parameterShapes(config)) {
-    const n = shape.reduce((a, b) => a * b, 1);
-    const isNormWeight = /norm.*\.weight$|neck\.[13]\.weight$/.test(key);
-    values.set(key, isNormWeight ? new Float32Array(n).fill(1) : normalArray(rng, n, 0.02));
-  }
-  return values;
-}
-
 async function encoderMs(config: SamConfig, values: Map<string, Float32Array>, image: Float32Array) {
-  const graph = buildEncoderGraph(config);
+  const graph = buildEncoderGraph(config, 1, { forwardOnly: true });
   const fp32 = await Runtime.create(serialize(graph, { params: 'initializers', values }), { threads });
   const ms = await timeIt(() => fp32.run({ image }), repeats);
   const ref = Float32Array.from((await fp32.run({ image })).embedding.data as Float32Array);
@@ -68,24 +62,61 @@ async function decoderMs(predictor: SamPredictor): Promise<{ point: number; box:
   return { point: Number(point.toFixed(2)), box: Number(box.toFixed(2)) };
 }
 
+// The predictor's prompts above: a point (+ the padding point) with three candidates, a box with one.
+const pointPrompt = { numPoints: 2, hasMaskInput: false, multimask: true, ultrasam: false };
+const boxPrompt = { numPoints: 2, hasMaskInput: false, multimask: false, ultrasam: false };
+const gflop = (flops: number) => Number((flops / 1e9).toFixed(3));
+
 const vitbPredictor = SamPredictor.fromValues(vitb, vitbValues, false, { threads });
 const vitbDecoder = await decoderMs(vitbPredictor);
 await vitbPredictor.release();
 result.decoder_point_ms = vitbDecoder.point;
 result.decoder_box_ms = vitbDecoder.box;
+result.decoder_gflop_per_prompt = gflop(productFlops(buildPromptDecoderGraph(vitb, pointPrompt)));
+result.decoder_box_gflop_per_prompt = gflop(productFlops(buildPromptDecoderGraph(vitb, boxPrompt)));
+
+// The decoder's per-image part (run once per image, at its first prompt).
+const decoderImage = await Runtime.create(serialize(buildDecoderImageGraph(vitb), { params: 'initializers', values: vitbValues }), { threads });
+const embedding = normalArray(new Rng(5), vitb.maskDecoder.transformerDim * embeddingGrid(vitb) ** 2);
+result.decoder_image_ms = Number((await timeIt(() => decoderImage.run({ image_embedding: embedding }), repeats * 3)).toFixed(2));
+result.decoder_image_gflop = gflop(productFlops(buildDecoderImageGraph(vitb)));
+
+if (has('--compare')) {
+  // The reference's order on the same prompt, alternating with the predictor's decoder graph.
+  const image = await decoderImage.run({ image_embedding: embedding });
+  const plain = await Runtime.create(serialize(buildDecoderGraph(vitb, pointPrompt), { params: 'initializers', values: vitbValues }), { threads });
+  const fast = await Runtime.create(serialize(buildPromptDecoderGraph(vitb, pointPrompt), { params: 'initializers', values: vitbValues }), { threads });
+  const coords = new Float32Array([300.5, 200.5, 0, 0]);
+  const labels = new Float32Array([1, -1]);
+  const fastFeeds = { ...image, point_coords: coords, point_labels: labels };
+  const plainMs: number[] = [];
+  const fastMs: number[] = [];
+  for (let round = 0; round < repeats * 2; round++) {
+    plainMs.push(await timeIt(() => plain.run({ image_embedding: embedding, point_coords: coords, point_labels: labels }), 3));
+    fastMs.push(await timeIt(() => fast.run(fastFeeds), 3));
+  }
+  result.decoder_plain_graph_point_ms = Number(median(plainMs).toFixed(2));
+  result.decoder_graph_point_ms = Number(median(fastMs).toFixed(2));
+  result.decoder_plain_gflop_per_prompt = gflop(productFlops(buildDecoderGraph(vitb, pointPrompt)));
+  await plain.release();
+  await fast.release();
+}
+await decoderImage.release();
 
 // The bundled model's architecture (random weights when the bundled file is absent: same speed).
-const tinyConfig = ultrasamTinyConfig();
-const tinyValues = randomValues(tinyConfig, 3);
-const tinyEncoder = await Runtime.create(serialize(buildEncoderGraph(tinyConfig), { params: 'initializers', values: tinyValues }), { threads });
-const tinyImage = normalArray(new Rng(4), 3 * tinyConfig.imageEncoder.imgSize ** 2);
-result.tiny_encoder_ms = Number((await timeIt(() => tinyEncoder.run({ image: tinyImage }), repeats * 5)).toFixed(1));
-await tinyEncoder.release();
-const tinyPredictor = SamPredictor.fromValues(tinyConfig, tinyValues, false, { threads });
-const tinyDecoder = await decoderMs(tinyPredictor);
-await tinyPredictor.release();
-result.tiny_decoder_point_ms = tinyDecoder.point;
-result.tiny_decoder_box_ms = tinyDecoder.box;
+if (!has('--skip-tiny')) {
+  const tinyConfig = ultrasamTinyConfig();
+  const tinyValues = randomValues(tinyConfig, 3);
+  const tinyEncoder = await Runtime.create(serialize(buildEncoderGraph(tinyConfig, 1, { forwardOnly: true }), { params: 'initializers', values: tinyValues }), { threads });
+  const tinyImage = normalArray(new Rng(4), 3 * tinyConfig.imageEncoder.imgSize ** 2);
+  result.tiny_encoder_ms = Number((await timeIt(() => tinyEncoder.run({ image: tinyImage }), repeats * 5)).toFixed(1));
+  await tinyEncoder.release();
+  const tinyPredictor = SamPredictor.fromValues(tinyConfig, tinyValues, false, { threads });
+  const tinyDecoder = await decoderMs(tinyPredictor);
+  await tinyPredictor.release();
+  result.tiny_decoder_point_ms = tinyDecoder.point;
+  result.tiny_decoder_box_ms = tinyDecoder.box;
+}
 result.cpu = os.cpus()[0]?.model ?? 'unknown';
 result.node = process.version;
 

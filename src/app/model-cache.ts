@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { exportModel } from '../model/export.js';
+import { EXPORT_FORMAT_VERSION, exportModel } from '../model/export.js';
 import { SamPredictor, bundledModelPath } from '../model/predictor.js';
 
 export const APP_DECODER_SLOTS = 16;
@@ -29,7 +29,7 @@ export function defaultCacheDir(): string {
 export function modelCacheKey(weightsPath: string, decoderHeads: number | undefined): string {
   const stat = statSync(weightsPath);
   const hash = createHash('sha256')
-    .update(JSON.stringify({ path: resolve(weightsPath), size: stat.size, mtime: stat.mtimeMs, decoderHeads: decoderHeads ?? null, slots: APP_DECODER_SLOTS }))
+    .update(JSON.stringify({ path: resolve(weightsPath), size: stat.size, mtime: stat.mtimeMs, decoderHeads: decoderHeads ?? null, slots: APP_DECODER_SLOTS, format: EXPORT_FORMAT_VERSION }))
     .digest('hex')
     .slice(0, 16);
   return `model-${hash}`;

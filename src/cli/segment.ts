@@ -84,7 +84,7 @@ export function registerModelCommands(program: Command): void {
 
   program
     .command('export')
-    .description('write encoder.onnx, decoder.onnx and ultrasam.json for onnxruntime (web, Python, C++)')
+    .description('write encoder.onnx, decoder_image.onnx, decoder.onnx and ultrasam.json for onnxruntime (web, Python, C++)')
     .option('--weights <file>', `weights to export (default: the bundled ${DEFAULT_MODEL})`)
     .requiredOption('--out <dir>', 'output folder')
     .option('--slots <n>', 'prompt slots of the decoder (points + 2 per box + 1)', positiveInt, 16)

@@ -7,6 +7,7 @@ export { grad } from './grad.js';
 export { customGradient } from './op.js';
 export { serialize, OPSET } from './onnx.js';
 export type { SerializeOptions, SerializedModel, ModelSignature } from './onnx.js';
+export { productFlops } from './flops.js';
 export { Runtime } from './runtime.js';
 export type { RuntimeOptions, Provider, OrtModule } from './runtime.js';
 export { appendAdamW, OPTIM } from './optim.js';

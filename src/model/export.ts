@@ -1,11 +1,15 @@
-// Export for other runtimes: encoder.onnx, decoder.onnx (any prompt, see buildExportDecoderGraph) and
-// ultrasam.json with the config and the exact preprocessing, written to a temporary folder first and
-// renamed into place, so a failed export never leaves a half-written model.
+// Export for other runtimes: encoder.onnx, decoder_image.onnx (the decoder's per-image part, see
+// buildDecoderImageGraph), decoder.onnx (any prompt, see buildExportDecoderGraph) and ultrasam.json
+// with the config and the exact preprocessing, written to a temporary folder first and renamed into
+// place, so a failed export never leaves a half-written model.
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { serialize } from '../graph/onnx.js';
 import { type SamConfig, embeddingGrid } from './config.js';
-import { EMPTY_SLOT_LABEL, buildEncoderGraph, buildExportDecoderGraph } from './sam.js';
+import { EXPORT_FORMAT_VERSION, type ExportManifest } from './export_format.js';
+import { DECODER_IMAGE_SIDE, EMPTY_SLOT_LABEL, buildDecoderImageGraph, buildEncoderGraph, buildExportDecoderGraph } from './sam.js';
+
+export { EXPORT_FORMAT_VERSION, type ExportManifest } from './export_format.js';
 
 export interface ExportOptions {
   /** Prompt slots of the decoder (points + 2 per box + 1 padding point); default 16. */
@@ -14,31 +18,6 @@ export interface ExportOptions {
   int8Encoder?: boolean;
   /** Replace an existing export folder. */
   force?: boolean;
-}
-
-export interface ExportManifest {
-  format: 'ultrasam-onnx';
-  version: 1;
-  config: SamConfig;
-  ultrasam: boolean;
-  files: { encoder: string; decoder: string; encoderInt8?: string };
-  preprocessing: {
-    description: string;
-    longSide: number;
-    resize: string;
-    pixelMean: number[];
-    pixelStd: number[];
-    pad: string;
-    layout: string;
-  };
-  decoder: {
-    slots: number;
-    emptySlotLabel: number;
-    pointTransform: string;
-    labels: Record<string, string>;
-    outputs: string;
-    lowResSize: number;
-  };
 }
 
 export function exportModel(
@@ -51,9 +30,13 @@ export function exportModel(
   const slots = options.slots ?? 16;
   if (!Number.isInteger(slots) || slots < 2) throw new Error(`decoder slots must be an integer ≥ 2, got ${slots}`);
   const { config, values, ultrasam } = model;
-  const encoderGraph = buildEncoderGraph(config);
+  const encoderGraph = buildEncoderGraph(config, 1, { forwardOnly: true });
   const files: [string, Uint8Array][] = [
     ['encoder.onnx', serialize(encoderGraph, { params: 'initializers', values, name: 'ultrasam_encoder' }).bytes],
+    [
+      'decoder_image.onnx',
+      serialize(buildDecoderImageGraph(config, { maskInputs: true }), { params: 'initializers', values, name: 'ultrasam_decoder_image' }).bytes,
+    ],
     [
       'decoder.onnx',
       serialize(buildExportDecoderGraph(config, { slots, ultrasam }), { params: 'initializers', values, name: 'ultrasam_decoder' }).bytes,
@@ -65,10 +48,15 @@ export function exportModel(
   const s = config.imageEncoder.imgSize;
   const manifest: ExportManifest = {
     format: 'ultrasam-onnx',
-    version: 1,
+    version: EXPORT_FORMAT_VERSION,
     config,
     ultrasam,
-    files: { encoder: 'encoder.onnx', decoder: 'decoder.onnx', ...(options.int8Encoder ? { encoderInt8: 'encoder.int8.onnx' } : {}) },
+    files: {
+      encoder: 'encoder.onnx',
+      decoderImage: 'decoder_image.onnx',
+      decoder: 'decoder.onnx',
+      ...(options.int8Encoder ? { encoderInt8: 'encoder.int8.onnx' } : {}),
+    },
     preprocessing: {
       description: 'image → 8-bit RGB → resize → normalise → pad → encoder input `image` [1, 3, S, S]',
       longSide: s,
@@ -79,11 +67,17 @@ export function exportModel(
       pad: 'zeros at the bottom and right, after normalising, to S × S',
       layout: 'NCHW float32',
     },
+    decoderImage: {
+      inputs:
+        'image_embedding (the encoder output), mask_input [1, 1, L, L] (low-res logits of an earlier prediction, or zeros) and has_mask_input [1] (1 uses mask_input, 0 ignores it)',
+      outputs: Object.values(DECODER_IMAGE_SIDE),
+    },
     decoder: {
       slots,
       emptySlotLabel: EMPTY_SLOT_LABEL,
       pointTransform: 'x · newW / w + 0.5 and y · newH / h + 0.5 (input-frame pixels of the resized image)',
       labels: { '-2': 'empty slot', '-1': 'padding point (add one when there is no box)', '0': 'negative point', '1': 'positive point', '2': 'box top-left', '3': 'box bottom-right' },
+      inputs: `decoder_image's outputs (${Object.values(DECODER_IMAGE_SIDE).join(', ')}), point_coords [1, slots, 2], point_labels [1, slots]`,
       outputs: 'low_res_logits [1, 1+M, L, L] and iou_predictions [1, 1+M]: output 0 single-mask, 1..M multimask',
       lowResSize: 4 * embeddingGrid(config),
     },

@@ -7,8 +7,18 @@ import { conv2d, layerNorm, layerNorm2d, linear, mlpBlock } from './common.js';
 import type { ImageEncoderConfig } from './config.js';
 import { bicubicMatrix, linearMatrix } from './interpolate.js';
 
+export interface ImageEncoderOptions {
+  /**
+   * For graphs that are never differentiated (inference): attention adds the relative-position
+   * terms to its logits in two broadcast adds instead of building them into one bias of the
+   * logits' size for op.attention (whose form gives training its short backward pass). The same
+   * function; in the global blocks it saves writing and reading a 12 × 4096 × 4096 tensor.
+   */
+  forwardOnly?: boolean;
+}
+
 /** image [B, inChans, S, S], normalised and padded → embedding [B, outChans, S/patch, S/patch]. */
-export function imageEncoder(g: Graph, image: Tensor, cfg: ImageEncoderConfig): Tensor {
+export function imageEncoder(g: Graph, image: Tensor, cfg: ImageEncoderConfig, options: ImageEncoderOptions = {}): Tensor {
   const [, c, h, w] = image.shape;
   if (image.rank !== 4 || c !== cfg.inChans || h !== cfg.imgSize || w !== cfg.imgSize) {
     throw new Error(`image encoder: expected an image [B,${cfg.inChans},${cfg.imgSize},${cfg.imgSize}], got [${image.shape}]`);
@@ -30,7 +40,7 @@ export function imageEncoder(g: Graph, image: Tensor, cfg: ImageEncoderConfig): 
     // A block's rel-pos tables are sized for what it attends over when trained: its window, or the
     // whole trained grid for global blocks.
     const tableSide = window > 0 ? window : trainedGrid;
-    x = g.scope(`blocks.${i}`, () => block(g, x, cfg, window, tableSide));
+    x = g.scope(`blocks.${i}`, () => block(g, x, cfg, window, tableSide, !!options.forwardOnly));
   }
 
   // Neck: 1×1 conv, LayerNorm2d, 3×3 conv, LayerNorm2d, all without conv bias.
@@ -64,15 +74,15 @@ function transposed(m: Float64Array, rows: number, cols: number): Float64Array {
   return t;
 }
 
-function block(g: Graph, x: Tensor, cfg: ImageEncoderConfig, window: number, tableSide: number): Tensor {
+function block(g: Graph, x: Tensor, cfg: ImageEncoderConfig, window: number, tableSide: number, forwardOnly: boolean): Tensor {
   const [b, h, w, c] = x.shape;
   let y = layerNorm(g, 'norm1', x, cfg.layerNormEps);
   if (window > 0) {
     const { windows, padded } = windowPartition(y, window);
-    y = attention(g, windows, cfg, tableSide);
+    y = attention(g, windows, cfg, tableSide, forwardOnly);
     y = windowUnpartition(y, b, padded, [h, w]);
   } else {
-    y = attention(g, y, cfg, tableSide);
+    y = attention(g, y, cfg, tableSide, forwardOnly);
   }
   const mid = op.add(x, y);
   const mlpOut = mlpBlock(g, 'mlp', layerNorm(g, 'norm2', mid, cfg.layerNormEps), c * cfg.mlpRatio, op.gelu);
@@ -102,7 +112,7 @@ function windowUnpartition(windows: Tensor, b: number, [hp, wp]: [number, number
 }
 
 /** Multi-head self-attention over x [B, H, W, C] with decomposed relative position bias. */
-function attention(g: Graph, x: Tensor, cfg: ImageEncoderConfig, tableSide: number): Tensor {
+function attention(g: Graph, x: Tensor, cfg: ImageEncoderConfig, tableSide: number, forwardOnly: boolean): Tensor {
   return g.scope('attn', () => {
     const [b, h, w, c] = x.shape;
     const heads = cfg.numHeads;
@@ -110,14 +120,26 @@ function attention(g: Graph, x: Tensor, cfg: ImageEncoderConfig, tableSide: numb
     const qkv = linear(g, 'qkv', x, c, 3 * c, cfg.qkvBias);
     // Channels of qkv are [3][heads][hd]: split q, k, v, then heads → [B, heads, HW, hd].
     const [q, k, v] = op.split(qkv, [c, c, c], -1).map((t) => op.transpose(op.reshape(t, [b, h * w, heads, hd]), [0, 2, 1, 3]));
-    let bias: Tensor | undefined;
+    let terms: { relH: Tensor; relW: Tensor } | undefined;
     if (cfg.useRelPos) {
       const tableLength = 2 * tableSide - 1;
       const relH = relativePositions(g, g.param('rel_pos_h', [tableLength, hd]), h);
       const relW = relativePositions(g, g.param('rel_pos_w', [tableLength, hd]), w);
-      bias = decomposedRelPos(q, relH, relW, h, w);
+      terms = decomposedRelPos(q, relH, relW, h, w);
     }
-    const out = op.attention(q, k, v, { scale: hd ** -0.5, bias }); // [B, heads, HW, hd]
+    let out: Tensor; // [B, heads, HW, hd]
+    if (forwardOnly) {
+      let logits = op.matmul(op.mul(q, hd ** -0.5), op.transposeLast(k));
+      if (terms) {
+        const grid = op.reshape(logits, [b * heads, h, w, h, w]);
+        const biased = op.add(op.add(grid, op.unsqueeze(terms.relH, [4])), op.unsqueeze(terms.relW, [3]));
+        logits = op.reshape(biased, logits.shape);
+      }
+      out = op.matmul(op.softmax(logits, -1), v);
+    } else {
+      const bias = terms && op.reshape(op.add(op.unsqueeze(terms.relH, [4]), op.unsqueeze(terms.relW, [3])), [b, heads, h * w, h * w]);
+      out = op.attention(q, k, v, { scale: hd ** -0.5, bias });
+    }
     const merged = op.reshape(op.transpose(out, [0, 2, 1, 3]), [b, h, w, c]);
     return linear(g, 'proj', merged, c, c);
   });
@@ -140,16 +162,16 @@ function relativePositions(g: Graph, table: Tensor, size: number): Tensor {
 }
 
 /**
- * The bias attn[b, (qh,qw), (kh,kw)] gets: q[b,qh,qw]·Rh[qh,kh] + q[b,qh,qw]·Rw[qw,kw], with the
- * unscaled q. Rh and Rw are [size, size, hd].
+ * The two terms of the bias attn[b, (qh,qw), (kh,kw)] gets, q[b,qh,qw]·Rh[qh,kh] as relH
+ * [B·heads, qh, qw, kh] and q[b,qh,qw]·Rw[qw,kw] as relW [B·heads, qh, qw, kw], with the unscaled
+ * q. Rh and Rw are [size, size, hd].
  */
-function decomposedRelPos(q: Tensor, rh: Tensor, rw: Tensor, h: number, w: number): Tensor {
+function decomposedRelPos(q: Tensor, rh: Tensor, rw: Tensor, h: number, w: number): { relH: Tensor; relW: Tensor } {
   const [b, heads, , hd] = q.shape;
   const n = b * heads;
   const rq = op.reshape(q, [n, h, w, hd]);
   // Batched over qh (resp. qw): [n, qh, qw, hd] · [qh, hd, kh] → [n, qh, qw, kh].
   const relH = op.matmul(rq, op.transpose(rh, [0, 2, 1]));
   const relW = op.transpose(op.matmul(op.transpose(rq, [0, 2, 1, 3]), op.transpose(rw, [0, 2, 1])), [0, 2, 1, 3]);
-  const grid = op.add(op.unsqueeze(relH, [4]), op.unsqueeze(relW, [3])); // [n, qh, qw, kh, kw]
-  return op.reshape(grid, [b, heads, h * w, h * w]);
+  return { relH, relW };
 }

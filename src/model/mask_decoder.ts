@@ -25,6 +25,24 @@ export interface MaskDecoderOptions {
   emptySlots?: Tensor;
 }
 
+/** The output tokens (IoU token, then one token per mask) before the prompt tokens [B, N, C] → [B, 1 + M + N, C]. */
+export function decoderTokens(g: Graph, sparse: Tensor, cfg: MaskDecoderConfig): Tensor {
+  const [b, , c] = sparse.shape;
+  const numMaskTokens = cfg.numMultimaskOutputs + 1;
+  const outputTokens = op.concat([g.param('iou_token.weight', [1, c]), g.param('mask_tokens.weight', [numMaskTokens, c])], 0);
+  return op.concat([op.expand(op.unsqueeze(outputTokens, [0]), [b, 1 + numMaskTokens, c]), sparse], 1);
+}
+
+/** The attention bias [B, 1, 1, 1 + M + N] of decoderTokens' sequence for empty prompt slots [B, N] (true = empty). */
+export function emptySlotBias(g: Graph, emptySlots: Tensor, cfg: MaskDecoderConfig): Tensor {
+  const [b, n] = emptySlots.shape;
+  const numMaskTokens = cfg.numMultimaskOutputs + 1;
+  // Output tokens are always real; an empty prompt slot gets −1e9, which exp() turns into 0.
+  const slots = op.where(emptySlots, -1e9, g.constant([0], [1, 1]));
+  const bias = op.concat([g.constant(new Float32Array(b * (1 + numMaskTokens)), [b, 1 + numMaskTokens]), slots], 1);
+  return op.reshape(bias, [b, 1, 1, 1 + numMaskTokens + n]);
+}
+
 /** → masks (low-res logits) [B, K, 4h, 4w] and iou [B, K], K = numMultimaskOutputs or 1. */
 export function maskDecoder(
   g: Graph,
@@ -37,19 +55,11 @@ export function maskDecoder(
   const [, , h, w] = dense.shape;
   const numMaskTokens = cfg.numMultimaskOutputs + 1;
 
-  // Output tokens (IoU token, then one token per mask) lead the prompt tokens.
-  const outputTokens = op.concat([g.param('iou_token.weight', [1, c]), g.param('mask_tokens.weight', [numMaskTokens, c])], 0);
-  const tokens = op.concat([op.expand(op.unsqueeze(outputTokens, [0]), [b, 1 + numMaskTokens, c]), sparse], 1);
+  const tokens = decoderTokens(g, sparse, cfg);
 
   // SAM repeats the image embedding for every prompt of the batch.
   const src = op.add(op.expand(inputs.imageEmbedding, [b, c, h, w]), dense);
-  let tokenBias: Tensor | undefined;
-  if (options.emptySlots) {
-    // Output tokens are always real; an empty prompt slot gets −1e9, which exp() turns into 0.
-    const slots = op.where(options.emptySlots, -1e9, g.constant([0], [1, 1]));
-    const bias = op.concat([g.constant(new Float32Array(b * (1 + numMaskTokens)), [b, 1 + numMaskTokens]), slots], 1);
-    tokenBias = op.reshape(bias, [b, 1, 1, 1 + numMaskTokens + n]);
-  }
+  const tokenBias = options.emptySlots ? emptySlotBias(g, options.emptySlots, cfg) : undefined;
   const { queries, keys } = g.scope('transformer', () =>
     twoWayTransformer(g, src, imagePe, tokens, cfg, { ultrasam: options.ultrasam, tokenBias }),
   );

@@ -2,6 +2,7 @@
 // bundled model by name), embed an image once, then decode any number of prompts against it.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type * as Ort from 'onnxruntime-common';
 import { packageRoot } from '../package_root.js';
 import { serialize } from '../graph/onnx.js';
 import { Runtime, type RuntimeOptions } from '../graph/runtime.js';
@@ -16,7 +17,14 @@ import { type PostprocessGeometry, postprocessMasks } from './postprocess.js';
 import { preprocessImage } from './preprocess.js';
 import { type Prompt, type Size, encodePrompt, promptTokenCount } from './prompts.js';
 import { firstPassInput, refinementInput } from './refine.js';
-import { buildDecoderGraph, buildEncoderGraph, parameterShapes, weightValues } from './sam.js';
+import {
+  DECODER_IMAGE_SIDE,
+  buildDecoderImageGraph,
+  buildEncoderGraph,
+  buildPromptDecoderGraph,
+  parameterShapes,
+  weightValues,
+} from './sam.js';
 
 /** Models that ship inside the package, by name → file under models/. */
 export const BUNDLED_MODELS: Record<string, string> = { 'ultrasam-tiny': 'ultrasam-tiny.safetensors' };
@@ -73,6 +81,8 @@ interface EmbeddedImage {
   inputSize: Size;
   originalSize: Size;
   pixelSpacingMm?: [number, number];
+  /** The decoder's per-image tensors (see buildDecoderImageGraph), computed at the first prompt without a mask. */
+  decoderImage?: Promise<Record<string, Ort.Tensor>>;
 }
 
 
@@ -100,6 +110,7 @@ function imageKey(image: RawImage): string {
 
 export class SamPredictor {
   private encoder: Runtime | null = null;
+  private decoderImage: Promise<Runtime> | null = null;
   private readonly decoders = new Map<string, Promise<Runtime>>();
   private current: EmbeddedImage | null = null;
 
@@ -146,7 +157,7 @@ export class SamPredictor {
 
   private async encoderRuntime(): Promise<Runtime> {
     if (!this.encoder) {
-      const model = serialize(buildEncoderGraph(this.config), {
+      const model = serialize(buildEncoderGraph(this.config, 1, { forwardOnly: true }), {
         params: 'initializers',
         values: this.values,
         quantize: this.options.quantizeEncoder ? 'int8' : undefined,
@@ -156,11 +167,23 @@ export class SamPredictor {
     return this.encoder;
   }
 
+  /** The decoder's per-image tensors for the current image (once per image, shared by its prompts without a mask). */
+  private decoderImageFeeds(im: EmbeddedImage): Promise<Record<string, Ort.Tensor>> {
+    im.decoderImage ??= (async () => {
+      this.decoderImage ??= Runtime.create(
+        serialize(buildDecoderImageGraph(this.config), { params: 'initializers', values: this.values }),
+        this.runtimeOptions(),
+      );
+      return (await this.decoderImage).run({ image_embedding: im.embedding });
+    })();
+    return im.decoderImage;
+  }
+
   private decoderRuntime(numPoints: number, hasMaskInput: boolean, multimask: boolean, batch: number): Promise<Runtime> {
     const key = `${numPoints}|${hasMaskInput}|${multimask}|${batch}`;
     let rt = this.decoders.get(key);
     if (!rt) {
-      const graph = buildDecoderGraph(this.config, { numPoints, hasMaskInput, multimask, ultrasam: this.ultrasam, batch });
+      const graph = buildPromptDecoderGraph(this.config, { numPoints, hasMaskInput, multimask, ultrasam: this.ultrasam, batch });
       rt = Runtime.create(serialize(graph, { params: 'initializers', values: this.values }), this.runtimeOptions());
       this.decoders.set(key, rt);
     }
@@ -270,8 +293,12 @@ export class SamPredictor {
         labels.set(enc.labels, b * count);
         if (maskInput) maskInput.set(inputs[idx].maskInput!, b * lowSide * lowSide);
       });
-      const feeds: Record<string, Float32Array> = { image_embedding: im.embedding, point_coords: coords, point_labels: labels };
-      if (maskInput) feeds.mask_input = maskInput;
+      const feeds: Record<string, Float32Array | Ort.Tensor> = { point_coords: coords, point_labels: labels };
+      if (maskInput) Object.assign(feeds, { image_embedding: im.embedding, mask_input: maskInput });
+      else {
+        const side = await this.decoderImageFeeds(im);
+        for (const name of Object.values(DECODER_IMAGE_SIDE)) feeds[name] = side[name];
+      }
       const out = await rt.run(feeds);
       const low = out.low_res_logits.data as Float32Array;
       const iou = out.iou_predictions.data as Float32Array;
@@ -354,8 +381,10 @@ export class SamPredictor {
 
   async release(): Promise<void> {
     await this.encoder?.release();
+    await (await this.decoderImage)?.release();
     for (const rt of this.decoders.values()) await (await rt).release();
     this.encoder = null;
+    this.decoderImage = null;
     this.decoders.clear();
   }
 }

@@ -1,21 +1,26 @@
 // The assembled model as two graphs, the way SAM is used: an encoder run once per image and a
 // prompt-to-mask decoder run per prompt. Parameters carry SAM's canonical state-dict keys and stay
 // graph parameters, so the same builders serve inference (values baked in) and training (fed).
-import { Graph } from '../graph/graph.js';
+import { Graph, type Tensor } from '../graph/graph.js';
 import * as op from '../graph/ops/index.js';
 import { checkStateDict } from '../weights/layouts.js';
 import { type SamConfig, embeddingGrid, validateConfig } from './config.js';
-import { imageEncoder } from './image_encoder.js';
+import { type ImageEncoderOptions, imageEncoder } from './image_encoder.js';
 import { maskDecoder } from './mask_decoder.js';
+import { promptMaskDecoder } from './prompt_decoder.js';
 import { densePositionalEncoding, embedDense, embedPoints, gaussianMatrix } from './prompt_encoder.js';
+import { type DecoderImageSide, decoderImageSide } from './prompt_transformer.js';
 
-/** Graph `image` [B, 3, S, S] (normalised, zero-padded to S) → `embedding` [B, C, S/16, S/16]. */
-export function buildEncoderGraph(config: SamConfig, batch = 1): Graph {
+/**
+ * Graph `image` [B, 3, S, S] (normalised, zero-padded to S) → `embedding` [B, C, S/16, S/16].
+ * `options.forwardOnly` for graphs never differentiated (see ImageEncoderOptions).
+ */
+export function buildEncoderGraph(config: SamConfig, batch = 1, options: ImageEncoderOptions = {}): Graph {
   validateConfig(config);
   const e = config.imageEncoder;
   const g = new Graph();
   const image = g.input('image', [batch, e.inChans, e.imgSize, e.imgSize]);
-  g.output('embedding', g.scope('image_encoder', () => imageEncoder(g, image, e)));
+  g.output('embedding', g.scope('image_encoder', () => imageEncoder(g, image, e, options)));
   return g;
 }
 
@@ -69,6 +74,124 @@ export function buildDecoderGraph(config: SamConfig, options: DecoderGraphOption
   return g;
 }
 
+/** The decoder's per-image tensors (see prompt_transformer.ts), by graph input/output name. */
+export const DECODER_IMAGE_SIDE = {
+  tokens: 'image_tokens',
+  keysT: 'token_to_image_keys_t',
+  values: 'token_to_image_values',
+  queries: 'image_to_token_queries',
+} as const satisfies Record<keyof DecoderImageSide, string>;
+
+/** Maps [B, C, h, w] to tokens [B, h·w, C]. */
+function asTokens(t: Tensor): Tensor {
+  const [b, c, h, w] = t.shape;
+  return op.transpose(op.reshape(t, [b, c, h * w]), [0, 2, 1]);
+}
+
+/** Shapes of the decoder's per-image tensors of one image. */
+function imageSideShapes(config: SamConfig): Record<keyof DecoderImageSide, number[]> {
+  const m = config.maskDecoder;
+  const n = embeddingGrid(config) ** 2;
+  const internal = m.transformerDim / m.attentionDownsampleRate;
+  return {
+    tokens: [1, n, m.transformerDim],
+    keysT: [1, m.numHeads, internal / m.numHeads, n],
+    values: [1, m.numHeads, n, internal / m.numHeads],
+    queries: [1, n, internal],
+  };
+}
+
+/** The decoder's per-image tensors of one image as graph inputs (named in DECODER_IMAGE_SIDE). */
+function imageSideInputs(g: Graph, config: SamConfig): DecoderImageSide {
+  const shapes = imageSideShapes(config);
+  const keys = Object.keys(DECODER_IMAGE_SIDE) as (keyof DecoderImageSide)[];
+  return Object.fromEntries(keys.map((key) => [key, g.input(DECODER_IMAGE_SIDE[key], shapes[key])])) as unknown as DecoderImageSide;
+}
+
+/** The decoder's image side from the embedding and the dense prompt embedding (in g's root scope). */
+function imageSideOf(g: Graph, embedding: Tensor, dense: Tensor, imagePe: Tensor, config: SamConfig): DecoderImageSide {
+  const [b] = dense.shape;
+  const [, c, h, w] = embedding.shape;
+  const tokens = asTokens(op.add(b === 1 ? embedding : op.expand(embedding, [b, c, h, w]), dense));
+  return g.scope('mask_decoder', () => g.scope('transformer', () => decoderImageSide(g, tokens, asTokens(imagePe), config.maskDecoder)));
+}
+
+export interface DecoderImageGraphOptions {
+  /**
+   * Adds the inputs `mask_input` [1, 1, 4h, 4w] and `has_mask_input` [1] (1 uses mask_input, 0
+   * no_mask_embed), as exported decoders take them; without, the image side of a prompt with no mask.
+   */
+  maskInputs?: boolean;
+}
+
+/**
+ * The decoder's per-image part (computed once per image and fed to buildPromptDecoderGraph's
+ * decoder): input `image_embedding` [1, C, h, w] → the outputs named in DECODER_IMAGE_SIDE.
+ */
+export function buildDecoderImageGraph(config: SamConfig, options: DecoderImageGraphOptions = {}): Graph {
+  validateConfig(config);
+  const c = config.maskDecoder.transformerDim;
+  const side = embeddingGrid(config);
+  const g = new Graph();
+  const embedding = g.input('image_embedding', [1, c, side, side]);
+  const { dense, imagePe } = g.scope('prompt_encoder', () => {
+    const imagePe = densePositionalEncoding(g, gaussianMatrix(g, config), config);
+    const without = embedDense(g, null, 1, config);
+    if (!options.maskInputs) return { dense: without, imagePe };
+    const maskInput = g.input('mask_input', [1, 1, 4 * side, 4 * side]);
+    const hasMask = g.input('has_mask_input', [1]);
+    // Both dense paths; has_mask_input (0 or 1) picks one exactly.
+    const withMask = embedDense(g, maskInput, 1, config);
+    return { dense: op.add(op.mul(withMask, hasMask), op.mul(without, op.sub(1, hasMask))), imagePe };
+  });
+  const imageSide = imageSideOf(g, embedding, dense, imagePe, config);
+  for (const key of Object.keys(DECODER_IMAGE_SIDE) as (keyof DecoderImageSide)[]) g.output(DECODER_IMAGE_SIDE[key], imageSide[key]);
+  return g;
+}
+
+/**
+ * The decoder for inference: the same function as buildDecoderGraph's (same options and outputs),
+ * computed in the few-token order of prompt_transformer.ts. Without a mask input its image-side
+ * inputs are buildDecoderImageGraph's outputs (named in DECODER_IMAGE_SIDE, batch 1: shared by
+ * every prompt); with one, the inputs are `image_embedding` and `mask_input` as in
+ * buildDecoderGraph, and the image side, which then depends on the prompt, is computed inside.
+ */
+export function buildPromptDecoderGraph(config: SamConfig, options: DecoderGraphOptions): Graph {
+  validateConfig(config);
+  const batch = options.batch ?? 1;
+  if (!Number.isInteger(options.numPoints) || options.numPoints < 1) {
+    throw new Error(`decoder graph: numPoints must be a positive integer (padding point included), got ${options.numPoints}`);
+  }
+  const c = config.maskDecoder.transformerDim;
+  const side = embeddingGrid(config);
+  const g = new Graph();
+  let imageSide: DecoderImageSide | null = null;
+  let embedding: Tensor | null = null;
+  if (!options.hasMaskInput) {
+    imageSide = imageSideInputs(g, config);
+  } else {
+    embedding = g.input('image_embedding', [1, c, side, side]);
+  }
+  const coords = g.input('point_coords', [batch, options.numPoints, 2]);
+  const labels = g.input('point_labels', [batch, options.numPoints]);
+  const maskInput = options.hasMaskInput ? g.input('mask_input', [batch, 1, 4 * side, 4 * side]) : null;
+  const { sparse, imagePe, dense } = g.scope('prompt_encoder', () => {
+    const gaussian = gaussianMatrix(g, config);
+    return {
+      sparse: embedPoints(g, coords, labels, gaussian, config),
+      imagePe: densePositionalEncoding(g, gaussian, config),
+      dense: maskInput ? embedDense(g, maskInput, batch, config) : null,
+    };
+  });
+  imageSide ??= imageSideOf(g, embedding!, dense!, imagePe, config);
+  const { masks, iou } = g.scope('mask_decoder', () =>
+    promptMaskDecoder(g, imageSide, asTokens(imagePe), sparse, [side, side], config.maskDecoder, options),
+  );
+  g.output('low_res_logits', masks);
+  g.output('iou_predictions', iou);
+  return g;
+}
+
 export interface ExportDecoderOptions {
   /** Prompt slots: points plus box corners plus padding point, at most (default 16). */
   slots?: number;
@@ -80,38 +203,29 @@ export const EMPTY_SLOT_LABEL = -2;
 
 /**
  * The decoder as exported for other runtimes (browser, Python): one graph for any prompt, like
- * SAM's own ONNX export. Inputs `image_embedding` [1, C, h, w], `point_coords` [1, P, 2] (input-frame
- * pixels, +0.5 applied), `point_labels` [1, P] (−1 padding point, 0/1 points, 2/3 box corners,
- * −2 empty slot: excluded from attention, so the result equals a decoder built for the exact
- * count), `mask_input` [1, 1, 4h, 4w] and `has_mask_input` [1] (1 uses mask_input, 0 ignores it).
- * Outputs every mask: `low_res_logits` [1, 1 + M, 4h, 4w] and `iou_predictions` [1, 1 + M]
- * (output 0 the single-mask answer, 1..M the multimask candidates).
+ * SAM's own ONNX export, on the image side of buildDecoderImageGraph({ maskInputs: true }) (run once
+ * per image with has_mask_input 0, or per prompt with a mask). Inputs: the image side (names in
+ * DECODER_IMAGE_SIDE, batch 1), `point_coords` [1, P, 2] (input-frame pixels, +0.5 applied),
+ * `point_labels` [1, P] (−1 padding point, 0/1 points, 2/3 box corners, −2 empty slot: excluded
+ * from attention, so the result equals a decoder built for the exact count). Outputs every mask:
+ * `low_res_logits` [1, 1 + M, 4h, 4w] and `iou_predictions` [1, 1 + M] (output 0 the single-mask
+ * answer, 1..M the multimask candidates).
  */
 export function buildExportDecoderGraph(config: SamConfig, options: ExportDecoderOptions): Graph {
   validateConfig(config);
   const slots = options.slots ?? 16;
-  const c = config.maskDecoder.transformerDim;
   const side = embeddingGrid(config);
   const g = new Graph();
-  const embedding = g.input('image_embedding', [1, c, side, side]);
+  const imageSide = imageSideInputs(g, config);
   const coords = g.input('point_coords', [1, slots, 2]);
   const labels = g.input('point_labels', [1, slots]);
-  const maskInput = g.input('mask_input', [1, 1, 4 * side, 4 * side]);
-  const hasMask = g.input('has_mask_input', [1]);
-  const { sparse, dense, imagePe } = g.scope('prompt_encoder', () => {
+  const { sparse, imagePe } = g.scope('prompt_encoder', () => {
     const gaussian = gaussianMatrix(g, config);
-    // Both dense paths; has_mask_input (0 or 1) picks one exactly.
-    const withMask = embedDense(g, maskInput, 1, config);
-    const without = embedDense(g, null, 1, config);
-    return {
-      sparse: embedPoints(g, coords, labels, gaussian, config),
-      dense: op.add(op.mul(withMask, hasMask), op.mul(without, op.sub(1, hasMask))),
-      imagePe: densePositionalEncoding(g, gaussian, config),
-    };
+    return { sparse: embedPoints(g, coords, labels, gaussian, config), imagePe: densePositionalEncoding(g, gaussian, config) };
   });
   const emptySlots = op.less(labels, EMPTY_SLOT_LABEL + 0.5);
   const { masks, iou } = g.scope('mask_decoder', () =>
-    maskDecoder(g, { imageEmbedding: embedding, imagePe, sparse, dense }, config.maskDecoder, {
+    promptMaskDecoder(g, imageSide, asTokens(imagePe), sparse, [side, side], config.maskDecoder, {
       multimask: 'all',
       ultrasam: options.ultrasam,
       emptySlots,

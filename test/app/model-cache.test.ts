@@ -32,7 +32,7 @@ test('exports once, then reuses the export', { skip: fixtureMissing }, async () 
     const lines: string[] = [];
     const options = { weights: `${FIXTURE_DIR}sam_weights.pth`, decoderHeads: 4, cacheDir, log: (l: string) => lines.push(l) };
     const dir = await ensureExportedModel(options);
-    for (const f of ['encoder.onnx', 'decoder.onnx', 'ultrasam.json']) assert.ok(existsSync(join(dir, f)), f);
+    for (const f of ['encoder.onnx', 'decoder_image.onnx', 'decoder.onnx', 'ultrasam.json']) assert.ok(existsSync(join(dir, f)), f);
     const manifest = JSON.parse(readFileSync(join(dir, 'ultrasam.json'), 'utf8'));
     assert.equal(manifest.decoder.slots, APP_DECODER_SLOTS);
     const written = statSync(join(dir, 'encoder.onnx')).mtimeMs;

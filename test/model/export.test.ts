@@ -1,6 +1,7 @@
-// The exported encoder.onnx + decoder.onnx pair, run by onnxruntime-web (WASM) under Node, reproduces
-// the predictor: embedding and low-res logits within 1e-4, identical masks, for every fixture prompt
-// (one decoder file serves every prompt through its empty slots).
+// The exported encoder.onnx, decoder_image.onnx and decoder.onnx, run by onnxruntime-web (WASM) under
+// Node, reproduce the predictor: embedding and low-res logits within 1e-4, identical masks, for every
+// fixture prompt (one decoder file serves every prompt through its empty slots), and with a mask
+// input (decoder_image.onnx run with has_mask_input 1).
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import * as ortWeb from 'onnxruntime-web';
 import { readImage } from '../../src/image/read.js';
-import { type ExportManifest, exportModel } from '../../src/model/export.js';
+import { EXPORT_FORMAT_VERSION, type ExportManifest, exportModel } from '../../src/model/export.js';
 import { postprocessMasks } from '../../src/model/postprocess.js';
 import { SamPredictor } from '../../src/model/predictor.js';
 import { preprocessImage } from '../../src/model/preprocess.js';
@@ -30,12 +31,14 @@ test('exported ONNX pair in onnxruntime-web matches the predictor', { skip: fixt
     exportModel(predictor, out, { slots: 8 });
     const manifest = JSON.parse(readFileSync(join(out, 'ultrasam.json'), 'utf8')) as ExportManifest;
     assert.equal(manifest.ultrasam, true);
+    assert.equal(manifest.version, EXPORT_FORMAT_VERSION);
     assert.throws(() => exportModel(predictor, out), /exists already/);
 
     ortWeb.env.wasm.numThreads = 1;
     const opts = { executionProviders: ['wasm'] };
     const encoder = await ortWeb.InferenceSession.create(readFileSync(join(out, 'encoder.onnx')), opts);
-    const decoder = await ortWeb.InferenceSession.create(readFileSync(join(out, 'decoder.onnx')), opts);
+    const decoderImage = await ortWeb.InferenceSession.create(readFileSync(join(out, manifest.files.decoderImage)), opts);
+    const decoder = await ortWeb.InferenceSession.create(readFileSync(join(out, manifest.files.decoder)), opts);
 
     const image = await readImage(`${FIXTURE_DIR}image.png`);
     await predictor.setImage(image);
@@ -48,31 +51,48 @@ test('exported ONNX pair in onnxruntime-web matches the predictor', { skip: fixt
 
     const side = manifest.decoder.lowResSize;
     const slots = manifest.decoder.slots;
+    const imageSide = (maskInput: Float32Array | null) =>
+      decoderImage.run({
+        image_embedding: emb,
+        mask_input: new ortWeb.Tensor('float32', maskInput ?? new Float32Array(side * side), [1, 1, side, side]),
+        has_mask_input: new ortWeb.Tensor('float32', new Float32Array([maskInput ? 1 : 0]), [1]),
+      });
+    const noMask = await imageSide(null);
+    assert.deepEqual(Object.keys(noMask).sort(), [...manifest.decoderImage.outputs].sort());
     for (const c of cases.cases) {
       const prompt = { points: c.points, labels: c.labels, box: c.box };
-      const ours = await predictor.predict({ ...prompt, multimask: c.multimask });
+      const first = await predictor.predict({ ...prompt, multimask: c.multimask });
+      // The refinement pass: the best candidate's logits as the mask input, single-mask output.
+      const best = first.scores.indexOf(Math.max(...first.scores));
+      const maskInput = first.lowResLogits.slice(best * side * side, (best + 1) * side * side);
+      const refined = await predictor.predict({ ...prompt, multimask: false, maskInput });
       const enc = encodePrompt(prompt, pre.originalSize, s);
       const coords = new Float32Array(slots * 2);
       const labels = new Float32Array(slots).fill(manifest.decoder.emptySlotLabel);
       coords.set(enc.coords);
       labels.set(enc.labels);
-      const result = await decoder.run({
-        image_embedding: emb,
-        point_coords: new ortWeb.Tensor('float32', coords, [1, slots, 2]),
-        point_labels: new ortWeb.Tensor('float32', labels, [1, slots]),
-        mask_input: new ortWeb.Tensor('float32', new Float32Array(side * side), [1, 1, side, side]),
-        has_mask_input: new ortWeb.Tensor('float32', new Float32Array([0]), [1]),
-      });
-      const all = result.low_res_logits.data as Float32Array;
-      const plane = side * side;
-      const [from, to] = c.multimask ? [1, result.low_res_logits.dims[1]] : [0, 1];
-      const picked = all.slice(from * plane, to * plane);
-      const err = maxAbs(picked, ours.lowResLogits);
-      const masks = postprocessMasks(picked, to - from, [side, side], { imgSize: s, inputSize: pre.inputSize, originalSize: pre.originalSize });
-      const identical = masks.every((m, k) => m.every((v, i) => v === ours.masks[k][i]));
-      console.log(`exported decoder (web) ${c.name}: low-res max abs ${err.toExponential(2)}, masks identical: ${identical}`);
-      assert.ok(err <= 1e-4, `${c.name}: ${err}`);
-      assert.ok(identical, `${c.name}: masks differ`);
+      for (const [pass, ours, imageFeeds, multimask] of [
+        ['first', first, noMask, c.multimask],
+        ['refined', refined, await imageSide(maskInput), false],
+      ] as const) {
+        const result = await decoder.run({
+          ...imageFeeds,
+          point_coords: new ortWeb.Tensor('float32', coords, [1, slots, 2]),
+          point_labels: new ortWeb.Tensor('float32', labels, [1, slots]),
+        });
+        const all = result.low_res_logits.data as Float32Array;
+        const plane = side * side;
+        const [from, to] = multimask ? [1, result.low_res_logits.dims[1]] : [0, 1];
+        const picked = all.slice(from * plane, to * plane);
+        const err = maxAbs(picked, ours.lowResLogits);
+        const iouErr = maxAbs((result.iou_predictions.data as Float32Array).slice(from, to), ours.scores);
+        const masks = postprocessMasks(picked, to - from, [side, side], { imgSize: s, inputSize: pre.inputSize, originalSize: pre.originalSize });
+        const identical = masks.every((m, k) => m.every((v, i) => v === ours.masks[k][i]));
+        console.log(`exported decoder (web) ${c.name}, ${pass}: low-res max abs ${err.toExponential(2)}, IoU ${iouErr.toExponential(2)}, masks identical: ${identical}`);
+        assert.ok(err <= 1e-4, `${c.name} ${pass}: ${err}`);
+        assert.ok(iouErr <= 1e-4, `${c.name} ${pass}: IoU ${iouErr}`);
+        assert.ok(identical, `${c.name} ${pass}: masks differ`);
+      }
     }
     await predictor.release();
   } finally {

@@ -1,9 +1,10 @@
 // The model worker: onnxruntime-web sessions for the exported encoder and decoder, and an embedding
-// cache per image key, so that prompts on an image already seen never re-run the encoder. Requests
-// are handled one after the other, so a decode sent while its image is still encoding waits for it.
+// cache per image key, so that prompts on an image already seen never re-run the encoder (nor the
+// decoder's per-image part, run at the image's first prompt). Requests are handled one after the
+// other, so a decode sent while its image is still encoding waits for it.
 import * as ort from 'onnxruntime-web';
-import type { ExportManifest } from '../../src/model/export.js';
 import { generateEverything } from '../../src/model/everything.js';
+import { EXPORT_FORMAT_VERSION, type ExportManifest } from '../../src/model/export_format.js';
 import { postprocessMasks } from '../../src/model/postprocess.js';
 import { preprocessImage } from '../../src/model/preprocess.js';
 import { type Prompt, type Size, encodePrompt } from '../../src/model/prompts.js';
@@ -14,11 +15,14 @@ interface Embedded {
   embedding: ort.Tensor;
   inputSize: Size;
   originalSize: Size;
+  /** decoder_image.onnx's outputs for this image without a mask input. */
+  decoderImage?: Record<string, ort.Tensor>;
 }
 
 interface Model {
   manifest: ExportManifest;
   encoder: ort.InferenceSession;
+  decoderImage: ort.InferenceSession;
   decoder: ort.InferenceSession;
 }
 
@@ -67,25 +71,32 @@ async function init(id: number, modelUrl: string, ortUrl: string): Promise<Model
   if (!manifestResponse.ok) throw new Error(`no model manifest at ${modelUrl}ultrasam.json (HTTP ${manifestResponse.status})`);
   const manifest = (await manifestResponse.json()) as ExportManifest;
   if (manifest.format !== 'ultrasam-onnx') throw new Error('the model manifest is not an ultrasam ONNX export');
+  if (manifest.version !== EXPORT_FORMAT_VERSION) {
+    throw new Error(`the model was exported in format version ${manifest.version}; this app reads version ${EXPORT_FORMAT_VERSION} (export it again)`);
+  }
   const encoderBytes = await fetchWithProgress(`${modelUrl}${manifest.files.encoder}`, (f) =>
     post({ type: 'progress', id, stage: 'downloading the encoder', fraction: f }),
   );
+  const decoderImageBytes = await fetchWithProgress(`${modelUrl}${manifest.files.decoderImage}`, (f) =>
+    post({ type: 'progress', id, stage: 'downloading the decoder', fraction: f / 2 }),
+  );
   const decoderBytes = await fetchWithProgress(`${modelUrl}${manifest.files.decoder}`, (f) =>
-    post({ type: 'progress', id, stage: 'downloading the decoder', fraction: f }),
+    post({ type: 'progress', id, stage: 'downloading the decoder', fraction: 0.5 + f / 2 }),
   );
   const backends = (await webGpuAvailable()) ? ['webgpu', 'wasm'] : ['wasm'];
   post({ type: 'progress', id, stage: `starting onnxruntime (${backends[0]})` });
   const options: ort.InferenceSession.SessionOptions = { executionProviders: backends, graphOptimizationLevel: 'all' };
   const encoder = await ort.InferenceSession.create(encoderBytes, options);
+  const decoderImage = await ort.InferenceSession.create(decoderImageBytes, { ...options, executionProviders: ['wasm'] });
   const decoder = await ort.InferenceSession.create(decoderBytes, { ...options, executionProviders: ['wasm'] });
-  model = { manifest, encoder, decoder };
+  model = { manifest, encoder, decoderImage, decoder };
   return {
     name: manifest.config.name,
     backend: backends[0],
     threads: ort.env.wasm.numThreads ?? 1,
     ultrasam: manifest.ultrasam,
     slots: manifest.decoder.slots,
-    bytes: encoderBytes.length + decoderBytes.length,
+    bytes: encoderBytes.length + decoderImageBytes.length + decoderBytes.length,
   };
 }
 
@@ -115,9 +126,13 @@ async function encode(id: number, key: string, request: WorkerRequest & { type: 
   return { ms: performance.now() - start, cached: false };
 }
 
-/** One run of the exported decoder: every output's low-resolution logits [K, L, L] and scores. */
+/**
+ * One run of the exported decoder (its per-image part, then the prompt part): every output's
+ * low-resolution logits [K, L, L] and scores. Without a mask input the per-image part is the
+ * image's cached one; a mask input changes it, so it runs again for that prompt.
+ */
 async function runDecoder(embedded: Embedded, prompt: Prompt, maskInput?: Float32Array): Promise<{ lowRes: Float32Array; scores: Float32Array; count: number }> {
-  const { manifest, decoder } = requireModel();
+  const { manifest, decoderImage, decoder } = requireModel();
   const s = manifest.config.imageEncoder.imgSize;
   const slots = manifest.decoder.slots;
   const enc = encodePrompt(prompt, embedded.originalSize, s);
@@ -130,12 +145,17 @@ async function runDecoder(embedded: Embedded, prompt: Prompt, maskInput?: Float3
   labels.set(enc.labels);
   const side = manifest.decoder.lowResSize;
   if (maskInput && maskInput.length !== side * side) throw new Error(`the mask input has ${maskInput.length} values, the model takes ${side}×${side}`);
+  const imagePart = (mask?: Float32Array) =>
+    decoderImage.run({
+      image_embedding: embedded.embedding,
+      mask_input: new ort.Tensor('float32', mask ?? new Float32Array(side * side), [1, 1, side, side]),
+      has_mask_input: new ort.Tensor('float32', new Float32Array([mask ? 1 : 0]), [1]),
+    });
+  const image = maskInput ? await imagePart(maskInput) : (embedded.decoderImage ??= await imagePart());
   const out = await decoder.run({
-    image_embedding: embedded.embedding,
+    ...image,
     point_coords: new ort.Tensor('float32', coords, [1, slots, 2]),
     point_labels: new ort.Tensor('float32', labels, [1, slots]),
-    mask_input: new ort.Tensor('float32', maskInput ?? new Float32Array(side * side), [1, 1, side, side]),
-    has_mask_input: new ort.Tensor('float32', new Float32Array([maskInput ? 1 : 0]), [1]),
   });
   return { lowRes: out.low_res_logits.data as Float32Array, scores: out.iou_predictions.data as Float32Array, count: out.low_res_logits.dims[1] };
 }

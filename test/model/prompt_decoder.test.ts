@@ -1,0 +1,218 @@
+// The inference decoder (buildDecoderImageGraph + buildPromptDecoderGraph: per-image part, few-token
+// order, upscaling as rows) computes the function of the plain decoder graph (buildDecoderGraph, the
+// reference's order): low-res logits and IoU within 1e-4 for points, box, box + points, mask input,
+// multimask and single, both decoder maths, batches, and prompts long enough for the plain order;
+// the exported decoder with empty slots likewise. On the parity fixture also against the reference.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { productFlops } from '../../src/graph/flops.js';
+import { serialize } from '../../src/graph/onnx.js';
+import { Rng, normalArray } from '../../src/graph/random.js';
+import { Runtime } from '../../src/graph/runtime.js';
+import { type SamConfig, embeddingGrid, samConfig } from '../../src/model/config.js';
+import { encodePrompt } from '../../src/model/prompts.js';
+import { reorderPays } from '../../src/model/prompt_transformer.js';
+import {
+  DECODER_IMAGE_SIDE,
+  type DecoderGraphOptions,
+  EMPTY_SLOT_LABEL,
+  buildDecoderGraph,
+  buildDecoderImageGraph,
+  buildExportDecoderGraph,
+  buildPromptDecoderGraph,
+  parameterShapes,
+  weightValues,
+} from '../../src/model/sam.js';
+import { loadSamWeights } from '../../src/weights/checkpoint.js';
+import { FIXTURE_DIR, fixtureConfig, fixtureMissing, maxAbsDiff, readArray, readCases } from './fixture.js';
+
+const TOL = 1e-4;
+
+/** A decoder of width 64 with 4 heads (internal width 32): a prompt of a few tokens takes the reordered path. */
+function smallConfig(): SamConfig {
+  return samConfig('vit_b', {
+    name: 'decoder-test',
+    imageEncoder: { imgSize: 128, embedDim: 16, depth: 1, numHeads: 2, globalAttnIndexes: [0], windowSize: 0, outChans: 64 },
+    promptEncoder: { maskInChans: 8 },
+    maskDecoder: { transformerDim: 64, numHeads: 4, mlpDim: 96, iouHeadHiddenDim: 32 },
+  });
+}
+
+function randomValues(config: SamConfig, seed: number): Map<string, Float32Array> {
+  const rng = new Rng(seed);
+  const values = new Map<string, Float32Array>();
+  for (const [key, shape] of parameterShapes(config)) values.set(key, normalArray(rng, shape.reduce((a, b) => a * b, 1), 0.3));
+  return values;
+}
+
+const session = (graph: ReturnType<typeof buildDecoderGraph>, values: Map<string, Float32Array>) =>
+  Runtime.create(serialize(graph, { params: 'initializers', values }), { threads: 2 });
+
+interface Decoded {
+  logits: Float32Array;
+  iou: Float32Array;
+}
+
+/**
+ * Decodes prompts on one image with the plain graph and with the inference graphs (the per-image
+ * part run once), both results side by side. Sessions are kept per graph variant until `release`.
+ */
+async function decoders(config: SamConfig, values: Map<string, Float32Array>, embedding: Float32Array) {
+  const image = await session(buildDecoderImageGraph(config), values);
+  const imageSide = await image.run({ image_embedding: embedding });
+  await image.release();
+  const sessions = new Map<string, Promise<[Runtime, Runtime]>>();
+  const pick = (o: Record<string, { data: unknown }>): Decoded => ({
+    logits: o.low_res_logits.data as Float32Array,
+    iou: o.iou_predictions.data as Float32Array,
+  });
+  const decode = async (options: DecoderGraphOptions, coords: Float32Array, labels: Float32Array, maskInput?: Float32Array) => {
+    const key = JSON.stringify(options);
+    if (!sessions.has(key)) {
+      sessions.set(key, Promise.all([session(buildDecoderGraph(config, options), values), session(buildPromptDecoderGraph(config, options), values)]));
+    }
+    const [plain, prompt] = await sessions.get(key)!;
+    const feeds: Record<string, Float32Array> = { image_embedding: embedding, point_coords: coords, point_labels: labels };
+    if (maskInput) feeds.mask_input = maskInput;
+    const promptFeeds: Record<string, Float32Array> = { point_coords: coords, point_labels: labels };
+    if (maskInput) Object.assign(promptFeeds, { image_embedding: embedding, mask_input: maskInput });
+    else for (const name of Object.values(DECODER_IMAGE_SIDE)) promptFeeds[name] = imageSide[name].data as Float32Array;
+    return { plain: pick(await plain.run(feeds)), prompt: pick(await prompt.run(promptFeeds)) };
+  };
+  const release = async () => {
+    for (const pair of sessions.values()) for (const rt of await pair) await rt.release();
+  };
+  return { decode, release };
+}
+
+function assertClose(label: string, { plain, prompt }: { plain: Decoded; prompt: Decoded }): void {
+  assert.equal(prompt.logits.length, plain.logits.length, `${label}: logits size`);
+  const logitsErr = maxAbsDiff(prompt.logits, plain.logits);
+  const iouErr = maxAbsDiff(prompt.iou, plain.iou);
+  console.log(`${label}: logits max abs ${logitsErr.toExponential(2)}, IoU ${iouErr.toExponential(2)}`);
+  assert.ok(logitsErr <= TOL, `${label}: logits differ by ${logitsErr}`);
+  assert.ok(iouErr <= TOL, `${label}: IoU differs by ${iouErr}`);
+}
+
+/** Prompt coordinates and labels for `batch` prompts of the given labels, inside a 128-pixel input. */
+function prompts(rng: Rng, labels: number[], batch: number): { coords: Float32Array; labels: Float32Array } {
+  const coords = new Float32Array(batch * labels.length * 2);
+  for (let i = 0; i < coords.length; i++) coords[i] = 4 + 120 * rng.next();
+  const l = new Float32Array(batch * labels.length);
+  for (let b = 0; b < batch; b++) l.set(labels, b * labels.length);
+  return { coords, labels: l };
+}
+
+test('the few-token order pays for a few tokens and not for many (multiply-adds per image token)', () => {
+  // ViT-B's decoder: 8 heads, width 256, internal 128; a point prompt is 7 tokens, a 16-slot export 21.
+  assert.equal(reorderPays(7, 8, 256, 128), true);
+  assert.equal(reorderPays(21, 8, 256, 128), false);
+  const config = smallConfig();
+  assert.equal(reorderPays(7, 4, 64, 32), true);
+  assert.equal(reorderPays(5 + 12, 4, 64, 32), false);
+  const options = { numPoints: 2, hasMaskInput: false, multimask: true, ultrasam: false };
+  const plain = productFlops(buildDecoderGraph(config, options));
+  const prompt = productFlops(buildPromptDecoderGraph(config, options));
+  const vitb = samConfig('vit_b');
+  const vitbPlain = productFlops(buildDecoderGraph(vitb, options));
+  const vitbPrompt = productFlops(buildPromptDecoderGraph(vitb, options));
+  console.log(`point prompt, products per prompt: ${prompt} vs ${plain} FLOP (test config); ViT-B ${(vitbPrompt / 1e9).toFixed(3)} vs ${(vitbPlain / 1e9).toFixed(3)} GFLOP`);
+  assert.ok(prompt < plain);
+  assert.ok(vitbPrompt < 0.5 * vitbPlain);
+});
+
+test('inference decoder = plain decoder graph: points, box, box + points, mask input, multimask, batches, both maths', async () => {
+  const config = smallConfig();
+  const values = randomValues(config, 11);
+  const rng = new Rng(12);
+  const c = config.maskDecoder.transformerDim;
+  const side = embeddingGrid(config);
+  const { decode, release } = await decoders(config, values, normalArray(rng, c * side * side));
+  const cases: { name: string; labels: number[]; multimask: boolean; mask?: boolean; batch?: number; ultrasam?: boolean }[] = [
+    { name: 'one point (+ padding), multimask', labels: [1, -1], multimask: true },
+    { name: 'positive and negative points, single', labels: [1, 0, -1], multimask: false, ultrasam: true },
+    { name: 'box', labels: [2, 3], multimask: false },
+    { name: 'box + point, multimask', labels: [1, 2, 3], multimask: true, ultrasam: true },
+    { name: 'point + mask input', labels: [1, -1], multimask: false, mask: true },
+    { name: 'box + mask input, multimask, batch 2', labels: [2, 3], multimask: true, mask: true, batch: 2 },
+    { name: 'two points, batch 3', labels: [1, 1, -1], multimask: true, batch: 3 },
+    { name: '12 points (plain order)', labels: [...Array(11).fill(1), -1], multimask: true },
+  ];
+  for (const k of cases) {
+    const batch = k.batch ?? 1;
+    const p = prompts(rng, k.labels, batch);
+    const maskInput = k.mask ? normalArray(rng, batch * 16 * side * side) : undefined;
+    const options = { numPoints: k.labels.length, hasMaskInput: !!k.mask, multimask: k.multimask, ultrasam: !!k.ultrasam, batch };
+    assertClose(k.name, await decode(options, p.coords, p.labels, maskInput));
+  }
+  await release();
+});
+
+test('exported decoder with empty slots = plain decoder graph for the exact prompt (every output)', async () => {
+  const config = smallConfig();
+  const values = randomValues(config, 21);
+  const rng = new Rng(22);
+  const c = config.maskDecoder.transformerDim;
+  const side = embeddingGrid(config);
+  const embedding = normalArray(rng, c * side * side);
+  const image = await session(buildDecoderImageGraph(config, { maskInputs: true }), values);
+  const zeros = new Float32Array(16 * side * side);
+  const imageSide = await image.run({ image_embedding: embedding, mask_input: zeros, has_mask_input: new Float32Array([0]) });
+  await image.release();
+  const slots = 6;
+  const exported = await session(buildExportDecoderGraph(config, { slots, ultrasam: false }), values);
+  for (const labels of [[1, -1], [2, 3], [1, 0, 2, 3]]) {
+    const p = prompts(rng, labels, 1);
+    const coords = new Float32Array(slots * 2);
+    const slotLabels = new Float32Array(slots).fill(EMPTY_SLOT_LABEL);
+    coords.set(p.coords);
+    slotLabels.set(p.labels);
+    const feeds: Record<string, Float32Array> = { point_coords: coords, point_labels: slotLabels };
+    for (const name of Object.values(DECODER_IMAGE_SIDE)) feeds[name] = imageSide[name].data as Float32Array;
+    const out = await exported.run(feeds);
+    const all = out.low_res_logits.data as Float32Array;
+    const iou = out.iou_predictions.data as Float32Array;
+    const plane = 16 * side * side;
+    const count = config.maskDecoder.numMultimaskOutputs;
+    for (const multimask of [false, true]) {
+      const plain = await session(buildDecoderGraph(config, { numPoints: labels.length, hasMaskInput: false, multimask, ultrasam: false }), values);
+      const ref = await plain.run({ image_embedding: embedding, point_coords: p.coords, point_labels: p.labels });
+      await plain.release();
+      const [from, to] = multimask ? [1, 1 + count] : [0, 1];
+      assertClose(`export, labels [${labels}], ${multimask ? 'outputs 1..3' : 'output 0'}`, {
+        plain: { logits: ref.low_res_logits.data as Float32Array, iou: ref.iou_predictions.data as Float32Array },
+        prompt: { logits: all.slice(from * plane, to * plane), iou: iou.slice(from, to) },
+      });
+    }
+  }
+  await exported.release();
+});
+
+test('parity fixture: inference decoder = plain graph (1e-4) and the reference (1e-3), first pass and refinement, both maths', { skip: fixtureMissing }, async () => {
+  const cases = readCases();
+  const config = fixtureConfig(cases);
+  const values = weightValues(config, loadSamWeights(`${FIXTURE_DIR}sam_weights.pth`).tensors);
+  const { decode, release } = await decoders(config, values, readArray('embedding.npy').data as Float32Array);
+  const side = 4 * embeddingGrid(config);
+  for (const math of ['sam', 'ultrasam'] as const) {
+    for (const testCase of cases.cases) {
+      const prompt = encodePrompt({ points: testCase.points, labels: testCase.labels, box: testCase.box }, cases.image_size, config.imageEncoder.imgSize);
+      const base = { numPoints: prompt.count, ultrasam: math === 'ultrasam' };
+      const prefix = `${math}_${testCase.name}`;
+      const first = await decode({ ...base, hasMaskInput: false, multimask: testCase.multimask }, prompt.coords, prompt.labels);
+      assertClose(`${prefix}`, first);
+      const refErr = maxAbsDiff(first.prompt.logits, readArray(`${prefix}_lowres.npy`).data);
+      assert.ok(refErr <= 1e-3, `${prefix}: ${refErr} from the reference`);
+
+      // Refinement as the reference made it: its best first-pass logits as the mask input.
+      const refIou = readArray(`${prefix}_iou.npy`).data as Float32Array;
+      const best = refIou.indexOf(Math.max(...refIou));
+      const maskInput = (readArray(`${prefix}_lowres.npy`).data as Float32Array).slice(best * side * side, (best + 1) * side * side);
+      const refined = await decode({ ...base, hasMaskInput: true, multimask: false }, prompt.coords, prompt.labels, maskInput);
+      assertClose(`${prefix} refined`, refined);
+      const refinedErr = maxAbsDiff(refined.prompt.logits, readArray(`${prefix}_refined_lowres.npy`).data);
+      assert.ok(refinedErr <= 1e-3, `${prefix} refined: ${refinedErr} from the reference`);
+    }
+  }
+  await release();
+});
