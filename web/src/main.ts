@@ -1,8 +1,8 @@
 // The app: wires the file input, the model worker, the canvas, the side panels and the exports around
 // one annotation history per image (per frame of a multi-frame DICOM). Masks are cached by prompt, so
 // undo/redo never re-run the decoder; corrective clicks follow SAM's interactive rule (annotations.ts,
-// mask-cache.ts). Segment everything adds one object per generated mask; the cine
-// panel propagates the active object's mask through the frames and plays the clip with it.
+// mask-cache.ts). Segment everything adds one object per generated mask; the cine panel propagates
+// the active object's mask through the frames and plays the clip with it.
 import { DEFAULT_MIN_SCORE, type FrameMask, type PropagationCarry, propagate } from '../../src/cine/propagate.js';
 import { trackCsv, trackRows } from '../../src/cine/track_table.js';
 import { toRgb8 } from '../../src/image/convert.js';
@@ -382,7 +382,8 @@ async function propagateFromHere(): Promise<void> {
           await model.encode(frameKey, f === start ? image.rgb : toRgb8(await image.source.frame(f)));
         },
         // The prompted frame (propagate passes `userPrompt` as given) starts from the mask the object
-        // shows — its prompt decoded by the click rule, its candidate —; the others take the single-mask output.
+        // shows: its prompt as the click rule decoded it, its candidate. Other frames take the
+        // single-mask output.
         predict: async (prompt) => {
           const prompted = prompt === userPrompt;
           const out = prompted ? masks : await model.decode(frameKey, prompt);
