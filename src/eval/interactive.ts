@@ -1,9 +1,11 @@
 // The clicks:K protocol on one image: every instance gets its first click, then K − 1 corrective
 // clicks (see clicks.ts), all instances of the image decoded together each round. From the second
 // click on, the prompt is all clicks so far plus the previous round's low-resolution logits (of the
-// output that was kept) as the mask prompt, as SAM's interactive evaluation does. An instance whose
-// prediction equals its ground truth gets no more clicks and keeps its IoU (1) for the later rounds.
+// output that was kept) as the mask prompt, as SAM's interactive evaluation does (click_rule.ts, the
+// rule the app follows too). An instance whose prediction equals its ground truth gets no more
+// clicks and keeps its IoU (1) for the later rounds.
 import type { PredictInput } from '../model/predictor.js';
+import { clickRoundInput } from './click_rule.js';
 import { firstClick, nextClick, type Click } from './clicks.js';
 import { maskOverlap } from './metrics.js';
 import { bestOutput, multimaskFlag, predictInChunks, type ChosenOutput } from './predict.js';
@@ -42,12 +44,12 @@ export async function runClicks(
   for (let round = 1; round <= options.clicks; round++) {
     const active = states.filter((s) => !s.done);
     if (active.length === 0) break;
-    const inputs: PredictInput[] = active.map((s) => ({
-      points: s.clicks.map((c) => [c.x, c.y] as [number, number]),
-      labels: s.clicks.map((c) => c.label),
-      ...(s.last ? { maskInput: s.last.logits } : {}),
-      multimask: multimaskFlag(options.multimask),
-    }));
+    const inputs: PredictInput[] = active.map((s) =>
+      clickRoundInput(
+        { points: s.clicks.map((c) => [c.x, c.y] as [number, number]), labels: s.clicks.map((c) => c.label), multimask: multimaskFlag(options.multimask) },
+        s.last?.logits,
+      ),
+    );
     const predictions = await predictInChunks(predictor, inputs, options.batchSize);
     active.forEach((s, i) => {
       const chosen = bestOutput(predictions[i], `${options.where}, click ${round}`);

@@ -1,5 +1,6 @@
 // Running prompts through an EvalPredictor in bounded batches, and picking the output to score.
 import type { PredictInput, Prediction } from '../model/predictor.js';
+import { highestScore } from './click_rule.js';
 import type { EvalPredictor, MultimaskMode } from './types.js';
 
 /** The output kept from a prediction: the highest predicted IoU (the first on ties), as UltraSam's test head. */
@@ -15,8 +16,7 @@ export function bestOutput(prediction: Prediction, where: string): ChosenOutput 
   if (k === 0 || prediction.scores.length !== k) {
     throw new Error(`${where}: the predictor returned ${k} mask(s) and ${prediction.scores.length} score(s)`);
   }
-  let best = 0;
-  for (let i = 1; i < k; i++) if (prediction.scores[i] > prediction.scores[best]) best = i;
+  const best = highestScore(prediction.scores);
   const per = prediction.lowResLogits.length / k;
   if (!Number.isInteger(per)) throw new Error(`${where}: ${prediction.lowResLogits.length} low-resolution logits do not split into ${k} outputs`);
   return { mask: prediction.masks[best], score: prediction.scores[best], logits: prediction.lowResLogits.slice(best * per, (best + 1) * per) };

@@ -15,11 +15,11 @@ function rectMask(x0: number, y0: number, x1: number, y1: number): Uint8Array {
 test('COCO export: RLE round trip, area, bbox, categories by name, prompt kept', () => {
   const a = rectMask(1, 1, 4, 3);
   const b = rectMask(5, 0, 7, 5);
-  const prompt = { points: [[2, 2]] as [number, number][], labels: [0], box: [1, 1, 4, 3] as const };
+  const prompt = { points: [[2, 2]] as [number, number][], labels: [0], box: [1, 1, 4, 3] as const, corrections: [null] };
   const coco = buildCoco({ fileName: 'us.dcm', width: W, height: H, frame: 2, pixelSpacingMm: [0.1, 0.2] }, [
     { name: 'nodule', mask: a, score: 0.9, prompt },
-    { name: 'vessel', mask: b, score: 0.8, prompt: { points: [], labels: [] } },
-    { name: 'nodule', mask: b, score: 0.7, prompt: { points: [], labels: [] } },
+    { name: 'vessel', mask: b, score: 0.8, prompt: { points: [], labels: [], corrections: [] } },
+    { name: 'nodule', mask: b, score: 0.7, prompt: { points: [], labels: [], corrections: [] } },
   ], new Date('2026-01-02T03:04:05Z'));
   assert.deepEqual(coco.images, [{ id: 1, file_name: 'us.dcm', width: W, height: H, frame: 2, pixel_spacing_mm: [0.1, 0.2] }]);
   assert.deepEqual(coco.categories, [{ id: 1, name: 'nodule' }, { id: 2, name: 'vessel' }]);
@@ -28,13 +28,13 @@ test('COCO export: RLE round trip, area, bbox, categories by name, prompt kept',
   assert.deepEqual(coco.annotations[0].segmentation.size, [H, W]);
   assert.equal(coco.annotations[0].area, 6);
   assert.deepEqual(coco.annotations[0].bbox, [1, 1, 3, 2]);
-  assert.deepEqual(coco.annotations[0].ultrasam_prompt, { points: [[2, 2]], labels: [0], box: [1, 1, 4, 3] });
+  assert.deepEqual(coco.annotations[0].ultrasam_prompt, { points: [[2, 2]], labels: [0], box: [1, 1, 4, 3], corrections: [null] });
   assert.equal(coco.annotations[1].ultrasam_prompt.box, null);
   assert.equal(coco.info.date_created, '2026-01-02T03:04:05.000Z');
 });
 
 test('measurements: px always, mm² only with a calibration; CSV quotes names', () => {
-  const objects = [{ name: 'a, "b"', mask: rectMask(0, 0, 2, 2), score: 0.5, prompt: { points: [], labels: [] } }];
+  const objects = [{ name: 'a, "b"', mask: rectMask(0, 0, 2, 2), score: 0.5, prompt: { points: [], labels: [], corrections: [] } }];
   assert.deepEqual(measure(objects), [{ name: 'a, "b"', areaPx: 4, score: 0.5 }]);
   const [row] = measure(objects, [0.1, 0.25]);
   assert.ok(Math.abs(row.areaMm2! - 0.1) < 1e-12);

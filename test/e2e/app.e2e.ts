@@ -1,7 +1,8 @@
 // End-to-end test of the browser app (`npm run test:e2e`): the real server, Debian's Chromium driven by
-// playwright-core. Opens an ultrasound image, draws a box and a negative point, waits for the mask,
-// exports COCO and checks the exported RLE against `ultrasam segment` with the same prompts (IoU ≥ 0.99);
-// takes a screenshot, prints the time from opening the image to the first mask, runs axe (no critical
+// playwright-core. Opens an ultrasound image, draws a box (its mask against `ultrasam segment`) and a
+// negative point, a corrective click: exports COCO and checks the exported RLE against the library's
+// SamPredictor under eval's click rule — the box's kept output's logits as the mask input (IoU ≥ 0.99);
+// later a lone point and a corrective click on a second object, the same way; takes a screenshot, prints the time from opening the image to the first mask, runs axe (no critical
 // violations), and checks that corrupt and unsupported files give a clear message while the app goes on.
 // Then the Refine option against `ultrasam segment --refine`, Segment everything against `ultrasam
 // everything` (its masks as objects, renamed, deleted, refined), and the cine panel on a multi-frame
@@ -17,7 +18,10 @@ import { ensureExportedModel } from '../../src/app/model-cache.js';
 import { builtWebDir, ortWasmDir } from '../../src/app/paths.js';
 import { type RunningAppServer, startAppServer } from '../../src/app/server.js';
 import { decodeRle, type Rle } from '../../src/data/rle.js';
+import { clickRoundInput } from '../../src/eval/click_rule.js';
+import { bestOutput } from '../../src/eval/predict.js';
 import { readImage } from '../../src/image/read.js';
+import { SamPredictor } from '../../src/model/predictor.js';
 import type { CocoFile } from '../../web/src/export-data.js';
 import { buildDicom, pixelElements } from '../image/dicom-writer.js';
 import { CHROMIUM, CHROMIUM_ARGS, dragBox, screenOf } from '../../bench/browser.js';
@@ -29,6 +33,8 @@ const WEIGHTS = join(FIXTURE, 'sam_weights.pth');
 /** Box and negative point in image pixels (the parity fixture's box_and_point case). */
 const BOX: [number, number, number, number] = [125, 63, 350, 236];
 const NEGATIVE: [number, number] = [200, 157];
+/** A corrective (positive) click for the second object, whose first prompt is a point at (250, 141). */
+const CORRECTIVE: [number, number] = [300, 180];
 const TIMEOUT = 180_000;
 
 const results: { name: string; ok: boolean; detail: string }[] = [];
@@ -84,6 +90,33 @@ function cliJson<T>(args: string[]): T {
   return JSON.parse(out.trim().split('\n').pop()!) as T;
 }
 
+/**
+ * The mask eval's click rule gives for an object's prompt (src/eval/click_rule.ts), on the library's
+ * predictor: the first prompt decoded alone, each later point added with the logits of the output
+ * kept for the prompt before it (bestOutput: SAM's default, as the app shows without a choice).
+ */
+async function clickRuleMask(predictor: SamPredictor, prompt: CocoFile['annotations'][number]['ultrasam_prompt']): Promise<Uint8Array> {
+  const firstPoints = prompt.points.length - prompt.corrections.length;
+  if (prompt.corrections.some((c) => c !== null)) throw new Error('the reference replays SAM\'s default candidates only');
+  let kept: ReturnType<typeof bestOutput> | undefined;
+  for (let n = firstPoints; n <= prompt.points.length; n++) {
+    const input = { points: prompt.points.slice(0, n), labels: prompt.labels.slice(0, n), ...(prompt.box ? { box: prompt.box } : {}) };
+    kept = bestOutput(await predictor.predict(clickRoundInput(input, kept?.logits)), `click rule, ${n} point(s)`);
+  }
+  return kept!.mask;
+}
+
+/** Downloads the COCO export until `ready` says it has what the test waits for (masks come asynchronously). */
+async function cocoWhen(page: Page, ready: (coco: CocoFile) => boolean): Promise<CocoFile> {
+  const until = Date.now() + TIMEOUT;
+  for (;;) {
+    const coco = JSON.parse(await downloadText(page, '#export-coco')) as CocoFile;
+    if (ready(coco)) return coco;
+    if (Date.now() > until) throw new Error(`the COCO export never had what was waited for: ${JSON.stringify(coco.annotations.map((a) => a.ultrasam_prompt))}`);
+    await page.waitForTimeout(250);
+  }
+}
+
 function maskFromPng(image: { data: ArrayLike<number>; width: number; height: number; channels: number }): Uint8Array {
   const mask = new Uint8Array(image.width * image.height);
   for (let p = 0; p < mask.length; p++) mask[p] = image.data[p * image.channels] ? 1 : 0;
@@ -93,7 +126,9 @@ function maskFromPng(image: { data: ArrayLike<number>; width: number; height: nu
 async function run(work: string): Promise<void> {
   let server: RunningAppServer | undefined;
   let browser: Browser | undefined;
+  const predictor = await SamPredictor.load(WEIGHTS, { decoderHeads: 4, threads: 2 });
   try {
+    await predictor.setImage(IMAGE);
     const modelDir = await ensureExportedModel({ weights: WEIGHTS, decoderHeads: 4, cacheDir: join(work, 'cache') });
     server = await startAppServer({ webDir: builtWebDir(), modelDir, ortDir: ortWasmDir(), port: 0 });
     check('server listens on loopback', server.url.startsWith('http://127.0.0.1:'), server.url);
@@ -126,6 +161,11 @@ async function run(work: string): Promise<void> {
 
     const tableArea = async () => Number(await page.locator('#measurements tr td').first().textContent());
     const boxOnlyArea = await tableArea();
+    const boxCoco = JSON.parse(await downloadText(page, '#export-coco')) as CocoFile;
+    const boxMaskOut = join(work, 'box_mask.png');
+    cliJson(['segment', IMAGE, '--box', boxCoco.annotations[0].ultrasam_prompt.box!.join(','), '--out', boxMaskOut]);
+    const boxIou = iou(decodeRle(boxCoco.annotations[0].segmentation), maskFromPng(await readImage(boxMaskOut)));
+    check('the box (a first prompt) gives the mask of `ultrasam segment --box` (IoU ≥ 0.99)', boxIou >= 0.99 && boxOnlyArea > 0, `IoU ${boxIou.toFixed(5)}, ${boxOnlyArea} px`);
 
     const [nx, ny] = await screenOf(page, NEGATIVE, size);
     await page.mouse.click(nx, ny, { button: 'right' });
@@ -137,22 +177,23 @@ async function run(work: string): Promise<void> {
     check('screenshot saved', existsSync(screenshot), screenshot);
 
     const coco = JSON.parse(await downloadText(page, '#export-coco')) as CocoFile;
-    check('COCO export has one annotation with the box and one negative point', coco.annotations.length === 1 && !!coco.annotations[0].ultrasam_prompt.box && coco.annotations[0].ultrasam_prompt.labels.join() === '0');
     const annotation = coco.annotations[0];
-    const appMask = decodeRle(annotation.segmentation);
-    const { box, points } = annotation.ultrasam_prompt;
-    const refOut = join(work, 'reference_mask.png');
-    const cli = execFileSync(
-      process.execPath,
-      ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'segment', IMAGE, '--box', box!.join(','), '--point', `${points[0][0]},${points[0][1]},0`, '--weights', WEIGHTS, '--decoder-heads', '4', '--out', refOut, '--json'],
-      { encoding: 'utf8', cwd: ROOT },
+    check(
+      'COCO export has one annotation with the box and one negative point, a corrective click',
+      coco.annotations.length === 1 && !!annotation.ultrasam_prompt.box && annotation.ultrasam_prompt.labels.join() === '0' && JSON.stringify(annotation.ultrasam_prompt.corrections) === '[null]',
+      JSON.stringify(annotation.ultrasam_prompt),
     );
-    const reference = JSON.parse(cli.trim().split('\n').pop()!) as { area_px: number };
-    const refImage = await readImage(refOut);
-    const refMask = new Uint8Array(refImage.width * refImage.height);
-    for (let p = 0; p < refMask.length; p++) refMask[p] = refImage.data[p * refImage.channels] ? 1 : 0;
-    const score = iou(appMask, refMask);
-    check('exported mask matches `ultrasam segment` (IoU ≥ 0.99)', score >= 0.99 && reference.area_px > 0, `IoU ${score.toFixed(5)}, app ${annotation.area} px, CLI ${reference.area_px} px`);
+    const appMask = decodeRle(annotation.segmentation);
+    const ruleMask = await clickRuleMask(predictor, annotation.ultrasam_prompt);
+    // The same prompt decoded with no mask input (what the app did before it followed the rule).
+    const { box, points } = annotation.ultrasam_prompt;
+    const withoutMaskInput = bestOutput(await predictor.predict({ box: box!, points, labels: [0] }), 'box and point').mask;
+    const score = iou(appMask, ruleMask);
+    check(
+      'box + corrective click: the exported mask is the click rule on SamPredictor (box logits as mask input; IoU ≥ 0.99)',
+      score >= 0.99 && annotation.area > 0,
+      `IoU ${score.toFixed(5)}, app ${annotation.area} px; IoU ${iou(appMask, withoutMaskInput).toFixed(5)} with the prompt decoded without mask input`,
+    );
 
     const csv = await downloadText(page, '#export-csv');
     check('measurement CSV lists the object area', csv.includes(`,${annotation.area},`), csv.trim().split('\n')[1]);
@@ -224,6 +265,25 @@ async function run(work: string): Promise<void> {
       `IoU ${refineIou.toFixed(5)}; ${plainCoco.annotations[1].area} px → ${refinedAnn.area} px`,
     );
     await page.uncheck('#refine');
+
+    // Point + corrective click on the second object: the lone point's best candidate feeds the click.
+    const [cx, cy] = await screenOf(page, CORRECTIVE, size);
+    await page.mouse.click(cx, cy);
+    const clicked = await cocoWhen(page, (c) => c.annotations.length === 2 && c.annotations[1].ultrasam_prompt.points.length === 2);
+    const clickedAnn = clicked.annotations[1];
+    const clickedMask = decodeRle(clickedAnn.segmentation);
+    const clickRuleIou = iou(clickedMask, await clickRuleMask(predictor, clickedAnn.ultrasam_prompt));
+    const plainPoints = { points: clickedAnn.ultrasam_prompt.points, labels: clickedAnn.ultrasam_prompt.labels };
+    const noMaskIou = iou(clickedMask, bestOutput(await predictor.predict(plainPoints), 'two points').mask);
+    check(
+      'point + corrective click: the mask is the click rule on SamPredictor (the point\'s kept candidate as mask input; IoU ≥ 0.99)',
+      clickRuleIou >= 0.99 && JSON.stringify(clickedAnn.ultrasam_prompt.corrections) === '[null]',
+      `IoU ${clickRuleIou.toFixed(5)}, ${plainCoco.annotations[1].area} px → ${clickedAnn.area} px; IoU ${noMaskIou.toFixed(5)} with the two points decoded without mask input`,
+    );
+    await page.keyboard.press('Control+z');
+    const lonePoint = await cocoWhen(page, (c) => c.annotations[1]?.ultrasam_prompt.points.length === 1);
+    check('undo after the corrective click brings back the lone point\'s mask', lonePoint.annotations[1].area === plainCoco.annotations[1].area, `${lonePoint.annotations[1].area} px`);
+    await page.keyboard.press('Control+y');
 
     // Segment everything, filters off (the fixture's random model scores low), as `ultrasam everything`.
     const everythingArgs = { points: '2', iou: '0', stability: '0', nms: '1' };
@@ -315,8 +375,9 @@ async function run(work: string): Promise<void> {
     await page.click('#play');
     check('Play steps through the frames with the propagated mask', playedMask === '1' && (await page.locator('#play').getAttribute('aria-pressed')) === 'false', `frame ${playedFrom} → ${await page.locator('#stage').getAttribute('data-frame')}`);
     // Correct frame 3 with a box and propagate again from it: frame 2 (the first prompt) stays as it was.
-    // Via frame 1, so that the field changes whichever frame the player stopped on.
-    for (const frame of ['1', '3']) {
+    // Via a frame the player did not stop on (1, or 2 when it stopped on 1), so that the field changes each time.
+    const stoppedOn = await page.locator('#stage').getAttribute('data-frame');
+    for (const frame of [stoppedOn === '1' ? '2' : '1', '3']) {
       await page.fill('#frame-input', frame);
       await page.press('#frame-input', 'Tab');
       await page.locator(`#stage[data-encoded-frame="${frame}"]`).waitFor({ state: 'attached', timeout: TIMEOUT });
@@ -336,6 +397,7 @@ async function run(work: string): Promise<void> {
   } finally {
     await browser?.close();
     await server?.close();
+    await predictor.release();
   }
 }
 

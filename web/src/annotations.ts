@@ -1,6 +1,7 @@
 // The annotation document of one image: objects with their prompts, as immutable snapshots in an
-// undo/redo history. Masks are not part of it: they follow from the prompts (see MaskCache), so undo
-// and redo bring back the mask of the restored prompt without running the decoder again.
+// undo/redo history. Masks are not part of it: they follow from the prompts (see mask-cache.ts), so
+// undo and redo bring back the mask of the restored prompt without running the decoder again.
+import { defaultOutput } from '../../src/eval/click_rule.js';
 import type { Prompt } from '../../src/model/prompts.js';
 
 export type Point = readonly [number, number];
@@ -11,6 +12,13 @@ export interface ObjectPrompt {
   /** 1 positive, 0 negative, one per point. */
   labels: readonly number[];
   box?: Box;
+  /**
+   * The corrective clicks: the last `corrections.length` points, in the order they were given (the
+   * points before them belong to the first prompt). Entry i is the candidate (0–3) that was shown
+   * for the prompt before click i when it was made, null for SAM's default; that candidate's
+   * low-resolution logits are the click's mask input (see `edits` for when a point is one).
+   */
+  corrections: readonly (number | null)[];
 }
 
 export interface AnnotatedObject {
@@ -40,7 +48,7 @@ export const OBJECT_COLOURS: readonly (readonly [number, number, number])[] = [
   [240, 240, 90],
 ];
 
-export const EMPTY_PROMPT: ObjectPrompt = { points: [], labels: [] };
+export const EMPTY_PROMPT: ObjectPrompt = { points: [], labels: [], corrections: [] };
 
 export function newObject(id: number): AnnotatedObject {
   return { id, name: `object ${id}`, colour: (id - 1) % OBJECT_COLOURS.length, prompt: EMPTY_PROMPT };
@@ -59,23 +67,38 @@ export function toModelPrompt(prompt: ObjectPrompt): Prompt {
   return { points: prompt.points, labels: prompt.labels, box: prompt.box };
 }
 
-/** Identifies a prompt for the mask cache. */
+/** Identifies a prompt for the mask cache: with its corrective clicks, hence with the mask inputs of its decode. */
 export function promptKey(prompt: ObjectPrompt): string {
-  return JSON.stringify([prompt.points, prompt.labels, prompt.box ?? null]);
+  return JSON.stringify([prompt.points, prompt.labels, prompt.box ?? null, prompt.corrections]);
 }
 
 /**
- * SAM's default: three candidates for a lone point (ambiguous), the best-scored one shown; otherwise
- * the single-mask output. A refined prediction (UltraSam's second pass) shows the best-scored
- * candidate, as the reference does. An explicit choice wins.
+ * The prompt before a prompt's last corrective click, with the candidate kept of it (null: SAM's
+ * default); undefined for a first prompt, which is decoded with no mask input.
  */
-export function chosenCandidate(object: AnnotatedObject, scores: readonly number[], refined = false): number {
+export function previousPrompt(prompt: ObjectPrompt): { prompt: ObjectPrompt; kept: number | null } | undefined {
+  const n = prompt.corrections.length;
+  if (n === 0) return undefined;
+  const points = prompt.points.length;
+  if (n > points || (n === points && !prompt.box)) {
+    throw new Error(`a prompt of ${points} point(s)${prompt.box ? ' and a box' : ''} cannot have ${n} corrective click(s): its first prompt would be empty`);
+  }
+  return {
+    prompt: { points: prompt.points.slice(0, -1), labels: prompt.labels.slice(0, -1), box: prompt.box, corrections: prompt.corrections.slice(0, -1) },
+    kept: prompt.corrections[n - 1],
+  };
+}
+
+/**
+ * The candidate shown for a prompt. An explicit choice wins; otherwise SAM's default
+ * (src/eval/click_rule.ts): the best-scored of the three candidates for a lone point, else the
+ * single-mask output. A refined prediction (UltraSam's second pass) shows the best-scored
+ * candidate, as the reference does. `scores` are all four outputs'.
+ */
+export function chosenCandidate(object: Pick<AnnotatedObject, 'prompt' | 'chosen'>, scores: readonly number[], refined = false): number {
   if (object.chosen !== undefined) return object.chosen;
-  const ambiguous = refined || (object.prompt.points.length === 1 && !object.prompt.box);
-  if (!ambiguous || scores.length < 4) return 0;
-  let best = 1;
-  for (let k = 2; k < scores.length; k++) if (scores[k] > scores[best]) best = k;
-  return best;
+  // A prompt with corrective clicks has two points or more, or a box: never a lone point.
+  return defaultOutput(scores, { points: object.prompt.points, box: object.prompt.box, multimask: refined ? true : undefined });
 }
 
 export function activeObject(state: AnnotationState): AnnotatedObject {
@@ -88,11 +111,40 @@ function updateActive(state: AnnotationState, change: (o: AnnotatedObject) => An
   return { ...state, objects: state.objects.map((o) => (o.id === state.activeId ? change(o) : o)) };
 }
 
+/*
+ * SAM's interactive rule in the app (src/eval/click_rule.ts, the rule of `eval clicks:K` and of
+ * training), decided here by what each edit makes of the active object's prompt:
+ * - A point on an empty prompt is the first prompt, decoded with no mask input.
+ * - A point on a prompt that has points or a box is a corrective click: the prompt with it is
+ *   decoded with the low-resolution logits of the output shown for the prompt before it (the
+ *   candidate the user picked for that prompt, or SAM's default) as the mask input. The pick is
+ *   recorded with the click (`corrections`), so the mask follows from the prompt alone.
+ * - A box — on an empty prompt, after points, or redrawn — starts a new first prompt: the box with
+ *   every point so far, decoded with no mask input. The rule feeds a mask only to a prompt that
+ *   grew by one click, and a box changes the whole prompt. Later points are corrective clicks on it.
+ * - Choosing a candidate changes the mask shown for the prompt as it is (nothing is decoded); the
+ *   next click takes that candidate's logits. A new prompt starts at SAM's default again.
+ * - Clear empties the prompt; points are removed one by one only by undo.
+ * - Undo and redo restore a snapshot, the prompt with its corrections and the candidate chosen, so
+ *   the mask shown is the one shown before for it: from the cache, or — where the cache lacks it
+ *   (Refine toggled since) — decoded again, the prompts before it first (mask-cache.ts).
+ * - Objects of Segment everything start as a first prompt (their grid point) showing the generated
+ *   candidate; a click on one takes that candidate's logits.
+ */
 export const edits = {
   addPoint: (state: AnnotationState, point: Point, label: 0 | 1): AnnotationState =>
-    updateActive(state, (o) => ({ ...o, chosen: undefined, prompt: { ...o.prompt, points: [...o.prompt.points, point], labels: [...o.prompt.labels, label] } })),
+    updateActive(state, (o) => ({
+      ...o,
+      chosen: undefined,
+      prompt: {
+        ...o.prompt,
+        points: [...o.prompt.points, point],
+        labels: [...o.prompt.labels, label],
+        corrections: isEmptyPrompt(o.prompt) ? [] : [...o.prompt.corrections, o.chosen ?? null],
+      },
+    })),
   setBox: (state: AnnotationState, box: Box): AnnotationState =>
-    updateActive(state, (o) => ({ ...o, chosen: undefined, prompt: { ...o.prompt, box } })),
+    updateActive(state, (o) => ({ ...o, chosen: undefined, prompt: { ...o.prompt, box, corrections: [] } })),
   clearPrompt: (state: AnnotationState): AnnotationState => updateActive(state, (o) => ({ ...o, chosen: undefined, prompt: EMPTY_PROMPT })),
   choose: (state: AnnotationState, candidate: number): AnnotationState => updateActive(state, (o) => ({ ...o, chosen: candidate })),
   rename: (state: AnnotationState, id: number, name: string): AnnotationState => ({

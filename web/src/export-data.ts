@@ -26,8 +26,14 @@ export interface ExportImage {
 export interface CocoAnnotation extends Omit<CorpusAnnotation, 'iscrowd' | 'structure'> {
   iscrowd: 0;
   score: number;
-  /** The prompt that made the mask, in image pixels: enough to reproduce it with `ultrasam segment`. */
-  ultrasam_prompt: { points: [number, number][]; labels: number[]; box: [number, number, number, number] | null };
+  /**
+   * The prompt that made the mask, in image pixels. The last `corrections.length` points were
+   * corrective clicks, in order, each decoded with the low-resolution logits of the output shown for
+   * the prompt before it as the mask input — entry i that output (0 single mask, 1–3 candidates), null
+   * for SAM's default (src/eval/click_rule.ts). Without corrections, `ultrasam segment` with the same
+   * points and box reproduces the mask; with them, SamPredictor.predict click by click with `maskInput`.
+   */
+  ultrasam_prompt: { points: [number, number][]; labels: number[]; box: [number, number, number, number] | null; corrections: (number | null)[] };
 }
 
 export interface CocoFile {
@@ -63,6 +69,7 @@ export function buildCoco(image: ExportImage, objects: readonly ExportedObject[]
         points: o.prompt.points.map(([x, y]) => [x, y]),
         labels: [...o.prompt.labels],
         box: o.prompt.box ? [...o.prompt.box] : null,
+        corrections: [...o.prompt.corrections],
       },
     };
   });

@@ -1,22 +1,23 @@
 // The app: wires the file input, the model worker, the canvas, the side panels and the exports around
 // one annotation history per image (per frame of a multi-frame DICOM). Masks are cached by prompt, so
-// undo/redo never re-run the decoder. Segment everything adds one object per generated mask; the cine
-// panel propagates the active object's mask through the frames and plays the clip with it.
+// undo/redo never re-run the decoder; corrective clicks follow SAM's interactive rule (annotations.ts,
+// mask-cache.ts). Segment everything adds one object per generated mask; the cine panel propagates
+// the active object's mask through the frames and plays the clip with it.
 import { DEFAULT_MIN_SCORE, type FrameMask, type PropagationCarry, propagate } from '../../src/cine/propagate.js';
 import { trackCsv, trackRows } from '../../src/cine/track_table.js';
 import { toRgb8 } from '../../src/image/convert.js';
 import { EVERYTHING_DEFAULTS } from '../../src/model/everything.js';
 import type { RawImage } from '../../src/image/types.js';
-import { type AnnotatedObject, History, OBJECT_COLOURS, activeObject, chosenCandidate, edits, isEmptyPrompt, promptKey, toModelPrompt } from './annotations.js';
+import { type AnnotatedObject, History, OBJECT_COLOURS, activeObject, chosenCandidate, edits, isEmptyPrompt, toModelPrompt } from './annotations.js';
 import { CandidatePicker } from './candidates.js';
 import { CanvasView, type MaskLayer } from './canvas-view.js';
 import { downloadBlob, maskPng } from './download.js';
 import { type ExportedObject, buildCoco, measure, measurementsCsv, safeFileName } from './export-data.js';
 import { type OpenedImage, openImageFile } from './load-image.js';
+import { type CachedMasks, MaskCache, outputLogits } from './mask-cache.js';
 import { MeasurementTable } from './measurement-table.js';
 import { ModelClient } from './model-client.js';
 import { ObjectList } from './object-list.js';
-import type { DecodePrompt, DecodeResult } from './protocol.js';
 import { installShortcuts } from './shortcuts.js';
 import { StatusBar } from './status-bar.js';
 
@@ -26,15 +27,10 @@ function $<T extends HTMLElement>(id: string): T {
   return element as T;
 }
 
-interface CachedMasks extends DecodeResult {
-  areas: number[];
-}
-
 /** The annotations of one frame, kept while its file is open. */
 interface FrameState {
   history: History;
-  masks: Map<string, CachedMasks>;
-  pending: Set<string>;
+  masks: MaskCache;
 }
 
 /** A propagated mask through the frames of the open file. */
@@ -60,8 +56,7 @@ interface CurrentImage {
   /** The worker's embedding key: file identity and frame. */
   key: string;
   history: History;
-  masks: Map<string, CachedMasks>;
-  pending: Set<string>;
+  masks: MaskCache;
   openedAt: number;
   firstMaskMs?: number;
 }
@@ -95,13 +90,8 @@ const objectList = new ObjectList($('objects'), {
 const candidates = new CandidatePicker($('candidates'), (k) => edit((s) => edits.choose(s, k)));
 const table = new MeasurementTable($('measurements'), $('mm-header'), $('calibration-note'));
 
-/** The mask cache key of a prompt: refined and unrefined masks differ. */
-function maskKey(prompt: AnnotatedObject['prompt']): string {
-  return `${refineBox.checked ? 'refine|' : ''}${promptKey(prompt)}`;
-}
-
 function masksOf(image: CurrentImage, object: AnnotatedObject): CachedMasks | undefined {
-  return isEmptyPrompt(object.prompt) ? undefined : image.masks.get(maskKey(object.prompt));
+  return isEmptyPrompt(object.prompt) ? undefined : image.masks.get(object.prompt, refineBox.checked);
 }
 
 /** The candidate an object shows. */
@@ -161,16 +151,15 @@ function refresh(): void {
 }
 
 async function decode(image: CurrentImage, prompt: AnnotatedObject['prompt']): Promise<void> {
-  const key = maskKey(prompt);
-  if (image.masks.has(key) || image.pending.has(key)) return;
-  image.pending.add(key);
+  const refine = refineBox.checked;
+  if (image.masks.get(prompt, refine) || image.masks.isPending(prompt, refine)) return;
   try {
-    await modelReady;
-    // A frame shown while playing is not encoded yet; an encoded one returns at once.
-    await model.encode(image.key, image.rgb);
-    const result = await model.decode(image.key, { ...toModelPrompt(prompt), refine: refineBox.checked });
-    const areas = result.masks.map((m) => m.reduce((a, v) => a + v, 0));
-    image.masks.set(key, { ...result, areas });
+    const result = await image.masks.resolve(prompt, refine, async (input) => {
+      await modelReady;
+      // A frame shown while playing is not encoded yet; an encoded one returns at once.
+      await model.encode(image.key, image.rgb);
+      return model.decode(image.key, input);
+    });
     if (image !== current) return;
     // For benchmarks and tests: the decoder time of the latest mask and how many masks came back.
     document.body.dataset.decodeMs = result.ms.toFixed(0);
@@ -183,8 +172,6 @@ async function decode(image: CurrentImage, prompt: AnnotatedObject['prompt']): P
     refresh();
   } catch (error) {
     if (image === current) status.error(`Could not segment: ${error instanceof Error ? error.message : String(error)}`);
-  } finally {
-    image.pending.delete(key);
   }
 }
 
@@ -197,7 +184,7 @@ async function showFrame(opened: OpenFile, frame: number, serial: number, opened
   const key = `${source.identity}|${frame}`;
   let state = opened.frames.get(frame);
   if (!state) {
-    state = { history: new History(), masks: new Map(), pending: new Set() };
+    state = { history: new History(), masks: new MaskCache() };
     opened.frames.set(frame, state);
   }
   const image: CurrentImage = { opened, source, frame, rgb, key, ...state, openedAt };
@@ -339,7 +326,7 @@ async function segmentEverything(): Promise<void> {
       if (image === current) status.progress(stage, fraction);
     });
     if (image !== current) return;
-    const found = result.masks.map((m) => ({ prompt: { points: [m.point] as const, labels: [1] }, chosen: m.output }));
+    const found = result.masks.map((m) => ({ prompt: { points: [m.point] as const, labels: [1], corrections: [] }, chosen: m.output }));
     image.history.apply(edits.addObjects(image.history.state, found, 'auto'));
     stage.dataset.everything = String(result.masks.length);
     const none = result.masks.length === 0 ? ' — none passed the thresholds: lower them to see weaker masks' : '';
@@ -388,7 +375,7 @@ async function propagateFromHere(): Promise<void> {
     const track: Track = opened.track ?? { objectName: active.name, masks: new Array(frames).fill(undefined), corrected: new Set(), stops: [] };
     const start = image.frame;
     const candidate = shown(active, masks);
-    const userPrompt: DecodePrompt = { ...toModelPrompt(active.prompt), refine: refineBox.checked };
+    const userPrompt = toModelPrompt(active.prompt);
     let frameKey = image.key;
     const result = await propagate(
       {
@@ -397,13 +384,14 @@ async function propagateFromHere(): Promise<void> {
           status.progress(`Propagating: frame ${f + 1} of ${frames}`, null);
           await model.encode(frameKey, f === start ? image.rgb : toRgb8(await image.source.frame(f)));
         },
-        // The prompted frame shows the object's own candidate; the others the single-mask output.
+        // The prompted frame (propagate passes `userPrompt` as given) starts from the mask the object
+        // shows: its prompt as the click rule decoded it, its candidate. Other frames take the
+        // single-mask output.
         predict: async (prompt) => {
-          const first = prompt.maskInput === undefined && prompt.multimask !== false;
-          const out = await model.decode(frameKey, first ? userPrompt : prompt);
-          const k = first ? candidate : 0;
-          const per = out.lowResLogits.length / out.masks.length;
-          return { masks: [out.masks[k]], scores: [out.scores[k]], lowResLogits: out.lowResLogits.slice(k * per, (k + 1) * per) };
+          const prompted = prompt === userPrompt;
+          const out = prompted ? masks : await model.decode(frameKey, prompt);
+          const k = prompted ? candidate : 0;
+          return { masks: [out.masks[k]], scores: [out.scores[k]], lowResLogits: outputLogits(out, k) };
         },
       },
       {

@@ -4,11 +4,15 @@ import type { RawImage } from '../../src/image/types.js';
 import type { EverythingOptions } from '../../src/model/everything.js';
 import type { Prompt } from '../../src/model/prompts.js';
 
-/** A decode request's prompt: the user's, optionally refined, or a cine frame's (with the previous mask's logits). */
+/**
+ * A decode request's prompt: the user's, optionally refined — for a corrective click with the logits
+ * of the output shown for the prompt before it (mask-cache.ts) — or a cine frame's (with the previous
+ * frame's logits).
+ */
 export interface DecodePrompt extends Prompt {
   /** UltraSam's test-time refinement (a second pass with the mask's box and logits). */
   refine?: boolean;
-  /** Low-resolution logits (L × L) fed back as the mask prompt. */
+  /** Low-resolution logits (L × L) fed back as the mask prompt (the decoder's has_mask_input = 1); none: 0. */
   maskInput?: Float32Array;
 }
 
