@@ -97,8 +97,8 @@ export async function mergeCorpus(corpusDir: string, output: string, options: Me
       `pass ${ALLOW_EVALUATION_ONLY_FLAG} to merge them anyway (an evaluation set), or --datasets to pick the others`,
     );
   }
-  checkStructureNames(options.excludeStructures ?? [], 'exclude structure');
-  checkStructureNames(options.onlyStructures ?? [], 'only structure');
+  checkStructureNames(options.excludeStructures ?? [], '--exclude-structure');
+  checkStructureNames(options.onlyStructures ?? [], '--only-structure');
   const only = options.onlyStructures ? new Set<string>(options.onlyStructures) : undefined;
   const excluded = new Set<string>(options.excludeStructures ?? []);
   const info = {

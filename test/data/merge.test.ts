@@ -81,7 +81,7 @@ test('per-structure merge: one category per canonical structure across datasets;
     // A dataset's own category name is not a structure: the error points to the canonical one.
     await assert.rejects(
       mergeCorpus(out, join(out, 'x.coco.json'), { mode: 'structure', excludeStructures: ['carotid'] }),
-      /exclude structure: unknown structure "carotid": "carotid" is a dataset category; its canonical structure is carotid_artery/,
+      /--exclude-structure: unknown structure "carotid": "carotid" is a dataset category; its canonical structure is carotid_artery/,
     );
     assert.equal(existsSync(join(out, 'x.coco.json')), false);
   } finally {
