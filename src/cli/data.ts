@@ -4,13 +4,14 @@ import type { Command } from 'commander';
 import { checkOutputPaths } from './outputs.js';
 import { decimal } from './parse.js';
 import { buildCorpus, findRawDatasets } from '../data/build.js';
-import { writeDataset } from '../data/corpus.js';
+import { DONE_FILE, writeDataset } from '../data/corpus.js';
 import { exportReference, REFERENCE_COMMIT, REFERENCE_REPOSITORY } from '../data/export_reference.js';
 import { finishedDatasets, mergeCorpus } from '../data/merge.js';
 import { drawPreview } from '../data/preview.js';
 import { getDataset, listDatasets } from '../data/registry.js';
 import { splitDataset, type SplitName } from '../data/split.js';
-import { corpusStats, drawAreaHistogram, statsTable } from '../data/stats.js';
+import { compositionTable, corpusStats, drawAreaHistogram, drawComposition, structureTable } from '../data/stats.js';
+import { datasetTaxonomy } from '../data/structures.js';
 import { verifyPath } from '../data/verify.js';
 
 function integer(name: string) {
@@ -53,18 +54,23 @@ export function registerDataCommands(program: Command): Command {
 
   data
     .command('list')
-    .description('the registered datasets')
-    .option('--json', 'full registry entries as JSON')
+    .description('the registered datasets, each category with its canonical structure (category → structure where they differ)')
+    .option('--json', 'full registry entries as JSON, each with its taxonomy: { anatomy, structures: { category: canonical structure } }')
     .action((options: { json?: boolean }) => {
       const modules = listDatasets();
       if (options.json) {
-        console.log(JSON.stringify(modules.map((m) => m.info), null, 2));
+        console.log(JSON.stringify(modules.map((m) => ({ ...m.info, taxonomy: datasetTaxonomy(m.info.name) ?? null })), null, 2));
         return;
       }
       for (const { info } of modules) {
         const flag = info.evaluationOnly ? ' [evaluation only]' : '';
-        console.log(`${info.name.padEnd(20)} ${info.anatomy}: ${info.structures.join(', ')}${flag}`);
-        console.log(`${''.padEnd(20)} licence: ${info.licence}; ${info.url}`);
+        const taxonomy = datasetTaxonomy(info.name);
+        const structures = info.structures.map((c) => {
+          const canonical = taxonomy?.structures[c];
+          return canonical === undefined ? `${c} → (unmapped)` : canonical === c ? c : `${c} → ${canonical}`;
+        });
+        console.log(`${info.name.padEnd(20)} ${taxonomy?.anatomy ?? info.anatomy}: ${structures.join(', ')}${flag}`);
+        console.log(`${''.padEnd(20)} ${info.anatomy}; licence: ${info.licence}; ${info.url}`);
       }
     });
 
@@ -151,12 +157,12 @@ export function registerDataCommands(program: Command): Command {
 
   data
     .command('merge <corpus-dir> <output>')
-    .description('merge converted datasets into one COCO file (agnostic: one category "object")')
+    .description('merge converted datasets into one COCO file (agnostic: one category "object"; structure: one per canonical structure, see `data list`)')
     .option('--mode <mode>', 'agnostic | structure', 'agnostic')
     .option('--split <split>', 'merge the train, val or test files instead of the whole datasets')
     .option('--datasets <names>', 'only these dataset folders (comma-separated)', collect)
-    .option('--exclude-structure <names>', 'drop every image showing these structures (repeatable)', collect)
-    .option('--only-structure <names>', 'keep only images showing these structures, with only their annotations', collect)
+    .option('--exclude-structure <names>', 'drop every image showing these canonical structures (repeatable)', collect)
+    .option('--only-structure <names>', 'keep only images showing these canonical structures, with only their annotations', collect)
     .option('--allow-evaluation-only', 'merge evaluation-only datasets too, for an evaluation set (refused otherwise)')
     .action(async (corpusDir: string, output: string, options: MergeFlags) => {
       if (options.mode !== 'agnostic' && options.mode !== 'structure') throw new Error(`--mode must be agnostic or structure, got "${options.mode}"`);
@@ -215,15 +221,24 @@ export function registerDataCommands(program: Command): Command {
 
   data
     .command('stats <corpus-dir>')
-    .description('counts per dataset and category, and a mask-area histogram PNG')
-    .option('--json', 'print JSON instead of a table')
+    .description(
+      'the US-43d composition of a built corpus (datasets, anatomies, canonical structures, images, instances) as tables and a PNG, ' +
+        'and a mask-area histogram PNG',
+    )
+    .option('--json', 'print JSON (per dataset, category and structure) instead of the tables')
+    .option('--plot <png>', 'where to draw the composition', 'composition.png')
     .option('--histogram <png>', 'where to draw the area histogram', 'area-histogram.png')
-    .action(async (corpusDir: string, options: { json?: boolean; histogram: string }) => {
-      checkOutputPaths([{ flag: '--histogram', path: options.histogram, kind: 'file' }]);
+    .action(async (corpusDir: string, options: { json?: boolean; plot: string; histogram: string }) => {
+      checkOutputPaths([
+        { flag: '--plot', path: options.plot, kind: 'file' },
+        { flag: '--histogram', path: options.histogram, kind: 'file' },
+      ]);
       const stats = await corpusStats(resolve(corpusDir));
+      if (stats.datasets.length === 0) throw new Error(`no converted datasets (folders with ${DONE_FILE}) in ${resolve(corpusDir)}`);
+      await drawComposition(stats, resolve(options.plot));
       await drawAreaHistogram(stats.areaHistogram, resolve(options.histogram));
-      console.log(options.json ? JSON.stringify(stats, null, 2) : statsTable(stats));
-      console.error(`area histogram: ${resolve(options.histogram)}`);
+      console.log(options.json ? JSON.stringify(stats, null, 2) : `${compositionTable(stats)}\n\n${structureTable(stats)}`);
+      console.error(`composition: ${resolve(options.plot)}\narea histogram: ${resolve(options.histogram)}`);
     });
 
   data

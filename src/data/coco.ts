@@ -27,8 +27,10 @@ export interface CocoAnnotation {
   area: number;
   bbox: [number, number, number, number];
   iscrowd: 0 | 1;
-  /** Structure name, kept in merged agnostic files where every category is `object`. */
+  /** Canonical structure (structures.ts), kept in merged files (in agnostic ones every category is `object`). */
   structure?: string;
+  /** The dataset's own category name, kept in merged files beside `structure`. */
+  category?: string;
 }
 
 export interface CocoCategory {

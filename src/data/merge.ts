@@ -1,14 +1,18 @@
 /**
  * Merges converted datasets into one COCO file at the corpus root:
- * - `agnostic`: one category, `object` (each annotation keeps its structure name in `structure`);
- * - `structure`: one category per structure name, shared across datasets (DDTI's and TN3K's
- *   `thyroid_nodule` are one category), ids in alphabetical order of the names.
+ * - `agnostic`: one category, `object`;
+ * - `structure`: one category per canonical structure (structures.ts), shared across datasets
+ *   (BUID's `breast_nodule`, S1's `malignant_tumour` and BUS-UCLM's `benign_breast_lesion` are all
+ *   `breast_lesion`), ids in alphabetical order of the names.
+ * Every annotation keeps its canonical structure in `structure` and its dataset's own category name
+ * in `category`. A dataset folder or category the taxonomy does not map stops the merge, naming it.
  * Image paths get the dataset folder in front (`DDTI/images/DDTI__12__1.png`, relative to the corpus
  * root); image and annotation ids are renumbered 1..N across the merge.
  *
- * Unseen-structure experiments: `excludeStructures` drops every image that shows one of the
- * structures (not just its annotations, so that the structure is never seen as unlabelled
- * background), and `onlyStructures` keeps only images showing one of them, with only their annotations.
+ * Unseen-structure experiments (canonical names): `excludeStructures` drops every image that shows
+ * one of the structures (not just its annotations, so that the structure is never seen as
+ * unlabelled background), and `onlyStructures` keeps only images showing one of them, with only
+ * their annotations.
  *
  * Streaming: one dataset file is in memory at a time; it is read twice (images, then annotations).
  */
@@ -19,6 +23,7 @@ import { CocoStreamWriter, readCoco, type CocoCategory, type CocoFile } from './
 import { DONE_FILE } from './corpus.js';
 import { ALLOW_EVALUATION_ONLY_FLAG, evaluationOnlyAmong, evaluationOnlyRefusal } from './registry.js';
 import type { SplitName } from './split.js';
+import { checkStructureNames, requireCanonicalStructure, type StructureName } from './structures.js';
 
 export interface MergeOptions {
   /** Dataset folder names under the corpus root; default every folder with a DONE.json. */
@@ -26,7 +31,9 @@ export interface MergeOptions {
   mode: 'agnostic' | 'structure';
   /** Merge `<name>.<split>.coco.json` files (made by `data split`); default the whole `<name>.coco.json`. */
   split?: SplitName;
+  /** Canonical structure names (structures.ts). */
   excludeStructures?: string[];
+  /** Canonical structure names (structures.ts). */
   onlyStructures?: string[];
   /** Merge evaluation-only datasets too (refused otherwise): for an evaluation set, never a training one. */
   allowEvaluationOnly?: boolean;
@@ -38,6 +45,7 @@ export interface MergeReport {
   datasets: { name: string; images: number; annotations: number; droppedImages: number }[];
   images: number;
   annotations: number;
+  /** `object`, or the canonical structures present, in category id order. */
   categories: string[];
 }
 
@@ -58,15 +66,19 @@ function cocoPathOf(corpusDir: string, name: string, split?: SplitName): string 
   return path;
 }
 
+/** The canonical structure of each category id of one dataset file (an error for one not mapped). */
+function structuresOf(coco: CocoFile, dataset: string, path: string): Map<number, StructureName> {
+  return new Map(coco.categories.map((c) => [c.id, requireCanonicalStructure(dataset, c.name, path)]));
+}
+
 /** Image ids of one dataset file that the structure filters keep. */
-function keptImageIds(coco: CocoFile, options: MergeOptions): Set<number> {
-  const nameOf = new Map(coco.categories.map((c) => [c.id, c.name]));
-  const exclude = new Set(options.excludeStructures ?? []);
-  const only = options.onlyStructures ? new Set(options.onlyStructures) : undefined;
+function keptImageIds(coco: CocoFile, structureOf: Map<number, StructureName>, options: MergeOptions): Set<number> {
+  const exclude = new Set<string>(options.excludeStructures ?? []);
+  const only = options.onlyStructures ? new Set<string>(options.onlyStructures) : undefined;
   const excluded = new Set<number>();
   const showsWanted = new Set<number>();
   for (const annotation of coco.annotations) {
-    const structure = nameOf.get(annotation.category_id) ?? '';
+    const structure = structureOf.get(annotation.category_id) ?? '';
     if (exclude.has(structure)) excluded.add(annotation.image_id);
     if (only?.has(structure)) showsWanted.add(annotation.image_id);
   }
@@ -85,12 +97,15 @@ export async function mergeCorpus(corpusDir: string, output: string, options: Me
       `pass ${ALLOW_EVALUATION_ONLY_FLAG} to merge them anyway (an evaluation set), or --datasets to pick the others`,
     );
   }
-  const only = options.onlyStructures ? new Set(options.onlyStructures) : undefined;
-  const excluded = new Set(options.excludeStructures ?? []);
+  checkStructureNames(options.excludeStructures ?? [], '--exclude-structure');
+  checkStructureNames(options.onlyStructures ?? [], '--only-structure');
+  const only = options.onlyStructures ? new Set<string>(options.onlyStructures) : undefined;
+  const excluded = new Set<string>(options.excludeStructures ?? []);
   const info = {
     description: `US-43d merged corpus (${options.mode})`,
     datasets: names,
     split: options.split ?? 'all',
+    structures: "canonical (ultrasam src/data/structures.ts); each annotation: structure (canonical), category (the dataset's own name)",
     exclude_structures: options.excludeStructures ?? [],
     only_structures: options.onlyStructures ?? [],
     date_created: new Date().toISOString(),
@@ -105,8 +120,10 @@ export async function mergeCorpus(corpusDir: string, output: string, options: Me
     // Pass 1: images (and the structure names, needed for category ids in pass 2).
     let nextImageId = 1;
     for (const name of names) {
-      const coco = await readCoco(cocoPathOf(corpusDir, name, options.split));
-      const kept = keptImageIds(coco, options);
+      const path = cocoPathOf(corpusDir, name, options.split);
+      const coco = await readCoco(path);
+      const structureOf = structuresOf(coco, name, path);
+      const kept = keptImageIds(coco, structureOf, options);
       const ids = new Map<number, number>();
       for (const image of coco.images) {
         if (!kept.has(image.id)) continue;
@@ -114,8 +131,8 @@ export async function mergeCorpus(corpusDir: string, output: string, options: Me
         await writer.image({ ...image, id: nextImageId++, file_name: `${name}/${image.file_name}`, dataset: name });
       }
       idMaps.set(name, ids);
-      for (const category of coco.categories) {
-        if ((!only || only.has(category.name)) && !excluded.has(category.name)) structures.add(category.name);
+      for (const structure of structureOf.values()) {
+        if ((!only || only.has(structure)) && !excluded.has(structure)) structures.add(structure);
       }
       report.datasets.push({ name, images: ids.size, annotations: 0, droppedImages: coco.images.length - ids.size });
     }
@@ -124,15 +141,18 @@ export async function mergeCorpus(corpusDir: string, output: string, options: Me
     // Pass 2: annotations.
     let nextAnnotationId = 1;
     for (const entry of report.datasets) {
-      const coco = await readCoco(cocoPathOf(corpusDir, entry.name, options.split));
+      const path = cocoPathOf(corpusDir, entry.name, options.split);
+      const coco = await readCoco(path);
       const nameOf = new Map(coco.categories.map((c) => [c.id, c.name]));
+      const structureOf = structuresOf(coco, entry.name, path);
       const ids = idMaps.get(entry.name)!;
       for (const annotation of coco.annotations) {
         const imageId = ids.get(annotation.image_id);
-        const structure = nameOf.get(annotation.category_id);
+        const structure = structureOf.get(annotation.category_id);
         if (imageId === undefined || structure === undefined || (only && !only.has(structure))) continue;
         const categoryId = options.mode === 'agnostic' ? 1 : categoryIdOf.get(structure)!;
-        await writer.annotation({ ...annotation, id: nextAnnotationId++, image_id: imageId, category_id: categoryId, structure });
+        const category = nameOf.get(annotation.category_id)!;
+        await writer.annotation({ ...annotation, id: nextAnnotationId++, image_id: imageId, category_id: categoryId, structure, category });
         entry.annotations++;
       }
     }

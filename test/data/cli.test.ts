@@ -13,12 +13,20 @@ async function run(...args: string[]): Promise<{ out: string; code: number }> {
   return runCli(registerDataCommands, ['data', ...args]);
 }
 
-test('data list --json lists every registry entry', async () => {
+test('data list --json lists every registry entry with its taxonomy; the text shows category → structure', async () => {
   const { out } = await run('list', '--json');
-  const entries = JSON.parse(out) as { name: string; licence: string }[];
+  const entries = JSON.parse(out) as { name: string; licence: string; structures: string[]; taxonomy: { anatomy: string; structures: Record<string, string> } }[];
   assert.ok(entries.length >= 45);
   assert.ok(entries.some((e) => e.name === 'PSFHS'));
   assert.ok(entries.every((e) => typeof e.licence === 'string'));
+  assert.ok(entries.every((e) => e.taxonomy && e.structures.every((c) => typeof e.taxonomy.structures[c] === 'string')));
+  assert.deepEqual(entries.find((e) => e.name === 'BUS-UCLM')!.taxonomy, {
+    anatomy: 'breast',
+    structures: { benign_breast_lesion: 'breast_lesion', malignant_breast_lesion: 'breast_lesion' },
+  });
+  const text = (await run('list')).out;
+  assert.match(text, /^S1 +breast: benign_tumour → breast_lesion, malignant_tumour → breast_lesion$/m);
+  assert.match(text, /^DDTI +thyroid: thyroid_nodule$/m);
 });
 
 test('convert, split, merge, stats, verify and preview from the command line', async () => {
@@ -32,9 +40,13 @@ test('convert, split, merge, stats, verify and preview from the command line', a
     // BUSI is evaluation-only: merged only when the flag says so (an evaluation set).
     await assert.rejects(run('merge', corpus, merged, '--mode', 'structure'), /refusing to merge BUSI: .*--allow-evaluation-only/);
     assert.match((await run('merge', corpus, merged, '--mode', 'structure', '--allow-evaluation-only')).out, /4 images, 4 annotations, categories: breast_lesion/);
-    const stats = await run('stats', corpus, '--json', '--histogram', join(dir, 'hist.png'));
+    const stats = await run('stats', corpus, '--json', '--histogram', join(dir, 'hist.png'), '--plot', join(dir, 'composition.png'));
     assert.equal(JSON.parse(stats.out).images, 4);
-    assert.ok(existsSync(join(dir, 'hist.png')));
+    assert.ok(existsSync(join(dir, 'hist.png')) && existsSync(join(dir, 'composition.png')));
+    const table = await run('stats', corpus, '--histogram', join(dir, 'hist.png'), '--plot', join(dir, 'composition.png'));
+    assert.match(table.out, /^\| BUSI \| breast \| breast_lesion \| 4 \| 4 \|$/m);
+    assert.match(table.out, /^\| \*\*1 dataset\*\* \| \*\*1 anatomy\*\* \| \*\*1 structure\*\* \| \*\*4\*\* \| \*\*4\*\* \|$/m);
+    await assert.rejects(run('stats', join(dir, 'raw'), '--plot', join(dir, 'c.png')), /no converted datasets \(folders with DONE\.json\)/);
     assert.match((await run('preview', merged, join(dir, 'sheet.png'), '--count', '3', '--tile', '64')).out, /3 images/);
     const verified = await run('verify', corpus);
     assert.equal(verified.code, 0);

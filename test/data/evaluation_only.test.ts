@@ -63,7 +63,7 @@ test('data merge refuses a corpus folder of an evaluation-only dataset and write
       fakeDataset(name, [structure], async function* () {
         yield syntheticSample(8, 8, { [structure]: [[1, 1, 3, 3]] });
       });
-    await writeDataset(one('A', 'lesion'), dir, out);
+    await writeDataset(one('DDTI', 'thyroid_nodule'), dir, out);
     await writeDataset(one('CCAUI', 'carotid_artery'), dir, out);
     const merged = join(out, 'all.coco.json');
     await assert.rejects(mergeCorpus(out, merged, { mode: 'agnostic' }), (error: Error) => {
@@ -71,10 +71,10 @@ test('data merge refuses a corpus folder of an evaluation-only dataset and write
       assert.match(error.message, /pass --allow-evaluation-only to merge them anyway \(an evaluation set\), or --datasets to pick the others/);
       return true;
     });
-    assert.deepEqual(readdirSync(out).sort(), ['A', 'CCAUI'], 'a merged or partial file was left');
+    assert.deepEqual(readdirSync(out).sort(), ['CCAUI', 'DDTI'], 'a merged or partial file was left');
     await assert.rejects(runCli(registerDataCommands, ['data', 'merge', out, merged]), REFUSAL);
 
-    assert.equal((await mergeCorpus(out, merged, { mode: 'agnostic', datasets: ['A'] })).images, 1);
+    assert.equal((await mergeCorpus(out, merged, { mode: 'agnostic', datasets: ['DDTI'] })).images, 1);
     const { out: printed } = await runCli(registerDataCommands, ['data', 'merge', out, merged, '--allow-evaluation-only']);
     assert.match(printed, /all\.coco\.json: 2 images, 2 annotations/);
   } finally {

@@ -87,7 +87,7 @@ export const dataset: DatasetModule = {
     modality: 'B-mode ultrasound, 2D images (linear probe)',
     url: 'https://github.com/tmkand/usgra-seg',
     licence: 'CC BY 4.0 (dataset/LICENSE)',
-    citation: 'Kandler TM. USGRA-Seg: ultrasound-guided regional anaesthesia semantic segmentation dataset (2025), https://github.com/tmkand/usgra-seg.',
+    citation: 'Kandaouroff TM. USGRA-Seg: ultrasound-guided regional anaesthesia semantic segmentation dataset (2025), https://github.com/tmkand/usgra-seg.',
     layout: 'dataset/images/<id>.png + dataset/masks/<id>.png; official test set dataset/test/{images,masks}/<id>.png; palette masks, 1 nerve, 2 vessel',
     imageLabels: [],
   },
