@@ -119,3 +119,15 @@ export type TensorLike = Tensor | number;
 export function lift(x: TensorLike, like: Tensor): Tensor {
   return x instanceof Tensor ? x : like.graph.scalar(x, like.dtype);
 }
+
+/** A 1-D int64 constant on `like`'s graph: the axes, shapes and pads ONNX takes as inputs. */
+export function int64Constant(like: Tensor, values: readonly number[]): Tensor {
+  return like.graph.constant(values, [values.length], 'int64');
+}
+
+/** The values of an int64 constant (see int64Constant), as a gradient rule reads them back. */
+export function int64Values(t: Tensor): number[] {
+  const c = t.graph.constants.get(t.name);
+  if (!c) throw new Error(`${t.name} is not a constant`);
+  return Array.from(c.data as BigInt64Array, Number);
+}
