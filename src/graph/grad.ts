@@ -7,7 +7,7 @@
 // autograd engine does, so the op modules need not import the reduction that does it.
 import { isFloat } from './dtype.js';
 import type { Node, Tensor } from './graph.js';
-import { gradRuleOf } from './op.js';
+import { gradRuleOf, stopsGradient } from './op.js';
 import { add } from './ops/elementwise.js';
 import { unbroadcast } from './ops/reduce.js';
 import { expand } from './ops/shape.js';
@@ -25,7 +25,7 @@ export function grad(loss: Tensor, wrt: readonly Tensor[]): Tensor[] {
   const forward = graph.nodes.slice();
   const dependsOnWrt = new Set(wrt.map((w) => w.name));
   for (const node of forward) {
-    if (node.inputs.some((t) => t && dependsOnWrt.has(t.name))) {
+    if (!stopsGradient(node) && node.inputs.some((t) => t && dependsOnWrt.has(t.name))) {
       for (const o of node.outputs) if (isFloat(o.dtype)) dependsOnWrt.add(o.name);
     }
   }

@@ -13,8 +13,16 @@ export type GradThunk = () => Tensor;
 interface OpDef {
   /** Attribute names the op accepts; anything else is a build-time error. */
   attrs: readonly string[];
-  /** Absent for ops through which no gradient flows (comparisons, shapes, casts to integers). */
+  /**
+   * Absent for ops through which no gradient flows (comparisons, shapes, casts to integers): grad()
+   * refuses to differentiate through them.
+   */
   grad?: GradRule;
+  /**
+   * The outputs are constants to differentiation, whatever the inputs (JAX's lax.stop_gradient):
+   * their gradient is zero by definition, so grad() neither refuses them nor builds anything behind them.
+   */
+  stopsGradient?: true;
 }
 
 const registry = new Map<string, OpDef>();
@@ -30,6 +38,10 @@ export function defineOp(type: string, def: OpDef, domain = ''): void {
 
 export function gradRuleOf(node: Node): GradRule | undefined {
   return registry.get(key(node.type, node.domain))?.grad;
+}
+
+export function stopsGradient(node: Node): boolean {
+  return registry.get(key(node.type, node.domain))?.stopsGradient === true;
 }
 
 /**

@@ -133,6 +133,13 @@ defineOp('Cos', { attrs: [], grad: (n, [g]) => [() => neg(mul(g!, sin(ins(n, 0))
 export const floor = (x: Tensor): Tensor => unary('Floor', x);
 defineOp('Floor', { attrs: [] });
 
+/**
+ * `x` unchanged, with a zero gradient (JAX's lax.stop_gradient): what is computed from the result
+ * is not differentiated back into `x`. An ONNX Identity; the engine emits Identity nowhere else.
+ */
+export const stopGradient = (x: Tensor): Tensor => unary('Identity', x);
+defineOp('Identity', { attrs: [], stopsGradient: true });
+
 /** Clamps to [lo, hi]; either bound may be omitted. */
 export function clip(x: Tensor, lo?: number, hi?: number): Tensor {
   const bounds = [lo === undefined ? null : x.graph.scalar(lo, x.dtype), hi === undefined ? null : x.graph.scalar(hi, x.dtype)];
