@@ -1,10 +1,15 @@
 // Reverse-mode differentiation as a graph transform: grad(loss, wrt) appends the backward pass to
 // the graph (one vector-Jacobian product per node, from the rules kept beside each op) and returns
 // the symbolic gradients. Nothing is evaluated here.
+//
+// A rule may give an operand's gradient in the shape the operand was broadcast to (Add, MatMul's
+// batch axes, Expand): it is summed back to the operand's shape here, in one place, as PyTorch's
+// autograd engine does, so the op modules need not import the reduction that does it.
 import { isFloat } from './dtype.js';
 import type { Node, Tensor } from './graph.js';
-import { gradRuleOf } from './op.js';
+import { gradRuleOf, stopsGradient } from './op.js';
 import { add } from './ops/elementwise.js';
+import { unbroadcast } from './ops/reduce.js';
 import { expand } from './ops/shape.js';
 
 export function grad(loss: Tensor, wrt: readonly Tensor[]): Tensor[] {
@@ -20,7 +25,7 @@ export function grad(loss: Tensor, wrt: readonly Tensor[]): Tensor[] {
   const forward = graph.nodes.slice();
   const dependsOnWrt = new Set(wrt.map((w) => w.name));
   for (const node of forward) {
-    if (node.inputs.some((t) => t && dependsOnWrt.has(t.name))) {
+    if (!stopsGradient(node) && node.inputs.some((t) => t && dependsOnWrt.has(t.name))) {
       for (const o of node.outputs) if (isFloat(o.dtype)) dependsOnWrt.add(o.name);
     }
   }
@@ -63,7 +68,7 @@ export function grad(loss: Tensor, wrt: readonly Tensor[]): Tensor[] {
         if (!onPath(t)) return;
         const thunk = thunks[k];
         if (!thunk) throw noGradient(node, t);
-        collect(t, checked(node, t, thunk()));
+        collect(t, toInputShape(node, t, thunk()));
       });
       continue;
     }
@@ -76,17 +81,19 @@ export function grad(loss: Tensor, wrt: readonly Tensor[]): Tensor[] {
       if (!needed[k]) return;
       const thunk = thunks[k];
       if (!thunk) throw noGradient(node, t!);
-      collect(t!, checked(node, t!, thunk()));
+      collect(t!, toInputShape(node, t!, thunk()));
     });
   }
   return wrt.map((w) => total(w) ?? expand(graph.scalar(0, w.dtype), w.shape));
 }
 
-function checked(node: Node, input: Tensor, g: Tensor): Tensor {
-  if (g.shape.length !== input.shape.length || g.shape.some((d, j) => d !== input.shape[j])) {
+/** The gradient of `input` from a rule, summed over the axes `input` was broadcast on. */
+function toInputShape(node: Node, input: Tensor, g: Tensor): Tensor {
+  const lead = g.rank - input.rank;
+  if (lead < 0 || input.shape.some((d, j) => d !== 1 && d !== g.shape[lead + j])) {
     throw new Error(`grad: rule of ${node.type} gave [${g.shape}] for input ${input} (internal error)`);
   }
-  return g;
+  return unbroadcast(g, input.shape);
 }
 
 function noGradient(node: Node, input?: Tensor): Error {

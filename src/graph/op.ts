@@ -13,8 +13,16 @@ export type GradThunk = () => Tensor;
 interface OpDef {
   /** Attribute names the op accepts; anything else is a build-time error. */
   attrs: readonly string[];
-  /** Absent for ops through which no gradient flows (comparisons, shapes, casts to integers). */
+  /**
+   * Absent for ops through which no gradient flows (comparisons, shapes, casts to integers): grad()
+   * refuses to differentiate through them.
+   */
   grad?: GradRule;
+  /**
+   * The outputs are constants to differentiation, whatever the inputs (JAX's lax.stop_gradient):
+   * their gradient is zero by definition, so grad() neither refuses them nor builds anything behind them.
+   */
+  stopsGradient?: true;
 }
 
 const registry = new Map<string, OpDef>();
@@ -30,6 +38,10 @@ export function defineOp(type: string, def: OpDef, domain = ''): void {
 
 export function gradRuleOf(node: Node): GradRule | undefined {
   return registry.get(key(node.type, node.domain))?.grad;
+}
+
+export function stopsGradient(node: Node): boolean {
+  return registry.get(key(node.type, node.domain))?.stopsGradient === true;
 }
 
 /**
@@ -118,4 +130,16 @@ export type TensorLike = Tensor | number;
 /** Turns a number into a scalar constant of the other operand's type. */
 export function lift(x: TensorLike, like: Tensor): Tensor {
   return x instanceof Tensor ? x : like.graph.scalar(x, like.dtype);
+}
+
+/** A 1-D int64 constant on `like`'s graph: the axes, shapes and pads ONNX takes as inputs. */
+export function int64Constant(like: Tensor, values: readonly number[]): Tensor {
+  return like.graph.constant(values, [values.length], 'int64');
+}
+
+/** The values of an int64 constant (see int64Constant), as a gradient rule reads them back. */
+export function int64Values(t: Tensor): number[] {
+  const c = t.graph.constants.get(t.name);
+  if (!c) throw new Error(`${t.name} is not a constant`);
+  return Array.from(c.data as BigInt64Array, Number);
 }

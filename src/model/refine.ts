@@ -4,7 +4,7 @@
 // for point prompts (the reference replaces the points by it) — and the last pass has the multimask
 // outputs, of which the best-scored is used.
 import { maskBox } from './amg.js';
-import type { Prediction, PredictInput } from './predictor.js';
+import type { Prediction, PredictInput } from './prediction.js';
 
 /** The first pass of a prompt: itself, or with refinement its single-mask decode. */
 export function firstPassInput(input: PredictInput): PredictInput {

@@ -147,7 +147,7 @@ export function buildTrainGraph(o: TrainGraphOptions): { graph: SharedParamGraph
     // candidates), with its gradient stopped: the refinement learns from the mask, not through it.
     const returned = firstMaxOneHot(op.where(op.greater(candidates, 0.5), iou, -1e9));
     const chosen = op.reduceSum(op.mul(masks, op.reshape(returned, [b, k, 1, 1])), [1], true); // [B,1,4h,4w]
-    const dense = g.scope('prompt_encoder', () => embedDense(g, stopGradient(chosen), b, o.config));
+    const dense = g.scope('prompt_encoder', () => embedDense(g, op.stopGradient(chosen), b, o.config));
     const second = decode(dense);
     const refineCandidates = g.input(INPUTS.refineCandidates, [b, k]);
     const refined = maskLoss({ logits: second.masks, iouPred: second.iou, target, candidates: refineCandidates, weight }, o.loss ?? ULTRASAM_LOSS);
@@ -170,14 +170,4 @@ function outputMetrics(g: SharedParamGraph, prefix: string, l: ReturnType<typeof
   g.output(`${prefix}dice`, l.dice);
   g.output(`${prefix}iou_mse`, l.iou);
   g.output(`${prefix}true_iou`, l.trueIou);
-}
-
-/**
- * The same values with no gradient path: the engine has no stop-gradient op, but its autodiff
- * follows floating-point values only, so a round trip through int64 (in steps of 2⁻¹⁶, far below
- * what a mask prompt resolves) cuts the path.
- */
-export function stopGradient(x: Tensor): Tensor {
-  const scale = 2 ** 16;
-  return op.mul(op.cast(op.cast(op.mul(x, scale), 'int64'), 'float32'), 1 / scale);
 }

@@ -177,6 +177,28 @@ test('customGradient: grad uses the rule, and values inside the composite used e
   assert.throws(() => customGradient(x, [x], () => []), /not computed by a node/);
 });
 
+test('stopGradient: values pass unchanged, no gradient flows back, and nothing is built behind it', async () => {
+  const g = new Graph();
+  const x = g.input('x', [4], 'float64');
+  const stopped = op.stopGradient(op.exp(x));
+  // d/dx Σ x·sg(eˣ) = sg(eˣ) (not eˣ·(1 + x)); d/dx Σ sg(eˣ) = 0.
+  const [dx] = grad(op.reduceSum(op.mul(x, stopped)), [x]);
+  const nodesBefore = g.nodes.length;
+  const [zero] = grad(op.reduceSum(stopped), [x]);
+  assert.equal(g.nodes.length, nodesBefore + 2, 'only the loss ReduceSum and the zero gradient (Expand) are added');
+  g.output('stopped', stopped);
+  g.output('dx', dx);
+  g.output('zero', zero);
+  const values = [-1.5, 0, 0.25, 2];
+  const rt = await Runtime.create(serialize(g, { params: 'inputs' }), { threads: 1 });
+  const out = await rt.run({ x: Float64Array.from(values) });
+  const stoppedValues = Array.from(out.stopped.data as Float64Array);
+  stoppedValues.forEach((v, i) => assert.ok(Math.abs(v - Math.exp(values[i])) <= 1e-12 * Math.exp(values[i]), `exp(${values[i]}) = ${v}`));
+  assert.deepEqual(Array.from(out.dx.data as Float64Array), stoppedValues);
+  assert.deepEqual(Array.from(out.zero.data as Float64Array), [0, 0, 0, 0]);
+  await rt.release();
+});
+
 test('layerNorm of a 3-D sum normalises a 2-D view (no SkipLayerNormalization fusion), same values', async () => {
   const g = new Graph();
   const a = g.input('a', [2, 3, 4]);

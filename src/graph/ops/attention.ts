@@ -3,7 +3,7 @@ import type { Tensor } from '../graph.js';
 import { customGradient, shapeError } from '../op.js';
 import { add, mul, sub } from './elementwise.js';
 import { matmul } from './matmul.js';
-import { reduceSum, softmax, unbroadcast } from './reduce.js';
+import { reduceSum, softmax } from './reduce.js';
 import { transposeLast } from './shape.js';
 
 export interface AttentionOptions {
@@ -40,12 +40,12 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOpt
     let logitsGrad: Tensor | undefined;
     // dS = P ⊙ (dO·vᵀ − Σ dO ⊙ O), shared by q, k and the bias.
     const dS = () => (logitsGrad ??= mul(p, sub(matmul(g, transposeLast(v)), reduceSum(mul(g, out), [-1], true))));
-    const bias = options.bias;
     return [
       () => mul(matmul(dS(), k), scale),
       () => matmul(transposeLast(dS()), scaledQ),
       () => matmul(transposeLast(p), g),
-      ...(bias ? [() => unbroadcast(dS(), bias.shape)] : []),
+      // The bias's gradient is dS in the logits' shape; grad() sums it over the axes it was broadcast on.
+      ...(options.bias ? [dS] : []),
     ];
   });
 }

@@ -1,9 +1,9 @@
 // Elementwise ops, each beside its vector-Jacobian product. Binary ops broadcast as numpy does;
-// their gradients are summed back to each operand's shape (unbroadcast).
-import { type DType, isFloat } from '../dtype.js';
+// a rule gives an operand's gradient in the broadcast shape and grad() sums it back to the
+// operand's shape (unbroadcast), so this module needs no other op module.
+import { type DType, ONNX_DTYPE, isFloat } from '../dtype.js';
 import type { Node, Tensor } from '../graph.js';
 import { type TensorLike, broadcastShapes, defineOp, emit, lift, sameDtype, shapeError } from '../op.js';
-import { unbroadcast } from './reduce.js';
 
 function binary(type: string, a: TensorLike, b: TensorLike, outDtype?: DType): Tensor {
   if (typeof a === 'number' && typeof b === 'number') throw new Error(`${type}: at least one operand must be a tensor`);
@@ -24,22 +24,19 @@ const out = (node: Node): Tensor => node.outputs[0];
 export const add = (a: TensorLike, b: TensorLike): Tensor => binary('Add', a, b);
 defineOp('Add', {
   attrs: [],
-  grad: (n, [g]) => [() => unbroadcast(g!, ins(n, 0).shape), () => unbroadcast(g!, ins(n, 1).shape)],
+  grad: (_n, [g]) => [() => g!, () => g!],
 });
 
 export const sub = (a: TensorLike, b: TensorLike): Tensor => binary('Sub', a, b);
 defineOp('Sub', {
   attrs: [],
-  grad: (n, [g]) => [() => unbroadcast(g!, ins(n, 0).shape), () => unbroadcast(neg(g!), ins(n, 1).shape)],
+  grad: (_n, [g]) => [() => g!, () => neg(g!)],
 });
 
 export const mul = (a: TensorLike, b: TensorLike): Tensor => binary('Mul', a, b);
 defineOp('Mul', {
   attrs: [],
-  grad: (n, [g]) => [
-    () => unbroadcast(mul(g!, ins(n, 1)), ins(n, 0).shape),
-    () => unbroadcast(mul(g!, ins(n, 0)), ins(n, 1).shape),
-  ],
+  grad: (n, [g]) => [() => mul(g!, ins(n, 1)), () => mul(g!, ins(n, 0))],
 });
 
 export const div = (a: TensorLike, b: TensorLike): Tensor => binary('Div', a, b);
@@ -47,8 +44,8 @@ defineOp('Div', {
   attrs: [],
   // d(a/b)/db = -a/b² = -y/b
   grad: (n, [g]) => [
-    () => unbroadcast(div(g!, ins(n, 1)), ins(n, 0).shape),
-    () => unbroadcast(neg(div(mul(g!, out(n)), ins(n, 1))), ins(n, 1).shape),
+    () => div(g!, ins(n, 1)),
+    () => neg(div(mul(g!, out(n)), ins(n, 1))),
   ],
 });
 
@@ -56,10 +53,23 @@ export const pow = (a: TensorLike, b: TensorLike): Tensor => binary('Pow', a, b)
 defineOp('Pow', {
   attrs: [],
   grad: (n, [g]) => [
-    () => unbroadcast(mul(g!, mul(ins(n, 1), pow(ins(n, 0), sub(ins(n, 1), 1)))), ins(n, 0).shape),
-    () => unbroadcast(mul(g!, mul(out(n), log(ins(n, 0)))), ins(n, 1).shape),
+    () => mul(g!, mul(ins(n, 1), pow(ins(n, 0), sub(ins(n, 1), 1)))),
+    () => mul(g!, mul(out(n), log(ins(n, 0)))),
   ],
 });
+
+// Comparisons and logic (no gradient), before Max and Min, whose gradient rules pick with them.
+export const equal = (a: TensorLike, b: TensorLike): Tensor => binary('Equal', a, b, 'bool');
+export const less = (a: TensorLike, b: TensorLike): Tensor => binary('Less', a, b, 'bool');
+export const greater = (a: TensorLike, b: TensorLike): Tensor => binary('Greater', a, b, 'bool');
+export const lessOrEqual = (a: TensorLike, b: TensorLike): Tensor => binary('LessOrEqual', a, b, 'bool');
+export const greaterOrEqual = (a: TensorLike, b: TensorLike): Tensor => binary('GreaterOrEqual', a, b, 'bool');
+for (const type of ['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual']) defineOp(type, { attrs: [] });
+
+export const and = (a: Tensor, b: Tensor): Tensor => binary('And', a, b, 'bool');
+export const or = (a: Tensor, b: Tensor): Tensor => binary('Or', a, b, 'bool');
+export const not = (x: Tensor): Tensor => unary('Not', x);
+for (const type of ['And', 'Or', 'Not']) defineOp(type, { attrs: [] });
 
 export const max = (a: TensorLike, b: TensorLike): Tensor => binary('Max', a, b);
 export const min = (a: TensorLike, b: TensorLike): Tensor => binary('Min', a, b);
@@ -72,10 +82,7 @@ for (const [type, pick] of [
     attrs: [],
     grad: (n, [g]) => {
       const firstWins = () => cast(pick(ins(n, 0), ins(n, 1)), g!.dtype);
-      return [
-        () => unbroadcast(mul(g!, firstWins()), ins(n, 0).shape),
-        () => unbroadcast(mul(g!, sub(1, firstWins())), ins(n, 1).shape),
-      ];
+      return [() => mul(g!, firstWins()), () => mul(g!, sub(1, firstWins()))];
     },
   });
 }
@@ -126,6 +133,13 @@ defineOp('Cos', { attrs: [], grad: (n, [g]) => [() => neg(mul(g!, sin(ins(n, 0))
 export const floor = (x: Tensor): Tensor => unary('Floor', x);
 defineOp('Floor', { attrs: [] });
 
+/**
+ * `x` unchanged, with a zero gradient (JAX's lax.stop_gradient): what is computed from the result
+ * is not differentiated back into `x`. An ONNX Identity; the engine emits Identity nowhere else.
+ */
+export const stopGradient = (x: Tensor): Tensor => unary('Identity', x);
+defineOp('Identity', { attrs: [], stopsGradient: true });
+
 /** Clamps to [lo, hi]; either bound may be omitted. */
 export function clip(x: Tensor, lo?: number, hi?: number): Tensor {
   const bounds = [lo === undefined ? null : x.graph.scalar(lo, x.dtype), hi === undefined ? null : x.graph.scalar(hi, x.dtype)];
@@ -147,39 +161,13 @@ defineOp('Clip', {
 
 export function cast(x: Tensor, to: DType): Tensor {
   if (x.dtype === to) return x;
-  return emit('Cast', [x], { to: castCode(to) }, [{ shape: x.shape, dtype: to }])[0];
+  return emit('Cast', [x], { to: ONNX_DTYPE[to] }, [{ shape: x.shape, dtype: to }])[0];
 }
 defineOp('Cast', {
   attrs: ['to'],
   // Differentiable only between float types; the gradient is cast back.
   grad: (n, [g]) => [isFloat(ins(n, 0).dtype) && isFloat(out(n).dtype) ? () => cast(g!, ins(n, 0).dtype) : null],
 });
-
-function castCode(to: DType): number {
-  return { float32: 1, uint8: 2, int32: 6, int64: 7, bool: 9, float16: 10, float64: 11 }[to];
-}
-
-export const equal = (a: TensorLike, b: TensorLike): Tensor => binary('Equal', a, b, 'bool');
-export const less = (a: TensorLike, b: TensorLike): Tensor => binary('Less', a, b, 'bool');
-export const greater = (a: TensorLike, b: TensorLike): Tensor => binary('Greater', a, b, 'bool');
-export function lessOrEqual(a: TensorLike, b: TensorLike): Tensor {
-  return binary('LessOrEqual', a, b, 'bool');
-}
-export function greaterOrEqual(a: TensorLike, b: TensorLike): Tensor {
-  return binary('GreaterOrEqual', a, b, 'bool');
-}
-for (const type of ['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual']) defineOp(type, { attrs: [] });
-
-export function and(a: Tensor, b: Tensor): Tensor {
-  return binary('And', a, b, 'bool');
-}
-export function or(a: Tensor, b: Tensor): Tensor {
-  return binary('Or', a, b, 'bool');
-}
-export function not(x: Tensor): Tensor {
-  return unary('Not', x);
-}
-for (const type of ['And', 'Or', 'Not']) defineOp(type, { attrs: [] });
 
 /** cond ? a : b, broadcasting all three. */
 export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
@@ -193,9 +181,5 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
 }
 defineOp('Where', {
   attrs: [],
-  grad: (n, [g]) => [
-    null,
-    () => unbroadcast(where(ins(n, 0), g!, 0), ins(n, 1).shape),
-    () => unbroadcast(where(ins(n, 0), 0, g!), ins(n, 2).shape),
-  ],
+  grad: (n, [g]) => [null, () => where(ins(n, 0), g!, 0), () => where(ins(n, 0), 0, g!)],
 });

@@ -2,7 +2,6 @@
 import type { Tensor } from '../graph.js';
 import { broadcastDims, defineOp, emit, sameDtype, shapeError } from '../op.js';
 import { mul } from './elementwise.js';
-import { unbroadcast } from './reduce.js';
 import { reshape, transposeLast } from './shape.js';
 
 /** Batched matrix product a[..., m, k] · b[..., k, n]; batch dimensions broadcast. */
@@ -40,10 +39,9 @@ defineOp('MatMul', {
     // An operand that is itself a transpose (attention's kᵀ) gets its gradient as the transpose of the
     // product in the other order, (gᵀ·a)ᵀ for dB: the outer transpose then cancels the operand's own
     // in its gradient, and onnxruntime folds the inner one into FusedMatMul, so no copy remains.
-    const dA = () =>
-      isTransposedLast(a) && sameBatch(a) ? transposeLast(matmul(b, transposeLast(g!))) : unbroadcast(matmulT(g!, b, false, true), a.shape);
-    const dB = () =>
-      isTransposedLast(b) && sameBatch(b) ? transposeLast(matmul(transposeLast(g!), a)) : unbroadcast(matmulT(a, g!, true, false), b.shape);
+    // (A broadcast operand's gradient has the batch axes of g; grad() sums them back.)
+    const dA = () => (isTransposedLast(a) && sameBatch(a) ? transposeLast(matmul(b, transposeLast(g!))) : matmulT(g!, b, false, true));
+    const dB = () => (isTransposedLast(b) && sameBatch(b) ? transposeLast(matmul(transposeLast(g!), a)) : matmulT(a, g!, true, false));
     return [dA, dB];
   },
 });
@@ -87,7 +85,7 @@ defineOp('Gemm', {
     const dA = () => (tA ? gemm(b, g!, null, { transA: tB, transB: true, alpha }) : gemm(g!, b, null, { transB: !tB, alpha }));
     const dB = () => (tB ? gemm(g!, a, null, { transA: true, transB: tA, alpha }) : gemm(a, g!, null, { transA: !tA, alpha }));
     const grads = [dA, dB];
-    if (c) grads.push(() => unbroadcast(beta === 1 ? g! : mul(g!, beta), c.shape));
+    if (c) grads.push(() => (beta === 1 ? g! : mul(g!, beta)));
     return grads;
   },
 });

@@ -1,7 +1,9 @@
-// Reductions and softmax, each beside its vector-Jacobian product.
+// Reductions and softmax, each beside its vector-Jacobian product; Tile, whose gradient is a
+// reduction; and unbroadcast, which grad() applies to every gradient of a broadcast operand.
 import type { Node, Shape, Tensor } from '../graph.js';
-import { customGradient, defineOp, emit, normAxis, shapeError } from '../op.js';
+import { customGradient, defineOp, emit, int64Constant, int64Values, normAxis, shapeError } from '../op.js';
 import { cast, div, equal, exp, mul, sub } from './elementwise.js';
+import { gemm } from './matmul.js';
 import { expand, reshape } from './shape.js';
 
 function reducedShape(x: Tensor, axes: number[], keepdims: boolean): number[] {
@@ -26,8 +28,7 @@ export function reduceSum(x: Tensor, axes?: number[], keepdims = false): Tensor 
   const ax = normAxes('ReduceSum', x, axes);
   const rows = ax.reduce((n, a) => n * x.shape[a], 1);
   if (x.dtype === 'float32' && ax.length < x.rank && ax.every((a, i) => a === i) && rows > 1) return columnSum(x, ax, rows, keepdims);
-  const axesT = x.graph.constant(ax, [ax.length], 'int64');
-  return emit('ReduceSum', [x, axesT], { keepdims: keepdims ? 1 : 0 }, [
+  return emit('ReduceSum', [x, int64Constant(x, ax)], { keepdims: keepdims ? 1 : 0 }, [
     { shape: reducedShape(x, ax, keepdims), dtype: x.dtype },
   ])[0];
 }
@@ -40,7 +41,7 @@ export function reduceSum(x: Tensor, axes?: number[], keepdims = false): Tensor 
 function columnSum(x: Tensor, ax: number[], rows: number, keepdims: boolean): Tensor {
   const cols = x.size / rows;
   const ones = x.graph.constant(new Float32Array(rows).fill(1), [1, rows]);
-  const sums = emit('Gemm', [ones, reshape(x, [rows, cols])], {}, [{ shape: [1, cols], dtype: x.dtype }])[0];
+  const sums = gemm(ones, reshape(x, [rows, cols]), null);
   const kept = reducedShape(x, ax, true);
   const y = reshape(sums, reducedShape(x, ax, keepdims));
   return customGradient(y, [x], (g) => [() => expand(reshape(g, kept), x.shape)]);
@@ -62,11 +63,7 @@ export function reduceMax(x: Tensor, axes?: number[], keepdims = false): Tensor 
 
 /** The reduced axes of a reduction node, read back from its attribute or its axes constant. */
 function axesOf(node: Node): number[] {
-  if (node.type === 'ReduceSum') {
-    const t = node.inputs[1] as Tensor;
-    const c = t.graph.constants.get(t.name);
-    return Array.from(c!.data as BigInt64Array, Number);
-  }
+  if (node.type === 'ReduceSum') return int64Values(node.inputs[1] as Tensor);
   return node.attrs.axes as number[];
 }
 
@@ -144,5 +141,26 @@ defineOp('LogSoftmax', {
       const axis = n.attrs.axis as number;
       return sub(g!, mul(exp(n.outputs[0]), reduceSum(g!, [axis], true)));
     },
+  ],
+});
+
+/** Repeats `x` `repeats[i]` times along each axis i (a data move, kept here for its gradient). */
+export function tile(x: Tensor, repeats: readonly number[]): Tensor {
+  if (repeats.length !== x.rank) throw shapeError('Tile', [x], `repeats ${JSON.stringify(repeats)} must have rank ${x.rank}`);
+  const shape = x.shape.map((d, i) => d * repeats[i]);
+  return emit('Tile', [x, int64Constant(x, repeats)], {}, [{ shape, dtype: x.dtype }])[0];
+}
+// Tile lays copies side by side: view the gradient as [r0, d0, r1, d1, ...] and sum the r axes.
+defineOp('Tile', {
+  attrs: [],
+  grad: (n, [g]) => [
+    () => {
+      const x = n.inputs[0] as Tensor;
+      const repeats = int64Values(n.inputs[1]!);
+      const split = x.shape.flatMap((d, i) => [repeats[i], d]);
+      const summed = reduceSum(reshape(g!, split), x.shape.map((_, i) => 2 * i));
+      return reshape(summed, x.shape);
+    },
+    null,
   ],
 });

@@ -1,13 +1,7 @@
 // Ops that move data without arithmetic, each beside its vector-Jacobian product.
 import { type Shape, type Tensor, shapeStr, sizeOf } from '../graph.js';
-import { defineOp, emit, normAxis, sameDtype, shapeError } from '../op.js';
-import { unbroadcast, reduceSum } from './reduce.js';
-
-function ints(like: Tensor, values: readonly number[]): Tensor {
-  return like.graph.constant(values, [values.length], 'int64');
-}
-
-const constInts = (t: Tensor): number[] => Array.from(t.graph.constants.get(t.name)!.data as BigInt64Array, Number);
+import { defineOp, emit, int64Constant, int64Values, normAxis, sameDtype, shapeError } from '../op.js';
+import { cast } from './elementwise.js';
 
 /** Reshape to `shape`; one dimension may be -1 (inferred). */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
@@ -20,7 +14,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
     throw shapeError('Reshape', [x], `cannot reshape ${x.size} elements to ${shapeStr(shape)}`);
   }
   if (full.length === x.rank && full.every((d, i) => d === x.shape[i])) return x;
-  return emit('Reshape', [x, ints(x, full)], {}, [{ shape: full, dtype: x.dtype }])[0];
+  return emit('Reshape', [x, int64Constant(x, full)], {}, [{ shape: full, dtype: x.dtype }])[0];
 }
 defineOp('Reshape', { attrs: ['allowzero'], grad: (n, [g]) => [() => reshape(g!, (n.inputs[0] as Tensor).shape), null] });
 
@@ -61,7 +55,7 @@ export function unsqueeze(x: Tensor, axes: readonly number[]): Tensor {
   const shape: number[] = [];
   let k = 0;
   for (let i = 0; i < rank; i++) shape.push(norm.includes(i) ? 1 : x.shape[k++]);
-  return emit('Unsqueeze', [x, ints(x, norm)], {}, [{ shape, dtype: x.dtype }])[0];
+  return emit('Unsqueeze', [x, int64Constant(x, norm)], {}, [{ shape, dtype: x.dtype }])[0];
 }
 defineOp('Unsqueeze', { attrs: [], grad: (n, [g]) => [() => reshape(g!, (n.inputs[0] as Tensor).shape), null] });
 
@@ -69,7 +63,7 @@ export function squeeze(x: Tensor, axes: readonly number[]): Tensor {
   const norm = axes.map((a) => normAxis(a, x.rank, 'Squeeze', [x]));
   for (const a of norm) if (x.shape[a] !== 1) throw shapeError('Squeeze', [x], `axis ${a} has size ${x.shape[a]}, not 1`);
   const shape = x.shape.filter((_, i) => !norm.includes(i));
-  return emit('Squeeze', [x, ints(x, norm)], {}, [{ shape, dtype: x.dtype }])[0];
+  return emit('Squeeze', [x, int64Constant(x, norm)], {}, [{ shape, dtype: x.dtype }])[0];
 }
 defineOp('Squeeze', { attrs: [], grad: (n, [g]) => [() => reshape(g!, (n.inputs[0] as Tensor).shape), null] });
 
@@ -111,7 +105,7 @@ export function split(x: Tensor, sizes: readonly number[], axis: number): Tensor
     shape[a] = d;
     return { shape, dtype: x.dtype };
   });
-  return emit('Split', [x, ints(x, sizes)], { axis: a }, outputs);
+  return emit('Split', [x, int64Constant(x, sizes)], { axis: a }, outputs);
 }
 defineOp('Split', {
   attrs: ['axis'],
@@ -146,7 +140,8 @@ export function slice(
     if (st[i] === 0) throw shapeError('Slice', [x], `step 0 on axis ${a}`);
     shape[a] = sliceRange(x.shape[a], starts[i], ends[i], st[i])[3];
   });
-  return emit('Slice', [x, ints(x, starts), ints(x, ends), ints(x, ax), ints(x, st)], {}, [{ shape, dtype: x.dtype }])[0];
+  const bounds = [starts, ends, ax, st].map((v) => int64Constant(x, v));
+  return emit('Slice', [x, ...bounds], {}, [{ shape, dtype: x.dtype }])[0];
 }
 
 /** ONNX/numpy slice bounds on a dimension of size `dim`: [first, last-exclusive, step, count]. */
@@ -164,7 +159,7 @@ defineOp('Slice', {
   grad: (n, [g]) => [
     () => {
       const x = n.inputs[0] as Tensor;
-      const [starts, ends, axes, steps] = n.inputs.slice(1).map((t) => constInts(t!));
+      const [starts, ends, axes, steps] = n.inputs.slice(1).map((t) => int64Values(t!));
       if (steps.every((s) => s === 1)) {
         // A unit-step slice is undone by zero padding around it.
         const pads = new Array(2 * x.rank).fill(0);
@@ -201,8 +196,13 @@ function scatterSlice(x: Tensor, g: Tensor, axes: number[], starts: number[], en
   };
   walk(0, []);
   const idx = x.graph.constant(indices, [...g.shape, x.rank], 'int64');
-  const zeros = zerosLike(x);
-  return emit('ScatterND', [zeros, idx, g], {}, [{ shape: x.shape, dtype: x.dtype }])[0];
+  return scatterND(zerosLike(x), idx, g);
+}
+
+/** `data` with the slices at `indices` replaced by (or, with reduction 'add', added to) `updates`. */
+function scatterND(data: Tensor, indices: Tensor, updates: Tensor, reduction?: 'add'): Tensor {
+  const attrs: Record<string, string> = reduction ? { reduction } : {};
+  return emit('ScatterND', [data, indices, updates], attrs, [{ shape: data.shape, dtype: data.dtype }])[0];
 }
 defineOp('ScatterND', { attrs: ['reduction'] });
 
@@ -213,14 +213,14 @@ export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
   }
   if (pads.every((p) => p === 0)) return x;
   const shape = x.shape.map((d, i) => d + pads[i] + pads[x.rank + i]);
-  return emit('Pad', [x, ints(x, pads), x.graph.scalar(value, x.dtype)], { mode: 'constant' }, [{ shape, dtype: x.dtype }])[0];
+  return emit('Pad', [x, int64Constant(x, pads), x.graph.scalar(value, x.dtype)], { mode: 'constant' }, [{ shape, dtype: x.dtype }])[0];
 }
 defineOp('Pad', {
   attrs: ['mode'],
   grad: (n, [g]) => [
     () => {
       const x = n.inputs[0] as Tensor;
-      const pads = constInts(n.inputs[1]!);
+      const pads = int64Values(n.inputs[1]!);
       const axes = x.shape.map((_, i) => i);
       return slice(
         g!,
@@ -256,18 +256,14 @@ defineOp('Gather', {
         ...g!.shape.map((_, i) => i).filter((i) => i < a || i >= a + k),
       ];
       const gFront = transpose(g!, gPerm);
-      const idx = unsqueeze(indices.dtype === 'int64' ? indices : castInt64(indices), [-1]);
+      const idx = unsqueeze(cast(indices, 'int64'), [-1]);
       const zeros = zerosLike(transpose(x, xPerm));
-      const scattered = emit('ScatterND', [zeros, idx, gFront], { reduction: 'add' }, [{ shape: zeros.shape, dtype: x.dtype }])[0];
+      const scattered = scatterND(zeros, idx, gFront, 'add');
       return transpose(scattered, xPerm.map((_, i) => xPerm.indexOf(i)));
     },
     null,
   ],
 });
-
-function castInt64(t: Tensor): Tensor {
-  return emit('Cast', [t], { to: 7 }, [{ shape: t.shape, dtype: 'int64' }])[0];
-}
 
 /** Broadcasts `x` to `shape` (numpy rules). */
 export function expand(x: Tensor, shape: Shape): Tensor {
@@ -276,26 +272,7 @@ export function expand(x: Tensor, shape: Shape): Tensor {
   if (lead < 0 || x.shape.some((d, i) => d !== 1 && d !== shape[lead + i])) {
     throw shapeError('Expand', [x], `cannot broadcast to ${shapeStr(shape)}`);
   }
-  return emit('Expand', [x, ints(x, shape)], {}, [{ shape: [...shape], dtype: x.dtype }])[0];
+  return emit('Expand', [x, int64Constant(x, shape)], {}, [{ shape: [...shape], dtype: x.dtype }])[0];
 }
-defineOp('Expand', { attrs: [], grad: (n, [g]) => [() => unbroadcast(g!, (n.inputs[0] as Tensor).shape), null] });
-
-export function tile(x: Tensor, repeats: readonly number[]): Tensor {
-  if (repeats.length !== x.rank) throw shapeError('Tile', [x], `repeats ${JSON.stringify(repeats)} must have rank ${x.rank}`);
-  const shape = x.shape.map((d, i) => d * repeats[i]);
-  return emit('Tile', [x, ints(x, repeats)], {}, [{ shape, dtype: x.dtype }])[0];
-}
-// Tile lays copies side by side: view the gradient as [r0, d0, r1, d1, ...] and sum the r axes.
-defineOp('Tile', {
-  attrs: [],
-  grad: (n, [g]) => [
-    () => {
-      const x = n.inputs[0] as Tensor;
-      const repeats = constInts(n.inputs[1]!);
-      const split = x.shape.flatMap((d, i) => [repeats[i], d]);
-      const summed = reduceSum(reshape(g!, split), x.shape.map((_, i) => 2 * i));
-      return reshape(summed, x.shape);
-    },
-    null,
-  ],
-});
+// The gradient is the output's: grad() sums it back over the broadcast axes (unbroadcast).
+defineOp('Expand', { attrs: [], grad: (_n, [g]) => [() => g!, null] });
