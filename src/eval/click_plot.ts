@@ -8,14 +8,18 @@ export interface ClickCurve {
   dice: readonly number[];
 }
 
-const W = 820;
+const PLOT_WIDTH = 566;
 const H = 460;
-const M = { left: 64, right: 190, top: 36, bottom: 50 };
+/** Legend text width per character at font size 12 (sans-serif, generous). */
+const CHAR_WIDTH = 7;
 /** Colour-blind-safe palette (Okabe–Ito), then greys. */
 const COLOURS = ['#E69F00', '#56B4E9', '#009E73', '#F0E442', '#0072B2', '#D55E00', '#CC79A7', '#000000', '#777777', '#BBBBBB', '#444444'];
 
 export function clickCurveSvg(curves: readonly ClickCurve[], title: string): string {
   if (curves.length === 0) throw new Error('click plot: no curves');
+  // The legend column grows with the longest dataset name, so that no name is cut off.
+  const M = { left: 64, right: Math.max(190, 50 + CHAR_WIDTH * Math.max(...curves.map((c) => c.name.length))), top: 36, bottom: 50 };
+  const W = M.left + PLOT_WIDTH + M.right;
   const k = Math.max(...curves.map((c) => c.dice.length));
   if (k < 1) throw new Error('click plot: curves without values');
   for (const c of curves) if (c.dice.some((v) => !Number.isFinite(v))) throw new Error(`click plot: '${c.name}' has a non-finite Dice`);
