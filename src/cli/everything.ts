@@ -43,6 +43,17 @@ export function everythingCoco(
   };
 }
 
+/** Help text of a threshold that weights may record (EVERYTHING_METADATA_KEY). */
+function recorded(samDefault: number): string {
+  return `default: the value the weights record, else SAM's ${samDefault}; the bundled ${DEFAULT_MODEL} records its own`;
+}
+
+/** The options a run used: given ones, else the weights' recorded ones, else SAM's. */
+function effectiveOptions(recordedDefaults: EverythingOptions, given: EverythingOptions): EverythingOptions {
+  const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
+  return { ...EVERYTHING_DEFAULTS, ...recordedDefaults, ...defined };
+}
+
 export function registerEverythingCommand(program: Command): void {
   program
     .command('everything')
@@ -50,12 +61,12 @@ export function registerEverythingCommand(program: Command): void {
     .argument('<image>', 'PNG, JPEG, BMP, TIFF, WebP or DICOM file (frame 0)')
     .requiredOption('--out-dir <dir>', 'folder for mask_NNN.png, masks.coco.json and overlay.png')
     .option('--weights <file>', `SAM/MedSAM/UltraSam .pth or ultrasam .safetensors (default: the bundled ${DEFAULT_MODEL})`)
-    .option('--points-per-side <n>', 'grid of n × n point prompts', positiveInt, D.pointsPerSide)
+    .option('--points-per-side <n>', `grid of n × n point prompts (${recorded(D.pointsPerSide)})`, positiveInt)
     .option('--points-per-batch <n>', 'points per decoder call (speed and memory only)', positiveInt, D.pointsPerBatch)
-    .option('--pred-iou-thresh <t>', 'keep masks with predicted IoU above t (0 = no filter)', unitInterval, D.predIouThresh)
-    .option('--stability-thresh <t>', 'keep masks with stability score ≥ t (0 = no filter)', unitInterval, D.stabilityScoreThresh)
-    .option('--stability-offset <x>', 'logit offset of the stability score', positive, D.stabilityScoreOffset)
-    .option('--box-nms-thresh <t>', 'box IoU above which NMS drops a duplicate', unitInterval, D.boxNmsThresh)
+    .option('--pred-iou-thresh <t>', `keep masks with predicted IoU above t, 0 = no filter (${recorded(D.predIouThresh)})`, unitInterval)
+    .option('--stability-thresh <t>', `keep masks with stability score ≥ t, 0 = no filter (${recorded(D.stabilityScoreThresh)})`, unitInterval)
+    .option('--stability-offset <x>', `logit offset of the stability score (${recorded(D.stabilityScoreOffset)})`, positive)
+    .option('--box-nms-thresh <t>', `box IoU above which NMS drops a duplicate (${recorded(D.boxNmsThresh)})`, unitInterval)
     .option('--crop-layers <n>', 'crop layers (layer i adds (2^i)² overlapping crops, each embedded)', integer(0), D.cropNLayers)
     .option('--crop-nms-thresh <t>', 'box IoU above which NMS drops a duplicate between crops', unitInterval, D.cropNmsThresh)
     .option('--crop-overlap <r>', 'overlap of first-layer crops, as a fraction of the short side', fraction, D.cropOverlapRatio)
@@ -86,6 +97,7 @@ export function registerEverythingCommand(program: Command): void {
       try {
         await predictor.setImage(image);
         masks = await predictor.generate(options);
+        Object.assign(options, effectiveOptions(predictor.everythingDefaults, options));
       } finally {
         await predictor.release();
       }

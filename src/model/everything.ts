@@ -106,6 +106,37 @@ interface Candidate {
   crop: BoxXyxy;
 }
 
+/**
+ * safetensors metadata key with a model's own generator thresholds (JSON, a subset of
+ * EverythingOptions): SAM's defaults were set for ViT-H, whose predicted IoU and stability run far
+ * higher than a small model's, so a model may record the values it was calibrated with.
+ */
+export const EVERYTHING_METADATA_KEY = 'ultrasam.everything';
+
+const RECORDABLE: readonly (keyof typeof EVERYTHING_DEFAULTS)[] = ['predIouThresh', 'stabilityScoreThresh', 'stabilityScoreOffset', 'boxNmsThresh', 'pointsPerSide'];
+
+/** Reads the thresholds recorded under EVERYTHING_METADATA_KEY; `source` names the file in errors. */
+export function parseRecordedEverythingDefaults(recorded: unknown, source: string): EverythingOptions {
+  if (recorded === undefined) return {};
+  let value: unknown;
+  try {
+    value = typeof recorded === 'string' ? JSON.parse(recorded) : undefined;
+  } catch (error) {
+    throw new Error(`${source}: metadata '${EVERYTHING_METADATA_KEY}' is not JSON: ${(error as Error).message}`);
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${source}: metadata '${EVERYTHING_METADATA_KEY}' must be a JSON object`);
+  const out: Record<string, number> = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (!RECORDABLE.includes(key as keyof typeof EVERYTHING_DEFAULTS)) {
+      throw new Error(`${source}: metadata '${EVERYTHING_METADATA_KEY}' has unknown field '${key}' (known: ${RECORDABLE.join(', ')})`);
+    }
+    if (typeof v !== 'number') throw new Error(`${source}: metadata '${EVERYTHING_METADATA_KEY}'.${key} must be a number, got ${JSON.stringify(v)}`);
+    out[key] = v;
+  }
+  checkEverythingOptions(out);
+  return out;
+}
+
 export function checkEverythingOptions(options: EverythingOptions): Required<Omit<EverythingOptions, 'onProgress'>> {
   const o = { ...EVERYTHING_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([k, v]) => v !== undefined && k !== 'onProgress')) };
   const positiveInt = (name: keyof typeof o) => {

@@ -11,7 +11,7 @@ import { type ImageSource, readImage } from '../image/read.js';
 import type { RawImage } from '../image/types.js';
 import { loadSamWeights } from '../weights/checkpoint.js';
 import { type SamConfig, embeddingGrid, validateConfig } from './config.js';
-import { type EverythingOptions, type GeneratedMask, generateEverything } from './everything.js';
+import { EVERYTHING_METADATA_KEY, type EverythingOptions, type GeneratedMask, generateEverything, parseRecordedEverythingDefaults } from './everything.js';
 import { type ConfigHints, inferConfig } from './infer_config.js';
 import type { LowResPrediction, PredictInput, Prediction } from './prediction.js';
 import { type PostprocessGeometry, postprocessMasks } from './postprocess.js';
@@ -82,6 +82,8 @@ export class SamPredictor {
   private decoderImage: Promise<Runtime> | null = null;
   private readonly decoders = new Map<string, Promise<Runtime>>();
   private current: EmbeddedImage | null = null;
+  /** The generator thresholds these weights record (EVERYTHING_METADATA_KEY); SAM's fill the rest. */
+  everythingDefaults: EverythingOptions = {};
 
   private constructor(
     readonly config: SamConfig,
@@ -106,7 +108,9 @@ export class SamPredictor {
     }
     validateConfig(config);
     const values = weightValues(config, weights.tensors);
-    return new SamPredictor(config, weights.layout === 'ultrasam', values, options, path);
+    const predictor = new SamPredictor(config, weights.layout === 'ultrasam', values, options, path);
+    predictor.everythingDefaults = parseRecordedEverythingDefaults(weights.metadata.get(EVERYTHING_METADATA_KEY), path);
+    return predictor;
   }
 
   /** Builds a predictor from weights already in memory (canonical SAM keys). */
@@ -284,7 +288,9 @@ export class SamPredictor {
    * Segment everything on the current image: SAM's automatic mask generator (see everything.ts for
    * the options and their defaults). Crop layers embed each crop; the image's own embedding is kept.
    */
-  async generate(options: EverythingOptions = {}): Promise<GeneratedMask[]> {
+  async generate(given: EverythingOptions = {}): Promise<GeneratedMask[]> {
+    const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as EverythingOptions;
+    const options: EverythingOptions = { ...this.everythingDefaults, ...defined };
     const whole = this.image();
     const rgb = toRgb8(whole.image);
     try {

@@ -70,3 +70,22 @@ test('everything names bad options and leaves no folder after a failure', { skip
     rmSync(work, { recursive: true, force: true });
   }
 });
+
+test('the bundled model brings its own generator thresholds: masks on a shipped example with no flags; flags still win', { timeout: 600_000 }, async () => {
+  const example = join(import.meta.dirname, '../../examples/fetal_head.jpg');
+  const work = mkdtempSync(join(tmpdir(), 'ultrasam-everything-'));
+  try {
+    const run = async (dir: string, flags: string[]) => {
+      const { out } = await runCli(registerEverythingCommand, ['everything', example, '--out-dir', join(work, dir), '--points-per-side', '16', '--json', ...flags]);
+      return JSON.parse(out.trim().split('\n').pop()!) as { masks: number; options: { predIouThresh: number; stabilityScoreThresh: number } };
+    };
+    const recorded = await run('recorded', []);
+    assert.ok(recorded.masks >= 1, `${recorded.masks} masks with the bundled model's thresholds`);
+    assert.deepEqual([recorded.options.predIouThresh, recorded.options.stabilityScoreThresh], [0.6, 0.4]);
+    const sam = await run('sam', ['--pred-iou-thresh', '0.88', '--stability-thresh', '0.95']);
+    assert.deepEqual([sam.options.predIouThresh, sam.options.stabilityScoreThresh], [0.88, 0.95]);
+    assert.ok(sam.masks < recorded.masks, `SAM's thresholds keep fewer masks (${sam.masks}) than the model's (${recorded.masks})`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { buildPointGrid, generateCropBoxes, isBoxNearCropEdge, maskBox, nonMaxSuppression, removeSmallRegions, stabilityScore } from '../../src/model/amg.js';
-import { type EverythingBackend, type EverythingOptions, generateEverything } from '../../src/model/everything.js';
+import { type EverythingBackend, type EverythingOptions, generateEverything, parseRecordedEverythingDefaults } from '../../src/model/everything.js';
 import { SamPredictor } from '../../src/model/predictor.js';
 import { runsToMask } from '../../src/data/rle.js';
 import { FIXTURE_DIR, fixtureMissing, readCases } from './fixture.js';
@@ -194,6 +194,25 @@ test('generate() reproduces SamAutomaticMaskGenerator on the parity fixture', { 
       );
       assert.ok(scoreErr < 1e-3 && stabilityErr < 1e-2);
     }
+  } finally {
+    await predictor.release();
+  }
+});
+
+test('thresholds recorded in weights: read, checked, named in errors', () => {
+  assert.deepEqual(parseRecordedEverythingDefaults(undefined, 'w.safetensors'), {});
+  assert.deepEqual(parseRecordedEverythingDefaults('{"predIouThresh":0.6,"stabilityScoreThresh":0.4}', 'w.safetensors'), { predIouThresh: 0.6, stabilityScoreThresh: 0.4 });
+  assert.throws(() => parseRecordedEverythingDefaults('{oops', 'w.safetensors'), /w\.safetensors: metadata 'ultrasam\.everything' is not JSON/);
+  assert.throws(() => parseRecordedEverythingDefaults('[1]', 'w.safetensors'), /must be a JSON object/);
+  assert.throws(() => parseRecordedEverythingDefaults('{"cropNLayers":1}', 'w.safetensors'), /unknown field 'cropNLayers'/);
+  assert.throws(() => parseRecordedEverythingDefaults('{"predIouThresh":"high"}', 'w.safetensors'), /predIouThresh must be a number/);
+  assert.throws(() => parseRecordedEverythingDefaults('{"predIouThresh":1.5}', 'w.safetensors'), /predIouThresh must be in \[0, 1\]/);
+});
+
+test('the bundled model records its generator thresholds and the predictor uses them', async () => {
+  const predictor = await SamPredictor.load('ultrasam-tiny');
+  try {
+    assert.deepEqual(predictor.everythingDefaults, { predIouThresh: 0.6, stabilityScoreThresh: 0.4 });
   } finally {
     await predictor.release();
   }
