@@ -10,7 +10,7 @@ import { toRgb8 } from '../image/convert.js';
 import { type ImageSource, readImage } from '../image/read.js';
 import type { RawImage } from '../image/types.js';
 import { loadSamWeights } from '../weights/checkpoint.js';
-import { type SamConfig, embeddingGrid, validateConfig } from './config.js';
+import { type SamConfig, lowResSize, validateConfig } from './config.js';
 import { type EverythingOptions, type GeneratedMask, generateEverything } from './everything.js';
 import { type ConfigHints, inferConfig } from './infer_config.js';
 import type { LowResPrediction, PredictInput, Prediction } from './prediction.js';
@@ -212,7 +212,7 @@ export class SamPredictor {
    */
   async predictBatch(inputs: readonly PredictInput[]): Promise<Prediction[]> {
     if (inputs.length === 0) throw new Error('predictBatch: no prompts given');
-    const lowSide = 4 * embeddingGrid(this.config);
+    const lowSide = lowResSize(this.config);
     const first = (await this.decodeLowRes(inputs.map(firstPassInput))).map((p) => this.postprocess(p));
     const refining = inputs.flatMap((input, i) => (input.refine ? [i] : []));
     if (refining.length === 0) return first;
@@ -223,7 +223,7 @@ export class SamPredictor {
 
   private postprocess(p: LowResPrediction): Prediction {
     const im = this.image();
-    const lowSide = 4 * embeddingGrid(this.config);
+    const lowSide = lowResSize(this.config);
     return {
       masks: postprocessMasks(p.lowResLogits, p.count, [lowSide, lowSide], this.geometry),
       scores: p.scores,
@@ -240,7 +240,7 @@ export class SamPredictor {
   async decodeLowRes(inputs: readonly PredictInput[]): Promise<LowResPrediction[]> {
     if (inputs.length === 0) throw new Error('decodeLowRes: no prompts given');
     const im = this.image();
-    const lowSide = 4 * embeddingGrid(this.config);
+    const lowSide = lowResSize(this.config);
     const groups = new Map<string, number[]>();
     inputs.forEach((input, i) => {
       this.checkPrompt(input, im.originalSize, lowSide, i);
@@ -295,7 +295,7 @@ export class SamPredictor {
             else await this.setImage({ ...image, pixelSpacingMm: undefined });
           },
           decodePoints: async (batch) => {
-            const lowSide = 4 * embeddingGrid(this.config);
+            const lowSide = lowResSize(this.config);
             const out = await this.decodeLowRes(batch.map((p) => ({ points: [p], labels: [1], multimask: true })));
             const k = out[0].count;
             const lowResLogits = new Float32Array(batch.length * k * lowSide * lowSide);
