@@ -9,7 +9,7 @@ import { hasForeground, nonZeroMask, thresholdMask } from '../../masks.js';
 import type { ConvertOptions, ConvertedSample } from '../../types.js';
 import { listFiles, requireDirectory, stemOf } from './files.js';
 import { readMaskFile } from './mask_files.js';
-import { readRawImage } from './problems.js';
+import { readRawImage, reportProblem } from './problems.js';
 
 export interface PairedFiles {
   /** Folders that may hold the dataset, relative to the raw dir, tried in order ('' is the raw dir itself). */
@@ -18,6 +18,8 @@ export interface PairedFiles {
   images: string;
   /** Image extensions, lower case with the dot (compared case-insensitively); the first is named in the layout. */
   extensions: string[];
+  /** Files of the image folder that are not images (masks kept beside them), by stem. */
+  notImages?: RegExp;
   /** The mask folder, relative to the root. */
   masks: string;
   /** The mask's file name, `<stem>` standing for the image's name without extension and `<ext>` for its extension. */
@@ -30,9 +32,12 @@ export interface PairedFiles {
   /**
    * What the image name says: a pattern over the stem with the named groups `index` and, where
    * the dataset has one, `patient`; `text` writes the name for the layout ('<acquisition>_slice_<n>')
-   * and `patient` says what the patient is. A stem that does not match keeps itself as index.
+   * and `patient` says what the patient is. A stem that does not match keeps itself as index, or
+   * with `required` is reported and skipped.
    */
-  name?: { pattern: RegExp; text: string; patient?: string };
+  name?: { pattern: RegExp; text: string; patient?: string; required?: boolean };
+  /** A sentence the layout text ends with (what the description cannot say). */
+  note?: string;
 }
 
 /** The converter of a paired-files dataset. */
@@ -42,17 +47,22 @@ export function pairedConverter(d: PairedFiles): (rawDir: string, options: Conve
     const imageDir = await requireDirectory(rawDir, candidates, folder(d.images));
     const prefix = imageDir.slice(0, imageDir.length - d.images.length);
     for (const name of await listFiles(join(rawDir, imageDir), { extensions: d.extensions, recursive: false })) {
+      const stem = stemOf(name);
+      if (d.notImages?.test(stem)) continue;
       const imageFile = `${imageDir}/${name}`;
+      const groups = d.name?.pattern.exec(stem)?.groups;
+      if (!groups && d.name?.required) {
+        reportProblem(options, imageFile, `name is not ${d.name.text}${d.extensions[0]}`);
+        continue;
+      }
       const image = await readRawImage(rawDir, imageFile, options);
       if (!image) continue;
-      const stem = stemOf(name);
       const maskFile = `${prefix}${d.masks}/${d.maskName.replaceAll('<stem>', stem).replaceAll('<ext>', name.slice(stem.length))}`;
       const maskImage = await readMaskFile(rawDir, maskFile, imageFile, image, options);
       if (!maskImage) continue;
       const mask = d.pixels === 'threshold' ? thresholdMask(maskImage) : nonZeroMask(maskImage);
       const empty = !hasForeground(mask);
       if (empty && d.emptyMask === 'skip') continue;
-      const groups = d.name?.pattern.exec(stem)?.groups;
       yield {
         image,
         ...(groups?.patient !== undefined ? { patient: groups.patient } : {}),
@@ -85,5 +95,6 @@ export function describePairedFiles(d: PairedFiles): string {
   if (d.name?.patient) text += ` The ${d.name.patient} is the patient.`;
   text += d.emptyMask === 'skip' ? ' Images with an empty mask are skipped.' : ' Images with an empty mask are kept without annotations.';
   if (d.extensions.length > 1) text += ` Images: ${d.extensions.join(', ')}.`;
+  if (d.note) text += ` ${d.note}`;
   return text;
 }
