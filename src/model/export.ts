@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { serialize } from '../graph/onnx.js';
-import { type SamConfig, embeddingGrid } from './config.js';
+import { type SamConfig, lowResSize } from './config.js';
 import { EXPORT_FORMAT_VERSION, type ExportManifest } from './export_format.js';
 import { DECODER_IMAGE_SIDE, EMPTY_SLOT_LABEL, buildDecoderImageGraph, buildEncoderGraph, buildExportDecoderGraph } from './sam.js';
 
@@ -79,7 +79,7 @@ export function exportModel(
       labels: { '-2': 'empty slot', '-1': 'padding point (add one when there is no box)', '0': 'negative point', '1': 'positive point', '2': 'box top-left', '3': 'box bottom-right' },
       inputs: `decoder_image's outputs (${Object.values(DECODER_IMAGE_SIDE).join(', ')}), point_coords [1, slots, 2], point_labels [1, slots]`,
       outputs: 'low_res_logits [1, 1+M, L, L] and iou_predictions [1, 1+M]: output 0 single-mask, 1..M multimask',
-      lowResSize: 4 * embeddingGrid(config),
+      lowResSize: lowResSize(config),
     },
   };
   files.push(['ultrasam.json', new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`)]);

@@ -10,13 +10,13 @@ import { toRgb8 } from '../image/convert.js';
 import { type ImageSource, readImage } from '../image/read.js';
 import type { RawImage } from '../image/types.js';
 import { loadSamWeights } from '../weights/checkpoint.js';
-import { type SamConfig, embeddingGrid, validateConfig } from './config.js';
+import { type SamConfig, lowResSize, validateConfig } from './config.js';
 import { EVERYTHING_METADATA_KEY, type EverythingOptions, type GeneratedMask, generateEverything, parseRecordedEverythingDefaults } from './everything.js';
 import { type ConfigHints, inferConfig } from './infer_config.js';
 import type { LowResPrediction, PredictInput, Prediction } from './prediction.js';
 import { type PostprocessGeometry, postprocessMasks } from './postprocess.js';
 import { preprocessImage } from './preprocess.js';
-import { type Size, encodePrompt, promptTokenCount } from './prompts.js';
+import { type Size, encodePrompt } from './prompts.js';
 import { firstPassInput, refinementInput } from './refine.js';
 import {
   DECODER_IMAGE_SIDE,
@@ -67,6 +67,18 @@ export function bundledModelPath(name: string): string {
     );
   }
   return path;
+}
+
+/** Prompts decoded by the same decoder graph, so they run as one batch. */
+interface DecoderKind {
+  /** Prompt tokens (points, box corners, padding point). */
+  tokens: number;
+  hasMask: boolean;
+  multimask: boolean;
+}
+
+function sameKind(a: DecoderKind, b: DecoderKind): boolean {
+  return a.tokens === b.tokens && a.hasMask === b.hasMask && a.multimask === b.multimask;
 }
 
 /** FNV-1a over the pixels and size: the key under which an image's embedding is cached. */
@@ -152,11 +164,12 @@ export class SamPredictor {
     return im.decoderImage;
   }
 
-  private decoderRuntime(numPoints: number, hasMaskInput: boolean, multimask: boolean, batch: number): Promise<Runtime> {
-    const key = `${numPoints}|${hasMaskInput}|${multimask}|${batch}`;
+  private decoderRuntime(kind: DecoderKind, batch: number): Promise<Runtime> {
+    const key = `${kind.tokens}|${kind.hasMask}|${kind.multimask}|${batch}`; // a cache key, never parsed
     let rt = this.decoders.get(key);
     if (!rt) {
-      const graph = buildPromptDecoderGraph(this.config, { numPoints, hasMaskInput, multimask, ultrasam: this.ultrasam, batch });
+      const options = { numPoints: kind.tokens, hasMaskInput: kind.hasMask, multimask: kind.multimask, ultrasam: this.ultrasam, batch };
+      const graph = buildPromptDecoderGraph(this.config, options);
       rt = Runtime.create(serialize(graph, { params: 'initializers', values: this.values }), this.runtimeOptions());
       this.decoders.set(key, rt);
     }
@@ -216,7 +229,7 @@ export class SamPredictor {
    */
   async predictBatch(inputs: readonly PredictInput[]): Promise<Prediction[]> {
     if (inputs.length === 0) throw new Error('predictBatch: no prompts given');
-    const lowSide = 4 * embeddingGrid(this.config);
+    const lowSide = lowResSize(this.config);
     const first = (await this.decodeLowRes(inputs.map(firstPassInput))).map((p) => this.postprocess(p));
     const refining = inputs.flatMap((input, i) => (input.refine ? [i] : []));
     if (refining.length === 0) return first;
@@ -227,7 +240,7 @@ export class SamPredictor {
 
   private postprocess(p: LowResPrediction): Prediction {
     const im = this.image();
-    const lowSide = 4 * embeddingGrid(this.config);
+    const lowSide = lowResSize(this.config);
     return {
       masks: postprocessMasks(p.lowResLogits, p.count, [lowSide, lowSide], this.geometry),
       scores: p.scores,
@@ -244,26 +257,34 @@ export class SamPredictor {
   async decodeLowRes(inputs: readonly PredictInput[]): Promise<LowResPrediction[]> {
     if (inputs.length === 0) throw new Error('decodeLowRes: no prompts given');
     const im = this.image();
-    const lowSide = 4 * embeddingGrid(this.config);
-    const groups = new Map<string, number[]>();
+    const lowSide = lowResSize(this.config);
+    // Every prompt is checked (and encoded) before anything runs.
+    const encoded = inputs.map((input, i) => {
+      const where = `prompt ${i}`;
+      const prompt = encodePrompt(input, im.originalSize, this.config.imageEncoder.imgSize, where);
+      if (input.maskInput && input.maskInput.length !== lowSide * lowSide) {
+        throw new Error(`${where}: maskInput has ${input.maskInput.length} values, expected ${lowSide}×${lowSide} low-resolution logits`);
+      }
+      return prompt;
+    });
+    const groups: { kind: DecoderKind; members: number[] }[] = [];
     inputs.forEach((input, i) => {
-      this.checkPrompt(input, im.originalSize, lowSide, i);
-      const multimask = input.multimask ?? this.defaultMultimask(input);
-      const key = `${promptTokenCount(input)}|${!!input.maskInput}|${multimask}`;
-      groups.set(key, [...(groups.get(key) ?? []), i]);
+      const kind = { tokens: encoded[i].count, hasMask: !!input.maskInput, multimask: input.multimask ?? this.defaultMultimask(input) };
+      const group = groups.find((g) => sameKind(g.kind, kind));
+      if (group) group.members.push(i);
+      else groups.push({ kind, members: [i] });
     });
     const results: LowResPrediction[] = new Array(inputs.length);
-    for (const [key, members] of groups) {
-      const [count, hasMask, multimask] = [Number(key.split('|')[0]), key.includes('|true|'), key.endsWith('|true')];
+    for (const { kind, members } of groups) {
       const batch = members.length;
-      const rt = await this.decoderRuntime(count, hasMask, multimask, batch);
+      const count = kind.tokens;
+      const rt = await this.decoderRuntime(kind, batch);
       const coords = new Float32Array(batch * count * 2);
       const labels = new Float32Array(batch * count);
-      const maskInput = hasMask ? new Float32Array(batch * lowSide * lowSide) : null;
+      const maskInput = kind.hasMask ? new Float32Array(batch * lowSide * lowSide) : null;
       members.forEach((idx, b) => {
-        const enc = encodePrompt(inputs[idx], im.originalSize, this.config.imageEncoder.imgSize);
-        coords.set(enc.coords, b * count * 2);
-        labels.set(enc.labels, b * count);
+        coords.set(encoded[idx].coords, b * count * 2);
+        labels.set(encoded[idx].labels, b * count);
         if (maskInput) maskInput.set(inputs[idx].maskInput!, b * lowSide * lowSide);
       });
       const feeds: Record<string, Float32Array | Ort.Tensor> = { point_coords: coords, point_labels: labels };
@@ -301,7 +322,7 @@ export class SamPredictor {
             else await this.setImage({ ...image, pixelSpacingMm: undefined });
           },
           decodePoints: async (batch) => {
-            const lowSide = 4 * embeddingGrid(this.config);
+            const lowSide = lowResSize(this.config);
             const out = await this.decodeLowRes(batch.map((p) => ({ points: [p], labels: [1], multimask: true })));
             const k = out[0].count;
             const lowResLogits = new Float32Array(batch.length * k * lowSide * lowSide);
@@ -324,34 +345,6 @@ export class SamPredictor {
   /** SAM's advice: several candidates for an ambiguous single click, one mask otherwise. */
   private defaultMultimask(input: PredictInput): boolean {
     return !input.box && (input.points?.length ?? 0) === 1 && !input.maskInput;
-  }
-
-  private checkPrompt(input: PredictInput, [h, w]: Size, lowSide: number, index: number): void {
-    const where = `prompt ${index}`;
-    // Box corners are edges and may lie on the far border; a point is a pixel, so x < width and y < height.
-    const inside = (x: number, y: number) => x >= 0 && y >= 0 && x <= w && y <= h;
-    (input.points ?? []).forEach(([x, y], i) => {
-      if (!Number.isFinite(x) || !Number.isFinite(y)) throw new Error(`${where}: point ${i} has a non-finite coordinate (${x}, ${y})`);
-      if (!(inside(x, y) && x < w && y < h)) {
-        throw new Error(`${where}: point ${i} (${x}, ${y}) lies outside the ${w}×${h} image (a point needs 0 ≤ x < ${w} and 0 ≤ y < ${h})`);
-      }
-    });
-    if (input.box) {
-      const [x0, y0, x1, y1] = input.box;
-      if (input.box.length !== 4 || [x0, y0, x1, y1].some((v) => !Number.isFinite(v))) {
-        throw new Error(`${where}: a box is [x0, y0, x1, y1] of finite numbers, got [${input.box.join(', ')}]`);
-      }
-      if (x1 < x0 || y1 < y0) throw new Error(`${where}: box [${input.box.join(', ')}] has x1 < x0 or y1 < y0`);
-      if (x1 === x0 || y1 === y0) throw new Error(`${where}: box [${input.box.join(', ')}] has no area (x1 = x0 or y1 = y0)`);
-      if (!inside(x0, y0) || !inside(x1, y1)) throw new Error(`${where}: box [${input.box.join(', ')}] reaches outside the ${w}×${h} image`);
-    }
-    if ((input.points?.length ?? 0) !== (input.labels?.length ?? 0)) {
-      throw new Error(`${where}: ${input.points?.length ?? 0} point(s) but ${input.labels?.length ?? 0} label(s)`);
-    }
-    if (!input.box && !(input.points?.length ?? 0)) throw new Error(`${where}: empty prompt: give at least one point or a box`);
-    if (input.maskInput && input.maskInput.length !== lowSide * lowSide) {
-      throw new Error(`${where}: maskInput has ${input.maskInput.length} values, expected ${lowSide}×${lowSide} low-resolution logits`);
-    }
   }
 
   async release(): Promise<void> {

@@ -35,19 +35,45 @@ export function promptTokenCount(prompt: Prompt): number {
 }
 
 /**
- * Encodes a prompt for the decoder graph. Like ResizeLongestSide.apply_coords, x is scaled by
- * newW / oldW and y by newH / oldH (the rounded resized size, so the two scales can differ slightly).
+ * The one check of a prompt on an image of `size` (every caller encodes through encodePrompt):
+ * throws a message beginning with `where` and naming the point, label or box at fault. Box
+ * corners are edges and may lie on the far border; a point is a pixel, so x < width and y < height.
  */
-export function encodePrompt(prompt: Prompt, originalSize: Size, imgSize: number): EncodedPrompt {
+export function checkPrompt(prompt: Prompt, [h, w]: Size, where = 'prompt'): void {
   const points = prompt.points ?? [];
   const labels = prompt.labels ?? [];
-  if (labels.length !== points.length) {
-    throw new Error(`prompt: ${points.length} point(s) but ${labels.length} label(s)`);
-  }
-  if (points.length === 0 && !prompt.box) throw new Error('prompt: give at least one point or a box');
-  labels.forEach((l, i) => {
-    if (l !== 0 && l !== 1) throw new Error(`prompt: label ${i} is ${l}; point labels are 1 (positive) or 0 (negative)`);
+  const inside = (x: number, y: number) => x >= 0 && y >= 0 && x <= w && y <= h;
+  points.forEach(([x, y], i) => {
+    if (!Number.isFinite(x) || !Number.isFinite(y)) throw new Error(`${where}: point ${i} has a non-finite coordinate (${x}, ${y})`);
+    if (!(inside(x, y) && x < w && y < h)) {
+      throw new Error(`${where}: point ${i} (${x}, ${y}) lies outside the ${w}×${h} image (a point needs 0 ≤ x < ${w} and 0 ≤ y < ${h})`);
+    }
   });
+  if (prompt.box) {
+    const box = `box [${prompt.box.join(', ')}]`;
+    if (prompt.box.length !== 4) throw new Error(`${where}: a box is [x0, y0, x1, y1], got ${box}`);
+    const [x0, y0, x1, y1] = prompt.box;
+    if ([x0, y0, x1, y1].some((v) => !Number.isFinite(v))) throw new Error(`${where}: ${box} has a non-finite coordinate`);
+    if (x1 < x0 || y1 < y0) throw new Error(`${where}: ${box} has x1 < x0 or y1 < y0`);
+    if (x1 === x0 || y1 === y0) throw new Error(`${where}: ${box} has no area (x1 = x0 or y1 = y0)`);
+    if (!inside(x0, y0) || !inside(x1, y1)) throw new Error(`${where}: ${box} reaches outside the ${w}×${h} image`);
+  }
+  if (points.length !== labels.length) throw new Error(`${where}: ${points.length} point(s) but ${labels.length} label(s)`);
+  labels.forEach((l, i) => {
+    if (l !== 0 && l !== 1) throw new Error(`${where}: label ${i} is ${l}; point labels are 1 (positive) or 0 (negative)`);
+  });
+  if (!prompt.box && points.length === 0) throw new Error(`${where}: empty prompt: give at least one point or a box`);
+}
+
+/**
+ * Encodes a prompt for the decoder graph, after checkPrompt (`where` names it in messages). Like
+ * ResizeLongestSide.apply_coords, x is scaled by newW / oldW and y by newH / oldH (the rounded
+ * resized size, so the two scales can differ slightly).
+ */
+export function encodePrompt(prompt: Prompt, originalSize: Size, imgSize: number, where = 'prompt'): EncodedPrompt {
+  checkPrompt(prompt, originalSize, where);
+  const points = prompt.points ?? [];
+  const labels = prompt.labels ?? [];
   const [oldH, oldW] = originalSize;
   const [newH, newW] = resizedSize(originalSize, imgSize);
   const sx = newW / oldW;
@@ -55,17 +81,16 @@ export function encodePrompt(prompt: Prompt, originalSize: Size, imgSize: number
   const count = promptTokenCount(prompt);
   const coords = new Float32Array(count * 2);
   const outLabels = new Float32Array(count);
-  const put = (i: number, x: number, y: number, label: number, what: string) => {
-    if (!Number.isFinite(x) || !Number.isFinite(y)) throw new Error(`prompt: ${what} has a non-finite coordinate (${x}, ${y})`);
+  const put = (i: number, x: number, y: number, label: number) => {
     coords[2 * i] = x * sx + 0.5;
     coords[2 * i + 1] = y * sy + 0.5;
     outLabels[i] = label;
   };
-  points.forEach(([x, y], i) => put(i, x, y, labels[i], `point ${i}`));
+  points.forEach(([x, y], i) => put(i, x, y, labels[i]));
   if (prompt.box) {
     const [x0, y0, x1, y1] = prompt.box;
-    put(points.length, x0, y0, 2, 'box');
-    put(points.length + 1, x1, y1, 3, 'box');
+    put(points.length, x0, y0, 2);
+    put(points.length + 1, x1, y1, 3);
   } else {
     // SAM appends a padding point (0, 0) labelled −1 when there is no box; its encoding is replaced
     // by not_a_point_embed, so its coordinates do not matter.

@@ -4,9 +4,9 @@
 import { Graph, type Tensor } from '../graph/graph.js';
 import * as op from '../graph/ops/index.js';
 import { checkStateDict } from '../weights/layouts.js';
-import { type SamConfig, embeddingGrid, validateConfig } from './config.js';
+import { type SamConfig, embeddingGrid, lowResSize, validateConfig } from './config.js';
 import { type ImageEncoderOptions, imageEncoder } from './image_encoder.js';
-import { maskDecoder } from './mask_decoder.js';
+import { type MaskDecoderOptions, maskDecoder } from './mask_decoder.js';
 import { promptMaskDecoder } from './prompt_decoder.js';
 import { densePositionalEncoding, embedDense, embedPoints, gaussianMatrix } from './prompt_encoder.js';
 import { type DecoderImageSide, decoderImageSide } from './prompt_transformer.js';
@@ -38,40 +38,133 @@ export interface DecoderGraphOptions {
 }
 
 /**
+ * The mask prompt of B prompts: previous low-res logits [B, 1, 4h, 4w], with `has` [B] (1 uses
+ * them, 0 no_mask_embed) when only some prompts have one; or their dense embedding [B, C, h, w]
+ * already computed by maskPromptEmbedding.
+ */
+export type MaskPrompt = { logits: Tensor; has?: Tensor } | { dense: Tensor };
+
+/**
+ * Dense prompt embeddings [B, C, h, w] of B prompts (parameters under `prompt_encoder`): the mask
+ * prompt through the mask downscaling, or no_mask_embed without one.
+ */
+export function maskPromptEmbedding(g: Graph, config: SamConfig, batch: number, mask?: MaskPrompt): Tensor {
+  if (mask && 'dense' in mask) return mask.dense;
+  return g.scope('prompt_encoder', () => {
+    if (!mask) return embedDense(g, null, batch, config);
+    const withMask = embedDense(g, mask.logits, batch, config);
+    if (!mask.has) return withMask;
+    // Both dense paths; has (0 or 1 per prompt) picks one exactly.
+    const without = embedDense(g, null, batch, config);
+    const has = op.reshape(mask.has, [batch, 1, 1, 1]);
+    return op.add(op.mul(withMask, has), op.mul(without, op.sub(1, has)));
+  });
+}
+
+/** What a batch of prompts is decoded against. */
+export type DecoderImage =
+  /** The image embedding [1 or B, C, h, w]: one image shared by every prompt, or one per prompt. */
+  | { embedding: Tensor }
+  /** The decoder's per-image tensors of one image with no mask prompt (buildDecoderImageGraph's outputs). */
+  | { imageSide: DecoderImageSide };
+
+export interface PromptBatch {
+  /** [B, N, 2] input-frame pixels, +0.5 applied. */
+  coords: Tensor;
+  /** [B, N] (see prompt_encoder.ts; −2 marks an empty slot where options.emptySlots says so). */
+  labels: Tensor;
+  /** None: no_mask_embed. */
+  mask?: MaskPrompt;
+}
+
+export interface DecodePromptsOptions extends MaskDecoderOptions {
+  /**
+   * 'plain': SAM's mask decoder as written (mask_decoder.ts), differentiated in training;
+   * 'few-token': the same function in prompt_decoder.ts's order, for inference and export.
+   */
+  order: 'plain' | 'few-token';
+}
+
+/**
+ * Prompt encoder + mask decoder: B prompts → masks (low-res logits) [B, K, 4h, 4w] and iou [B, K]
+ * (K per options.multimask). Every graph that decodes prompts (inference, export, training) is
+ * assembled here; parameters under `prompt_encoder` and `mask_decoder`.
+ */
+export function decodePrompts(
+  g: Graph,
+  config: SamConfig,
+  image: DecoderImage,
+  prompts: PromptBatch,
+  options: DecodePromptsOptions,
+): { masks: Tensor; iou: Tensor } {
+  const [batch] = prompts.coords.shape;
+  const precomputed = 'imageSide' in image;
+  if (precomputed && (prompts.mask || options.order === 'plain')) {
+    throw new Error("decodePrompts: a precomputed image side holds no mask prompt and serves the 'few-token' order only");
+  }
+  const { sparse, imagePe } = g.scope('prompt_encoder', () => {
+    const gaussian = gaussianMatrix(g, config);
+    return { sparse: embedPoints(g, prompts.coords, prompts.labels, gaussian, config), imagePe: densePositionalEncoding(g, gaussian, config) };
+  });
+  const decoder = { multimask: options.multimask, ultrasam: options.ultrasam, emptySlots: options.emptySlots };
+  if (precomputed) return decodeFewToken(g, config, image.imageSide, imagePe, sparse, decoder);
+  const dense = maskPromptEmbedding(g, config, batch, prompts.mask);
+  if (options.order === 'plain') {
+    return g.scope('mask_decoder', () =>
+      maskDecoder(g, { imageEmbedding: image.embedding, imagePe, sparse, dense }, config.maskDecoder, decoder),
+    );
+  }
+  return decodeFewToken(g, config, imageSideOf(g, image.embedding, dense, imagePe, config), imagePe, sparse, decoder);
+}
+
+function decodeFewToken(
+  g: Graph,
+  config: SamConfig,
+  imageSide: DecoderImageSide,
+  imagePe: Tensor,
+  sparse: Tensor,
+  options: MaskDecoderOptions,
+): { masks: Tensor; iou: Tensor } {
+  const side = embeddingGrid(config);
+  return g.scope('mask_decoder', () => promptMaskDecoder(g, imageSide, asTokens(imagePe), sparse, [side, side], config.maskDecoder, options));
+}
+
+/** The graph's `point_coords` [B, N, 2] and `point_labels` [B, N] inputs. */
+function promptInputs(g: Graph, batch: number, numPoints: number): { coords: Tensor; labels: Tensor } {
+  if (!Number.isInteger(numPoints) || numPoints < 1) {
+    throw new Error(`decoder graph: numPoints must be a positive integer (padding point included), got ${numPoints}`);
+  }
+  return { coords: g.input('point_coords', [batch, numPoints, 2]), labels: g.input('point_labels', [batch, numPoints]) };
+}
+
+/** The graph's `mask_input` [B, 1, 4h, 4w] input (previous low-res logits). */
+function maskInput(g: Graph, config: SamConfig, batch: number): Tensor {
+  const low = lowResSize(config);
+  return g.input('mask_input', [batch, 1, low, low]);
+}
+
+function outputDecoded(g: Graph, { masks, iou }: { masks: Tensor; iou: Tensor }): Graph {
+  g.output('low_res_logits', masks);
+  g.output('iou_predictions', iou);
+  return g;
+}
+
+/**
  * Graph with inputs
  *   `image_embedding` [1, C, h, w],
  *   `point_coords` [B, N, 2] (input-frame pixels, +0.5 applied), `point_labels` [B, N] (float),
  *   `mask_input` [B, 1, 4h, 4w] when hasMaskInput,
- * and outputs `low_res_logits` [B, K, 4h, 4w] and `iou_predictions` [B, K].
+ * and outputs `low_res_logits` [B, K, 4h, 4w] and `iou_predictions` [B, K]: SAM's decoder as
+ * written (the reference buildPromptDecoderGraph is checked against).
  */
 export function buildDecoderGraph(config: SamConfig, options: DecoderGraphOptions): Graph {
   validateConfig(config);
   const batch = options.batch ?? 1;
-  if (!Number.isInteger(options.numPoints) || options.numPoints < 1) {
-    throw new Error(`decoder graph: numPoints must be a positive integer (padding point included), got ${options.numPoints}`);
-  }
-  const c = config.maskDecoder.transformerDim;
-  const side = embeddingGrid(config);
   const g = new Graph();
-  const embedding = g.input('image_embedding', [1, c, side, side]);
-  const coords = g.input('point_coords', [batch, options.numPoints, 2]);
-  const labels = g.input('point_labels', [batch, options.numPoints]);
-  const maskInput = options.hasMaskInput ? g.input('mask_input', [batch, 1, 4 * side, 4 * side]) : null;
-
-  const { sparse, dense, imagePe } = g.scope('prompt_encoder', () => {
-    const gaussian = gaussianMatrix(g, config);
-    return {
-      sparse: embedPoints(g, coords, labels, gaussian, config),
-      dense: embedDense(g, maskInput, batch, config),
-      imagePe: densePositionalEncoding(g, gaussian, config),
-    };
-  });
-  const { masks, iou } = g.scope('mask_decoder', () =>
-    maskDecoder(g, { imageEmbedding: embedding, imagePe, sparse, dense }, config.maskDecoder, options),
-  );
-  g.output('low_res_logits', masks);
-  g.output('iou_predictions', iou);
-  return g;
+  const embedding = g.input('image_embedding', [1, config.maskDecoder.transformerDim, embeddingGrid(config), embeddingGrid(config)]);
+  const prompts = promptInputs(g, batch, options.numPoints);
+  const mask = options.hasMaskInput ? { logits: maskInput(g, config, batch) } : undefined;
+  return outputDecoded(g, decodePrompts(g, config, { embedding }, { ...prompts, mask }, { ...options, order: 'plain' }));
 }
 
 /** The decoder's per-image tensors (see prompt_transformer.ts), by graph input/output name. */
@@ -134,16 +227,9 @@ export function buildDecoderImageGraph(config: SamConfig, options: DecoderImageG
   const side = embeddingGrid(config);
   const g = new Graph();
   const embedding = g.input('image_embedding', [1, c, side, side]);
-  const { dense, imagePe } = g.scope('prompt_encoder', () => {
-    const imagePe = densePositionalEncoding(g, gaussianMatrix(g, config), config);
-    const without = embedDense(g, null, 1, config);
-    if (!options.maskInputs) return { dense: without, imagePe };
-    const maskInput = g.input('mask_input', [1, 1, 4 * side, 4 * side]);
-    const hasMask = g.input('has_mask_input', [1]);
-    // Both dense paths; has_mask_input (0 or 1) picks one exactly.
-    const withMask = embedDense(g, maskInput, 1, config);
-    return { dense: op.add(op.mul(withMask, hasMask), op.mul(without, op.sub(1, hasMask))), imagePe };
-  });
+  const mask = options.maskInputs ? { logits: maskInput(g, config, 1), has: g.input('has_mask_input', [1]) } : undefined;
+  const dense = maskPromptEmbedding(g, config, 1, mask);
+  const imagePe = g.scope('prompt_encoder', () => densePositionalEncoding(g, gaussianMatrix(g, config), config));
   const imageSide = imageSideOf(g, embedding, dense, imagePe, config);
   for (const key of Object.keys(DECODER_IMAGE_SIDE) as (keyof DecoderImageSide)[]) g.output(DECODER_IMAGE_SIDE[key], imageSide[key]);
   return g;
@@ -159,37 +245,15 @@ export function buildDecoderImageGraph(config: SamConfig, options: DecoderImageG
 export function buildPromptDecoderGraph(config: SamConfig, options: DecoderGraphOptions): Graph {
   validateConfig(config);
   const batch = options.batch ?? 1;
-  if (!Number.isInteger(options.numPoints) || options.numPoints < 1) {
-    throw new Error(`decoder graph: numPoints must be a positive integer (padding point included), got ${options.numPoints}`);
-  }
   const c = config.maskDecoder.transformerDim;
   const side = embeddingGrid(config);
   const g = new Graph();
-  let imageSide: DecoderImageSide | null = null;
-  let embedding: Tensor | null = null;
-  if (!options.hasMaskInput) {
-    imageSide = imageSideInputs(g, config);
-  } else {
-    embedding = g.input('image_embedding', [1, c, side, side]);
-  }
-  const coords = g.input('point_coords', [batch, options.numPoints, 2]);
-  const labels = g.input('point_labels', [batch, options.numPoints]);
-  const maskInput = options.hasMaskInput ? g.input('mask_input', [batch, 1, 4 * side, 4 * side]) : null;
-  const { sparse, imagePe, dense } = g.scope('prompt_encoder', () => {
-    const gaussian = gaussianMatrix(g, config);
-    return {
-      sparse: embedPoints(g, coords, labels, gaussian, config),
-      imagePe: densePositionalEncoding(g, gaussian, config),
-      dense: maskInput ? embedDense(g, maskInput, batch, config) : null,
-    };
-  });
-  imageSide ??= imageSideOf(g, embedding!, dense!, imagePe, config);
-  const { masks, iou } = g.scope('mask_decoder', () =>
-    promptMaskDecoder(g, imageSide, asTokens(imagePe), sparse, [side, side], config.maskDecoder, options),
-  );
-  g.output('low_res_logits', masks);
-  g.output('iou_predictions', iou);
-  return g;
+  const image: DecoderImage = options.hasMaskInput
+    ? { embedding: g.input('image_embedding', [1, c, side, side]) }
+    : { imageSide: imageSideInputs(g, config) };
+  const prompts = promptInputs(g, batch, options.numPoints);
+  const mask = options.hasMaskInput ? { logits: maskInput(g, config, batch) } : undefined;
+  return outputDecoded(g, decodePrompts(g, config, image, { ...prompts, mask }, { ...options, order: 'few-token' }));
 }
 
 export interface ExportDecoderOptions {
@@ -200,6 +264,11 @@ export interface ExportDecoderOptions {
 
 /** Label marking an unused prompt slot of an exported decoder. */
 export const EMPTY_SLOT_LABEL = -2;
+
+/** Prompt slots labelled EMPTY_SLOT_LABEL, [B, N] → true where a slot holds no prompt. */
+export function emptySlotsOf(labels: Tensor): Tensor {
+  return op.less(labels, EMPTY_SLOT_LABEL + 0.5);
+}
 
 /**
  * The decoder as exported for other runtimes (browser, Python): one graph for any prompt, like
@@ -213,27 +282,18 @@ export const EMPTY_SLOT_LABEL = -2;
  */
 export function buildExportDecoderGraph(config: SamConfig, options: ExportDecoderOptions): Graph {
   validateConfig(config);
-  const slots = options.slots ?? 16;
-  const side = embeddingGrid(config);
   const g = new Graph();
   const imageSide = imageSideInputs(g, config);
-  const coords = g.input('point_coords', [1, slots, 2]);
-  const labels = g.input('point_labels', [1, slots]);
-  const { sparse, imagePe } = g.scope('prompt_encoder', () => {
-    const gaussian = gaussianMatrix(g, config);
-    return { sparse: embedPoints(g, coords, labels, gaussian, config), imagePe: densePositionalEncoding(g, gaussian, config) };
-  });
-  const emptySlots = op.less(labels, EMPTY_SLOT_LABEL + 0.5);
-  const { masks, iou } = g.scope('mask_decoder', () =>
-    promptMaskDecoder(g, imageSide, asTokens(imagePe), sparse, [side, side], config.maskDecoder, {
+  const prompts = promptInputs(g, 1, options.slots ?? 16);
+  return outputDecoded(
+    g,
+    decodePrompts(g, config, { imageSide }, prompts, {
+      order: 'few-token',
       multimask: 'all',
       ultrasam: options.ultrasam,
-      emptySlots,
+      emptySlots: emptySlotsOf(prompts.labels),
     }),
   );
-  g.output('low_res_logits', masks);
-  g.output('iou_predictions', iou);
-  return g;
 }
 
 /** Every canonical state-dict key of the model with its shape (the mask path and no_mask_embed both). */

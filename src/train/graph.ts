@@ -5,11 +5,9 @@
 // runs between steps.
 import type { Tensor } from '../graph/graph.js';
 import * as op from '../graph/ops/index.js';
-import { type SamConfig, embeddingGrid, validateConfig } from '../model/config.js';
+import { type SamConfig, embeddingGrid, lowResSize, validateConfig } from '../model/config.js';
 import { imageEncoder } from '../model/image_encoder.js';
-import { maskDecoder } from '../model/mask_decoder.js';
-import { densePositionalEncoding, embedDense, embedPoints, gaussianMatrix } from '../model/prompt_encoder.js';
-import { EMPTY_SLOT_LABEL } from '../model/sam.js';
+import { type MaskPrompt, decodePrompts, emptySlotsOf, maskPromptEmbedding } from '../model/sam.js';
 import { type LossWeights, ULTRASAM_LOSS, firstMaxOneHot, maskLoss } from './loss.js';
 import { SharedParamGraph } from './shared_graph.js';
 
@@ -60,8 +58,8 @@ interface Built {
   g: SharedParamGraph;
   masks: Tensor;
   iou: Tensor;
-  /** A decoder pass over the same prompts with a given dense prompt embedding (null: no_mask_embed). */
-  decode: (dense: Tensor | null) => { masks: Tensor; iou: Tensor };
+  /** A decoder pass over the same prompts with a given mask prompt (none: no_mask_embed). */
+  decode: (mask?: MaskPrompt) => { masks: Tensor; iou: Tensor };
 }
 
 function checkOptions(o: TrainGraphOptions): void {
@@ -94,36 +92,21 @@ function buildPasses(o: TrainGraphOptions): Built {
   const perInstance = op.gather(embeddings, g.input(INPUTS.instanceImage, [b], 'int64'), 0); // [B, C, h, w]
   const coords = g.input(INPUTS.coords, [b, o.promptTokens, 2]);
   const labels = g.input(INPUTS.labels, [b, o.promptTokens]);
-  const emptySlots = o.emptySlots ? op.less(labels, EMPTY_SLOT_LABEL + 0.5) : undefined;
+  const emptySlots = o.emptySlots ? emptySlotsOf(labels) : undefined;
+  const decode = (mask?: MaskPrompt) =>
+    decodePrompts(g, config, { embedding: perInstance }, { coords, labels, mask }, { order: 'plain', multimask: 'all', ultrasam: o.ultrasam, emptySlots });
 
-  const decode = (denseEmbedding: Tensor | null) => {
-    const { sparse, dense, imagePe } = g.scope('prompt_encoder', () => {
-      const gaussian = gaussianMatrix(g, config);
-      return {
-        sparse: embedPoints(g, coords, labels, gaussian, config),
-        dense: denseEmbedding ?? embedDense(g, null, b, config),
-        imagePe: densePositionalEncoding(g, gaussian, config),
-      };
-    });
-    return g.scope('mask_decoder', () =>
-      maskDecoder(g, { imageEmbedding: perInstance, imagePe, sparse, dense }, config.maskDecoder, {
-        multimask: 'all',
-        ultrasam: o.ultrasam,
-        emptySlots,
-      }),
-    );
-  };
-
-  let firstDense: Tensor | null = null;
+  let firstMask: MaskPrompt | undefined;
   if (o.maskInput) {
     // Instances with a previous mask use it; the others get no_mask_embed (has_mask_input 0 or 1).
-    const mask = g.input(INPUTS.maskInput, [b, 1, 4 * side, 4 * side]);
-    const has = op.reshape(g.input(INPUTS.hasMaskInput, [b]), [b, 1, 1, 1]);
-    const withMask = g.scope('prompt_encoder', () => embedDense(g, mask, b, config));
-    const without = g.scope('prompt_encoder', () => embedDense(g, null, b, config));
-    firstDense = op.add(op.mul(withMask, has), op.mul(without, op.sub(1, has)));
+    // Embedded before the pass declares its other prompt parameters: the declaration order fixes
+    // how the trainer packs the parameters, hence the exact sums of a step.
+    const low = lowResSize(config);
+    const logits = g.input(INPUTS.maskInput, [b, 1, low, low]);
+    const has = g.input(INPUTS.hasMaskInput, [b]);
+    firstMask = { dense: maskPromptEmbedding(g, config, b, { logits, has }) };
   }
-  const { masks, iou } = decode(firstDense);
+  const { masks, iou } = decode(firstMask);
   return { g, masks, iou, decode };
 }
 
@@ -147,8 +130,7 @@ export function buildTrainGraph(o: TrainGraphOptions): { graph: SharedParamGraph
     // candidates), with its gradient stopped: the refinement learns from the mask, not through it.
     const returned = firstMaxOneHot(op.where(op.greater(candidates, 0.5), iou, -1e9));
     const chosen = op.reduceSum(op.mul(masks, op.reshape(returned, [b, k, 1, 1])), [1], true); // [B,1,4h,4w]
-    const dense = g.scope('prompt_encoder', () => embedDense(g, op.stopGradient(chosen), b, o.config));
-    const second = decode(dense);
+    const second = decode({ logits: op.stopGradient(chosen) });
     const refineCandidates = g.input(INPUTS.refineCandidates, [b, k]);
     const refined = maskLoss({ logits: second.masks, iouPred: second.iou, target, candidates: refineCandidates, weight }, o.loss ?? ULTRASAM_LOSS);
     outputMetrics(g, 'refine.', refined);

@@ -11,7 +11,7 @@
 import { Rng } from '../graph/random.js';
 import { readImage } from '../image/read.js';
 import { getPreprocessShape } from '../image/resize.js';
-import type { SamConfig } from '../model/config.js';
+import { type SamConfig, lowResSize } from '../model/config.js';
 import { preprocessImage } from '../model/preprocess.js';
 import { resizeMaskNearest } from '../data/masks.js';
 import { type AugmentOptions, type Rect, chooseCrop, cropImage, cropMask, keepsEnough, photometric, rotate, syntheticInstance } from './augment.js';
@@ -63,7 +63,7 @@ export interface PreparedSample {
 /** Low-resolution grid side and the input pixels per grid cell. */
 export function lowResGeometry(config: SamConfig): { side: number; factor: number } {
   const { imgSize, patchSize } = config.imageEncoder;
-  const side = (4 * imgSize) / patchSize;
+  const side = lowResSize(config);
   const factor = imgSize / side;
   if (!Number.isInteger(factor)) throw new Error(`training: patch size ${patchSize} must be a multiple of 4 (low-res cells of whole pixels)`);
   return { side, factor };

@@ -1,14 +1,15 @@
 // The app's model cache: export once, reuse, and clear errors for missing weights.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { APP_DECODER_SLOTS, ensureExportedModel, modelCacheKey } from '../../src/app/model-cache.js';
 import { FIXTURE_DIR, fixtureMissing } from '../model/fixture.js';
+import { tempDir } from '../helpers/temp_dir.js';
 
 test('the cache key follows the weights file and the export settings', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ultrasam-cache-key-'));
+  const { dir, cleanup } = tempDir('cache-key');
   try {
     const file = join(dir, 'w.safetensors');
     writeFileSync(file, 'x');
@@ -18,7 +19,7 @@ test('the cache key follows the weights file and the export settings', () => {
     writeFileSync(file, 'xy');
     assert.notEqual(key, modelCacheKey(file, undefined));
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    cleanup();
   }
 });
 
@@ -27,7 +28,7 @@ test('missing weights are a clear error', async () => {
 });
 
 test('exports once, then reuses the export', { skip: fixtureMissing }, async () => {
-  const cacheDir = mkdtempSync(join(tmpdir(), 'ultrasam-cache-'));
+  const { dir: cacheDir, cleanup: removeCacheDir } = tempDir('cache');
   try {
     const lines: string[] = [];
     const options = { weights: `${FIXTURE_DIR}sam_weights.pth`, decoderHeads: 4, cacheDir, log: (l: string) => lines.push(l) };
@@ -41,6 +42,6 @@ test('exports once, then reuses the export', { skip: fixtureMissing }, async () 
     assert.match(lines[0], /exporting/);
     assert.match(lines[1], /exported earlier/);
   } finally {
-    rmSync(cacheDir, { recursive: true, force: true });
+    removeCacheDir();
   }
 });

@@ -1,13 +1,14 @@
 // The app server: routes, cross-origin-isolation headers, MIME types, and no file outside its folders.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type RunningAppServer, allowedHosts, hostAllowed, resolveUnder, startAppServer } from '../../src/app/server.js';
+import { tempDir } from '../helpers/temp_dir.js';
 
 let root: string;
+let removeRoot: () => void;
 let server: RunningAppServer;
 
 /** Raw GET (fetch would normalise `..` away before it reaches the server); `host` overrides the Host header. */
@@ -25,7 +26,7 @@ function get(path: string, method = 'GET', host?: string): Promise<{ status: num
 }
 
 before(async () => {
-  root = mkdtempSync(join(tmpdir(), 'ultrasam-app-server-'));
+  ({ dir: root, cleanup: removeRoot } = tempDir('app-server'));
   for (const dir of ['web', 'model', 'ort']) mkdirSync(join(root, dir));
   writeFileSync(join(root, 'web', 'index.html'), '<!doctype html><title>app</title>');
   writeFileSync(join(root, 'web', 'main.js'), 'export {};');
@@ -37,7 +38,7 @@ before(async () => {
 
 after(async () => {
   await server.close();
-  rmSync(root, { recursive: true, force: true });
+  removeRoot();
 });
 
 test('listens on loopback by default', () => {
@@ -79,11 +80,11 @@ test('HEAD answers without a body; other methods are refused', async () => {
 });
 
 test('an unbuilt app is a clear error naming the build command', () => {
-  const empty = mkdtempSync(join(tmpdir(), 'ultrasam-app-empty-'));
+  const { dir: empty, cleanup: removeEmpty } = tempDir('app-empty');
   try {
     assert.throws(() => startAppServer({ webDir: empty, modelDir: empty, ortDir: empty }), /npm run build:web/);
   } finally {
-    rmSync(empty, { recursive: true, force: true });
+    removeEmpty();
   }
 });
 

@@ -1,14 +1,14 @@
 // Reading cine clips: a multi-frame DICOM with its frame timing and calibration, a folder of frames
 // in natural order, and the errors for frames that do not fit together.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { readClip } from '../../src/cine/clip.js';
 import { readDicomInfo } from '../../src/image/dicom.js';
 import { encodePng } from '../../src/image/write.js';
 import { type DicomElements, buildDicom, pixelElements } from '../image/dicom-writer.js';
+import { tempDir } from '../helpers/temp_dir.js';
 
 /** A multi-frame 8-bit DICOM whose frame k is filled with the value 10·k. */
 export function cineDicom(frames: number, timing: DicomElements, width = 8, height = 6): Uint8Array {
@@ -28,7 +28,7 @@ test('frame times: Frame Time Vector, else Frame Time, else Cine Rate; none for 
 });
 
 test('readClip: a multi-frame DICOM, a folder in natural order, and frames of different sizes', async () => {
-  const work = mkdtempSync(join(tmpdir(), 'ultrasam-clip-'));
+  const { dir: work, cleanup: removeWork } = tempDir('clip');
   try {
     const dcm = join(work, 'cine.dcm');
     writeFileSync(dcm, cineDicom(5, { '0018,1063': { vr: 'DS', value: '20' } }));
@@ -57,6 +57,6 @@ test('readClip: a multi-frame DICOM, a folder in natural order, and frames of di
     mkdirSync(join(work, 'empty'));
     await assert.rejects(readClip(join(work, 'empty')), /holds no image files/);
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    removeWork();
   }
 });

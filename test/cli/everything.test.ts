@@ -2,8 +2,7 @@
 // and with the printed summary, the output folder is never half-written or silently replaced, and
 // bad options are named. Uses the parity fixture's small random SAM with its filters lowered.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { registerEverythingCommand } from '../../src/cli/everything.js';
@@ -11,6 +10,7 @@ import { decodeRle, rleArea, type Rle } from '../../src/data/rle.js';
 import { readImage } from '../../src/image/read.js';
 import { FIXTURE_DIR, fixtureMissing } from '../model/fixture.js';
 import { runCli } from './in_process.js';
+import { tempDir } from '../helpers/temp_dir.js';
 
 const IMAGE = `${FIXTURE_DIR}image.png`;
 const MODEL = ['--weights', `${FIXTURE_DIR}sam_weights.pth`, '--decoder-heads', '4', '--threads', '2'];
@@ -18,7 +18,7 @@ const MODEL = ['--weights', `${FIXTURE_DIR}sam_weights.pth`, '--decoder-heads', 
 const LOW = ['--points-per-side', '3', '--pred-iou-thresh', '0', '--stability-thresh', '0', '--box-nms-thresh', '1', '--min-region-area', '400'];
 
 test('everything writes one PNG per mask, a COCO file and an overlay, and --json counts them', { skip: fixtureMissing, timeout: 600_000 }, async () => {
-  const work = mkdtempSync(join(tmpdir(), 'ultrasam-everything-'));
+  const { dir: work, cleanup: removeWork } = tempDir('everything');
   try {
     const out = join(work, 'd');
     const run = await runCli(registerEverythingCommand, ['everything', IMAGE, '--out-dir', out, '--json', ...MODEL, ...LOW]);
@@ -49,12 +49,12 @@ test('everything writes one PNG per mask, a COCO file and an overlay, and --json
     assert.equal(readdirSync(out).filter((f) => f.startsWith('mask_')).length, 1, 'the old masks are gone');
     assert.ok(!readdirSync(work).some((f) => f.includes('partial')), 'no partial folder is left');
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    removeWork();
   }
 });
 
 test('everything names bad options and leaves no folder after a failure', { skip: fixtureMissing }, async () => {
-  const work = mkdtempSync(join(tmpdir(), 'ultrasam-everything-'));
+  const { dir: work, cleanup: removeWork } = tempDir('everything');
   try {
     const out = join(work, 'd');
     await assert.rejects(runCli(registerEverythingCommand, ['everything', IMAGE, '--out-dir', out, '--pred-iou-thresh', '1.5', ...MODEL]), /'1.5' is not a number in \[0, 1\]/);
@@ -67,13 +67,13 @@ test('everything names bad options and leaves no folder after a failure', { skip
     await runCli(registerEverythingCommand, ['everything', IMAGE, '--out-dir', out, '--points-per-side', '1', '--pred-iou-thresh', '0', '--stability-thresh', '0', ...MODEL]);
     assert.equal(readdirSync(out).length, 3, 'an empty existing folder is used');
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    removeWork();
   }
 });
 
 test('the bundled model brings its own generator thresholds: masks on a shipped example with no flags; flags still win', { timeout: 600_000 }, async () => {
   const example = join(import.meta.dirname, '../../examples/fetal_head.jpg');
-  const work = mkdtempSync(join(tmpdir(), 'ultrasam-everything-'));
+  const { dir: work, cleanup } = tempDir('everything');
   try {
     const run = async (dir: string, flags: string[]) => {
       const { out } = await runCli(registerEverythingCommand, ['everything', example, '--out-dir', join(work, dir), '--points-per-side', '16', '--json', ...flags]);
@@ -86,6 +86,6 @@ test('the bundled model brings its own generator thresholds: masks on a shipped 
     assert.deepEqual([sam.options.predIouThresh, sam.options.stabilityScoreThresh], [0.88, 0.95]);
     assert.ok(sam.masks < recorded.masks, `SAM's thresholds keep fewer masks (${sam.masks}) than the model's (${recorded.masks})`);
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    cleanup();
   }
 });

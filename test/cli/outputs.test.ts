@@ -1,14 +1,14 @@
 // The output-path check every writing command runs first, and the strict number parsing of flags.
 import assert from 'node:assert/strict';
-import { linkSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { linkSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { checkOutputPaths } from '../../src/cli/outputs.js';
 import { decimal, integer, nonNegative, positive } from '../../src/cli/parse.js';
+import { tempDir } from '../helpers/temp_dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'ultrasam-outputs-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const { dir, cleanup } = tempDir('outputs');
+after(cleanup);
 const at = (...parts: string[]) => join(dir, ...parts);
 writeFileSync(at('scan.jpg'), 'pixels');
 mkdirSync(at('folder'));

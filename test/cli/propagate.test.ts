@@ -1,8 +1,7 @@
 // `ultrasam propagate` on a multi-frame DICOM built here (the synthetic clip, calibrated, 40 ms per
 // frame) with the bundled model: per-frame masks, COCO, area CSV (mm² and seconds) and the plot.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { registerPropagateCommand } from '../../src/cli/propagate.js';
@@ -11,6 +10,7 @@ import { readImage } from '../../src/image/read.js';
 import { dice, maskBoxOf, syntheticClip } from '../cine/synthetic_clip.js';
 import { buildDicom, pixelElements } from '../image/dicom-writer.js';
 import { runCli } from './in_process.js';
+import { tempDir } from '../helpers/temp_dir.js';
 
 test('propagate on a multi-frame DICOM writes per-frame masks, COCO, area.csv and area.png', { timeout: 600_000 }, async () => {
   const clip = syntheticClip({ frames: 8 });
@@ -22,7 +22,7 @@ test('propagate on a multi-frame DICOM writes per-frame masks, COCO, area.csv an
     '0028,0030': { vr: 'DS', value: '0.2\\0.3' },
     '0018,1063': { vr: 'DS', value: '40' },
   });
-  const work = mkdtempSync(join(tmpdir(), 'ultrasam-propagate-'));
+  const { dir: work, cleanup: removeWork } = tempDir('propagate');
   try {
     const path = join(work, 'cine.dcm');
     writeFileSync(path, dicom);
@@ -75,6 +75,6 @@ test('propagate on a multi-frame DICOM writes per-frame masks, COCO, area.csv an
     await assert.rejects(runCli(registerPropagateCommand, ['propagate', path, '--frame', '0', '--box', box, '--out', out]), /exists and is not empty/);
     assert.equal(existsSync(join(work, 'x')), false);
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    removeWork();
   }
 });

@@ -2,8 +2,7 @@
 // clear errors for bad prompts, and the message when no weights are given and none are bundled.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +11,7 @@ import sharp from 'sharp';
 import { readImage } from '../../src/image/read.js';
 import { buildDicom, pixelElements, ultrasoundRegion } from '../image/dicom-writer.js';
 import { FIXTURE_DIR, fixtureMissing } from '../model/fixture.js';
+import { tempDir } from '../helpers/temp_dir.js';
 
 const run = promisify(execFile);
 const BIN = fileURLToPath(new URL('../../bin/ultrasam.js', import.meta.url));
@@ -28,7 +28,7 @@ async function segment(args: string[]): Promise<{ code: number; stdout: string; 
 }
 
 test('segment works on grey, 16-bit, 1×1, 4000×3000 and calibrated DICOM images', { skip: fixtureMissing }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ultrasam-cli-'));
+  const { dir, cleanup } = tempDir('cli');
   try {
     const grey = join(dir, 'grey.png');
     await sharp(Buffer.from(Array.from({ length: 60 * 40 }, (_, i) => (i * 7) % 256)), { raw: { width: 60, height: 40, channels: 1 } })
@@ -78,7 +78,7 @@ test('segment works on grey, 16-bit, 1×1, 4000×3000 and calibrated DICOM image
       } else assert.equal(summary.area_mm2, undefined);
     }
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    cleanup();
   }
 });
 

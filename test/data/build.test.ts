@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { buildCorpus, findRawDatasets, type BuildEvent } from '../../src/data/build.js';
 import { verifyPath } from '../../src/data/verify.js';
 import { writeBusi, writeDdti } from './raw_builders.js';
-import { tempDir } from './helpers.js';
+import { tempDir } from '../helpers/temp_dir.js';
 
 test('build finds datasets by folder name, converts them in parallel workers, then skips them', async () => {
-  const { dir, cleanup } = await tempDir('build');
+  const { dir, cleanup } = tempDir('build');
   try {
     const raw = join(dir, 'raw');
     await writeBusi(join(raw, 'busi'));
@@ -37,12 +37,12 @@ test('build finds datasets by folder name, converts them in parallel workers, th
     assert.deepEqual(forced.converted.map((d) => d.dataset), ['DDTI']);
     assert.deepEqual(readdirSync(out).sort(), ['BUSI', 'DDTI']);
   } finally {
-    await cleanup();
+    cleanup();
   }
 });
 
 test('a dataset that fails in its worker is reported and leaves nothing behind', async () => {
-  const { dir, cleanup } = await tempDir('build-fail');
+  const { dir, cleanup } = tempDir('build-fail');
   try {
     const raw = join(dir, 'raw');
     await mkdir(join(raw, 'hc18'), { recursive: true }); // no training_set/: the converter throws
@@ -51,6 +51,6 @@ test('a dataset that fails in its worker is reported and leaves nothing behind',
     assert.match(report.failed[0].message, /HC18: .*no training_set\/<n>_HC\.png images/);
     assert.equal(existsSync(join(dir, 'corpus')), false, 'the output folder the run created is removed too');
   } finally {
-    await cleanup();
+    cleanup();
   }
 });

@@ -8,10 +8,10 @@ import { MalformedRawError, writeDataset } from '../../src/data/corpus.js';
 import { getDataset } from '../../src/data/registry.js';
 import { verifyCoco } from '../../src/data/verify.js';
 import { writeBusi, writeDdti, writeTestImage } from './raw_builders.js';
-import { tempDir } from './helpers.js';
+import { tempDir } from '../helpers/temp_dir.js';
 
 test('BUSI: every mask file is an instance, normal images kept without annotations, class as label', async () => {
-  const { dir, cleanup } = await tempDir('busi');
+  const { dir, cleanup } = tempDir('busi');
   try {
     await writeBusi(join(dir, 'raw'));
     const done = await writeDataset(getDataset('busi'), join(dir, 'raw'), join(dir, 'out'));
@@ -30,12 +30,12 @@ test('BUSI: every mask file is an instance, normal images kept without annotatio
     assert.ok((await verifyCoco(join(dir, 'out', 'BUSI', 'BUSI.coco.json'))).ok);
     assert.equal(getDataset('busi').info.evaluationOnly, true);
   } finally {
-    await cleanup();
+    cleanup();
   }
 });
 
 test('BUSI: a missing mask, an unreadable image and a size mismatch are reported; strict stops', async () => {
-  const { dir, cleanup } = await tempDir('busi-bad');
+  const { dir, cleanup } = tempDir('busi-bad');
   try {
     const raw = join(dir, 'raw');
     await writeBusi(raw);
@@ -58,12 +58,12 @@ test('BUSI: a missing mask, an unreadable image and a size mismatch are reported
     });
     assert.equal(existsSync(join(dir, 'strict')), false, 'the output folder the failed run created is removed too');
   } finally {
-    await cleanup();
+    cleanup();
   }
 });
 
 test('DDTI (synthetic): patient from the id, labels from label.txt, JPEG masks thresholded', async () => {
-  const { dir, cleanup } = await tempDir('ddti');
+  const { dir, cleanup } = tempDir('ddti');
   try {
     await writeDdti(join(dir, 'raw'));
     const done = await writeDataset(getDataset('DDTI'), join(dir, 'raw'), join(dir, 'out'));
@@ -75,6 +75,6 @@ test('DDTI (synthetic): patient from the id, labels from label.txt, JPEG masks t
     assert.equal(coco.images[1].labels, undefined);
     assert.deepEqual(coco.annotations[0].bbox, [4, 4, 10, 8]);
   } finally {
-    await cleanup();
+    cleanup();
   }
 });

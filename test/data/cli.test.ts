@@ -6,7 +6,7 @@ import { registerDataCommands } from '../../src/cli/data.js';
 import { runCli } from '../cli/in_process.js';
 import { readCoco, writeCoco } from '../../src/data/coco.js';
 import { writeBusi } from './raw_builders.js';
-import { tempDir } from './helpers.js';
+import { tempDir } from '../helpers/temp_dir.js';
 
 /** Runs `ultrasam data ...` in-process; returns what it printed and the exit code it set. */
 async function run(...args: string[]): Promise<{ out: string; code: number }> {
@@ -30,7 +30,7 @@ test('data list --json lists every registry entry with its taxonomy; the text sh
 });
 
 test('convert, split, merge, stats, verify and preview from the command line', async () => {
-  const { dir, cleanup } = await tempDir('cli');
+  const { dir, cleanup } = tempDir('cli');
   try {
     await writeBusi(join(dir, 'raw'));
     const corpus = join(dir, 'corpus');
@@ -61,6 +61,6 @@ test('convert, split, merge, stats, verify and preview from the command line', a
     assert.match(failed.out, /FAIL .*BUSI\.coco\.json.*\n\s+area: annotation 1: area \d+ but the mask has \d+ pixels/);
     await assert.rejects(run('merge', corpus, merged, '--mode', 'odd'), /--mode must be agnostic or structure/);
   } finally {
-    await cleanup();
+    cleanup();
   }
 });

@@ -10,10 +10,11 @@ import { MalformedRawError, readDone, writeDataset } from '../../src/data/corpus
 import { readRaster } from '../../src/data/raster.js';
 import { decodeRle } from '../../src/data/rle.js';
 import { verifyCoco } from '../../src/data/verify.js';
-import { fakeDataset, syntheticSample, tempDir } from './helpers.js';
+import { fakeDataset, syntheticSample } from './helpers.js';
+import { tempDir } from '../helpers/temp_dir.js';
 
 test('writes images, one annotation per component per category, image fields and DONE.json', async () => {
-  const { dir, cleanup } = await tempDir('corpus');
+  const { dir, cleanup } = tempDir('corpus');
   try {
     const module = fakeDataset('Fake', ['lesion', 'organ'], async function* () {
       yield syntheticSample(12, 8, { lesion: [[1, 1, 2, 2], [6, 5, 3, 2]], organ: [[0, 0, 12, 1]] }, {
@@ -59,12 +60,12 @@ test('writes images, one annotation per component per category, image fields and
     assert.equal((await readDone(join(dir, 'out'), 'Fake'))?.images, 2);
     assert.deepEqual(readdirSync(join(dir, 'out')), ['Fake']); // no partial folder left
   } finally {
-    await cleanup();
+    cleanup();
   }
 });
 
 test('a converter that throws midway leaves no dataset, no DONE.json and no partial folder', async () => {
-  const { dir, cleanup } = await tempDir('corpus-throw');
+  const { dir, cleanup } = tempDir('corpus-throw');
   try {
     const module = fakeDataset('Broken', ['lesion'], async function* () {
       yield syntheticSample(8, 8, { lesion: [[0, 0, 2, 2]] }, { index: 1 });
@@ -74,12 +75,12 @@ test('a converter that throws midway leaves no dataset, no DONE.json and no part
     await assert.rejects(writeDataset(module, dir, join(dir, 'out')), /Broken: conversion failed, nothing written: disk on fire/);
     assert.equal(existsSync(join(dir, 'out')), false, 'the output folder the run created is removed too');
   } finally {
-    await cleanup();
+    cleanup();
   }
 });
 
 test('non-strict: malformed samples are reported, skipped and listed in DONE.json', async () => {
-  const { dir, cleanup } = await tempDir('corpus-warn');
+  const { dir, cleanup } = tempDir('corpus-warn');
   try {
     const warnings: string[] = [];
     const module = fakeDataset('Lenient', ['lesion'], async function* (options) {
@@ -97,12 +98,12 @@ test('non-strict: malformed samples are reported, skipped and listed in DONE.jso
     const onDisk = JSON.parse(await readFile(join(dir, 'out', 'Lenient', 'DONE.json'), 'utf8'));
     assert.equal(onDisk.warnings.length, 2);
   } finally {
-    await cleanup();
+    cleanup();
   }
 });
 
 test('strict: the first malformed file stops the conversion and nothing is written', async () => {
-  const { dir, cleanup } = await tempDir('corpus-strict');
+  const { dir, cleanup } = tempDir('corpus-strict');
   try {
     const module = fakeDataset('Strict', ['lesion'], async function* (options) {
       yield syntheticSample(8, 8, { lesion: [[0, 0, 2, 2]] }, { index: 1 });
@@ -120,12 +121,12 @@ test('strict: the first malformed file stops the conversion and nothing is writt
     });
     assert.equal(existsSync(join(dir, 'out')), false, 'the output folder the run created is removed too');
   } finally {
-    await cleanup();
+    cleanup();
   }
 });
 
 test('a finished dataset is kept unless forced; stale partial folders are cleaned', async () => {
-  const { dir, cleanup } = await tempDir('corpus-force');
+  const { dir, cleanup } = tempDir('corpus-force');
   try {
     let images = 1;
     const module = fakeDataset('Again', ['lesion'], async function* () {
@@ -142,12 +143,12 @@ test('a finished dataset is kept unless forced; stale partial folders are cleane
     assert.equal(readdirSync(join(out, 'Again', 'images')).length, 3);
     await assert.rejects(writeDataset(module, join(dir, 'nope'), out, { force: true }), /raw folder .*nope does not exist/);
   } finally {
-    await cleanup();
+    cleanup();
   }
 });
 
 test('two samples with one file name are a converter bug', async () => {
-  const { dir, cleanup } = await tempDir('corpus-dup');
+  const { dir, cleanup } = tempDir('corpus-dup');
   try {
     const module = fakeDataset('Dup', ['lesion'], async function* () {
       yield syntheticSample(4, 4, {}, { patient: 'a', index: 1, sourceFile: 'x.png' });
@@ -159,12 +160,12 @@ test('two samples with one file name are a converter bug', async () => {
     });
     await assert.rejects(writeDataset(unknown, dir, join(dir, 'out')), /category "tumour", not among its structures \[lesion\]/);
   } finally {
-    await cleanup();
+    cleanup();
   }
 });
 
 test('a killed conversion leaves only a hidden partial folder, cleaned by the next run', async () => {
-  const { dir, cleanup } = await tempDir('corpus-kill');
+  const { dir, cleanup } = tempDir('corpus-kill');
   try {
     const out = join(dir, 'out');
     const corpus = new URL('../../src/data/corpus.ts', import.meta.url).href;
@@ -200,12 +201,12 @@ test('a killed conversion leaves only a hidden partial folder, cleaned by the ne
     await writeDataset(quick, dir, out);
     assert.deepEqual(readdirSync(out), ['Slow']);
   } finally {
-    await cleanup();
+    cleanup();
   }
 });
 
 test('an image that cannot be written as PNG fails the conversion cleanly', async () => {
-  const { dir, cleanup } = await tempDir('corpus-png');
+  const { dir, cleanup } = tempDir('corpus-png');
   try {
     const module = fakeDataset('Five', ['lesion'], async function* () {
       yield syntheticSample(4, 4, { lesion: [[0, 0, 1, 1]] }, { index: 1 });
@@ -215,6 +216,6 @@ test('an image that cannot be written as PNG fails the conversion cleanly', asyn
     await assert.rejects(writeDataset(module, dir, join(dir, 'out')), /Five: conversion failed, nothing written: cannot write .*Five__2\.png: .*1 to 4 channels/);
     assert.equal(existsSync(join(dir, 'out')), false, 'the output folder the run created is removed too');
   } finally {
-    await cleanup();
+    cleanup();
   }
 });

@@ -9,11 +9,12 @@ import { fileURLToPath } from 'node:url';
 import { readCoco } from '../../src/data/coco.js';
 import { writeDataset } from '../../src/data/corpus.js';
 import { verifyCoco, verifyPath } from '../../src/data/verify.js';
-import { fakeDataset, tempDir } from './helpers.js';
+import { fakeDataset } from './helpers.js';
 import type { KillPoint } from './swap_child.js';
+import { tempDir } from '../helpers/temp_dir.js';
 
 test('a conversion that yields no image fails, names why, and leaves no output folder', async () => {
-  const { dir, cleanup } = await tempDir('corpus-empty');
+  const { dir, cleanup } = tempDir('corpus-empty');
   try {
     const module = fakeDataset('Empty', ['lesion'], async function* (options) {
       options.warn('DDTI/1_1.a.jpg', 'missing mask 1_1.b.jpg');
@@ -30,12 +31,12 @@ test('a conversion that yields no image fails, names why, and leaves no output f
     await assert.rejects(writeDataset(module, dir, out), /no image was converted/);
     assert.deepEqual(readdirSync(out), ['Other']);
   } finally {
-    await cleanup();
+    cleanup();
   }
 });
 
 test('--allow-empty records an empty dataset, and data verify reports it as it reports an empty folder', async () => {
-  const { dir, cleanup } = await tempDir('corpus-allow-empty');
+  const { dir, cleanup } = tempDir('corpus-allow-empty');
   try {
     const module = fakeDataset('Empty', ['lesion'], async function* () {});
     const done = await writeDataset(module, dir, join(dir, 'out'), { allowEmpty: true });
@@ -45,7 +46,7 @@ test('--allow-empty records an empty dataset, and data verify reports it as it r
     assert.deepEqual(report.problems, [{ kind: 'empty', message: 'holds no images' }]);
     assert.equal((await verifyPath(join(dir, 'out'))).every((r) => r.ok), false);
   } finally {
-    await cleanup();
+    cleanup();
   }
 });
 
@@ -64,7 +65,7 @@ async function tagOf(out: string): Promise<string> {
 
 for (const killAt of ['after-aside', 'after-swap', 'during-cleanup'] as const) {
   test(`a --force re-conversion killed ${killAt} loses neither copy: the next run puts a finished one back`, async () => {
-    const { dir, cleanup } = await tempDir(`corpus-swap-${killAt}`);
+    const { dir, cleanup } = tempDir(`corpus-swap-${killAt}`);
     try {
       const out = join(dir, 'out');
       convertInChild(out, dir, 'old', 'none');
@@ -82,7 +83,7 @@ for (const killAt of ['after-aside', 'after-swap', 'during-cleanup'] as const) {
       assert.equal(await tagOf(out), 'new');
       assert.deepEqual(readdirSync(out), ['Swap'], 'no temporary folder is left');
     } finally {
-      await cleanup();
+      cleanup();
     }
   });
 }

@@ -16,7 +16,8 @@ import { loadTrainingSet } from '../../src/train/dataset.js';
 import { DEFAULTS, mergeConfig, validateRunConfig } from '../../src/train/run_config.js';
 import { runCli } from '../cli/in_process.js';
 import { writeBusi, writeDdti } from './raw_builders.js';
-import { fakeDataset, syntheticSample, tempDir } from './helpers.js';
+import { fakeDataset, syntheticSample } from './helpers.js';
+import { tempDir } from '../helpers/temp_dir.js';
 
 const REFUSAL = /refusing to .*evaluation-only.*--allow-evaluation-only/;
 
@@ -30,7 +31,7 @@ test('the evaluation-only datasets are BUS-BRA, BUSI, CCAUI, MMOTU-2D and MMOTU-
 });
 
 test('data build refuses an evaluation-only dataset under the raw root, converts nothing; --only or the flag go on', async () => {
-  const { dir, cleanup } = await tempDir('eval-only-build');
+  const { dir, cleanup } = tempDir('eval-only-build');
   try {
     const raw = join(dir, 'raw');
     await writeBusi(join(raw, 'BUSI'));
@@ -51,12 +52,12 @@ test('data build refuses an evaluation-only dataset under the raw root, converts
     assert.match(printed, /converted 1, skipped 1, failed 0/);
     assert.deepEqual(readdirSync(out).sort(), ['BUSI', 'DDTI']);
   } finally {
-    await cleanup();
+    cleanup();
   }
 });
 
 test('data merge refuses a corpus folder of an evaluation-only dataset and writes nothing; --datasets or the flag go on', async () => {
-  const { dir, cleanup } = await tempDir('eval-only-merge');
+  const { dir, cleanup } = tempDir('eval-only-merge');
   try {
     const out = join(dir, 'corpus');
     const one = (name: string, structure: string) =>
@@ -78,12 +79,12 @@ test('data merge refuses a corpus folder of an evaluation-only dataset and write
     const { out: printed } = await runCli(registerDataCommands, ['data', 'merge', out, merged, '--allow-evaluation-only']);
     assert.match(printed, /all\.coco\.json: 2 images, 2 annotations/);
   } finally {
-    await cleanup();
+    cleanup();
   }
 });
 
 test('train refuses a COCO file of an evaluation-only dataset, found by file name, description, dataset field or image names', async () => {
-  const { dir, cleanup } = await tempDir('eval-only-train');
+  const { dir, cleanup } = tempDir('eval-only-train');
   try {
     await writeBusi(join(dir, 'raw'));
     const out = join(dir, 'corpus');
@@ -134,6 +135,6 @@ test('train refuses a COCO file of an evaluation-only dataset, found by file nam
     await assert.rejects(runCli(registerTrainCommands, args), REFUSAL);
     await assert.rejects(runCli(registerTrainCommands, [...args, '--allow-evaluation-only']), /--resume: no training state in/);
   } finally {
-    await cleanup();
+    cleanup();
   }
 });

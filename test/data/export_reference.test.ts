@@ -11,8 +11,9 @@ import { exportReference, keepLargeAnnotations, REFERENCE_COMMIT } from '../../s
 import { splitDataset } from '../../src/data/split.js';
 import type { ConvertedSample } from '../../src/data/types.js';
 import { runCli } from '../cli/in_process.js';
-import { fakeDataset, syntheticSample, tempDir } from './helpers.js';
+import { fakeDataset, syntheticSample } from './helpers.js';
 import { checkReferenceLayout } from './reference_invariants.js';
+import { tempDir } from '../helpers/temp_dir.js';
 
 type Rect = [number, number, number, number];
 
@@ -60,7 +61,7 @@ test('keepLargeAnnotations keeps, per image, what reaches 0.95 × the image larg
 });
 
 test('export-reference writes the reference layout from a synthetic corpus', async () => {
-  const { dir, cleanup } = await tempDir('export-ref');
+  const { dir, cleanup } = tempDir('export-ref');
   try {
     const corpus = join(dir, 'corpus');
     await syntheticCorpus(corpus);
@@ -129,12 +130,12 @@ test('export-reference writes the reference layout from a synthetic corpus', asy
     await assert.rejects(exportReference(corpus, join(corpus, 'DDTI'), { force: true }), /is not an export \(no EXPORT\.json\): not replacing it/);
     assert.ok(existsSync(join(corpus, 'DDTI', 'DONE.json')));
   } finally {
-    await cleanup();
+    cleanup();
   }
 });
 
 test('export-reference stops before writing anything when a dataset is not split', async () => {
-  const { dir, cleanup } = await tempDir('export-ref-unsplit');
+  const { dir, cleanup } = tempDir('export-ref-unsplit');
   try {
     const corpus = join(dir, 'corpus');
     await syntheticCorpus(corpus, { splitMmotu: false });
@@ -146,12 +147,12 @@ test('export-reference stops before writing anything when a dataset is not split
     assert.deepEqual(report.datasets.map((d) => d.folder), ['DDTI']);
     assert.deepEqual((await checkReferenceLayout(out)).problems, []);
   } finally {
-    await cleanup();
+    cleanup();
   }
 });
 
 test('export-reference refuses corpus files that would export wrongly, naming the file', async () => {
-  const { dir, cleanup } = await tempDir('export-ref-bad');
+  const { dir, cleanup } = tempDir('export-ref-bad');
   try {
     const corpus = join(dir, 'corpus');
     await syntheticCorpus(corpus);
@@ -170,12 +171,12 @@ test('export-reference refuses corpus files that would export wrongly, naming th
       assert.deepEqual(readdirSync(dir), ['corpus'], what);
     }
   } finally {
-    await cleanup();
+    cleanup();
   }
 });
 
 test('the invariants check catches what CocoDataset and pycocotools would trip on', async () => {
-  const { dir, cleanup } = await tempDir('export-ref-broken');
+  const { dir, cleanup } = tempDir('export-ref-broken');
   try {
     const corpus = join(dir, 'corpus');
     await syntheticCorpus(corpus);
@@ -195,7 +196,7 @@ test('the invariants check catches what CocoDataset and pycocotools would trip o
     assert.match(problems, /annotation id 4 is used twice/);
     assert.match(problems, /missing\.png does not exist/);
   } finally {
-    await cleanup();
+    cleanup();
   }
 });
 
@@ -207,7 +208,7 @@ test('data export-reference from the command line; --help names the reference co
   assert.match(help, new RegExp(`CAMMA-public/UltraSam at commit ${REFERENCE_COMMIT}`));
   assert.match(help, /--allow-evaluation-only/);
 
-  const { dir, cleanup } = await tempDir('export-ref-cli');
+  const { dir, cleanup } = tempDir('export-ref-cli');
   try {
     const corpus = join(dir, 'corpus');
     await syntheticCorpus(corpus);
@@ -217,6 +218,6 @@ test('data export-reference from the command line; --help names the reference co
     assert.match(out, /evaluation only \(test file, not merged\): MMOTU_2d/);
     assert.match(out, /2 datasets, 4 dataset files; images 15 linked, 0 copied/);
   } finally {
-    await cleanup();
+    cleanup();
   }
 });

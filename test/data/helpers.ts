@@ -1,27 +1,14 @@
-/** Shared pieces of the data-room tests: temp folders, synthetic samples and dataset modules. */
-import { mkdtemp, rm } from 'node:fs/promises';
+/** Shared pieces of the data-room tests: real data, synthetic samples and dataset modules. */
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { readCoco, type CocoFile } from '../../src/data/coco.js';
 import { writeDataset, type DoneRecord } from '../../src/data/corpus.js';
 import { getDataset } from '../../src/data/registry.js';
 import { splitDataset, type SplitReport } from '../../src/data/split.js';
 import type { ConvertedSample, ConvertOptions, DatasetModule } from '../../src/data/types.js';
 import { verifyPath } from '../../src/data/verify.js';
-
-/** A fresh temp folder, removed by the returned cleanup. */
-export async function tempDir(prefix: string): Promise<{ dir: string; cleanup: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), `ultrasam-${prefix}-`));
-  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
-}
-
-/** The shared real-data folder for one dataset, or undefined (the test then skips). */
-export function sharedData(folder: string): string | undefined {
-  const path = fileURLToPath(new URL(`../../../shared/data/ultrasound/${folder}/`, import.meta.url));
-  return existsSync(path) ? path : undefined;
-}
+import { tempDir } from '../helpers/temp_dir.js';
+import { sharedPath, skipWithoutShared } from '../helpers/shared.js';
 
 /** A W×H grey image with a gradient, and a mask with rectangles [x, y, w, h] set to 1. */
 export function syntheticSample(
@@ -85,7 +72,8 @@ export async function convertSharedDataset(
   datasetName: string,
   check: (result: SharedConversion) => Promise<void>,
 ): Promise<void> {
-  await convertRealDataset(t, sharedData(folder), `../shared/data/ultrasound/${folder} is absent`, datasetName, check);
+  const absent = skipWithoutShared(`the real ${datasetName} files`, `data/ultrasound/${folder}/`);
+  await convertRealDataset(t, absent ? undefined : sharedPath(`data/ultrasound/${folder}/`), absent || '', datasetName, check);
 }
 
 /** Like convertSharedDataset, for a raw copy named by an environment variable (rawDataFromEnv). */
@@ -109,7 +97,7 @@ async function convertRealDataset(
     t.skip(whyAbsent);
     return;
   }
-  const { dir, cleanup } = await tempDir(`real-${datasetName}`);
+  const { dir, cleanup } = tempDir(`real-${datasetName}`);
   try {
     const module = getDataset(datasetName);
     const done = await writeDataset(module, raw, dir);
@@ -127,7 +115,7 @@ async function convertRealDataset(
     };
     await check({ raw, datasetDir, done, coco, split, parts });
   } finally {
-    await cleanup();
+    cleanup();
   }
 }
 

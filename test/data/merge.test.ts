@@ -7,7 +7,8 @@ import { writeDataset } from '../../src/data/corpus.js';
 import { finishedDatasets, mergeCorpus } from '../../src/data/merge.js';
 import { splitDataset } from '../../src/data/split.js';
 import { verifyCoco } from '../../src/data/verify.js';
-import { fakeDataset, syntheticSample, tempDir } from './helpers.js';
+import { fakeDataset, syntheticSample } from './helpers.js';
+import { tempDir } from '../helpers/temp_dir.js';
 
 /**
  * Corpus of three registered datasets under their own category names: S1 (benign_tumour,
@@ -32,7 +33,7 @@ async function corpus(dir: string): Promise<string> {
 }
 
 test('agnostic merge: one category, dataset-prefixed paths, ids renumbered, canonical structure and own category kept, verifies', async () => {
-  const { dir, cleanup } = await tempDir('merge');
+  const { dir, cleanup } = tempDir('merge');
   try {
     const out = await corpus(dir);
     assert.deepEqual(await finishedDatasets(out), ['S1', 'Segthy', 'TG3K']);
@@ -55,12 +56,12 @@ test('agnostic merge: one category, dataset-prefixed paths, ids renumbered, cano
     ]);
     assert.deepEqual((await verifyCoco(path)).problems, []);
   } finally {
-    await cleanup();
+    cleanup();
   }
 });
 
 test('per-structure merge: one category per canonical structure across datasets; exclude/only by canonical name', async () => {
-  const { dir, cleanup } = await tempDir('merge-structure');
+  const { dir, cleanup } = tempDir('merge-structure');
   try {
     const out = await corpus(dir);
     const path = join(out, 'all.structure.coco.json');
@@ -85,12 +86,12 @@ test('per-structure merge: one category per canonical structure across datasets;
     );
     assert.equal(existsSync(join(out, 'x.coco.json')), false);
   } finally {
-    await cleanup();
+    cleanup();
   }
 });
 
 test('a dataset folder or category the taxonomy does not map stops the merge, naming it, and writes nothing', async () => {
-  const { dir, cleanup } = await tempDir('merge-unmapped');
+  const { dir, cleanup } = tempDir('merge-unmapped');
   try {
     const out = await corpus(dir);
     await writeDataset(
@@ -116,12 +117,12 @@ test('a dataset folder or category the taxonomy does not map stops the merge, na
     );
     assert.ok(!readdirSync(out).some((f) => f.endsWith('.coco.json') || f.includes('.partial-')), 'a merged or partial file was left');
   } finally {
-    await cleanup();
+    cleanup();
   }
 });
 
 test('merging split files needs the splits; a partial merge file is never left behind', async () => {
-  const { dir, cleanup } = await tempDir('merge-split');
+  const { dir, cleanup } = tempDir('merge-split');
   try {
     const out = await corpus(dir);
     await assert.rejects(mergeCorpus(out, join(out, 'train.coco.json'), { mode: 'agnostic', split: 'train' }), /S1\.train\.coco\.json does not exist \(run `data split` first\)/);
@@ -134,6 +135,6 @@ test('merging split files needs the splits; a partial merge file is never left b
     assert.deepEqual((await finishedDatasets(out)).length, 3);
     assert.ok(!readdirSync(out).some((f) => f.includes('.partial-')));
   } finally {
-    await cleanup();
+    cleanup();
   }
 });

@@ -7,8 +7,9 @@ import { exportReference } from '../../src/data/export_reference.js';
 import { getDataset } from '../../src/data/registry.js';
 import { splitDataset } from '../../src/data/split.js';
 import { verifyCoco } from '../../src/data/verify.js';
-import { sharedData, tempDir } from './helpers.js';
 import { checkReferenceLayout } from './reference_invariants.js';
+import { sharedPath, skipWithoutShared } from '../helpers/shared.js';
+import { tempDir } from '../helpers/temp_dir.js';
 
 // The two smallest shared datasets, both with two structures; USGRA-Seg has an official test set.
 const SHARED = [
@@ -16,18 +17,15 @@ const SHARED = [
   { folder: 'usgra_seg', name: 'USGRA-Seg' },
 ];
 
-test('export-reference on a corpus converted from ../shared: the reference layout, every invariant holds', async (t) => {
-  const raws = SHARED.map((d) => ({ ...d, raw: sharedData(d.folder) }));
-  const absent = raws.filter((d) => !d.raw).map((d) => `../shared/data/ultrasound/${d.folder}`);
-  if (absent.length > 0) {
-    t.skip(`${absent.join(', ')} absent`);
-    return;
-  }
-  const { dir, cleanup } = await tempDir('real-export-ref');
+const skip = skipWithoutShared('the real PSFHS and USGRA-Seg files', ...SHARED.map((d) => `data/ultrasound/${d.folder}/`));
+
+test('export-reference on a corpus converted from ../shared: the reference layout, every invariant holds', { skip }, async (t) => {
+  const raws = SHARED.map((d) => ({ ...d, raw: sharedPath(`data/ultrasound/${d.folder}/`) }));
+  const { dir, cleanup } = tempDir('real-export-ref');
   try {
     const corpus = join(dir, 'corpus');
     for (const { name, raw } of raws) {
-      await writeDataset(getDataset(name), raw!, corpus);
+      await writeDataset(getDataset(name), raw, corpus);
       await splitDataset(join(corpus, name), name, { seed: 0 });
     }
     const out = join(dir, 'UltraSAM');
@@ -57,6 +55,6 @@ test('export-reference on a corpus converted from ../shared: the reference layou
     assert.equal(usgraTest.images.length, 40); // the official test set
     assert.equal(report.imagesLinked + report.imagesCopied, 100 + 244);
   } finally {
-    await cleanup();
+    cleanup();
   }
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { readCoco, writeCoco, type CocoAnnotation, type CocoFile, type CocoImage } from '../../src/data/coco.js';
 import { planSplit, splitDataset, type SplitName } from '../../src/data/split.js';
-import { tempDir } from './helpers.js';
+import { tempDir } from '../helpers/temp_dir.js';
 
 /** 60 patients × 3 images; category 1 everywhere, category 2 ("rare") only on patients 7 and 42. */
 function cohort(options: { officialTestPatients?: number[]; rarePatients?: number[] } = {}): CocoFile {
@@ -104,7 +104,7 @@ test('images without patients are split one by one', () => {
 });
 
 test('splitDataset writes the three files, which partition the dataset', async () => {
-  const { dir, cleanup } = await tempDir('split');
+  const { dir, cleanup } = tempDir('split');
   try {
     const coco = cohort();
     await mkdir(join(dir, 'X'));
@@ -117,6 +117,6 @@ test('splitDataset writes the three files, which partition the dataset', async (
     assert.deepEqual(report.counts.val, { images: parts[1].images.length, annotations: parts[1].annotations.length, patients: 6 });
     assert.equal(parts[0].info.split, 'train');
   } finally {
-    await cleanup();
+    cleanup();
   }
 });

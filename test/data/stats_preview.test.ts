@@ -5,7 +5,8 @@ import { writeDataset } from '../../src/data/corpus.js';
 import { drawPreview } from '../../src/data/preview.js';
 import { readRaster } from '../../src/data/raster.js';
 import { compositionTable, corpusStats, drawAreaHistogram, drawComposition, structureTable, UNMAPPED_ANATOMY } from '../../src/data/stats.js';
-import { fakeDataset, syntheticSample, tempDir } from './helpers.js';
+import { fakeDataset, syntheticSample } from './helpers.js';
+import { tempDir } from '../helpers/temp_dir.js';
 
 async function corpus(dir: string): Promise<string> {
   const out = join(dir, 'corpus');
@@ -19,7 +20,7 @@ async function corpus(dir: string): Promise<string> {
 }
 
 test('stats count per dataset and category, and bin areas by powers of two', async () => {
-  const { dir, cleanup } = await tempDir('stats');
+  const { dir, cleanup } = tempDir('stats');
   try {
     const stats = await corpusStats(await corpus(dir));
     assert.equal(stats.images, 3);
@@ -46,7 +47,7 @@ test('stats count per dataset and category, and bin areas by powers of two', asy
     }
     assert.ok(blue > 500, `only ${blue} bar pixels`);
   } finally {
-    await cleanup();
+    cleanup();
   }
 });
 
@@ -69,7 +70,7 @@ async function registeredCorpus(dir: string): Promise<string> {
 }
 
 test('composition: datasets by anatomy, canonical structures across datasets, totals, and its PNG', async () => {
-  const { dir, cleanup } = await tempDir('composition');
+  const { dir, cleanup } = tempDir('composition');
   try {
     const stats = await corpusStats(await registeredCorpus(dir));
     assert.deepEqual(stats.anatomies, ['breast', 'fetus', 'intrapartum pelvis']);
@@ -112,12 +113,12 @@ test('composition: datasets by anatomy, canonical structures across datasets, to
     assert.ok(Math.abs(pelvis - 400) <= 2, `intrapartum pelvis bar ${pelvis} px long`);
     assert.ok(Math.abs(fetus - 400 / 3) <= 2 && Math.abs(breast - 400 / 3) <= 2, `bars ${breast}, ${fetus} px long`);
   } finally {
-    await cleanup();
+    cleanup();
   }
 });
 
 test('preview: a seeded contact sheet with masks drawn in colour', async () => {
-  const { dir, cleanup } = await tempDir('preview');
+  const { dir, cleanup } = tempDir('preview');
   try {
     const out = await corpus(dir);
     const coco = join(out, 'S', 'S.coco.json');
@@ -138,6 +139,6 @@ test('preview: a seeded contact sheet with masks drawn in colour', async () => {
     const all = await drawPreview(coco, join(dir, 'all.png'), { count: 10, tile: 40 });
     assert.equal(all.length, 3);
   } finally {
-    await cleanup();
+    cleanup();
   }
 });

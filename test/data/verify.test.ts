@@ -7,7 +7,8 @@ import { writeDataset } from '../../src/data/corpus.js';
 import { writePng } from '../../src/data/raster.js';
 import { encodeMask } from '../../src/data/rle.js';
 import { assertVerified, verifyCoco, verifyCocoContent, verifyPath, VerificationError, type ProblemKind } from '../../src/data/verify.js';
-import { fakeDataset, syntheticSample, tempDir } from './helpers.js';
+import { fakeDataset, syntheticSample } from './helpers.js';
+import { tempDir } from '../helpers/temp_dir.js';
 
 async function makeDataset(dir: string): Promise<string> {
   const module = fakeDataset('V', ['a', 'b'], async function* () {
@@ -23,7 +24,7 @@ function kinds(coco: CocoFile): ProblemKind[] {
 }
 
 test('a freshly written dataset verifies clean', async () => {
-  const { dir, cleanup } = await tempDir('verify-ok');
+  const { dir, cleanup } = tempDir('verify-ok');
   try {
     const path = await makeDataset(dir);
     const report = await verifyCoco(path);
@@ -31,12 +32,12 @@ test('a freshly written dataset verifies clean', async () => {
     assert.deepEqual([report.images, report.annotations, report.ok], [2, 4, true]);
     assert.equal((await verifyPath(join(dir, 'out'))).length, 1);
   } finally {
-    await cleanup();
+    cleanup();
   }
 });
 
 test('each kind of JSON problem is caught', async () => {
-  const { dir, cleanup } = await tempDir('verify-json');
+  const { dir, cleanup } = tempDir('verify-json');
   try {
     const clean = await readCoco(await makeDataset(dir));
     const broken = (edit: (coco: CocoFile) => void): CocoFile => {
@@ -63,12 +64,12 @@ test('each kind of JSON problem is caught', async () => {
     assert.deepEqual(kinds(broken((c) => (c.annotations[0].iscrowd = 1))), ['iscrowd']);
     assert.deepEqual(kinds(broken((c) => (c.images[1].file_name = c.images[0].file_name))), ['duplicate-file']);
   } finally {
-    await cleanup();
+    cleanup();
   }
 });
 
 test('missing images, wrong sizes and non-PNG files are caught; assertVerified throws', async () => {
-  const { dir, cleanup } = await tempDir('verify-files');
+  const { dir, cleanup } = tempDir('verify-files');
   try {
     const path = await makeDataset(dir);
     const images = join(dir, 'out', 'V', 'images');
@@ -83,12 +84,12 @@ test('missing images, wrong sizes and non-PNG files are caught; assertVerified t
     assert.match(again.problems.find((p) => p.kind === 'image-size')!.message, /is not a PNG file/);
     assert.equal((await verifyCoco(path, { skipImages: true })).ok, true);
   } finally {
-    await cleanup();
+    cleanup();
   }
 });
 
 test('a file that is not COCO is reported by name', async () => {
-  const { dir, cleanup } = await tempDir('verify-bad');
+  const { dir, cleanup } = tempDir('verify-bad');
   try {
     const path = join(dir, 'x.coco.json');
     await writeFile(path, '{"images": {}}');
@@ -98,6 +99,6 @@ test('a file that is not COCO is reported by name', async () => {
     await writeCoco(path, { info: { split: 'val' }, images: [], annotations: [], categories: [] });
     assert.equal((await verifyCoco(path)).ok, true, 'an empty split file is not');
   } finally {
-    await cleanup();
+    cleanup();
   }
 });

@@ -1,7 +1,6 @@
 // Classification fine-tuning end to end on tiny synthetic data (32-pixel images, 2-block ViT).
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import sharp from 'sharp';
@@ -9,9 +8,10 @@ import { finetuneClassifier } from '../../src/downstream/classify.js';
 import { loadDownstreamModel } from '../../src/downstream/model_file.js';
 import { classifyImages } from '../../src/downstream/predict.js';
 import { tinyConfig, writeStripeFolders } from './helpers.js';
+import { tempDir } from '../helpers/temp_dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'ultrasam-classify-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const { dir, cleanup } = tempDir('classify');
+after(cleanup);
 const data = join(dir, 'stripes');
 await writeStripeFolders(data, 40);
 

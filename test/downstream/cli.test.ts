@@ -1,15 +1,15 @@
 // The finetune commands as the shell runs them (registered on a fresh commander program).
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { registerFinetuneCommands } from '../../src/cli/finetune.js';
 import { runCli } from '../cli/in_process.js';
 import { tinyConfig, writeShapeCoco, writeStripeFolders } from './helpers.js';
+import { tempDir } from '../helpers/temp_dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'ultrasam-ds-cli-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const { dir, cleanup } = tempDir('ds-cli');
+after(cleanup);
 const data = join(dir, 'stripes');
 await writeStripeFolders(data, 12);
 const arch = join(dir, 'tiny.json');

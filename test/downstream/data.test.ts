@@ -1,7 +1,6 @@
 // Classification data sources (folder, CSV, COCO labels) and every bad input's error message.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { parseClassMap } from '../../src/downstream/classes.js';
@@ -9,9 +8,10 @@ import { finetuneClassifier } from '../../src/downstream/classify.js';
 import { loadClassificationData } from '../../src/downstream/samples.js';
 import { holdOutSplit } from '../../src/downstream/split.js';
 import { tinyConfig, writeGreyPng, writeStripeFolders } from './helpers.js';
+import { tempDir } from '../helpers/temp_dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'ultrasam-ds-data-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const { dir, cleanup } = tempDir('ds-data');
+after(cleanup);
 const folders = join(dir, 'folders');
 await writeStripeFolders(folders, 3);
 

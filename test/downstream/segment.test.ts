@@ -1,16 +1,15 @@
 // Segmentation fine-tuning on synthetic discs and squares (two categories + background).
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { finetuneSegmenter } from '../../src/downstream/segment.js';
 import { classifyImages, segmentImage, writeLabelPng } from '../../src/downstream/predict.js';
 import { readImage } from '../../src/image/read.js';
 import { tinyConfig, writeShapeCoco } from './helpers.js';
+import { tempDir } from '../helpers/temp_dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'ultrasam-segment-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const { dir, cleanup } = tempDir('segment');
+after(cleanup);
 const coco = await writeShapeCoco(join(dir, 'shapes'), 32);
 
 test('full fine-tuning lowers the loss and reports Dice per class on the held-out patients', async () => {

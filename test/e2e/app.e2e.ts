@@ -9,8 +9,7 @@
 // DICOM: propagation against `ultrasam propagate`, playing, and a correction re-propagated.
 // Uses the small random SAM of ../shared/fixtures/sam-parity (deterministic masks); skips without it.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type Page, chromium } from 'playwright-core';
@@ -25,6 +24,7 @@ import { SamPredictor } from '../../src/model/predictor.js';
 import type { CocoFile } from '../../web/src/export-data.js';
 import { buildDicom, pixelElements } from '../image/dicom-writer.js';
 import { CHROMIUM, CHROMIUM_ARGS, dragBox, screenOf } from '../../bench/browser.js';
+import { tempDir } from '../helpers/temp_dir.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FIXTURE = join(ROOT, '..', 'shared', 'fixtures', 'sam-parity');
@@ -417,7 +417,7 @@ async function main(): Promise<number> {
     console.log('0 passed, 1 failed');
     return 1;
   }
-  const work = mkdtempSync(join(tmpdir(), 'ultrasam-e2e-'));
+  const { dir: work, cleanup: removeWork } = tempDir('e2e');
   let crashed = false;
   try {
     await run(work);
@@ -428,7 +428,7 @@ async function main(): Promise<number> {
       console.log(`FAILED ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     }
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    removeWork();
   }
   const passed = results.filter((r) => r.ok).length;
   const failed = results.length - passed;

@@ -1,11 +1,11 @@
 // The Dice-per-click plot: one line per dataset with a point per click, a legend entry each, and
 // clear errors for nothing to draw.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { clickCurveSvg, writeClickPlot } from '../../src/eval/click_plot.js';
+import { tempDir } from '../helpers/temp_dir.js';
 
 test('one polyline and one legend entry per curve, a point per click; a PNG is written', async () => {
   const curves = [
@@ -16,13 +16,13 @@ test('one polyline and one legend entry per curve, a point per click; a PNG is w
   assert.equal(svg.match(/<polyline/g)?.length, 2);
   assert.equal(svg.match(/<circle/g)?.length, 6);
   assert.ok(svg.includes('A &amp; B') && svg.includes('Dice &lt;per&gt; click'));
-  const dir = mkdtempSync(join(tmpdir(), 'ultrasam-plot-'));
+  const { dir, cleanup } = tempDir('plot');
   try {
     const path = join(dir, 'clicks.png');
     await writeClickPlot(path, curves, 'clicks');
     assert.deepEqual([...readFileSync(path).subarray(1, 4)], [0x50, 0x4e, 0x47]);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    cleanup();
   }
 });
 

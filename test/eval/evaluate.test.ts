@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { evaluate } from '../../src/eval/evaluate.js';
 import { summarize } from '../../src/eval/summary.js';
-import { ClickFake, ShiftFake, tempDir, writeSyntheticCorpus, type SyntheticImage } from './helpers.js';
+import { ClickFake, ShiftFake, writeSyntheticCorpus, type SyntheticImage } from './helpers.js';
+import { tempDir } from '../helpers/temp_dir.js';
 
 const close = (a: number | null | undefined, b: number, what: string) => assert.ok(typeof a === 'number' && Math.abs(a - b) < 1e-12, `${what}: ${a} vs ${b}`);
 
@@ -28,7 +29,7 @@ const IMAGES: SyntheticImage[] = [
 const CATEGORIES = [{ id: 1, name: 'lesion' }, { id: 2, name: 'vessel' }];
 
 test('box prompts with a one-pixel-shift predictor: Dice, IoU, AP and the tables are the computed ones', async () => {
-  const { dir, cleanup } = await tempDir('box');
+  const { dir, cleanup } = tempDir('box');
   try {
     const corpus = await writeSyntheticCorpus(dir, IMAGES, CATEGORIES);
     const fake = new ShiftFake(corpus.rects);
@@ -60,12 +61,12 @@ test('box prompts with a one-pixel-shift predictor: Dice, IoU, AP and the tables
     assert.deepEqual(fake.batches.map((b) => b.length), [2, 1]);
     assert.deepEqual(result.instances[0].prompt, { box: [2, 3, 12, 9] });
   } finally {
-    await cleanup();
+    cleanup();
   }
 });
 
 test('point prompts: the centroid, the best-scored of three outputs, --multimask never/always', async () => {
-  const { dir, cleanup } = await tempDir('point');
+  const { dir, cleanup } = tempDir('point');
   try {
     const corpus = await writeSyntheticCorpus(dir, IMAGES, CATEGORIES);
     const fake = new ShiftFake(corpus.rects);
@@ -85,12 +86,12 @@ test('point prompts: the centroid, the best-scored of three outputs, --multimask
       assert.equal(r.images, 1);
     }
   } finally {
-    await cleanup();
+    cleanup();
   }
 });
 
 test('box-jitter is seeded: same seed, same boxes; another seed, other boxes', async () => {
-  const { dir, cleanup } = await tempDir('jitter');
+  const { dir, cleanup } = tempDir('jitter');
   try {
     const corpus = await writeSyntheticCorpus(dir, IMAGES, CATEGORIES);
     const run = async (seed: number) => (await evaluate(new ShiftFake(corpus.rects), { coco: corpus.cocoPath, prompt: { kind: 'box-jitter', fraction: 0.05 }, seed })).instances.map((i) => i.prompt.box);
@@ -99,12 +100,12 @@ test('box-jitter is seeded: same seed, same boxes; another seed, other boxes', a
     assert.notDeepEqual(await run(2), a);
     assert.ok(a.every((box, i) => box!.some((v, k) => v !== [[2, 3, 12, 9], [20, 10, 30, 14], [5, 5, 10, 13]][i][k])));
   } finally {
-    await cleanup();
+    cleanup();
   }
 });
 
 test('clicks:3: first click inside, a positive click in the missed half with the previous logits, then no more', async () => {
-  const { dir, cleanup } = await tempDir('clicks');
+  const { dir, cleanup } = tempDir('clicks');
   try {
     const corpus = await writeSyntheticCorpus(dir, [{ name: 'C__1.png', width: 20, height: 12, instances: [{ rect: [2, 3, 10, 6], category: 1 }] }], CATEGORIES);
     const fake = new ClickFake(corpus.rects);
@@ -118,12 +119,12 @@ test('clicks:3: first click inside, a positive click in the missed half with the
     assert.equal(s.dice_mean, 1);
     assert.deepEqual(s.per_dataset.C.clicks?.noc90, 2);
   } finally {
-    await cleanup();
+    cleanup();
   }
 });
 
 test('images are found under --images by file_name or base name; a missing one is named', async () => {
-  const { dir, cleanup } = await tempDir('paths');
+  const { dir, cleanup } = tempDir('paths');
   try {
     const corpus = await writeSyntheticCorpus(dir, IMAGES.slice(0, 1), CATEGORIES);
     const result = await evaluate(new ShiftFake(corpus.rects), { coco: corpus.cocoPath, imagesDir: join(dir, 'images'), prompt: { kind: 'box' } });
@@ -135,12 +136,12 @@ test('images are found under --images by file_name or base name; a missing one i
     const empty = { file: { ...corpus.coco, annotations: [] }, path: corpus.cocoPath };
     await assert.rejects(evaluate(new ShiftFake(corpus.rects), { coco: empty, prompt: { kind: 'box' } }), /no image has an instance to evaluate/);
   } finally {
-    await cleanup();
+    cleanup();
   }
 });
 
 test('a malformed ground truth stops the evaluation before any image is run, naming the file and the annotation', async () => {
-  const { dir, cleanup } = await tempDir('bad-gt');
+  const { dir, cleanup } = tempDir('bad-gt');
   try {
     const corpus = await writeSyntheticCorpus(dir, IMAGES, CATEGORIES);
     // Image B__1 (32×32 = 1024 pixels): a negative first run that still adds up to the image.
@@ -152,12 +153,12 @@ test('a malformed ground truth stops the evaluation before any image is run, nam
     );
     assert.deepEqual(fake.setImages, [], 'nothing was scored');
   } finally {
-    await cleanup();
+    cleanup();
   }
 });
 
 test('refine: every prompt is sent with refine, the summary and report say so; clicks refuse it', async () => {
-  const { dir, cleanup } = await tempDir('refine');
+  const { dir, cleanup } = tempDir('refine');
   try {
     const corpus = await writeSyntheticCorpus(dir, IMAGES, CATEGORIES);
     const fake = new ShiftFake(corpus.rects);
@@ -172,6 +173,6 @@ test('refine: every prompt is sent with refine, the summary and report say so; c
     assert.match(reportMarkdown(plain, { best: [], worst: [] }), /refinement: off/);
     await assert.rejects(evaluate(new ClickFake(corpus.rects), { coco: corpus.cocoPath, prompt: { kind: 'clicks', clicks: 2 }, refine: true }), /refine applies to the single-prompt protocols/);
   } finally {
-    await cleanup();
+    cleanup();
   }
 });

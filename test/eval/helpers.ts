@@ -1,7 +1,6 @@
 // Shared pieces of the evaluation tests: rectangle masks, a synthetic COCO corpus written to a temp
 // folder, and fake predictors with known answers that implement the evaluation's predictor interface.
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeCoco, type CocoAnnotation, type CocoFile, type CocoImage } from '../../src/data/coco.js';
 import { encodeMask } from '../../src/data/rle.js';
@@ -23,10 +22,6 @@ export function rectMask(width: number, height: number, rects: readonly Rect[]):
   return mask;
 }
 
-export async function tempDir(prefix: string): Promise<{ dir: string; cleanup: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), `ultrasam-eval-${prefix}-`));
-  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
-}
 
 export interface SyntheticImage {
   name: string;

@@ -9,10 +9,11 @@ import { GT_COLOUR, PRED_COLOUR } from '../../src/eval/overlays.js';
 import { markdownTable, writeReport } from '../../src/eval/report.js';
 import { summarize } from '../../src/eval/summary.js';
 import { readImage } from '../../src/image/read.js';
-import { ShiftFake, tempDir, writeSyntheticCorpus } from './helpers.js';
+import { ShiftFake, writeSyntheticCorpus } from './helpers.js';
+import { tempDir } from '../helpers/temp_dir.js';
 
 test('the report holds the summary, the tables, one line per instance and the best/worst overlays', async () => {
-  const { dir, cleanup } = await tempDir('report');
+  const { dir, cleanup } = tempDir('report');
   try {
     const corpus = await writeSyntheticCorpus(
       dir,
@@ -48,7 +49,7 @@ test('the report holds the summary, the tables, one line per instance and the be
     assert.deepEqual(px(7, 6), [255, 230, 0]); // centroid (6.5, 5.5) → pixel (7, 6), yellow
     assert.ok(existsSync(join(out, 'overlays/worst-01-ann2.png')));
   } finally {
-    await cleanup();
+    cleanup();
   }
 });
 

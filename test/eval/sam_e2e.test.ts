@@ -6,7 +6,6 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { runCli } from '../cli/in_process.js';
 import { registerEvalCommands } from '../../src/cli/eval.js';
 import { evaluate } from '../../src/eval/evaluate.js';
@@ -14,10 +13,12 @@ import { summarize } from '../../src/eval/summary.js';
 import { readImage } from '../../src/image/read.js';
 import { encodePng, writeFileAtomic } from '../../src/image/write.js';
 import { SamPredictor } from '../../src/model/predictor.js';
-import { tempDir, writeSyntheticCorpus } from './helpers.js';
+import { writeSyntheticCorpus } from './helpers.js';
+import { tempDir } from '../helpers/temp_dir.js';
+import { sharedPath, skipWithoutShared } from '../helpers/shared.js';
 
-const FIXTURE = fileURLToPath(new URL('../../../shared/fixtures/sam-parity/', import.meta.url));
-const skip = existsSync(join(FIXTURE, 'sam_weights.pth')) ? false : `SAM parity fixture not found at ${FIXTURE}`;
+const FIXTURE = sharedPath('fixtures/sam-parity/');
+const skip = skipWithoutShared('SAM parity fixture', 'fixtures/sam-parity/sam_weights.pth');
 
 /** Two 500×315 frames (the fixture image and its mirror) with hand-made instances, as a COCO corpus. */
 async function corpus(dir: string) {
@@ -44,7 +45,7 @@ async function corpus(dir: string) {
 }
 
 test('evaluate() runs the real predictor on the fixture weights (box and clicks:2)', { skip }, async () => {
-  const { dir, cleanup } = await tempDir('sam');
+  const { dir, cleanup } = tempDir('sam');
   const predictor = await SamPredictor.load(join(FIXTURE, 'sam_weights.pth'), { decoderHeads: 4, threads: 2 });
   try {
     const cocoPath = await corpus(dir);
@@ -57,12 +58,12 @@ test('evaluate() runs the real predictor on the fixture weights (box and clicks:
     }
   } finally {
     await predictor.release();
-    await cleanup();
+    cleanup();
   }
 });
 
 test('`ultrasam eval --json --out` prints one JSON object and writes the report', { skip }, async () => {
-  const { dir, cleanup } = await tempDir('cli');
+  const { dir, cleanup } = tempDir('cli');
   try {
     const cocoPath = await corpus(dir);
     const { lines: printed } = await runCli(registerEvalCommands, [
@@ -79,6 +80,6 @@ test('`ultrasam eval --json --out` prints one JSON object and writes the report'
     assert.equal(report.dice_mean, json.dice_mean);
     assert.ok(existsSync(join(dir, 'out', 'report.md')) && existsSync(join(dir, 'out', report.best[0].overlay)));
   } finally {
-    await cleanup();
+    cleanup();
   }
 });

@@ -1,7 +1,6 @@
 // Learning-rate schedules and training state on disk: a restored trainer continues exactly.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { appendAdamW } from '../../src/graph/optim.js';
@@ -10,6 +9,7 @@ import { constantSchedule, cosineSchedule, multiStepSchedule } from '../../src/g
 import { loadState, saveState } from '../../src/graph/state.js';
 import { Trainer } from '../../src/graph/trainer.js';
 import { bceWithLogits, discBatch, discNet } from '../../bench/nets.js';
+import { tempDir } from '../helpers/temp_dir.js';
 
 test('schedules: warm-up, multistep and cosine', () => {
   const c = constantSchedule({ lr: 1, warmupSteps: 10, warmupStart: 0 });
@@ -33,7 +33,7 @@ async function makeTrainer(seed: number) {
 }
 
 test('saving and loading the training state resumes the exact loss sequence', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ultrasam-state-'));
+  const { dir, cleanup } = tempDir('state');
   try {
     const batches = Array.from({ length: 10 }, (_, i) => discBatch(new Rng(100 + i), 4, 16));
     const straight = await makeTrainer(1);
@@ -56,6 +56,6 @@ test('saving and loading the training state resumes the exact loss sequence', as
     assert.deepEqual(rest, expected.slice(4));
     await Promise.all([straight.release(), first.release(), resumed.release()]);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    cleanup();
   }
 });

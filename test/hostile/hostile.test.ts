@@ -3,19 +3,19 @@
 // the process's memory bounded (a child with a 512 MB heap; its peak resident memory is measured).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildHostileCorpus, sha256, type HostileCase } from './corpus.js';
 import { type CliResult, runCli } from './run_cli.js';
+import { tempDir } from '../helpers/temp_dir.js';
 
 /** Peak resident memory allowed to a refused input (a plain `ultrasam` start takes ~120–150 MB). */
 const PEAK_RSS_LIMIT_MB = 512;
 /** Children at once: the inputs are refused quickly, the time goes to starting Node. */
 const PARALLEL = 2;
 
-const dir = mkdtempSync(join(tmpdir(), 'ultrasam-hostile-'));
-process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+const { dir, cleanup } = tempDir('hostile');
+process.on('exit', cleanup);
 const cases = await buildHostileCorpus(dir);
 const before = new Map(cases.flatMap((c) => (c.unchanged ?? []).map((p) => [p, sha256(join(dir, p))] as const)));
 

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { isDicom, readDicom, readDicomFrames, readDicomInfo } from '../../src/image/dicom.js';
@@ -19,9 +18,10 @@ import {
   ultrasoundRegion,
   type DicomElements,
 } from './dicom-writer.js';
+import { tempDir } from '../helpers/temp_dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'ultrasam-dicom-'));
-process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+const { dir, cleanup } = tempDir('dicom');
+process.on('exit', cleanup);
 
 function save(name: string, bytes: Uint8Array): string {
   const path = join(dir, name);

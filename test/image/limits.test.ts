@@ -2,8 +2,7 @@
 // decoding or allocating them (a 249 KB PNG declaring 16000×16000 took 1.9 GB and 15 s).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants, deflateRawSync } from 'node:zlib';
 import { readDicom } from '../../src/image/dicom.js';
@@ -16,9 +15,10 @@ import { writeMetaImage, writeNifti } from '../data/formats/synthetic_writers.js
 import { blackPng, deflateRepeated } from '../hostile/bombs.js';
 import { buildBmp } from './bmp-writer.js';
 import { DEFLATED_LE, RLE_LOSSLESS, buildDicom, encodeDataSet, pixelElements } from './dicom-writer.js';
+import { tempDir } from '../helpers/temp_dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'ultrasam-limits-'));
-process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+const { dir, cleanup } = tempDir('limits');
+process.on('exit', cleanup);
 
 function save(name: string, bytes: Uint8Array): string {
   const path = join(dir, name);

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { decodeBmp } from '../../src/image/bmp.js';
@@ -10,9 +9,10 @@ import { ImageReadError } from '../../src/image/errors.js';
 import { readImage, readImageFrames } from '../../src/image/read.js';
 import { resizeLongestSide } from '../../src/image/resize.js';
 import { buildBmp } from './bmp-writer.js';
+import { tempDir } from '../helpers/temp_dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'ultrasam-read-'));
-process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+const { dir, cleanup } = tempDir('read');
+process.on('exit', cleanup);
 
 function save(name: string, bytes: Uint8Array | string): string {
   const path = join(dir, name);

@@ -1,14 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { getPreprocessShape, resizeBilinearPil, resizeLongestSide } from '../../src/image/resize.js';
 import type { RawImage } from '../../src/image/types.js';
 import { readNpyFile } from '../../src/weights/npy.js';
+import { sharedPath, skipWithoutShared } from '../helpers/shared.js';
 
-const fixtureDir = fileURLToPath(new URL('../../../shared/fixtures/sam-parity/', import.meta.url));
-const fixtureAbsent = !existsSync(fixtureDir + 'resized.npy');
+const fixtureDir = sharedPath('fixtures/sam-parity/');
 
 test('getPreprocessShape matches ResizeLongestSide.get_preprocess_shape', () => {
   assert.deepEqual(getPreprocessShape(315, 500, 1024), [645, 1024]);
@@ -89,7 +87,7 @@ test('resizeLongestSide rejects non-RGB8 input and rescales pixel spacing', () =
 });
 
 test('resize parity with the reference SAM preprocessing (resized.npy)', {
-  skip: fixtureAbsent ? 'needs ../shared/fixtures/sam-parity (absent)' : false,
+  skip: skipWithoutShared('SAM parity fixture', 'fixtures/sam-parity/resized.npy'),
 }, async () => {
   const { data, info } = await sharp(fixtureDir + 'image.png').raw().toBuffer({ resolveWithObject: true });
   const image: RawImage = { data: new Uint8Array(data), width: info.width, height: info.height, channels: info.channels };

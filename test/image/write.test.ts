@@ -1,15 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readImage } from '../../src/image/read.js';
 import { renderOverlay } from '../../src/image/overlay.js';
 import type { RawImage } from '../../src/image/types.js';
 import { encodePng, toRgb8, writeFileAtomic, writeMaskPng, writeOverlayPng } from '../../src/image/write.js';
+import { tempDir } from '../helpers/temp_dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'ultrasam-write-'));
-process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+const { dir, cleanup } = tempDir('write');
+process.on('exit', cleanup);
 
 test('writeMaskPng writes a one-channel PNG of 0 and 255, creating the folder, atomically', async () => {
   const mask = new Uint8Array([0, 1, 0, 7, 1, 0]); // any non-zero value is "object"

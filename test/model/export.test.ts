@@ -3,8 +3,7 @@
 // fixture prompt (one decoder file serves every prompt through its empty slots), and with a mask
 // input (decoder_image.onnx run with has_mask_input 1).
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as ortWeb from 'onnxruntime-web';
@@ -15,6 +14,7 @@ import { SamPredictor } from '../../src/model/predictor.js';
 import { preprocessImage } from '../../src/model/preprocess.js';
 import { encodePrompt } from '../../src/model/prompts.js';
 import { FIXTURE_DIR, fixtureMissing, readCases } from './fixture.js';
+import { tempDir } from '../helpers/temp_dir.js';
 
 const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   let m = 0;
@@ -24,7 +24,7 @@ const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 
 test('exported ONNX pair in onnxruntime-web matches the predictor', { skip: fixtureMissing }, async () => {
   const cases = readCases();
-  const dir = mkdtempSync(join(tmpdir(), 'ultrasam-export-'));
+  const { dir, cleanup } = tempDir('export');
   try {
     const predictor = await SamPredictor.load(`${FIXTURE_DIR}ultrasam_weights.pth`, { decoderHeads: cases.decoder.num_heads, threads: 2 });
     const out = join(dir, 'model');
@@ -96,6 +96,6 @@ test('exported ONNX pair in onnxruntime-web matches the predictor', { skip: fixt
     }
     await predictor.release();
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    cleanup();
   }
 });

@@ -1,15 +1,13 @@
 // Access to ../shared/fixtures/sam-parity (see its README) for the model tests.
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { type SamConfig, PIXEL_MEAN, PIXEL_STD, samConfig } from '../../src/model/config.js';
 import { readNpyFile } from '../../src/weights/npy.js';
+import { sharedPath, skipWithoutShared } from '../helpers/shared.js';
 
-export const FIXTURE_DIR = fileURLToPath(new URL('../../../shared/fixtures/sam-parity/', import.meta.url));
+export const FIXTURE_DIR = sharedPath('fixtures/sam-parity/');
 
 /** Why the parity tests skip, or false when the fixture is there. */
-export const fixtureMissing: string | false = existsSync(`${FIXTURE_DIR}cases.json`)
-  ? false
-  : `SAM parity fixture not found at ${FIXTURE_DIR} (the shared fixtures are not checked out)`;
+export const fixtureMissing = skipWithoutShared('SAM parity fixture', 'fixtures/sam-parity/cases.json');
 
 export interface FixtureCase {
   name: string;

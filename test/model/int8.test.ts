@@ -3,14 +3,14 @@
 // masks (ground-truth box, and a point at its centre) agreeing on ≥ 99 % of pixels. `npm run
 // bench:int8` measures the same on more images or other weights.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { test } from 'node:test';
-import { DATA_DIR, compareInt8, realImages } from '../../bench/int8_accuracy.js';
+import { compareInt8, realImages } from '../../bench/int8_accuracy.js';
 import { SamPredictor, bundledModelPath } from '../../src/model/predictor.js';
+import { skipWithoutShared } from '../helpers/shared.js';
 
-const missing = !existsSync(DATA_DIR)
-  ? `real images not found at ${DATA_DIR} (../shared is not checked out)`
-  : (() => {
+const missing =
+  skipWithoutShared('real ultrasound images', 'data/ultrasound/') ||
+  (() => {
       try {
         bundledModelPath('ultrasam-tiny');
         return false;

@@ -129,6 +129,12 @@ test('prompts: per-axis resize scale, +0.5, box corners last with labels 2 and 3
   assert.throws(() => encodePrompt({}, [10, 10], 1024), /at least one point or a box/);
   assert.throws(() => encodePrompt({ points: [[1, 2]], labels: [2] }, [10, 10], 1024), /label 0 is 2/);
   assert.throws(() => encodePrompt({ box: [0, NaN, 1, 1] }, [10, 10], 1024), /non-finite/);
+  // The one prompt check (the predictor's and the app's): the image bounds, box order and area.
+  assert.throws(() => encodePrompt({ points: [[10, 2]], labels: [1] }, [10, 10], 1024), /^Error: prompt: point 0 \(10, 2\) lies outside the 10×10 image/);
+  assert.throws(() => encodePrompt({ box: [5, 0, 2, 4] }, [10, 10], 1024, 'prompt 3'), /^Error: prompt 3: box \[5, 0, 2, 4\] has x1 < x0/);
+  assert.throws(() => encodePrompt({ box: [2, 3, 2, 8] }, [10, 10], 1024), /box \[2, 3, 2, 8\] has no area/);
+  assert.throws(() => encodePrompt({ box: [0, 0, 10, 11] }, [10, 10], 1024), /reaches outside the 10×10 image/);
+  assert.equal(encodePrompt({ box: [0, 0, 10, 10] }, [10, 10], 1024).count, 2, 'box corners may lie on the far border');
 });
 
 test('postprocessing equals upsample → crop → resize done the long way, and thresholds at 0', () => {

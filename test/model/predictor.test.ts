@@ -1,8 +1,11 @@
 // The public predictor end to end on the parity fixture: image file → preprocessing → encoder →
-// prompts → decoder → masks, in both checkpoint layouts, against the PyTorch reference outputs.
+// prompts → decoder → masks, in both checkpoint layouts, against the PyTorch reference outputs;
+// its prompt checks and batching on the bundled model.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SamPredictor } from '../../src/model/predictor.js';
+import { fileURLToPath } from 'node:url';
+import { lowResSize } from '../../src/model/config.js';
+import { type PredictInput, SamPredictor } from '../../src/model/predictor.js';
 import { inferConfig } from '../../src/model/infer_config.js';
 import { loadSamWeights } from '../../src/weights/checkpoint.js';
 import { readNpyFile } from '../../src/weights/npy.js';
@@ -65,25 +68,54 @@ for (const layout of ['sam', 'ultrasam'] as const) {
   });
 }
 
-test('prompts are checked before anything runs', { skip: fixtureMissing }, async () => {
-  const cases = readCases();
-  const predictor = await SamPredictor.load(`${FIXTURE_DIR}sam_weights.pth`, { decoderHeads: cases.decoder.num_heads, threads: 1 });
+// Prompt checks and batching need no reference outputs: they run on the bundled model, always.
+const EXAMPLE = fileURLToPath(new URL('../../examples/fetal_head.jpg', import.meta.url)); // 800×540
+
+test('prompts are checked before anything runs (bundled model)', async () => {
+  const predictor = await SamPredictor.load('ultrasam-tiny', { threads: 1 });
   await assert.rejects(predictor.predict({ points: [[10, 10]], labels: [1] }), /no image set: call setImage/);
-  await predictor.setImage(`${FIXTURE_DIR}image.png`);
-  await assert.rejects(predictor.predict({ points: [[600, 10]], labels: [1] }), /point 0 \(600, 10\) lies outside the 500×315 image/);
-  await assert.rejects(predictor.predict({ box: [300, 10, 100, 200] }), /box \[300, 10, 100, 200\] has x1 < x0/);
+  await predictor.setImage(EXAMPLE);
+  const side = lowResSize(predictor.config);
+  await assert.rejects(predictor.predict({ points: [[800, 10]], labels: [1] }), /^Error: prompt 0: point 0 \(800, 10\) lies outside the 800×540 image/);
+  await assert.rejects(predictor.predict({ box: [300, 10, 100, 200] }), /prompt 0: box \[300, 10, 100, 200\] has x1 < x0/);
+  await assert.rejects(predictor.predict({ box: [10, 10, 10, 200] }), /box \[10, 10, 10, 200\] has no area/);
+  await assert.rejects(predictor.predict({ box: [0, 0, 801, 540] }), /box \[0, 0, 801, 540\] reaches outside the 800×540 image/);
+  await assert.rejects(predictor.predict({ points: [[10, NaN]], labels: [1] }), /point 0 has a non-finite coordinate/);
   await assert.rejects(predictor.predict({ points: [[10, 10]], labels: [1, 0] }), /1 point\(s\) but 2 label\(s\)/);
-  await assert.rejects(predictor.predict({}), /empty prompt/);
-  await assert.rejects(predictor.predict({ box: [0, 0, 10, 10], maskInput: new Float32Array(5) }), /maskInput has 5 values, expected 256×256/);
-  // Several boxes decode as one batch and match decoding them one at a time.
-  const boxes: [number, number, number, number][] = [
-    [125, 63, 350, 236.25],
-    [10, 20, 200, 150],
+  await assert.rejects(predictor.predict({ points: [[10, 10]], labels: [2] }), /label 0 is 2; point labels are 1 \(positive\) or 0 \(negative\)/);
+  await assert.rejects(predictor.predict({}), /prompt 0: empty prompt/);
+  await assert.rejects(
+    predictor.predict({ box: [0, 0, 10, 10], maskInput: new Float32Array(5) }),
+    new RegExp(`maskInput has 5 values, expected ${side}×${side} low-resolution logits`),
+  );
+  // A bad prompt anywhere in a batch is named by its index, and nothing of the batch is decoded.
+  await assert.rejects(predictor.predictBatch([{ box: [10, 20, 200, 150] }, { points: [[900, 10]], labels: [1] }]), /^Error: prompt 1: point 0 \(900, 10\)/);
+  await assert.rejects(predictor.predictBatch([]), /no prompts given/);
+  await predictor.release();
+});
+
+test('a batch of mixed prompts decodes as decoding each alone, in the order given (bundled model)', async () => {
+  const predictor = await SamPredictor.load('ultrasam-tiny', { threads: 1 });
+  await predictor.setImage(EXAMPLE);
+  const first = await predictor.predict({ box: [170, 95, 590, 395] });
+  const inputs: PredictInput[] = [
+    { box: [170, 95, 590, 395] },
+    { points: [[380, 240]], labels: [1] }, // one point: three candidates by default
+    { box: [10, 20, 200, 150] }, // same kind as the first: one batch of two
+    { points: [[380, 240], [100, 100]], labels: [1, 0], multimask: true },
+    { box: [170, 95, 590, 395], maskInput: first.lowResLogits, multimask: false },
+    { points: [[380, 240]], labels: [1], refine: true },
   ];
-  const batch = await predictor.predictBatch(boxes.map((box) => ({ box })));
-  for (let i = 0; i < boxes.length; i++) {
-    const single = await predictor.predict({ box: boxes[i] });
-    assert.ok(maxAbs(batch[i].lowResLogits, single.lowResLogits) < 1e-5);
+  const batch = await predictor.predictBatch(inputs);
+  assert.deepEqual(batch.map((p) => p.scores.length), [1, 3, 1, 3, 1, 3]);
+  for (const [i, input] of inputs.entries()) {
+    const single = await predictor.predict(input);
+    const err = maxAbs(batch[i].lowResLogits, single.lowResLogits);
+    assert.ok(err < 1e-5, `prompt ${i}: batch vs alone, low-res logits differ by ${err}`);
+    assert.ok(maxAbs(batch[i].scores, single.scores) < 1e-5, `prompt ${i}: scores`);
+    assert.deepEqual([batch[i].width, batch[i].height], [800, 540]);
   }
+  // Different prompts give different answers (the batch is not one prompt repeated).
+  assert.ok(maxAbs(batch[0].lowResLogits, batch[2].lowResLogits) > 1e-2);
   await predictor.release();
 });

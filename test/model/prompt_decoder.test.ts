@@ -9,7 +9,7 @@ import { productFlops } from '../../src/graph/flops.js';
 import { serialize } from '../../src/graph/onnx.js';
 import { Rng, normalArray } from '../../src/graph/random.js';
 import { Runtime } from '../../src/graph/runtime.js';
-import { type SamConfig, embeddingGrid, samConfig } from '../../src/model/config.js';
+import { type SamConfig, embeddingGrid, lowResSize, samConfig } from '../../src/model/config.js';
 import { encodePrompt } from '../../src/model/prompts.js';
 import { reorderPays } from '../../src/model/prompt_transformer.js';
 import {
@@ -193,7 +193,7 @@ test('parity fixture: inference decoder = plain graph (1e-4) and the reference (
   const config = fixtureConfig(cases);
   const values = weightValues(config, loadSamWeights(`${FIXTURE_DIR}sam_weights.pth`).tensors);
   const { decode, release } = await decoders(config, values, readArray('embedding.npy').data as Float32Array);
-  const side = 4 * embeddingGrid(config);
+  const side = lowResSize(config);
   for (const math of ['sam', 'ultrasam'] as const) {
     for (const testCase of cases.cases) {
       const prompt = encodePrompt({ points: testCase.points, labels: testCase.labels, box: testCase.box }, cases.image_size, config.imageEncoder.imgSize);

@@ -13,11 +13,11 @@
 // Checks only what holds for any reasonable model: the fetal head mask from the README's box covers a
 // good part of that box and stays inside it (the bundled model may be retrained).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import { tempDir } from '../helpers/temp_dir.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Everything but the model must stay small: compiled JS + types, the built app, examples, README. */
@@ -333,7 +333,7 @@ async function appAnswers(project: string, work: string): Promise<void> {
 
 async function main(): Promise<number> {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const work = mkdtempSync(join(tmpdir(), 'ultrasam-package-'));
+  const { dir: work, cleanup: removeWork } = tempDir('package');
   const started = Date.now();
   let crashed = false;
   try {
@@ -350,7 +350,7 @@ async function main(): Promise<number> {
     }
   } finally {
     if (KEEP) console.log(`kept ${work}`);
-    else rmSync(work, { recursive: true, force: true });
+    else removeWork();
   }
   const passed = results.filter((r) => r.ok).length;
   const failed = results.length - passed;

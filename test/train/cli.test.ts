@@ -1,8 +1,7 @@
 // `ultrasam train` from the command line: a run.json with relative paths, flags over it, the
 // JSON summary, --resume with the run's own saved config, and errors that name the field.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
 import { registerTrainCommands } from '../../src/cli/train.js';
@@ -10,16 +9,18 @@ import { runCli } from '../cli/in_process.js';
 import { RunLog } from '../../src/train/log.js';
 import { DEFAULTS, mergeConfig, validateRunConfig } from '../../src/train/run_config.js';
 import { type SyntheticCorpus, tinyTrainConfig, writeSyntheticCoco } from './synthetic.js';
+import { tempDir } from '../helpers/temp_dir.js';
 
 let corpus: SyntheticCorpus;
 let work: string;
+let removeWork: () => void;
 before(async () => {
   corpus = await writeSyntheticCoco(4, 32, 32, 6);
-  work = mkdtempSync(join(tmpdir(), 'ultrasam-train-cli-'));
+  ({ dir: work, cleanup: removeWork } = tempDir('train-cli'));
 });
 after(() => {
   corpus.cleanup();
-  rmSync(work, { recursive: true, force: true });
+  removeWork();
 });
 
 /** Runs `ultrasam train ...args` in-process; returns what it printed on stdout. */

@@ -4,9 +4,6 @@
 // with iterations and the refinement pass trains.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { join } from 'node:path';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { serialize } from '../../src/graph/onnx.js';
 import { Rng, normalArray } from '../../src/graph/random.js';
 import { Runtime } from '../../src/graph/runtime.js';
@@ -22,6 +19,7 @@ import { DEFAULTS, mergeConfig, validateRunConfig } from '../../src/train/run_co
 import { prepareSample } from '../../src/train/sample.js';
 import { NO_AUGMENTATION } from '../../src/train/augment.js';
 import { type SyntheticCorpus, tinyTrainConfig, writeSyntheticCoco } from './synthetic.js';
+import { tempDir } from '../helpers/temp_dir.js';
 
 const config = tinyTrainConfig();
 let corpus: SyntheticCorpus;
@@ -108,7 +106,7 @@ test('each iteration corrects the previous one: a click in its largest error (or
 });
 
 test('training with interactive iterations and the refinement pass runs', async () => {
-  const work = mkdtempSync(join(tmpdir(), 'ultrasam-clicks-'));
+  const { dir: work, cleanup: removeWork } = tempDir('clicks');
   try {
     const run = validateRunConfig(
       mergeConfig(DEFAULTS as unknown as Record<string, unknown>, {
@@ -135,6 +133,6 @@ test('training with interactive iterations and the refinement pass runs', async 
       assert.ok(Math.abs(e.loss - first - second) < 1e-4 * e.loss, `step ${e.step}: ${e.loss} vs ${first} + ${second}`);
     }
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    removeWork();
   }
 });

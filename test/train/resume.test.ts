@@ -1,8 +1,7 @@
 // Resuming at the edges: a run that had already finished, a log whose last line a kill cut short,
 // an output folder without a run.
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { registerTrainCommands } from '../../src/cli/train.js';
@@ -10,16 +9,18 @@ import { loadTrainingState } from '../../src/train/checkpoint.js';
 import { RunLog } from '../../src/train/log.js';
 import { runCli } from '../cli/in_process.js';
 import { type SyntheticCorpus, tinyTrainConfig, writeSyntheticCoco } from './synthetic.js';
+import { tempDir } from '../helpers/temp_dir.js';
 
 let corpus: SyntheticCorpus;
 let work: string;
+let removeWork: () => void;
 before(async () => {
   corpus = await writeSyntheticCoco(4, 32, 32, 6);
-  work = mkdtempSync(join(tmpdir(), 'ultrasam-resume-'));
+  ({ dir: work, cleanup: removeWork } = tempDir('resume'));
 });
 after(() => {
   corpus.cleanup();
-  rmSync(work, { recursive: true, force: true });
+  removeWork();
 });
 
 test('a log line cut by a kill is dropped; any other bad line is still an error', () => {

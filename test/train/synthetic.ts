@@ -1,12 +1,12 @@
 // Shared pieces of the training tests: a tiny SAM and a tiny synthetic COCO corpus (bright ellipses
 // on noise, grey PNGs of a few tens of pixels, masks as RLE or polygons), written to a temp folder.
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeMask } from '../../src/data/rle.js';
 import { Rng } from '../../src/graph/random.js';
 import { encodePng } from '../../src/image/write.js';
 import { type SamConfig, samConfig } from '../../src/model/config.js';
+import { tempDir } from '../helpers/temp_dir.js';
 
 /** 64-pixel input, 16-pixel patches: a 4 × 4 embedding grid and 16 × 16 low-resolution masks. */
 export function tinyTrainConfig(): SamConfig {
@@ -29,7 +29,7 @@ export interface SyntheticCorpus {
  * third image's second ellipse is stored as a polygon, the others as RLE.
  */
 export async function writeSyntheticCoco(count: number, width: number, height: number, seed = 1): Promise<SyntheticCorpus> {
-  const dir = mkdtempSync(join(tmpdir(), 'ultrasam-train-'));
+  const { dir, cleanup } = tempDir('train');
   mkdirSync(join(dir, 'images'));
   const rng = new Rng(seed);
   const images: unknown[] = [];
@@ -64,5 +64,5 @@ export async function writeSyntheticCoco(count: number, width: number, height: n
   }
   const coco = join(dir, 'synthetic.coco.json');
   writeFileSync(coco, JSON.stringify({ info: {}, images, annotations, categories: [{ id: 1, name: 'object', supercategory: 'object' }] }));
-  return { dir, coco, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return { dir, coco, cleanup: cleanup };
 }

@@ -3,8 +3,7 @@
 // cached embeddings runs and lowers the loss; the weights load in the predictor.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -14,16 +13,18 @@ import { RunLog } from '../../src/train/log.js';
 import { train } from '../../src/train/run.js';
 import { DEFAULTS, type RunConfig, mergeConfig, validateRunConfig } from '../../src/train/run_config.js';
 import { type SyntheticCorpus, tinyTrainConfig, writeSyntheticCoco } from './synthetic.js';
+import { tempDir } from '../helpers/temp_dir.js';
 
 let corpus: SyntheticCorpus;
 let work: string;
+let removeWork: () => void;
 before(async () => {
   corpus = await writeSyntheticCoco(16, 48, 40, 2);
-  work = mkdtempSync(join(tmpdir(), 'ultrasam-train-runs-'));
+  ({ dir: work, cleanup: removeWork } = tempDir('train-runs'));
 });
 after(() => {
   corpus.cleanup();
-  rmSync(work, { recursive: true, force: true });
+  removeWork();
 });
 
 function runConfig(out: string, over: Record<string, unknown> = {}): RunConfig {

@@ -2,8 +2,7 @@
 // they used to load, and then eval scored Dice 0 with exit code 0 and segment died on an undefined score.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSamWeights } from '../../src/weights/checkpoint.js';
 import { CheckpointError } from '../../src/weights/pth.js';
@@ -11,9 +10,10 @@ import { writeSafetensorsFile } from '../../src/weights/safetensors.js';
 import type { StateDict, WeightTensor } from '../../src/weights/types.js';
 import { stateDictPickle } from './helpers/pickle-writer.js';
 import { f32Bytes, torchZip } from './helpers/zip-writer.js';
+import { tempDir } from '../helpers/temp_dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'ultrasam-checkpoint-'));
-test.after(() => rmSync(dir, { recursive: true, force: true }));
+const { dir, cleanup } = tempDir('checkpoint');
+test.after(cleanup);
 
 const f32 = (values: number[]): WeightTensor => ({ dtype: 'float32', shape: [values.length], data: Float32Array.from(values) });
 

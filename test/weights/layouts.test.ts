@@ -1,9 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CheckpointError, readPth, readPthBuffer } from '../../src/weights/pth.js';
 import {
   checkStateDict,
@@ -16,12 +14,12 @@ import {
 import { loadSamWeights, saveSamWeights } from '../../src/weights/checkpoint.js';
 import { elementBytes } from '../../src/weights/elements.js';
 import type { StateDict, WeightTensor } from '../../src/weights/types.js';
+import { tempDir } from '../helpers/temp_dir.js';
+import { sharedPath, skipWithoutShared } from '../helpers/shared.js';
 
-const fixtures = fileURLToPath(new URL('../../../shared/fixtures/sam-parity/', import.meta.url));
-const samPath = join(fixtures, 'sam_weights.pth');
-const ultrasamPath = join(fixtures, 'ultrasam_weights.pth');
-const absent = !existsSync(samPath) || !existsSync(ultrasamPath);
-const skip = absent ? 'needs ../shared/fixtures/sam-parity/{sam,ultrasam}_weights.pth (absent)' : false;
+const samPath = sharedPath('fixtures/sam-parity/sam_weights.pth');
+const ultrasamPath = sharedPath('fixtures/sam-parity/ultrasam_weights.pth');
+const skip = skipWithoutShared('SAM parity fixture weights', 'fixtures/sam-parity/sam_weights.pth', 'fixtures/sam-parity/ultrasam_weights.pth');
 
 function sameBits(a: WeightTensor, b: WeightTensor): boolean {
   const x = elementBytes(a.data);
@@ -78,7 +76,7 @@ test('a single flipped bit in the real checkpoint is caught by the CRC check', {
 });
 
 test('loadSamWeights reads both fixtures, and a safetensors conversion keeps the UltraSam flag', { skip }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ultrasam-layouts-'));
+  const { dir, cleanup } = tempDir('layouts');
   try {
     const ultrasam = loadSamWeights(ultrasamPath);
     assert.equal(ultrasam.format, 'pth');
@@ -90,19 +88,19 @@ test('loadSamWeights reads both fixtures, and a safetensors conversion keeps the
     assert.equal(reread.layout, 'ultrasam');
     assertSameStateDict(reread.tensors, loadSamWeights(samPath).tensors);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    cleanup();
   }
 });
 
 test('loadSamWeights refuses files that are neither .pth nor safetensors', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ultrasam-layouts-'));
+  const { dir, cleanup } = tempDir('layouts');
   try {
     const path = join(dir, 'readme.txt');
     writeFileSync(path, 'This is not a model.\n');
     assert.throws(() => loadSamWeights(path), (e: unknown) => e instanceof CheckpointError && e.code === 'not-a-checkpoint' && e.message.includes(path));
     assert.throws(() => loadSamWeights(join(dir, 'missing.pth')), (e: unknown) => e instanceof CheckpointError && e.code === 'not-a-checkpoint');
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    cleanup();
   }
 });
 

@@ -1,21 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { NpyError, readNpy, readNpyFile, readNpyObject, writeNpy, writeNpyFile, type NpyArray, type NpyObjectArray } from '../../src/weights/npy.js';
 import { UnsafePickleError } from '../../src/weights/pickle.js';
 import { CheckpointError, readPthBuffer } from '../../src/weights/pth.js';
 import { PickleWriter } from './helpers/pickle-writer.js';
 import { NUMPY_OBJECT_NPY } from './helpers/numpy-object-npy.js';
 import { torchZip } from './helpers/zip-writer.js';
+import { tempDir } from '../helpers/temp_dir.js';
+import { sharedPath, skipWithoutShared } from '../helpers/shared.js';
 
-const fixtures = fileURLToPath(new URL('../../../shared/fixtures/sam-parity/', import.meta.url));
-const skip = existsSync(join(fixtures, 'embedding.npy')) ? false : 'needs ../shared/fixtures/sam-parity (absent)';
+const fixtures = sharedPath('fixtures/sam-parity/');
+const skip = skipWithoutShared('SAM parity fixture', 'fixtures/sam-parity/embedding.npy');
 
-const dir = mkdtempSync(join(tmpdir(), 'ultrasam-npy-'));
-test.after(() => rmSync(dir, { recursive: true, force: true }));
+const { dir, cleanup } = tempDir('npy');
+test.after(cleanup);
 
 const hex = (text: string): Uint8Array => Uint8Array.from(text.match(/../g)!.map((b) => parseInt(b, 16)));
 

@@ -1,16 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointError, readPth, readPthBuffer } from '../../src/weights/pth.js';
 import { OpaqueObject, UnsafePickleError } from '../../src/weights/pickle.js';
 import { PickleWriter, stateDictPickle, writeTensor, type TensorSpec } from './helpers/pickle-writer.js';
 import { f32Bytes, torchZip, u16Bytes, writeZip } from './helpers/zip-writer.js';
 import { deflateRepeated } from '../hostile/bombs.js';
+import { tempDir } from '../helpers/temp_dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'ultrasam-pth-'));
-test.after(() => rmSync(dir, { recursive: true, force: true }));
+const { dir, cleanup } = tempDir('pth');
+test.after(cleanup);
 
 function writeTemp(name: string, bytes: Uint8Array): string {
   const path = join(dir, name);

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   readSafetensors,
@@ -11,9 +10,10 @@ import {
   writeSafetensorsFile,
 } from '../../src/weights/safetensors.js';
 import type { StateDict, WeightTensor } from '../../src/weights/types.js';
+import { tempDir } from '../helpers/temp_dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'ultrasam-safetensors-'));
-test.after(() => rmSync(dir, { recursive: true, force: true }));
+const { dir, cleanup } = tempDir('safetensors');
+test.after(cleanup);
 
 function sample(): StateDict {
   return new Map<string, WeightTensor>([

@@ -8,18 +8,21 @@
  * (BUSI is a classification benchmark too). No patient ids are published.
  */
 import { join } from 'node:path';
-import { binaryMask, isDirectory, listFiles, readOrWarn } from '../raw_files.js';
+import { thresholdMask } from '../masks.js';
+import { isDirectory, listFiles } from './support/files.js';
+import { readRawImage } from './support/problems.js';
 import type { ConvertOptions, ConvertedSample, DatasetModule } from '../types.js';
 
 const CLASSES = ['benign', 'malignant', 'normal'] as const;
 
 async function* convert(rawDir: string, options: ConvertOptions): AsyncIterable<ConvertedSample> {
-  const base = isDirectory(join(rawDir, 'Dataset_BUSI_with_GT')) ? 'Dataset_BUSI_with_GT' : '';
-  const present = CLASSES.filter((c) => isDirectory(join(rawDir, base, c)));
+  const base = (await isDirectory(join(rawDir, 'Dataset_BUSI_with_GT'))) ? 'Dataset_BUSI_with_GT' : '';
+  const present: string[] = [];
+  for (const c of CLASSES) if (await isDirectory(join(rawDir, base, c))) present.push(c);
   if (present.length === 0) throw new Error(`BUSI: no Dataset_BUSI_with_GT/{benign,malignant,normal}/ folders under ${rawDir}`);
   for (const label of present) {
     const folder = base ? `${base}/${label}` : label;
-    const files = await listFiles(join(rawDir, folder), /\.png$/i);
+    const files = await listFiles(join(rawDir, folder), { recursive: false, match: /\.png$/i });
     const masksOf = new Map<string, string[]>();
     for (const file of files) {
       const match = /^(.*)_mask(?:_\d+)?\.png$/i.exec(file);
@@ -36,12 +39,12 @@ async function* convert(rawDir: string, options: ConvertOptions): AsyncIterable<
         options.warn(source, `missing mask ${folder}/${stem}_mask.png`);
         continue;
       }
-      const image = await readOrWarn(join(rawDir, source), source, options.warn);
+      const image = await readRawImage(rawDir, source, options);
       if (!image) continue;
       const masks: ConvertedSample['masks'] = [];
       let usable = true;
       for (const maskFile of maskFiles) {
-        const maskImage = await readOrWarn(join(rawDir, folder, maskFile), `${folder}/${maskFile}`, options.warn);
+        const maskImage = await readRawImage(rawDir, `${folder}/${maskFile}`, options, 'mask');
         if (!maskImage) {
           usable = false;
           break;
@@ -51,7 +54,7 @@ async function* convert(rawDir: string, options: ConvertOptions): AsyncIterable<
           usable = false;
           break;
         }
-        masks.push({ category: 'breast_lesion', mask: binaryMask(maskImage) });
+        masks.push({ category: 'breast_lesion', mask: thresholdMask(maskImage) });
       }
       if (!usable) continue;
       // "benign (12)" → index "benign_12"

@@ -8,7 +8,9 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { binaryMask, isDirectory, listFiles, readOrWarn } from '../raw_files.js';
+import { thresholdMask } from '../masks.js';
+import { isDirectory, listFiles } from './support/files.js';
+import { readRawImage } from './support/problems.js';
 import type { ConvertOptions, ConvertedSample, DatasetModule } from '../types.js';
 
 const LABEL_COLUMNS = ['folder', 'composition', 'echogenicity', 'margins', 'calcifications', 'tirads', 'sex', 'age'];
@@ -38,10 +40,10 @@ async function readLabels(path: string, options: ConvertOptions): Promise<Map<st
 
 async function* convert(rawDir: string, options: ConvertOptions): AsyncIterable<ConvertedSample> {
   // The raw dir is either the folder holding DDTI/ or DDTI/ itself.
-  const folder = isDirectory(join(rawDir, 'DDTI')) ? 'DDTI/' : '';
+  const folder = (await isDirectory(join(rawDir, 'DDTI'))) ? 'DDTI/' : '';
   const root = join(rawDir, folder);
   const labels = await readLabels(join(root, 'label.txt'), options);
-  const images = await listFiles(root, /^\d+_\d+\.a\.jpg$/i);
+  const images = await listFiles(root, { recursive: false, match: /^\d+_\d+\.a\.jpg$/i });
   if (images.length === 0) throw new Error(`DDTI: no <case>_<n>.a.jpg images in ${root}`);
   for (const file of images) {
     const id = file.replace(/\.a\.jpg$/i, '');
@@ -50,8 +52,8 @@ async function* convert(rawDir: string, options: ConvertOptions): AsyncIterable<
       options.warn(`${folder}${file}`, `missing mask ${maskFile}`);
       continue;
     }
-    const image = await readOrWarn(join(root, file), `${folder}${file}`, options.warn);
-    const maskImage = await readOrWarn(join(root, maskFile), `${folder}${maskFile}`, options.warn);
+    const image = await readRawImage(rawDir, `${folder}${file}`, options);
+    const maskImage = await readRawImage(rawDir, `${folder}${maskFile}`, options, 'mask');
     if (!image || !maskImage) continue;
     if (maskImage.width !== image.width || maskImage.height !== image.height) {
       options.warn(`${folder}${maskFile}`, `mask is ${maskImage.width}×${maskImage.height}, image ${image.width}×${image.height} (size mismatch)`);
@@ -63,7 +65,7 @@ async function* convert(rawDir: string, options: ConvertOptions): AsyncIterable<
       patient,
       index,
       sourceFile: `${folder}${file}`,
-      masks: [{ category: 'thyroid_nodule', mask: binaryMask(maskImage) }],
+      masks: [{ category: 'thyroid_nodule', mask: thresholdMask(maskImage) }],
     };
     const record = labels.get(id);
     if (record) sample.labels = record;

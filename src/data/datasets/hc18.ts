@@ -11,7 +11,9 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fillOutline } from '../components.js';
-import { binaryMask, listFiles, readOrWarn } from '../raw_files.js';
+import { thresholdMask } from '../masks.js';
+import { isDirectory, listFiles } from './support/files.js';
+import { readRawImage } from './support/problems.js';
 import type { ConvertOptions, ConvertedSample, DatasetModule } from '../types.js';
 
 interface Calibration {
@@ -38,7 +40,7 @@ async function readCalibration(path: string, options: ConvertOptions): Promise<M
 
 async function* convert(rawDir: string, options: ConvertOptions): AsyncIterable<ConvertedSample> {
   const imageDir = join(rawDir, 'training_set');
-  const images = await listFiles(imageDir, /^\d+_\d*HC\.png$/);
+  const images = (await isDirectory(imageDir)) ? await listFiles(imageDir, { recursive: false, match: /^\d+_\d*HC\.png$/ }) : [];
   if (images.length === 0) throw new Error(`HC18: no training_set/<n>_HC.png images in ${rawDir}`);
   const calibration = await readCalibration(join(rawDir, 'training_set_pixel_size_and_HC.csv'), options);
   for (const file of images) {
@@ -49,15 +51,15 @@ async function* convert(rawDir: string, options: ConvertOptions): AsyncIterable<
       options.warn(source, `missing annotation training_set/${annotationFile}`);
       continue;
     }
-    const image = await readOrWarn(join(imageDir, file), source, options.warn);
-    const outline = await readOrWarn(join(imageDir, annotationFile), `training_set/${annotationFile}`, options.warn);
+    const image = await readRawImage(rawDir, source, options);
+    const outline = await readRawImage(rawDir, `training_set/${annotationFile}`, options, 'annotation');
     if (!image || !outline) continue;
     const { width, height } = image;
     if (outline.width !== width || outline.height !== height) {
       options.warn(`training_set/${annotationFile}`, `annotation is ${outline.width}×${outline.height}, image ${width}×${height} (size mismatch)`);
       continue;
     }
-    const head = fillOutline(binaryMask(outline), width, height);
+    const head = fillOutline(thresholdMask(outline), width, height);
     // "012_2HC" → patient 012, image "2HC". The challenge does not publish subject ids; images that
     // share a number are taken as one subject, so a split never puts them on two sides (conservative).
     const [subject, view] = stem.split('_');

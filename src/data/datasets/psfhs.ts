@@ -15,12 +15,12 @@ import { join } from 'node:path';
 import { labelEquals } from '../components.js';
 import { readMetaImage } from '../formats/mha.js';
 import { frameLabels, frameToImage, volumeFrame } from '../formats/volume.js';
-import { isDirectory, listFiles } from '../raw_files.js';
+import { isDirectory, listFiles } from './support/files.js';
 import type { ConvertOptions, ConvertedSample, DatasetModule } from '../types.js';
 
 async function* convert(rawDir: string, options: ConvertOptions): AsyncIterable<ConvertedSample> {
-  if (!isDirectory(join(rawDir, 'image_mha'))) throw new Error(`PSFHS: no image_mha/ folder under ${rawDir}`);
-  for (const file of await listFiles(join(rawDir, 'image_mha'), /\.mha$/i)) {
+  if (!(await isDirectory(join(rawDir, 'image_mha')))) throw new Error(`PSFHS: no image_mha/ folder under ${rawDir}`);
+  for (const file of await listFiles(join(rawDir, 'image_mha'), { recursive: false, match: /\.mha$/i })) {
     const source = `image_mha/${file}`;
     const labelSource = `label_mha/${file}`;
     if (!existsSync(join(rawDir, labelSource))) {

@@ -13,32 +13,35 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeSmallComponents } from '../components.js';
-import { binaryMask, isDirectory, listFiles, readOrWarn } from '../raw_files.js';
+import { thresholdMask } from '../masks.js';
+import { isDirectory, listFiles } from './support/files.js';
+import { readRawImage } from './support/problems.js';
 import type { ConvertOptions, ConvertedSample, DatasetModule } from '../types.js';
 
 /** [image folder, mask folder, source split] triples relative to the raw dir. */
-function findFolders(rawDir: string): [string, string, string | undefined][] {
+async function findFolders(rawDir: string): Promise<[string, string, string | undefined][]> {
   for (const prefix of ['', 'tg3k/', 'Thyroid Dataset/tg3k/']) {
-    if (isDirectory(join(rawDir, `${prefix}thyroid-image`))) {
+    if (await isDirectory(join(rawDir, `${prefix}thyroid-image`))) {
       return [[`${prefix}thyroid-image`, `${prefix}thyroid-mask`, undefined]];
     }
   }
-  const splits = ['train', 'val', 'test'].filter((split) => isDirectory(join(rawDir, 'image', split)));
+  const splits: string[] = [];
+  for (const split of ['train', 'val', 'test']) if (await isDirectory(join(rawDir, 'image', split))) splits.push(split);
   if (splits.length > 0) return splits.map((split) => [`image/${split}`, `mask/${split}`, split]);
   throw new Error(`TG3K: raw layout not found under ${rawDir} (expected thyroid-image/ or image/{train,val,test}/)`);
 }
 
 async function* convert(rawDir: string, options: ConvertOptions): AsyncIterable<ConvertedSample> {
-  for (const [imageFolder, maskFolder, split] of findFolders(rawDir)) {
-    for (const file of await listFiles(join(rawDir, imageFolder), /\.jpe?g$/i)) {
+  for (const [imageFolder, maskFolder, split] of await findFolders(rawDir)) {
+    for (const file of await listFiles(join(rawDir, imageFolder), { recursive: false, match: /\.jpe?g$/i })) {
       const source = `${imageFolder}/${file}`;
       const maskSource = `${maskFolder}/${file}`;
       if (!existsSync(join(rawDir, maskSource))) {
         options.warn(source, `missing mask ${maskSource}`);
         continue;
       }
-      const image = await readOrWarn(join(rawDir, source), source, options.warn);
-      const maskImage = await readOrWarn(join(rawDir, maskSource), maskSource, options.warn);
+      const image = await readRawImage(rawDir, source, options);
+      const maskImage = await readRawImage(rawDir, maskSource, options, 'mask');
       if (!image || !maskImage) continue;
       if (maskImage.width !== image.width || maskImage.height !== image.height) {
         options.warn(maskSource, `mask is ${maskImage.width}×${maskImage.height}, image ${image.width}×${image.height} (size mismatch)`);
@@ -49,7 +52,7 @@ async function* convert(rawDir: string, options: ConvertOptions): AsyncIterable<
         image,
         index: file.replace(/\.jpe?g$/i, ''),
         sourceFile: source,
-        masks: [{ category: 'thyroid_gland', mask: removeSmallComponents(binaryMask(maskImage), image.width, image.height, minArea) }],
+        masks: [{ category: 'thyroid_gland', mask: removeSmallComponents(thresholdMask(maskImage), image.width, image.height, minArea) }],
       };
       if (split) sample.labels = { source_split: split };
       yield sample;

@@ -15,7 +15,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { labelEquals, removeSmallComponents } from '../components.js';
 import { readLabelPng } from '../palette_png.js';
-import { isDirectory, listFiles, readOrWarn } from '../raw_files.js';
+import { isDirectory, listFiles } from './support/files.js';
+import { readRawImage } from './support/problems.js';
 import type { ConvertOptions, ConvertedSample, DatasetModule } from '../types.js';
 
 const LABELS: [number, string][] = [
@@ -35,14 +36,14 @@ async function* convertFolder(
   split: 'train' | 'test',
   options: ConvertOptions,
 ): AsyncIterable<ConvertedSample> {
-  for (const file of await listFiles(join(rawDir, folder, 'images'), /\.png$/i)) {
+  for (const file of await listFiles(join(rawDir, folder, 'images'), { recursive: false, match: /\.png$/i })) {
     const source = relative(folder, 'images', file);
     const maskSource = relative(folder, 'masks', file);
     if (!existsSync(join(rawDir, maskSource))) {
       options.warn(source, `missing mask ${maskSource}`);
       continue;
     }
-    const image = await readOrWarn(join(rawDir, source), source, options.warn);
+    const image = await readRawImage(rawDir, source, options);
     if (!image) continue;
     let labelMap: Awaited<ReturnType<typeof readLabelPng>>;
     try {
@@ -72,10 +73,10 @@ async function* convertFolder(
 
 async function* convert(rawDir: string, options: ConvertOptions): AsyncIterable<ConvertedSample> {
   // The raw dir is the repository (holding dataset/) or dataset/ itself.
-  const base = isDirectory(join(rawDir, 'dataset', 'images')) ? 'dataset' : '';
-  if (!isDirectory(join(rawDir, base, 'images'))) throw new Error(`USGRA-Seg: no dataset/images/ folder under ${rawDir}`);
+  const base = (await isDirectory(join(rawDir, 'dataset', 'images'))) ? 'dataset' : '';
+  if (!(await isDirectory(join(rawDir, base, 'images')))) throw new Error(`USGRA-Seg: no dataset/images/ folder under ${rawDir}`);
   yield* convertFolder(rawDir, base, 'train', options);
-  if (isDirectory(join(rawDir, base, 'test', 'images'))) yield* convertFolder(rawDir, relative(base, 'test'), 'test', options);
+  if (await isDirectory(join(rawDir, base, 'test', 'images'))) yield* convertFolder(rawDir, relative(base, 'test'), 'test', options);
 }
 
 export const dataset: DatasetModule = {

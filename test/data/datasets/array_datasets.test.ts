@@ -12,7 +12,8 @@ import { dataset as mmotu3d } from '../../../src/data/datasets/mmotu_3d.js';
 import { dataset as cineclip } from '../../../src/data/datasets/thyroid_cineclip.js';
 import { loadH5wasm } from '../../../src/data/formats/hdf5.js';
 import { npyBytes, pickledNpy, type PyValue } from '../formats/synthetic_writers.js';
-import { blank, convertAll, countIn, makeTempDir, maskOf, paint, removeTempDir, scan, strictError, writeRaster } from './raw_fixtures.js';
+import { blank, convertAll, countIn, maskOf, paint, scan, strictError, writeRaster } from './raw_fixtures.js';
+import { tempDir } from '../../helpers/temp_dir.js';
 
 async function write(path: string, bytes: Buffer): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
@@ -20,7 +21,7 @@ async function write(path: string, bytes: Buffer): Promise<void> {
 }
 
 test('ASUS: float frames ×255, frames without spine skipped, rotated 180°, mismatched masks reported', async () => {
-  const raw = await makeTempDir('asus');
+  const { dir: raw, cleanup: removeRaw } = tempDir('asus');
   try {
     const [n, h, w] = [3, 4, 5];
     const frames: number[] = [];
@@ -46,12 +47,12 @@ test('ASUS: float frames ×255, frames without spine skipped, rotated 180°, mis
     assert.match(warnings[0].problem, /size mismatch/);
     assert.match((await strictError(asus, raw)).message, /q001_segmentation\.npy: size mismatch/);
   } finally {
-    await removeTempDir(raw);
+    removeRaw();
   }
 });
 
 test('FASS: pickled structure dicts give artery/liver/stomach/vein masks; missing and mismatched arrays reported', async () => {
-  const raw = await makeTempDir('fass');
+  const { dir: raw, cleanup: removeRaw } = tempDir('fass');
   try {
     const root = join(raw, 'Fetal Abdominal Structures Segmentation Dataset Using Ultrasonic Images');
     const [w, h] = [12, 8];
@@ -85,12 +86,12 @@ test('FASS: pickled structure dicts give artery/liver/stomach/vein masks; missin
     assert.match(warnings.find((x) => x.file.includes('P002_1'))!.problem, /missing mask/);
     assert.match((await strictError(fass, raw)).message, /P001_2\.npy: size mismatch/);
   } finally {
-    await removeTempDir(raw);
+    removeRaw();
   }
 });
 
 test('Thyroid US Cineclip: HDF5 frames with hole-filled nodule masks, annot_id as patient, mask shape mismatch reported', async () => {
-  const raw = await makeTempDir('cineclip');
+  const { dir: raw, cleanup: removeRaw } = tempDir('cineclip');
   try {
     const h5 = await loadH5wasm();
     const [n, h, w] = [3, 8, 10];
@@ -119,7 +120,7 @@ test('Thyroid US Cineclip: HDF5 frames with hole-filled nodule masks, annot_id a
     assert.deepEqual(countIn(maskOf(samples[2], 'thyroid_nodule'), w, 2, 2, 7, 6), { inside: 20, total: 20 });
     assert.equal(samples[2].image.data[3], 23);
 
-    const bad = await makeTempDir('cineclip-bad');
+    const { dir: bad, cleanup: removeBad } = tempDir('cineclip-bad');
     try {
       const broken = new h5.File(join(bad, 'dataset.hdf5'), 'w');
       broken.create_dataset({ name: 'image', data: images, shape: [n, h, w], dtype: '<B' });
@@ -131,15 +132,15 @@ test('Thyroid US Cineclip: HDF5 frames with hole-filled nodule masks, annot_id a
       assert.match(result.warnings[0].problem, /size mismatch: "mask" has shape \[2, 8, 10\]/);
       assert.match((await strictError(cineclip, bad)).message, /dataset\.hdf5: size mismatch/);
     } finally {
-      await removeTempDir(bad);
+      removeBad();
     }
   } finally {
-    await removeTempDir(raw);
+    removeRaw();
   }
 });
 
 test('MMOTU-3D: JPG images with PNG lesion annotations, "_" variants ignored, missing annotation reported', async () => {
-  const raw = await makeTempDir('mmotu3d');
+  const { dir: raw, cleanup: removeRaw } = tempDir('mmotu3d');
   try {
     const root = join(raw, 'OTU_3d');
     for (const n of [1, 2]) await writeRaster(join(root, `images/${n}.JPG`), scan(16, 12, 3));
@@ -154,6 +155,6 @@ test('MMOTU-3D: JPG images with PNG lesion annotations, "_" variants ignored, mi
     assert.match((await strictError(mmotu3d, raw)).message, /images\/2\.JPG: missing mask/);
     assert.equal(mmotu3d.info.evaluationOnly, true);
   } finally {
-    await removeTempDir(raw);
+    removeRaw();
   }
 });

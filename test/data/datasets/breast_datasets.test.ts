@@ -18,15 +18,14 @@ import {
   convertAll,
   countIn,
   isRectangle,
-  makeTempDir,
   maskOf,
   paint,
-  removeTempDir,
   scan,
   strictError,
   writeRaster,
   writeText,
 } from './raw_fixtures.js';
+import { tempDir } from '../../helpers/temp_dir.js';
 
 const W = 24;
 const H = 16;
@@ -35,11 +34,12 @@ const rectMask = (x0: number, y0: number, x1: number, y1: number, value = 255, w
   paint(blank(w, h), x0, y0, x1, y1, [value]);
 
 let root: string;
+let removeRoot: () => void;
 before(async () => {
-  root = await makeTempDir('breast');
+  ({ dir: root, cleanup: removeRoot } = tempDir('breast'));
 });
 after(async () => {
-  await removeTempDir(root);
+  removeRoot();
 });
 
 describe('BUID', () => {

@@ -14,23 +14,23 @@ import {
   blank,
   convertAll,
   isRectangle,
-  makeTempDir,
   maskOf,
   paint,
   type Raster,
-  removeTempDir,
   scan,
   strictError,
   writeRaster,
   writeText,
 } from './raw_fixtures.js';
+import { tempDir } from '../../helpers/temp_dir.js';
 
 let root: string;
+let removeRoot: () => void;
 before(async () => {
-  root = await makeTempDir('extra');
+  ({ dir: root, cleanup: removeRoot } = tempDir('extra'));
 });
 after(async () => {
-  await removeTempDir(root);
+  removeRoot();
 });
 
 const mirror = (raster: Raster): Raster => ({ ...raster, data: flipColumns(raster.data, raster.width, raster.height, raster.channels) });

@@ -15,15 +15,14 @@ import {
   convertAll,
   countIn,
   isRectangle,
-  makeTempDir,
   maskOf,
   paint,
-  removeTempDir,
   scan,
   strictError,
   writeRaster,
   writeText,
 } from './raw_fixtures.js';
+import { tempDir } from '../../helpers/temp_dir.js';
 
 const W = 32;
 const H = 24;
@@ -31,11 +30,12 @@ const rectMask = (x0: number, y0: number, x1: number, y1: number, value = 255, w
   paint(blank(w, h), x0, y0, x1, y1, [value]);
 
 let root: string;
+let removeRoot: () => void;
 before(async () => {
-  root = await makeTempDir('neck');
+  ({ dir: root, cleanup: removeRoot } = tempDir('neck'));
 });
 after(async () => {
-  await removeTempDir(root);
+  removeRoot();
 });
 
 describe('TN3K', () => {

@@ -20,16 +20,15 @@ import {
   blank,
   convertAll,
   isRectangle,
-  makeTempDir,
   maskOf,
   paint,
-  removeTempDir,
   scan,
   strictError,
   writeNifti,
   writeRaster,
   writeText,
 } from './raw_fixtures.js';
+import { tempDir } from '../../helpers/temp_dir.js';
 
 const W = 24;
 const H = 20;
@@ -37,11 +36,12 @@ const rectMask = (x0: number, y0: number, x1: number, y1: number, value = 255, w
   paint(blank(w, h), x0, y0, x1, y1, [value]);
 
 let root: string;
+let removeRoot: () => void;
 before(async () => {
-  root = await makeTempDir('organs');
+  ({ dir: root, cleanup: removeRoot } = tempDir('organs'));
 });
 after(async () => {
-  await removeTempDir(root);
+  removeRoot();
 });
 
 describe('105US', () => {

@@ -3,9 +3,8 @@
  * formats the publishers use (PNG, JPEG, TIFF via sharp; BMP and NIfTI written by hand), and a
  * runner that collects a converter's samples and warnings.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import sharp from 'sharp';
 import type { ConvertedSample, DatasetModule } from '../../../src/data/types.js';
@@ -112,15 +111,6 @@ export async function writeNifti(path: string, width: number, height: number, fr
 export async function writeText(path: string, text: string): Promise<void> {
   await ensureDir(path);
   await writeFile(path, text);
-}
-
-/** A fresh temporary folder; remove it with `removeTempDir`. */
-export function makeTempDir(prefix: string): Promise<string> {
-  return mkdtemp(join(tmpdir(), `ultrasam-${prefix}-`));
-}
-
-export function removeTempDir(path: string): Promise<void> {
-  return rm(path, { recursive: true, force: true });
 }
 
 export interface Conversion {

@@ -15,7 +15,8 @@ import { findRarExtractor } from '../../../src/data/formats/rar.js';
 import { findExecutable } from '../../../src/data/formats/system_tool.js';
 import type { DatasetModule } from '../../../src/data/types.js';
 import { rarBytes, writeVideo } from '../formats/synthetic_writers.js';
-import { blank, convertAll, countIn, makeTempDir, maskOf, paint, removeTempDir, scan, strictError, writeRaster, writeText } from './raw_fixtures.js';
+import { blank, convertAll, countIn, maskOf, paint, scan, strictError, writeRaster, writeText } from './raw_fixtures.js';
+import { tempDir } from '../../helpers/temp_dir.js';
 
 const ffmpeg = await findExecutable('ffmpeg');
 const rarTool = await findRarExtractor();
@@ -33,13 +34,13 @@ async function video(path: string, frames: Uint8Array[], width: number, height: 
 /** Runs `convert` with an empty PATH, as on a machine without the tool. */
 async function withoutTools<T>(run: () => Promise<T>): Promise<T> {
   const saved = process.env.PATH;
-  const empty = await makeTempDir('empty-path');
+  const { dir: empty, cleanup: removeEmpty } = tempDir('empty-path');
   process.env.PATH = empty;
   try {
     return await run();
   } finally {
     process.env.PATH = saved;
-    await removeTempDir(empty);
+    removeEmpty();
   }
 }
 
@@ -48,7 +49,7 @@ async function firstError(module: DatasetModule, rawDir: string): Promise<Error>
 }
 
 test('without ffmpeg / a RAR tool, the video and archive converters stop with the install hint', async () => {
-  const raw = await makeTempDir('no-tools');
+  const { dir: raw, cleanup: removeRaw } = tempDir('no-tools');
   try {
     await writeText(join(raw, 'EchoNet-Dynamic/VolumeTracings.csv'), 'FileName,X1,Y1,X2,Y2,Frame\n');
     await writeText(join(raw, 'A4C/VolumeTracings.csv'), 'FileName,X,Y,Frame\n');
@@ -58,12 +59,12 @@ test('without ffmpeg / a RAR tool, the video and archive converters stop with th
     assert.equal((await firstError(brachialPlexus, raw)).message, 'ffmpeg not found: install it (apt-get install ffmpeg) to convert brachial_plexus');
     assert.match((await firstError(fastUNet, raw)).message, /^no RAR extractor found \(looked for unrar, unar, 7z, 7zz, bsdtar\): install one \(apt-get install unar\) to convert Fast-U-Net$/);
   } finally {
-    await removeTempDir(raw);
+    removeRaw();
   }
 });
 
 test('EchoNet-Dynamic: traced frames only, chord polygons filled, FileList split and EF kept, missing video reported', { skip: !ffmpeg && 'ffmpeg is not installed' }, async () => {
-  const raw = await makeTempDir('echonet-dynamic');
+  const { dir: raw, cleanup: removeRaw } = tempDir('echonet-dynamic');
   try {
     const root = join(raw, 'EchoNet-Dynamic');
     await video(join(root, 'Videos/0X1A.avi'), levelFrames(6, 32, 32), 32, 32);
@@ -88,12 +89,12 @@ test('EchoNet-Dynamic: traced frames only, chord polygons filled, FileList split
     assert.match(warnings[0].problem, /missing video: EchoNet-Dynamic\/Videos\/0X2B\.avi/);
     assert.match((await strictError(echonetDynamic, raw)).message, /VolumeTracings\.csv: missing video/);
   } finally {
-    await removeTempDir(raw);
+    removeRaw();
   }
 });
 
 test('EchoNet-Pediatric: A4C and PSAX point outlines, 1-based frames, "No Systolic" rows skipped, bad rows reported', { skip: !ffmpeg && 'ffmpeg is not installed' }, async () => {
-  const raw = await makeTempDir('echonet-pediatric');
+  const { dir: raw, cleanup: removeRaw } = tempDir('echonet-pediatric');
   try {
     const root = join(raw, 'pediatric_echo_avi/pediatric_echo_avi');
     await video(join(root, 'A4C/Videos/CR32.avi'), levelFrames(4, 24, 24), 24, 24);
@@ -110,12 +111,12 @@ test('EchoNet-Pediatric: A4C and PSAX point outlines, 1-based frames, "No Systol
     assert.match(warnings[0].problem, /line 6: not a tracing row/);
     assert.match((await strictError(echonetPediatric, raw)).message, /PSAX\/VolumeTracings\.csv: line 6/);
   } finally {
-    await removeTempDir(raw);
+    removeRaw();
   }
 });
 
 test('brachial_plexus: masks matched by frame number, needle when present, videos without masks reported', { skip: !ffmpeg && 'ffmpeg is not installed' }, async () => {
-  const raw = await makeTempDir('brachial');
+  const { dir: raw, cleanup: removeRaw } = tempDir('brachial');
   try {
     const [w, h] = [32, 24];
     await video(join(raw, 'data/Butterfly/videos/b240.mp4'), levelFrames(4, w, h), w, h);
@@ -135,13 +136,13 @@ test('brachial_plexus: masks matched by frame number, needle when present, video
     assert.match(warnings[0].file, /s005\.mp4/);
     assert.match((await strictError(brachialPlexus, raw)).message, /s005\.mp4: missing mask/);
   } finally {
-    await removeTempDir(raw);
+    removeRaw();
   }
 });
 
 test('Fast-U-Net: RAR archives extracted, AC/HC pairing, masks opened to the largest region, missing mask reported', { skip: !rarTool && 'no unrar, unar, 7z or bsdtar installed' }, async () => {
-  const raw = await makeTempDir('fast-u-net');
-  const pngs = await makeTempDir('fast-u-net-png');
+  const { dir: raw, cleanup: removeRaw } = tempDir('fast-u-net');
+  const { dir: pngs, cleanup: removePngs } = tempDir('fast-u-net-png');
   try {
     const [w, h] = [48, 40];
     const png = async (name: string, raster: Parameters<typeof writeRaster>[1]) => {
@@ -175,7 +176,7 @@ test('Fast-U-Net: RAR archives extracted, AC/HC pairing, masks opened to the lar
     assert.match(warnings[0].problem, /missing mask/);
     assert.match((await strictError(fastUNet, raw)).message, /003\.png: missing mask/);
   } finally {
-    await removeTempDir(raw);
-    await removeTempDir(pngs);
+    removeRaw();
+    removePngs();
   }
 });

@@ -4,7 +4,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { writeDataset } from '../../../src/data/corpus.js';
@@ -18,7 +17,9 @@ import { dataset as regpro } from '../../../src/data/datasets/regpro.js';
 import { dataset as segthy } from '../../../src/data/datasets/segthy.js';
 import { verifyPath } from '../../../src/data/verify.js';
 import { writeMetaImage, writeNifti, type NiftiSpec, type MetaImageSpec } from '../formats/synthetic_writers.js';
-import { convertAll, countIn, makeTempDir, maskOf, removeTempDir, strictError, writeText } from './raw_fixtures.js';
+import { convertAll, countIn, maskOf, strictError, writeText } from './raw_fixtures.js';
+import { tempDir } from '../../helpers/temp_dir.js';
+import { sharedPath, skipWithoutShared } from '../../helpers/shared.js';
 
 /** A volume of nx × ny × nz voxels whose value is `value(x, y, z)`, x fastest. */
 function volume(nx: number, ny: number, nz: number, value: (x: number, y: number, z: number) => number): number[] {
@@ -46,7 +47,7 @@ function firstPixel(mask: Uint8Array, width: number): [number, number] {
 const inBox = (x: number, y: number, x0: number, y0: number, x1: number, y1: number) => x >= x0 && x < x1 && y >= y0 && y < y1;
 
 test('ACOUSLIC: frames with abdomen only, plane quality label, subject ids, missing mask reported', async () => {
-  const raw = await makeTempDir('acouslic');
+  const { dir: raw, cleanup: removeRaw } = tempDir('acouslic');
   try {
     const image = volume(8, 6, 4, (x, y, z) => 10 + x + y + z);
     // frame 1: label 1 (optimal) at x 2..4, y 1..3; frame 3: label 2 (suboptimal) at x 5..7, y 3..5
@@ -70,12 +71,12 @@ test('ACOUSLIC: frames with abdomen only, plane quality label, subject ids, miss
     assert.match(warnings[0].problem, /missing mask/);
     assert.match((await strictError(acouslic, raw)).message, /bbbb2222-0000\.mha: missing mask/);
   } finally {
-    await removeTempDir(raw);
+    removeRaw();
   }
 });
 
 test('CAMUS: 2CH and 4CH frames, labels 1/2/3 → endocardium/epicardium/atrium_wall, out-of-sector labels dropped', async () => {
-  const raw = await makeTempDir('camus');
+  const { dir: raw, cleanup: removeRaw } = tempDir('camus');
   try {
     const dir = join(raw, 'database_nifti/patient0001');
     // image is 0 in column x = 0 (outside the sector)
@@ -96,12 +97,12 @@ test('CAMUS: 2CH and 4CH frames, labels 1/2/3 → endocardium/epicardium/atrium_
     assert.match(warnings[0].problem, /missing mask: .*4CH_half_sequence_gt/);
     assert.match((await strictError(camus, raw)).message, /4CH_half_sequence\.nii\.gz: missing mask/);
   } finally {
-    await removeTempDir(raw);
+    removeRaw();
   }
 });
 
 test('CardiacUDC: outlines hole-filled, frames under 2.5 % foreground skipped, rotated 180°, missing label reported', async () => {
-  const raw = await makeTempDir('cardiacudc');
+  const { dir: raw, cleanup: removeRaw } = tempDir('cardiacudc');
   try {
     const n = 20;
     // frame 0: outline of a square x,y in [4, 10) with label 1 (filled: 36 px = 9 %); frame 1: one stray pixel; frame 2: empty
@@ -123,12 +124,12 @@ test('CardiacUDC: outlines hole-filled, frames under 2.5 % foreground skipped, r
     assert.match(warnings[0].file, /patient73_image/);
     assert.match((await strictError(cardiacudc, raw)).message, /patient73_image\.nii\.gz: missing mask/);
   } finally {
-    await removeTempDir(raw);
+    removeRaw();
   }
 });
 
 test('FH-PS-AOP: first image plane, labels 1/2, labels on blank image outside the field of view removed', async () => {
-  const raw = await makeTempDir('fhpsaop');
+  const { dir: raw, cleanup: removeRaw } = tempDir('fhpsaop');
   try {
     const n = 64;
     const root = join(raw, 'Pubic Symphysis-Fetal Head Segmentation and Angle of Progression');
@@ -157,7 +158,7 @@ test('FH-PS-AOP: first image plane, labels 1/2, labels on blank image outside th
     assert.match(warnings[0].problem, /size mismatch/);
     assert.match((await strictError(fhPsAop, raw)).message, /00002\.mha: size mismatch/);
   } finally {
-    await removeTempDir(raw);
+    removeRaw();
   }
 });
 
@@ -174,7 +175,7 @@ async function writeMicroUs(raw: string): Promise<void> {
 }
 
 test('MicroSeg: slices with prostate, out-of-scan labels dropped, rotated 180°, missing annotation reported', async () => {
-  const raw = await makeTempDir('microseg');
+  const { dir: raw, cleanup: removeRaw } = tempDir('microseg');
   try {
     await writeMicroUs(raw);
     const { samples, warnings } = await convertAll(microseg, raw);
@@ -188,12 +189,12 @@ test('MicroSeg: slices with prostate, out-of-scan labels dropped, rotated 180°,
     assert.match(warnings[0].problem, /missing mask: no expert_annotation_train_02/);
     assert.match((await strictError(microseg, raw)).message, /microUS_train_02\.nii\.gz: missing mask/);
   } finally {
-    await removeTempDir(raw);
+    removeRaw();
   }
 });
 
 test('MUP: every slice, official test split, labels on background lines dropped, flipped upside down', async () => {
-  const raw = await makeTempDir('mup');
+  const { dir: raw, cleanup: removeRaw } = tempDir('mup');
   try {
     await writeMicroUs(raw);
     const { samples, warnings } = await convertAll(mup, raw);
@@ -207,12 +208,12 @@ test('MUP: every slice, official test split, labels on background lines dropped,
     assert.equal(warnings.length, 1);
     assert.match((await strictError(mup, raw)).message, /missing mask/);
   } finally {
-    await removeTempDir(raw);
+    removeRaw();
   }
 });
 
 test('regPro: sagittal slices of the ultrasound volume, prostate channel, MR files ignored, size mismatch reported', async () => {
-  const raw = await makeTempDir('regpro');
+  const { dir: raw, cleanup: removeRaw } = tempDir('regpro');
   try {
     const [nx, ny, nz] = [5, 4, 3];
     const image = volume(nx, ny, nz, (x, y, z) => 100 * z + 10 * y + x);
@@ -241,12 +242,12 @@ test('regPro: sagittal slices of the ultrasound volume, prostate channel, MR fil
     assert.match(warnings[0].problem, /size mismatch/);
     assert.match((await strictError(regpro, raw)).message, /case000070\.nii\.gz: size mismatch/);
   } finally {
-    await removeTempDir(raw);
+    removeRaw();
   }
 });
 
 test('Segthy: slices with labels, thyroid/carotid/jugular from 1/2/3, rotated 180°, missing label reported', async () => {
-  const raw = await makeTempDir('segthy');
+  const { dir: raw, cleanup: removeRaw } = tempDir('segthy');
   try {
     const image = volume(6, 4, 3, (x, y, z) => 30 + x + 6 * y + z);
     const labels = volume(6, 4, 3, (x, y, z) => (z !== 1 ? 0 : x === 0 ? 1 : x === 1 ? 2 : x === 2 ? 3 : 0));
@@ -264,17 +265,17 @@ test('Segthy: slices with labels, thyroid/carotid/jugular from 1/2/3, rotated 18
     assert.match(warnings[0].problem, /missing mask/);
     assert.match((await strictError(segthy, raw)).message, /026_US\.nii: missing mask/);
   } finally {
-    await removeTempDir(raw);
+    removeRaw();
   }
 });
 
-const PSFHS_COPY = '../shared/data/ultrasound/psfhs';
+const PSFHS_COPY = sharedPath('data/ultrasound/psfhs');
 
 test(
   'FH-PS-AOP on the real PSFHS copy (same files, FH-PS-AOP layout): 100 images, both structures, a corpus that verifies',
-  { skip: !existsSync(join(PSFHS_COPY, 'image_mha')) && `no ${PSFHS_COPY}` },
+  { skip: skipWithoutShared('the PSFHS copy', 'data/ultrasound/psfhs/image_mha') },
   async () => {
-    const out = await makeTempDir('fhpsaop-corpus');
+    const { dir: out, cleanup: removeOut } = tempDir('fhpsaop-corpus');
     try {
       const done = await writeDataset(fhPsAop, PSFHS_COPY, out);
       assert.equal(done.images, 100);
@@ -286,7 +287,7 @@ test(
       assert.deepEqual(reports[0].problems, []);
       assert.equal(reports[0].images, 100);
     } finally {
-      await removeTempDir(out);
+      removeOut();
     }
   },
 );

@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Hdf5File, loadH5wasm } from '../../../src/data/formats/hdf5.js';
+import { tempDir } from '../../helpers/temp_dir.js';
 
 test('HDF5: lists datasets, reads frames one index at a time, and string ids', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'ultrasam-h5-'));
+  const { dir, cleanup } = tempDir('h5');
   try {
     const path = join(dir, 'clips.hdf5');
     const h5 = await loadH5wasm();
@@ -39,6 +39,6 @@ test('HDF5: lists datasets, reads frames one index at a time, and string ids', a
     await writeFile(bogus, 'not hdf5 at all');
     await assert.rejects(Hdf5File.open(bogus), /bogus\.hdf5: cannot open as HDF5/);
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    cleanup();
   }
 });

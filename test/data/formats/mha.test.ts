@@ -1,18 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { readMetaImage, readMetaImageHeader, streamMetaImageFrames } from '../../../src/data/formats/mha.js';
 import { writeMetaImage } from './synthetic_writers.js';
+import { tempDir } from '../../helpers/temp_dir.js';
+import { sharedPath, skipWithoutShared } from '../../helpers/shared.js';
 
 async function withDir(run: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'ultrasam-mha-'));
+  const { dir, cleanup } = tempDir('mha');
   try {
     await run(dir);
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    cleanup();
   }
 }
 
@@ -81,13 +82,13 @@ test('broken MetaImages fail naming the file and the field', async () => {
   });
 });
 
-test('the PSFHS copy in ../shared reads as 256×256 MET_UCHAR', { skip: !existsSync('../shared/data/ultrasound/psfhs/label_mha') && 'no ../shared/data/ultrasound/psfhs' }, async () => {
+test('the PSFHS copy in ../shared reads as 256×256 MET_UCHAR', { skip: skipWithoutShared('the PSFHS copy', 'data/ultrasound/psfhs/label_mha') }, async () => {
   const { readdir } = await import('node:fs/promises');
-  const names = (await readdir('../shared/data/ultrasound/psfhs/label_mha')).filter((n) => n.endsWith('.mha')).sort();
-  const label = await readMetaImage(join('../shared/data/ultrasound/psfhs/label_mha', names[0]));
+  const names = (await readdir(sharedPath('data/ultrasound/psfhs/label_mha'))).filter((n) => n.endsWith('.mha')).sort();
+  const label = await readMetaImage(sharedPath(`data/ultrasound/psfhs/label_mha/${names[0]}`));
   assert.deepEqual(label.dims, [256, 256]);
   const values = new Set(label.data);
   assert.ok([...values].every((v) => v === 0 || v === 1 || v === 2));
-  const image = await readMetaImage(join('../shared/data/ultrasound/psfhs/image_mha', names[0]));
+  const image = await readMetaImage(sharedPath(`data/ultrasound/psfhs/image_mha/${names[0]}`));
   assert.deepEqual(image.dims, [256, 256, 3]);
 });

@@ -1,18 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readNifti, readNiftiHeader, streamNiftiFrames } from '../../../src/data/formats/nifti.js';
 import { frameToImage, sagittalSlice, volumeFrames } from '../../../src/data/formats/volume.js';
 import { niftiBytes, writeNifti, type TestVoxelType } from './synthetic_writers.js';
+import { tempDir } from '../../helpers/temp_dir.js';
 
 async function withDir(run: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'ultrasam-nifti-'));
+  const { dir, cleanup } = tempDir('nifti');
   try {
     await run(dir);
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    cleanup();
   }
 }
 

@@ -1,18 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dictEntry, isNpyArray, npyFrame, npyFrameCount, readNpyArray, readNpyDict } from '../../../src/data/formats/npy_dict.js';
 import { readVolumeTracings, tracingMask } from '../../../src/data/formats/volume_tracings.js';
 import { npyBytes, pickledNpy, type PyValue } from './synthetic_writers.js';
+import { tempDir } from '../../helpers/temp_dir.js';
 
 async function withDir(run: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'ultrasam-npy-'));
+  const { dir, cleanup } = tempDir('npy');
   try {
     await run(dir);
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    cleanup();
   }
 }
 

@@ -1,16 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { extractRar, findRarExtractor } from '../../../src/data/formats/rar.js';
 import { MissingToolError } from '../../../src/data/formats/system_tool.js';
 import { rarBytes } from './synthetic_writers.js';
+import { tempDir } from '../../helpers/temp_dir.js';
 
 const extractor = await findRarExtractor();
 
 test('without any RAR tool the error lists the tools, the install command and the dataset', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'ultrasam-norar-'));
+  const { dir, cleanup } = tempDir('norar');
   try {
     await assert.rejects(extractRar(join(dir, 'AC_mask.rar'), join(dir, 'out'), 'Fast-U-Net', { searchPath: [dir] }), (error: unknown) => {
       assert.ok(error instanceof MissingToolError);
@@ -18,12 +18,12 @@ test('without any RAR tool the error lists the tools, the install command and th
       return true;
     });
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    cleanup();
   }
 });
 
 test('extracts a stored RAR 4 archive with folders', { skip: !extractor && 'no unrar, unar, 7z or bsdtar installed' }, async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'ultrasam-rar-'));
+  const { dir, cleanup } = tempDir('rar');
   try {
     const archive = join(dir, 'a.rar');
     await writeFile(archive, rarBytes([
@@ -38,6 +38,6 @@ test('extracts a stored RAR 4 archive with folders', { skip: !extractor && 'no u
     await writeFile(join(dir, 'broken.rar'), 'Rar!\x1a\x07\x00garbage');
     await assert.rejects(extractRar(join(dir, 'broken.rar'), join(dir, 'out2'), 'test'), /cannot extract .*broken\.rar/);
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    cleanup();
   }
 });

@@ -1,16 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { findExecutable, MissingToolError } from '../../../src/data/formats/system_tool.js';
 import { readVideoFrames, requireFfmpeg } from '../../../src/data/formats/video.js';
 import { writeVideo } from './synthetic_writers.js';
+import { tempDir } from '../../helpers/temp_dir.js';
 
 const ffmpeg = await findExecutable('ffmpeg');
 
 test('without ffmpeg on the search path the error says how to install it and names the dataset', async () => {
-  const emptyDir = await mkdtemp(join(tmpdir(), 'ultrasam-nopath-'));
+  const { dir: emptyDir, cleanup: removeEmptyDir } = tempDir('nopath');
   try {
     await assert.rejects(requireFfmpeg('EchoNet-Dynamic', { searchPath: [emptyDir] }), (error: unknown) => {
       assert.ok(error instanceof MissingToolError);
@@ -20,12 +20,12 @@ test('without ffmpeg on the search path the error says how to install it and nam
     const frames = readVideoFrames('/nonexistent.avi', { datasetName: 'brachial_plexus', searchPath: [emptyDir] });
     await assert.rejects(frames.next(), /ffmpeg not found: install it \(apt-get install ffmpeg\) to convert brachial_plexus/);
   } finally {
-    await rm(emptyDir, { recursive: true, force: true });
+    removeEmptyDir();
   }
 });
 
 test('decodes the asked-for frames of an AVI and an MP4', { skip: !ffmpeg && 'ffmpeg is not installed' }, async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'ultrasam-video-'));
+  const { dir, cleanup } = tempDir('video');
   try {
     const width = 32;
     const height = 16;
@@ -54,6 +54,6 @@ test('decodes the asked-for frames of an AVI and an MP4', { skip: !ffmpeg && 'ff
     await writeFile(corrupt, 'RIFF not really a video');
     await assert.rejects(readVideoFrames(corrupt, { datasetName: 'test' }).next(), /corrupt\.avi: no video stream found by ffmpeg/);
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    cleanup();
   }
 });

@@ -10,6 +10,8 @@ export interface ListOptions {
   extensions?: string[];
   /** Descend into sub-folders (default true). */
   recursive?: boolean;
+  /** Only file names (not paths) this matches. */
+  match?: RegExp;
 }
 
 /**
@@ -53,19 +55,25 @@ export function folderOf(path: string): string {
   return slash < 0 ? '' : path.slice(0, slash);
 }
 
-/** Files under `root`, as sorted paths relative to it with '/' separators. Hidden entries are skipped. */
+/**
+ * Files under `root`, as sorted paths relative to it with '/' separators. Hidden entries are
+ * skipped. A symbolic link to a regular file counts as that file (raw copies are often assembled
+ * from links); links to folders are not followed (no cycles).
+ */
 export async function listFiles(root: string, options: ListOptions = {}): Promise<string[]> {
   const extensions = options.extensions?.map((e) => e.toLowerCase());
   const recursive = options.recursive ?? true;
+  const wanted = (name: string) => (!extensions || extensions.includes(extensionOf(name))) && (!options.match || options.match.test(name));
   const found: string[] = [];
   const walk = async (relative: string): Promise<void> => {
-    const entries = await readdir(relative === '' ? root : join(root, relative), { withFileTypes: true });
+    const folder = relative === '' ? root : join(root, relative);
+    const entries = await readdir(folder, { withFileTypes: true });
     for (const entry of entries) {
       if (entry.name.startsWith('.')) continue; // .DS_Store, ._ resource forks, partial downloads
       const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
       if (entry.isDirectory()) {
         if (recursive) await walk(path);
-      } else if (entry.isFile() && (!extensions || extensions.includes(extensionOf(entry.name)))) {
+      } else if (wanted(entry.name) && (entry.isFile() || (entry.isSymbolicLink() && (await isFile(join(folder, entry.name)))))) {
         found.push(path);
       }
     }
