@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { serialize } from '../graph/onnx.js';
 import { type SamConfig, lowResSize } from './config.js';
 import { EXPORT_FORMAT_VERSION, type ExportManifest } from './export_format.js';
+import type { EverythingOptions } from './everything.js';
 import { DECODER_IMAGE_SIDE, EMPTY_SLOT_LABEL, buildDecoderImageGraph, buildEncoderGraph, buildExportDecoderGraph } from './sam.js';
 
 export { EXPORT_FORMAT_VERSION, type ExportManifest } from './export_format.js';
@@ -21,7 +22,7 @@ export interface ExportOptions {
 }
 
 export function exportModel(
-  model: { config: SamConfig; values: ReadonlyMap<string, Float32Array>; ultrasam: boolean },
+  model: { config: SamConfig; values: ReadonlyMap<string, Float32Array>; ultrasam: boolean; everythingDefaults?: EverythingOptions },
   outDir: string,
   options: ExportOptions = {},
 ): ExportManifest {
@@ -51,6 +52,7 @@ export function exportModel(
     version: EXPORT_FORMAT_VERSION,
     config,
     ultrasam,
+    ...(model.everythingDefaults && Object.keys(model.everythingDefaults).length > 0 ? { everything: model.everythingDefaults } : {}),
     files: {
       encoder: 'encoder.onnx',
       decoderImage: 'decoder_image.onnx',

@@ -1,6 +1,7 @@
 // The export's manifest (ultrasam.json) and format version: what export.ts writes and any reader
 // (the browser app, other runtimes) checks. Free of Node imports, so the browser bundle can use it.
 import type { SamConfig } from './config.js';
+import type { EverythingOptions } from './everything.js';
 
 /** The manifest's `version`: 2 since the decoder's per-image part is its own file. */
 export const EXPORT_FORMAT_VERSION = 2;
@@ -11,6 +12,8 @@ export interface ExportManifest {
   version: number;
   config: SamConfig;
   ultrasam: boolean;
+  /** Segment-everything thresholds the weights record (absent: SAM's defaults apply). */
+  everything?: EverythingOptions;
   files: { encoder: string; decoderImage: string; decoder: string; encoderInt8?: string };
   preprocessing: {
     description: string;

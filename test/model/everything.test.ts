@@ -8,6 +8,9 @@ import { gunzipSync } from 'node:zlib';
 import { buildPointGrid, generateCropBoxes, isBoxNearCropEdge, maskBox, nonMaxSuppression, removeSmallRegions, stabilityScore } from '../../src/model/amg.js';
 import { type EverythingBackend, type EverythingOptions, generateEverything, parseRecordedEverythingDefaults } from '../../src/model/everything.js';
 import { SamPredictor } from '../../src/model/predictor.js';
+import { exportModel } from '../../src/model/export.js';
+import { tempDir } from '../helpers/temp_dir.js';
+import { join } from 'node:path';
 import { runsToMask } from '../../src/data/rle.js';
 import { FIXTURE_DIR, fixtureMissing, readCases } from './fixture.js';
 
@@ -213,6 +216,15 @@ test('the bundled model records its generator thresholds and the predictor uses 
   const predictor = await SamPredictor.load('ultrasam-tiny');
   try {
     assert.deepEqual(predictor.everythingDefaults, { predIouThresh: 0.6, stabilityScoreThresh: 0.4 });
+    // The app reads them from the export's manifest.
+    const { dir, cleanup } = tempDir('everything-export');
+    try {
+      exportModel(predictor, join(dir, 'model'));
+      const manifest = JSON.parse(readFileSync(join(dir, 'model', 'ultrasam.json'), 'utf8')) as { everything?: unknown };
+      assert.deepEqual(manifest.everything, { predIouThresh: 0.6, stabilityScoreThresh: 0.4 });
+    } finally {
+      cleanup();
+    }
   } finally {
     await predictor.release();
   }

@@ -511,6 +511,12 @@ modelReady = model
   .init(new URL('model/', base).href, new URL('ort/', base).href, (step, fraction) => status.progress(`Model: ${step}`, fraction))
   .then((info) => {
     $('model-info').textContent = `Model: ${info.name} (${info.ultrasam ? 'UltraSam' : 'SAM'}), ${info.backend}${info.backend === 'wasm' ? ` × ${info.threads} thread(s)` : ''}, ${(info.bytes / 1e6).toFixed(1)} MB`;
+    // The model's own thresholds where its weights record them (SAM's were set for ViT-H).
+    const everything = { ...EVERYTHING_DEFAULTS, ...info.everything };
+    $<HTMLInputElement>('everything-points').value = String(everything.pointsPerSide);
+    $<HTMLInputElement>('everything-iou').value = String(everything.predIouThresh);
+    $<HTMLInputElement>('everything-stability').value = String(everything.stabilityScoreThresh);
+    $<HTMLInputElement>('everything-nms').value = String(everything.boxNmsThresh);
     document.body.dataset.model = 'ready';
     if (!current) status.progress('Model ready — open an image', null);
   })

@@ -31,6 +31,8 @@ export interface ModelInfo {
   threads: number;
   ultrasam: boolean;
   slots: number;
+  /** The model's recorded segment-everything thresholds (empty: SAM's). */
+  everything: EverythingOptions;
   /** Bytes of encoder + decoder. */
   bytes: number;
 }

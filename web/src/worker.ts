@@ -96,6 +96,7 @@ async function init(id: number, modelUrl: string, ortUrl: string): Promise<Model
     threads: ort.env.wasm.numThreads ?? 1,
     ultrasam: manifest.ultrasam,
     slots: manifest.decoder.slots,
+    everything: manifest.everything ?? {},
     bytes: encoderBytes.length + decoderImageBytes.length + decoderBytes.length,
   };
 }
