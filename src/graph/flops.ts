@@ -28,18 +28,11 @@ function multiplyAdds(node: Node): number {
  * with parameters treated as constants (as when they are baked in).
  */
 export function productFlops(graph: Graph, outputs?: readonly string[]): number {
-  const needed = new Set((outputs ?? [...graph.outputs.keys()]).map((name) => graph.outputs.get(name)!.name));
-  const kept: Node[] = [];
-  for (let i = graph.nodes.length - 1; i >= 0; i--) {
-    const node = graph.nodes[i];
-    if (!node.outputs.some((o) => needed.has(o.name))) continue;
-    kept.push(node);
-    for (const t of node.inputs) if (t) needed.add(t.name);
-  }
+  const { nodes } = graph.neededBy((outputs ?? [...graph.outputs.keys()]).map((name) => graph.outputs.get(name)!.name));
   // Values computed from parameters and constants alone, in graph order.
   const folded = new Set<string>();
   let flops = 0;
-  for (const node of kept.reverse()) {
+  for (const node of nodes) {
     const constant = node.inputs.every((t) => !t || t.kind === 'param' || t.kind === 'constant' || folded.has(t.name));
     if (constant) for (const o of node.outputs) folded.add(o.name);
     else flops += 2 * multiplyAdds(node);

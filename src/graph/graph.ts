@@ -99,6 +99,22 @@ export class Graph {
   /** Prefix stack for readable node and parameter names (see `scope`). */
   private readonly prefixes: string[] = [];
 
+  /**
+   * The nodes that the named values need, in graph order, and the names of every value they read
+   * or write (the named ones included): what serialising or costing only some outputs keeps.
+   */
+  neededBy(names: Iterable<string>): { nodes: Node[]; values: Set<string> } {
+    const values = new Set(names);
+    const nodes: Node[] = [];
+    for (let i = this.nodes.length - 1; i >= 0; i--) {
+      const node = this.nodes[i];
+      if (!node.outputs.some((o) => values.has(o.name))) continue;
+      nodes.push(node);
+      for (const t of node.inputs) if (t) values.add(t.name);
+    }
+    return { nodes: nodes.reverse(), values };
+  }
+
   /** Runs `build` with `name.` prepended to the parameters it declares: `g.scope('blocks.0', () => ...)`. */
   scope<T>(name: string, build: () => T): T {
     this.prefixes.push(name);

@@ -52,15 +52,7 @@ export function serialize(graph: Graph, options: SerializeOptions): SerializedMo
   });
 
   // Keep only the nodes the requested outputs need.
-  const needed = new Set(outputs.map((o) => o.tensor.name));
-  const kept: Node[] = [];
-  for (let i = graph.nodes.length - 1; i >= 0; i--) {
-    const node = graph.nodes[i];
-    if (!node.outputs.some((o) => needed.has(o.name))) continue;
-    kept.push(node);
-    for (const t of node.inputs) if (t) needed.add(t.name);
-  }
-  kept.reverse();
+  const { nodes: kept, values: needed } = graph.neededBy(outputs.map((o) => o.tensor.name));
 
   const inputs: ModelSignature['inputs'] = [];
   const initializers: onnxProto.onnx.ITensorProto[] = [];
