@@ -48,12 +48,6 @@ function recorded(samDefault: number): string {
   return `default: the value the weights record, else SAM's ${samDefault}; the bundled ${DEFAULT_MODEL} records its own`;
 }
 
-/** The options a run used: given ones, else the weights' recorded ones, else SAM's. */
-function effectiveOptions(recordedDefaults: EverythingOptions, given: EverythingOptions): EverythingOptions {
-  const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
-  return { ...EVERYTHING_DEFAULTS, ...recordedDefaults, ...defined };
-}
-
 export function registerEverythingCommand(program: Command): void {
   program
     .command('everything')
@@ -96,8 +90,9 @@ export function registerEverythingCommand(program: Command): void {
       let masks: GeneratedMask[];
       try {
         await predictor.setImage(image);
+        // Reported as used: given, else recorded by the weights, else SAM's.
+        Object.assign(options, predictor.everythingOptions(options));
         masks = await predictor.generate(options);
-        Object.assign(options, effectiveOptions(predictor.everythingDefaults, options));
       } finally {
         await predictor.release();
       }

@@ -11,7 +11,7 @@ import { type ImageSource, readImage } from '../image/read.js';
 import type { RawImage } from '../image/types.js';
 import { loadSamWeights } from '../weights/checkpoint.js';
 import { type SamConfig, lowResSize, validateConfig } from './config.js';
-import { EVERYTHING_METADATA_KEY, type EverythingOptions, type GeneratedMask, generateEverything, parseRecordedEverythingDefaults } from './everything.js';
+import { EVERYTHING_DEFAULTS, EVERYTHING_METADATA_KEY, type EverythingOptions, type GeneratedMask, generateEverything, parseRecordedEverythingDefaults } from './everything.js';
 import { type ConfigHints, inferConfig } from './infer_config.js';
 import type { LowResPrediction, PredictInput, Prediction } from './prediction.js';
 import { type PostprocessGeometry, postprocessMasks } from './postprocess.js';
@@ -305,13 +305,18 @@ export class SamPredictor {
     return results;
   }
 
+  /** The generator options a run uses: those given, else the ones these weights record, else SAM's. */
+  everythingOptions(given: EverythingOptions = {}): EverythingOptions {
+    const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
+    return { ...EVERYTHING_DEFAULTS, ...this.everythingDefaults, ...defined };
+  }
+
   /**
    * Segment everything on the current image: SAM's automatic mask generator (see everything.ts for
    * the options and their defaults). Crop layers embed each crop; the image's own embedding is kept.
    */
   async generate(given: EverythingOptions = {}): Promise<GeneratedMask[]> {
-    const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as EverythingOptions;
-    const options: EverythingOptions = { ...this.everythingDefaults, ...defined };
+    const options = this.everythingOptions(given);
     const whole = this.image();
     const rgb = toRgb8(whole.image);
     try {
