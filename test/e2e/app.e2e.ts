@@ -25,6 +25,7 @@ import type { CocoFile } from '../../web/src/export-data.js';
 import { buildDicom, pixelElements } from '../image/dicom-writer.js';
 import { CHROMIUM, CHROMIUM_ARGS, dragBox, screenOf } from '../../bench/browser.js';
 import { tempDir } from '../helpers/temp_dir.js';
+import { scriptedChecks } from '../helpers/checks.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FIXTURE = join(ROOT, '..', 'shared', 'fixtures', 'sam-parity');
@@ -37,13 +38,7 @@ const NEGATIVE: [number, number] = [200, 157];
 const CORRECTIVE: [number, number] = [300, 180];
 const TIMEOUT = 180_000;
 
-const results: { name: string; ok: boolean; detail: string }[] = [];
-
-function check(name: string, ok: boolean, detail = ''): void {
-  results.push({ name, ok, detail });
-  console.log(`${ok ? 'ok    ' : 'FAILED'} ${name}${detail ? ` — ${detail}` : ''}`);
-  if (!ok) throw new Error(`${name} failed`);
-}
+const { check, runChecks } = scriptedChecks();
 
 async function downloadText(page: Page, button: string): Promise<string> {
   const [download] = await Promise.all([page.waitForEvent('download', { timeout: TIMEOUT }), page.click(button)]);
@@ -417,23 +412,8 @@ async function main(): Promise<number> {
     console.log('0 passed, 1 failed');
     return 1;
   }
-  const { dir: work, cleanup: removeWork } = tempDir('e2e');
-  let crashed = false;
-  try {
-    await run(work);
-  } catch (error) {
-    crashed = true;
-    if (!results.some((r) => !r.ok)) {
-      results.push({ name: 'run', ok: false, detail: String(error) });
-      console.log(`FAILED ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    }
-  } finally {
-    removeWork();
-  }
-  const passed = results.filter((r) => r.ok).length;
-  const failed = results.length - passed;
-  console.log(`${passed} passed, ${failed} failed`);
-  return failed > 0 || crashed ? 1 : 0;
+  const { dir: work, cleanup } = tempDir('e2e');
+  return await runChecks(() => run(work), cleanup);
 }
 
 process.exitCode = await main();

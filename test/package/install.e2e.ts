@@ -18,6 +18,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { tempDir } from '../helpers/temp_dir.js';
+import { scriptedChecks } from '../helpers/checks.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Everything but the model must stay small: compiled JS + types, the built app, examples, README. */
@@ -25,13 +26,7 @@ const MAX_UNPACKED_WITHOUT_MODELS = 5 * 1024 * 1024;
 const APP_START_TIMEOUT_MS = 600_000;
 const KEEP = process.env.ULTRASAM_KEEP_PACKAGE_TEST === '1';
 
-const results: { name: string; ok: boolean; detail: string }[] = [];
-
-function check(name: string, ok: boolean, detail = ''): void {
-  results.push({ name, ok, detail });
-  console.log(`${ok ? 'ok    ' : 'FAILED'} ${name}${detail ? ` — ${detail}` : ''}`);
-  if (!ok) throw new Error(`${name} failed`);
-}
+const { check, runChecks } = scriptedChecks();
 
 function seconds(since: number): string {
   return `${((Date.now() - since) / 1000).toFixed(1)} s`;
@@ -335,27 +330,17 @@ async function main(): Promise<number> {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const { dir: work, cleanup: removeWork } = tempDir('package');
   const started = Date.now();
-  let crashed = false;
-  try {
-    const { tarball } = await packAndInspect(work);
-    const project = await installFresh(work, tarball);
-    await libraryExample(project, readme);
-    await firstCommand(project, readme);
-    await appAnswers(project, work);
-  } catch (error) {
-    crashed = true;
-    if (!results.some((r) => !r.ok)) {
-      results.push({ name: 'run', ok: false, detail: String(error) });
-      console.log(`FAILED ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    }
-  } finally {
-    if (KEEP) console.log(`kept ${work}`);
-    else removeWork();
-  }
-  const passed = results.filter((r) => r.ok).length;
-  const failed = results.length - passed;
-  console.log(`${passed} passed, ${failed} failed (${seconds(started)})`);
-  return failed > 0 || crashed ? 1 : 0;
+  return await runChecks(
+    async () => {
+      const { tarball } = await packAndInspect(work);
+      const project = await installFresh(work, tarball);
+      await libraryExample(project, readme);
+      await firstCommand(project, readme);
+      await appAnswers(project, work);
+    },
+    () => (KEEP ? console.log(`kept ${work}`) : removeWork()),
+    () => `(${seconds(started)})`,
+  );
 }
 
 process.exitCode = await main();
