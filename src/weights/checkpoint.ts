@@ -3,6 +3,7 @@
 // UltraSam's decoder math survives the conversion.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { toSamKeys, type CheckpointLayout, type SamWeights } from './layouts.js';
+import { NUMPY_GLOBALS } from './npy.js';
 import { CheckpointError, readPth, type ReadPthOptions } from './pth.js';
 import { readSafetensorsFile, writeSafetensorsFile, type WriteSafetensorsOptions } from './safetensors.js';
 import type { StateDict } from './types.js';
@@ -67,8 +68,18 @@ function checkFinite(path: string, tensors: StateDict, ignored: readonly string[
   }
 }
 
+/**
+ * What a training checkpoint may hold beside the weights, read as inert data: UltraSam is trained with
+ * mmengine, whose checkpoints keep the logged scalars as HistoryBuffer objects (numpy arrays inside)
+ * in `message_hub` and numpy values in `meta`. Nothing of it is constructed or run.
+ */
+export const TRAINING_CHECKPOINT_OPTIONS: ReadPthOptions = {
+  extraGlobals: NUMPY_GLOBALS,
+  opaqueGlobals: ['mmengine.logging.history_buffer.HistoryBuffer'],
+};
+
 /** Reads SAM / MedSAM / UltraSam weights from .pth or .safetensors, renamed to SAM's keys; refuses non-finite values. */
-export function loadSamWeights(path: string, options: ReadPthOptions = {}): LoadedSamWeights {
+export function loadSamWeights(path: string, options: ReadPthOptions = TRAINING_CHECKPOINT_OPTIONS): LoadedSamWeights {
   if (sniff(path) === 'pth') {
     const checkpoint = readPth(path, options);
     const mapped = toSamKeys(checkpoint.tensors);
