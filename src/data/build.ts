@@ -4,7 +4,7 @@
  * per worker), skips finished ones (DONE.json) unless forced, and measures the throughput.
  */
 import { fork } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,14 +54,23 @@ export interface BuildReport {
   workers: number;
 }
 
-/** Registered datasets among the raw root's sub-folders, and the folders that match none. */
+/** True when the path is a folder or a link to one (a raw root is often assembled from links to copies kept elsewhere). */
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false; // a dangling link
+  }
+}
+
+/** Registered datasets among the raw root's sub-folders (or links to folders), and the folders that match none. */
 export function findRawDatasets(rawRoot: string): { found: FoundDataset[]; unknownFolders: string[] } {
   if (!existsSync(rawRoot)) throw new Error(`raw root ${rawRoot} does not exist`);
   const found: FoundDataset[] = [];
   const unknownFolders: string[] = [];
   const seen = new Map<string, string>();
   for (const entry of readdirSync(rawRoot, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-    if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
+    if (entry.name.startsWith('.') || !(entry.isDirectory() || (entry.isSymbolicLink() && isFolder(join(rawRoot, entry.name))))) continue;
     const module = findDataset(entry.name);
     if (!module) {
       unknownFolders.push(entry.name);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, symlinkSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildCorpus, findRawDatasets, type BuildEvent } from '../../src/data/build.js';
@@ -50,6 +50,25 @@ test('a dataset that fails in its worker is reported and leaves nothing behind',
     assert.equal(report.failed.length, 1);
     assert.match(report.failed[0].message, /HC18: .*no training_set\/<n>_HC\.png images/);
     assert.equal(existsSync(join(dir, 'corpus')), false, 'the output folder the run created is removed too');
+  } finally {
+    cleanup();
+  }
+});
+
+test('a raw root assembled from links: a linked dataset folder is found and converted, a dangling link is not a dataset', async () => {
+  const { dir, cleanup } = tempDir('build-links');
+  try {
+    const elsewhere = join(dir, 'copies', 'DDTI_dataset');
+    await writeDdti(elsewhere);
+    const raw = join(dir, 'raw');
+    await mkdir(raw);
+    symlinkSync(elsewhere, join(raw, 'DDTI'));
+    symlinkSync(join(dir, 'copies', 'missing'), join(raw, 'busi'));
+    const found = findRawDatasets(raw);
+    assert.deepEqual(found.found.map((f) => [f.name, f.rawDir]), [['DDTI', join(raw, 'DDTI')]]);
+    const report = await buildCorpus(raw, join(dir, 'corpus'), { workers: 1 });
+    assert.deepEqual(report.failed, []);
+    assert.deepEqual(report.converted.map((d) => d.dataset), ['DDTI']);
   } finally {
     cleanup();
   }
