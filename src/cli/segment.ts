@@ -2,8 +2,9 @@
 import { basename, extname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { checkOutputPaths } from './outputs.js';
-import { numberList, positiveInt, promptPoint } from './parse.js';
+import { numberList, positiveInt, promptPoint, unitInterval } from './parse.js';
 import { writeMaskPng, writeOverlayPng } from '../image/write.js';
+import { EVERYTHING_METADATA_KEY, checkEverythingOptions } from '../model/everything.js';
 import { exportModel } from '../model/export.js';
 import { CONFIG_METADATA_KEY, type LoadOptions, SamPredictor } from '../model/predictor.js';
 import { saveSamWeights } from '../weights/checkpoint.js';
@@ -105,15 +106,29 @@ export function registerModelCommands(program: Command): void {
     .argument('<out>', 'output .safetensors')
     .option('--decoder-heads <n>', 'attention heads of the mask decoder (not visible in the weights; default 8)', positiveInt)
     .option('--half', 'store float16 (half the size)')
+    .option('--pred-iou-thresh <t>', "record this model's segment-everything predicted-IoU threshold (kept from <in> if it records one)", unitInterval)
+    .option('--stability-thresh <t>', "record this model's segment-everything stability threshold (kept from <in> if it records one)", unitInterval)
     .action(async (input: string, output: string, o) => {
       checkOutputPaths([{ flag: '<out>', path: output, kind: 'file' }], [{ flag: '<in>', path: input }]);
       const predictor = await SamPredictor.load(input, loadOptions(o));
       const tensors = new Map([...predictor.values].map(([k, v]) => [k, { dtype: 'float32' as const, shape: [...shapeOf(predictor, k)], data: v }]));
+      // The thresholds the input records travel with the weights; the flags replace them.
+      const everything = {
+        ...predictor.everythingDefaults,
+        ...(o.predIouThresh !== undefined ? { predIouThresh: o.predIouThresh as number } : {}),
+        ...(o.stabilityThresh !== undefined ? { stabilityScoreThresh: o.stabilityThresh as number } : {}),
+      };
+      checkEverythingOptions(everything);
+      const recordsEverything = Object.keys(everything).length > 0;
       saveSamWeights(output, { layout: predictor.ultrasam ? 'ultrasam' : 'sam', tensors }, {
-        metadata: { [CONFIG_METADATA_KEY]: JSON.stringify(predictor.config) },
+        metadata: {
+          [CONFIG_METADATA_KEY]: JSON.stringify(predictor.config),
+          ...(recordsEverything ? { [EVERYTHING_METADATA_KEY]: JSON.stringify(everything) } : {}),
+        },
         floatAs: o.half ? 'float16' : undefined,
       });
-      console.log(`wrote ${output}: ${tensors.size} tensors, ${predictor.config.name}, ${predictor.ultrasam ? 'UltraSam' : 'SAM'} decoder`);
+      const thresholds = recordsEverything ? `; segment-everything thresholds ${JSON.stringify(everything)}` : '';
+      console.log(`wrote ${output}: ${tensors.size} tensors, ${predictor.config.name}, ${predictor.ultrasam ? 'UltraSam' : 'SAM'} decoder${thresholds}`);
     });
 }
 

@@ -8,10 +8,14 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
+import { registerModelCommands } from '../../src/cli/segment.js';
 import { readImage } from '../../src/image/read.js';
+import { EVERYTHING_METADATA_KEY } from '../../src/model/everything.js';
+import { readSafetensorsFile } from '../../src/weights/safetensors.js';
 import { buildDicom, pixelElements, ultrasoundRegion } from '../image/dicom-writer.js';
 import { FIXTURE_DIR, fixtureMissing } from '../model/fixture.js';
 import { tempDir } from '../helpers/temp_dir.js';
+import { runCli } from './in_process.js';
 
 const run = promisify(execFile);
 const BIN = fileURLToPath(new URL('../../bin/ultrasam.js', import.meta.url));
@@ -100,5 +104,26 @@ test('segment explains bad prompts and missing weights', { skip: fixtureMissing 
   if (!existsSync(fileURLToPath(new URL('../../models/ultrasam-tiny.safetensors', import.meta.url)))) {
     const noWeights = await segment([image, '--point', '10,10']);
     assert.match(noWeights.stderr, /bundled model 'ultrasam-tiny' is not in this copy of ultrasam yet.*pass weights explicitly/);
+  }
+});
+
+test('convert-weights keeps the segment-everything thresholds the input records, and the flags replace them', async () => {
+  const { dir, cleanup } = tempDir('convert');
+  try {
+    const bundled = fileURLToPath(new URL('../../models/ultrasam-tiny.safetensors', import.meta.url));
+    const recorded = (path: string) => JSON.parse(readSafetensorsFile(path).metadata[EVERYTHING_METADATA_KEY] ?? 'null') as unknown;
+    const half = join(dir, 'half.safetensors');
+    const kept = await runCli(registerModelCommands, ['convert-weights', bundled, half, '--half']);
+    assert.equal(kept.code, 0);
+    assert.deepEqual(recorded(half), recorded(bundled));
+    assert.ok(recorded(bundled), 'the bundled model records thresholds');
+    const set = join(dir, 'set.safetensors');
+    const changed = await runCli(registerModelCommands, ['convert-weights', half, set, '--pred-iou-thresh', '0.5']);
+    assert.match(changed.lines.join('\n'), /"predIouThresh":0.5/);
+    assert.deepEqual(recorded(set), { ...(recorded(bundled) as object), predIouThresh: 0.5 });
+    await assert.rejects(runCli(registerModelCommands, ['convert-weights', half, join(dir, 'bad.safetensors'), '--stability-thresh', '2']), /'2' is not a number in \[0, 1\]/);
+    assert.ok(!existsSync(join(dir, 'bad.safetensors')));
+  } finally {
+    cleanup();
   }
 });

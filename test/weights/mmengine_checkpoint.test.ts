@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { loadSamWeights } from '../../src/weights/checkpoint.js';
 import { OpaqueObject, UnsafePickleError } from '../../src/weights/pickle.js';
 import { readSafetensorsFile } from '../../src/weights/safetensors.js';
+import type { StateDict } from '../../src/weights/types.js';
 import { PickleWriter, writeTensor } from './helpers/pickle-writer.js';
 import { torchZip } from './helpers/zip-writer.js';
 import { tempDir } from '../helpers/temp_dir.js';
@@ -36,7 +37,7 @@ function numpyInt64(w: PickleWriter, value: number): void {
   w.bytesValue(new Uint8Array(new BigInt64Array([BigInt(value)]).buffer)).tuple().reduce();
 }
 
-function mmengineCheckpoint(tensors: Map<string, { shape: number[]; data: ArrayLike<number> }>, options: { historyBuffer: boolean }): Uint8Array {
+function mmengineCheckpoint(tensors: StateDict, options: { historyBuffer: boolean }): Uint8Array {
   const storages: Record<string, Uint8Array> = {};
   const w = new PickleWriter().proto(2).emptyDict().mark();
   w.str('meta').emptyDict().mark().str('seed');
@@ -46,6 +47,7 @@ function mmengineCheckpoint(tensors: Map<string, { shape: number[]; data: ArrayL
   let key = 0;
   for (const [name, t] of tensors) {
     const storageKey = String(key++);
+    if (!(t.data instanceof Float32Array)) throw new Error(`${name}: the bundled weights are float32`);
     storages[storageKey] = new Uint8Array(Float32Array.from(t.data).buffer);
     w.str(name);
     writeTensor(w, { storageKey, storageNumel: t.data.length, shape: t.shape });
