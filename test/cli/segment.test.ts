@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { readImage } from '../../src/image/read.js';
-import { buildDicom, pixelElements, ultrasoundRegion } from '../image/dicom-writer.js';
+import { buildDicom, pixelElements, ultrasoundRegion } from '../image/dicom_writer.js';
 import { FIXTURE_DIR, fixtureMissing } from '../model/fixture.js';
 import { tempDir } from '../helpers/temp_dir.js';
 

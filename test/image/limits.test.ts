@@ -13,8 +13,8 @@ import { readMetaImage, streamMetaImageFrames } from '../../src/data/formats/mha
 import { readNifti, readNiftiHeader } from '../../src/data/formats/nifti.js';
 import { writeMetaImage, writeNifti } from '../data/formats/synthetic_writers.js';
 import { blackPng, deflateRepeated } from '../hostile/bombs.js';
-import { buildBmp } from './bmp-writer.js';
-import { DEFLATED_LE, RLE_LOSSLESS, buildDicom, encodeDataSet, pixelElements } from './dicom-writer.js';
+import { buildBmp } from './bmp_writer.js';
+import { DEFLATED_LE, RLE_LOSSLESS, buildDicom, encodeDataSet, pixelElements } from './dicom_writer.js';
 import { tempDir } from '../helpers/temp_dir.js';
 
 const { dir, cleanup } = tempDir('limits');
