@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { ensureExportedModel } from '../src/app/model-cache.js';
+import { ensureExportedModel } from '../src/app/model_cache.js';
 import { builtWebDir, ortWasmDir } from '../src/app/paths.js';
 import { startAppServer } from '../src/app/server.js';
 import { readImage } from '../src/image/read.js';

@@ -11,7 +11,7 @@ export default defineConfig({
     alias: {
       // dicom-parser reaches for Node's zlib only for deflated transfer syntaxes, which src/image/dicom.ts
       // inflates with fflate itself; the stub keeps Node's module out of the bundle.
-      zlib: here('src/zlib-stub.ts'),
+      zlib: here('src/zlib_stub.ts'),
       // ORT's build that loads its WASM glue from ort.env.wasm.wasmPaths (served by our server under
       // /ort/) instead of bundling a 28 MB .wasm copy into the app.
       'onnxruntime-web': here('../node_modules/onnxruntime-web/dist/ort.min.mjs'),

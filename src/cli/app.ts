@@ -4,7 +4,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { checkOutputPaths } from './outputs.js';
 import { decimal, positiveInt } from './parse.js';
-import { ensureExportedModel } from '../app/model-cache.js';
+import { ensureExportedModel } from '../app/model_cache.js';
 import { builtWebDir, ortWasmDir } from '../app/paths.js';
 import { startAppServer } from '../app/server.js';
 

@@ -111,9 +111,9 @@ export interface ParamGroup {
 
 /**
  * The trainable parameters packed into one flat buffer per weight-decay setting, so the update runs
- * as ~14 passes over each buffer instead of ~14 nodes per parameter (onnxruntime's cost per node,
- * ≈ 10 µs, outweighs the arithmetic of a bias), and a step binds six buffers, not three per
- * parameter. The gradients are concatenated to match (one pass).
+ * as ~14 passes over each buffer instead of ~14 nodes per parameter (onnxruntime's fixed cost per
+ * node outweighs the arithmetic of a bias; docs/benchmarks.md), and a step binds six buffers, not
+ * three per parameter. The gradients are concatenated to match (one pass).
  */
 function packGroups(graph: Graph, trainable: Tensor[], grads: Tensor[], decay: (name: string) => boolean): { groups: ParamGroup[]; updates: UpdateGroup[] } {
   const byDecay = new Map<boolean, number[]>();

@@ -2,8 +2,8 @@
 // parameter group, see appendAdamW) and swaps two buffer sets between steps (the step reads one set
 // and writes the other in place), so the trainer allocates no parameter-sized buffer per step.
 // onnxruntime-node 1.30's binding still returns a fresh copy of every output besides writing the
-// given buffer (measured: 11–12 ms of a ≈ 200 ms bench-ViT step for its 21 MB of parameters and
-// moments); its API has no way to skip that copy.
+// given buffer (for the bench-ViT step's 21 MB of parameters and moments, a measurable share of the
+// step: docs/benchmarks.md, engine section); its API has no way to skip that copy.
 import type * as Ort from 'onnxruntime-common';
 import type { TypedArray } from './dtype.js';
 import { serialize } from './onnx.js';

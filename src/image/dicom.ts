@@ -1,9 +1,9 @@
 import dicomParser from 'dicom-parser';
 import type { DataSet, Element } from 'dicom-parser';
 import { Inflate } from 'fflate';
-import { decodeNativeFrame, nativeFrameByteLength, type DicomPixelFormat, type PaletteLookup } from './dicom-pixels.js';
-import { decodeRleFrame } from './dicom-rle.js';
-import { dicomPixelSpacingMm } from './dicom-spacing.js';
+import { decodeNativeFrame, nativeFrameByteLength, type DicomPixelFormat, type PaletteLookup } from './dicom_pixels.js';
+import { decodeRleFrame } from './dicom_rle.js';
+import { dicomPixelSpacingMm } from './dicom_spacing.js';
 import { ImageReadError, describeThrown } from './errors.js';
 import { checkPixelCount, maxImagePixels } from './limits.js';
 import type { RawImage } from './types.js';

@@ -1,7 +1,8 @@
 // The pixel cap that every image reader applies from the header, before it allocates or decodes
-// anything: a PNG of a few hundred kilobytes can declare 16000×16000 pixels (1.9 GB and 15 s to
-// decode), a DICOM 65535², a NIfTI or MetaImage volume billions of voxels behind gzip. Ultrasound
-// frames are a few megapixels; the cap is far above them and far below what a decoder would try.
+// anything: a PNG of a few hundred kilobytes can declare 16000×16000 pixels (gigabytes and seconds
+// to decode: docs/benchmarks.md), a DICOM 65535², a NIfTI or MetaImage volume billions of voxels
+// behind gzip. Ultrasound frames are a few megapixels; the cap is far above them and far below what
+// a decoder would try.
 import { ImageReadError } from './errors.js';
 
 /** 8192 × 8192. libvips' own default limit is 268 megapixels (0x3FFF × 0x3FFF). */

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { decodeBmp } from './bmp.js';
-import { decodeWithSharp } from './decode-sharp.js';
+import { decodeWithSharp } from './decode_sharp.js';
 import { readDicom, readDicomFrames, type JpegDecoder } from './dicom.js';
 import { ImageReadError } from './errors.js';
 import { describeUnknownBytes, detectImageFormat } from './format.js';

@@ -158,9 +158,9 @@ export function validateConfig(config: SamConfig): void {
  * `ultrasam-tiny`, the model bundled with the package: SAM's architecture shrunk to train and run on
  * a laptop CPU. 256-pixel input (a 16 × 16 embedding grid, 64 × 64 low-resolution masks), a ViT of
  * width 192, depth 6 and 3 heads in which every block attends globally (over 256 tokens windows
- * save nothing: measured, 8 × 8 windows with two global blocks trained 15 % slower), and a decoder
- * of width 128 with 4 heads: 4.09 M parameters, an encoder of about 15 ms and a decoder of about
- * 2 ms per prompt on 2 cores.
+ * save nothing: measured, 8 × 8 windows with two global blocks trained slower; docs/benchmarks.md),
+ * and a decoder of width 128 with 4 heads: 4.09 M parameters (its encoder and per-prompt decoder
+ * times on 2 cores: docs/benchmarks.md, SAM section).
  */
 export function ultrasamTinyConfig(): SamConfig {
   return samConfig('vit_b', {

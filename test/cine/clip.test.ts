@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { readClip } from '../../src/cine/clip.js';
 import { readDicomInfo } from '../../src/image/dicom.js';
 import { encodePng } from '../../src/image/write.js';
-import { type DicomElements, buildDicom, pixelElements } from '../image/dicom-writer.js';
+import { type DicomElements, buildDicom, pixelElements } from '../image/dicom_writer.js';
 import { tempDir } from '../helpers/temp_dir.js';
 
 /** A multi-frame 8-bit DICOM whose frame k is filled with the value 10·k. */

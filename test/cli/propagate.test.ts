@@ -8,7 +8,7 @@ import { registerPropagateCommand } from '../../src/cli/propagate.js';
 import { decodeRle, type Rle } from '../../src/data/rle.js';
 import { readImage } from '../../src/image/read.js';
 import { dice, maskBoxOf, syntheticClip } from '../cine/synthetic_clip.js';
-import { buildDicom, pixelElements } from '../image/dicom-writer.js';
+import { buildDicom, pixelElements } from '../image/dicom_writer.js';
 import { runCli } from './in_process.js';
 import { tempDir } from '../helpers/temp_dir.js';
 

@@ -12,7 +12,7 @@ import { registerModelCommands } from '../../src/cli/segment.js';
 import { readImage } from '../../src/image/read.js';
 import { EVERYTHING_METADATA_KEY } from '../../src/model/everything.js';
 import { readSafetensorsFile } from '../../src/weights/safetensors.js';
-import { buildDicom, pixelElements, ultrasoundRegion } from '../image/dicom-writer.js';
+import { buildDicom, pixelElements, ultrasoundRegion } from '../image/dicom_writer.js';
 import { FIXTURE_DIR, fixtureMissing } from '../model/fixture.js';
 import { tempDir } from '../helpers/temp_dir.js';
 import { runCli } from './in_process.js';

@@ -28,7 +28,7 @@ interface Case {
 // Expected values computed with pycocotools 2.0.11 (mask.encode / area / toBbox on Fortran-ordered
 // uint8 arrays); see the fixture's "source" field. Masks are given as rows of 0/1 or as an integer
 // ellipse test, rebuilt identically here.
-const fixture = JSON.parse(readFileSync(new URL('./fixtures/pycocotools-rle.json', import.meta.url), 'utf8')) as { cases: Case[] };
+const fixture = JSON.parse(readFileSync(new URL('./fixtures/pycocotools_rle.json', import.meta.url), 'utf8')) as { cases: Case[] };
 
 function maskOf(c: Case): Uint8Array {
   const mask = new Uint8Array(c.height * c.width);

@@ -11,10 +11,10 @@ import sharp from 'sharp';
 import { writeCoco } from '../../src/data/coco.js';
 import { readSafetensorsFile, writeSafetensorsFile } from '../../src/weights/safetensors.js';
 import { niftiBytes } from '../data/formats/synthetic_writers.js';
-import { DEFLATED_LE, RLE_LOSSLESS, buildDicom, encodeDataSet, pixelElements } from '../image/dicom-writer.js';
-import { buildBmp } from '../image/bmp-writer.js';
-import { PickleWriter, stateDictPickle, writeTensor } from '../weights/helpers/pickle-writer.js';
-import { f32Bytes, torchZip, writeZip } from '../weights/helpers/zip-writer.js';
+import { DEFLATED_LE, RLE_LOSSLESS, buildDicom, encodeDataSet, pixelElements } from '../image/dicom_writer.js';
+import { buildBmp } from '../image/bmp_writer.js';
+import { PickleWriter, stateDictPickle, writeTensor } from '../weights/helpers/pickle_writer.js';
+import { f32Bytes, torchZip, writeZip } from '../weights/helpers/zip_writer.js';
 import { blackPng, crc32Repeated, deflateRepeated } from './bombs.js';
 
 export interface HostileCase {

@@ -17,7 +17,7 @@ import {
   pixelElements,
   ultrasoundRegion,
   type DicomElements,
-} from './dicom-writer.js';
+} from './dicom_writer.js';
 import { tempDir } from '../helpers/temp_dir.js';
 
 const { dir, cleanup } = tempDir('dicom');

@@ -1,5 +1,6 @@
 // The pixel cap: every reader refuses, from the header, an image whose pixels pass the limit, before
-// decoding or allocating them (a 249 KB PNG declaring 16000×16000 took 1.9 GB and 15 s).
+// decoding or allocating them (a 249 KB PNG declaring 16000×16000 took gigabytes and seconds to
+// decode: docs/benchmarks.md).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -13,8 +14,8 @@ import { readMetaImage, streamMetaImageFrames } from '../../src/data/formats/mha
 import { readNifti, readNiftiHeader } from '../../src/data/formats/nifti.js';
 import { writeMetaImage, writeNifti } from '../data/formats/synthetic_writers.js';
 import { blackPng, deflateRepeated } from '../hostile/bombs.js';
-import { buildBmp } from './bmp-writer.js';
-import { DEFLATED_LE, RLE_LOSSLESS, buildDicom, encodeDataSet, pixelElements } from './dicom-writer.js';
+import { buildBmp } from './bmp_writer.js';
+import { DEFLATED_LE, RLE_LOSSLESS, buildDicom, encodeDataSet, pixelElements } from './dicom_writer.js';
 import { tempDir } from '../helpers/temp_dir.js';
 
 const { dir, cleanup } = tempDir('limits');

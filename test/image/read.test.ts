@@ -8,7 +8,7 @@ import { toRgb8 } from '../../src/image/convert.js';
 import { ImageReadError } from '../../src/image/errors.js';
 import { readImage, readImageFrames } from '../../src/image/read.js';
 import { resizeLongestSide } from '../../src/image/resize.js';
-import { buildBmp } from './bmp-writer.js';
+import { buildBmp } from './bmp_writer.js';
 import { tempDir } from '../helpers/temp_dir.js';
 
 const { dir, cleanup } = tempDir('read');

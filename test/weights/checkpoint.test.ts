@@ -8,8 +8,8 @@ import { loadSamWeights } from '../../src/weights/checkpoint.js';
 import { CheckpointError } from '../../src/weights/pth.js';
 import { writeSafetensorsFile } from '../../src/weights/safetensors.js';
 import type { StateDict, WeightTensor } from '../../src/weights/types.js';
-import { stateDictPickle } from './helpers/pickle-writer.js';
-import { f32Bytes, torchZip } from './helpers/zip-writer.js';
+import { stateDictPickle } from './helpers/pickle_writer.js';
+import { f32Bytes, torchZip } from './helpers/zip_writer.js';
 import { tempDir } from '../helpers/temp_dir.js';
 
 const { dir, cleanup } = tempDir('checkpoint');

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { NpyError, readNpy, readNpyFile, readNpyObject, writeNpy, writeNpyFile, type NpyArray, type NpyObjectArray } from '../../src/weights/npy.js';
 import { UnsafePickleError } from '../../src/weights/pickle.js';
 import { CheckpointError, readPthBuffer } from '../../src/weights/pth.js';
-import { PickleWriter } from './helpers/pickle-writer.js';
-import { NUMPY_OBJECT_NPY } from './helpers/numpy-object-npy.js';
-import { torchZip } from './helpers/zip-writer.js';
+import { PickleWriter } from './helpers/pickle_writer.js';
+import { NUMPY_OBJECT_NPY } from './helpers/numpy_object_npy.js';
+import { torchZip } from './helpers/zip_writer.js';
 import { tempDir } from '../helpers/temp_dir.js';
 import { sharedPath, skipWithoutShared } from '../helpers/shared.js';
 

@@ -9,8 +9,8 @@ import {
   unpickleAt,
   type AllowedGlobal,
 } from '../../src/weights/pickle.js';
-import { PickleWriter } from './helpers/pickle-writer.js';
-import { PYTHON_PICKLES } from './helpers/python-pickles.js';
+import { PickleWriter } from './helpers/pickle_writer.js';
+import { PYTHON_PICKLES } from './helpers/python_pickles.js';
 
 const hex = (text: string): Uint8Array => Uint8Array.from(text.match(/../g)!.map((b) => parseInt(b, 16)));
 

@@ -4,8 +4,8 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointError, readPth, readPthBuffer } from '../../src/weights/pth.js';
 import { OpaqueObject, UnsafePickleError } from '../../src/weights/pickle.js';
-import { PickleWriter, stateDictPickle, writeTensor, type TensorSpec } from './helpers/pickle-writer.js';
-import { f32Bytes, torchZip, u16Bytes, writeZip } from './helpers/zip-writer.js';
+import { PickleWriter, stateDictPickle, writeTensor, type TensorSpec } from './helpers/pickle_writer.js';
+import { f32Bytes, torchZip, u16Bytes, writeZip } from './helpers/zip_writer.js';
 import { deflateRepeated } from '../hostile/bombs.js';
 import { tempDir } from '../helpers/temp_dir.js';
 

@@ -1,5 +1,5 @@
 // The annotation document of one image: objects with their prompts, as immutable snapshots in an
-// undo/redo history. Masks are not part of it: they follow from the prompts (see mask-cache.ts), so
+// undo/redo history. Masks are not part of it: they follow from the prompts (see mask_cache.ts), so
 // undo and redo bring back the mask of the restored prompt without running the decoder again.
 import { defaultOutput } from '../../src/eval/click_rule.js';
 import type { Prompt } from '../../src/model/prompts.js';
@@ -127,7 +127,7 @@ function updateActive(state: AnnotationState, change: (o: AnnotatedObject) => An
  * - Clear empties the prompt; points are removed one by one only by undo.
  * - Undo and redo restore a snapshot, the prompt with its corrections and the candidate chosen, so
  *   the mask shown is the one shown before for it: from the cache, or — where the cache lacks it
- *   (Refine toggled since) — decoded again, the prompts before it first (mask-cache.ts).
+ *   (Refine toggled since) — decoded again, the prompts before it first (mask_cache.ts).
  * - Objects of Segment everything start as a first prompt (their grid point) showing the generated
  *   candidate; a click on one takes that candidate's logits.
  */

@@ -1,7 +1,7 @@
 // The app: wires the file input, the model worker, the canvas, the side panels and the exports around
 // one annotation history per image (per frame of a multi-frame DICOM). Masks are cached by prompt, so
 // undo/redo never re-run the decoder; corrective clicks follow SAM's interactive rule (annotations.ts,
-// mask-cache.ts). Segment everything adds one object per generated mask; the cine panel propagates
+// mask_cache.ts). Segment everything adds one object per generated mask; the cine panel propagates
 // the active object's mask through the frames and plays the clip with it.
 import { DEFAULT_MIN_SCORE, type FrameMask, type PropagationCarry, propagate } from '../../src/cine/propagate.js';
 import { trackCsv, trackRows } from '../../src/cine/track_table.js';
@@ -10,16 +10,16 @@ import { EVERYTHING_DEFAULTS } from '../../src/model/everything.js';
 import type { RawImage } from '../../src/image/types.js';
 import { type AnnotatedObject, History, OBJECT_COLOURS, activeObject, chosenCandidate, edits, isEmptyPrompt, toModelPrompt } from './annotations.js';
 import { CandidatePicker } from './candidates.js';
-import { CanvasView, type MaskLayer } from './canvas-view.js';
+import { CanvasView, type MaskLayer } from './canvas_view.js';
 import { downloadBlob, maskPng } from './download.js';
-import { type ExportedObject, buildCoco, measure, measurementsCsv, safeFileName } from './export-data.js';
-import { type OpenedImage, openImageFile } from './load-image.js';
-import { type CachedMasks, MaskCache, outputLogits } from './mask-cache.js';
-import { MeasurementTable } from './measurement-table.js';
-import { ModelClient } from './model-client.js';
-import { ObjectList } from './object-list.js';
+import { type ExportedObject, buildCoco, measure, measurementsCsv, safeFileName } from './export_data.js';
+import { type OpenedImage, openImageFile } from './load_image.js';
+import { type CachedMasks, MaskCache, outputLogits } from './mask_cache.js';
+import { MeasurementTable } from './measurement_table.js';
+import { ModelClient } from './model_client.js';
+import { ObjectList } from './object_list.js';
 import { installShortcuts } from './shortcuts.js';
-import { StatusBar } from './status-bar.js';
+import { StatusBar } from './status_bar.js';
 
 function $<T extends HTMLElement>(id: string): T {
   const element = document.getElementById(id);

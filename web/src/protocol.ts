@@ -6,7 +6,7 @@ import type { Prompt } from '../../src/model/prompts.js';
 
 /**
  * A decode request's prompt: the user's, optionally refined — for a corrective click with the logits
- * of the output shown for the prompt before it (mask-cache.ts) — or a cine frame's (with the previous
+ * of the output shown for the prompt before it (mask_cache.ts) — or a cine frame's (with the previous
  * frame's logits).
  */
 export interface DecodePrompt extends Prompt {

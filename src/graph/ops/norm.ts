@@ -12,9 +12,9 @@ export function layerNorm(x: Tensor, scale: Tensor, bias: Tensor, epsilon = 1e-5
     throw shapeError('LayerNormalization', [x, scale, bias], `scale and bias must be [${width}]`);
   }
   // onnxruntime fuses Add → LayerNormalization on 3-D tensors into SkipLayerNormalization, whose CPU
-  // kernel took 3.2 ms where the two separate kernels take ≈ 1 ms (SAM ViT-B decoder, 4096 × 256,
-  // onnxruntime 1.30 profile). Normalising a 2-D view of a sum keeps the two apart; the reshapes
-  // are free.
+  // kernel was slower than the two separate kernels (SAM ViT-B decoder, 4096 × 256, onnxruntime 1.30
+  // profile; figures in docs/benchmarks.md, SAM section). Normalising a 2-D view of a sum keeps the
+  // two apart; the reshapes are free.
   if (x.producer?.type === 'Add' && x.rank >= 3) {
     const rows = x.size / width;
     return reshape(normalise(reshape(x, [rows, width]), scale, bias, epsilon), x.shape);

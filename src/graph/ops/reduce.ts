@@ -35,8 +35,8 @@ export function reduceSum(x: Tensor, axes?: number[], keepdims = false): Tensor 
 
 /**
  * A sum over leading axes (bias and norm-scale gradients) as a product with a row of ones: onnxruntime's
- * ReduceSum over a leading axis ran at half the speed of a 1-row Gemm (2048 × 768: 1.0 vs 0.49 ms,
- * 2048 × 192: 0.31 vs 0.15 ms, onnxruntime-node 1.30, 2 threads). Its gradient is ReduceSum's.
+ * ReduceSum over a leading axis ran slower than a 1-row Gemm (onnxruntime-node 1.30, 2 threads;
+ * figures in docs/benchmarks.md, engine section). Its gradient is ReduceSum's.
  */
 function columnSum(x: Tensor, ax: number[], rows: number, keepdims: boolean): Tensor {
   const cols = x.size / rows;

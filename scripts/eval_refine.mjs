@@ -2,7 +2,7 @@
 // Dice with and without UltraSam's test-time refinement (`ultrasam eval --refine`), for the paper's
 // box and centroid-point prompts, on the held-out (test) split of each dataset of a corpus; prints
 // the Markdown table of the model card's refinement section:
-//   node scripts/eval-refine.mjs <corpus-dir> [--weights <file>] [--datasets DDTI,HC18,...]
+//   node scripts/eval_refine.mjs <corpus-dir> [--weights <file>] [--datasets DDTI,HC18,...]
 //                                [--exclude-train-list models/ultrasam-tiny.train-images.txt]
 // --exclude-train-list drops test images whose raw source file the model was trained on (the list's
 // second column, per dataset): needed when the corpus was split from other copies of the data than
@@ -24,7 +24,7 @@ const { values, positionals } = parseArgs({
 });
 const [corpus] = positionals;
 if (!corpus) {
-  console.error('usage: node scripts/eval-refine.mjs <corpus-dir> [--weights <file>] [--datasets a,b] [--exclude-train-list <file>]');
+  console.error('usage: node scripts/eval_refine.mjs <corpus-dir> [--weights <file>] [--datasets a,b] [--exclude-train-list <file>]');
   process.exit(2);
 }
 const trained = new Set();

@@ -1,7 +1,7 @@
 // What the app accepts: formats by their first bytes, and a size limit with a clear message.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MAX_PIXELS, declaredSize, sizeProblem, sniffFormat } from '../../web/src/image-format.js';
+import { MAX_PIXELS, declaredSize, sizeProblem, sniffFormat } from '../../web/src/image_format.js';
 
 test('formats are recognised by content, not by name', () => {
   assert.equal(sniffFormat(Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0])), 'png');

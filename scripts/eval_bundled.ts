@@ -1,7 +1,7 @@
 // Evaluates a model on a corpus, dataset by dataset, with the paper's prompts (tight box, mask-centroid
 // point) and simulated clicks (clicks:K, the rule of src/eval/clicks.ts), and prints the Markdown table
 // of the model card: Dice for box, point and K = 5 clicks, then mean Dice after each click 1..K.
-//   npx tsx scripts/eval-bundled.ts <corpus-dir> [--weights W] [--datasets A,B] [--split test|all] [--clicks K] [--json FILE] [--plot PNG]
+//   npx tsx scripts/eval_bundled.ts <corpus-dir> [--weights W] [--datasets A,B] [--split test|all] [--clicks K] [--json FILE] [--plot PNG]
 // --split all scores every image of a dataset (for one the model never saw, e.g. leave-one-dataset-out).
 import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -25,7 +25,7 @@ const { values, positionals } = parseArgs({
 const [corpus] = positionals;
 const clicks = Number(values.clicks);
 if (!corpus || !['test', 'all'].includes(values.split!) || !Number.isInteger(clicks) || clicks < 0) {
-  console.error('usage: npx tsx scripts/eval-bundled.ts <corpus-dir> [--weights W] [--datasets A,B] [--split test|all] [--clicks K] [--json FILE] [--plot PNG]');
+  console.error('usage: npx tsx scripts/eval_bundled.ts <corpus-dir> [--weights W] [--datasets A,B] [--split test|all] [--clicks K] [--json FILE] [--plot PNG]');
   process.exit(2);
 }
 const bin = fileURLToPath(new URL('../bin/ultrasam.js', import.meta.url));

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeRle } from '../../src/data/rle.js';
-import { buildCoco, measure, measurementsCsv, safeFileName } from '../../web/src/export-data.js';
+import { buildCoco, measure, measurementsCsv, safeFileName } from '../../web/src/export_data.js';
 
 const W = 7;
 const H = 5;

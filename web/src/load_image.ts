@@ -2,7 +2,7 @@
 // so the pixels are the file's own, as the command line reads them), DICOM through src/image/dicom.ts.
 import { readDicom, readDicomInfo } from '../../src/image/dicom.js';
 import type { RawImage } from '../../src/image/types.js';
-import { declaredSize, sizeProblem, sniffFormat } from './image-format.js';
+import { declaredSize, sizeProblem, sniffFormat } from './image_format.js';
 
 export interface OpenedImage {
   name: string;

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { APP_DECODER_SLOTS, ensureExportedModel, modelCacheKey } from '../../src/app/model-cache.js';
+import { APP_DECODER_SLOTS, ensureExportedModel, modelCacheKey } from '../../src/app/model_cache.js';
 import { FIXTURE_DIR, fixtureMissing } from '../model/fixture.js';
 import { tempDir } from '../helpers/temp_dir.js';
 

@@ -1,5 +1,5 @@
 // The measurement table: area of each object's mask in pixels, and in mm² when the image is calibrated.
-import type { Measurement } from './export-data.js';
+import type { Measurement } from './export_data.js';
 
 export class MeasurementTable {
   constructor(

@@ -11,7 +11,7 @@ import { runClicks } from '../../src/eval/interactive.js';
 import type { EvalPredictor } from '../../src/eval/types.js';
 import type { PredictInput, Prediction } from '../../src/model/predictor.js';
 import { activeObject, chosenCandidate, edits, initialState } from '../../web/src/annotations.js';
-import { MaskCache } from '../../web/src/mask-cache.js';
+import { MaskCache } from '../../web/src/mask_cache.js';
 import type { DecodeResult } from '../../web/src/protocol.js';
 
 const SIDE = 24;

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { History, activeObject, edits, initialState, type AnnotationState } from '../../web/src/annotations.js';
-import { MaskCache, outputLogits } from '../../web/src/mask-cache.js';
+import { MaskCache, outputLogits } from '../../web/src/mask_cache.js';
 import type { DecodePrompt, DecodeResult } from '../../web/src/protocol.js';
 
 const PLANE = 4;

@@ -1,7 +1,7 @@
 // The exact list of a training run's images, for a model card: one line per image with at least
 // one (non-crowd) instance, "<dataset>/<file_name>\t<source_file>", sorted in C (byte) order, and
 // its sha256 on stderr.
-//   npx tsx scripts/train-images.ts <run.json> > list.txt
+//   npx tsx scripts/train_images.ts <run.json> > list.txt
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
@@ -13,7 +13,7 @@ interface Coco {
 
 const [configPath] = process.argv.slice(2);
 if (!configPath) {
-  console.error('usage: npx tsx scripts/train-images.ts <run.json>');
+  console.error('usage: npx tsx scripts/train_images.ts <run.json>');
   process.exit(2);
 }
 const config = JSON.parse(readFileSync(configPath, 'utf8')) as { data: { coco: string; images?: string }[] };
