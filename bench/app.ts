@@ -1,31 +1,39 @@
-// Browser app benchmark: `npm run bench:app -- [--json] [--image FILE] [--box x0,y0,x1,y1] [--repeats N] [--clicks N] [--vitb]`.
+// Browser app benchmark: `npm run bench:app -- [--json] [--image FILE] [--box x0,y0,x1,y1] [--repeats N] [--clicks N] [--vitb] [--int8]`.
 // Serves the built app with the bundled ultrasam-tiny (or, with --vitb, SAM ViT-B with random
 // weights: speed does not depend on their values), opens a real ultrasound image in headless
 // Chromium (WASM, the page's own thread count), draws a box, and reports the time from opening the
 // image to the first mask (the page's own measure and the image encoder's share); then clicks
 // --clicks positive points inside the box, one after the other, and reports the decoder time per
-// click as the page's worker measures it. Saves the last run's screenshot as docs/app.png (not with
-// --vitb). Needs `npm run build:web` and Debian's Chromium.
+// click as the page's worker measures it. With --int8 the model is exported with its int8 encoder
+// too (`ultrasam app --int8`) and each repeat opens one page with ?encoder=fp32 and one with
+// ?encoder=int8 (the order alternating), so the two are side by side on the same load: the int8
+// figures under keys with `int8_`, the int8/fp32 ratio per pair, and the share of pixels on which
+// the two first masks agree. Saves the last run's screenshot as docs/app.png (not with --vitb or
+// --int8). Needs `npm run build:web` and Debian's Chromium.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { type Browser, chromium } from 'playwright-core';
 import { ensureExportedModel } from '../src/app/model_cache.js';
 import { builtWebDir, ortWasmDir } from '../src/app/paths.js';
 import { startAppServer } from '../src/app/server.js';
+import { decodeRle } from '../src/data/rle.js';
 import { readImage } from '../src/image/read.js';
 import { samConfig } from '../src/model/config.js';
+import type { EncoderPrecision } from '../src/model/export_format.js';
 import { CONFIG_METADATA_KEY } from '../src/model/predictor.js';
 import { parameterShapes } from '../src/model/sam.js';
 import { saveSamWeights } from '../src/weights/checkpoint.js';
-import { CHROMIUM, CHROMIUM_ARGS, dragBox, screenOf } from './browser.js';
+import type { CocoFile } from '../web/src/export_data.js';
+import { CHROMIUM, CHROMIUM_ARGS, downloadText, dragBox, screenOf } from './browser.js';
 import { randomValues } from './random_weights.js';
-import { benchArgs, median, report } from './util.js';
+import { benchArgs, median, pixelAgreement, report } from './util.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const { json, text, has, repeats: runs } = benchArgs(3);
 const vitb = has('--vitb');
+const int8 = has('--int8');
 const clicks = Number(text('--clicks', '5'));
 // The README's example: a DDTI thyroid image and a box around its nodule.
 const image = text('--image', join(ROOT, '..', 'shared', 'data', 'ultrasound', 'ddti', 'DDTI', '1_1.a.jpg'));
@@ -48,27 +56,39 @@ if (vitb) {
   weights = join(work, 'vit_b_random.safetensors');
   saveSamWeights(weights, { layout: 'sam', tensors }, { metadata: { [CONFIG_METADATA_KEY]: JSON.stringify(config) } });
 }
-const modelDir = await ensureExportedModel({ weights, cacheDir: join(work, 'cache') });
+const modelDir = await ensureExportedModel({ weights, cacheDir: join(work, 'cache'), int8Encoder: int8 });
 const server = await startAppServer({ webDir: builtWebDir(), modelDir, ortDir: ortWasmDir(), port: 0 });
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-const firstMask: number[] = [];
-const encoder: number[] = [];
-const clickMs: number[] = [];
-let modelInfo = '';
-try {
-  for (let r = 0; r < runs; r++) {
-    // A fresh page each run: nothing cached in the page (the browser keeps its HTTP cache).
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await page.goto(server.url);
+
+interface PageRun {
+  info: string;
+  firstMaskMs: number;
+  encoderMs: number;
+  clickMs: number[];
+  /** The first mask (the box's), when it is compared between encoders. */
+  mask?: Uint8Array;
+}
+
+/** One fresh page (nothing cached in the page; the browser keeps its HTTP cache): the box, then the clicks. */
+async function runPage(browser: Browser, encoder: EncoderPrecision | undefined, last: boolean): Promise<PageRun> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+  try {
+    await page.goto(encoder ? `${server.url}?encoder=${encoder}` : server.url);
     await page.locator('body[data-model="ready"]').waitFor({ state: 'attached', timeout });
-    modelInfo = (await page.locator('#model-info').textContent()) ?? '';
+    const info = ((await page.locator('#model-info').textContent()) ?? '').trim();
     await page.setInputFiles('#file-input', image);
     await page.locator('#drop-hint').waitFor({ state: 'hidden', timeout });
     await dragBox(page, box, { width, height });
     await page.locator('body[data-first-mask-ms]').waitFor({ state: 'attached', timeout });
-    firstMask.push(Number(await page.locator('body').getAttribute('data-first-mask-ms')));
-    encoder.push(Number(await page.locator('body').getAttribute('data-encode-ms')));
+    const firstMaskMs = Number(await page.locator('body').getAttribute('data-first-mask-ms'));
+    const encoderMs = Number(await page.locator('body').getAttribute('data-encode-ms'));
+    let mask: Uint8Array | undefined;
+    if (int8) {
+      const coco = JSON.parse(await downloadText(page, '#export-coco', timeout)) as CocoFile;
+      mask = decodeRle(coco.annotations[0].segmentation);
+    }
     // Clicks inside the box, each waiting for its mask: the box plus 1, 2, … positive points.
+    const clickMs: number[] = [];
     for (let c = 0; c < clicks; c++) {
       const decodes = Number(await page.locator('body').getAttribute('data-decodes'));
       const t = (c + 1) / (clicks + 1);
@@ -77,26 +97,64 @@ try {
       await page.locator(`body[data-decodes="${decodes + 1}"]`).waitFor({ state: 'attached', timeout });
       clickMs.push(Number(await page.locator('body').getAttribute('data-decode-ms')));
     }
-    if (r === runs - 1 && !vitb) await page.screenshot({ path: join(ROOT, 'docs', 'app.png') });
+    if (last && !vitb && !int8) await page.screenshot({ path: join(ROOT, 'docs', 'app.png') });
+    return { info, firstMaskMs, encoderMs, clickMs, mask };
+  } finally {
     await page.close();
+  }
+}
+
+const fp32Runs: PageRun[] = [];
+const int8Runs: PageRun[] = [];
+try {
+  for (let r = 0; r < runs; r++) {
+    if (!int8) {
+      fp32Runs.push(await runPage(browser, undefined, r === runs - 1));
+      continue;
+    }
+    // fp32 first in even repeats, int8 first in odd ones: neither always gets the warmer browser.
+    for (const encoder of r % 2 === 0 ? (['fp32', 'int8'] as const) : (['int8', 'fp32'] as const)) {
+      (encoder === 'fp32' ? fp32Runs : int8Runs).push(await runPage(browser, encoder, r === runs - 1));
+    }
   }
 } finally {
   await browser.close();
   await server.close();
   rmSync(work, { recursive: true, force: true });
 }
-const prefix = vitb ? 'app_vitb_' : '';
-report(
-  {
-    model: modelInfo.trim(),
-    image,
-    runs,
-    [`${prefix}first_mask_ms`]: median(firstMask),
-    [`${prefix}first_mask_ms_all`]: firstMask.join(' '),
-    [`${prefix}image_encoder_ms`]: median(encoder),
+
+/** The figures of one encoder's pages under keys that start with `prefix`. */
+function figures(prefix: string, pages: PageRun[]): Record<string, unknown> {
+  const clickMs = pages.flatMap((p) => p.clickMs);
+  return {
+    [`${prefix}first_mask_ms`]: median(pages.map((p) => p.firstMaskMs)),
+    [`${prefix}first_mask_ms_all`]: pages.map((p) => p.firstMaskMs).join(' '),
+    [`${prefix}image_encoder_ms`]: median(pages.map((p) => p.encoderMs)),
+    [`${prefix}image_encoder_ms_all`]: pages.map((p) => p.encoderMs).join(' '),
     [`${prefix}click_ms`]: clicks ? median(clickMs) : null,
     [`${prefix}click_ms_all`]: clickMs.join(' '),
-    ...(vitb ? {} : { screenshot: 'docs/app.png' }),
+  };
+}
+
+const prefix = vitb ? 'app_vitb_' : '';
+const ratios = (of: (p: PageRun) => number) => fp32Runs.map((p, i) => (of(int8Runs[i]) / of(p)).toFixed(3)).join(' ');
+const agreements = fp32Runs.map((p, i) => pixelAgreement(p.mask!, int8Runs[i].mask!));
+report(
+  {
+    model: fp32Runs[0].info,
+    ...(int8 ? { model_int8: int8Runs[0].info } : {}),
+    image,
+    runs,
+    ...figures(prefix, fp32Runs),
+    ...(int8
+      ? {
+          ...figures(`${prefix}int8_`, int8Runs),
+          [`${prefix}int8_fp32_first_mask_ratio`]: ratios((p) => p.firstMaskMs),
+          [`${prefix}int8_fp32_image_encoder_ratio`]: ratios((p) => p.encoderMs),
+          [`${prefix}int8_fp32_mask_agreement`]: agreements.map((a) => a.toFixed(5)).join(' '),
+        }
+      : {}),
+    ...(vitb || int8 ? {} : { screenshot: 'docs/app.png' }),
   },
   json,
 );

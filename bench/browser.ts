@@ -1,5 +1,6 @@
 // Driving the browser app in Debian's Chromium (playwright-core), shared by the end-to-end test and
 // the app benchmark.
+import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -24,4 +25,10 @@ export async function dragBox(page: Page, box: readonly [number, number, number,
   await page.mouse.move((bx0 + bx1) / 2, (by0 + by1) / 2, { steps: 4 });
   await page.mouse.move(bx1, by1, { steps: 4 });
   await page.mouse.up();
+}
+
+/** Clicks a download button of the app (e.g. '#export-coco') and returns the file's text. */
+export async function downloadText(page: Page, button: string, timeout: number): Promise<string> {
+  const [download] = await Promise.all([page.waitForEvent('download', { timeout }), page.click(button)]);
+  return readFileSync(await download.path(), 'utf8');
 }

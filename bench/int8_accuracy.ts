@@ -13,7 +13,7 @@ import { readImage } from '../src/image/read.js';
 import { samConfig } from '../src/model/config.js';
 import { type Prediction, SamPredictor } from '../src/model/predictor.js';
 import { randomValues } from './random_weights.js';
-import { benchArgs, report } from './util.js';
+import { benchArgs, pixelAgreement, report } from './util.js';
 
 export const DATA_DIR = fileURLToPath(new URL('../../shared/data/ultrasound/', import.meta.url));
 
@@ -92,9 +92,7 @@ function agreement(a: Prediction[], b: Prediction[]): number {
   let lowest = 1;
   a.forEach((p, i) =>
     p.masks.forEach((mask, k) => {
-      let same = 0;
-      for (let j = 0; j < mask.length; j++) if (mask[j] === b[i].masks[k][j]) same++;
-      lowest = Math.min(lowest, same / mask.length);
+      lowest = Math.min(lowest, pixelAgreement(mask, b[i].masks[k]));
     }),
   );
   return lowest;

@@ -40,6 +40,14 @@ export async function timeIt(fn: () => Promise<unknown>, n: number): Promise<num
   return median(times);
 }
 
+/** Share of pixels on which two masks agree (both inside or both outside). */
+export function pixelAgreement(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`masks of ${a.length} and ${b.length} pixels cannot be compared`);
+  let same = 0;
+  for (let i = 0; i < a.length; i++) if ((a[i] !== 0) === (b[i] !== 0)) same++;
+  return same / a.length;
+}
+
 /** Prints one JSON object (--json) or aligned `key value` lines. */
 export function report(result: Record<string, unknown>, json: boolean): void {
   if (json) console.log(JSON.stringify(result));

@@ -1,6 +1,6 @@
-// The app's model: the chosen weights exported once (encoder.onnx + decoder.onnx + ultrasam.json) into
-// a cache folder keyed by the weights file, its size and time and the export settings, so that the
-// next `ultrasam app` with the same weights starts at once.
+// The app's model: the chosen weights exported once (encoder.onnx + decoder.onnx + ultrasam.json, and
+// encoder.int8.onnx when asked for) into a cache folder keyed by the weights file, its size and time
+// and the export settings, so that the next `ultrasam app` with the same weights starts at once.
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -14,6 +14,11 @@ export interface ModelCacheOptions {
   /** Weights file; default the bundled model. */
   weights?: string;
   decoderHeads?: number;
+  /**
+   * Also export encoder.int8.onnx (listed in the manifest, so the page runs it unless its URL asks
+   * for ?encoder=fp32). Its own cache folder: an fp32-only export is never mistaken for one with it.
+   */
+  int8Encoder?: boolean;
   /** Default $XDG_CACHE_HOME/ultrasam/app or ~/.cache/ultrasam/app. */
   cacheDir?: string;
   /** Told what is happening (the export of a large model takes a while). */
@@ -26,10 +31,12 @@ export function defaultCacheDir(): string {
 }
 
 /** The folder name for a weights file: changes when the file or the export settings change. */
-export function modelCacheKey(weightsPath: string, decoderHeads: number | undefined): string {
+export function modelCacheKey(weightsPath: string, decoderHeads: number | undefined, int8Encoder = false): string {
   const stat = statSync(weightsPath);
+  // int8Encoder only when set: fp32-only exports keep the folders they had before the option existed.
+  const settings = { path: resolve(weightsPath), size: stat.size, mtime: stat.mtimeMs, decoderHeads: decoderHeads ?? null, slots: APP_DECODER_SLOTS, format: EXPORT_FORMAT_VERSION };
   const hash = createHash('sha256')
-    .update(JSON.stringify({ path: resolve(weightsPath), size: stat.size, mtime: stat.mtimeMs, decoderHeads: decoderHeads ?? null, slots: APP_DECODER_SLOTS, format: EXPORT_FORMAT_VERSION }))
+    .update(JSON.stringify(int8Encoder ? { ...settings, int8Encoder } : settings))
     .digest('hex')
     .slice(0, 16);
   return `model-${hash}`;
@@ -39,7 +46,7 @@ export function modelCacheKey(weightsPath: string, decoderHeads: number | undefi
 export async function ensureExportedModel(options: ModelCacheOptions = {}): Promise<string> {
   const weights = options.weights ? resolve(options.weights) : bundledModelPath('ultrasam-tiny');
   if (!existsSync(weights)) throw new Error(`weights file not found: ${weights}`);
-  const dir = join(options.cacheDir ?? defaultCacheDir(), modelCacheKey(weights, options.decoderHeads));
+  const dir = join(options.cacheDir ?? defaultCacheDir(), modelCacheKey(weights, options.decoderHeads, options.int8Encoder));
   if (existsSync(join(dir, 'ultrasam.json'))) {
     options.log?.(`model: ${weights} (exported earlier to ${dir})`);
     return dir;
@@ -47,7 +54,7 @@ export async function ensureExportedModel(options: ModelCacheOptions = {}): Prom
   options.log?.(`model: exporting ${weights} to ${dir} …`);
   const predictor = await SamPredictor.load(weights, { decoderHeads: options.decoderHeads });
   try {
-    exportModel(predictor, dir, { slots: APP_DECODER_SLOTS, force: true });
+    exportModel(predictor, dir, { slots: APP_DECODER_SLOTS, int8Encoder: options.int8Encoder, force: true });
   } finally {
     await predictor.release();
   }

@@ -25,17 +25,19 @@ export function registerAppCommands(program: Command): void {
     .option('--weights <file>', 'SAM/MedSAM/UltraSam .pth or ultrasam .safetensors (default: the bundled ultrasam-tiny)')
     .option('--decoder-heads <n>', 'attention heads of the mask decoder, for a .pth of a non-standard model (default 8)', positiveInt)
     .option('--cache-dir <dir>', 'where exported models are kept (default ~/.cache/ultrasam/app)')
+    .option('--int8', 'also export the int8 image encoder and run it in the page: faster on CPUs, slightly less exact (the URL parameter ?encoder=fp32 switches a page back)')
     .action(async (o) => {
       if (o.cacheDir) checkOutputPaths([{ flag: '--cache-dir', path: o.cacheDir, kind: 'folder' }]);
       const modelDir = await ensureExportedModel({
         weights: o.weights,
         decoderHeads: o.decoderHeads,
         cacheDir: o.cacheDir,
+        int8Encoder: o.int8 === true,
         log: (line) => console.log(line),
       });
       if (!LOOPBACK.has(o.host)) console.warn(`warning: listening on ${o.host}, not loopback: other machines can reach the app`);
       const running = await startAppServer({ webDir: builtWebDir(), modelDir, ortDir: ortWasmDir(), host: o.host, port: o.port });
-      console.log(`ultrasam app: ${running.url}  (Ctrl+C to stop)`);
+      console.log(`ultrasam app: ${running.url}  (Ctrl+C to stop)${o.int8 ? '; image encoder int8 (fp32: add ?encoder=fp32 to the URL)' : ''}`);
       const stop = () => {
         void running.close().then(() => process.exit(0));
       };

@@ -40,3 +40,23 @@ export interface ExportManifest {
   };
 }
 
+
+/** Precision of the image encoder a reader runs: encoder.onnx (fp32) or encoder.int8.onnx. */
+export type EncoderPrecision = 'fp32' | 'int8';
+
+/**
+ * Which encoder file to run. `asked` is the reader's choice (the app's `?encoder=` URL parameter);
+ * unasked, the int8 encoder where the export has one (`ultrasam app --int8` exports it, plain
+ * `ultrasam app` does not), else fp32. Asking for int8 from an export without it is an error.
+ */
+export function chooseEncoder(manifest: Pick<ExportManifest, 'files'>, asked?: string | null): { precision: EncoderPrecision; file: string } {
+  if (asked !== undefined && asked !== null && asked !== 'fp32' && asked !== 'int8') {
+    throw new Error(`the encoder precision is fp32 or int8, not '${asked}'`);
+  }
+  const precision: EncoderPrecision = asked ?? (manifest.files.encoderInt8 ? 'int8' : 'fp32');
+  if (precision === 'fp32') return { precision, file: manifest.files.encoder };
+  if (!manifest.files.encoderInt8) {
+    throw new Error('this model was exported without the int8 encoder (encoder.int8.onnx): start the app with `ultrasam app --int8`');
+  }
+  return { precision, file: manifest.files.encoderInt8 };
+}

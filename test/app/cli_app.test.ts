@@ -19,4 +19,5 @@ test('app refuses a bad port or head count', async () => {
 
 test('app with missing weights fails with a clear message', async () => {
   await assert.rejects(program().parseAsync(['node', 'ultrasam', 'app', '--weights', '/nonexistent/w.pth', '--port', '0']), /weights file not found/);
+  await assert.rejects(program().parseAsync(['node', 'ultrasam', 'app', '--int8', '--weights', '/nonexistent/w.pth', '--port', '0']), /weights file not found/);
 });

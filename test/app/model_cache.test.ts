@@ -16,6 +16,8 @@ test('the cache key follows the weights file and the export settings', () => {
     const key = modelCacheKey(file, undefined);
     assert.equal(key, modelCacheKey(file, undefined));
     assert.notEqual(key, modelCacheKey(file, 4));
+    assert.equal(key, modelCacheKey(file, undefined, false));
+    assert.notEqual(key, modelCacheKey(file, undefined, true), 'an export with the int8 encoder has its own folder');
     writeFileSync(file, 'xy');
     assert.notEqual(key, modelCacheKey(file, undefined));
   } finally {
@@ -41,6 +43,24 @@ test('exports once, then reuses the export', { skip: fixtureMissing }, async () 
     assert.equal(statSync(join(dir, 'encoder.onnx')).mtimeMs, written, 'not exported again');
     assert.match(lines[0], /exporting/);
     assert.match(lines[1], /exported earlier/);
+  } finally {
+    removeCacheDir();
+  }
+});
+
+test('with int8Encoder the export has encoder.int8.onnx, listed in the manifest, in a folder of its own', { skip: fixtureMissing }, async () => {
+  const { dir: cacheDir, cleanup: removeCacheDir } = tempDir('cache-int8');
+  try {
+    const options = { weights: `${FIXTURE_DIR}sam_weights.pth`, decoderHeads: 4, cacheDir };
+    const int8Dir = await ensureExportedModel({ ...options, int8Encoder: true });
+    const manifest = JSON.parse(readFileSync(join(int8Dir, 'ultrasam.json'), 'utf8'));
+    assert.equal(manifest.files.encoderInt8, 'encoder.int8.onnx');
+    assert.ok(existsSync(join(int8Dir, 'encoder.int8.onnx')));
+    assert.ok(existsSync(join(int8Dir, 'encoder.onnx')), 'the fp32 encoder stays (?encoder=fp32)');
+    const fp32Dir = await ensureExportedModel(options);
+    assert.notEqual(fp32Dir, int8Dir);
+    assert.equal(JSON.parse(readFileSync(join(fp32Dir, 'ultrasam.json'), 'utf8')).files.encoderInt8, undefined);
+    assert.ok(!existsSync(join(fp32Dir, 'encoder.int8.onnx')));
   } finally {
     removeCacheDir();
   }

@@ -7,6 +7,9 @@
 // Then the Refine option against `ultrasam segment --refine`, Segment everything against `ultrasam
 // everything` (its masks as objects, renamed, deleted, refined), and the cine panel on a multi-frame
 // DICOM: propagation against `ultrasam propagate`, playing, and a correction re-propagated.
+// Last, the int8 encoder (`ultrasam app --int8`): the page reports it, and its box mask agrees with the
+// Node predictor's int8 encoder and the fp32 page's on ≥ 99 % of pixels; ?encoder=int8 on an fp32-only
+// export is a clear message.
 // Uses the small random SAM of ../shared/fixtures/sam-parity (deterministic masks); skips without it.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -23,7 +26,8 @@ import { readImage } from '../../src/image/read.js';
 import { SamPredictor } from '../../src/model/predictor.js';
 import type { CocoFile } from '../../web/src/export_data.js';
 import { buildDicom, pixelElements } from '../image/dicom_writer.js';
-import { CHROMIUM, CHROMIUM_ARGS, dragBox, screenOf } from '../../bench/browser.js';
+import { CHROMIUM, CHROMIUM_ARGS, downloadText as download, dragBox, screenOf } from '../../bench/browser.js';
+import { pixelAgreement } from '../../bench/util.js';
 import { tempDir } from '../helpers/temp_dir.js';
 import { scriptedChecks } from '../helpers/checks.js';
 
@@ -40,11 +44,7 @@ const TIMEOUT = 180_000;
 
 const { check, runChecks } = scriptedChecks();
 
-async function downloadText(page: Page, button: string): Promise<string> {
-  const [download] = await Promise.all([page.waitForEvent('download', { timeout: TIMEOUT }), page.click(button)]);
-  const path = await download.path();
-  return readFileSync(path, 'utf8');
-}
+const downloadText = (page: Page, button: string): Promise<string> => download(page, button, TIMEOUT);
 
 function iou(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let inter = 0;
@@ -120,6 +120,7 @@ function maskFromPng(image: { data: ArrayLike<number>; width: number; height: nu
 
 async function run(work: string): Promise<void> {
   let server: RunningAppServer | undefined;
+  let int8Server: RunningAppServer | undefined;
   let browser: Browser | undefined;
   const predictor = await SamPredictor.load(WEIGHTS, { decoderHeads: 4, threads: 2 });
   try {
@@ -140,7 +141,8 @@ async function run(work: string): Promise<void> {
     await page.goto(server.url);
     await page.locator('body[data-model="ready"]').waitFor({ state: 'attached', timeout: TIMEOUT });
     check('page is cross-origin isolated (WASM threads)', await page.evaluate(() => self.crossOriginIsolated));
-    console.log(`       ${await page.locator('#model-info').textContent()}`);
+    const fp32Info = (await page.locator('#model-info').textContent()) ?? '';
+    console.log(`       ${fp32Info}`);
 
     const size = { width: 500, height: 315 };
     const opened = Date.now();
@@ -389,9 +391,56 @@ async function run(work: string): Promise<void> {
     );
     check('no uncaught errors in the page', pageErrors.length === 0, pageErrors.join('; '));
     check('no request left the server', foreignRequests.length === 0, foreignRequests.join(', '));
+    check('the fp32 export\'s page says it runs the fp32 encoder', /encoder fp32/.test(fp32Info), fp32Info);
+
+    // ?encoder=int8 on an export without the int8 encoder: a clear message, not the fp32 model.
+    const asksInt8 = await context.newPage();
+    await asksInt8.goto(`${server.url}?encoder=int8`);
+    const noInt8 = await alertText(asksInt8);
+    check('?encoder=int8 on an fp32-only export says how to get the int8 encoder', /exported without the int8 encoder/.test(noInt8) && /ultrasam app --int8/.test(noInt8), noInt8);
+    await asksInt8.close();
+
+    // The int8 encoder (`ultrasam app --int8`): its own export, the page runs it, the box's mask is
+    // the Node predictor's with the int8 encoder and nearly the fp32 page's.
+    const int8Dir = await ensureExportedModel({ weights: WEIGHTS, decoderHeads: 4, cacheDir: join(work, 'cache'), int8Encoder: true });
+    const int8Manifest = JSON.parse(readFileSync(join(int8Dir, 'ultrasam.json'), 'utf8')) as { files: { encoderInt8?: string } };
+    check('`ultrasam app --int8`: the manifest lists encoder.int8.onnx', int8Manifest.files.encoderInt8 === 'encoder.int8.onnx', JSON.stringify(int8Manifest.files));
+    int8Server = await startAppServer({ webDir: builtWebDir(), modelDir: int8Dir, ortDir: ortWasmDir(), port: 0 });
+    const int8Page = await context.newPage();
+    int8Page.on('pageerror', (e) => pageErrors.push(`int8 page: ${e.message}`));
+    await int8Page.goto(int8Server.url);
+    await int8Page.locator('body[data-model="ready"]').waitFor({ state: 'attached', timeout: TIMEOUT });
+    const int8Info = (await int8Page.locator('#model-info').textContent()) ?? '';
+    check('the int8 export\'s page says it runs the int8 encoder', /encoder int8/.test(int8Info), int8Info);
+    await int8Page.setInputFiles('#file-input', IMAGE);
+    await int8Page.locator('#drop-hint').waitFor({ state: 'hidden', timeout: TIMEOUT });
+    await dragBox(int8Page, BOX, size);
+    await int8Page.locator('body[data-first-mask-ms]').waitFor({ state: 'attached', timeout: TIMEOUT });
+    const int8EncodeMs = await int8Page.locator('body').getAttribute('data-encode-ms');
+    const int8Coco = JSON.parse(await downloadText(int8Page, '#export-coco')) as CocoFile;
+    const int8Prompt = int8Coco.annotations[0].ultrasam_prompt;
+    const int8Mask = decodeRle(int8Coco.annotations[0].segmentation);
+    const int8Predictor = await SamPredictor.load(WEIGHTS, { decoderHeads: 4, threads: 2, quantizeEncoder: true });
+    let nodeInt8Mask: Uint8Array;
+    try {
+      await int8Predictor.setImage(IMAGE);
+      nodeInt8Mask = await clickRuleMask(int8Predictor, int8Prompt);
+    } finally {
+      await int8Predictor.release();
+    }
+    const withNode = pixelAgreement(int8Mask, nodeInt8Mask);
+    const withFp32Page = pixelAgreement(int8Mask, decodeRle(boxCoco.annotations[0].segmentation));
+    check(
+      'int8 page: the box\'s mask agrees with the Node predictor\'s int8 encoder on ≥ 99 % of pixels',
+      withNode >= 0.99 && int8Coco.annotations[0].area > 0 && JSON.stringify(int8Prompt.box) === JSON.stringify(boxCoco.annotations[0].ultrasam_prompt.box),
+      `${(100 * withNode).toFixed(3)} % (IoU ${iou(int8Mask, nodeInt8Mask).toFixed(5)}); with the fp32 page's mask ${(100 * withFp32Page).toFixed(3)} %; image encoder ${int8EncodeMs} ms (fp32 page ${encodeMs} ms)`,
+    );
+    check('int8 page: ≥ 99 % of pixels as the fp32 page\'s mask', withFp32Page >= 0.99, `${(100 * withFp32Page).toFixed(3)} %`);
+    check('no uncaught errors in the int8 page', pageErrors.length === 0, pageErrors.join('; '));
   } finally {
     await browser?.close();
     await server?.close();
+    await int8Server?.close();
     await predictor.release();
   }
 }

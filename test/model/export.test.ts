@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import * as ortWeb from 'onnxruntime-web';
 import { readImage } from '../../src/image/read.js';
 import { EXPORT_FORMAT_VERSION, type ExportManifest, exportModel } from '../../src/model/export.js';
+import { chooseEncoder } from '../../src/model/export_format.js';
 import { postprocessMasks } from '../../src/model/postprocess.js';
 import { SamPredictor } from '../../src/model/predictor.js';
 import { preprocessImage } from '../../src/model/preprocess.js';
@@ -98,4 +99,17 @@ test('exported ONNX pair in onnxruntime-web matches the predictor', { skip: fixt
   } finally {
     cleanup();
   }
+});
+
+test('the encoder a reader runs: int8 where the export has it unless fp32 is asked, clear errors otherwise', () => {
+  const fp32Only = { files: { encoder: 'encoder.onnx', decoderImage: 'decoder_image.onnx', decoder: 'decoder.onnx' } };
+  const both = { files: { ...fp32Only.files, encoderInt8: 'encoder.int8.onnx' } };
+  assert.deepEqual(chooseEncoder(fp32Only), { precision: 'fp32', file: 'encoder.onnx' });
+  assert.deepEqual(chooseEncoder(fp32Only, null), { precision: 'fp32', file: 'encoder.onnx' });
+  assert.deepEqual(chooseEncoder(fp32Only, 'fp32'), { precision: 'fp32', file: 'encoder.onnx' });
+  assert.deepEqual(chooseEncoder(both), { precision: 'int8', file: 'encoder.int8.onnx' });
+  assert.deepEqual(chooseEncoder(both, 'int8'), { precision: 'int8', file: 'encoder.int8.onnx' });
+  assert.deepEqual(chooseEncoder(both, 'fp32'), { precision: 'fp32', file: 'encoder.onnx' });
+  assert.throws(() => chooseEncoder(fp32Only, 'int8'), /exported without the int8 encoder .*ultrasam app --int8/);
+  assert.throws(() => chooseEncoder(both, 'fp16'), /fp32 or int8, not 'fp16'/);
 });

@@ -9,8 +9,8 @@ import { loadSamWeights } from '../../src/weights/checkpoint.js';
 import { OpaqueObject, UnsafePickleError } from '../../src/weights/pickle.js';
 import { readSafetensorsFile } from '../../src/weights/safetensors.js';
 import type { StateDict } from '../../src/weights/types.js';
-import { PickleWriter, writeTensor } from './helpers/pickle-writer.js';
-import { torchZip } from './helpers/zip-writer.js';
+import { PickleWriter, writeTensor } from './helpers/pickle_writer.js';
+import { torchZip } from './helpers/zip_writer.js';
 import { tempDir } from '../helpers/temp_dir.js';
 
 const BUNDLED = new URL('../../models/ultrasam-tiny.safetensors', import.meta.url).pathname;

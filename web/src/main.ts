@@ -507,10 +507,12 @@ window.addEventListener('unhandledrejection', (e) => status.error(`Unexpected er
 
 refresh();
 const base = new URL('./', document.baseURI);
+// ?encoder=fp32 or ?encoder=int8 picks the image encoder; without it the export decides (int8 after `ultrasam app --int8`).
+const askedEncoder = new URLSearchParams(location.search).get('encoder') ?? undefined;
 modelReady = model
-  .init(new URL('model/', base).href, new URL('ort/', base).href, (step, fraction) => status.progress(`Model: ${step}`, fraction))
+  .init(new URL('model/', base).href, new URL('ort/', base).href, askedEncoder, (step, fraction) => status.progress(`Model: ${step}`, fraction))
   .then((info) => {
-    $('model-info').textContent = `Model: ${info.name} (${info.ultrasam ? 'UltraSam' : 'SAM'}), ${info.backend}${info.backend === 'wasm' ? ` × ${info.threads} thread(s)` : ''}, ${(info.bytes / 1e6).toFixed(1)} MB`;
+    $('model-info').textContent = `Model: ${info.name} (${info.ultrasam ? 'UltraSam' : 'SAM'}), encoder ${info.encoder}, ${info.backend}${info.backend === 'wasm' ? ` × ${info.threads} thread(s)` : ''}, ${(info.bytes / 1e6).toFixed(1)} MB`;
     // The model's own thresholds where its weights record them (SAM's were set for ViT-H).
     const everything = { ...EVERYTHING_DEFAULTS, ...info.everything };
     $<HTMLInputElement>('everything-points').value = String(everything.pointsPerSide);

@@ -26,8 +26,9 @@ export class ModelClient {
     };
   }
 
-  init(modelUrl: string, ortUrl: string, progress?: Progress): Promise<ModelInfo> {
-    return this.request({ type: 'init', modelUrl, ortUrl }, progress) as Promise<ModelInfo>;
+  /** `encoder`: fp32 or int8 as the page's URL asks; undefined leaves the choice to the export. */
+  init(modelUrl: string, ortUrl: string, encoder: string | undefined, progress?: Progress): Promise<ModelInfo> {
+    return this.request({ type: 'init', modelUrl, ortUrl, ...(encoder === undefined ? {} : { encoder }) }, progress) as Promise<ModelInfo>;
   }
 
   /** Encodes the image under `key` (the worker keeps the embedding; a known key returns at once). */

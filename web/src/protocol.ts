@@ -2,6 +2,7 @@
 // worker answers it with exactly one `done` or `failed`, and may send `progress` before that.
 import type { RawImage } from '../../src/image/types.js';
 import type { EverythingOptions } from '../../src/model/everything.js';
+import type { EncoderPrecision } from '../../src/model/export_format.js';
 import type { Prompt } from '../../src/model/prompts.js';
 
 /**
@@ -20,7 +21,8 @@ export interface DecodePrompt extends Prompt {
 export type AppEverythingOptions = Pick<EverythingOptions, 'pointsPerSide' | 'predIouThresh' | 'stabilityScoreThresh' | 'boxNmsThresh'>;
 
 export type WorkerRequest =
-  | { type: 'init'; id: number; modelUrl: string; ortUrl: string }
+  /** encoder: the `?encoder=` URL parameter (fp32 or int8; unset: the export's choice, see chooseEncoder). */
+  | { type: 'init'; id: number; modelUrl: string; ortUrl: string; encoder?: string }
   | { type: 'encode'; id: number; key: string; image: RawImage }
   | { type: 'decode'; id: number; key: string; prompt: DecodePrompt }
   | { type: 'everything'; id: number; key: string; image: RawImage; options: AppEverythingOptions };
@@ -28,6 +30,8 @@ export type WorkerRequest =
 export interface ModelInfo {
   name: string;
   backend: string;
+  /** The image encoder's precision (encoder.onnx or encoder.int8.onnx). */
+  encoder: EncoderPrecision;
   threads: number;
   ultrasam: boolean;
   slots: number;

@@ -4,7 +4,7 @@
 // other, so a decode sent while its image is still encoding waits for it.
 import * as ort from 'onnxruntime-web';
 import { generateEverything } from '../../src/model/everything.js';
-import { EXPORT_FORMAT_VERSION, type ExportManifest } from '../../src/model/export_format.js';
+import { EXPORT_FORMAT_VERSION, type ExportManifest, chooseEncoder } from '../../src/model/export_format.js';
 import { postprocessMasks } from '../../src/model/postprocess.js';
 import { preprocessImage } from '../../src/model/preprocess.js';
 import { type Prompt, type Size, encodePrompt } from '../../src/model/prompts.js';
@@ -63,7 +63,7 @@ async function webGpuAvailable(): Promise<boolean> {
   }
 }
 
-async function init(id: number, modelUrl: string, ortUrl: string): Promise<ModelInfo> {
+async function init(id: number, modelUrl: string, ortUrl: string, encoderPrecision: string | undefined): Promise<ModelInfo> {
   ort.env.wasm.wasmPaths = ortUrl;
   // Threads need SharedArrayBuffer, which only a cross-origin-isolated page has.
   ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
@@ -74,7 +74,8 @@ async function init(id: number, modelUrl: string, ortUrl: string): Promise<Model
   if (manifest.version !== EXPORT_FORMAT_VERSION) {
     throw new Error(`the model was exported in format version ${manifest.version}; this app reads version ${EXPORT_FORMAT_VERSION} (export it again)`);
   }
-  const encoderBytes = await fetchWithProgress(`${modelUrl}${manifest.files.encoder}`, (f) =>
+  const encoderFile = chooseEncoder(manifest, encoderPrecision);
+  const encoderBytes = await fetchWithProgress(`${modelUrl}${encoderFile.file}`, (f) =>
     post({ type: 'progress', id, stage: 'downloading the encoder', fraction: f }),
   );
   const decoderImageBytes = await fetchWithProgress(`${modelUrl}${manifest.files.decoderImage}`, (f) =>
@@ -93,6 +94,7 @@ async function init(id: number, modelUrl: string, ortUrl: string): Promise<Model
   return {
     name: manifest.config.name,
     backend: backends[0],
+    encoder: encoderFile.precision,
     threads: ort.env.wasm.numThreads ?? 1,
     ultrasam: manifest.ultrasam,
     slots: manifest.decoder.slots,
@@ -242,7 +244,7 @@ function describe(error: unknown): string {
 async function handle(request: WorkerRequest): Promise<void> {
   try {
     let result: ModelInfo | EncodeResult | DecodeResult | EverythingResult;
-    if (request.type === 'init') result = await init(request.id, request.modelUrl, request.ortUrl);
+    if (request.type === 'init') result = await init(request.id, request.modelUrl, request.ortUrl, request.encoder);
     else if (request.type === 'encode') result = await encode(request.id, request.key, request);
     else if (request.type === 'everything') result = await everything(request.id, request.key, request);
     else result = await decode(request.key, request);
