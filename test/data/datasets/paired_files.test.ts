@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { type PairedFiles, describePairedFiles, pairedConverter } from '../../../src/data/datasets/support/paired_files.js';
+import { type PairedFiles, describePairedFiles, pairedCategories, pairedConverter } from '../../../src/data/datasets/support/paired_files.js';
 import type { DatasetModule } from '../../../src/data/types.js';
 import { tempDir } from '../../helpers/temp_dir.js';
 import { blank, convertAll, isRectangle, maskOf, paint, scan, strictError, writeRaster, writeText } from './raw_fixtures.js';
@@ -13,16 +13,15 @@ const H = 16;
 
 function module(files: PairedFiles): DatasetModule {
   return {
-    info: { name: 'Paired', anatomy: 'test', structures: [files.category], modality: 'test', url: '', licence: '', citation: '', layout: describePairedFiles(files), imageLabels: [] },
+    info: { name: 'Paired', anatomy: 'test', structures: pairedCategories(files), modality: 'test', url: '', licence: '', citation: '', layout: describePairedFiles(files), imageLabels: [] },
     convert: pairedConverter(files),
   };
 }
 
 const BASE: PairedFiles = {
   roots: ['', 'Data Set'],
-  images: 'scans',
+  folders: [{ images: 'scans', masks: 'labels' }],
   extensions: ['.png', '.jpg'],
-  masks: 'labels',
   maskName: '<stem>_gt.png',
   pixels: 'threshold',
   category: 'lesion',
@@ -65,7 +64,7 @@ test('pairs images with masks by the description: root found, names parsed, empt
     assert.ok(isRectangle(maskOf(kept.samples[0], 'lesion'), W, 4, 2, 12, 10));
     assert.deepEqual(kept.warnings.map((w) => [w.file, w.problem]), [['Data Set/scans/cd-1.png', 'missing mask: Data Set/labels/cd-1_gt.png not found']]);
 
-    const strictNames = module({ ...BASE, emptyMask: 'skip', name: { ...BASE.name!, required: true } });
+    const strictNames = module({ ...BASE, emptyMask: 'skip', name: { ...BASE.name!, unmatched: 'report' } });
     const skipped = await convertAll(strictNames, raw);
     assert.deepEqual(skipped.samples.map((s) => s.index), ['2']);
     assert.deepEqual(skipped.warnings.map((w) => w.problem), ['missing mask: Data Set/labels/cd-1_gt.png not found', 'name is not <patient>-<n>.png']);
