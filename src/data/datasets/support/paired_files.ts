@@ -209,7 +209,7 @@ const words = (category: string) => category.replaceAll('_', ' ');
 /** What a folder's place says about its images, in words ('' when nothing). */
 function describeFolder(f: PairedFolder, d: PairedFiles): string {
   const parts = Object.entries(f.labels ?? {}).map(([key, value]) => `${key} ${value}`);
-  if (f.category && typeof d.pixels === 'string' && d.folders.some((other) => other.category !== f.category)) parts.push(words(f.category));
+  if (f.category && typeof d.pixels === 'string' && d.folders.some((other) => other.category !== f.category)) parts.push(`category ${f.category}`);
   if (f.officialSplit) parts.push(`official ${f.officialSplit}`);
   return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
@@ -220,7 +220,7 @@ export function describePairedFiles(d: PairedFiles): string {
   const ext = d.extensions[0];
   const maskName = d.maskName.replaceAll('<stem>', stem).replaceAll('<ext>', ext);
   const pairs = d.folders.map((f) => `${layoutPath(f.images, stem + ext)} with masks ${layoutPath(f.masks, maskName)}${describeFolder(f, d)}`);
-  const sentences = [`${pairs.join(', and ')} (${describePixels(d)})`];
+  const sentences = [d.folders.length === 1 && !pairs[0].endsWith(')') ? `${pairs[0]} (${describePixels(d)})` : `${pairs.join('; ')}; masks ${describePixels(d)}`];
   const enclosing = d.roots.filter((root) => root !== '');
   if (enclosing.length > 0) {
     const levels = enclosing.map((root) => layoutPath(root, '')).join(' or ');
@@ -235,7 +235,7 @@ export function describePairedFiles(d: PairedFiles): string {
   if (d.classOfCategory) {
     text += ` Label class: ${Object.entries(d.classOfCategory).map(([category, name]) => `${name} for ${words(category)}`).join(', ')} (joined by + when several).`;
   }
-  if (d.labelTable) text += ` Optionally ${d.labelTable.file} in the root: ${d.labelTable.text}.`;
+  if (d.labelTable) text += ` Optionally ${layoutPath(d.folders[0].images, '')} has ${d.labelTable.file} beside it: ${d.labelTable.text}.`;
   if (d.extensions.length > 1) text += ` Images: ${d.extensions.join(', ')}.`;
   if (d.note) text += ` ${d.note}`;
   return text;
