@@ -131,7 +131,7 @@ export function pairedConverter(d: PairedFiles): (rawDir: string, options: Conve
     }
     if (found.length === 0) {
       const candidates = d.folders.flatMap((f) => d.roots.map((root) => joinPath(root, f.images)));
-      const what = d.folders.length === 1 ? quoted(d.folders[0].images) : 'image';
+      const what = d.folders.length === 1 && d.folders[0].images !== '' ? quoted(d.folders[0].images) : 'image';
       throw new Error(`${rawDir}: no ${what} folder found (looked for ${candidates.map((c) => `'${c === '' ? '.' : c}'`).join(', ')})`);
     }
     let images = 0;
