@@ -5,15 +5,14 @@
  * Evaluation-only: kept, with BUSI, BUS-BRA and MMOTU, for measuring generalisation to unseen anatomy.
  */
 import type { DatasetModule } from '../types.js';
-import { type PairedFiles, describePairedFiles, pairedConverter } from './support/paired_files.js';
+import { type PairedFiles, describePairedFiles, pairedCategories, pairedConverter } from './support/paired_files.js';
 
 const ROOT = 'Common Carotid Artery Ultrasound Images';
 
 const FILES: PairedFiles = {
   roots: ['', ROOT],
-  images: 'US images',
+  folders: [{ images: 'US images', masks: 'Expert mask images' }],
   extensions: ['.png'],
-  masks: 'Expert mask images',
   maskName: '<stem><ext>',
   pixels: 'threshold',
   category: 'carotid_artery',
@@ -27,7 +26,7 @@ export const dataset: DatasetModule = {
     name: 'CCAUI',
     aliases: [ROOT, 'Common_Carotid_Artery_Ultrasound_Images'],
     anatomy: 'neck (common carotid artery)',
-    structures: [FILES.category],
+    structures: pairedCategories(FILES),
     modality: 'B-mode ultrasound',
     url: 'https://data.mendeley.com/datasets/d4xt63mgjm/1',
     licence: 'CC BY 4.0',

@@ -4,20 +4,19 @@
  * frames show no nerve; they are kept as images without annotations (negatives matter here).
  */
 import type { DatasetModule } from '../types.js';
-import { type PairedFiles, describePairedFiles, pairedConverter } from './support/paired_files.js';
+import { type PairedFiles, describePairedFiles, pairedCategories, pairedConverter } from './support/paired_files.js';
 
 const FILES: PairedFiles = {
   roots: ['', 'ultrasound-nerve-segmentation'],
-  images: 'train',
+  folders: [{ images: 'train', masks: 'train' }],
   extensions: ['.tif', '.tiff'],
   notImages: /_mask$/,
-  masks: 'train',
   maskName: '<stem>_mask<ext>',
   pixels: 'threshold',
   // The reference named it 'cervical_nerves'; the competition's target is the brachial plexus.
   category: 'brachial_plexus',
   emptyMask: 'keep',
-  name: { pattern: /^(?<patient>\d+)_(?<index>\d+)$/, text: '<subject>_<frame>', patient: 'subject', required: true },
+  name: { pattern: /^(?<patient>\d+)_(?<index>\d+)$/, text: '<subject>_<frame>', patient: 'subject', unmatched: 'report' },
   note: 'test/ has no masks and is ignored.',
 };
 
@@ -26,7 +25,7 @@ export const dataset: DatasetModule = {
     name: 'Ultrasound_Nerve_Segmentation',
     aliases: ['ultrasound-nerve-segmentation', 'Ultrasound Nerve Segmentation', 'UNS'],
     anatomy: 'neck (brachial plexus)',
-    structures: [FILES.category],
+    structures: pairedCategories(FILES),
     modality: 'B-mode ultrasound',
     url: 'https://www.kaggle.com/c/ultrasound-nerve-segmentation/data',
     licence: 'Kaggle competition rules (no separate data licence stated)',

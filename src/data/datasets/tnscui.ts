@@ -4,13 +4,12 @@
  * which covers 0/1, 0/255 and palette-coloured masks alike.
  */
 import type { DatasetModule } from '../types.js';
-import { type PairedFiles, describePairedFiles, pairedConverter } from './support/paired_files.js';
+import { type PairedFiles, describePairedFiles, pairedCategories, pairedConverter } from './support/paired_files.js';
 
 const FILES: PairedFiles = {
   roots: ['tnscui', ''],
-  images: 'JPEGImages',
+  folders: [{ images: 'JPEGImages', masks: 'SegmentationClass' }],
   extensions: ['.jpg', '.jpeg'],
-  masks: 'SegmentationClass',
   maskName: '<stem>.png',
   pixels: 'nonzero',
   category: 'thyroid_nodule',
@@ -22,7 +21,7 @@ export const dataset: DatasetModule = {
     name: 'TNSCUI',
     aliases: ['TN-SCUI2020', 'TN-SCUI', 'tnscui'],
     anatomy: 'thyroid',
-    structures: [FILES.category],
+    structures: pairedCategories(FILES),
     modality: 'B-mode ultrasound',
     url: 'https://tn-scui2020.grand-challenge.org/',
     licence: 'not stated (challenge data, for research use under the challenge terms)',

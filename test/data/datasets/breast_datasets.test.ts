@@ -61,6 +61,23 @@ describe('BUID', () => {
     assert.match(warnings[0].problem, /missing mask/);
     assert.match((await strictError(buid, dir)).message, /Malignant\/8 Image\.bmp: missing mask/);
   });
+
+  test('reads sub-folders, trims the number, keeps an empty mask, ignores other BMPs', async () => {
+    const dir = join(root, 'buid-more');
+    await writeRaster(join(dir, 'Benign/sub/2 Image.bmp'), scan(W, H, 3));
+    await writeRaster(join(dir, 'Benign/sub/2 Mask.tif'), rectMask(1, 1, 4, 4));
+    await writeRaster(join(dir, 'Benign/ 3 image.BMP'), scan(W, H, 3));
+    await writeRaster(join(dir, 'Benign/ 3 Mask.tif'), blank(W, H));
+    await writeRaster(join(dir, 'Benign/other.bmp'), scan(W, H, 3));
+    const { samples, warnings } = await convertAll(buid, dir);
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(samples.map((s) => [s.sourceFile, s.index, s.masks.length]), [
+      ['Benign/ 3 image.BMP', 'benign_3', 0],
+      ['Benign/sub/2 Image.bmp', 'benign_sub/2', 1],
+    ]);
+    assert.ok(isRectangle(maskOf(samples[1], 'breast_nodule'), W, 1, 1, 4, 4));
+    await assert.rejects(convertAll(buid, join(dir, 'sub')), /no image folder found \(looked for 'Benign', 'Malignant'\)/);
+  });
 });
 
 describe('BUS-BRA', () => {
@@ -103,6 +120,24 @@ describe('BUS (Dataset B)', () => {
     assert.deepEqual(samples.map((s) => [s.index, s.labels?.class]), [['000001', 'benign'], ['000002', 'malignant']]);
     assert.ok(isRectangle(maskOf(samples[1], 'breast_nodule'), W, 12, 5, 22, 15));
   });
+
+  test('keeps an image with an empty mask, without a lesion type when DatasetB.csv has none', async () => {
+    const dir = join(root, 'busb-more');
+    await writeText(join(dir, 'DatasetB.csv'), 'Image,Type\n1,Benign\n2.png,malignant\n10, CANCER\n');
+    await writeRaster(join(dir, 'original/1.png'), scan(W, H));
+    await writeRaster(join(dir, 'GT/1.png'), rectMask(2, 2, 9, 9));
+    await writeRaster(join(dir, 'original/2.png'), scan(W, H));
+    await writeRaster(join(dir, 'GT/2.png'), blank(W, H));
+    await writeRaster(join(dir, 'original/10.png'), scan(W, H));
+    await writeRaster(join(dir, 'GT/10.png'), rectMask(3, 3, 6, 6, 200));
+    const { samples, warnings } = await convertAll(busB, dir);
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(samples.map((s) => [s.sourceFile, s.index, s.masks.length, s.labels]), [
+      ['original/1.png', '1', 1, { class: 'benign' }],
+      ['original/2.png', '2', 0, { class: 'malignant' }],
+      ['original/10.png', '10', 1, undefined],
+    ]);
+  });
 });
 
 describe('BUS_UC', () => {
@@ -119,6 +154,19 @@ describe('BUS_UC', () => {
     assert.equal(samples.length, 2);
     assert.deepEqual(samples.map((s) => [s.index, s.masks[0].category]), [['benign_01', 'breast_benign'], ['malignant_01', 'breast_malignant']]);
     assert.ok(isRectangle(samples[0].masks[0].mask, W, 4, 4, 12, 12));
+  });
+
+  test('skips an empty mask, takes each class folder from where it is, reports a missing mask', async () => {
+    const dir = join(root, 'busuc-more');
+    await writeRaster(join(dir, 'Benign/images/1.png'), scan(W, H));
+    await writeRaster(join(dir, 'Benign/masks/1.png'), blank(W, H)); // empty: skipped
+    await writeRaster(join(dir, 'Benign/images/2.png'), scan(W, H)); // no mask
+    await writeRaster(join(dir, 'BUS_UC/Malignant/images/1.png'), scan(W, H));
+    await writeRaster(join(dir, 'BUS_UC/Malignant/masks/1.png'), rectMask(5, 5, 15, 12));
+    const { samples, warnings } = await convertAll(busUc, dir);
+    assert.deepEqual(samples.map((s) => [s.sourceFile, s.index, s.labels]), [['BUS_UC/Malignant/images/1.png', 'malignant_1', { class: 'malignant' }]]);
+    assert.ok(isRectangle(maskOf(samples[0], 'breast_malignant'), W, 5, 5, 15, 12));
+    assert.deepEqual(warnings.map((w) => [w.file, w.problem]), [['Benign/images/2.png', 'missing mask: Benign/masks/2.png not found']]);
   });
 });
 
@@ -142,6 +190,15 @@ describe('BUS-UCLM', () => {
     assert.ok(isRectangle(maskOf(sample, 'malignant_breast_lesion'), W, 10, 2, 20, 12));
     assert.deepEqual(warnings.map((w) => w.file), ['images/BEMA_001.png']);
     assert.match((await strictError(busUclm, dir)).message, /BEMA_001\.png: missing mask/);
+  });
+
+  test('accepts an enclosing BUS-UCLM/ folder; a name without a letter code gives no patient', async () => {
+    const dir = join(root, 'busuclm-more');
+    await writeRaster(join(dir, 'BUS-UCLM/images/004.png'), scan(W, H, 3));
+    await writeRaster(join(dir, 'BUS-UCLM/masks/004.png'), paint(blank(W, H, 3), 1, 1, 3, 3, [255, 0, 0]));
+    const { samples, warnings } = await convertAll(busUclm, dir);
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(samples.map((s) => [s.sourceFile, s.patient, s.index, s.labels]), [['BUS-UCLM/images/004.png', undefined, '004', { class: 'malignant' }]]);
   });
 });
 
@@ -185,6 +242,23 @@ describe('S1', () => {
     assert.ok(isRectangle(maskOf(samples[0], 'benign_tumour'), W, 1, 1, 5, 5));
     assert.ok(isRectangle(maskOf(samples[1], 'malignant_tumour'), W, 8, 4, 16, 12));
   });
+
+  test('keeps an image with an empty label mask without a class; reports a missing and a wrongly sized mask', async () => {
+    const dir = join(root, 's1-more');
+    await writeRaster(join(dir, 'TrainingDataSet/BreastTumourImages/a.jpg'), scan(W, H));
+    await writeRaster(join(dir, 'TrainingDataSet/Expanded-3-channel-Labels/a.png'), paint(rectMask(1, 1, 5, 5, 127), 10, 10, 14, 14, [255]));
+    await writeRaster(join(dir, 'TrainingDataSet/BreastTumourImages/c.jpg'), scan(W, H));
+    await writeRaster(join(dir, 'TrainingDataSet/Expanded-3-channel-Labels/c.png'), blank(W, H));
+    await writeRaster(join(dir, 'TrainingDataSet/BreastTumourImages/d.jpg'), scan(W, H));
+    await writeRaster(join(dir, 'TrainingDataSet/BreastTumourImages/e.jpg'), scan(W, H));
+    await writeRaster(join(dir, 'TrainingDataSet/Expanded-3-channel-Labels/e.png'), blank(W, H + 1));
+    const { samples, warnings } = await convertAll(s1, dir);
+    assert.deepEqual(samples.map((s) => [s.index, s.masks.map((m) => m.category), s.labels]), [
+      ['train_a', ['benign_tumour', 'malignant_tumour'], { class: 'benign+malignant' }],
+      ['train_c', [], undefined],
+    ]);
+    assert.deepEqual(warnings.map((w) => w.file), ['TrainingDataSet/BreastTumourImages/d.jpg', 'TrainingDataSet/Expanded-3-channel-Labels/e.png']);
+  });
 });
 
 describe('STU-Hospital', () => {
@@ -207,5 +281,17 @@ describe('STU-Hospital', () => {
     assert.ok(isRectangle(maskOf(resized, 'breast_tumour'), W, 0, 0, 2, 2));
     assert.match(warnings[0].problem, /unreadable mask/);
     assert.match((await strictError(stuHospital, dir)).message, /mask_4\.png: unreadable mask/);
+  });
+
+  test('ignores files not named Test_Image_<n>, in the raw folder itself too; stops when there is none', async () => {
+    const dir = join(root, 'stu-more');
+    await writeRaster(join(dir, 'test_image_10.PNG'), scan(16, 16));
+    await writeRaster(join(dir, 'mask_10.png'), rectMask(0, 0, 1, 1, 255, 64, 64)); // lost by the area resize
+    await writeRaster(join(dir, 'other.png'), scan(16, 16));
+    const { samples, warnings } = await convertAll(stuHospital, dir);
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(samples.map((s) => [s.sourceFile, s.index, s.masks.length]), [['test_image_10.PNG', '10', 0]]);
+    await writeRaster(join(dir, 'Hospital/other.png'), scan(16, 16));
+    await assert.rejects(convertAll(stuHospital, dir), /no images Test_Image_<index>\.png found in 'Hospital'/);
   });
 });
