@@ -27,10 +27,7 @@ export function realImages(count: number): { dataset: string; image: string; mas
       .sort()
       .slice(0, count)
       .map((f) => ({ dataset, image: join(dir, f), mask: join(dir, maskOf(f)) }));
-  return [
-    ...pick(ddti, '.a.jpg', (f) => f.replace('.a.jpg', '.b.jpg'), 'DDTI'),
-    ...pick(hc18, '_HC.png', (f) => f.replace('_HC.png', '_HC_Annotation.png'), 'HC18'),
-  ];
+  return [...pick(ddti, '.a.jpg', (f) => f.replace('.a.jpg', '.b.jpg'), 'DDTI'), ...pick(hc18, '_HC.png', (f) => f.replace('_HC.png', '_HC_Annotation.png'), 'HC18')];
 }
 
 /** Bounding box [x0, y0, x1, y1] of the mask's pixels above 127 (DDTI's filled JPEG masks, HC18's outlines). */
@@ -56,10 +53,7 @@ export interface Int8Comparison {
 }
 
 /** The int8 encoder against the fp32 one on the given images (same decoder, same prompts). */
-export async function compareInt8(
-  load: (quantizeEncoder: boolean) => Promise<SamPredictor>,
-  images: { dataset: string; image: string; mask: string }[],
-): Promise<Int8Comparison[]> {
+export async function compareInt8(load: (quantizeEncoder: boolean) => Promise<SamPredictor>, images: { dataset: string; image: string; mask: string }[]): Promise<Int8Comparison[]> {
   const [fp32, int8] = [await load(false), await load(true)];
   const out: Int8Comparison[] = [];
   try {

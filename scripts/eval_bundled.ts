@@ -89,4 +89,9 @@ if (values.json) {
   }));
   writeFileSync(values.json, JSON.stringify({ weights: values.weights, split: values.split, datasets: out }, null, 2) + '\n');
 }
-if (values.plot && clicks > 0) await writeClickPlot(values.plot, rows.map((r) => ({ name: r.name, dice: dicePerClick(r) })), values.title!);
+if (values.plot && clicks > 0)
+  await writeClickPlot(
+    values.plot,
+    rows.map((r) => ({ name: r.name, dice: dicePerClick(r) })),
+    values.title!,
+  );

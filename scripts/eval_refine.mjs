@@ -62,13 +62,20 @@ try {
     }
     for (const [prompt, refine] of runs) {
       const args = [bin, 'eval', '--coco', coco, '--images', join(corpus, name), '--weights', values.weights, '--prompt', prompt, '--json', ...(refine ? ['--refine'] : [])];
-      const summary = JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 26 }).trim().split('\n').pop());
+      const summary = JSON.parse(
+        execFileSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 26 })
+          .trim()
+          .split('\n')
+          .pop(),
+      );
       if (summary.refine !== refine) throw new Error(`${name} ${prompt}: the report says refine ${summary.refine}`);
       row[`${prompt}${refine ? '+refine' : ''}`] = summary.dice_mean;
       row.instances = summary.n_instances;
     }
     rows.push(row);
-    console.error(`${name}: ${row.instances} instances (${row.dropped} training images dropped): box ${row.box.toFixed(4)} → ${row['box+refine'].toFixed(4)}, point ${row.point.toFixed(4)} → ${row['point+refine'].toFixed(4)}`);
+    console.error(
+      `${name}: ${row.instances} instances (${row.dropped} training images dropped): box ${row.box.toFixed(4)} → ${row['box+refine'].toFixed(4)}, point ${row.point.toFixed(4)} → ${row['point+refine'].toFixed(4)}`,
+    );
   }
 } finally {
   rmSync(work, { recursive: true, force: true });

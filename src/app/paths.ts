@@ -3,7 +3,6 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { packageRoot } from '../package_root.js';
 
-
 /** web/dist, written by `npm run build:web`. */
 export function builtWebDir(): string {
   return join(packageRoot(), 'web', 'dist');

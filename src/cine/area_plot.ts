@@ -69,5 +69,10 @@ export function areaPlotSvg(points: readonly AreaPoint[], labels: { title: strin
 }
 
 export async function writeAreaPlot(path: string, points: readonly AreaPoint[], labels: { title: string; x: string; y: string }): Promise<void> {
-  await writeFileAtomic(path, await sharp(Buffer.from(areaPlotSvg(points, labels))).png().toBuffer());
+  await writeFileAtomic(
+    path,
+    await sharp(Buffer.from(areaPlotSvg(points, labels)))
+      .png()
+      .toBuffer(),
+  );
 }

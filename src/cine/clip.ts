@@ -38,13 +38,17 @@ export async function readClip(path: string): Promise<Clip> {
   const frames = await readImageFrames(bytes, { name: path });
   const isDicomFile = detectImageFormat(bytes, path) === 'dicom';
   const timesMs = isDicomFile ? readDicomInfo(bytes, path).frameTimesMs : undefined;
-  return finish(path, isDicomFile ? 'dicom' : 'image', frames, frames.map((_, k) => `${basename(path)}#${k}`), timesMs);
+  return finish(
+    path,
+    isDicomFile ? 'dicom' : 'image',
+    frames,
+    frames.map((_, k) => `${basename(path)}#${k}`),
+    timesMs,
+  );
 }
 
 async function readFolder(path: string): Promise<Clip> {
-  const names = (await readdir(path))
-    .filter((n) => IMAGE_EXTENSIONS.has(extname(n).toLowerCase()))
-    .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  const names = (await readdir(path)).filter((n) => IMAGE_EXTENSIONS.has(extname(n).toLowerCase())).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   if (names.length === 0) throw new Error(`${path}: the folder holds no image files (${[...IMAGE_EXTENSIONS].join(', ')})`);
   const frames: RawImage[] = [];
   for (const name of names) frames.push(await readImage(join(path, name)));
@@ -59,7 +63,13 @@ async function readVideo(path: string): Promise<Clip> {
   const { stderr } = await captureTool(await requireFfmpeg(path), ['-hide_banner', '-nostdin', '-i', path]);
   const fps = Number(/Video:[^\n]*?([\d.]+) fps/.exec(stderr)?.[1]);
   const timesMs = fps > 0 ? frames.map((_, k) => (k * 1000) / fps) : undefined;
-  return finish(path, 'video', frames, frames.map((_, k) => `${basename(path)}#${k}`), timesMs);
+  return finish(
+    path,
+    'video',
+    frames,
+    frames.map((_, k) => `${basename(path)}#${k}`),
+    timesMs,
+  );
 }
 
 function finish(source: string, kind: Clip['kind'], frames: RawImage[], frameNames: string[], timesMs: number[] | undefined): Clip {

@@ -23,7 +23,13 @@ function integer(name: string) {
 }
 
 function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
+  return [
+    ...previous,
+    ...value
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean),
+  ];
 }
 
 function fractions(value: string): Record<SplitName, number> {
@@ -59,7 +65,13 @@ export function registerDataCommands(program: Command): Command {
     .action((options: { json?: boolean }) => {
       const modules = listDatasets();
       if (options.json) {
-        console.log(JSON.stringify(modules.map((m) => ({ ...m.info, taxonomy: datasetTaxonomy(m.info.name) ?? null })), null, 2));
+        console.log(
+          JSON.stringify(
+            modules.map((m) => ({ ...m.info, taxonomy: datasetTaxonomy(m.info.name) ?? null })),
+            null,
+            2,
+          ),
+        );
         return;
       }
       for (const { info } of modules) {
@@ -113,10 +125,7 @@ export function registerDataCommands(program: Command): Command {
     .action(async (rawRoot: string, outDir: string, options: { workers?: number; force?: boolean; strict?: boolean; allowEmpty?: boolean; only?: string[]; allowEvaluationOnly?: boolean }) => {
       const datasets = findRawDatasets(resolve(rawRoot)).found;
       checkOutputPaths(
-        [
-          { flag: '<out-dir>', path: outDir, kind: 'folder' },
-          ...datasets.map((d) => ({ flag: '<out-dir>/<name>', path: join(outDir, d.name), kind: 'folder' as const, replaced: !!options.force })),
-        ],
+        [{ flag: '<out-dir>', path: outDir, kind: 'folder' }, ...datasets.map((d) => ({ flag: '<out-dir>/<name>', path: join(outDir, d.name), kind: 'folder' as const, replaced: !!options.force }))],
         datasets.map((d) => ({ flag: '<raw-root>', path: d.rawDir })),
       );
       const report = await buildCorpus(resolve(rawRoot), resolve(outDir), {
@@ -147,10 +156,7 @@ export function registerDataCommands(program: Command): Command {
       for (const name of names) {
         const report = await splitDataset(join(resolve(corpusDir), name), name, options);
         const c = report.counts;
-        console.log(
-          `${name}: train ${c.train.images} / val ${c.val.images} / test ${c.test.images} images ` +
-            `(grouped by ${report.groupedBy}${report.officialTest ? ', official test kept' : ''})`,
-        );
+        console.log(`${name}: train ${c.train.images} / val ${c.val.images} / test ${c.test.images} images ` + `(grouped by ${report.groupedBy}${report.officialTest ? ', official test kept' : ''})`);
         for (const note of report.notes) console.log(`  note: ${note}`);
       }
     });
@@ -185,8 +191,7 @@ export function registerDataCommands(program: Command): Command {
   data
     .command('export-reference <corpus-dir> <out-dir>')
     .description(
-      `write split datasets in the layout the reference trainer's configs read (${REFERENCE_REPOSITORY} @ ${REFERENCE_COMMIT.slice(0, 7)}), ` +
-        'for multi-GPU training there (docs/scale-out.md)',
+      `write split datasets in the layout the reference trainer's configs read (${REFERENCE_REPOSITORY} @ ${REFERENCE_COMMIT.slice(0, 7)}), ` + 'for multi-GPU training there (docs/scale-out.md)',
     )
     .option('--datasets <names>', 'only these dataset folders (comma-separated, repeatable)', collect)
     .option('--allow-evaluation-only', 'export and merge evaluation-only datasets like the others (default: their test file only, unmerged)')
@@ -221,10 +226,7 @@ export function registerDataCommands(program: Command): Command {
 
   data
     .command('stats <corpus-dir>')
-    .description(
-      'the US-43d composition of a built corpus (datasets, anatomies, canonical structures, images, instances) as tables and a PNG, ' +
-        'and a mask-area histogram PNG',
-    )
+    .description('the US-43d composition of a built corpus (datasets, anatomies, canonical structures, images, instances) as tables and a PNG, ' + 'and a mask-area histogram PNG')
     .option('--json', 'print JSON (per dataset, category and structure) instead of the tables')
     .option('--plot <png>', 'where to draw the composition', 'composition.png')
     .option('--histogram <png>', 'where to draw the area histogram', 'area-histogram.png')
@@ -244,7 +246,7 @@ export function registerDataCommands(program: Command): Command {
   data
     .command('verify <path>')
     .description('check a COCO file, a dataset folder or a whole corpus; exit code 1 on any problem')
-    .option('--images-root <dir>', 'folder the image file names are relative to (default: the COCO file\'s)')
+    .option('--images-root <dir>', "folder the image file names are relative to (default: the COCO file's)")
     .option('--skip-images', 'check the JSON only')
     .action(async (path: string, options: { imagesRoot?: string; skipImages?: boolean }) => {
       const reports = await verifyPath(resolve(path), { imagesRoot: options.imagesRoot && resolve(options.imagesRoot), skipImages: options.skipImages });

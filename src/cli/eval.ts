@@ -23,10 +23,14 @@ const fmt = (v: number | null) => (v === null || Number.isNaN(v) ? '–' : v.toF
 
 function printText(summary: EvalSummary): void {
   console.log(`${summary.prompt}${summary.refine ? ' + refinement' : ''}: ${summary.n_instances} instances in ${summary.n_images} images (${summary.seconds.toFixed(1)} s)`);
-  console.log(`Dice mean ${fmt(summary.dice_mean)} median ${fmt(summary.dice_median)} | IoU mean ${fmt(summary.iou_mean)} median ${fmt(summary.iou_median)} | AP ${fmt(summary.ap.AP)} AP50 ${fmt(summary.ap.AP50)} AP75 ${fmt(summary.ap.AP75)}`);
+  console.log(
+    `Dice mean ${fmt(summary.dice_mean)} median ${fmt(summary.dice_median)} | IoU mean ${fmt(summary.iou_mean)} median ${fmt(summary.iou_median)} | AP ${fmt(summary.ap.AP)} AP50 ${fmt(summary.ap.AP50)} AP75 ${fmt(summary.ap.AP75)}`,
+  );
   if (summary.clicks) {
     const c = summary.clicks;
-    console.log(`NoC@85 ${c.noc85.toFixed(2)} NoC@90 ${c.noc90.toFixed(2)} | IoU per click ${c.mean_iou_per_click.map((v) => v.toFixed(3)).join(' ')} | Dice per click ${c.mean_dice_per_click.map((v) => v.toFixed(3)).join(' ')}`);
+    console.log(
+      `NoC@85 ${c.noc85.toFixed(2)} NoC@90 ${c.noc90.toFixed(2)} | IoU per click ${c.mean_iou_per_click.map((v) => v.toFixed(3)).join(' ')} | Dice per click ${c.mean_dice_per_click.map((v) => v.toFixed(3)).join(' ')}`,
+    );
   }
   for (const [name, g] of Object.entries(summary.per_dataset)) {
     console.log(`  ${name}: n ${g.n}, Dice ${fmt(g.dice_mean)} (median ${fmt(g.dice_median)}), IoU ${fmt(g.iou_mean)}, AP ${fmt(g.ap.AP)}`);
@@ -48,7 +52,9 @@ export function registerEvalCommands(program: Command): void {
     .option('--seed <n>', 'seed of the random prompt draws (box-jitter)', integer(0), 0)
     .option('--batch <n>', 'prompts per decoder call', integer(1), 16)
     .option('--refine', "UltraSam's test-time refinement: decode each prompt again with its mask's box and low-resolution logits (point, box, box-jitter)")
-    .addOption(new Option('--multimask <mode>', 'decoder outputs: auto (three for a lone point, else one), always, never; the best-scored is kept').choices(['auto', 'always', 'never']).default('auto'))
+    .addOption(
+      new Option('--multimask <mode>', 'decoder outputs: auto (three for a lone point, else one), always, never; the best-scored is kept').choices(['auto', 'always', 'never']).default('auto'),
+    )
     .option('--threads <n>', 'onnxruntime threads', integer(1))
     .option('--decoder-heads <n>', 'attention heads of the mask decoder, for a .pth of a non-standard model (default 8)', integer(1))
     .action(async (o) => {

@@ -14,11 +14,7 @@ const DEFAULT_MODEL = 'ultrasam-tiny';
 const D = EVERYTHING_DEFAULTS;
 
 /** The COCO file of generated masks: one image, one category, SAM's scores kept on each annotation. */
-export function everythingCoco(
-  masks: readonly GeneratedMask[],
-  image: { fileName: string; width: number; height: number; pixelSpacingMm?: [number, number] },
-  info: Record<string, unknown>,
-) {
+export function everythingCoco(masks: readonly GeneratedMask[], image: { fileName: string; width: number; height: number; pixelSpacingMm?: [number, number] }, info: Record<string, unknown>) {
   return {
     info,
     images: [{ id: 1, file_name: image.fileName, width: image.width, height: image.height, ...(image.pixelSpacingMm ? { pixel_spacing: image.pixelSpacingMm } : {}) }],
@@ -104,15 +100,23 @@ export function registerEverythingCommand(program: Command): void {
           await writeMaskPng(join(dir, name), m.mask, width, height);
           written.push(name);
         }
-        const coco = everythingCoco(masks, { fileName: basename(imagePath), width, height, pixelSpacingMm: image.pixelSpacingMm }, {
-          description: 'ultrasam everything',
-          weights: predictor.source,
-          options,
-        });
+        const coco = everythingCoco(
+          masks,
+          { fileName: basename(imagePath), width, height, pixelSpacingMm: image.pixelSpacingMm },
+          {
+            description: 'ultrasam everything',
+            weights: predictor.source,
+            options,
+          },
+        );
         await writeFileAtomic(join(dir, 'masks.coco.json'), new TextEncoder().encode(JSON.stringify(coco)));
         // Largest first, so that small masks stay visible on top.
         const order = masks.map((_, i) => i).sort((a, b) => masks[b].area - masks[a].area);
-        await writeOverlayPng(join(dir, 'overlay.png'), image, order.map((i) => ({ mask: masks[i].mask })));
+        await writeOverlayPng(
+          join(dir, 'overlay.png'),
+          image,
+          order.map((i) => ({ mask: masks[i].mask })),
+        );
         return [...written, 'masks.coco.json', 'overlay.png'];
       });
       const out = resolve(o.outDir);

@@ -116,7 +116,14 @@ export function registerFinetuneCommands(program: Command): void {
     .requiredOption('--out <dir>', 'output folder: model.safetensors, confusion.png, report.json')
     .action(async (o: Opts) => {
       checkOutputPaths([{ flag: '--out', path: o.out as string, kind: 'folder' }]);
-      const r = await finetuneClassifier({ ...classifyBase(o), init: resolveInitArg(o.init as string), mode: o.mode as Mode, seed: o.seed as number, out: resolve(o.out as string), onEpoch: onEpoch(o) });
+      const r = await finetuneClassifier({
+        ...classifyBase(o),
+        init: resolveInitArg(o.init as string),
+        mode: o.mode as Mode,
+        seed: o.seed as number,
+        out: resolve(o.out as string),
+        onEpoch: onEpoch(o),
+      });
       if (o.json) console.log(JSON.stringify(r));
       else printClassify(r);
     });
@@ -128,7 +135,14 @@ export function registerFinetuneCommands(program: Command): void {
     .requiredOption('--out <dir>', 'output folder: model.safetensors, report.json')
     .action(async (o: Opts) => {
       checkOutputPaths([{ flag: '--out', path: o.out as string, kind: 'folder' }]);
-      const r = await finetuneSegmenter({ ...segmentBase(o), init: resolveInitArg(o.init as string), mode: o.mode as Mode, seed: o.seed as number, out: resolve(o.out as string), onEpoch: onEpoch(o) });
+      const r = await finetuneSegmenter({
+        ...segmentBase(o),
+        init: resolveInitArg(o.init as string),
+        mode: o.mode as Mode,
+        seed: o.seed as number,
+        out: resolve(o.out as string),
+        onEpoch: onEpoch(o),
+      });
       if (o.json) console.log(JSON.stringify(r));
       else printSegment(r);
     });
@@ -168,7 +182,11 @@ export function registerFinetuneCommands(program: Command): void {
       seeds,
       // Progress goes to stderr even with --json (stdout keeps the one object): a comparison runs long.
       onRun: (r) => {
-        console.error(`${r.init} ${r.mode} seed ${r.seed}: ${Object.entries(r.metrics).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}`);
+        console.error(
+          `${r.init} ${r.mode} seed ${r.seed}: ${Object.entries(r.metrics)
+            .map(([k, v]) => `${k} ${v.toFixed(3)}`)
+            .join(', ')}`,
+        );
       },
     });
     if (o.json) {
@@ -187,10 +205,19 @@ export function registerFinetuneCommands(program: Command): void {
     .option('--threads <n>', 'onnxruntime threads', integer(1))
     .option('--json', 'print one JSON object per image (one line each)')
     .action(async (images: string[], o: Opts) => {
-      const results = await classifyImages(images.map((p) => resolve(p)), resolve(o.model as string), { threads: o.threads as number | undefined });
+      const results = await classifyImages(
+        images.map((p) => resolve(p)),
+        resolve(o.model as string),
+        { threads: o.threads as number | undefined },
+      );
       for (const r of results) {
         if (o.json) console.log(JSON.stringify(r));
-        else console.log(`${r.image}: ${r.label} (${Object.entries(r.probabilities).map(([c, p]) => `${c} ${p.toFixed(3)}`).join(', ')})`);
+        else
+          console.log(
+            `${r.image}: ${r.label} (${Object.entries(r.probabilities)
+              .map(([c, p]) => `${c} ${p.toFixed(3)}`)
+              .join(', ')})`,
+          );
       }
     });
 
@@ -203,7 +230,13 @@ export function registerFinetuneCommands(program: Command): void {
     .option('--threads <n>', 'onnxruntime threads', integer(1))
     .option('--json', 'print the classes and their areas as one JSON object')
     .action(async (image: string, o: Opts) => {
-      checkOutputPaths([{ flag: '--out', path: o.out as string, kind: 'file' }], [{ flag: '<image>', path: image }, { flag: '--model', path: o.model as string }]);
+      checkOutputPaths(
+        [{ flag: '--out', path: o.out as string, kind: 'file' }],
+        [
+          { flag: '<image>', path: image },
+          { flag: '--model', path: o.model as string },
+        ],
+      );
       const p = await segmentImage(resolve(image), resolve(o.model as string), { threads: o.threads as number | undefined });
       const out = resolve(o.out as string);
       await writeLabelPng(out, p);

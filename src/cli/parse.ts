@@ -51,7 +51,10 @@ export function fraction(text: string): number {
 
 /** A non-empty comma-separated list. */
 export function list(text: string): string[] {
-  const items = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (!items.length) throw new InvalidArgumentError(`'${text}' is an empty list`);
   return items;
 }

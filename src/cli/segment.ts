@@ -120,13 +120,17 @@ export function registerModelCommands(program: Command): void {
       };
       checkEverythingOptions(everything);
       const recordsEverything = Object.keys(everything).length > 0;
-      saveSamWeights(output, { layout: predictor.ultrasam ? 'ultrasam' : 'sam', tensors }, {
-        metadata: {
-          [CONFIG_METADATA_KEY]: JSON.stringify(predictor.config),
-          ...(recordsEverything ? { [EVERYTHING_METADATA_KEY]: JSON.stringify(everything) } : {}),
+      saveSamWeights(
+        output,
+        { layout: predictor.ultrasam ? 'ultrasam' : 'sam', tensors },
+        {
+          metadata: {
+            [CONFIG_METADATA_KEY]: JSON.stringify(predictor.config),
+            ...(recordsEverything ? { [EVERYTHING_METADATA_KEY]: JSON.stringify(everything) } : {}),
+          },
+          floatAs: o.half ? 'float16' : undefined,
         },
-        floatAs: o.half ? 'float16' : undefined,
-      });
+      );
       const thresholds = recordsEverything ? `; segment-everything thresholds ${JSON.stringify(everything)}` : '';
       console.log(`wrote ${output}: ${tensors.size} tensors, ${predictor.config.name}, ${predictor.ultrasam ? 'UltraSam' : 'SAM'} decoder${thresholds}`);
     });

@@ -120,11 +120,7 @@ export async function buildCorpus(rawRoot: string, outDir: string, options: Buil
   }
   const evaluationOnly = evaluationOnlyAmong(found.map((f) => f.name));
   if (evaluationOnly.length > 0 && !options.allowEvaluationOnly) {
-    throw evaluationOnlyRefusal(
-      evaluationOnly,
-      `convert (found under ${rawRoot})`,
-      `pass ${ALLOW_EVALUATION_ONLY_FLAG} to convert them anyway, or --only to pick the other datasets`,
-    );
+    throw evaluationOnlyRefusal(evaluationOnly, `convert (found under ${rawRoot})`, `pass ${ALLOW_EVALUATION_ONLY_FLAG} to convert them anyway, or --only to pick the other datasets`);
   }
   const workers = Math.max(1, options.workers ?? Math.min(2, cpus().length));
   const report: BuildReport = { found, unknownFolders, skipped: [], converted: [], failed: [], images: 0, seconds: 0, imagesPerSecond: 0, workers };
@@ -141,10 +137,7 @@ export async function buildCorpus(rawRoot: string, outDir: string, options: Buil
 
   const bar =
     options.progressBar && process.stderr.isTTY
-      ? new cliProgress.SingleBar(
-          { format: 'data build |{bar}| {value}/{total} datasets | {images} images | {rate} img/s | {active}', hideCursor: true },
-          cliProgress.Presets.shades_classic,
-        )
+      ? new cliProgress.SingleBar({ format: 'data build |{bar}| {value}/{total} datasets | {images} images | {rate} img/s | {active}', hideCursor: true }, cliProgress.Presets.shades_classic)
       : undefined;
   const progress = new Map<string, number>();
   const imagesSoFar = () => [...progress.values()].reduce((a, b) => a + b, 0);

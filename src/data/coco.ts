@@ -74,7 +74,11 @@ export class CocoStreamWriter {
   private closed = false;
 
   /** Categories may be given here or, when only known at the end (merging), to `close`. */
-  constructor(readonly path: string, info: Record<string, unknown>, private readonly categories?: CocoCategory[]) {
+  constructor(
+    readonly path: string,
+    info: Record<string, unknown>,
+    private readonly categories?: CocoCategory[],
+  ) {
     this.stream = createWriteStream(path);
     this.stream.write(`{"info":${JSON.stringify(info)}`);
     if (categories) this.stream.write(`,\n"categories":${JSON.stringify(categories)}`);

@@ -20,13 +20,7 @@ export interface ColumnRuns {
  * 8-connectivity. Components are numbered in raster (row-major) order of their first pixel, as
  * skimage.measure.label and scipy.ndimage.label number them.
  */
-export function labelRuns(
-  mask: ArrayLike<number>,
-  width: number,
-  height: number,
-  connectivity: 4 | 8,
-  foreground = true,
-): ColumnRuns {
+export function labelRuns(mask: ArrayLike<number>, width: number, height: number, connectivity: 4 | 8, foreground = true): ColumnRuns {
   // Pass 1: runs, column by column (capacity: at most one run per two pixels, plus one per column).
   const capacity = Math.ceil((width * height) / 2) + width;
   const xs = new Int32Array(capacity);

@@ -17,12 +17,7 @@ export interface Components {
  * Connected components of the object pixels. 8-connectivity by default, as the reference
  * converters' `skimage.measure.label(mask, background=0)` (full connectivity in 2-D) splits them.
  */
-export function connectedComponents(
-  mask: ArrayLike<number>,
-  width: number,
-  height: number,
-  connectivity: 4 | 8 = 8,
-): Components {
+export function connectedComponents(mask: ArrayLike<number>, width: number, height: number, connectivity: 4 | 8 = 8): Components {
   checkMaskSize(mask, width, height);
   const runs = labelRuns(mask, width, height, connectivity);
   const labels = new Int32Array(width * height);

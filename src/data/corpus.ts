@@ -24,7 +24,10 @@ export const CORPUS_FORMAT_VERSION = 1;
 
 /** Thrown in strict mode at the first malformed raw file; names the file and the problem. */
 export class MalformedRawError extends Error {
-  constructor(readonly file: string, readonly problem: string) {
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+  ) {
     super(`${file}: ${problem}`);
     this.name = 'MalformedRawError';
   }
@@ -68,7 +71,9 @@ export async function readDone(outDir: string, name: string): Promise<DoneRecord
 
 /** Keeps names portable: anything but letters, digits, '.', '-' becomes '_'. */
 function safePart(value: string | number, what: string): string {
-  const text = String(value).trim().replace(/[^A-Za-z0-9.-]+/g, '_');
+  const text = String(value)
+    .trim()
+    .replace(/[^A-Za-z0-9.-]+/g, '_');
   if (text === '' || text === '.' || text === '..') throw new Error(`sample ${what} "${value}" gives an empty file name part`);
   return text;
 }
@@ -151,12 +156,7 @@ function isAlive(pid: number): boolean {
 }
 
 /** Converts one dataset from its raw folder into `<outDir>/<name>/`. */
-export async function writeDataset(
-  module: DatasetModule,
-  rawDir: string,
-  outDir: string,
-  options: WriteDatasetOptions = {},
-): Promise<DoneRecord> {
+export async function writeDataset(module: DatasetModule, rawDir: string, outDir: string, options: WriteDatasetOptions = {}): Promise<DoneRecord> {
   const { name } = module.info;
   const finalDir = join(outDir, name);
   if (!existsSync(rawDir)) throw new Error(`${name}: raw folder ${rawDir} does not exist`);
@@ -260,7 +260,10 @@ export async function writeDataset(
     await Promise.all(pendingWrites);
     if (writeError) throw writeError;
     if (images.length === 0 && !options.allowEmpty) {
-      const first = warnings.slice(0, 3).map((w) => `${w.file}: ${w.problem}`).join('; ');
+      const first = warnings
+        .slice(0, 3)
+        .map((w) => `${w.file}: ${w.problem}`)
+        .join('; ');
       throw new Error(
         `no image was converted from ${rawDir}` +
           (warnings.length > 0 ? ` (${warnings.length} raw file(s) skipped, e.g. ${first})` : ' (the converter found nothing in its layout)') +

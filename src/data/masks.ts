@@ -154,25 +154,14 @@ export interface PolygonOptions {
  * allowed; the mask is clipped. Chosen over the non-zero rule because annotation tools' polygons
  * are simple, where both rules agree, and even-odd is the scanline rule PIL uses.
  */
-export function rasterisePolygon(
-  points: ReadonlyArray<readonly [number, number]>,
-  width: number,
-  height: number,
-  options: PolygonOptions,
-): Uint8Array {
+export function rasterisePolygon(points: ReadonlyArray<readonly [number, number]>, width: number, height: number, options: PolygonOptions): Uint8Array {
   const mask = new Uint8Array(width * height);
   addPolygon(mask, points, width, height, options);
   return mask;
 }
 
 /** Rasterises a polygon into an existing mask (union with what is there). */
-export function addPolygon(
-  mask: Uint8Array,
-  points: ReadonlyArray<readonly [number, number]>,
-  width: number,
-  height: number,
-  options: PolygonOptions,
-): void {
+export function addPolygon(mask: Uint8Array, points: ReadonlyArray<readonly [number, number]>, width: number, height: number, options: PolygonOptions): void {
   if (mask.length !== width * height) {
     throw new Error(`mask has ${mask.length} pixels, expected ${width}×${height}`);
   }
@@ -243,13 +232,7 @@ function drawLine(mask: Uint8Array, width: number, height: number, x0: number, y
  * `cv2.resize(..., interpolation=cv2.INTER_NEAREST)` (mmcv's `imresize_like(..., 'nearest')`,
  * used by the reference for BUS_UC and STU-Hospital) does, so labels stay 0/1.
  */
-export function resizeMaskNearest(
-  mask: Uint8Array,
-  width: number,
-  height: number,
-  newWidth: number,
-  newHeight: number,
-): Uint8Array {
+export function resizeMaskNearest(mask: Uint8Array, width: number, height: number, newWidth: number, newHeight: number): Uint8Array {
   if (mask.length !== width * height) throw new Error(`mask has ${mask.length} pixels, expected ${width}×${height}`);
   if (newWidth < 1 || newHeight < 1) throw new Error(`cannot resize a mask to ${newWidth}×${newHeight}`);
   const out = new Uint8Array(newWidth * newHeight);

@@ -91,11 +91,7 @@ export async function mergeCorpus(corpusDir: string, output: string, options: Me
   if (names.length === 0) throw new Error(`no converted datasets (folders with ${DONE_FILE}) in ${corpusDir}`);
   const evaluationOnly = evaluationOnlyAmong(names);
   if (evaluationOnly.length > 0 && !options.allowEvaluationOnly) {
-    throw evaluationOnlyRefusal(
-      evaluationOnly,
-      'merge',
-      `pass ${ALLOW_EVALUATION_ONLY_FLAG} to merge them anyway (an evaluation set), or --datasets to pick the others`,
-    );
+    throw evaluationOnlyRefusal(evaluationOnly, 'merge', `pass ${ALLOW_EVALUATION_ONLY_FLAG} to merge them anyway (an evaluation set), or --datasets to pick the others`);
   }
   checkStructureNames(options.excludeStructures ?? [], '--exclude-structure');
   checkStructureNames(options.onlyStructures ?? [], '--only-structure');
@@ -157,9 +153,7 @@ export async function mergeCorpus(corpusDir: string, output: string, options: Me
       }
     }
     const categories: CocoCategory[] =
-      options.mode === 'agnostic'
-        ? [{ id: 1, name: 'object', supercategory: 'object' }]
-        : sortedStructures.map((name, i) => ({ id: i + 1, name, supercategory: name }));
+      options.mode === 'agnostic' ? [{ id: 1, name: 'object', supercategory: 'object' }] : sortedStructures.map((name, i) => ({ id: i + 1, name, supercategory: name }));
     await writer.close(categories);
     await rename(partial, output);
     report.images = nextImageId - 1;

@@ -47,7 +47,9 @@ export async function readLabelPng(path: string): Promise<{ labels: Uint8Array; 
   if (channels < 3) {
     // A grey palette decodes to one channel: the grey level identifies the entry.
     const byGrey = new Map<number, number>();
-    palette.forEach(([r], index) => { if (!byGrey.has(r)) byGrey.set(r, index); });
+    palette.forEach(([r], index) => {
+      if (!byGrey.has(r)) byGrey.set(r, index);
+    });
     for (let i = 0; i < labels.length; i++) labels[i] = lookup(byGrey, data[i * channels], path);
     return { labels, width, height };
   }

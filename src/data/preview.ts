@@ -20,8 +20,18 @@ export interface PreviewOptions {
 }
 
 const COLOURS: [number, number, number][] = [
-  [230, 25, 75], [60, 180, 75], [255, 225, 25], [0, 130, 200], [245, 130, 48], [145, 30, 180],
-  [70, 240, 240], [240, 50, 230], [210, 245, 60], [250, 190, 212], [0, 128, 128], [170, 110, 40],
+  [230, 25, 75],
+  [60, 180, 75],
+  [255, 225, 25],
+  [0, 130, 200],
+  [245, 130, 48],
+  [145, 30, 180],
+  [70, 240, 240],
+  [240, 50, 230],
+  [210, 245, 60],
+  [250, 190, 212],
+  [0, 128, 128],
+  [170, 110, 40],
 ];
 
 /** Draws the sheet to `output`; returns the file names shown, in sheet order. */
@@ -34,7 +44,10 @@ export async function drawPreview(cocoPath: string, output: string, options: Pre
   const rows = Math.ceil(count / columns);
   const root = options.imagesRoot ?? dirname(cocoPath);
   const random = seededRandom(hashString(`${options.seed ?? 0}/preview`));
-  const chosen = shuffle([...coco.images].sort((a, b) => a.id - b.id), random).slice(0, count);
+  const chosen = shuffle(
+    [...coco.images].sort((a, b) => a.id - b.id),
+    random,
+  ).slice(0, count);
   const annotationsOf = new Map<number, typeof coco.annotations>();
   const wanted = new Set(chosen.map((i) => i.id));
   for (const annotation of coco.annotations) {
@@ -76,6 +89,8 @@ export async function drawPreview(cocoPath: string, output: string, options: Pre
       }
     }
   }
-  await sharp(sheet, { raw: { width: sheetWidth, height: rows * tile, channels: 3 } }).png().toFile(output);
+  await sharp(sheet, { raw: { width: sheetWidth, height: rows * tile, channels: 3 } })
+    .png()
+    .toFile(output);
   return chosen.map((i) => i.file_name);
 }

@@ -140,7 +140,9 @@ export function findDataset(name: string): DatasetModule | undefined {
 export function getDataset(name: string): DatasetModule {
   const module = findDataset(name);
   if (!module) {
-    const known = listDatasets().map((m) => m.info.name).join(', ');
+    const known = listDatasets()
+      .map((m) => m.info.name)
+      .join(', ');
     throw new Error(`unknown dataset "${name}"; known datasets: ${known}`);
   }
   return module;
@@ -168,7 +170,5 @@ export const ALLOW_EVALUATION_ONLY_FLAG = '--allow-evaluation-only';
  */
 export function evaluationOnlyRefusal(datasets: string[], action: string, remedy: string): Error {
   const what = datasets.length === 1 ? 'an evaluation-only dataset' : 'evaluation-only datasets';
-  return new Error(
-    `refusing to ${action} ${datasets.join(', ')}: ${what}, kept for measuring generalisation (never train or tune on them); ${remedy}`,
-  );
+  return new Error(`refusing to ${action} ${datasets.join(', ')}: ${what}, kept for measuring generalisation (never train or tune on them); ${remedy}`);
 }

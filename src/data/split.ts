@@ -87,11 +87,15 @@ function groupImages(coco: CocoFile, notes: string[]): Group[] {
 function assign(groups: Group[], targets: Record<SplitName, number>, random: () => number): Map<Group, SplitName> {
   const result = new Map<Group, SplitName>();
   const filled: Record<SplitName, number> = { train: 0, val: 0, test: 0 };
-  for (const group of groups) if (group.fixed) {
-    result.set(group, group.fixed);
-    filled[group.fixed] += group.imageIds.length;
-  }
-  const free = shuffle(groups.filter((g) => !g.fixed), random);
+  for (const group of groups)
+    if (group.fixed) {
+      result.set(group, group.fixed);
+      filled[group.fixed] += group.imageIds.length;
+    }
+  const free = shuffle(
+    groups.filter((g) => !g.fixed),
+    random,
+  );
   for (const group of free) {
     let best: SplitName | undefined;
     let bestRatio = Infinity;

@@ -182,8 +182,26 @@ export function structureTable(stats: CorpusStats): string {
 
 /** Colours of the anatomies in the composition plot (matplotlib's tab20, then repeated). */
 const PALETTE = [
-  '#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf',
-  '#aec7e8', '#ffbb78', '#98df8a', '#ff9896', '#c5b0d5', '#c49c94', '#f7b6d2', '#c7c7c7', '#dbdb8d', '#9edae5',
+  '#1f77b4',
+  '#ff7f0e',
+  '#2ca02c',
+  '#d62728',
+  '#9467bd',
+  '#8c564b',
+  '#e377c2',
+  '#7f7f7f',
+  '#bcbd22',
+  '#17becf',
+  '#aec7e8',
+  '#ffbb78',
+  '#98df8a',
+  '#ff9896',
+  '#c5b0d5',
+  '#c49c94',
+  '#f7b6d2',
+  '#c7c7c7',
+  '#dbdb8d',
+  '#9edae5',
 ];
 
 function escapeXml(text: string): string {
@@ -232,10 +250,7 @@ export async function drawComposition(stats: CorpusStats, path: string, plotWidt
   stats.anatomies.forEach((anatomy, i) => {
     const x = 16 + (i % legendColumns) * columnWidth;
     const y = legendTop + Math.floor(i / legendColumns) * 20;
-    parts.push(
-      `<rect x="${x}" y="${y}" width="14" height="14" fill="${colour.get(anatomy)}"/>`,
-      `<text x="${x + 20}" y="${y + 12}" font-size="12">${escapeXml(anatomy)}</text>`,
-    );
+    parts.push(`<rect x="${x}" y="${y}" width="14" height="14" fill="${colour.get(anatomy)}"/>`, `<text x="${x + 20}" y="${y + 12}" font-size="12">${escapeXml(anatomy)}</text>`);
   });
   const svg = `<svg width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg" font-family="sans-serif">${parts.join('')}</svg>`;
   await sharp(Buffer.from(svg)).png().toFile(path);
@@ -270,9 +285,7 @@ export async function drawAreaHistogram(histogram: AreaHistogram, path: string, 
       for (let y = height - margin.bottom - barHeight; y < height - margin.bottom; y++) set(x, y, [46, 109, 180]);
     }
   });
-  const labels = counts
-    .map((_, bin) => (bin % 2 === 0 ? `<text x="${margin.left + (bin + 0.5) * barWidth}" y="${height - margin.bottom + 16}" text-anchor="middle">2^${bin}</text>` : ''))
-    .join('');
+  const labels = counts.map((_, bin) => (bin % 2 === 0 ? `<text x="${margin.left + (bin + 0.5) * barWidth}" y="${height - margin.bottom + 16}" text-anchor="middle">2^${bin}</text>` : '')).join('');
   const svg = `<svg width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg" font-family="sans-serif" font-size="12">
 ${labels}
 <text x="${margin.left + plotWidth / 2}" y="${height - 8}" text-anchor="middle">mask area (pixels, log2 bins)</text>

@@ -11,20 +11,7 @@ import { readPngSize } from './raster.js';
 import { rleToBbox, stringToRuns } from './rle.js';
 
 export type ProblemKind =
-  | 'id'
-  | 'duplicate-id'
-  | 'reference'
-  | 'image-missing'
-  | 'image-size'
-  | 'duplicate-file'
-  | 'rle'
-  | 'rle-size'
-  | 'empty-annotation'
-  | 'duplicate-annotation'
-  | 'area'
-  | 'bbox'
-  | 'iscrowd'
-  | 'empty';
+  'id' | 'duplicate-id' | 'reference' | 'image-missing' | 'image-size' | 'duplicate-file' | 'rle' | 'rle-size' | 'empty-annotation' | 'duplicate-annotation' | 'area' | 'bbox' | 'iscrowd' | 'empty';
 
 export interface VerifyProblem {
   kind: ProblemKind;
@@ -53,7 +40,10 @@ export interface VerifyOptions {
 export class VerificationError extends Error {
   constructor(readonly report: VerifyReport) {
     const total = report.problems.length + report.moreProblems;
-    const first = report.problems.slice(0, 5).map((p) => `  ${p.kind}: ${p.message}`).join('\n');
+    const first = report.problems
+      .slice(0, 5)
+      .map((p) => `  ${p.kind}: ${p.message}`)
+      .join('\n');
     super(`${report.file}: ${total} problem(s)\n${first}`);
     this.name = 'VerificationError';
   }

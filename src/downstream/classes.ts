@@ -12,10 +12,20 @@ export interface ClassMap {
 export function parseClassMap(spec: string): ClassMap {
   const byValue = new Map<string, string>();
   const classes: string[] = [];
-  for (const part of spec.split(';').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(';')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const eq = part.indexOf('=');
     const name = eq < 0 ? '' : part.slice(0, eq).trim();
-    const values = eq < 0 ? [] : part.slice(eq + 1).split(',').map((v) => v.trim()).filter(Boolean);
+    const values =
+      eq < 0
+        ? []
+        : part
+            .slice(eq + 1)
+            .split(',')
+            .map((v) => v.trim())
+            .filter(Boolean);
     if (!name || values.length === 0) throw new Error(`--classes: '${part}' is not of the form name=value1,value2`);
     if (classes.includes(name)) throw new Error(`--classes: class '${name}' is given twice`);
     classes.push(name);

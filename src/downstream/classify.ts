@@ -40,7 +40,10 @@ export async function finetuneClassifier(o: ClassifyOptions): Promise<ClassifyRe
   const { trainSamples, testSamples, groupedBy } = await heldOut(data, o, seed);
   const init = await resolveInit(o.init, { config: o.randomConfig, seed });
   const config = init.config;
-  const trainImages = await prepareAll(trainSamples.map((s) => s.path), config);
+  const trainImages = await prepareAll(
+    trainSamples.map((s) => s.path),
+    config,
+  );
 
   const counts = classes.map((c) => trainSamples.filter((s) => s.label === c).length);
   const weights = counts.map((n) => (o.classWeights === 'none' || n === 0 ? 1 : trainSamples.length / (classes.length * n)));
@@ -67,11 +70,18 @@ export async function finetuneClassifier(o: ClassifyOptions): Promise<ClassifyRe
     onEpoch: o.onEpoch,
   });
 
-  const testImages = await prepareAll(testSamples.map((s) => s.path), config);
+  const testImages = await prepareAll(
+    testSamples.map((s) => s.path),
+    config,
+  );
   const embeddings = await embedImages(config, result.values, testImages, o.batchSize ?? 8, o);
   const logits = await runHead(spec, config, result.values, embeddings, o);
   const predicted = logits.map((l) => argmax(l));
-  const metrics = classificationMetrics(testSamples.map((s) => classIndex.get(s.label)!), predicted, classes);
+  const metrics = classificationMetrics(
+    testSamples.map((s) => classIndex.get(s.label)!),
+    predicted,
+    classes,
+  );
 
   const report: ClassifyReport = {
     task: 'classify',

@@ -59,7 +59,11 @@ export async function compareInits(job: CompareTask, o: CompareOptions): Promise
           record = { init, mode, seed, metrics: { macro_f1: r.macro_f1, accuracy: r.accuracy, ...perClass }, seconds_per_epoch: r.seconds_per_epoch, peak_rss_mb: r.peak_rss_mb };
         } else {
           const r = await finetuneSegmenter({ ...job.base, init, mode, seed });
-          const perClass = Object.fromEntries(Object.entries(r.dice).filter(([, v]) => v !== null).map(([c, v]) => [`dice_${c}`, v as number]));
+          const perClass = Object.fromEntries(
+            Object.entries(r.dice)
+              .filter(([, v]) => v !== null)
+              .map(([c, v]) => [`dice_${c}`, v as number]),
+          );
           record = { init, mode, seed, metrics: { mean_dice: r.mean_dice, ...perClass }, seconds_per_epoch: r.seconds_per_epoch, peak_rss_mb: r.peak_rss_mb };
         }
         runs.push(record);

@@ -67,12 +67,7 @@ export interface RunReport {
 }
 
 /** The run fields of a report, from the options and the fit (files filled in when written). */
-export function runReport(
-  o: FinetuneOptions,
-  seed: number,
-  result: FitResult,
-  split: { trainImages: number; testImages: number; groupedBy: string },
-): RunReport {
+export function runReport(o: FinetuneOptions, seed: number, result: FitResult, split: { trainImages: number; testImages: number; groupedBy: string }): RunReport {
   return {
     init: o.init,
     mode: o.mode,

@@ -29,8 +29,7 @@ export function buildHead(g: Graph, embedding: Tensor, spec: HeadSpec, config: S
       const pooled = op.reduceMean(embedding, [2, 3]);
       return op.linear(pooled, g.param('fc.weight', [spec.numClasses, embedding.shape[1]]), g.param('fc.bias', [spec.numClasses]));
     }
-    const conv = (name: string, x: Tensor, out: number, k: number) =>
-      op.conv2d(x, g.param(`${name}.weight`, [out, x.shape[1], k, k]), g.param(`${name}.bias`, [out]), { padding: (k - 1) / 2 });
+    const conv = (name: string, x: Tensor, out: number, k: number) => op.conv2d(x, g.param(`${name}.weight`, [out, x.shape[1], k, k]), g.param(`${name}.bias`, [out]), { padding: (k - 1) / 2 });
     const [, , gh, gw] = embedding.shape;
     let x = op.relu(conv('reduce', embedding, SEG_HIDDEN, 1));
     x = op.resizeBilinear(x, 4 * gh, 4 * gw);

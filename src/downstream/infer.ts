@@ -20,13 +20,7 @@ export function embeddingShape(config: SamConfig): [number, number, number] {
 }
 
 /** The encoder's embedding [C, g, g] of every image, `batch` images per run. */
-export async function embedImages(
-  config: SamConfig,
-  values: ReadonlyMap<string, Float32Array>,
-  images: readonly PreparedImage[],
-  batch = 4,
-  options: RunOptions = {},
-): Promise<Float32Array[]> {
+export async function embedImages(config: SamConfig, values: ReadonlyMap<string, Float32Array>, images: readonly PreparedImage[], batch = 4, options: RunOptions = {}): Promise<Float32Array[]> {
   const b = Math.max(1, Math.min(batch, images.length));
   const rt = await Runtime.create(serialize(buildEncoderGraph(config, b), { params: 'initializers', values }), { threads: options.threads });
   const s = config.imageEncoder.imgSize;
@@ -46,13 +40,7 @@ export async function embedImages(
 }
 
 /** Runs the head over embeddings: logits per image ([K] or [K, S, S] flattened). */
-export async function runHead(
-  spec: HeadSpec,
-  config: SamConfig,
-  values: ReadonlyMap<string, Float32Array>,
-  embeddings: readonly Float32Array[],
-  options: RunOptions = {},
-): Promise<Float32Array[]> {
+export async function runHead(spec: HeadSpec, config: SamConfig, values: ReadonlyMap<string, Float32Array>, embeddings: readonly Float32Array[], options: RunOptions = {}): Promise<Float32Array[]> {
   const g = new Graph();
   const [c, gh, gw] = embeddingShape(config);
   g.output('logits', buildHead(g, g.input('embedding', [1, c, gh, gw]), spec, config));

@@ -51,9 +51,7 @@ export async function loadClassificationData(source: string, options: LoadOption
   if (options.labelField && !path.toLowerCase().endsWith('.json')) {
     throw new Error(`--label-field applies to COCO files only; ${path} is not one`);
   }
-  const map: ClassMap = options.classes
-    ? parseClassMap(options.classes)
-    : identityClassMap(rows.map((r) => r.raw).filter((r): r is string => r !== undefined));
+  const map: ClassMap = options.classes ? parseClassMap(options.classes) : identityClassMap(rows.map((r) => r.raw).filter((r): r is string => r !== undefined));
   const samples: LabelledImage[] = [];
   const unmapped = new Map<string, RawRow[]>();
   for (const row of rows) {
@@ -69,8 +67,7 @@ export async function loadClassificationData(source: string, options: LoadOption
   if (unmapped.size > 0 && !options.dropUnmapped) {
     const lines = [...unmapped].map(([raw, rs]) => `'${raw}' (${rs.length} image(s), first at ${rs[0].where})`);
     throw new Error(
-      `labels not in the classes ${map.classes.map((c) => `'${c}'`).join(', ')}: ${lines.join('; ')}. ` +
-        'Fix the labels, extend --classes, or pass --drop-unmapped to leave these images out',
+      `labels not in the classes ${map.classes.map((c) => `'${c}'`).join(', ')}: ${lines.join('; ')}. ` + 'Fix the labels, extend --classes, or pass --drop-unmapped to leave these images out',
     );
   }
   for (const c of map.classes) {

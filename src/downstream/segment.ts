@@ -36,9 +36,7 @@ export async function finetuneSegmenter(o: SegmentOptions): Promise<SegmentRepor
   if (testData && testData.classes.join('\u0000') !== data.classes.join('\u0000')) {
     throw new Error(`the test set ${testData.source} has categories ${testData.classes.slice(1).join(', ')}; the training set ${data.source} has ${data.classes.slice(1).join(', ')}`);
   }
-  const split = testData
-    ? { train: data.samples.map((_, i) => i), test: [], groupedBy: 'given test set' }
-    : holdOutSplit(data.samples, seed, o.testFraction ?? 0.2);
+  const split = testData ? { train: data.samples.map((_, i) => i), test: [], groupedBy: 'given test set' } : holdOutSplit(data.samples, seed, o.testFraction ?? 0.2);
   const init = await resolveInit(o.init, { config: o.randomConfig, seed });
   const config = init.config;
   const s = config.imageEncoder.imgSize;
@@ -79,13 +77,27 @@ export async function finetuneSegmenter(o: SegmentOptions): Promise<SegmentRepor
     onEpoch: o.onEpoch,
   });
 
-  const test = testData ? await prepare(testData, testData.samples.map((_, i) => i)) : await prepare(data, split.test);
-  const embeddings = await embedImages(config, result.values, test.map((t) => t.image), o.batchSize ?? 4, o);
+  const test = testData
+    ? await prepare(
+        testData,
+        testData.samples.map((_, i) => i),
+      )
+    : await prepare(data, split.test);
+  const embeddings = await embedImages(
+    config,
+    result.values,
+    test.map((t) => t.image),
+    o.batchSize ?? 4,
+    o,
+  );
   const logits = await runHead(spec, config, result.values, embeddings, o);
   const dice = new DiceAccumulator(data.classes);
   test.forEach((t, i) => dice.add(labelMap(logits[i], k, s, t.image.inputSize), t.labels));
   const perClass = dice.result();
-  const foreground = data.classes.slice(1).map((c) => perClass[c]).filter((d): d is number => d !== null);
+  const foreground = data.classes
+    .slice(1)
+    .map((c) => perClass[c])
+    .filter((d): d is number => d !== null);
 
   const report: SegmentReport = {
     task: 'segment',

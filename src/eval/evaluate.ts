@@ -58,7 +58,13 @@ export interface EvalResult {
   seconds: number;
 }
 
-async function singleShot(predictor: EvalPredictor, gts: Uint8Array[], anns: CocoAnnotation[], image: CocoImage, options: Required<Pick<EvaluateOptions, 'prompt' | 'seed' | 'batchSize' | 'multimask' | 'refine'>>) {
+async function singleShot(
+  predictor: EvalPredictor,
+  gts: Uint8Array[],
+  anns: CocoAnnotation[],
+  image: CocoImage,
+  options: Required<Pick<EvaluateOptions, 'prompt' | 'seed' | 'batchSize' | 'multimask' | 'refine'>>,
+) {
   const prompts = gts.map((gt, i) => singleShotPrompt(options.prompt, gt, image.width, image.height, instanceRandom(options.seed, anns[i].id)));
   const inputs: PredictInput[] = prompts.map((p) => ({ ...p.prompt, multimask: multimaskFlag(options.multimask), ...(options.refine ? { refine: true } : {}) }));
   const predictions = await predictInChunks(predictor, inputs, options.batchSize);
@@ -90,7 +96,9 @@ export async function evaluate(predictor: EvalPredictor, options: EvaluateOption
   const apInputs: ApImageInput[] = [];
   const predictions = new Map<number, Rle>();
   const groundTruths = new Map<number, Rle>();
-  const bar = options.progress ? new cliProgress.SingleBar({ format: 'eval {bar} {value}/{total} images | Dice {dice} | ETA {eta_formatted}', stream: process.stderr, etaBuffer: 20 }, cliProgress.Presets.shades_classic) : undefined;
+  const bar = options.progress
+    ? new cliProgress.SingleBar({ format: 'eval {bar} {value}/{total} images | Dice {dice} | ETA {eta_formatted}', stream: process.stderr, etaBuffer: 20 }, cliProgress.Presets.shades_classic)
+    : undefined;
   let diceSum = 0;
   bar?.start(work.length, 0, { dice: '-' });
   try {
@@ -102,13 +110,20 @@ export async function evaluate(predictor: EvalPredictor, options: EvaluateOption
       let outcomes: { chosen: ChosenOutput; used: UsedPrompt; centroidInside?: boolean; ious?: number[]; clicks?: [number, number, number][] }[];
       if (settings.prompt.kind === 'clicks') {
         const clicked = await runClicks(predictor, gts, image.width, image.height, { clicks: settings.prompt.clicks, batchSize: settings.batchSize, multimask: settings.multimask, where });
-        outcomes = clicked.map((c) => ({ chosen: c.final, used: { points: [[c.clicks[0].x, c.clicks[0].y]], labels: [1] }, ious: c.ious, clicks: c.clicks.map((k) => [k.x, k.y, k.label] as [number, number, number]) }));
+        outcomes = clicked.map((c) => ({
+          chosen: c.final,
+          used: { points: [[c.clicks[0].x, c.clicks[0].y]], labels: [1] },
+          ious: c.ious,
+          clicks: c.clicks.map((k) => [k.x, k.y, k.label] as [number, number, number]),
+        }));
       } else {
         outcomes = await singleShot(predictor, gts, prompted, image, settings);
       }
       const predMasks = outcomes.map((o, i) => {
         if (o.chosen.mask.length !== image.width * image.height) {
-          throw new Error(`${where}: the prediction for annotation ${prompted[i].id} has ${o.chosen.mask.length} pixels, the image is ${image.width}×${image.height} (does the image file match the COCO width and height?)`);
+          throw new Error(
+            `${where}: the prediction for annotation ${prompted[i].id} has ${o.chosen.mask.length} pixels, the image is ${image.width}×${image.height} (does the image file match the COCO width and height?)`,
+          );
         }
         return o.chosen.mask;
       });
@@ -135,7 +150,17 @@ export async function evaluate(predictor: EvalPredictor, options: EvaluateOption
           ...(o.ious ? { clickIous: o.ious, clicks: o.clicks } : {}),
         });
       });
-      apInputs.push(...apInputsOf(image, prompted, apGts, gts, predMasks, outcomes.map((o) => o.chosen.score), structureOf));
+      apInputs.push(
+        ...apInputsOf(
+          image,
+          prompted,
+          apGts,
+          gts,
+          predMasks,
+          outcomes.map((o) => o.chosen.score),
+          structureOf,
+        ),
+      );
       for (let i = instances.length - outcomes.length; i < instances.length; i++) diceSum += instances[i].dice;
       bar?.increment(1, { dice: (diceSum / instances.length).toFixed(4) });
     }
@@ -181,7 +206,11 @@ function apInputsOf(
       categoryId,
       gts: gAnns.map((a, k) => ({ id: a.id, area: typeof a.area === 'number' ? a.area : area(gMasks[k]), iscrowd: a.iscrowd === 1, structure: structureOf(a) })),
       dts: dIdx.map((i, k) => ({ id: prompted[i].id, area: area(dMasks[k]), score: scores[i], structure: structureOf(prompted[i]) })),
-      ious: maskIouMatrix(dMasks, gMasks, gAnns.map((a) => a.iscrowd === 1)),
+      ious: maskIouMatrix(
+        dMasks,
+        gMasks,
+        gAnns.map((a) => a.iscrowd === 1),
+      ),
     };
   });
 }

@@ -27,13 +27,7 @@ export interface ClickOptions {
   where: string;
 }
 
-export async function runClicks(
-  predictor: EvalPredictor,
-  gts: readonly Uint8Array[],
-  width: number,
-  height: number,
-  options: ClickOptions,
-): Promise<ClickOutcome[]> {
+export async function runClicks(predictor: EvalPredictor, gts: readonly Uint8Array[], width: number, height: number, options: ClickOptions): Promise<ClickOutcome[]> {
   const states = gts.map((gt) => ({
     gt,
     clicks: [firstClick(gt, width, height)],
@@ -45,10 +39,7 @@ export async function runClicks(
     const active = states.filter((s) => !s.done);
     if (active.length === 0) break;
     const inputs: PredictInput[] = active.map((s) =>
-      clickRoundInput(
-        { points: s.clicks.map((c) => [c.x, c.y] as [number, number]), labels: s.clicks.map((c) => c.label), multimask: multimaskFlag(options.multimask) },
-        s.last?.logits,
-      ),
+      clickRoundInput({ points: s.clicks.map((c) => [c.x, c.y] as [number, number]), labels: s.clicks.map((c) => c.label), multimask: multimaskFlag(options.multimask) }, s.last?.logits),
     );
     const predictions = await predictInChunks(predictor, inputs, options.batchSize);
     active.forEach((s, i) => {

@@ -81,7 +81,14 @@ export async function writeCaseOverlays(result: EvalResult, outDir: string, coun
       const image = await readImage(instance.imagePath);
       const gt = decodeRle(result.groundTruths.get(instance.annotationId)!);
       const pred = decodeRle(result.predictions.get(instance.annotationId)!);
-      const shaded = renderOverlay(image, [{ mask: gt, color: GT_COLOUR }, { mask: pred, color: PRED_COLOUR }], { alpha: 0.3 });
+      const shaded = renderOverlay(
+        image,
+        [
+          { mask: gt, color: GT_COLOUR },
+          { mask: pred, color: PRED_COLOUR },
+        ],
+        { alpha: 0.3 },
+      );
       await writeOverlayPng(join(outDir, file), shaded, promptMarks(instance, image.width, image.height), { alpha: 1 });
       rows.push({
         rank: i + 1,

@@ -60,7 +60,6 @@ export function planImages(coco: CocoFile, skipped: SkipCounts, limit: number | 
   return work;
 }
 
-
 /** Dataset of an image: its `dataset` field, else the corpus file-name prefix `<dataset>__…`, else 'all'. */
 export function datasetOf(image: CocoImage): string {
   if (image.dataset) return image.dataset;

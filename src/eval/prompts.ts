@@ -91,13 +91,7 @@ export function maskBox(mask: ArrayLike<number>, width: number, height: number):
  * x0, x1, y0, y1 (the reference draws the two x jitters, then the two y jitters), then clamped to the
  * image [0, width] × [0, height].
  */
-export function jitterBox(
-  box: readonly [number, number, number, number],
-  fraction: number,
-  random: () => number,
-  width: number,
-  height: number,
-): [number, number, number, number] {
+export function jitterBox(box: readonly [number, number, number, number], fraction: number, random: () => number, width: number, height: number): [number, number, number, number] {
   const [x0, y0, x1, y1] = box;
   const bw = x1 - x0;
   const bh = y1 - y0;
@@ -116,13 +110,7 @@ export function instanceRandom(seed: number, annotationId: number): () => number
 }
 
 /** The single-shot prompt (point, box or box-jitter) of one ground-truth mask. */
-export function singleShotPrompt(
-  spec: PromptSpec,
-  mask: ArrayLike<number>,
-  width: number,
-  height: number,
-  random: () => number,
-): { prompt: UsedPrompt; centroidInside?: boolean } {
+export function singleShotPrompt(spec: PromptSpec, mask: ArrayLike<number>, width: number, height: number, random: () => number): { prompt: UsedPrompt; centroidInside?: boolean } {
   switch (spec.kind) {
     case 'point': {
       const c = maskCentroid(mask, width, height);

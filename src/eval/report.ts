@@ -38,7 +38,10 @@ function statCells(s: GroupSummary | EvalSummary): (string | number)[] {
 }
 
 function groupTable(groups: Record<string, GroupSummary>, label: string): string {
-  return markdownTable([label, ...STAT_HEADERS], Object.entries(groups).map(([name, g]) => [name, ...statCells(g)]));
+  return markdownTable(
+    [label, ...STAT_HEADERS],
+    Object.entries(groups).map(([name, g]) => [name, ...statCells(g)]),
+  );
 }
 
 function clickTable(summary: EvalSummary): string {

@@ -52,7 +52,14 @@ function groupSummary(instances: InstanceResult[], apInputs: ApImageInput[], cli
   return {
     ...overlapStats(instances),
     ap: cocoMaskAp(apInputs),
-    ...(clicks ? { clicks: summarizeClicks(instances.map((i) => i.clickIous!), clicks) } : {}),
+    ...(clicks
+      ? {
+          clicks: summarizeClicks(
+            instances.map((i) => i.clickIous!),
+            clicks,
+          ),
+        }
+      : {}),
   };
 }
 
@@ -62,11 +69,19 @@ export function summarize(result: EvalResult, weights?: string): EvalSummary {
   const datasetOfImage = new Map(instances.map((i) => [i.imageId, i.dataset]));
   const perDataset: Record<string, GroupSummary> = {};
   for (const [name, items] of groupBy(instances, (i) => i.dataset)) {
-    perDataset[name] = groupSummary(items, apInputs.filter((a) => datasetOfImage.get(a.imageId) === name), clicks);
+    perDataset[name] = groupSummary(
+      items,
+      apInputs.filter((a) => datasetOfImage.get(a.imageId) === name),
+      clicks,
+    );
   }
   const perCategory: Record<string, GroupSummary> = {};
   for (const [name, items] of groupBy(instances, (i) => i.category)) {
-    perCategory[name] = groupSummary(items, filterApInputs(apInputs, (_, structure) => structure === name), clicks);
+    perCategory[name] = groupSummary(
+      items,
+      filterApInputs(apInputs, (_, structure) => structure === name),
+      clicks,
+    );
   }
   const overall = groupSummary(instances, apInputs, clicks);
   const outside = instances.filter((i) => i.centroidInside === false).length;

@@ -13,11 +13,7 @@ export interface EvalPredictor {
 }
 
 /** An evaluation prompt protocol (see prompts.ts for the exact geometry). */
-export type PromptSpec =
-  | { kind: 'point' }
-  | { kind: 'box' }
-  | { kind: 'box-jitter'; fraction: number }
-  | { kind: 'clicks'; clicks: number };
+export type PromptSpec = { kind: 'point' } | { kind: 'box' } | { kind: 'box-jitter'; fraction: number } | { kind: 'clicks'; clicks: number };
 
 /** Which decoder outputs to ask for: SAM's default (three for a lone point, else one), or forced. */
 export type MultimaskMode = 'auto' | 'always' | 'never';

@@ -1,13 +1,7 @@
 /** Element types the engine knows, named as onnxruntime names them. */
 export type DType = 'float32' | 'float64' | 'float16' | 'int64' | 'int32' | 'uint8' | 'bool';
 
-export type TypedArray =
-  | Float32Array
-  | Float64Array
-  | Uint16Array
-  | BigInt64Array
-  | Int32Array
-  | Uint8Array;
+export type TypedArray = Float32Array | Float64Array | Uint16Array | BigInt64Array | Int32Array | Uint8Array;
 
 /** ONNX TensorProto.DataType codes. */
 export const ONNX_DTYPE: Record<DType, number> = {

@@ -183,13 +183,7 @@ export class Graph {
   }
 
   /** Appends a node. Ops call this after inferring the output shapes. */
-  addNode(
-    type: string,
-    inputs: (Tensor | null)[],
-    attrs: Record<string, AttrValue>,
-    outputs: { shape: Shape; dtype: DType }[],
-    domain = '',
-  ): Tensor[] {
+  addNode(type: string, inputs: (Tensor | null)[], attrs: Record<string, AttrValue>, outputs: { shape: Shape; dtype: DType }[], domain = ''): Tensor[] {
     for (const t of inputs) {
       if (t && t.graph !== this) throw new Error(`${type}: input ${t.name} belongs to another graph`);
     }

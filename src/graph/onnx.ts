@@ -62,8 +62,7 @@ export function serialize(graph: Graph, options: SerializeOptions): SerializedMo
   const floatReaders = new Map<string, number>();
   for (const node of kept) for (const t of node.inputs) if (t) floatReaders.set(t.name, (floatReaders.get(t.name) ?? 0) + 1);
   for (const node of kept) {
-    const asInitializer = (t: Tensor) =>
-      options.params === 'initializers' && !options.paramsAsInputs?.has(t.name) ? options.values?.get(t.name) : undefined;
+    const asInitializer = (t: Tensor) => (options.params === 'initializers' && !options.paramsAsInputs?.has(t.name) ? options.values?.get(t.name) : undefined);
     const q = options.quantize === 'int8' ? quantizeProduct(node, asInitializer, options.quantizeOptions) : null;
     if (!q) {
       nodes.push(nodeProto(node));
@@ -90,7 +89,12 @@ export function serialize(graph: Graph, options: SerializeOptions): SerializedMo
       }
       const parts = members.map((p) => `${p.name}.packed`);
       const sizes = `${flat}.split_sizes`;
-      initializers.push(int64Proto(sizes, members.map((p) => p.size)));
+      initializers.push(
+        int64Proto(
+          sizes,
+          members.map((p) => p.size),
+        ),
+      );
       nodes.unshift(
         { opType: 'Split', name: `unpack_${flat}`, input: [flat, sizes], output: parts, attribute: [attribute('axis', 0)] },
         ...members.map((p, i) => {

@@ -58,20 +58,12 @@ export function customGradient(output: Tensor, inputs: Tensor[], rule: CustomGra
 }
 
 /** Appends a node after checking that the op is known and its attributes are ones it takes. */
-export function emit(
-  type: string,
-  inputs: (Tensor | null)[],
-  attrs: Record<string, AttrValue>,
-  outputs: { shape: Shape; dtype: DType }[],
-  domain = '',
-): Tensor[] {
+export function emit(type: string, inputs: (Tensor | null)[], attrs: Record<string, AttrValue>, outputs: { shape: Shape; dtype: DType }[], domain = ''): Tensor[] {
   const def = registry.get(key(type, domain));
   if (!def) throw new Error(`${type}: unknown op${domain ? ` in domain ${domain}` : ''}`);
   for (const name of Object.keys(attrs)) {
     if (!def.attrs.includes(name)) {
-      throw new Error(
-        `${type}: unknown attribute '${name}' (accepted: ${def.attrs.join(', ') || 'none'}); inputs ${describe(inputs)}`,
-      );
+      throw new Error(`${type}: unknown attribute '${name}' (accepted: ${def.attrs.join(', ') || 'none'}); inputs ${describe(inputs)}`);
     }
   }
   const graph = inputs.find((t): t is Tensor => t !== null)?.graph;
@@ -96,7 +88,11 @@ export function normAxis(axis: number, rank: number, op: string, inputs: readonl
 
 /** Numpy broadcasting of the inputs' shapes. */
 export function broadcastShapes(op: string, inputs: readonly Tensor[]): number[] {
-  return broadcastDims(op, inputs.map((t) => t.shape), inputs);
+  return broadcastDims(
+    op,
+    inputs.map((t) => t.shape),
+    inputs,
+  );
 }
 
 /** Numpy broadcasting of `shapes`; `inputs` only name the operands in the error. */

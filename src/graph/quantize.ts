@@ -38,11 +38,7 @@ export function quantizeColumns(w: Float32Array, k: number, n: number): { q: Int
  * Returns the quantised replacement of `node`, or null when it does not qualify (not a product
  * with a float32 parameter weight, transposed A, or a small weight).
  */
-export function quantizeProduct(
-  node: Node,
-  weightValue: (t: Tensor) => TypedArray | undefined,
-  options: QuantizeOptions = {},
-): QuantizedNode | null {
+export function quantizeProduct(node: Node, weightValue: (t: Tensor) => TypedArray | undefined, options: QuantizeOptions = {}): QuantizedNode | null {
   if (node.type !== 'Gemm' && node.type !== 'MatMul') return null;
   if (node.attrs.transA === 1) return null;
   const [a, b, c] = node.inputs as [Tensor, Tensor, Tensor | undefined];

@@ -72,7 +72,14 @@ export class Runtime {
   allocateOutput(name: string): Ort.Tensor {
     const spec = this.signature.outputs.find((o) => o.name === name);
     if (!spec) throw new Error(`no output named '${name}'`);
-    return new this.ort.Tensor(spec.dtype, allocate(spec.dtype, spec.shape.reduce((a, b) => a * b, 1)) as never, spec.shape);
+    return new this.ort.Tensor(
+      spec.dtype,
+      allocate(
+        spec.dtype,
+        spec.shape.reduce((a, b) => a * b, 1),
+      ) as never,
+      spec.shape,
+    );
   }
 
   /**
@@ -89,9 +96,7 @@ export class Runtime {
       }
       if (isOrtTensor(v)) {
         if (v.dims.length !== spec.shape.length || v.dims.some((d, i) => d !== spec.shape[i]) || v.type !== spec.dtype) {
-          throw new Error(
-            `${spec.param ? 'parameter' : 'input'} '${spec.name}': fed ${v.type}[${v.dims.join(',')}], expected ${spec.dtype}[${spec.shape.join(',')}]`,
-          );
+          throw new Error(`${spec.param ? 'parameter' : 'input'} '${spec.name}': fed ${v.type}[${v.dims.join(',')}], expected ${spec.dtype}[${spec.shape.join(',')}]`);
         }
         ortFeeds[spec.name] = v;
       } else {
@@ -101,7 +106,12 @@ export class Runtime {
     }
     for (const name of Object.keys(feeds)) {
       if (!(name in ortFeeds)) {
-        throw new Error(`'${name}' is not an input of this model (inputs: ${this.signature.inputs.map((i) => i.name).slice(0, 12).join(', ')}…)`);
+        throw new Error(
+          `'${name}' is not an input of this model (inputs: ${this.signature.inputs
+            .map((i) => i.name)
+            .slice(0, 12)
+            .join(', ')}…)`,
+        );
       }
     }
     const t0 = performance.now();
@@ -144,14 +154,10 @@ function checkProvider(ort: OrtModule, provider: Provider): void {
   const backends = ort.listSupportedBackends();
   const found = backends.find((b) => b.name === provider);
   if (!found) {
-    throw new Error(
-      `execution provider '${provider}' is not available in this onnxruntime (available: ${backends.map((b) => b.name).join(', ')})`,
-    );
+    throw new Error(`execution provider '${provider}' is not available in this onnxruntime (available: ${backends.map((b) => b.name).join(', ')})`);
   }
   if (!found.bundled && provider === 'cuda') {
     // The CUDA provider is a separate download that onnxruntime-node's install script fetches.
-    throw new Error(
-      "execution provider 'cuda' is not installed: reinstall onnxruntime-node without ONNXRUNTIME_NODE_INSTALL=skip on a machine with CUDA 12 and network access",
-    );
+    throw new Error("execution provider 'cuda' is not installed: reinstall onnxruntime-node without ONNXRUNTIME_NODE_INSTALL=skip on a machine with CUDA 12 and network access");
   }
 }

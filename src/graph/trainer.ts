@@ -81,7 +81,18 @@ export class Trainer {
     const frozen = new Map<string, Ort.Tensor>();
     for (const input of model.signature.inputs) {
       if (!input.param || trainableNames.has(input.name)) continue;
-      frozen.set(input.name, f32(Float32Array.from(need(input.name, input.shape.reduce((a, b) => a * b, 1))), input.shape));
+      frozen.set(
+        input.name,
+        f32(
+          Float32Array.from(
+            need(
+              input.name,
+              input.shape.reduce((a, b) => a * b, 1),
+            ),
+          ),
+          input.shape,
+        ),
+      );
     }
     const scalar = () => f32(new Float32Array(1), []);
     const fixedOutputs: Record<string, Ort.Tensor> = {

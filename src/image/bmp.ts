@@ -131,12 +131,7 @@ export function decodeBmp(bytes: Uint8Array, name = 'BMP buffer'): RawImage {
     const at = 14 + 40;
     const alphaInHeader = headerSize >= 56 || compression === BI_ALPHABITFIELDS;
     if (at + (alphaInHeader ? 16 : 12) > bytes.length) fail('truncated', 'BMP file ends inside its bit-field masks');
-    masks = [
-      view.getUint32(at, true),
-      view.getUint32(at + 4, true),
-      view.getUint32(at + 8, true),
-      alphaInHeader ? view.getUint32(at + 12, true) : 0,
-    ];
+    masks = [view.getUint32(at, true), view.getUint32(at + 4, true), view.getUint32(at + 8, true), alphaInHeader ? view.getUint32(at + 12, true) : 0];
   }
   const [red, green, blue, alpha] = masks.map(field);
   const channels = alpha ? 4 : 3;

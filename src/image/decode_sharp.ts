@@ -60,11 +60,7 @@ export async function decodeWithSharp(bytes: Uint8Array, name: string, format: s
 
 function decodeError(name: string, format: string, thrown: unknown): ImageReadError {
   const message = thrown instanceof Error ? thrown.message : String(thrown);
-  const kind = /premature end|truncat|read error|unexpected end|not enough data|short read/i.test(message)
-    ? 'truncated'
-    : /pixel limit|too large/i.test(message)
-      ? 'too-large'
-      : 'corrupt';
+  const kind = /premature end|truncat|read error|unexpected end|not enough data|short read/i.test(message) ? 'truncated' : /pixel limit|too large/i.test(message) ? 'too-large' : 'corrupt';
   const what = kind === 'truncated' ? 'truncated or damaged' : kind === 'too-large' ? 'too large' : 'corrupt';
   return new ImageReadError(name, kind, `${what} ${format.toUpperCase()} (decoder: ${message.trim()})`, { cause: thrown });
 }

@@ -256,11 +256,7 @@ async function decodeFrame(dicom: OpenDicom, frame: number, decodeJpeg: JpegDeco
     image = await decodeJpegFrame(dicom, frame, decodeJpeg);
   } else {
     const label = UNSUPPORTED_NAMES[syntax] ?? (syntax === JPEG_EXTENDED ? 'JPEG Extended 12-bit' : 'unknown');
-    throw new ImageReadError(
-      name,
-      'unsupported',
-      `transfer syntax ${syntax} (${label}) is not supported; supported: uncompressed (implicit/explicit VR, deflated), RLE Lossless, JPEG Baseline`,
-    );
+    throw new ImageReadError(name, 'unsupported', `transfer syntax ${syntax} (${label}) is not supported; supported: uncompressed (implicit/explicit VR, deflated), RLE Lossless, JPEG Baseline`);
   }
   if (info.pixelSpacingMm) image.pixelSpacingMm = [...info.pixelSpacingMm];
   return image;
@@ -321,11 +317,7 @@ async function decodeJpegFrame(dicom: OpenDicom, frame: number, decodeJpeg: Jpeg
     throw new ImageReadError(name, 'corrupt', `cannot decode the JPEG data of frame ${frame}: ${describeThrown(thrown)}`, { cause: thrown });
   }
   if (image.width !== format.columns || image.height !== format.rows) {
-    throw new ImageReadError(
-      name,
-      'corrupt',
-      `frame ${frame} decodes to ${image.width}×${image.height}, the header says ${format.columns}×${format.rows}`,
-    );
+    throw new ImageReadError(name, 'corrupt', `frame ${frame} decodes to ${image.width}×${image.height}, the header says ${format.columns}×${format.rows}`);
   }
   // The JPEG decoder already turned YCbCr into RGB; only MONOCHROME1's inverted greys remain to fix.
   if (format.photometric === 'MONOCHROME1') {
@@ -348,7 +340,8 @@ function readPalette(dataSet: DataSet, format: DicomPixelFormat, name: string): 
     const bitsPerEntry = dataSet.uint16(descriptorTag, 2) ?? 16;
     const bytes = dataSet.byteArray.subarray(data.dataOffset, data.dataOffset + data.length);
     const table = new Uint8Array(entries);
-    if (bytes.length === entries) table.set(bytes); // 8-bit entries packed one per byte
+    if (bytes.length === entries)
+      table.set(bytes); // 8-bit entries packed one per byte
     else {
       if (bytes.length < entries * 2) throw new ImageReadError(name, 'corrupt', `${label} palette has ${bytes.length} bytes for ${entries} entries`);
       const words = new Uint16Array(entries);

@@ -53,11 +53,7 @@ export function decodeNativeFrame(bytes: Uint8Array, f: DicomPixelFormat, name: 
     unsupported(`DICOM BitsAllocated ${f.bitsAllocated} is not supported (only 8 and 16)`);
   }
   if (f.bitsStored < 1 || f.bitsStored > f.bitsAllocated || f.highBit >= f.bitsAllocated || f.highBit + 1 < f.bitsStored) {
-    throw new ImageReadError(
-      name,
-      'corrupt',
-      `inconsistent DICOM bit layout: BitsAllocated ${f.bitsAllocated}, BitsStored ${f.bitsStored}, HighBit ${f.highBit}`,
-    );
+    throw new ImageReadError(name, 'corrupt', `inconsistent DICOM bit layout: BitsAllocated ${f.bitsAllocated}, BitsStored ${f.bitsStored}, HighBit ${f.highBit}`);
   }
   const read = sampleReader(bytes, f);
 
@@ -131,12 +127,7 @@ function sampleReader(bytes: Uint8Array, f: DicomPixelFormat): (i: number) => nu
   const mask = 2 ** f.bitsStored - 1;
   const signBit = 2 ** (f.bitsStored - 1);
   const signed = f.pixelRepresentation === 1;
-  const stored =
-    f.bitsAllocated === 8
-      ? (i: number) => bytes[i]
-      : f.littleEndian
-        ? (i: number) => bytes[2 * i] | (bytes[2 * i + 1] << 8)
-        : (i: number) => (bytes[2 * i] << 8) | bytes[2 * i + 1];
+  const stored = f.bitsAllocated === 8 ? (i: number) => bytes[i] : f.littleEndian ? (i: number) => bytes[2 * i] | (bytes[2 * i + 1] << 8) : (i: number) => (bytes[2 * i] << 8) | bytes[2 * i + 1];
   if (!signed && shift === 0 && f.bitsStored === f.bitsAllocated) return stored;
   return (i) => {
     const v = (stored(i) >>> shift) & mask;

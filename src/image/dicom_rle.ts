@@ -8,13 +8,7 @@ import { ImageReadError } from './errors.js';
  * PackBits-coded segment per byte of each sample, most significant byte first (a 16-bit RGB frame has
  * six: R high, R low, G high, ...).
  */
-export function decodeRleFrame(
-  frame: Uint8Array,
-  pixels: number,
-  samplesPerPixel: number,
-  bitsAllocated: number,
-  name: string,
-): Uint8Array {
+export function decodeRleFrame(frame: Uint8Array, pixels: number, samplesPerPixel: number, bitsAllocated: number, name: string): Uint8Array {
   const corrupt = (detail: string): never => {
     throw new ImageReadError(name, 'corrupt', `RLE frame: ${detail}`);
   };

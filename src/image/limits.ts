@@ -32,10 +32,6 @@ export function checkPixelCount(source: string, what: string, sizes: readonly nu
   const max = maxImagePixels();
   const total = sizes.reduce((a, b) => a * b, 1);
   if (total > max) {
-    throw new ImageReadError(
-      source,
-      'too-large',
-      `${what} of ${sizes.join('×')} = ${count(total)} pixels is over the limit of ${count(max)} (raise it with --max-pixels or ${MAX_PIXELS_ENV})`,
-    );
+    throw new ImageReadError(source, 'too-large', `${what} of ${sizes.join('×')} = ${count(total)} pixels is over the limit of ${count(max)} (raise it with --max-pixels or ${MAX_PIXELS_ENV})`);
   }
 }

@@ -52,9 +52,7 @@ export function renderOverlay(image: RawImage, masks: OverlayMask[], options: Ov
       for (let x = 0; x < width; x++) {
         const i = y * width + x;
         if (!mask[i]) continue;
-        const edge =
-          drawContour &&
-          (x === 0 || y === 0 || x === width - 1 || y === height - 1 || !mask[i - 1] || !mask[i + 1] || !mask[i - width] || !mask[i + width]);
+        const edge = drawContour && (x === 0 || y === 0 || x === width - 1 || y === height - 1 || !mask[i - 1] || !mask[i + 1] || !mask[i - width] || !mask[i + width]);
         for (let c = 0; c < 3; c++) {
           out[i * 3 + c] = edge ? rgb[c] : Math.round(out[i * 3 + c] * (1 - alpha) + rgb[c] * alpha);
         }

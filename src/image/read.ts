@@ -55,10 +55,7 @@ function isRawImageLike(source: ImageSource): source is RawImageLike {
   return typeof source === 'object' && source !== null && !(source instanceof Uint8Array) && !(source instanceof ArrayBuffer) && 'data' in source;
 }
 
-async function loadBytes(
-  source: string | Uint8Array | ArrayBuffer,
-  givenName: string | undefined,
-): Promise<{ bytes: Uint8Array; name: string }> {
+async function loadBytes(source: string | Uint8Array | ArrayBuffer, givenName: string | undefined): Promise<{ bytes: Uint8Array; name: string }> {
   if (source instanceof ArrayBuffer) source = new Uint8Array(source);
   if (typeof source !== 'string') {
     const name = givenName ?? 'image buffer';
@@ -73,8 +70,7 @@ async function loadBytes(
     bytes = await readFile(source);
   } catch (thrown) {
     const code = (thrown as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not an image file' : code === 'EACCES' ? 'permission denied' : (thrown as Error).message;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not an image file' : code === 'EACCES' ? 'permission denied' : (thrown as Error).message;
     throw new ImageReadError(source, 'unreadable', `cannot read image: ${why}`, { cause: thrown });
   }
   if (bytes.length === 0) throw new ImageReadError(source, 'empty', 'empty file (0 bytes)');

@@ -90,9 +90,7 @@ export function resizeBilinearPil(image: RawImage, newWidth: number, newHeight: 
   checkSize('input height', height);
   const src = image.data;
   if (src.length !== width * height * channels) {
-    throw new RangeError(
-      `resizeBilinearPil: data has ${src.length} values, expected ${width}×${height}×${channels}`,
-    );
+    throw new RangeError(`resizeBilinearPil: data has ${src.length} values, expected ${width}×${height}×${channels}`);
   }
   const vertical = triangleTaps(height, newHeight);
   // Only the input rows that some output row reads need the horizontal pass (PIL skips the rest too).
@@ -157,9 +155,7 @@ function resized(image: RawImage, data: Uint8Array, width: number, height: numbe
 export function resizeLongestSide(image: RawImage, target: number): RawImage {
   if (image.channels !== 3 || !(image.data instanceof Uint8Array)) {
     const depth = image.data instanceof Uint16Array ? '16-bit' : '8-bit';
-    throw new TypeError(
-      `resizeLongestSide: expected an 8-bit RGB image, got ${depth} with ${image.channels} channel(s); convert it with toRgb8 first`,
-    );
+    throw new TypeError(`resizeLongestSide: expected an 8-bit RGB image, got ${depth} with ${image.channels} channel(s); convert it with toRgb8 first`);
   }
   const [newHeight, newWidth] = getPreprocessShape(image.height, image.width, target);
   return resizeBilinearPil(image, newWidth, newHeight);

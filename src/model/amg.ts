@@ -154,13 +154,7 @@ export function uncropMask(mask: Uint8Array, crop: BoxXyxy, width: number, heigh
  * 'islands' drops object regions smaller than it, keeping the largest when all are smaller.
  * Returns the mask and whether it changed.
  */
-export function removeSmallRegions(
-  mask: Uint8Array,
-  width: number,
-  height: number,
-  areaThreshold: number,
-  mode: 'holes' | 'islands',
-): { mask: Uint8Array; changed: boolean } {
+export function removeSmallRegions(mask: Uint8Array, width: number, height: number, areaThreshold: number, mode: 'holes' | 'islands'): { mask: Uint8Array; changed: boolean } {
   const holes = mode === 'holes';
   const working = holes ? mask.map((v) => (v ? 0 : 1)) : mask;
   const { labels, count, areas } = connectedComponents(working, width, height, 8);

@@ -34,14 +34,8 @@ export function exportModel(
   const encoderGraph = buildEncoderGraph(config, 1, { forwardOnly: true });
   const files: [string, Uint8Array][] = [
     ['encoder.onnx', serialize(encoderGraph, { params: 'initializers', values, name: 'ultrasam_encoder' }).bytes],
-    [
-      'decoder_image.onnx',
-      serialize(buildDecoderImageGraph(config, { maskInputs: true }), { params: 'initializers', values, name: 'ultrasam_decoder_image' }).bytes,
-    ],
-    [
-      'decoder.onnx',
-      serialize(buildExportDecoderGraph(config, { slots, ultrasam }), { params: 'initializers', values, name: 'ultrasam_decoder' }).bytes,
-    ],
+    ['decoder_image.onnx', serialize(buildDecoderImageGraph(config, { maskInputs: true }), { params: 'initializers', values, name: 'ultrasam_decoder_image' }).bytes],
+    ['decoder.onnx', serialize(buildExportDecoderGraph(config, { slots, ultrasam }), { params: 'initializers', values, name: 'ultrasam_decoder' }).bytes],
   ];
   if (options.int8Encoder) {
     files.push(['encoder.int8.onnx', serialize(encoderGraph, { params: 'initializers', values, quantize: 'int8' }).bytes]);
@@ -62,16 +56,14 @@ export function exportModel(
     preprocessing: {
       description: 'image → 8-bit RGB → resize → normalise → pad → encoder input `image` [1, 3, S, S]',
       longSide: s,
-      resize:
-        'bilinear as PIL (antialiased when shrinking), to (floor(h·k + 0.5), floor(w·k + 0.5)) with k = longSide / max(h, w)',
+      resize: 'bilinear as PIL (antialiased when shrinking), to (floor(h·k + 0.5), floor(w·k + 0.5)) with k = longSide / max(h, w)',
       pixelMean: config.pixelMean,
       pixelStd: config.pixelStd,
       pad: 'zeros at the bottom and right, after normalising, to S × S',
       layout: 'NCHW float32',
     },
     decoderImage: {
-      inputs:
-        'image_embedding (the encoder output), mask_input [1, 1, L, L] (low-res logits of an earlier prediction, or zeros) and has_mask_input [1] (1 uses mask_input, 0 ignores it)',
+      inputs: 'image_embedding (the encoder output), mask_input [1, 1, L, L] (low-res logits of an earlier prediction, or zeros) and has_mask_input [1] (1 uses mask_input, 0 ignores it)',
       outputs: Object.values(DECODER_IMAGE_SIDE),
     },
     decoder: {

@@ -40,7 +40,6 @@ export interface ExportManifest {
   };
 }
 
-
 /** Precision of the image encoder a reader runs: encoder.onnx (fp32) or encoder.int8.onnx. */
 export type EncoderPrecision = 'fp32' | 'int8';
 

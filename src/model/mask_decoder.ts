@@ -44,12 +44,7 @@ export function emptySlotBias(g: Graph, emptySlots: Tensor, cfg: MaskDecoderConf
 }
 
 /** → masks (low-res logits) [B, K, 4h, 4w] and iou [B, K], K = numMultimaskOutputs or 1. */
-export function maskDecoder(
-  g: Graph,
-  inputs: MaskDecoderInputs,
-  cfg: MaskDecoderConfig,
-  options: MaskDecoderOptions,
-): { masks: Tensor; iou: Tensor } {
+export function maskDecoder(g: Graph, inputs: MaskDecoderInputs, cfg: MaskDecoderConfig, options: MaskDecoderOptions): { masks: Tensor; iou: Tensor } {
   const { imagePe, sparse, dense } = inputs;
   const [b, n, c] = sparse.shape;
   const [, , h, w] = dense.shape;
@@ -60,9 +55,7 @@ export function maskDecoder(
   // SAM repeats the image embedding for every prompt of the batch.
   const src = op.add(op.expand(inputs.imageEmbedding, [b, c, h, w]), dense);
   const tokenBias = options.emptySlots ? emptySlotBias(g, options.emptySlots, cfg) : undefined;
-  const { queries, keys } = g.scope('transformer', () =>
-    twoWayTransformer(g, src, imagePe, tokens, cfg, { ultrasam: options.ultrasam, tokenBias }),
-  );
+  const { queries, keys } = g.scope('transformer', () => twoWayTransformer(g, src, imagePe, tokens, cfg, { ultrasam: options.ultrasam, tokenBias }));
   if (queries.shape[1] !== 1 + numMaskTokens + n) throw new Error(`mask decoder: unexpected token count ${queries.shape[1]}`);
   const iouTokenOut = op.reshape(op.slice(queries, [0], [1], [1]), [b, c]);
   const maskTokensOut = op.slice(queries, [1], [1 + numMaskTokens], [1]); // [B, T, C]

@@ -18,14 +18,7 @@ import { type PostprocessGeometry, postprocessMasks } from './postprocess.js';
 import { preprocessImage } from './preprocess.js';
 import { type Size, encodePrompt } from './prompts.js';
 import { firstPassInput, refinementInput } from './refine.js';
-import {
-  DECODER_IMAGE_SIDE,
-  buildDecoderImageGraph,
-  buildEncoderGraph,
-  buildPromptDecoderGraph,
-  parameterShapes,
-  weightValues,
-} from './sam.js';
+import { DECODER_IMAGE_SIDE, buildDecoderImageGraph, buildEncoderGraph, buildPromptDecoderGraph, parameterShapes, weightValues } from './sam.js';
 
 /** Models that ship inside the package, by name → file under models/. */
 export const BUNDLED_MODELS: Record<string, string> = { 'ultrasam-tiny': 'ultrasam-tiny.safetensors' };
@@ -54,7 +47,6 @@ interface EmbeddedImage {
   decoderImage?: Promise<Record<string, Ort.Tensor>>;
 }
 
-
 /** Path of a bundled model's weights, or a clear error when the name is unknown or not shipped. */
 export function bundledModelPath(name: string): string {
   const file = BUNDLED_MODELS[name];
@@ -62,8 +54,7 @@ export function bundledModelPath(name: string): string {
   const path = join(packageRoot(), 'models', file);
   if (!existsSync(path)) {
     throw new Error(
-      `the bundled model '${name}' is not in this copy of ultrasam yet (expected ${path}); ` +
-        'pass weights explicitly: a SAM, MedSAM or UltraSam .pth checkpoint, or an ultrasam .safetensors file',
+      `the bundled model '${name}' is not in this copy of ultrasam yet (expected ${path}); ` + 'pass weights explicitly: a SAM, MedSAM or UltraSam .pth checkpoint, or an ultrasam .safetensors file',
     );
   }
   return path;
@@ -155,10 +146,7 @@ export class SamPredictor {
   /** The decoder's per-image tensors for the current image (once per image, shared by its prompts without a mask). */
   private decoderImageFeeds(im: EmbeddedImage): Promise<Record<string, Ort.Tensor>> {
     im.decoderImage ??= (async () => {
-      this.decoderImage ??= Runtime.create(
-        serialize(buildDecoderImageGraph(this.config), { params: 'initializers', values: this.values }),
-        this.runtimeOptions(),
-      );
+      this.decoderImage ??= Runtime.create(serialize(buildDecoderImageGraph(this.config), { params: 'initializers', values: this.values }), this.runtimeOptions());
       return (await this.decoderImage).run({ image_embedding: im.embedding });
     })();
     return im.decoderImage;

@@ -43,12 +43,7 @@ export function promptMaskDecoder(
 ): { masks: Tensor; iou: Tensor } {
   const [b, , c] = sparse.shape;
   const numMaskTokens = cfg.numMultimaskOutputs + 1;
-  const maskIndices =
-    options.multimask === 'all'
-      ? Array.from({ length: numMaskTokens }, (_, i) => i)
-      : options.multimask
-        ? Array.from({ length: cfg.numMultimaskOutputs }, (_, i) => i + 1)
-        : [0];
+  const maskIndices = options.multimask === 'all' ? Array.from({ length: numMaskTokens }, (_, i) => i) : options.multimask ? Array.from({ length: cfg.numMultimaskOutputs }, (_, i) => i + 1) : [0];
   const tokens = decoderTokens(g, sparse, cfg);
   const tokenBias = options.emptySlots ? emptySlotBias(g, options.emptySlots, cfg) : undefined;
   const { queries, keys } = g.scope('transformer', () =>
@@ -64,9 +59,7 @@ export function promptMaskDecoder(
     const x = op.gelu(layerNorm(g, '1', subPixelLinear(g, '0', keys, c / 4), 1e-6));
     return op.gelu(subPixelLinear(g, '3', x, c / 8));
   });
-  const hyper = maskIndices.map((m, j) =>
-    mlp(g, `output_hypernetworks_mlps.${m}`, op.slice(queries, [1 + j], [2 + j], [1]), c, c / 8, 3),
-  );
+  const hyper = maskIndices.map((m, j) => mlp(g, `output_hypernetworks_mlps.${m}`, op.slice(queries, [1 + j], [2 + j], [1]), c, c / 8, 3));
   const hyperIn = hyper.length === 1 ? hyper[0] : op.concat(hyper, 1); // [B, K, C/8]
   const k = maskIndices.length;
   const s = UPSCALE;

@@ -234,15 +234,7 @@ function productPlus(a: Tensor, b: Tensor, c: Tensor): Tensor {
  * image factor: `logitsOf(Kbd)` returns the logits [B, N, heads·T] for the block-diagonal scaled
  * keys Kbd [B, C′, heads·T].
  */
-function imageToTokenReordered(
-  g: Graph,
-  k: Tensor,
-  v: Tensor,
-  residual: Tensor,
-  cfg: MaskDecoderConfig,
-  bias: Tensor | undefined,
-  logitsOf: (keyBlocks: Tensor) => Tensor,
-): Tensor {
+function imageToTokenReordered(g: Graph, k: Tensor, v: Tensor, residual: Tensor, cfg: MaskDecoderConfig, bias: Tensor | undefined, logitsOf: (keyBlocks: Tensor) => Tensor): Tensor {
   const [b, t, c] = k.shape;
   const heads = cfg.numHeads;
   const internal = c / cfg.attentionDownsampleRate;
@@ -266,16 +258,7 @@ function imageToTokenReordered(
  * keys k [B, T, C] (positional term added) and values v [B, T, C], the image tokens [B′, N, C] as
  * the residual, keys bias [B, 1, 1, T] → [B, N, C].
  */
-function imageToToken(
-  g: Graph,
-  name: string,
-  queries: Tensor,
-  k: Tensor,
-  v: Tensor,
-  residual: Tensor,
-  cfg: MaskDecoderConfig,
-  bias?: Tensor,
-): Tensor {
+function imageToToken(g: Graph, name: string, queries: Tensor, k: Tensor, v: Tensor, residual: Tensor, cfg: MaskDecoderConfig, bias?: Tensor): Tensor {
   const [, t, c] = k.shape;
   const internal = c / cfg.attentionDownsampleRate;
   if (!reorderPays(t, cfg.numHeads, c, internal)) {
@@ -293,16 +276,7 @@ function imageToToken(
 }
 
 /** Layer 0's image→token attention on the precomputed image queries [B′, N, C′], plus its residual. */
-function imageToTokenPrecomputed(
-  g: Graph,
-  name: string,
-  queries: Tensor,
-  k: Tensor,
-  v: Tensor,
-  residual: Tensor,
-  cfg: MaskDecoderConfig,
-  bias?: Tensor,
-): Tensor {
+function imageToTokenPrecomputed(g: Graph, name: string, queries: Tensor, k: Tensor, v: Tensor, residual: Tensor, cfg: MaskDecoderConfig, bias?: Tensor): Tensor {
   const [, t, c] = k.shape;
   const heads = cfg.numHeads;
   const internal = c / cfg.attentionDownsampleRate;

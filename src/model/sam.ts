@@ -20,7 +20,10 @@ export function buildEncoderGraph(config: SamConfig, batch = 1, options: ImageEn
   const e = config.imageEncoder;
   const g = new Graph();
   const image = g.input('image', [batch, e.inChans, e.imgSize, e.imgSize]);
-  g.output('embedding', g.scope('image_encoder', () => imageEncoder(g, image, e, options)));
+  g.output(
+    'embedding',
+    g.scope('image_encoder', () => imageEncoder(g, image, e, options)),
+  );
   return g;
 }
 
@@ -90,13 +93,7 @@ export interface DecodePromptsOptions extends MaskDecoderOptions {
  * (K per options.multimask). Every graph that decodes prompts (inference, export, training) is
  * assembled here; parameters under `prompt_encoder` and `mask_decoder`.
  */
-export function decodePrompts(
-  g: Graph,
-  config: SamConfig,
-  image: DecoderImage,
-  prompts: PromptBatch,
-  options: DecodePromptsOptions,
-): { masks: Tensor; iou: Tensor } {
+export function decodePrompts(g: Graph, config: SamConfig, image: DecoderImage, prompts: PromptBatch, options: DecodePromptsOptions): { masks: Tensor; iou: Tensor } {
   const [batch] = prompts.coords.shape;
   const precomputed = 'imageSide' in image;
   if (precomputed && (prompts.mask || options.order === 'plain')) {
@@ -110,21 +107,12 @@ export function decodePrompts(
   if (precomputed) return decodeFewToken(g, config, image.imageSide, imagePe, sparse, decoder);
   const dense = maskPromptEmbedding(g, config, batch, prompts.mask);
   if (options.order === 'plain') {
-    return g.scope('mask_decoder', () =>
-      maskDecoder(g, { imageEmbedding: image.embedding, imagePe, sparse, dense }, config.maskDecoder, decoder),
-    );
+    return g.scope('mask_decoder', () => maskDecoder(g, { imageEmbedding: image.embedding, imagePe, sparse, dense }, config.maskDecoder, decoder));
   }
   return decodeFewToken(g, config, imageSideOf(g, image.embedding, dense, imagePe, config), imagePe, sparse, decoder);
 }
 
-function decodeFewToken(
-  g: Graph,
-  config: SamConfig,
-  imageSide: DecoderImageSide,
-  imagePe: Tensor,
-  sparse: Tensor,
-  options: MaskDecoderOptions,
-): { masks: Tensor; iou: Tensor } {
+function decodeFewToken(g: Graph, config: SamConfig, imageSide: DecoderImageSide, imagePe: Tensor, sparse: Tensor, options: MaskDecoderOptions): { masks: Tensor; iou: Tensor } {
   const side = embeddingGrid(config);
   return g.scope('mask_decoder', () => promptMaskDecoder(g, imageSide, asTokens(imagePe), sparse, [side, side], config.maskDecoder, options));
 }
@@ -248,9 +236,7 @@ export function buildPromptDecoderGraph(config: SamConfig, options: DecoderGraph
   const c = config.maskDecoder.transformerDim;
   const side = embeddingGrid(config);
   const g = new Graph();
-  const image: DecoderImage = options.hasMaskInput
-    ? { embedding: g.input('image_embedding', [1, c, side, side]) }
-    : { imageSide: imageSideInputs(g, config) };
+  const image: DecoderImage = options.hasMaskInput ? { embedding: g.input('image_embedding', [1, c, side, side]) } : { imageSide: imageSideInputs(g, config) };
   const prompts = promptInputs(g, batch, options.numPoints);
   const mask = options.hasMaskInput ? { logits: maskInput(g, config, batch) } : undefined;
   return outputDecoded(g, decodePrompts(g, config, image, { ...prompts, mask }, { ...options, order: 'few-token' }));
@@ -329,4 +315,3 @@ export function weightValues(config: SamConfig, tensors: ReadonlyMap<string, Wei
   }
   return values;
 }
-

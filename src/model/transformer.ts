@@ -26,14 +26,7 @@ export interface TwoWayOptions {
  * image [B, C, h, w], imagePe [1|B, C, h, w], tokens [B, N, C] →
  * queries (updated tokens) [B, N, C] and keys (updated image tokens) [B, h·w, C].
  */
-export function twoWayTransformer(
-  g: Graph,
-  image: Tensor,
-  imagePe: Tensor,
-  tokens: Tensor,
-  cfg: MaskDecoderConfig,
-  options: TwoWayOptions,
-): { queries: Tensor; keys: Tensor } {
+export function twoWayTransformer(g: Graph, image: Tensor, imagePe: Tensor, tokens: Tensor, cfg: MaskDecoderConfig, options: TwoWayOptions): { queries: Tensor; keys: Tensor } {
   const [b, c, h, w] = image.shape;
   const flatten = (t: Tensor) => op.transpose(op.reshape(t, [t.shape[0], c, h * w]), [0, 2, 1]);
   let keys = flatten(image);
@@ -53,16 +46,7 @@ export function twoWayTransformer(
   return { queries, keys };
 }
 
-function twoWayBlock(
-  g: Graph,
-  queries: Tensor,
-  keys: Tensor,
-  queryPe: Tensor,
-  keyPe: Tensor,
-  cfg: MaskDecoderConfig,
-  skipFirstLayerPe: boolean,
-  options: TwoWayOptions,
-): [Tensor, Tensor] {
+function twoWayBlock(g: Graph, queries: Tensor, keys: Tensor, queryPe: Tensor, keyPe: Tensor, cfg: MaskDecoderConfig, skipFirstLayerPe: boolean, options: TwoWayOptions): [Tensor, Tensor] {
   // Self-attention of the tokens. The first layer has no positional term and no residual: its
   // queries are the prompt embeddings themselves.
   if (skipFirstLayerPe) {
@@ -88,10 +72,7 @@ function twoWayBlock(
   // The image attends to the tokens.
   q = op.add(queries, queryPe);
   k = op.add(keys, keyPe);
-  keys = op.add(
-    keys,
-    attention(g, 'cross_attn_image_to_token', k, q, queries, cfg.numHeads, cfg.attentionDownsampleRate, options.tokenBias),
-  );
+  keys = op.add(keys, attention(g, 'cross_attn_image_to_token', k, q, queries, cfg.numHeads, cfg.attentionDownsampleRate, options.tokenBias));
   keys = layerNorm(g, 'norm4', keys, EPS);
   return [queries, keys];
 }
@@ -100,16 +81,7 @@ function twoWayBlock(
  * SAM's decoder Attention: q, k, v projected to C / downsampleRate channels, split into heads,
  * softmax(q·kᵀ / √headDim + keyBias)·v, heads merged, projected back to C.
  */
-export function attention(
-  g: Graph,
-  name: string,
-  q: Tensor,
-  k: Tensor,
-  v: Tensor,
-  heads: number,
-  downsampleRate: number,
-  keyBias?: Tensor,
-): Tensor {
+export function attention(g: Graph, name: string, q: Tensor, k: Tensor, v: Tensor, heads: number, downsampleRate: number, keyBias?: Tensor): Tensor {
   return g.scope(name, () => {
     const dim = q.shape[2];
     const internal = dim / downsampleRate;

@@ -121,8 +121,7 @@ export function rotate(tensor: Float32Array, masks: Uint8Array[], frame: InputFr
       const y0 = Math.floor(fy);
       const ax = fx - x0;
       const ay = fy - y0;
-      const v =
-        (1 - ay) * ((1 - ax) * at(x0, y0) + ax * at(x0 + 1, y0)) + ay * ((1 - ax) * at(x0, y0 + 1) + ax * at(x0 + 1, y0 + 1));
+      const v = (1 - ay) * ((1 - ax) * at(x0, y0) + ax * at(x0 + 1, y0)) + ay * ((1 - ax) * at(x0, y0 + 1) + ax * at(x0 + 1, y0 + 1));
       tensor[base + Math.floor(i / w) * s + (i % w)] = fx < -0.5 || fy < -0.5 || fx > w - 0.5 || fy > h - 0.5 ? black : v;
     }
   }

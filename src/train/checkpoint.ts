@@ -60,22 +60,12 @@ export function loadTrainingState(out: string): TrainingState & { meta: Partial<
 }
 
 /** Writes model weights that SamPredictor.load reads back with their config and decoder math. */
-export function saveModelWeights(
-  path: string,
-  config: SamConfig,
-  values: ReadonlyMap<string, Float32Array>,
-  ultrasam: boolean,
-  training: Record<string, unknown>,
-): void {
+export function saveModelWeights(path: string, config: SamConfig, values: ReadonlyMap<string, Float32Array>, ultrasam: boolean, training: Record<string, unknown>): void {
   const tensors: StateDict = new Map();
   for (const [key, shape] of parameterShapes(config)) {
     const data = values.get(key);
     if (!data) throw new Error(`weights: no value for '${key}'`);
     tensors.set(key, { dtype: 'float32', shape, data });
   }
-  saveSamWeights(
-    path,
-    { layout: ultrasam ? 'ultrasam' : 'sam', tensors },
-    { metadata: { [CONFIG_METADATA_KEY]: JSON.stringify(config), [TRAINING_METADATA_KEY]: JSON.stringify(training) } },
-  );
+  saveSamWeights(path, { layout: ultrasam ? 'ultrasam' : 'sam', tensors }, { metadata: { [CONFIG_METADATA_KEY]: JSON.stringify(config), [TRAINING_METADATA_KEY]: JSON.stringify(training) } });
 }

@@ -24,14 +24,8 @@ export class ClickSimulator {
   static async create(options: TrainGraphOptions, layout: BatchLayout, threads?: number): Promise<ClickSimulator> {
     if (!options.maskInput || !options.emptySlots) throw new Error('click simulation needs a graph with mask input and empty prompt slots');
     // One pass per instance: the simulation decodes all instances of the step together, iteration by iteration.
-    const decoder = await Runtime.create(
-      serialize(buildForwardGraph({ ...options, iterations: 1, source: 'cached', freezeEncoder: true }), { params: 'inputs' }),
-      { threads },
-    );
-    const encoder =
-      options.source === 'full'
-        ? await Runtime.create(serialize(buildEncoderGraph(options.config, options.images), { params: 'inputs' }), { threads })
-        : null;
+    const decoder = await Runtime.create(serialize(buildForwardGraph({ ...options, iterations: 1, source: 'cached', freezeEncoder: true }), { params: 'inputs' }), { threads });
+    const encoder = options.source === 'full' ? await Runtime.create(serialize(buildEncoderGraph(options.config, options.images), { params: 'inputs' }), { threads }) : null;
     return new ClickSimulator(encoder, decoder, layout);
   }
 
@@ -45,9 +39,7 @@ export class ClickSimulator {
     const maskInput = f.mask_input as Float32Array;
     const hasMask = f.has_mask_input as Float32Array;
     const slotImage = f.instance_image as BigInt64Array;
-    const embedding = this.encoder
-      ? ((await this.encoder.run({ ...paramFeeds(this.encoder, params), image: f.image as Float32Array })).embedding.data as Float32Array)
-      : (f.embedding as Float32Array);
+    const embedding = this.encoder ? ((await this.encoder.run({ ...paramFeeds(this.encoder, params), image: f.image as Float32Array })).embedding.data as Float32Array) : (f.embedding as Float32Array);
 
     // The current prompt of each instance, one pass per instance, starting from its first prompt.
     const q = batch.instances.length;

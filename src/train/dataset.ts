@@ -89,11 +89,7 @@ function readSource(source: DataSource, options: LoadOptions): TrainImage[] {
   }
   const evaluationOnly = evaluationOnlyAmong(datasetNames(coco, source.coco));
   if (evaluationOnly.length > 0 && !options.allowEvaluationOnly) {
-    throw evaluationOnlyRefusal(
-      evaluationOnly,
-      `train on ${source.coco}, which holds`,
-      `pass ${ALLOW_EVALUATION_ONLY_FLAG} (run config: "allowEvaluationOnly": true) to train on it anyway`,
-    );
+    throw evaluationOnlyRefusal(evaluationOnly, `train on ${source.coco}, which holds`, `pass ${ALLOW_EVALUATION_ONLY_FLAG} (run config: "allowEvaluationOnly": true) to train on it anyway`);
   }
   const root = resolve(source.images ?? dirname(source.coco));
   const name = source.coco.replace(/^.*[\\/]/, '').replace(/\.json$/, '');

@@ -86,15 +86,12 @@ function buildPasses(o: TrainGraphOptions): Built {
   const s = config.imageEncoder.imgSize;
 
   const embeddings =
-    o.source === 'full'
-      ? g.scope('image_encoder', () => imageEncoder(g, g.input(INPUTS.image, [o.images, 3, s, s]), config.imageEncoder))
-      : g.input(INPUTS.embedding, [o.images, c, side, side]);
+    o.source === 'full' ? g.scope('image_encoder', () => imageEncoder(g, g.input(INPUTS.image, [o.images, 3, s, s]), config.imageEncoder)) : g.input(INPUTS.embedding, [o.images, c, side, side]);
   const perInstance = op.gather(embeddings, g.input(INPUTS.instanceImage, [b], 'int64'), 0); // [B, C, h, w]
   const coords = g.input(INPUTS.coords, [b, o.promptTokens, 2]);
   const labels = g.input(INPUTS.labels, [b, o.promptTokens]);
   const emptySlots = o.emptySlots ? emptySlotsOf(labels) : undefined;
-  const decode = (mask?: MaskPrompt) =>
-    decodePrompts(g, config, { embedding: perInstance }, { coords, labels, mask }, { order: 'plain', multimask: 'all', ultrasam: o.ultrasam, emptySlots });
+  const decode = (mask?: MaskPrompt) => decodePrompts(g, config, { embedding: perInstance }, { coords, labels, mask }, { order: 'plain', multimask: 'all', ultrasam: o.ultrasam, emptySlots });
 
   let firstMask: MaskPrompt | undefined;
   if (o.maskInput) {

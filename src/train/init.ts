@@ -25,7 +25,8 @@ export function initSamWeights(config: SamConfig, seed: number): Map<string, Flo
     const size = shape.reduce((a, d) => a * d, 1);
     if (FOURIER.test(key) || EMBEDDINGS.test(key)) values.set(key, normalArray(rng, size));
     else if (ZERO_TABLES.test(key)) values.set(key, new Float32Array(size));
-    else if (key.endsWith('.weight') && shape.length === 1) values.set(key, new Float32Array(size).fill(1)); // a norm
+    else if (key.endsWith('.weight') && shape.length === 1)
+      values.set(key, new Float32Array(size).fill(1)); // a norm
     else if (key.endsWith('.weight')) values.set(key, fanInUniform(rng, shape, fanIn(shape)));
     else if (key.endsWith('.bias')) {
       const weight = shapes.get(key.slice(0, -'bias'.length) + 'weight');

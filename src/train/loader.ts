@@ -39,7 +39,12 @@ export class BatchLoader {
     private readonly set: TrainingSet,
     private readonly options: LoaderOptions,
   ) {
-    this.order = new DataOrder(set.images.length, options.seed, set.images.map((im) => im.dataset), options.balance ?? 1);
+    this.order = new DataOrder(
+      set.images.length,
+      options.seed,
+      set.images.map((im) => im.dataset),
+      options.balance ?? 1,
+    );
     this.pool = options.workers > 0 ? new SamplePool(options.workers) : null;
   }
 

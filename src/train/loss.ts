@@ -75,13 +75,7 @@ export function maskLoss(inputs: MaskLossInputs, w: LossWeights = ULTRASAM_LOSS)
   const modulator = w.gamma === 2 ? op.mul(oneMinusPt, oneMinusPt) : op.pow(oneMinusPt, g.scalar(w.gamma));
   const focal = op.reduceMean(op.mul(op.mul(bce, alphaT), modulator), [1]);
 
-  const dice = op.sub(
-    1,
-    op.div(
-      op.mul(op.reduceSum(op.mul(p, t), [1]), 2),
-      op.add(op.add(op.reduceSum(op.mul(p, p), [1]), op.reduceSum(op.mul(t, t), [1])), 2 * w.diceEps),
-    ),
-  );
+  const dice = op.sub(1, op.div(op.mul(op.reduceSum(op.mul(p, t), [1]), 2), op.add(op.add(op.reduceSum(op.mul(p, p), [1]), op.reduceSum(op.mul(t, t), [1])), 2 * w.diceEps)));
   const iouError = op.sub(pick(iouPred), pick(actualIou));
   const iouMse = op.mul(iouError, iouError);
 

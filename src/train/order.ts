@@ -45,7 +45,14 @@ export class DataOrder {
     const byName = new Map<string, number[]>();
     (datasets ?? []).forEach((name, i) => (byName.get(name) ?? byName.set(name, []).get(name)!).push(i));
     this.groups = [...byName.values()];
-    this.quotas = balance === 1 || this.groups.length < 2 ? [] : quotas(this.groups.map((g) => g.length), size, balance);
+    this.quotas =
+      balance === 1 || this.groups.length < 2
+        ? []
+        : quotas(
+            this.groups.map((g) => g.length),
+            size,
+            balance,
+          );
   }
 
   /** Epoch e's order of the image indices. */

@@ -43,11 +43,7 @@ export function startingPoint(config: RunConfig): { model: SamConfig; values: Ma
   if (!existsSync(config.init)) throw new Error(`run config: init weights ${config.init} not found`);
   const weights = loadSamWeights(config.init);
   const recorded = weights.metadata.get(CONFIG_METADATA_KEY);
-  const model = config.model
-    ? resolveModel(config.model)
-    : typeof recorded === 'string'
-      ? (JSON.parse(recorded) as SamConfig)
-      : inferConfig(weights.tensors);
+  const model = config.model ? resolveModel(config.model) : typeof recorded === 'string' ? (JSON.parse(recorded) as SamConfig) : inferConfig(weights.tensors);
   return { model, values: weightValues(model, weights.tensors), ultrasam: config.ultrasam ?? weights.layout === 'ultrasam' };
 }
 

@@ -178,7 +178,10 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
 
 /** The result of resuming a run that had already done all its steps. */
 function finishedResult(log: RunLog, start: number, total: number, wallMs: number): Omit<TrainResult, 'dataHash' | 'files'> {
-  const tail = log.read().slice(-10).map((e) => e.loss);
+  const tail = log
+    .read()
+    .slice(-10)
+    .map((e) => e.loss);
   return {
     startStep: start,
     endStep: start,

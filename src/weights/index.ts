@@ -8,15 +8,7 @@ export { readPth, readPthBuffer, TORCH_GLOBALS, CheckpointError } from './pth.js
 export type { PthCheckpoint, ReadPthOptions, CheckpointErrorCode } from './pth.js';
 export { readSafetensors, readSafetensorsFile, writeSafetensors, writeSafetensorsFile, SafetensorsError } from './safetensors.js';
 export type { Safetensors, WriteSafetensorsOptions } from './safetensors.js';
-export {
-  detectLayout,
-  toSamKeys,
-  checkStateDict,
-  parameterCount,
-  UnknownLayoutError,
-  LayoutMappingError,
-  StateDictMismatchError,
-} from './layouts.js';
+export { detectLayout, toSamKeys, checkStateDict, parameterCount, UnknownLayoutError, LayoutMappingError, StateDictMismatchError } from './layouts.js';
 export type { CheckpointLayout, DetectedLayout, SamWeights } from './layouts.js';
 export { loadSamWeights, saveSamWeights, LAYOUT_METADATA_KEY } from './checkpoint.js';
 export type { LoadedSamWeights } from './checkpoint.js';

@@ -68,7 +68,10 @@ const ULTRASAM_RULES: [RegExp, string][] = [
   // mmpretrain's ViTSAM names the neck channel_reduction; some re-exports keep SAM's 'neck'.
   [/^backbone\.(?:channel_reduction|neck)\./, 'image_encoder.neck.'],
   [/^backbone\.pos_embed$/, 'image_encoder.pos_embed'],
-  [/^decoder\.((?:layers\.\d+\.)?(?:self_attn|cross_attn_token_to_image|cross_attn_image_to_token|final_attn_token_to_image))\.attn\.([qkv])_proj_weight$/, 'mask_decoder.transformer.$1.$2_proj.weight'],
+  [
+    /^decoder\.((?:layers\.\d+\.)?(?:self_attn|cross_attn_token_to_image|cross_attn_image_to_token|final_attn_token_to_image))\.attn\.([qkv])_proj_weight$/,
+    'mask_decoder.transformer.$1.$2_proj.weight',
+  ],
   [/^decoder\.((?:layers\.\d+\.)?(?:self_attn|cross_attn_token_to_image|cross_attn_image_to_token|final_attn_token_to_image))\.attn\.out_proj\./, 'mask_decoder.transformer.$1.out_proj.'],
   [/^decoder\.layers\.(\d+)\.mlp\.layers\.0\.0\./, 'mask_decoder.transformer.layers.$1.mlp.lin1.'],
   [/^decoder\.layers\.(\d+)\.mlp\.layers\.1\./, 'mask_decoder.transformer.layers.$1.mlp.lin2.'],

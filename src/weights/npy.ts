@@ -329,9 +329,7 @@ function exportValue(value: unknown, done: Map<unknown, unknown>): unknown {
   if (done.has(value)) return done.get(value);
   if (value instanceof NumpyArray) {
     const out: NpyObjectArray | NpyArray =
-      value.dtype === 'object'
-        ? { dtype: 'object', shape: value.shape, data: [] }
-        : { dtype: value.dtype, shape: value.shape, data: value.data as NpyArray['data'] };
+      value.dtype === 'object' ? { dtype: 'object', shape: value.shape, data: [] } : { dtype: value.dtype, shape: value.shape, data: value.data as NpyArray['data'] };
     if (value.sourceDtype) (out as NpyArray).sourceDtype = value.sourceDtype;
     if (value.dtype === 'object' && value.shape.length === 0) return exportValue((value.data as unknown[])[0], done);
     done.set(value, out);

@@ -77,24 +77,75 @@ const OPS: Record<number, OpSpec> = {};
 function op(char: string | number, name: string, arg: ArgKind = 'none'): void {
   OPS[typeof char === 'number' ? char : char.charCodeAt(0)] = { name, arg };
 }
-op('(', 'MARK'); op('.', 'STOP'); op('0', 'POP'); op('1', 'POP_MARK'); op('2', 'DUP');
-op('F', 'FLOAT', 'line'); op('I', 'INT', 'line'); op('J', 'BININT', 'i4'); op('K', 'BININT1', 'u1');
-op('M', 'BININT2', 'u2'); op('L', 'LONG', 'line'); op(0x8a, 'LONG1', 'len1'); op(0x8b, 'LONG4', 'len4');
-op('S', 'STRING', 'line'); op('T', 'BINSTRING', 'len4'); op('U', 'SHORT_BINSTRING', 'len1');
-op('V', 'UNICODE', 'line'); op('X', 'BINUNICODE', 'len4'); op(0x8c, 'SHORT_BINUNICODE', 'len1');
-op(0x8d, 'BINUNICODE8', 'len8'); op('B', 'BINBYTES', 'len4'); op('C', 'SHORT_BINBYTES', 'len1');
-op(0x8e, 'BINBYTES8', 'len8'); op(0x96, 'BYTEARRAY8', 'len8'); op('N', 'NONE'); op(0x88, 'NEWTRUE');
-op(0x89, 'NEWFALSE'); op('a', 'APPEND'); op('e', 'APPENDS'); op('l', 'LIST'); op(']', 'EMPTY_LIST');
-op('t', 'TUPLE'); op(')', 'EMPTY_TUPLE'); op(0x85, 'TUPLE1'); op(0x86, 'TUPLE2'); op(0x87, 'TUPLE3');
-op('d', 'DICT'); op('}', 'EMPTY_DICT'); op('s', 'SETITEM'); op('u', 'SETITEMS'); op(0x8f, 'EMPTY_SET');
-op(0x90, 'ADDITEMS'); op(0x91, 'FROZENSET'); op('g', 'GET', 'line'); op('h', 'BINGET', 'u1');
-op('j', 'LONG_BINGET', 'u4'); op('p', 'PUT', 'line'); op('q', 'BINPUT', 'u1'); op('r', 'LONG_BINPUT', 'u4');
-op(0x94, 'MEMOIZE'); op('c', 'GLOBAL', 'twoLines'); op(0x93, 'STACK_GLOBAL'); op('R', 'REDUCE');
-op('b', 'BUILD'); op(0x81, 'NEWOBJ'); op(0x92, 'NEWOBJ_EX'); op('P', 'PERSID', 'line');
-op('Q', 'BINPERSID'); op(0x80, 'PROTO', 'u1'); op(0x95, 'FRAME', 'u8'); op('G', 'BINFLOAT', 'f8');
+op('(', 'MARK');
+op('.', 'STOP');
+op('0', 'POP');
+op('1', 'POP_MARK');
+op('2', 'DUP');
+op('F', 'FLOAT', 'line');
+op('I', 'INT', 'line');
+op('J', 'BININT', 'i4');
+op('K', 'BININT1', 'u1');
+op('M', 'BININT2', 'u2');
+op('L', 'LONG', 'line');
+op(0x8a, 'LONG1', 'len1');
+op(0x8b, 'LONG4', 'len4');
+op('S', 'STRING', 'line');
+op('T', 'BINSTRING', 'len4');
+op('U', 'SHORT_BINSTRING', 'len1');
+op('V', 'UNICODE', 'line');
+op('X', 'BINUNICODE', 'len4');
+op(0x8c, 'SHORT_BINUNICODE', 'len1');
+op(0x8d, 'BINUNICODE8', 'len8');
+op('B', 'BINBYTES', 'len4');
+op('C', 'SHORT_BINBYTES', 'len1');
+op(0x8e, 'BINBYTES8', 'len8');
+op(0x96, 'BYTEARRAY8', 'len8');
+op('N', 'NONE');
+op(0x88, 'NEWTRUE');
+op(0x89, 'NEWFALSE');
+op('a', 'APPEND');
+op('e', 'APPENDS');
+op('l', 'LIST');
+op(']', 'EMPTY_LIST');
+op('t', 'TUPLE');
+op(')', 'EMPTY_TUPLE');
+op(0x85, 'TUPLE1');
+op(0x86, 'TUPLE2');
+op(0x87, 'TUPLE3');
+op('d', 'DICT');
+op('}', 'EMPTY_DICT');
+op('s', 'SETITEM');
+op('u', 'SETITEMS');
+op(0x8f, 'EMPTY_SET');
+op(0x90, 'ADDITEMS');
+op(0x91, 'FROZENSET');
+op('g', 'GET', 'line');
+op('h', 'BINGET', 'u1');
+op('j', 'LONG_BINGET', 'u4');
+op('p', 'PUT', 'line');
+op('q', 'BINPUT', 'u1');
+op('r', 'LONG_BINPUT', 'u4');
+op(0x94, 'MEMOIZE');
+op('c', 'GLOBAL', 'twoLines');
+op(0x93, 'STACK_GLOBAL');
+op('R', 'REDUCE');
+op('b', 'BUILD');
+op(0x81, 'NEWOBJ');
+op(0x92, 'NEWOBJ_EX');
+op('P', 'PERSID', 'line');
+op('Q', 'BINPERSID');
+op(0x80, 'PROTO', 'u1');
+op(0x95, 'FRAME', 'u8');
+op('G', 'BINFLOAT', 'f8');
 // Refused: they build arbitrary classes or use out-of-band machinery.
-op('i', 'INST', 'twoLines'); op('o', 'OBJ'); op(0x82, 'EXT1', 'u1'); op(0x83, 'EXT2', 'u2');
-op(0x84, 'EXT4', 'i4'); op(0x97, 'NEXT_BUFFER'); op(0x98, 'READONLY_BUFFER');
+op('i', 'INST', 'twoLines');
+op('o', 'OBJ');
+op(0x82, 'EXT1', 'u1');
+op(0x83, 'EXT2', 'u2');
+op(0x84, 'EXT4', 'i4');
+op(0x97, 'NEXT_BUFFER');
+op(0x98, 'READONLY_BUFFER');
 
 const REFUSED = new Set(['INST', 'OBJ', 'EXT1', 'EXT2', 'EXT4', 'NEXT_BUFFER', 'READONLY_BUFFER']);
 
@@ -203,8 +254,7 @@ function decodeOp(bytes: Uint8Array, view: DataView, offset: number, options: Un
     case 'len8': {
       const width = spec.arg === 'len1' ? 1 : spec.arg === 'len4' ? 4 : 8;
       need(bytes, pos, width, offset, `${spec.name} length`);
-      const len =
-        width === 1 ? bytes[pos] : width === 4 ? view.getUint32(pos, true) : Number(view.getBigUint64(pos, true));
+      const len = width === 1 ? bytes[pos] : width === 4 ? view.getUint32(pos, true) : Number(view.getBigUint64(pos, true));
       pos += width;
       need(bytes, pos, len, offset, spec.name);
       arg = bytes.subarray(pos, pos + len);
@@ -226,7 +276,7 @@ function decodeOp(bytes: Uint8Array, view: DataView, offset: number, options: Un
 
 /** Walks the opcode stream from `start` up to and including STOP, checking every opcode; returns the offset past STOP. */
 function validateOps(bytes: Uint8Array, view: DataView, start: number, options: UnpickleOptions): number {
-  for (let pos = start; ; ) {
+  for (let pos = start; ;) {
     const op = decodeOp(bytes, view, pos, options);
     if (op.name === 'STOP') return op.next;
     pos = op.next;
@@ -274,9 +324,7 @@ function unescapePython(body: string, offset: number): string {
 
 /** Protocol-0 UNICODE lines are raw-unicode-escape: latin-1 bytes plus \uXXXX / \UXXXXXXXX escapes only. */
 function decodeRawUnicodeEscape(latin1Text: string): string {
-  return latin1Text.replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_m, u4?: string, u8?: string) =>
-    String.fromCodePoint(parseInt((u4 ?? u8)!, 16)),
-  );
+  return latin1Text.replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_m, u4?: string, u8?: string) => String.fromCodePoint(parseInt((u4 ?? u8)!, 16)));
 }
 
 function decodeUtf8(bytes: Uint8Array, offset: number): string {
@@ -352,7 +400,7 @@ export function unpickleAt(bytes: Uint8Array, start: number, options: UnpickleOp
     return new PyGlobal(module, name, handler);
   };
 
-  for (let pos = start; pos < end; ) {
+  for (let pos = start; pos < end;) {
     const { name, offset, arg, next } = decodeOp(bytes, view, pos, options);
     pos = next;
     // Python's pickler batches list and dict items by the thousand, so a deep stack is not a checkpoint.
@@ -671,4 +719,3 @@ export function opaqueGlobal(qualifiedName: string): AllowedGlobal {
     },
   };
 }
-

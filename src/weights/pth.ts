@@ -21,16 +21,7 @@ import { STORED_DTYPE_SIZE, shapeSize, type StateDict, type StoredDtype, type We
 import { ZipError, ZipReader, bufferSource, fileSource, type ByteSource, type ZipEntry } from './zip.js';
 
 export type CheckpointErrorCode =
-  | 'not-a-checkpoint'
-  | 'truncated'
-  | 'corrupt-zip'
-  | 'bad-crc'
-  | 'missing-data-pkl'
-  | 'missing-storage'
-  | 'malformed-pickle'
-  | 'bad-tensor'
-  | 'too-large'
-  | 'unsupported';
+  'not-a-checkpoint' | 'truncated' | 'corrupt-zip' | 'bad-crc' | 'missing-data-pkl' | 'missing-storage' | 'malformed-pickle' | 'bad-tensor' | 'too-large' | 'unsupported';
 
 /** Any checkpoint problem other than an unsafe pickle (which stays an UnsafePickleError). */
 export class CheckpointError extends Error {
@@ -156,11 +147,7 @@ function loadStorageId(pid: unknown): StorageRef {
 }
 
 function unpickleCheckpoint(bytes: Uint8Array, start: number, file: string, options: ReadPthOptions): { value: unknown; end: number } {
-  const globals = new Map([
-    ...(options.opaqueGlobals ?? []).map((name) => [name, opaqueGlobal(name)] as const),
-    ...(options.extraGlobals ?? []),
-    ...TORCH_GLOBALS,
-  ]);
+  const globals = new Map([...(options.opaqueGlobals ?? []).map((name) => [name, opaqueGlobal(name)] as const), ...(options.extraGlobals ?? []), ...TORCH_GLOBALS]);
   try {
     return unpickleAt(bytes, start, {
       globals,
@@ -198,10 +185,7 @@ function flatten(root: unknown): { refs: Map<string, TensorRef>; metadata: Map<s
   const path = new Set<unknown>(); // containers being visited, so that a self-referencing pickle cannot loop
   const visit = (value: unknown, key: string): void => {
     if (value instanceof TensorRef) refs.set(key, value);
-    else if (
-      !path.has(value) &&
-      ((value instanceof Map && value.size > 0) || (Array.isArray(value) && holdsTensor(value, new Set())))
-    ) {
+    else if (!path.has(value) && ((value instanceof Map && value.size > 0) || (Array.isArray(value) && holdsTensor(value, new Set())))) {
       path.add(value);
       const entries = value instanceof Map ? [...value.entries()] : (value as unknown[]).map((child, i) => [i, child] as const);
       for (const [childKey, child] of entries) visit(child, key === '' ? String(childKey) : `${key}.${String(childKey)}`);
@@ -250,11 +234,7 @@ function isContiguous(ref: TensorRef): boolean {
 }
 
 /** Reads storages one at a time and builds every tensor that uses each. */
-function materialize(
-  refs: Map<string, TensorRef>,
-  readStorage: (ref: StorageRef, usedBy: string) => Uint8Array,
-  file: string,
-): StateDict {
+function materialize(refs: Map<string, TensorRef>, readStorage: (ref: StorageRef, usedBy: string) => Uint8Array, file: string): StateDict {
   const byStorage = new Map<string, [string, TensorRef][]>();
   for (const [key, ref] of refs) {
     const group = byStorage.get(ref.storage.key) ?? [];
@@ -274,7 +254,11 @@ function materialize(
       let last = start;
       for (let d = 0; d < ref.shape.length; d++) last += (ref.shape[d] - 1) * ref.stride[d];
       if (n > 0 && last >= numel) {
-        throw new CheckpointError('bad-tensor', file, `tensor ${key} (shape [${ref.shape}], stride [${ref.stride}], offset ${start}) reaches element ${last} of storage ${ref.storage.key}, which has ${numel}`);
+        throw new CheckpointError(
+          'bad-tensor',
+          file,
+          `tensor ${key} (shape [${ref.shape}], stride [${ref.stride}], offset ${start}) reaches element ${last} of storage ${ref.storage.key}, which has ${numel}`,
+        );
       }
       const whole = start === 0 && n === numel && isContiguous(ref);
       const data = whole ? elements : isContiguous(ref) ? elements.slice(start, start + n) : gather(elements, ref, start, dtype);
@@ -326,7 +310,11 @@ function readZipCheckpoint(zip: ZipReader, file: string, options: ReadPthOptions
       // torch.save writes each storage as exactly its elements' bytes: the pickle's record is the cap.
       const needed = storage.numel * STORED_DTYPE_SIZE[storage.dtype];
       if (entry.size !== needed) {
-        throw new CheckpointError('corrupt-zip', file, `storage ${entry.name} (used by ${usedBy}) holds ${entry.size} bytes, its record says ${storage.numel} ${storage.dtype} elements (${needed} bytes)`);
+        throw new CheckpointError(
+          'corrupt-zip',
+          file,
+          `storage ${entry.name} (used by ${usedBy}) holds ${entry.size} bytes, its record says ${storage.numel} ${storage.dtype} elements (${needed} bytes)`,
+        );
       }
       return read(entry);
     },

@@ -223,7 +223,7 @@ export function writeSafetensorsFile(path: string, tensors: ReadonlyMap<string, 
   const fd = openSync(temporary, 'w');
   try {
     for (const chunk of chunks) {
-      for (let done = 0; done < chunk.byteLength; ) done += writeSync(fd, chunk, done, chunk.byteLength - done);
+      for (let done = 0; done < chunk.byteLength;) done += writeSync(fd, chunk, done, chunk.byteLength - done);
     }
     fsyncSync(fd);
   } catch (error) {

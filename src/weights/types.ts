@@ -4,15 +4,7 @@ export type WeightDtype = 'float32' | 'float64' | 'int64' | 'int32' | 'int16' | 
 /** Element types as stored in a file; float16 and bfloat16 are widened to float32 on reading. */
 export type StoredDtype = WeightDtype | 'float16' | 'bfloat16';
 
-export type WeightData =
-  | Float32Array
-  | Float64Array
-  | BigInt64Array
-  | Int32Array
-  | Int16Array
-  | Int8Array
-  | Uint16Array
-  | Uint8Array;
+export type WeightData = Float32Array | Float64Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint16Array | Uint8Array;
 
 /** A dense, row-major (C order) tensor. `bool` data is a Uint8Array of 0/1. */
 export interface WeightTensor {

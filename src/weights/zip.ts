@@ -123,9 +123,7 @@ export class ZipReader {
     if (eocd < 0) {
       const head = source.read(0, Math.min(4, source.size));
       const startsLikeZip = head.length === 4 && new DataView(head.buffer).getUint32(0, true) === LOCAL_SIG;
-      throw startsLikeZip
-        ? new ZipError('truncated', `${label}: zip archive is truncated (no end-of-central-directory record)`)
-        : new ZipError('not-a-zip', `${label}: not a zip archive`);
+      throw startsLikeZip ? new ZipError('truncated', `${label}: zip archive is truncated (no end-of-central-directory record)`) : new ZipError('not-a-zip', `${label}: not a zip archive`);
     }
     let count = tailView.getUint16(eocd + 10, true);
     let cdSize = tailView.getUint32(eocd + 12, true);

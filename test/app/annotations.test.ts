@@ -39,7 +39,10 @@ test('several objects with names and colours; deleting the last one leaves a fre
   let s = initialState();
   s = edits.addObject(s);
   s = edits.rename(s, 2, 'nodule');
-  assert.deepEqual(s.objects.map((o) => o.name), ['object 1', 'nodule']);
+  assert.deepEqual(
+    s.objects.map((o) => o.name),
+    ['object 1', 'nodule'],
+  );
   assert.notEqual(s.objects[0].colour, s.objects[1].colour);
   assert.equal(s.activeId, 2);
   s = edits.removeObject(s, 2);
@@ -66,7 +69,13 @@ test('prompt keys tell prompts apart, the mask inputs of their corrective clicks
   assert.equal(a, promptKey({ points: [[1, 2]], labels: [1], corrections: [] }));
   assert.notEqual(a, promptKey({ points: [[1, 2]], labels: [0], corrections: [] }));
   assert.notEqual(a, promptKey({ points: [[1, 2]], labels: [1], box: [0, 0, 1, 1], corrections: [] }));
-  const two = { points: [[1, 2], [3, 4]] as const, labels: [1, 0] };
+  const two = {
+    points: [
+      [1, 2],
+      [3, 4],
+    ] as const,
+    labels: [1, 0],
+  };
   const keys = [promptKey({ ...two, corrections: [] }), promptKey({ ...two, corrections: [null] }), promptKey({ ...two, corrections: [2] })];
   assert.equal(new Set(keys).size, 3, 'same points, decoded with no mask input, after the default candidate, after candidate 2');
 });
@@ -83,7 +92,18 @@ test('click rule: the first point is the first prompt; each later point is a cor
   assert.deepEqual(prompt.corrections, [null, 3], 'after the candidate the user picked');
   assert.equal(activeObject(s).chosen, undefined);
   const before = previousPrompt(prompt)!;
-  assert.deepEqual(before, { prompt: { points: [[5, 5], [6, 6]], labels: [1, 0], box: undefined, corrections: [null] }, kept: 3 });
+  assert.deepEqual(before, {
+    prompt: {
+      points: [
+        [5, 5],
+        [6, 6],
+      ],
+      labels: [1, 0],
+      box: undefined,
+      corrections: [null],
+    },
+    kept: 3,
+  });
   const first = previousPrompt(before.prompt)!;
   assert.deepEqual(first, { prompt: { points: [[5, 5]], labels: [1], box: undefined, corrections: [] }, kept: null });
   assert.equal(previousPrompt(first.prompt), undefined);
@@ -101,11 +121,22 @@ test('click rule: a box drawn after points, or redrawn, starts a new first promp
   let s = edits.addPoint(initialState(), [5, 5], 1);
   s = edits.addPoint(s, [6, 6], 0);
   s = edits.setBox(s, [0, 0, 9, 9]);
-  assert.deepEqual(activeObject(s).prompt, { points: [[5, 5], [6, 6]], labels: [1, 0], box: [0, 0, 9, 9], corrections: [] });
+  assert.deepEqual(activeObject(s).prompt, {
+    points: [
+      [5, 5],
+      [6, 6],
+    ],
+    labels: [1, 0],
+    box: [0, 0, 9, 9],
+    corrections: [],
+  });
   assert.equal(previousPrompt(activeObject(s).prompt), undefined);
   s = edits.addPoint(s, [7, 7], 1);
   assert.deepEqual(activeObject(s).prompt.corrections, [null]);
-  assert.deepEqual(previousPrompt(activeObject(s).prompt)!.prompt.points, [[5, 5], [6, 6]]);
+  assert.deepEqual(previousPrompt(activeObject(s).prompt)!.prompt.points, [
+    [5, 5],
+    [6, 6],
+  ]);
   s = edits.setBox(s, [1, 1, 8, 8]);
   assert.deepEqual(activeObject(s).prompt.corrections, []);
 });

@@ -64,7 +64,7 @@ function evalPredictor(asked: PredictInput[]): EvalPredictor {
 }
 
 const ellipse = (cx: number, cy: number, rx: number, ry: number) =>
-  Uint8Array.from({ length: SIDE * SIDE }, (_, i) => (((i % SIDE) - cx) / rx) ** 2 + ((Math.floor(i / SIDE) - cy) / ry) ** 2 <= 1 ? 1 : 0);
+  Uint8Array.from({ length: SIDE * SIDE }, (_, i) => ((((i % SIDE) - cx) / rx) ** 2 + ((Math.floor(i / SIDE) - cy) / ry) ** 2 <= 1 ? 1 : 0));
 
 test('the clicks of eval clicks:K, made in the app, give the same decoder inputs and the same mask', async () => {
   const gts = [ellipse(11, 12, 9, 5), ellipse(8, 8, 4, 7)];

@@ -16,14 +16,24 @@ test('COCO export: RLE round trip, area, bbox, categories by name, prompt kept',
   const a = rectMask(1, 1, 4, 3);
   const b = rectMask(5, 0, 7, 5);
   const prompt = { points: [[2, 2]] as [number, number][], labels: [0], box: [1, 1, 4, 3] as const, corrections: [null] };
-  const coco = buildCoco({ fileName: 'us.dcm', width: W, height: H, frame: 2, pixelSpacingMm: [0.1, 0.2] }, [
-    { name: 'nodule', mask: a, score: 0.9, prompt },
-    { name: 'vessel', mask: b, score: 0.8, prompt: { points: [], labels: [], corrections: [] } },
-    { name: 'nodule', mask: b, score: 0.7, prompt: { points: [], labels: [], corrections: [] } },
-  ], new Date('2026-01-02T03:04:05Z'));
+  const coco = buildCoco(
+    { fileName: 'us.dcm', width: W, height: H, frame: 2, pixelSpacingMm: [0.1, 0.2] },
+    [
+      { name: 'nodule', mask: a, score: 0.9, prompt },
+      { name: 'vessel', mask: b, score: 0.8, prompt: { points: [], labels: [], corrections: [] } },
+      { name: 'nodule', mask: b, score: 0.7, prompt: { points: [], labels: [], corrections: [] } },
+    ],
+    new Date('2026-01-02T03:04:05Z'),
+  );
   assert.deepEqual(coco.images, [{ id: 1, file_name: 'us.dcm', width: W, height: H, frame: 2, pixel_spacing_mm: [0.1, 0.2] }]);
-  assert.deepEqual(coco.categories, [{ id: 1, name: 'nodule' }, { id: 2, name: 'vessel' }]);
-  assert.deepEqual(coco.annotations.map((x) => x.category_id), [1, 2, 1]);
+  assert.deepEqual(coco.categories, [
+    { id: 1, name: 'nodule' },
+    { id: 2, name: 'vessel' },
+  ]);
+  assert.deepEqual(
+    coco.annotations.map((x) => x.category_id),
+    [1, 2, 1],
+  );
   assert.deepEqual(Array.from(decodeRle(coco.annotations[0].segmentation)), Array.from(a));
   assert.deepEqual(coco.annotations[0].segmentation.size, [H, W]);
   assert.equal(coco.annotations[0].area, 6);

@@ -32,8 +32,7 @@ function recordingDecoder(scores: readonly number[] = SCORES) {
 }
 
 /** Which call and output a mask input came from: [call (from 1), output], or undefined for none. */
-const source = (prompt: DecodePrompt): [number, number] | undefined =>
-  prompt.maskInput ? [Math.floor(prompt.maskInput[0] / 10), prompt.maskInput[0] % 10] : undefined;
+const source = (prompt: DecodePrompt): [number, number] | undefined => (prompt.maskInput ? [Math.floor(prompt.maskInput[0] / 10), prompt.maskInput[0] % 10] : undefined);
 
 const promptOf = (s: AnnotationState) => activeObject(s).prompt;
 
@@ -50,10 +49,16 @@ test('a first prompt has no mask input; a corrective click gets the default cand
   assert.equal(source(calls[0]), undefined);
   assert.deepEqual(calls[0].points, [[5, 5]]);
   assert.deepEqual(source(calls[1]), [1, 2], 'a lone point shows its best-scored candidate (2)');
-  assert.deepEqual(calls[1].points, [[5, 5], [6, 6]]);
+  assert.deepEqual(calls[1].points, [
+    [5, 5],
+    [6, 6],
+  ]);
   assert.deepEqual(calls[1].labels, [1, 0]);
   assert.deepEqual(source(calls[2]), [2, 0], 'two points show the single-mask output');
-  assert.equal(calls.every((c) => c.refine === false), true);
+  assert.equal(
+    calls.every((c) => c.refine === false),
+    true,
+  );
   assert.deepEqual(Array.from(outputLogits(third, 3)), [33, 33, 33, 33]);
 });
 
@@ -80,10 +85,13 @@ test('box then point: the box is the first prompt; a box after points is decoded
   let s = edits.setBox(initialState(), [0, 0, 9, 9]);
   s = edits.addPoint(s, [2, 2], 0);
   await cache.resolve(promptOf(s), false, decode);
-  assert.deepEqual(calls.map((c) => [c.box, c.points?.length, source(c)]), [
-    [[0, 0, 9, 9], 0, undefined],
-    [[0, 0, 9, 9], 1, [1, 0]],
-  ]);
+  assert.deepEqual(
+    calls.map((c) => [c.box, c.points?.length, source(c)]),
+    [
+      [[0, 0, 9, 9], 0, undefined],
+      [[0, 0, 9, 9], 1, [1, 0]],
+    ],
+  );
   s = edits.setBox(s, [1, 1, 8, 8]);
   await cache.resolve(promptOf(s), false, decode);
   assert.equal(calls.length, 3);

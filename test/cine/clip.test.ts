@@ -35,7 +35,10 @@ test('readClip: a multi-frame DICOM, a folder in natural order, and frames of di
     const clip = await readClip(dcm);
     assert.equal(clip.kind, 'dicom');
     assert.equal(clip.frames.length, 5);
-    assert.deepEqual(clip.frames.map((f) => f.data[0]), [0, 10, 20, 30, 40]);
+    assert.deepEqual(
+      clip.frames.map((f) => f.data[0]),
+      [0, 10, 20, 30, 40],
+    );
     assert.deepEqual(clip.timesMs, [0, 20, 40, 60, 80]);
     assert.deepEqual(clip.pixelSpacingMm, [0.25, 0.5]);
     assert.deepEqual(clip.frameNames.slice(0, 2), ['cine.dcm#0', 'cine.dcm#1']);

@@ -34,7 +34,10 @@ test('propagation walks forward then backward from the prompted frame, carrying 
   assert.deepEqual(backend.visits, [2, 3, 4, 5, 1, 0]);
   assert.deepEqual(seen, [2, 3, 4, 5, 1, 0]);
   assert.deepEqual(result.stops, []);
-  assert.deepEqual(result.masks.map((m) => m?.source), ['backward', 'backward', 'prompt', 'forward', 'forward', 'forward']);
+  assert.deepEqual(
+    result.masks.map((m) => m?.source),
+    ['backward', 'backward', 'prompt', 'forward', 'forward', 'forward'],
+  );
   // Frame 3 is prompted by frame 2's mask: its box (one past the last pixel) and its logits.
   assert.deepEqual(backend.prompts[0], { box: [1, 2, 30, 25] });
   assert.deepEqual(backend.prompts[1].box, maskBoxOf(clip.masks[2], 40));
@@ -50,20 +53,35 @@ test('propagation stops where the predicted IoU falls, at an empty mask, and bef
   const clip = syntheticClip({ width: 40, height: 30, frames: 8 });
   const low = new ScriptedBackend(clip.masks, [0.9, 0.2, 0.9, 0.9, 0.9, 0.45, 0.9, 0.9]);
   const result = await propagate(low, { frameCount: 8, width: 40, height: 30, frame: 3, prompt: { points: [[20, 15]], labels: [1] }, minScore: 0.5 });
-  assert.deepEqual(result.masks.map((m) => (m ? 1 : 0)), [0, 0, 1, 1, 1, 0, 0, 0]);
-  assert.deepEqual(result.stops.map((s) => [s.direction, s.frame]), [['forward', 5], ['backward', 1]]);
+  assert.deepEqual(
+    result.masks.map((m) => (m ? 1 : 0)),
+    [0, 0, 1, 1, 1, 0, 0, 0],
+  );
+  assert.deepEqual(
+    result.stops.map((s) => [s.direction, s.frame]),
+    [
+      ['forward', 5],
+      ['backward', 1],
+    ],
+  );
   assert.match(result.stops[0].message, /forward: stopped at frame 5: predicted IoU 0\.450 < 0\.5 \(frames 5–7 have no mask\)/);
   assert.match(result.stops[1].message, /backward: stopped at frame 1: predicted IoU 0\.200 < 0\.5 \(frames 0–1 have no mask\)/);
 
   const empty = clip.masks.map((m, f) => (f === 4 ? new Uint8Array(m.length) : m));
   const vanished = await propagate(new ScriptedBackend(empty, new Array(8).fill(0.9)), { frameCount: 8, width: 40, height: 30, frame: 3, prompt: { box: [1, 1, 30, 25] } });
-  assert.deepEqual(vanished.masks.map((m) => (m ? 1 : 0)), [1, 1, 1, 1, 1, 0, 0, 0]);
+  assert.deepEqual(
+    vanished.masks.map((m) => (m ? 1 : 0)),
+    [1, 1, 1, 1, 1, 0, 0, 0],
+  );
   assert.match(vanished.stops[0].message, /stopped before frame 5: the mask of frame 4 is empty/);
 
   const kept = new ScriptedBackend(clip.masks, new Array(8).fill(0.9));
   const anchored = await propagate(kept, { frameCount: 8, width: 40, height: 30, frame: 3, prompt: { box: [1, 1, 30, 25] }, stopAt: (f) => f === 1 || f === 6 });
   assert.deepEqual(kept.visits, [3, 4, 5, 2]);
-  assert.deepEqual(anchored.masks.map((m) => (m ? 1 : 0)), [0, 0, 1, 1, 1, 1, 0, 0]);
+  assert.deepEqual(
+    anchored.masks.map((m) => (m ? 1 : 0)),
+    [0, 0, 1, 1, 1, 1, 0, 0],
+  );
 
   await assert.rejects(propagate(kept, { frameCount: 8, width: 40, height: 30, frame: 8, prompt: { box: [1, 1, 3, 3] } }), /frame 8 does not exist: the clip has 8 frame\(s\)/);
 });
@@ -92,7 +110,11 @@ test('the bundled model follows a synthetic moving structure (Dice per frame)', 
     for (const s of carried.stops) console.log(`  ${s.message}`);
     assert.ok(carriedDice[start]! >= 0.9, 'the prompted frame');
     const kept = carried.masks.map((m, f) => (m ? f : -1)).filter((f) => f >= 0);
-    assert.deepEqual(kept, Array.from({ length: kept.length }, (_, i) => kept[0] + i), 'the kept frames are one run around the prompted frame');
+    assert.deepEqual(
+      kept,
+      Array.from({ length: kept.length }, (_, i) => kept[0] + i),
+      'the kept frames are one run around the prompted frame',
+    );
     for (const s of carried.stops) assert.ok(s.score < 0.5);
   } finally {
     await predictor.release();

@@ -27,8 +27,14 @@ test('everything writes one PNG per mask, a COCO file and an overlay, and --json
     assert.equal(summary.masks, 27, '3 × 3 points × 3 outputs, nothing filtered');
     const files = readdirSync(out).sort();
     assert.deepEqual(files, [...summary.mask_files, 'masks.coco.json', 'overlay.png'].sort());
-    const coco = JSON.parse(readFileSync(summary.coco, 'utf8')) as { images: { width: number; height: number; file_name: string }[]; annotations: { segmentation: Rle; area: number; bbox: number[]; predicted_iou: number }[] };
-    assert.deepEqual(coco.images.map((i) => [i.file_name, i.width, i.height]), [['image.png', 500, 315]]);
+    const coco = JSON.parse(readFileSync(summary.coco, 'utf8')) as {
+      images: { width: number; height: number; file_name: string }[];
+      annotations: { segmentation: Rle; area: number; bbox: number[]; predicted_iou: number }[];
+    };
+    assert.deepEqual(
+      coco.images.map((i) => [i.file_name, i.width, i.height]),
+      [['image.png', 500, 315]],
+    );
     assert.equal(coco.annotations.length, summary.masks);
     for (const [i, a] of coco.annotations.entries()) {
       assert.equal(rleArea(a.segmentation), a.area);

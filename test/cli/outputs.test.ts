@@ -26,7 +26,11 @@ test('an output that is an input is refused, however it is spelled (relative, ..
 
 test('two outputs naming one file are refused, naming both flags', () => {
   assert.throws(
-    () => checkOutputPaths([{ flag: '--out', path: at('m.png'), kind: 'file' }, { flag: '--overlay', path: at('folder', '..', 'm.png'), kind: 'file' }]),
+    () =>
+      checkOutputPaths([
+        { flag: '--out', path: at('m.png'), kind: 'file' },
+        { flag: '--overlay', path: at('folder', '..', 'm.png'), kind: 'file' },
+      ]),
     /--out .*m\.png and --overlay .*m\.png are the same file/,
   );
 });

@@ -37,10 +37,19 @@ test('propagate on a multi-frame DICOM writes per-frame masks, COCO, area.csv an
     assert.deepEqual(summary.stops, []);
     assert.deepEqual(summary.pixel_spacing_mm, [0.3, 0.2]);
     assert.deepEqual(readdirSync(out).sort(), ['area.csv', 'area.png', 'masks', 'masks.coco.json']);
-    assert.deepEqual(readdirSync(join(out, 'masks')), clip.frames.map((_, k) => `frame_000${k}.png`));
+    assert.deepEqual(
+      readdirSync(join(out, 'masks')),
+      clip.frames.map((_, k) => `frame_000${k}.png`),
+    );
 
-    const coco = JSON.parse(readFileSync(join(out, 'masks.coco.json'), 'utf8')) as { images: { id: number; frame: number; time_s: number }[]; annotations: { image_id: number; segmentation: Rle; area: number; area_mm2: number; score: number; source: string }[] };
-    assert.deepEqual(coco.images.map((i) => i.time_s), [0, 0.04, 0.08, 0.12, 0.16, 0.2, 0.24, 0.28]);
+    const coco = JSON.parse(readFileSync(join(out, 'masks.coco.json'), 'utf8')) as {
+      images: { id: number; frame: number; time_s: number }[];
+      annotations: { image_id: number; segmentation: Rle; area: number; area_mm2: number; score: number; source: string }[];
+    };
+    assert.deepEqual(
+      coco.images.map((i) => i.time_s),
+      [0, 0.04, 0.08, 0.12, 0.16, 0.2, 0.24, 0.28],
+    );
     const csv = readFileSync(join(out, 'area.csv'), 'utf8').trim().split('\n');
     assert.equal(csv[0], 'frame,time_s,area_px,area_mm2,score,source');
     const dices: string[] = [];
@@ -48,7 +57,10 @@ test('propagate on a multi-frame DICOM writes per-frame masks, COCO, area.csv an
       const k = a.image_id - 1;
       const mask = decodeRle(a.segmentation);
       const png = await readImage(join(out, 'masks', `frame_000${k}.png`));
-      assert.ok(mask.every((v, p) => v === (png.data[p] ? 1 : 0)), `frame ${k}: PNG and RLE agree`);
+      assert.ok(
+        mask.every((v, p) => v === (png.data[p] ? 1 : 0)),
+        `frame ${k}: PNG and RLE agree`,
+      );
       assert.ok(Math.abs(a.area_mm2 - a.area * 0.06) < 1e-9);
       const [frame, time, areaPx, areaMm2, score, source] = csv[k + 1].split(',');
       assert.deepEqual([Number(frame), Number(time), Number(areaPx), Number(areaMm2), source], [k, Number((k * 0.04).toFixed(6)), a.area, Number(a.area_mm2.toFixed(6)), a.source]);

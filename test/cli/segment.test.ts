@@ -46,9 +46,13 @@ test('segment works on grey, 16-bit, 1×1, 4000×3000 and calibrated DICOM image
       .toFile(deep);
     assert.ok((await readImage(deep)).data instanceof Uint16Array, 'the 16-bit file stays 16-bit');
     const tiny = join(dir, 'tiny.png');
-    await sharp({ create: { width: 1, height: 1, channels: 3, background: '#808080' } }).png().toFile(tiny);
+    await sharp({ create: { width: 1, height: 1, channels: 3, background: '#808080' } })
+      .png()
+      .toFile(tiny);
     const big = join(dir, 'big.jpg');
-    await sharp({ create: { width: 4000, height: 3000, channels: 3, background: '#404040' } }).jpeg().toFile(big);
+    await sharp({ create: { width: 4000, height: 3000, channels: 3, background: '#404040' } })
+      .jpeg()
+      .toFile(big);
     const dcm = join(dir, 'scan.dcm');
     const pixels = new Uint8Array(80 * 64).map((_, i) => (i % 80 > 20 && i % 80 < 60 ? 200 : 30));
     writeFileSync(

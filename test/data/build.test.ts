@@ -16,7 +16,10 @@ test('build finds datasets by folder name, converts them in parallel workers, th
     await writeDdti(join(raw, 'DDTI_dataset'));
     await mkdir(join(raw, 'my-notes'));
     const found = findRawDatasets(raw);
-    assert.deepEqual(found.found.map((f) => f.name), ['BUSI', 'DDTI']);
+    assert.deepEqual(
+      found.found.map((f) => f.name),
+      ['BUSI', 'DDTI'],
+    );
     assert.deepEqual(found.unknownFolders, ['my-notes']);
 
     const out = join(dir, 'corpus');
@@ -34,7 +37,10 @@ test('build finds datasets by folder name, converts them in parallel workers, th
     const again = await buildCorpus(raw, out, { workers: 2, allowEvaluationOnly: true });
     assert.deepEqual([again.skipped, again.converted.length], [['BUSI', 'DDTI'], 0]);
     const forced = await buildCorpus(raw, out, { workers: 1, force: true, only: ['ddti'] });
-    assert.deepEqual(forced.converted.map((d) => d.dataset), ['DDTI']);
+    assert.deepEqual(
+      forced.converted.map((d) => d.dataset),
+      ['DDTI'],
+    );
     assert.deepEqual(readdirSync(out).sort(), ['BUSI', 'DDTI']);
   } finally {
     cleanup();
@@ -65,10 +71,16 @@ test('a raw root assembled from links: a linked dataset folder is found and conv
     symlinkSync(elsewhere, join(raw, 'DDTI'));
     symlinkSync(join(dir, 'copies', 'missing'), join(raw, 'busi'));
     const found = findRawDatasets(raw);
-    assert.deepEqual(found.found.map((f) => [f.name, f.rawDir]), [['DDTI', join(raw, 'DDTI')]]);
+    assert.deepEqual(
+      found.found.map((f) => [f.name, f.rawDir]),
+      [['DDTI', join(raw, 'DDTI')]],
+    );
     const report = await buildCorpus(raw, join(dir, 'corpus'), { workers: 1 });
     assert.deepEqual(report.failed, []);
-    assert.deepEqual(report.converted.map((d) => d.dataset), ['DDTI']);
+    assert.deepEqual(
+      report.converted.map((d) => d.dataset),
+      ['DDTI'],
+    );
   } finally {
     cleanup();
   }

@@ -26,7 +26,15 @@ test('BUSI: every mask file is an instance, normal images kept without annotatio
         ['images/BUSI__normal_1.png', 'normal'],
       ],
     );
-    assert.deepEqual(coco.annotations.map((a) => [a.image_id, a.bbox]), [[1, [2, 2, 6, 5]], [2, [2, 2, 6, 5]], [2, [20, 10, 8, 8]], [3, [10, 10, 10, 10]]]);
+    assert.deepEqual(
+      coco.annotations.map((a) => [a.image_id, a.bbox]),
+      [
+        [1, [2, 2, 6, 5]],
+        [2, [2, 2, 6, 5]],
+        [2, [20, 10, 8, 8]],
+        [3, [10, 10, 10, 10]],
+      ],
+    );
     assert.ok((await verifyCoco(join(dir, 'out', 'BUSI', 'BUSI.coco.json'))).ok);
     assert.equal(getDataset('busi').info.evaluationOnly, true);
   } finally {
@@ -69,8 +77,20 @@ test('DDTI (synthetic): patient from the id, labels from label.txt, JPEG masks t
     const done = await writeDataset(getDataset('DDTI'), join(dir, 'raw'), join(dir, 'out'));
     assert.deepEqual([done.images, done.annotations, done.patients], [3, 3, 2]);
     const coco = await readCoco(join(dir, 'out', 'DDTI', 'DDTI.coco.json'));
-    assert.deepEqual(coco.images.map((i) => i.file_name), ['images/DDTI__1__1.png', 'images/DDTI__1__2.png', 'images/DDTI__2__1.png']);
-    assert.deepEqual(coco.images[0].labels, { folder: 'bening', composition: 'solid', echogenicity: 'hypoechogenicity', margins: 'well-defined', calcifications: 'non', tirads: '4a', sex: 'F', age: 58 });
+    assert.deepEqual(
+      coco.images.map((i) => i.file_name),
+      ['images/DDTI__1__1.png', 'images/DDTI__1__2.png', 'images/DDTI__2__1.png'],
+    );
+    assert.deepEqual(coco.images[0].labels, {
+      folder: 'bening',
+      composition: 'solid',
+      echogenicity: 'hypoechogenicity',
+      margins: 'well-defined',
+      calcifications: 'non',
+      tirads: '4a',
+      sex: 'F',
+      age: 58,
+    });
     assert.deepEqual(coco.images[2].labels, { folder: 'maling', tirads: '5', sex: 'M' });
     assert.equal(coco.images[1].labels, undefined);
     assert.deepEqual(coco.annotations[0].bbox, [4, 4, 10, 8]);

@@ -1,21 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  componentMask,
-  connectedComponents,
-  distinctValues,
-  fillHoles,
-  fillOutline,
-  labelEquals,
-  removeSmallComponents,
-  threshold,
-  toGray,
-} from '../../src/data/components.js';
+import { componentMask, connectedComponents, distinctValues, fillHoles, fillOutline, labelEquals, removeSmallComponents, threshold, toGray } from '../../src/data/components.js';
 import { maskToAnnotations } from '../../src/data/annotate.js';
 import { decodeRle, encodeMask, rleToBbox } from '../../src/data/rle.js';
 import { seededRandom } from '../../src/data/random.js';
 
-const grid = (rows: string[]) => Uint8Array.from(rows.join('').split('').map((c) => (c === '#' ? 1 : 0)));
+const grid = (rows: string[]) =>
+  Uint8Array.from(
+    rows
+      .join('')
+      .split('')
+      .map((c) => (c === '#' ? 1 : 0)),
+  );
 
 test('8-connectivity joins diagonal neighbours, 4-connectivity does not', () => {
   const mask = grid(['#...', '.#..', '...#', '...#']);
@@ -59,7 +55,10 @@ test('maskToAnnotations gives one RLE per component, identical to encoding each 
       assert.equal(part.segmentation.counts, alone.counts);
       assert.equal(part.area, areas[k]);
       assert.deepEqual(part.bbox, rleToBbox(alone));
-      assert.equal(decodeRle(part.segmentation).reduce((a, b) => a + b, 0), areas[k]);
+      assert.equal(
+        decodeRle(part.segmentation).reduce((a, b) => a + b, 0),
+        areas[k],
+      );
     });
   }
   assert.deepEqual(maskToAnnotations(new Uint8Array(6), 3, 2), []);

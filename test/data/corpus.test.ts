@@ -17,13 +17,24 @@ test('writes images, one annotation per component per category, image fields and
   const { dir, cleanup } = tempDir('corpus');
   try {
     const module = fakeDataset('Fake', ['lesion', 'organ'], async function* () {
-      yield syntheticSample(12, 8, { lesion: [[1, 1, 2, 2], [6, 5, 3, 2]], organ: [[0, 0, 12, 1]] }, {
-        patient: 'p 1',
-        index: 3,
-        sourceFile: 'a/one.png',
-        labels: { class: 'benign', tirads: '4a' },
-        officialSplit: 'test',
-      });
+      yield syntheticSample(
+        12,
+        8,
+        {
+          lesion: [
+            [1, 1, 2, 2],
+            [6, 5, 3, 2],
+          ],
+          organ: [[0, 0, 12, 1]],
+        },
+        {
+          patient: 'p 1',
+          index: 3,
+          sourceFile: 'a/one.png',
+          labels: { class: 'benign', tirads: '4a' },
+          officialSplit: 'test',
+        },
+      );
       const second = syntheticSample(12, 8, { lesion: [] }, { index: 'b', sourceFile: 'a/two.png' });
       second.image.pixelSpacingMm = [0.1, 0.2];
       yield second;
@@ -34,7 +45,13 @@ test('writes images, one annotation per component per category, image fields and
     assert.deepEqual(done.categories, { lesion: { images: 1, annotations: 2 }, organ: { images: 1, annotations: 1 } });
     assert.equal(done.patients, 1);
     const coco = await readCoco(join(dir, 'out', 'Fake', 'Fake.coco.json'));
-    assert.deepEqual(coco.categories.map((c) => [c.id, c.name]), [[1, 'lesion'], [2, 'organ']]);
+    assert.deepEqual(
+      coco.categories.map((c) => [c.id, c.name]),
+      [
+        [1, 'lesion'],
+        [2, 'organ'],
+      ],
+    );
     assert.deepEqual(coco.images[0], {
       id: 1,
       file_name: 'images/Fake__p_1__3.png',
@@ -93,7 +110,10 @@ test('non-strict: malformed samples are reported, skipped and listed in DONE.jso
     });
     const done = await writeDataset(module, dir, join(dir, 'out'), { onWarning: (file, problem) => warnings.push(`${file}: ${problem}`) });
     assert.equal(done.images, 2);
-    assert.deepEqual(done.warnings.map((w) => w.file), ['raw/2_mask.png', 'raw/3.png']);
+    assert.deepEqual(
+      done.warnings.map((w) => w.file),
+      ['raw/2_mask.png', 'raw/3.png'],
+    );
     assert.match(warnings[1], /raw\/3\.png: mask "lesion" has 10 pixels but the image is 8×8 \(size mismatch\)/);
     const onDisk = JSON.parse(await readFile(join(dir, 'out', 'Lenient', 'DONE.json'), 'utf8'));
     assert.equal(onDisk.warnings.length, 2);

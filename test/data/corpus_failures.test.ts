@@ -44,7 +44,10 @@ test('--allow-empty records an empty dataset, and data verify reports it as it r
     const report = await verifyCoco(join(dir, 'out', 'Empty', 'Empty.coco.json'));
     assert.equal(report.ok, false);
     assert.deepEqual(report.problems, [{ kind: 'empty', message: 'holds no images' }]);
-    assert.equal((await verifyPath(join(dir, 'out'))).every((r) => r.ok), false);
+    assert.equal(
+      (await verifyPath(join(dir, 'out'))).every((r) => r.ok),
+      false,
+    );
   } finally {
     cleanup();
   }

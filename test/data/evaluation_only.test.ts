@@ -47,7 +47,10 @@ test('data build refuses an evaluation-only dataset under the raw root, converts
     await assert.rejects(runCli(registerDataCommands, ['data', 'build', raw, out, '--workers', '1']), REFUSAL);
 
     const onlyDdti = await buildCorpus(raw, out, { workers: 1, only: ['ddti'] });
-    assert.deepEqual(onlyDdti.converted.map((d) => d.dataset), ['DDTI']);
+    assert.deepEqual(
+      onlyDdti.converted.map((d) => d.dataset),
+      ['DDTI'],
+    );
     const { out: printed } = await runCli(registerDataCommands, ['data', 'build', raw, out, '--workers', '1', '--allow-evaluation-only']);
     assert.match(printed, /converted 1, skipped 1, failed 0/);
     assert.deepEqual(readdirSync(out).sort(), ['BUSI', 'DDTI']);
@@ -110,7 +113,11 @@ test('train refuses a COCO file of an evaluation-only dataset, found by file nam
       delete c.info.description;
       c.images = c.images.map((i, k) => ({ ...i, file_name: `images/${k}.png` }));
     });
-    for (const [path, dataset] of [[busi, 'BUSI'], [byImageNames, 'BUSI'], [byDatasetField, 'CCAUI']]) {
+    for (const [path, dataset] of [
+      [busi, 'BUSI'],
+      [byImageNames, 'BUSI'],
+      [byDatasetField, 'CCAUI'],
+    ]) {
       assert.throws(
         () => loadTrainingSet([{ coco: path }]),
         (error: Error) => {

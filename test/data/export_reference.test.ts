@@ -29,9 +29,18 @@ async function syntheticCorpus(corpus: string, options: { splitMmotu?: boolean }
   // MMOTU test images: a large lesion with a small fragment (dropped by the reference's rule), two
   // equal lesions (both kept), and 20×20 beside 19×20 (380 ≥ 0.95 × 400: both kept).
   const testImages: Rect[][] = [
-    [[4, 4, 20, 20], [40, 30, 3, 3]],
-    [[4, 4, 10, 10], [30, 20, 10, 10]],
-    [[2, 2, 20, 20], [30, 2, 19, 20]],
+    [
+      [4, 4, 20, 20],
+      [40, 30, 3, 3],
+    ],
+    [
+      [4, 4, 10, 10],
+      [30, 20, 10, 10],
+    ],
+    [
+      [2, 2, 20, 20],
+      [30, 2, 19, 20],
+    ],
   ];
   const mmotu = fakeDataset('MMOTU-2D', ['ovarian_tumour'], async function* () {
     for (let i = 0; i < 6; i++) {
@@ -57,7 +66,10 @@ test('keepLargeAnnotations keeps, per image, what reaches 0.95 × the image larg
     { id: 5, image_id: 3, area: 50 },
     { id: 6, image_id: 3, area: 50 },
   ];
-  assert.deepEqual(keepLargeAnnotations(annotations, 0.95).map((a) => a.id), [1, 3, 4, 5, 6]);
+  assert.deepEqual(
+    keepLargeAnnotations(annotations, 0.95).map((a) => a.id),
+    [1, 3, 4, 5, 6],
+  );
 });
 
 test('export-reference writes the reference layout from a synthetic corpus', async () => {
@@ -69,13 +81,8 @@ test('export-reference writes the reference layout from a synthetic corpus', asy
     const report = await exportReference(corpus, out);
 
     // Layout and names as the reference's configs read them.
-    assert.deepEqual(readdirSync(out).sort(), [
-      'DDTI', 'EXPORT.json', 'MMOTU_2d',
-      'test.agnostic.noSmall.coco.json', 'train.agnostic.noSmall.coco.json', 'val.agnostic.noSmall.coco.json',
-    ]);
-    assert.deepEqual(readdirSync(join(out, 'DDTI', 'annotations')).sort(), [
-      'test.agnostic.DDTI__coco.json', 'train.agnostic.DDTI__coco.json', 'val.agnostic.DDTI__coco.json',
-    ]);
+    assert.deepEqual(readdirSync(out).sort(), ['DDTI', 'EXPORT.json', 'MMOTU_2d', 'test.agnostic.noSmall.coco.json', 'train.agnostic.noSmall.coco.json', 'val.agnostic.noSmall.coco.json']);
+    assert.deepEqual(readdirSync(join(out, 'DDTI', 'annotations')).sort(), ['test.agnostic.DDTI__coco.json', 'train.agnostic.DDTI__coco.json', 'val.agnostic.DDTI__coco.json']);
     // Evaluation-only: its test file only, for zero-shot testing, and in no merge.
     assert.deepEqual(readdirSync(join(out, 'MMOTU_2d', 'annotations')), ['test.agnostic.MMOTU_2d__coco.json']);
 
@@ -91,11 +98,20 @@ test('export-reference writes the reference layout from a synthetic corpus', asy
       const part = await readCoco(join(corpus, 'DDTI', `DDTI.${split}.coco.json`));
       assert.equal(merged.images.length, part.images.length, split);
       assert.equal(merged.annotations.length, part.annotations.length, split);
-      assert.deepEqual(merged.images.map((i) => i.id), merged.images.map((_, k) => firstImageId + k));
-      assert.deepEqual(merged.annotations.map((a) => a.id), merged.annotations.map((_, k) => firstAnnotationId + k));
+      assert.deepEqual(
+        merged.images.map((i) => i.id),
+        merged.images.map((_, k) => firstImageId + k),
+      );
+      assert.deepEqual(
+        merged.annotations.map((a) => a.id),
+        merged.annotations.map((_, k) => firstAnnotationId + k),
+      );
       firstImageId += merged.images.length;
       firstAnnotationId += merged.annotations.length;
-      assert.deepEqual(merged.images.map((i) => i.file_name), part.images.map((i) => `DDTI/${i.file_name}`));
+      assert.deepEqual(
+        merged.images.map((i) => i.file_name),
+        part.images.map((i) => `DDTI/${i.file_name}`),
+      );
       assert.ok(merged.annotations.every((a) => a.structure === 'thyroid_nodule'));
       assert.deepEqual(report.merged[split], { path: join(out, `${split}.agnostic.noSmall.coco.json`), images: part.images.length, annotations: part.annotations.length });
     }
@@ -104,8 +120,14 @@ test('export-reference writes the reference layout from a synthetic corpus', asy
     const corpusTest = await readCoco(join(corpus, 'MMOTU-2D', 'MMOTU-2D.test.coco.json'));
     const mmotuTest = await readCoco(join(out, 'MMOTU_2d', 'annotations', 'test.agnostic.MMOTU_2d__coco.json'));
     assert.equal(corpusTest.annotations.length, 6);
-    assert.deepEqual(mmotuTest.annotations.map((a) => a.area).sort((a, b) => a - b), [100, 100, 380, 400, 400]);
-    assert.deepEqual(mmotuTest.images.map((i) => i.file_name), corpusTest.images.map((i) => i.file_name.replace(/^images\//, '')));
+    assert.deepEqual(
+      mmotuTest.annotations.map((a) => a.area).sort((a, b) => a - b),
+      [100, 100, 380, 400, 400],
+    );
+    assert.deepEqual(
+      mmotuTest.images.map((i) => i.file_name),
+      corpusTest.images.map((i) => i.file_name.replace(/^images\//, '')),
+    );
     assert.equal(report.files.find((f) => f.folder === 'MMOTU_2d')!.droppedSmall, 1);
     assert.deepEqual(readdirSync(join(out, 'MMOTU_2d', 'images')).length, 3); // only the images it lists
 
@@ -144,7 +166,10 @@ test('export-reference stops before writing anything when a dataset is not split
     assert.deepEqual(readdirSync(dir), ['corpus']); // no export, no partial folder
     // Only DDTI asked for: fine.
     const report = await exportReference(corpus, out, { datasets: ['DDTI'] });
-    assert.deepEqual(report.datasets.map((d) => d.folder), ['DDTI']);
+    assert.deepEqual(
+      report.datasets.map((d) => d.folder),
+      ['DDTI'],
+    );
     assert.deepEqual((await checkReferenceLayout(out)).problems, []);
   } finally {
     cleanup();

@@ -11,12 +11,7 @@ import { tempDir } from '../helpers/temp_dir.js';
 import { sharedPath, skipWithoutShared } from '../helpers/shared.js';
 
 /** A W×H grey image with a gradient, and a mask with rectangles [x, y, w, h] set to 1. */
-export function syntheticSample(
-  width: number,
-  height: number,
-  rects: Record<string, [number, number, number, number][]>,
-  extra: Partial<ConvertedSample> = {},
-): ConvertedSample {
+export function syntheticSample(width: number, height: number, rects: Record<string, [number, number, number, number][]>, extra: Partial<ConvertedSample> = {}): ConvertedSample {
   const data = new Uint8Array(width * height);
   for (let i = 0; i < data.length; i++) data[i] = (i * 7) % 251;
   const masks = Object.entries(rects).map(([category, boxes]) => {
@@ -28,11 +23,7 @@ export function syntheticSample(
 }
 
 /** A dataset module whose converter runs `produce` (which may warn or throw). */
-export function fakeDataset(
-  name: string,
-  structures: string[],
-  produce: (options: ConvertOptions) => AsyncIterable<ConvertedSample>,
-): DatasetModule {
+export function fakeDataset(name: string, structures: string[], produce: (options: ConvertOptions) => AsyncIterable<ConvertedSample>): DatasetModule {
   return {
     info: {
       name,
@@ -66,33 +57,17 @@ type RealTest = { skip(message: string): void; diagnostic(message: string): void
  * Converts a shared real dataset into a temp corpus, verifies it (files included) and splits it;
  * hands the COCO file and the split to `check`. Skips when the shared folder is absent.
  */
-export async function convertSharedDataset(
-  t: RealTest,
-  folder: string,
-  datasetName: string,
-  check: (result: SharedConversion) => Promise<void>,
-): Promise<void> {
+export async function convertSharedDataset(t: RealTest, folder: string, datasetName: string, check: (result: SharedConversion) => Promise<void>): Promise<void> {
   const absent = skipWithoutShared(`the real ${datasetName} files`, `data/ultrasound/${folder}/`);
   await convertRealDataset(t, absent ? undefined : sharedPath(`data/ultrasound/${folder}/`), absent || '', datasetName, check);
 }
 
 /** Like convertSharedDataset, for a raw copy named by an environment variable (rawDataFromEnv). */
-export async function convertEnvDataset(
-  t: RealTest,
-  variable: string,
-  datasetName: string,
-  check: (result: SharedConversion) => Promise<void>,
-): Promise<void> {
+export async function convertEnvDataset(t: RealTest, variable: string, datasetName: string, check: (result: SharedConversion) => Promise<void>): Promise<void> {
   await convertRealDataset(t, rawDataFromEnv(variable), `${variable} is not set (the folder of the real ${datasetName} files)`, datasetName, check);
 }
 
-async function convertRealDataset(
-  t: RealTest,
-  raw: string | undefined,
-  whyAbsent: string,
-  datasetName: string,
-  check: (result: SharedConversion) => Promise<void>,
-): Promise<void> {
+async function convertRealDataset(t: RealTest, raw: string | undefined, whyAbsent: string, datasetName: string, check: (result: SharedConversion) => Promise<void>): Promise<void> {
   if (!raw) {
     t.skip(whyAbsent);
     return;
@@ -105,7 +80,13 @@ async function convertRealDataset(
     const datasetDir = join(dir, module.info.name);
     const split = await splitDataset(datasetDir, module.info.name, { seed: 0 });
     for (const report of await verifyPath(datasetDir)) {
-      if (!report.ok) throw new Error(`${report.file}: ${report.problems.slice(0, 3).map((p) => p.message).join('; ')}`);
+      if (!report.ok)
+        throw new Error(
+          `${report.file}: ${report.problems
+            .slice(0, 3)
+            .map((p) => p.message)
+            .join('; ')}`,
+        );
     }
     const coco = await readCoco(join(datasetDir, `${module.info.name}.coco.json`));
     const parts = {

@@ -1,16 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RawImage } from '../../src/image/types.js';
-import {
-  colourMasks,
-  nonZeroMask,
-  rasterisePolygon,
-  resizeMaskArea,
-  resizeMaskNearest,
-  rotateMaskClockwise,
-  thresholdMask,
-  valueRangeMasks,
-} from '../../src/data/masks.js';
+import { colourMasks, nonZeroMask, rasterisePolygon, resizeMaskArea, resizeMaskNearest, rotateMaskClockwise, thresholdMask, valueRangeMasks } from '../../src/data/masks.js';
 
 const grey = (values: number[], width: number): RawImage => ({
   data: Uint8Array.from(values),
@@ -42,7 +33,11 @@ test('valueRangeMasks splits a label mask and refuses overlapping ranges', () =>
   assert.deepEqual([...benign.mask], [0, 1, 1, 0, 0, 0]);
   assert.deepEqual([...malignant.mask], [0, 0, 0, 1, 1, 0]);
   assert.throws(
-    () => valueRangeMasks(grey([0], 1), [{ category: 'a', min: 1, max: 5 }, { category: 'b', min: 5, max: 9 }]),
+    () =>
+      valueRangeMasks(grey([0], 1), [
+        { category: 'a', min: 1, max: 5 },
+        { category: 'b', min: 5, max: 9 },
+      ]),
     /overlap/,
   );
 });
@@ -65,7 +60,12 @@ test('colourMasks assigns the nearest category colour within the tolerance, blac
 });
 
 test('a COCO square covers exactly the pixels inside it (corner grid, like pycocotools)', () => {
-  const square: [number, number][] = [[2, 1], [6, 1], [6, 4], [2, 4]];
+  const square: [number, number][] = [
+    [2, 1],
+    [6, 1],
+    [6, 4],
+    [2, 4],
+  ];
   const mask = rasterisePolygon(square, 8, 6, { grid: 'corner' });
   assert.equal(sum(mask), 4 * 3);
   for (let y = 0; y < 6; y++) {
@@ -74,7 +74,12 @@ test('a COCO square covers exactly the pixels inside it (corner grid, like pycoc
 });
 
 test('a labelme square with its outline includes the boundary pixels (centre grid, like PIL)', () => {
-  const square: [number, number][] = [[1, 1], [4, 1], [4, 3], [1, 3]];
+  const square: [number, number][] = [
+    [1, 1],
+    [4, 1],
+    [4, 3],
+    [1, 3],
+  ];
   const inner = rasterisePolygon(square, 6, 5, { grid: 'centre' });
   const outlined = rasterisePolygon(square, 6, 5, { grid: 'centre', outline: true });
   assert.equal(sum(inner), 3 * 2); // centres in [1, 4) × [1, 3)
@@ -93,9 +98,32 @@ test('polygons use the even-odd rule and are clipped to the image', () => {
   assert.equal(mask[10 * 20 + 9], 0); // the centre (9.5, 10.5): doubly covered, a hole
   assert.equal(mask[3 * 20 + 9], 1); // the top arm
   assert.equal(mask[0], 0);
-  const clipped = rasterisePolygon([[-5, -5], [3, -5], [3, 3], [-5, 3]], 4, 4, { grid: 'corner' });
+  const clipped = rasterisePolygon(
+    [
+      [-5, -5],
+      [3, -5],
+      [3, 3],
+      [-5, 3],
+    ],
+    4,
+    4,
+    { grid: 'corner' },
+  );
   assert.equal(sum(clipped), 9);
-  assert.throws(() => rasterisePolygon([[0, 0], [Number.NaN, 1], [2, 2]], 4, 4, { grid: 'corner' }), /finite/);
+  assert.throws(
+    () =>
+      rasterisePolygon(
+        [
+          [0, 0],
+          [Number.NaN, 1],
+          [2, 2],
+        ],
+        4,
+        4,
+        { grid: 'corner' },
+      ),
+    /finite/,
+  );
 });
 
 test('resizeMaskNearest samples floor(dst * src / dst_size) like cv2.INTER_NEAREST', () => {

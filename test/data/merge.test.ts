@@ -18,7 +18,20 @@ import { tempDir } from '../helpers/temp_dir.js';
 async function corpus(dir: string): Promise<string> {
   const out = join(dir, 'corpus');
   const s1 = fakeDataset('S1', ['benign_tumour', 'malignant_tumour'], async function* () {
-    for (let i = 0; i < 3; i++) yield syntheticSample(6, 5, i === 0 ? { malignant_tumour: [[0, 0, 1, 1], [3, 3, 2, 2]] } : { benign_tumour: [[2, 2, 2, 2]] }, { index: i });
+    for (let i = 0; i < 3; i++)
+      yield syntheticSample(
+        6,
+        5,
+        i === 0
+          ? {
+              malignant_tumour: [
+                [0, 0, 1, 1],
+                [3, 3, 2, 2],
+              ],
+            }
+          : { benign_tumour: [[2, 2, 2, 2]] },
+        { index: i },
+      );
   });
   const segthy = fakeDataset('Segthy', ['thyroid', 'carotid'], async function* () {
     for (let i = 0; i < 4; i++) {
@@ -41,8 +54,14 @@ test('agnostic merge: one category, dataset-prefixed paths, ids renumbered, cano
     const report = await mergeCorpus(out, path, { mode: 'agnostic' });
     assert.deepEqual([report.images, report.annotations, report.categories], [9, 12, ['object']]);
     const merged = await readCoco(path);
-    assert.deepEqual(merged.images.map((i) => i.id), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    assert.deepEqual(merged.annotations.map((a) => a.id), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    assert.deepEqual(
+      merged.images.map((i) => i.id),
+      [1, 2, 3, 4, 5, 6, 7, 8, 9],
+    );
+    assert.deepEqual(
+      merged.annotations.map((a) => a.id),
+      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
+    );
     assert.equal(merged.images[0].file_name, 'S1/images/S1__0.png');
     assert.equal(merged.images[0].dataset, 'S1');
     assert.ok(merged.annotations.every((a) => a.category_id === 1));
@@ -68,7 +87,14 @@ test('per-structure merge: one category per canonical structure across datasets;
     const report = await mergeCorpus(out, path, { mode: 'structure' });
     assert.deepEqual(report.categories, ['breast_lesion', 'carotid_artery', 'thyroid_gland']);
     const merged = await readCoco(path);
-    assert.deepEqual(merged.categories.map((c) => [c.id, c.name]), [[1, 'breast_lesion'], [2, 'carotid_artery'], [3, 'thyroid_gland']]);
+    assert.deepEqual(
+      merged.categories.map((c) => [c.id, c.name]),
+      [
+        [1, 'breast_lesion'],
+        [2, 'carotid_artery'],
+        [3, 'thyroid_gland'],
+      ],
+    );
     const count = (id: number) => merged.annotations.filter((a) => a.category_id === id).length;
     // S1's benign and malignant tumours are one category; Segthy's thyroid and TG3K's thyroid_gland another.
     assert.deepEqual([count(1), count(2), count(3)], [4, 2, 6]);

@@ -4,12 +4,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 
 /** A W×H grey image (gradient) or a 0/255 mask with a filled rectangle, written as PNG or JPEG. */
-export async function writeTestImage(
-  path: string,
-  width: number,
-  height: number,
-  options: { rect?: [number, number, number, number]; rgb?: boolean; jpeg?: boolean } = {},
-): Promise<void> {
+export async function writeTestImage(path: string, width: number, height: number, options: { rect?: [number, number, number, number]; rgb?: boolean; jpeg?: boolean } = {}): Promise<void> {
   const channels = options.rgb ? 3 : 1;
   const data = Buffer.alloc(width * height * channels);
   for (let y = 0; y < height; y++) {
@@ -44,7 +39,11 @@ export async function writeBusi(root: string): Promise<void> {
 /** DDTI: `DDTI/<case>_<n>.a.jpg` + `.b.jpg` masks for cases 1 (two images) and 2, and label.txt. */
 export async function writeDdti(root: string): Promise<void> {
   const base = join(root, 'DDTI');
-  for (const [id, rect] of [['1_1', [4, 4, 10, 8]], ['1_2', [20, 6, 8, 8]], ['2_1', [10, 10, 12, 6]]] as const) {
+  for (const [id, rect] of [
+    ['1_1', [4, 4, 10, 8]],
+    ['1_2', [20, 6, 8, 8]],
+    ['2_1', [10, 10, 12, 6]],
+  ] as const) {
     await writeTestImage(join(base, `${id}.a.jpg`), 48, 32, { rgb: true, jpeg: true });
     await writeTestImage(join(base, `${id}.b.jpg`), 48, 32, { rect: [...rect], jpeg: true });
   }

@@ -13,7 +13,10 @@ test('C-TRUS (real files): 827 frames of 13 patients, 508 with a colon wall, pat
     assert.equal(annotated.size, 508);
     // Up to four wall segments in a frame; the two 1-pixel specks in the masks are dropped.
     assert.equal(done.annotations, 630);
-    assert.ok(coco.annotations.every((a) => a.area >= 300), 'a speck survived');
+    assert.ok(
+      coco.annotations.every((a) => a.area >= 300),
+      'a speck survived',
+    );
     const quality = (q: string) => coco.images.filter((i) => i.labels?.quality === q).length;
     assert.deepEqual([quality('high'), quality('medium'), quality('low')], [185, 295, 347]);
     assert.deepEqual(patientsInTwoSplits(parts), []);

@@ -12,8 +12,14 @@ test('DDTI (shared copy): 595 images, 478 patients, labels, verified, patient-le
     const first = coco.images.find((i) => i.source_file === 'DDTI/560_1.a.jpg')!;
     assert.equal(first.file_name, 'images/DDTI__560__1.png');
     assert.deepEqual(first.labels, {
-      folder: 'bening', composition: 'solid', echogenicity: 'hypoechogenicity', margins: 'well-defined',
-      calcifications: 'microcalcification', tirads: '4c', sex: 'F', age: 58,
+      folder: 'bening',
+      composition: 'solid',
+      echogenicity: 'hypoechogenicity',
+      margins: 'well-defined',
+      calcifications: 'microcalcification',
+      tirads: '4c',
+      sex: 'F',
+      age: 58,
     });
     assert.ok(coco.images.filter((i) => i.labels?.tirads !== undefined).length > 500);
     const sideOf = new Map<string, string>();

@@ -39,7 +39,13 @@ test('export-reference on a corpus converted from ../shared: the reference layou
       // The project's own checker agrees (areas, boxes, canonical RLE, files and sizes).
       const merged = join(out, `${split}.agnostic.noSmall.coco.json`);
       const verified = await verifyCoco(merged);
-      assert.ok(verified.ok, verified.problems.slice(0, 3).map((p) => p.message).join('; '));
+      assert.ok(
+        verified.ok,
+        verified.problems
+          .slice(0, 3)
+          .map((p) => p.message)
+          .join('; '),
+      );
       for (const { name } of SHARED) {
         const datasetFile = join(out, name, 'annotations', `${split}.agnostic.${name}__coco.json`);
         assert.ok((await verifyCoco(datasetFile, { imagesRoot: join(out, name, 'images') })).ok, datasetFile);
@@ -47,8 +53,14 @@ test('export-reference on a corpus converted from ../shared: the reference layou
       // Everything of the corpus split is there, once, in corpus order.
       const parts = await Promise.all(SHARED.map(({ name }) => readCoco(join(corpus, name, `${name}.${split}.coco.json`))));
       const coco = await readCoco(merged);
-      assert.deepEqual(coco.images.map((i) => i.file_name), SHARED.flatMap(({ name }, k) => parts[k].images.map((i) => `${name}/${i.file_name}`)));
-      assert.equal(coco.annotations.length, parts.reduce((n, p) => n + p.annotations.length, 0));
+      assert.deepEqual(
+        coco.images.map((i) => i.file_name),
+        SHARED.flatMap(({ name }, k) => parts[k].images.map((i) => `${name}/${i.file_name}`)),
+      );
+      assert.equal(
+        coco.annotations.length,
+        parts.reduce((n, p) => n + p.annotations.length, 0),
+      );
       assert.deepEqual([...new Set(coco.annotations.map((a) => a.structure))].sort(), [...new Set(parts.flatMap((p) => p.categories.map((c) => c.name)))].sort());
     }
     const usgraTest = await readCoco(join(out, 'USGRA-Seg', 'annotations', 'test.agnostic.USGRA-Seg__coco.json'));

@@ -12,12 +12,18 @@ test('Ultrasound_Nerve_Segmentation-processed (real files): 2,323 frames of 47 s
     assert.deepEqual([bySplit('train'), bySplit('test')], [1858, 465]);
     // The copy's square 256×256 frames were 580×420 padded: cropped back to 256 × 185 and the 3 or
     // so rows at each edge where the resize blended frame and padding.
-    assert.ok(coco.images.every((i) => i.width === 256 && i.height >= 191 && i.height <= 192), 'a frame kept its padding');
+    assert.ok(
+      coco.images.every((i) => i.width === 256 && i.height >= 191 && i.height <= 192),
+      'a frame kept its padding',
+    );
     // Every frame of the copy shows the nerve (no negatives); one 1-pixel speck is dropped.
     const annotated = new Set(coco.annotations.map((a) => a.image_id));
     assert.equal(annotated.size, 2323);
     assert.equal(done.annotations, 2323);
-    assert.ok(coco.annotations.every((a) => a.area >= 300), 'a speck survived');
+    assert.ok(
+      coco.annotations.every((a) => a.area >= 300),
+      'a speck survived',
+    );
     // The copy's folders mix subjects; the split here does not.
     assert.deepEqual(patientsInTwoSplits(parts), []);
   });

@@ -6,7 +6,10 @@ test('PSFHS (shared copy, MHA): 100 images with a pubic symphysis and a larger f
   await convertSharedDataset(t, 'psfhs', 'PSFHS', async ({ done, coco, split }) => {
     assert.equal(done.images, 100);
     assert.equal(done.warnings.length, 0);
-    assert.deepEqual(coco.categories.map((c) => c.name), ['pubic_symphysis', 'fetal_head']);
+    assert.deepEqual(
+      coco.categories.map((c) => c.name),
+      ['pubic_symphysis', 'fetal_head'],
+    );
     for (const [id, list] of annotationsByImage(coco)) {
       const ps = list.filter((a) => a.category === 'pubic_symphysis');
       const fh = list.filter((a) => a.category === 'fetal_head');

@@ -47,8 +47,7 @@ test('STU-Hospital (real files): 42 images 128×128, one tumour each, masks resi
       worstNearestShift = Math.max(worstNearestShift, Math.hypot(nearest.x - drawnStats.x, nearest.y - drawnStats.y));
     }
     t.diagnostic(
-      `${resized} masks resized; worst area error ${(worstArea * 100).toFixed(1)} %, worst centroid shift ${worstShift.toFixed(2)} px ` +
-        `(nearest neighbour: ${worstNearestShift.toFixed(2)} px)`,
+      `${resized} masks resized; worst area error ${(worstArea * 100).toFixed(1)} %, worst centroid shift ${worstShift.toFixed(2)} px ` + `(nearest neighbour: ${worstNearestShift.toFixed(2)} px)`,
     );
     assert.equal(resized, 36);
     assert.ok(worstArea < 0.05, `a resized tumour's area is off by ${(worstArea * 100).toFixed(1)} %`);

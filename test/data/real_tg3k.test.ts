@@ -9,7 +9,10 @@ test('TG3K (shared copy): 717 images, a gland in each, no corner specks, verifie
     const perImage = annotationsByImage(coco);
     for (const [id, list] of perImage) {
       assert.ok(list.length >= 1 && list.length <= 3, `image ${id}: ${list.length} components`);
-      assert.ok(list.every((a) => a.area >= 66), `image ${id}: a speck survived`);
+      assert.ok(
+        list.every((a) => a.area >= 66),
+        `image ${id}: a speck survived`,
+      );
     }
     assert.deepEqual(new Set(coco.images.map((i) => i.labels?.source_split)), new Set(['val', 'test']));
     assert.equal(split.counts.train.images + split.counts.val.images + split.counts.test.images, 717);

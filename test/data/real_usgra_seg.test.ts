@@ -14,7 +14,10 @@ test('USGRA-Seg: 244 images, official test (dataset/test) kept as test, nerve in
     const perImage = annotationsByImage(coco);
     assert.ok([...perImage.values()].every((list) => list.some((a) => a.category === 'nerve')));
     assert.equal(done.categories.blood_vessel.images, 219);
-    assert.ok(coco.annotations.every((a) => a.area >= 5), 'a labelme speck survived');
+    assert.ok(
+      coco.annotations.every((a) => a.area >= 5),
+      'a labelme speck survived',
+    );
     assert.ok(parts.val.annotations.length > 0 && parts.train.annotations.length > 0);
   });
 });

@@ -39,7 +39,10 @@ export function referenceFiles(root: string): { file: string; imagesRoot: string
 
 /** The tight box [x, y, w, h] of a column-major run list over an H-row mask. */
 function boxOfRuns(runs: number[], height: number): [number, number, number, number] | undefined {
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  let x0 = Infinity,
+    y0 = Infinity,
+    x1 = -Infinity,
+    y1 = -Infinity;
   let position = 0;
   for (let i = 0; i < runs.length; i++) {
     if (i % 2 === 1) {
@@ -104,7 +107,8 @@ export async function checkReferenceLayout(root: string): Promise<InvariantRepor
       const box = boxOfRuns(runs, height);
       const [x, y, w, h] = a.bbox;
       if (!box || box.some((v, i) => v !== a.bbox[i])) problem(`${where}: bbox ${JSON.stringify(a.bbox)}, the mask's box is ${JSON.stringify(box)}`);
-      if (!(x >= 0 && y >= 0 && w >= 1 && h >= 1 && x + w <= image.width && y + h <= image.height)) problem(`${where}: bbox ${JSON.stringify(a.bbox)} is not inside the ${image.width}×${image.height} image`);
+      if (!(x >= 0 && y >= 0 && w >= 1 && h >= 1 && x + w <= image.width && y + h <= image.height))
+        problem(`${where}: bbox ${JSON.stringify(a.bbox)} is not inside the ${image.width}×${image.height} image`);
     }
   }
   return report;

@@ -10,7 +10,10 @@ test('names and aliases are found in any case and spelling of separators', () =>
   assert.equal(getDataset('Dataset_BUSI_with_GT').info.name, 'BUSI');
   assert.equal(datasetKey('FH-PS-AOP'), datasetKey('fh_ps_aop'));
   assert.equal(findDataset('no-such-thing'), undefined);
-  assert.throws(() => getDataset('nope'), (error: Error) => /unknown dataset "nope"; known datasets: .*DDTI.*HC18.*PSFHS.*TG3K.*USGRA-Seg/.test(error.message));
+  assert.throws(
+    () => getDataset('nope'),
+    (error: Error) => /unknown dataset "nope"; known datasets: .*DDTI.*HC18.*PSFHS.*TG3K.*USGRA-Seg/.test(error.message),
+  );
 });
 
 test('every dataset module file is registered, with a complete entry', () => {
@@ -28,5 +31,8 @@ test('every dataset module file is registered, with a complete entry', () => {
     assert.equal(new Set(info.structures).size, info.structures.length, `${info.name}: repeated structure`);
   }
   const sorted = modules.map((m) => m.info.name);
-  assert.deepEqual(sorted, [...sorted].sort((a, b) => a.localeCompare(b, 'en', { sensitivity: 'base' })));
+  assert.deepEqual(
+    sorted,
+    [...sorted].sort((a, b) => a.localeCompare(b, 'en', { sensitivity: 'base' })),
+  );
 });

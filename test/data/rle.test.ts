@@ -1,17 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import {
-  decodeRle,
-  encodeMask,
-  maskToRuns,
-  rleArea,
-  rleIou,
-  rleToBbox,
-  rleUnion,
-  runsToString,
-  stringToRuns,
-} from '../../src/data/rle.js';
+import { decodeRle, encodeMask, maskToRuns, rleArea, rleIou, rleToBbox, rleUnion, runsToString, stringToRuns } from '../../src/data/rle.js';
 import { seededRandom } from '../../src/data/random.js';
 
 interface Case {
@@ -80,7 +70,10 @@ test('round-trips random masks of many shapes', () => {
     for (let i = 0; i < mask.length; i++) mask[i] = random() < density ? 1 : 0;
     const rle = encodeMask(mask, height, width);
     assert.deepEqual(decodeRle(rle), mask);
-    assert.equal(rleArea(rle), mask.reduce((a, b) => a + b, 0));
+    assert.equal(
+      rleArea(rle),
+      mask.reduce((a, b) => a + b, 0),
+    );
     assert.equal(runsToString(stringToRuns(rle.counts)), rle.counts);
   }
 });

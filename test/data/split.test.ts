@@ -112,8 +112,14 @@ test('splitDataset writes the three files, which partition the dataset', async (
     const report = await splitDataset(join(dir, 'X'), 'X', { seed: 5 });
     const parts = await Promise.all((['train', 'val', 'test'] as const).map((s) => readCoco(join(dir, 'X', `X.${s}.coco.json`))));
     const ids = parts.flatMap((p) => p.images.map((i) => i.id)).sort((a, b) => a - b);
-    assert.deepEqual(ids, coco.images.map((i) => i.id));
-    assert.equal(parts.reduce((n, p) => n + p.annotations.length, 0), coco.annotations.length);
+    assert.deepEqual(
+      ids,
+      coco.images.map((i) => i.id),
+    );
+    assert.equal(
+      parts.reduce((n, p) => n + p.annotations.length, 0),
+      coco.annotations.length,
+    );
     assert.deepEqual(report.counts.val, { images: parts[1].images.length, annotations: parts[1].annotations.length, patients: 6 });
     assert.equal(parts[0].info.split, 'train');
   } finally {

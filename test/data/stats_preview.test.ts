@@ -11,7 +11,18 @@ import { tempDir } from '../helpers/temp_dir.js';
 async function corpus(dir: string): Promise<string> {
   const out = join(dir, 'corpus');
   const module = fakeDataset('S', ['small', 'big'], async function* () {
-    yield syntheticSample(40, 30, { small: [[0, 0, 2, 2], [10, 10, 4, 4]], big: [[0, 20, 40, 10]] }, { index: 0, patient: 'a' });
+    yield syntheticSample(
+      40,
+      30,
+      {
+        small: [
+          [0, 0, 2, 2],
+          [10, 10, 4, 4],
+        ],
+        big: [[0, 20, 40, 10]],
+      },
+      { index: 0, patient: 'a' },
+    );
     yield syntheticSample(40, 30, { small: [[5, 5, 3, 3]] }, { index: 1, patient: 'b' });
     yield syntheticSample(40, 30, {}, { index: 2, patient: 'b' });
   });
@@ -99,7 +110,11 @@ test('composition: datasets by anatomy, canonical structures across datasets, to
     const image = await readRaster(png);
     // Bars in the first three palette colours, one per anatomy, as long as the instances say:
     // PSFHS's 6 instances fill the 400 px, HC18's 2 and S1's 2 a third of that.
-    const palette: [number, number, number][] = [[0x1f, 0x77, 0xb4], [0xff, 0x7f, 0x0e], [0x2c, 0xa0, 0x2c]];
+    const palette: [number, number, number][] = [
+      [0x1f, 0x77, 0xb4],
+      [0xff, 0x7f, 0x0e],
+      [0x2c, 0xa0, 0x2c],
+    ];
     const pixels = palette.map(() => 0);
     for (let i = 0; i < image.width * image.height; i++) {
       const o = i * image.channels;

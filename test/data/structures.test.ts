@@ -1,15 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { listDatasets } from '../../src/data/registry.js';
-import {
-  ANATOMIES,
-  STRUCTURES,
-  canonicalStructure,
-  checkStructureNames,
-  datasetTaxonomy,
-  requireCanonicalStructure,
-  taxonomyDatasets,
-} from '../../src/data/structures.js';
+import { ANATOMIES, STRUCTURES, canonicalStructure, checkStructureNames, datasetTaxonomy, requireCanonicalStructure, taxonomyDatasets } from '../../src/data/structures.js';
 
 test('the taxonomy maps exactly the registry: every dataset, every one of its categories, nothing else', () => {
   const registered = listDatasets().map((m) => m.info.name);
@@ -62,9 +54,15 @@ test('look-ups go by registry name or alias; unknown ones are undefined or a cle
   assert.equal(canonicalStructure('DDTI', 'nodule'), undefined);
   assert.equal(canonicalStructure('DDTI', 'toString'), undefined);
   assert.equal(canonicalStructure('Nope', 'lesion'), undefined);
-  assert.throws(() => requireCanonicalStructure('DDTI', 'nodule', 'c/DDTI/DDTI.coco.json'), /^Error: c\/DDTI\/DDTI\.coco\.json: category "nodule" of DDTI has no canonical structure; DDTI's categories are thyroid_nodule/);
+  assert.throws(
+    () => requireCanonicalStructure('DDTI', 'nodule', 'c/DDTI/DDTI.coco.json'),
+    /^Error: c\/DDTI\/DDTI\.coco\.json: category "nodule" of DDTI has no canonical structure; DDTI's categories are thyroid_nodule/,
+  );
   assert.throws(() => requireCanonicalStructure('Nope', 'lesion', 'c/Nope/Nope.coco.json'), /c\/Nope\/Nope\.coco\.json: dataset "Nope" is not in the structure taxonomy/);
   assert.doesNotThrow(() => checkStructureNames(['breast_lesion', 'thyroid_nodule'], '--only-structure'));
-  assert.throws(() => checkStructureNames(['breast_nodule'], '--only-structure'), /--only-structure: unknown structure "breast_nodule": "breast_nodule" is a dataset category; its canonical structure is breast_lesion/);
+  assert.throws(
+    () => checkStructureNames(['breast_nodule'], '--only-structure'),
+    /--only-structure: unknown structure "breast_nodule": "breast_nodule" is a dataset category; its canonical structure is breast_lesion/,
+  );
   assert.throws(() => checkStructureNames(['spleeen'], '--exclude-structure'), /--exclude-structure: unknown structure "spleeen" \(canonical structures: a_line, /);
 });

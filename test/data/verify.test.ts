@@ -12,7 +12,18 @@ import { tempDir } from '../helpers/temp_dir.js';
 
 async function makeDataset(dir: string): Promise<string> {
   const module = fakeDataset('V', ['a', 'b'], async function* () {
-    yield syntheticSample(10, 6, { a: [[0, 0, 2, 2], [5, 3, 2, 2]], b: [[8, 0, 2, 6]] }, { index: 1 });
+    yield syntheticSample(
+      10,
+      6,
+      {
+        a: [
+          [0, 0, 2, 2],
+          [5, 3, 2, 2],
+        ],
+        b: [[8, 0, 2, 6]],
+      },
+      { index: 1 },
+    );
     yield syntheticSample(10, 6, { a: [[1, 1, 3, 3]] }, { index: 2 });
   });
   await writeDataset(module, dir, join(dir, 'out'));
@@ -78,7 +89,10 @@ test('missing images, wrong sizes and non-PNG files are caught; assertVerified t
     const report = await verifyCoco(path);
     assert.deepEqual(report.problems.map((p) => p.kind).sort(), ['image-missing', 'image-size']);
     assert.match(report.problems.find((p) => p.kind === 'image-size')!.message, /V__2\.png is 5×4, recorded 10×6/);
-    assert.throws(() => assertVerified(report), (error: unknown) => error instanceof VerificationError && /2 problem\(s\)/.test(error.message));
+    assert.throws(
+      () => assertVerified(report),
+      (error: unknown) => error instanceof VerificationError && /2 problem\(s\)/.test(error.message),
+    );
     await writeFile(join(images, 'V__2.png'), 'not a png at all, just text padding');
     const again = await verifyCoco(path);
     assert.match(again.problems.find((p) => p.kind === 'image-size')!.message, /is not a PNG file/);

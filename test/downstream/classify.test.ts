@@ -22,7 +22,10 @@ test('full fine-tuning learns stripe orientation from a random init; the model i
   assert.equal(r.train_images + r.test_images, 80);
   assert.ok(r.epochs.at(-1)!.loss < r.epochs[0].loss / 3, 'the training loss falls');
   assert.ok(r.macro_f1 >= 0.85, `held-out macro-F1 ${r.macro_f1} (chance is 0.5)`);
-  assert.equal(r.confusion.flat().reduce((a, b) => a + b, 0), r.test_images);
+  assert.equal(
+    r.confusion.flat().reduce((a, b) => a + b, 0),
+    r.test_images,
+  );
   for (const c of r.classes) assert.ok(r.per_class[c].f1 > 0.8, `F1 of ${c}: ${r.per_class[c].f1}`);
 
   const meta = await sharp(r.files.confusion).metadata();
@@ -53,7 +56,10 @@ test('a linear probe on the fine-tuned encoder learns, and beats the probe on a 
 test('the same seed gives the same result; class weights balance the loss', async () => {
   const run = () => finetuneClassifier({ data, init: 'random', randomConfig: tinyConfig(), mode: 'linear', epochs: 3, seed: 5, threads: 1, testFraction: 0.25 });
   const [a, b] = [await run(), await run()];
-  assert.deepEqual(a.epochs.map((e) => e.loss), b.epochs.map((e) => e.loss));
+  assert.deepEqual(
+    a.epochs.map((e) => e.loss),
+    b.epochs.map((e) => e.loss),
+  );
   assert.deepEqual(a.confusion, b.confusion);
   // 80 images, 20 held out (patients unknown: image-level groups).
   assert.equal(a.test_images, 20);

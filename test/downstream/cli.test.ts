@@ -50,7 +50,10 @@ test('finetune segment and predict-seg write a model and a label map', async () 
   assert.deepEqual(Object.keys(r.dice), ['background', 'disc', 'square']);
   const png = join(dir, 'labels.png');
   const p = JSON.parse(await cli('predict-seg', join(dir, 'shapes', 'images', '1.png'), '--model', join(out, 'model.safetensors'), '--out', png, '--threads', '1', '--json'));
-  assert.equal(p.width * p.height, Object.values(p.areas as Record<string, number>).reduce((a, b) => a + b, 0));
+  assert.equal(
+    p.width * p.height,
+    Object.values(p.areas as Record<string, number>).reduce((a, b) => a + b, 0),
+  );
   assert.ok(existsSync(png));
 });
 

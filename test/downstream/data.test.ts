@@ -108,7 +108,10 @@ test('COCO image labels with a mapping; unlabelled images need --drop-unmapped; 
   assert.equal(d.samples.filter((s) => s.label === 'malignant').length, 6);
   const split = holdOutSplit(d.samples, 3, 0.3);
   const side = new Map<string, string>();
-  for (const [part, idx] of [['train', split.train], ['test', split.test]] as const) {
+  for (const [part, idx] of [
+    ['train', split.train],
+    ['test', split.test],
+  ] as const) {
     for (const i of idx) {
       const p = d.samples[i].patient!;
       assert.ok(!side.has(p) || side.get(p) === part, `patient ${p} is in train and test`);
@@ -124,12 +127,32 @@ test('a given test set replaces the split; a patient in both sets is refused by 
   const rows = (names: [string, string, string][]) => names.map(([f, l, p]) => `folders/${f},${l},${p}`).join('\n') + '\n';
   const train = join(dir, 'train.csv');
   const heldOut = join(dir, 'test.csv');
-  writeFileSync(train, rows([['horizontal/0.png', 'h', 'A'], ['horizontal/1.png', 'h', 'B'], ['vertical/0.png', 'v', 'C'], ['vertical/1.png', 'v', 'D']]));
-  writeFileSync(heldOut, rows([['horizontal/2.png', 'h', 'E'], ['vertical/2.png', 'v', 'F']]));
+  writeFileSync(
+    train,
+    rows([
+      ['horizontal/0.png', 'h', 'A'],
+      ['horizontal/1.png', 'h', 'B'],
+      ['vertical/0.png', 'v', 'C'],
+      ['vertical/1.png', 'v', 'D'],
+    ]),
+  );
+  writeFileSync(
+    heldOut,
+    rows([
+      ['horizontal/2.png', 'h', 'E'],
+      ['vertical/2.png', 'v', 'F'],
+    ]),
+  );
   const r = await finetuneClassifier({ data: train, test: heldOut, init: 'random', randomConfig: tinyConfig(), mode: 'linear', epochs: 1, threads: 1 });
   assert.equal(r.split_grouped_by, 'given test set');
   assert.deepEqual([r.train_images, r.test_images], [4, 2]);
-  writeFileSync(heldOut, rows([['horizontal/2.png', 'h', 'E'], ['vertical/2.png', 'v', 'C']]));
+  writeFileSync(
+    heldOut,
+    rows([
+      ['horizontal/2.png', 'h', 'E'],
+      ['vertical/2.png', 'v', 'C'],
+    ]),
+  );
   await assert.rejects(
     finetuneClassifier({ data: train, test: heldOut, init: 'random', randomConfig: tinyConfig(), mode: 'linear', epochs: 1, threads: 1 }),
     /patient 'C' is in the training data and in the test set \(.*vertical\/2\.png\)/,

@@ -81,7 +81,11 @@ function cineDicom(): Buffer {
 
 /** `ultrasam <args> --json` with the fixture's model; its JSON summary. */
 function cliJson<T>(args: string[]): T {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), ...args, '--weights', WEIGHTS, '--decoder-heads', '4', '--json'], { encoding: 'utf8', cwd: ROOT, maxBuffer: 1 << 26 });
+  const out = execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), ...args, '--weights', WEIGHTS, '--decoder-heads', '4', '--json'], {
+    encoding: 'utf8',
+    cwd: ROOT,
+    maxBuffer: 1 << 26,
+  });
   return JSON.parse(out.trim().split('\n').pop()!) as T;
 }
 
@@ -92,7 +96,7 @@ function cliJson<T>(args: string[]): T {
  */
 async function clickRuleMask(predictor: SamPredictor, prompt: CocoFile['annotations'][number]['ultrasam_prompt']): Promise<Uint8Array> {
   const firstPoints = prompt.points.length - prompt.corrections.length;
-  if (prompt.corrections.some((c) => c !== null)) throw new Error('the reference replays SAM\'s default candidates only');
+  if (prompt.corrections.some((c) => c !== null)) throw new Error("the reference replays SAM's default candidates only");
   let kept: ReturnType<typeof bestOutput> | undefined;
   for (let n = firstPoints; n <= prompt.points.length; n++) {
     const input = { points: prompt.points.slice(0, n), labels: prompt.labels.slice(0, n), ...(prompt.box ? { box: prompt.box } : {}) };
@@ -273,13 +277,13 @@ async function run(work: string): Promise<void> {
     const plainPoints = { points: clickedAnn.ultrasam_prompt.points, labels: clickedAnn.ultrasam_prompt.labels };
     const noMaskIou = iou(clickedMask, bestOutput(await predictor.predict(plainPoints), 'two points').mask);
     check(
-      'point + corrective click: the mask is the click rule on SamPredictor (the point\'s kept candidate as mask input; IoU ≥ 0.99)',
+      "point + corrective click: the mask is the click rule on SamPredictor (the point's kept candidate as mask input; IoU ≥ 0.99)",
       clickRuleIou >= 0.99 && JSON.stringify(clickedAnn.ultrasam_prompt.corrections) === '[null]',
       `IoU ${clickRuleIou.toFixed(5)}, ${plainCoco.annotations[1].area} px → ${clickedAnn.area} px; IoU ${noMaskIou.toFixed(5)} with the two points decoded without mask input`,
     );
     await page.keyboard.press('Control+z');
     const lonePoint = await cocoWhen(page, (c) => c.annotations[1]?.ultrasam_prompt.points.length === 1);
-    check('undo after the corrective click brings back the lone point\'s mask', lonePoint.annotations[1].area === plainCoco.annotations[1].area, `${lonePoint.annotations[1].area} px`);
+    check("undo after the corrective click brings back the lone point's mask", lonePoint.annotations[1].area === plainCoco.annotations[1].area, `${lonePoint.annotations[1].area} px`);
     await page.keyboard.press('Control+y');
 
     // Segment everything, filters off (the fixture's random model scores low), as `ultrasam everything`.
@@ -289,7 +293,20 @@ async function run(work: string): Promise<void> {
     await page.locator('#stage[data-everything]').waitFor({ state: 'attached', timeout: TIMEOUT });
     const generated = Number(await page.locator('#stage').getAttribute('data-everything'));
     const everythingDir = join(work, 'everything');
-    const cliEverything = cliJson<{ masks: number; coco: string }>(['everything', IMAGE, '--out-dir', everythingDir, '--points-per-side', '2', '--pred-iou-thresh', '0', '--stability-thresh', '0', '--box-nms-thresh', '1']);
+    const cliEverything = cliJson<{ masks: number; coco: string }>([
+      'everything',
+      IMAGE,
+      '--out-dir',
+      everythingDir,
+      '--points-per-side',
+      '2',
+      '--pred-iou-thresh',
+      '0',
+      '--stability-thresh',
+      '0',
+      '--box-nms-thresh',
+      '1',
+    ]);
     check('Segment everything: as many masks as `ultrasam everything`', generated === cliEverything.masks && generated > 0, `${generated} in the app, ${cliEverything.masks} from the CLI`);
     await page.locator(`#stage[data-masks="${2 + generated}"]`).waitFor({ timeout: TIMEOUT });
     const withAuto = JSON.parse(await downloadText(page, '#export-coco')) as CocoFile;
@@ -358,19 +375,25 @@ async function run(work: string): Promise<void> {
     const [cpx, cpy] = cinePrompt.points[0];
     const cliTrack = cliJson<{ csv: string; masked_frames: number }>(['propagate', cineFile, '--frame', '1', '--point', `${cpx},${cpy}`, '--min-score', '0', '--out', join(work, 'propagated')]);
     const cliRows = readFileSync(cliTrack.csv, 'utf8').trim().split('\n');
-    const sameRows = track.length === cliRows.length && track.every((row, i) => {
-      if (i === 0) return row === cliRows[0];
-      const [a, b] = [row.split(','), cliRows[i].split(',')];
-      // frame, time, source exactly; areas within 0.5 % (ORT-web against onnxruntime-node).
-      return a[0] === b[0] && a[1] === b[1] && a[5] === b[5] && Math.abs(Number(a[2]) - Number(b[2])) <= 0.005 * Number(b[2]);
-    });
+    const sameRows =
+      track.length === cliRows.length &&
+      track.every((row, i) => {
+        if (i === 0) return row === cliRows[0];
+        const [a, b] = [row.split(','), cliRows[i].split(',')];
+        // frame, time, source exactly; areas within 0.5 % (ORT-web against onnxruntime-node).
+        return a[0] === b[0] && a[1] === b[1] && a[5] === b[5] && Math.abs(Number(a[2]) - Number(b[2])) <= 0.005 * Number(b[2]);
+      });
     check('propagation: the track CSV (frames, times, areas, sources) matches `ultrasam propagate`', sameRows && cliTrack.masked_frames === 3, track.slice(1).join(' | '));
     await page.click('#play');
     const playedFrom = await page.locator('#stage').getAttribute('data-frame');
     await page.waitForFunction((from) => document.getElementById('stage')?.dataset.frame !== from, playedFrom, { timeout: TIMEOUT });
     const playedMask = await page.locator('#stage').getAttribute('data-track-mask');
     await page.click('#play');
-    check('Play steps through the frames with the propagated mask', playedMask === '1' && (await page.locator('#play').getAttribute('aria-pressed')) === 'false', `frame ${playedFrom} → ${await page.locator('#stage').getAttribute('data-frame')}`);
+    check(
+      'Play steps through the frames with the propagated mask',
+      playedMask === '1' && (await page.locator('#play').getAttribute('aria-pressed')) === 'false',
+      `frame ${playedFrom} → ${await page.locator('#stage').getAttribute('data-frame')}`,
+    );
     // Correct frame 3 with a box and propagate again from it: frame 2 (the first prompt) stays as it was.
     // Via a frame the player did not stop on (1, or 2 when it stopped on 1), so that the field changes each time.
     const stoppedOn = await page.locator('#stage').getAttribute('data-frame');
@@ -391,7 +414,7 @@ async function run(work: string): Promise<void> {
     );
     check('no uncaught errors in the page', pageErrors.length === 0, pageErrors.join('; '));
     check('no request left the server', foreignRequests.length === 0, foreignRequests.join(', '));
-    check('the fp32 export\'s page says it runs the fp32 encoder', /encoder fp32/.test(fp32Info), fp32Info);
+    check("the fp32 export's page says it runs the fp32 encoder", /encoder fp32/.test(fp32Info), fp32Info);
 
     // ?encoder=int8 on an export without the int8 encoder: a clear message, not the fp32 model.
     const asksInt8 = await context.newPage();
@@ -411,7 +434,7 @@ async function run(work: string): Promise<void> {
     await int8Page.goto(int8Server.url);
     await int8Page.locator('body[data-model="ready"]').waitFor({ state: 'attached', timeout: TIMEOUT });
     const int8Info = (await int8Page.locator('#model-info').textContent()) ?? '';
-    check('the int8 export\'s page says it runs the int8 encoder', /encoder int8/.test(int8Info), int8Info);
+    check("the int8 export's page says it runs the int8 encoder", /encoder int8/.test(int8Info), int8Info);
     await int8Page.setInputFiles('#file-input', IMAGE);
     await int8Page.locator('#drop-hint').waitFor({ state: 'hidden', timeout: TIMEOUT });
     await dragBox(int8Page, BOX, size);
@@ -431,11 +454,11 @@ async function run(work: string): Promise<void> {
     const withNode = pixelAgreement(int8Mask, nodeInt8Mask);
     const withFp32Page = pixelAgreement(int8Mask, decodeRle(boxCoco.annotations[0].segmentation));
     check(
-      'int8 page: the box\'s mask agrees with the Node predictor\'s int8 encoder on ≥ 99 % of pixels',
+      "int8 page: the box's mask agrees with the Node predictor's int8 encoder on ≥ 99 % of pixels",
       withNode >= 0.99 && int8Coco.annotations[0].area > 0 && JSON.stringify(int8Prompt.box) === JSON.stringify(boxCoco.annotations[0].ultrasam_prompt.box),
       `${(100 * withNode).toFixed(3)} % (IoU ${iou(int8Mask, nodeInt8Mask).toFixed(5)}); with the fp32 page's mask ${(100 * withFp32Page).toFixed(3)} %; image encoder ${int8EncodeMs} ms (fp32 page ${encodeMs} ms)`,
     );
-    check('int8 page: ≥ 99 % of pixels as the fp32 page\'s mask', withFp32Page >= 0.99, `${(100 * withFp32Page).toFixed(3)} %`);
+    check("int8 page: ≥ 99 % of pixels as the fp32 page's mask", withFp32Page >= 0.99, `${(100 * withFp32Page).toFixed(3)} %`);
     check('no uncaught errors in the int8 page', pageErrors.length === 0, pageErrors.join('; '));
   } finally {
     await browser?.close();

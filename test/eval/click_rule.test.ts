@@ -14,12 +14,20 @@ test('highestScore: the first of the best, within a range', () => {
   assert.throws(() => highestScore([1, 2], 2), /no scores/);
 });
 
-test("defaultOutput: the best candidate for a lone point, the single mask otherwise; multimask forces either", () => {
+test('defaultOutput: the best candidate for a lone point, the single mask otherwise; multimask forces either', () => {
   const scores = [0.95, 0.2, 0.6, 0.4];
   const logits = new Float32Array(4);
   assert.equal(defaultOutput(scores, { points: [[1, 1]] }), 2);
   assert.equal(defaultOutput(scores, { points: [[1, 1]], maskInput: logits }), 0, 'a corrective round (mask input) is not ambiguous');
-  assert.equal(defaultOutput(scores, { points: [[1, 1], [2, 2]] }), 0);
+  assert.equal(
+    defaultOutput(scores, {
+      points: [
+        [1, 1],
+        [2, 2],
+      ],
+    }),
+    0,
+  );
   assert.equal(defaultOutput(scores, { box: [0, 0, 3, 3] }), 0);
   assert.equal(defaultOutput(scores, { points: [[1, 1]], box: [0, 0, 3, 3] }), 0);
   assert.equal(defaultOutput(scores, { box: [0, 0, 3, 3], multimask: true }), 2);
@@ -50,7 +58,13 @@ test("multimaskByDefault is SamPredictor's default: it returns three candidates 
     const prompts: PredictInput[] = [
       { points: [[10, 10]], labels: [1] },
       { points: [[10, 10]], labels: [1], maskInput },
-      { points: [[10, 10], [20, 15]], labels: [1, 0] },
+      {
+        points: [
+          [10, 10],
+          [20, 15],
+        ],
+        labels: [1, 0],
+      },
       { box: [5, 5, 30, 25] },
       { points: [[10, 10]], labels: [0], box: [5, 5, 30, 25] },
     ];

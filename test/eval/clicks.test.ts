@@ -26,7 +26,12 @@ function bruteForce(region: Uint8Array, w: number, h: number): Float64Array {
 
 test('the distance transform equals brute force on random masks', () => {
   const random = seededRandom(42);
-  for (const [w, h, p] of [[13, 9, 0.7], [7, 16, 0.9], [20, 20, 0.5], [1, 5, 1]] as const) {
+  for (const [w, h, p] of [
+    [13, 9, 0.7],
+    [7, 16, 0.9],
+    [20, 20, 0.5],
+    [1, 5, 1],
+  ] as const) {
     const region = Uint8Array.from({ length: w * h }, () => (random() < p ? 1 : 0));
     assert.deepEqual(squaredDistanceToOutside(region, w, h), bruteForce(region, w, h), `${w}×${h}`);
   }
@@ -41,7 +46,10 @@ test('interior pixel of a rectangle: distance 3, first in raster order', () => {
 test('first click: positive at the object interior', () => {
   assert.deepEqual(firstClick(rectMask(20, 12, [[2, 3, 10, 6]]), 20, 12), { x: 4, y: 5, label: 1 });
   // The thick part of an L-shaped object wins over the thin arm.
-  const l = rectMask(30, 30, [[0, 0, 30, 2], [10, 10, 11, 11]]);
+  const l = rectMask(30, 30, [
+    [0, 0, 30, 2],
+    [10, 10, 11, 11],
+  ]);
   assert.deepEqual(firstClick(l, 30, 30), { x: 15, y: 15, label: 1 });
   assert.throws(() => firstClick(new Uint8Array(4), 2, 2), /empty/);
 });
@@ -51,7 +59,10 @@ test('next click: positive in the largest missed region, negative in the largest
   // Prediction = left half: the missed right half (columns 7..11, rows 3..8) has its interior at (9, 5).
   assert.deepEqual(nextClick(gt, rectMask(20, 12, [[2, 3, 5, 6]]), 20, 12), { x: 9, y: 5, label: 1, regionSize: 30 });
   // Prediction = ground truth + a 5×5 false blob at (14, 2) and a 1-pixel miss: the blob wins, centre (16, 4).
-  const pred = rectMask(20, 12, [[2, 3, 10, 6], [14, 2, 5, 5]]);
+  const pred = rectMask(20, 12, [
+    [2, 3, 10, 6],
+    [14, 2, 5, 5],
+  ]);
   pred[3 * 20 + 2] = 0;
   assert.deepEqual(nextClick(gt, pred, 20, 12), { x: 16, y: 4, label: 0, regionSize: 25 });
   // Equal sizes: the missed region (positive) wins the tie.

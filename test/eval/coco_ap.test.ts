@@ -27,7 +27,13 @@ test('thresholds are built as numpy.linspace builds them', () => {
 });
 
 test('all predictions perfect: AP = AP50 = AP75 = 1, AR 1', () => {
-  const ap = cocoMaskAp(oneEach([{ iou: 1, score: 0.3 }, { iou: 1, score: 0.9 }, { iou: 1, score: 0.5, category: 2 }]));
+  const ap = cocoMaskAp(
+    oneEach([
+      { iou: 1, score: 0.3 },
+      { iou: 1, score: 0.9 },
+      { iou: 1, score: 0.5, category: 2 },
+    ]),
+  );
   for (const key of ['AP', 'AP50', 'AP75', 'APm', 'AR100'] as const) close(ap[key], 1, key);
   assert.deepEqual([ap.APs, ap.APl], [null, null]); // no ground truth in those area ranges
 });
@@ -42,7 +48,13 @@ test('a known mix gives the value COCOeval gives (derived by hand)', () => {
   //   r ≤ 1/3 (34 values) → 1, the rest 0: AP_t = 34/101.
   // - t = .95: no TP: recall 0, precision 0: AP_t = 0.
   // AP = (5 · 56 + 4 · 34) / (10 · 101) = 416/1010; AP50 = 56/101; AP75 = 34/101; AR = (5 · 2/3 + 4 · 1/3) / 10.
-  const ap = cocoMaskAp(oneEach([{ iou: 0.92, score: 0.9 }, { iou: 0.4, score: 0.8 }, { iou: 0.72, score: 0.7 }]));
+  const ap = cocoMaskAp(
+    oneEach([
+      { iou: 0.92, score: 0.9 },
+      { iou: 0.4, score: 0.8 },
+      { iou: 0.72, score: 0.7 },
+    ]),
+  );
   close(ap.AP, 416 / 1010, 'AP');
   close(ap.AP50, 56 / 101, 'AP50');
   close(ap.AP75, 34 / 101, 'AP75');
@@ -51,13 +63,22 @@ test('a known mix gives the value COCOeval gives (derived by hand)', () => {
   close(ap.AR100, (5 * (2 / 3) + 4 * (1 / 3)) / 10, 'AR100');
   // The order of the inputs does not matter; the scores do: with d2 scored last, t ≤ .70 gives
   // TP, TP, FP → precision 1, 1, 2/3 → r ≤ 2/3 (67 values) → 1: AP50 = 67/101.
-  const reordered = cocoMaskAp(oneEach([{ iou: 0.72, score: 0.7 }, { iou: 0.4, score: 0.1 }, { iou: 0.92, score: 0.9 }]));
+  const reordered = cocoMaskAp(
+    oneEach([
+      { iou: 0.72, score: 0.7 },
+      { iou: 0.4, score: 0.1 },
+      { iou: 0.92, score: 0.9 },
+    ]),
+  );
   close(reordered.AP50, 67 / 101, 'AP50 with the bad detection last');
 });
 
 test('AP averages over categories; per-category AP', () => {
   // Category 1 perfect (AP 1); category 2 one detection of IoU .66: TP for t ≤ .65 (4 of 10) → AP .4.
-  const inputs = oneEach([{ iou: 1, score: 0.5 }, { iou: 0.66, score: 0.9, category: 2 }]);
+  const inputs = oneEach([
+    { iou: 1, score: 0.5 },
+    { iou: 0.66, score: 0.9, category: 2 },
+  ]);
   close(cocoMaskAp(inputs).AP, (1 + 0.4) / 2, 'AP');
   const per = cocoMaskApPerCategory(inputs);
   close(per.get(1)!, 1, 'category 1');
@@ -71,9 +92,18 @@ test('greedy matching in score order: a ground truth is taken once, a detection 
   const input: ApImageInput = {
     imageId: 1,
     categoryId: 1,
-    gts: [{ id: 1, area: 500, iscrowd: false }, { id: 2, area: 500, iscrowd: false }],
-    dts: [{ id: 1, area: 500, score: 0.9 }, { id: 2, area: 500, score: 0.8 }],
-    ious: [[0.8, 0.6], [0.9, 0.1]],
+    gts: [
+      { id: 1, area: 500, iscrowd: false },
+      { id: 2, area: 500, iscrowd: false },
+    ],
+    dts: [
+      { id: 1, area: 500, score: 0.9 },
+      { id: 2, area: 500, score: 0.8 },
+    ],
+    ious: [
+      [0.8, 0.6],
+      [0.9, 0.1],
+    ],
   };
   close(cocoMaskAp([input]).AP50, 51 / 101, 'AP50');
 });
@@ -83,9 +113,18 @@ test('crowd and out-of-range ground truths are ignored, and so are detections ma
   const input: ApImageInput = {
     imageId: 1,
     categoryId: 1,
-    gts: [{ id: 1, area: 500, iscrowd: false }, { id: 2, area: 500, iscrowd: true }],
-    dts: [{ id: 1, area: 500, score: 0.5 }, { id: 2, area: 300, score: 0.9 }],
-    ious: [[1, 0], [0, 1]],
+    gts: [
+      { id: 1, area: 500, iscrowd: false },
+      { id: 2, area: 500, iscrowd: true },
+    ],
+    dts: [
+      { id: 1, area: 500, score: 0.5 },
+      { id: 2, area: 300, score: 0.9 },
+    ],
+    ious: [
+      [1, 0],
+      [0, 1],
+    ],
   };
   // (COCOeval's precision is tp / (tp + fp + eps): 1 / (1 + 2^-52) is 1 − 2^-52, not 1.)
   close(cocoMaskAp([input]).AP, 1, 'AP');
@@ -93,9 +132,18 @@ test('crowd and out-of-range ground truths are ignored, and so are detections ma
   const mixed: ApImageInput = {
     imageId: 1,
     categoryId: 1,
-    gts: [{ id: 1, area: 500, iscrowd: false }, { id: 3, area: 20000, iscrowd: false }],
-    dts: [{ id: 1, area: 500, score: 0.5 }, { id: 3, area: 20000, score: 0.9 }],
-    ious: [[1, 0], [0, 0.3]],
+    gts: [
+      { id: 1, area: 500, iscrowd: false },
+      { id: 3, area: 20000, iscrowd: false },
+    ],
+    dts: [
+      { id: 1, area: 500, score: 0.5 },
+      { id: 3, area: 20000, score: 0.9 },
+    ],
+    ious: [
+      [1, 0],
+      [0, 0.3],
+    ],
   };
   const ap = cocoMaskAp([mixed]);
   close(ap.APs, 1, 'APs'); // the large detection is unmatched and outside the range: ignored

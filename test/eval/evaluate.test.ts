@@ -23,10 +23,22 @@ const IMAGES: SyntheticImage[] = [
       { rect: [30, 25, 3, 2], category: 1, crowd: true },
     ],
   },
-  { name: 'B__1.png', width: 32, height: 32, dataset: 'B', instances: [{ rect: [5, 5, 5, 8], category: 2 }, { rect: [0, 0, 0, 0], category: 2 }] },
+  {
+    name: 'B__1.png',
+    width: 32,
+    height: 32,
+    dataset: 'B',
+    instances: [
+      { rect: [5, 5, 5, 8], category: 2 },
+      { rect: [0, 0, 0, 0], category: 2 },
+    ],
+  },
   { name: 'B__2.png', width: 16, height: 16, dataset: 'B', instances: [] },
 ];
-const CATEGORIES = [{ id: 1, name: 'lesion' }, { id: 2, name: 'vessel' }];
+const CATEGORIES = [
+  { id: 1, name: 'lesion' },
+  { id: 2, name: 'vessel' },
+];
 
 test('box prompts with a one-pixel-shift predictor: Dice, IoU, AP and the tables are the computed ones', async () => {
   const { dir, cleanup } = tempDir('box');
@@ -58,7 +70,10 @@ test('box prompts with a one-pixel-shift predictor: Dice, IoU, AP and the tables
     close(json.per_category.vessel.ap.AP, 0.4, 'vessel AP');
     // One embedding per image, all instances of an image in one decoder call.
     assert.deepEqual(fake.setImages, [join(dir, 'images', 'A__1.png'), join(dir, 'images', 'B__1.png')]);
-    assert.deepEqual(fake.batches.map((b) => b.length), [2, 1]);
+    assert.deepEqual(
+      fake.batches.map((b) => b.length),
+      [2, 1],
+    );
     assert.deepEqual(result.instances[0].prompt, { box: [2, 3, 12, 9] });
   } finally {
     cleanup();
@@ -94,11 +109,24 @@ test('box-jitter is seeded: same seed, same boxes; another seed, other boxes', a
   const { dir, cleanup } = tempDir('jitter');
   try {
     const corpus = await writeSyntheticCorpus(dir, IMAGES, CATEGORIES);
-    const run = async (seed: number) => (await evaluate(new ShiftFake(corpus.rects), { coco: corpus.cocoPath, prompt: { kind: 'box-jitter', fraction: 0.05 }, seed })).instances.map((i) => i.prompt.box);
+    const run = async (seed: number) =>
+      (await evaluate(new ShiftFake(corpus.rects), { coco: corpus.cocoPath, prompt: { kind: 'box-jitter', fraction: 0.05 }, seed })).instances.map((i) => i.prompt.box);
     const a = await run(1);
     assert.deepEqual(await run(1), a);
     assert.notDeepEqual(await run(2), a);
-    assert.ok(a.every((box, i) => box!.some((v, k) => v !== [[2, 3, 12, 9], [20, 10, 30, 14], [5, 5, 10, 13]][i][k])));
+    assert.ok(
+      a.every((box, i) =>
+        box!.some(
+          (v, k) =>
+            v !==
+            [
+              [2, 3, 12, 9],
+              [20, 10, 30, 14],
+              [5, 5, 10, 13],
+            ][i][k],
+        ),
+      ),
+    );
   } finally {
     cleanup();
   }
@@ -112,7 +140,10 @@ test('clicks:3: first click inside, a positive click in the missed half with the
     const result = await evaluate(fake, { coco: corpus.cocoPath, prompt: { kind: 'clicks', clicks: 3 } });
     const [inst] = result.instances;
     assert.deepEqual(inst.clickIous, [0.5, 1, 1]);
-    assert.deepEqual(inst.clicks, [[4, 5, 1], [9, 5, 1]]);
+    assert.deepEqual(inst.clicks, [
+      [4, 5, 1],
+      [9, 5, 1],
+    ]);
     assert.equal(fake.batches.length, 2); // a perfect mask gets no third click
     const s = summarize(result);
     assert.deepEqual(s.clicks, { clicks: 3, mean_iou_per_click: [0.5, 1, 1], mean_dice_per_click: [2 / 3, 1, 1], noc85: 2, noc90: 2, nof85: 0, nof90: 0 });
@@ -129,10 +160,7 @@ test('images are found under --images by file_name or base name; a missing one i
     const corpus = await writeSyntheticCorpus(dir, IMAGES.slice(0, 1), CATEGORIES);
     const result = await evaluate(new ShiftFake(corpus.rects), { coco: corpus.cocoPath, imagesDir: join(dir, 'images'), prompt: { kind: 'box' } });
     assert.equal(result.instances.length, 2);
-    await assert.rejects(
-      evaluate(new ShiftFake(corpus.rects), { coco: corpus.cocoPath, imagesDir: join(dir, 'nowhere'), prompt: { kind: 'box' } }),
-      /image 1: file_name 'images\/A__1.png' not found/,
-    );
+    await assert.rejects(evaluate(new ShiftFake(corpus.rects), { coco: corpus.cocoPath, imagesDir: join(dir, 'nowhere'), prompt: { kind: 'box' } }), /image 1: file_name 'images\/A__1.png' not found/);
     const empty = { file: { ...corpus.coco, annotations: [] }, path: corpus.cocoPath };
     await assert.rejects(evaluate(new ShiftFake(corpus.rects), { coco: empty, prompt: { kind: 'box' } }), /no image has an instance to evaluate/);
   } finally {

@@ -25,7 +25,10 @@ test('malformed ground truth is named by annotation and image', () => {
 
 test('ground truth that would be scored wrongly is refused: negative or fractional runs, polygons under three points', () => {
   // Before: [-5, 85] covered the 80 pixels and decoded to the whole image; fractional runs to a shifted mask.
-  assert.throws(() => annotationMask(ann({ size: [8, 10], counts: [-5, 85] }), image), /^Error: annotation 3 \(image 7, images\/x\.png\): RLE run 0 is -5; runs are non-negative whole numbers of pixels$/);
+  assert.throws(
+    () => annotationMask(ann({ size: [8, 10], counts: [-5, 85] }), image),
+    /^Error: annotation 3 \(image 7, images\/x\.png\): RLE run 0 is -5; runs are non-negative whole numbers of pixels$/,
+  );
   assert.throws(() => annotationMask(ann({ size: [8, 10], counts: [10.5, 20, 49.5] }), image), /annotation 3 .*RLE run 0 is 10\.5/);
   assert.throws(() => annotationMask(ann({ size: [8, 10], counts: [10, '20', 50] }), image), /annotation 3 .*RLE run 1 is "20"/);
   // Before: two points were drawn as a line while the annotation's area said 56,905.

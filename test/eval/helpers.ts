@@ -22,7 +22,6 @@ export function rectMask(width: number, height: number, rects: readonly Rect[]):
   return mask;
 }
 
-
 export interface SyntheticImage {
   name: string;
   width: number;
@@ -151,11 +150,7 @@ export class ClickFake extends FakeBase {
       return prediction([quarter, left, new Uint8Array(width * height)], [0.3, 0.8, 0.1], width, height);
     }
     const [px, py] = points[1];
-    const good =
-      points.length === 2 &&
-      input.labels?.[1] === 1 &&
-      px >= x0 + half && px < x0 + w && py >= y0 && py < y0 + h &&
-      !!input.maskInput && input.maskInput.every((v) => v === 2);
+    const good = points.length === 2 && input.labels?.[1] === 1 && px >= x0 + half && px < x0 + w && py >= y0 && py < y0 + h && !!input.maskInput && input.maskInput.every((v) => v === 2);
     return prediction([good ? rectMask(width, height, [rect]) : new Uint8Array(width * height)], [good ? 0.95 : 0.05], width, height);
   }
 }

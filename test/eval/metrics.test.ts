@@ -43,7 +43,17 @@ test('mean and median (numpy semantics: the mean of the two middle values)', () 
   assert.equal(median([4, 1, 3, 2]), 2.5);
   assert.equal(mean([1, 2, 3, 6]), 3);
   assert.ok(Number.isNaN(median([])));
-  const s = overlapStats([{ dice: 1, iou: 1 }, { dice: 0.5, iou: 0.25 }, { dice: 0, iou: 0 }]);
+  const s = overlapStats([
+    { dice: 1, iou: 1 },
+    { dice: 0.5, iou: 0.25 },
+    { dice: 0, iou: 0 },
+  ]);
   assert.deepEqual(s, { n: 3, dice_mean: 0.5, dice_median: 0.5, iou_mean: 1.25 / 3, iou_median: 0.25 });
-  assert.deepEqual([...groupBy(['b1', 'a1', 'b2'], (x) => x[0])], [['a', ['a1']], ['b', ['b1', 'b2']]]);
+  assert.deepEqual(
+    [...groupBy(['b1', 'a1', 'b2'], (x) => x[0])],
+    [
+      ['a', ['a1']],
+      ['b', ['b1', 'b2']],
+    ],
+  );
 });

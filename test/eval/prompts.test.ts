@@ -12,7 +12,10 @@ test('centroid of a rectangle: the mean pixel index, inside', () => {
 
 test('centroid of non-convex masks is used as is and flagged when off the mask', () => {
   // L: (0..3, 0) and (0, 1..3): mean x = 6/7, mean y = 6/7; the pixel holding (6/7 + .5, 6/7 + .5) is (1, 1), background.
-  const l = rectMask(6, 6, [[0, 0, 4, 1], [0, 1, 1, 3]]);
+  const l = rectMask(6, 6, [
+    [0, 0, 4, 1],
+    [0, 1, 1, 3],
+  ]);
   const c = maskCentroid(l, 6, 6);
   assert.ok(Math.abs(c.x - 6 / 7) < 1e-12 && Math.abs(c.y - 6 / 7) < 1e-12);
   assert.equal(c.inside, false);
@@ -26,12 +29,25 @@ test('centroid of non-convex masks is used as is and flagged when off the mask',
 
 test('tight box is [x, y, x + w, y + h] (COCO bbox corners, one past the last pixel)', () => {
   assert.deepEqual(maskBox(rectMask(20, 20, [[3, 4, 7, 5]]), 20, 20), [3, 4, 10, 9]);
-  assert.deepEqual(maskBox(rectMask(6, 6, [[0, 0, 4, 1], [0, 1, 1, 3]]), 6, 6), [0, 0, 4, 4]);
+  assert.deepEqual(
+    maskBox(
+      rectMask(6, 6, [
+        [0, 0, 4, 1],
+        [0, 1, 1, 3],
+      ]),
+      6,
+      6,
+    ),
+    [0, 0, 4, 4],
+  );
   const single = new Uint8Array(9);
   single[4] = 1;
   assert.deepEqual(maskBox(single, 3, 3), [1, 1, 2, 2]);
   assert.throws(() => maskBox(new Uint8Array(9), 3, 3), /empty mask/);
-  assert.deepEqual(singleShotPrompt({ kind: 'box' }, rectMask(20, 20, [[3, 4, 7, 5]]), 20, 20, () => 0), { prompt: { box: [3, 4, 10, 9] } });
+  assert.deepEqual(
+    singleShotPrompt({ kind: 'box' }, rectMask(20, 20, [[3, 4, 7, 5]]), 20, 20, () => 0),
+    { prompt: { box: [3, 4, 10, 9] } },
+  );
 });
 
 test('box-jitter: each corner within ±5 % of the box size, seeded per annotation, clamped to the image', () => {

@@ -21,7 +21,10 @@ test('the report holds the summary, the tables, one line per instance and the be
         { name: 'A__1.png', width: 40, height: 30, instances: [{ rect: [2, 3, 10, 6], category: 1 }] },
         { name: 'B__1.png', width: 32, height: 32, instances: [{ rect: [5, 5, 5, 8], category: 2 }] },
       ],
-      [{ id: 1, name: 'lesion' }, { id: 2, name: 'vessel' }],
+      [
+        { id: 1, name: 'lesion' },
+        { id: 2, name: 'vessel' },
+      ],
     );
     const result = await evaluate(new ShiftFake(corpus.rects), { coco: corpus.cocoPath, prompt: { kind: 'point' } });
     const summary = summarize(result, 'fake.safetensors');
@@ -37,10 +40,22 @@ test('the report holds the summary, the tables, one line per instance and the be
     assert.match(md, /\| vessel \| 1 \| 0\.8000 \|/);
     assert.match(md, /ultrasam eval --prompt point/);
     assert.match(md, /!\[\]\(overlays\/worst-01-ann2\.png\)/);
-    const lines = (await readFile(files.instances, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
-    assert.deepEqual(lines.map((l) => [l.annotationId, l.dataset, l.category]), [[1, 'A', 'lesion'], [2, 'B', 'vessel']]);
+    const lines = (await readFile(files.instances, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      lines.map((l) => [l.annotationId, l.dataset, l.category]),
+      [
+        [1, 'A', 'lesion'],
+        [2, 'B', 'vessel'],
+      ],
+    );
     // The overlay: ground truth only at column 2 (green contour), prediction only at column 12 (red), the centroid marked.
-    assert.deepEqual(files.overlays.map((f) => f.slice(out.length + 1)), ['overlays/best-01-ann1.png', 'overlays/worst-01-ann2.png']);
+    assert.deepEqual(
+      files.overlays.map((f) => f.slice(out.length + 1)),
+      ['overlays/best-01-ann1.png', 'overlays/worst-01-ann2.png'],
+    );
     const png = await readImage(join(out, 'overlays/best-01-ann1.png'));
     const px = (x: number, y: number) => [...png.data.slice((y * png.width + x) * 3, (y * png.width + x) * 3 + 3)];
     assert.deepEqual([png.width, png.height, png.channels], [40, 30, 3]);

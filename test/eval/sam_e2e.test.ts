@@ -25,7 +25,15 @@ async function corpus(dir: string) {
   const made = await writeSyntheticCorpus(
     dir,
     [
-      { name: 'DDTI__1.png', width: 500, height: 315, instances: [{ rect: [180, 100, 120, 90], category: 1 }, { rect: [40, 200, 60, 40], category: 1 }] },
+      {
+        name: 'DDTI__1.png',
+        width: 500,
+        height: 315,
+        instances: [
+          { rect: [180, 100, 120, 90], category: 1 },
+          { rect: [40, 200, 60, 40], category: 1 },
+        ],
+      },
       { name: 'DDTI__2.png', width: 500, height: 315, instances: [{ rect: [200, 120, 100, 80], category: 1 }] },
     ],
     [{ id: 1, name: 'nodule' }],
@@ -67,7 +75,24 @@ test('`ultrasam eval --json --out` prints one JSON object and writes the report'
   try {
     const cocoPath = await corpus(dir);
     const { lines: printed } = await runCli(registerEvalCommands, [
-      'eval', '--coco', cocoPath, '--images', join(dir, 'images'), '--weights', join(FIXTURE, 'sam_weights.pth'), '--decoder-heads', '4', '--threads', '2', '--prompt', 'point', '--json', '--out', join(dir, 'out'), '--overlays', '1',
+      'eval',
+      '--coco',
+      cocoPath,
+      '--images',
+      join(dir, 'images'),
+      '--weights',
+      join(FIXTURE, 'sam_weights.pth'),
+      '--decoder-heads',
+      '4',
+      '--threads',
+      '2',
+      '--prompt',
+      'point',
+      '--json',
+      '--out',
+      join(dir, 'out'),
+      '--overlays',
+      '1',
     ]);
     assert.equal(printed.length, 1);
     const json = JSON.parse(printed[0]);

@@ -209,7 +209,13 @@ test('layerNorm of a 3-D sum normalises a 2-D view (no SkipLayerNormalization fu
   g.output('via_view', op.layerNorm(sum, w, beta));
   g.output('direct', op.layerNorm(op.mul(sum, 1), w, beta));
   const ln = g.nodes.filter((n) => n.type === 'LayerNormalization');
-  assert.deepEqual(ln.map((n) => n.inputs[0]!.shape), [[6, 4], [2, 3, 4]]);
+  assert.deepEqual(
+    ln.map((n) => n.inputs[0]!.shape),
+    [
+      [6, 4],
+      [2, 3, 4],
+    ],
+  );
   const rt = await Runtime.create(serialize(g, { params: 'inputs' }), { threads: 1 });
   const data = (k: number) => Float32Array.from({ length: 24 }, (_, i) => Math.sin(i * k));
   const out = await rt.run({ a: data(1), b: data(2) });

@@ -33,9 +33,7 @@ function reference(init: ParamStore, coef: ParamStore, opts: { lr: number; wd: n
   const v = new Map([...init].map(([k, x]) => [k, new Float64Array(x.length)]));
   const norms: number[] = [];
   for (let t = 1; t <= opts.steps; t++) {
-    const grads = new Map(
-      cases.map((c) => [c.name, p.get(c.name)!.map((x, i) => (c.squared ? 2 * coef.get(c.name)![i] * x : coef.get(c.name)![i]))]),
-    );
+    const grads = new Map(cases.map((c) => [c.name, p.get(c.name)!.map((x, i) => (c.squared ? 2 * coef.get(c.name)![i] * x : coef.get(c.name)![i]))]));
     const norm = Math.sqrt([...grads.values()].reduce((s, g) => s + g.reduce((a, x) => a + x * x, 0), 0));
     norms.push(norm);
     const scale = Math.min(1, opts.clip / (norm + 1e-6));
@@ -89,7 +87,10 @@ test('AdamW with clipping and selective weight decay matches torch.optim.AdamW (
   const norms: number[] = [];
   for (let s = 0; s < opts.steps; s++) norms.push((await trainer.trainStep({}, opts.lr)).gradNorm);
   const ref = reference(init, coef, opts);
-  assert.ok(ref.norms.every((n) => n > opts.clip), 'the reference clips every step (the test exercises clipping)');
+  assert.ok(
+    ref.norms.every((n) => n > opts.clip),
+    'the reference clips every step (the test exercises clipping)',
+  );
   assert.ok(maxRelErr(norms, ref.norms) < 1e-5, `grad norms ${norms} vs ${ref.norms}`);
   const { m, v } = trainer.moments();
   const params = trainer.params();

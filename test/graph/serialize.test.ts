@@ -79,7 +79,10 @@ test('outputs take their public names without copies, except where a copy is nee
   const decoded = onnxProto.onnx.ModelProto.decode(model.bytes);
   const identities = decoded.graph!.node!.filter((n) => n.opType === 'Identity').map((n) => n.output![0]);
   assert.deepEqual(identities.sort(), ['w_out', 'y_again']);
-  assert.ok(decoded.graph!.node!.some((n) => n.opType === 'Mul' && n.output![0] === 'y'), "y is the Mul node's own output");
+  assert.ok(
+    decoded.graph!.node!.some((n) => n.opType === 'Mul' && n.output![0] === 'y'),
+    "y is the Mul node's own output",
+  );
   const rt = await Runtime.create(model, { threads: 1 });
   const out = await rt.run({ x: Float32Array.from([1, 2, 3, 4]), w: Float32Array.from([2, 2, 2, 2]) });
   assert.deepEqual(Array.from(out.y.data as Float32Array), [2, 4, 6, 8]);

@@ -51,10 +51,5 @@ export function blackPng(width: number, height: number): Uint8Array {
   ihdr.writeUInt32BE(height, 4);
   ihdr[8] = 8; // bit depth
   ihdr[9] = 0; // greyscale
-  return Buffer.concat([
-    Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a),
-    pngChunk('IHDR', ihdr),
-    pngChunk('IDAT', zlibZeros((width + 1) * height)),
-    pngChunk('IEND', new Uint8Array()),
-  ]);
+  return Buffer.concat([Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a), pngChunk('IHDR', ihdr), pngChunk('IDAT', zlibZeros((width + 1) * height)), pngChunk('IEND', new Uint8Array())]);
 }

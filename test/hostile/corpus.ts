@@ -62,7 +62,11 @@ function pickleZip(pickle: Uint8Array): Uint8Array {
 
 /** A pickle that holds one good tensor and then names `module.name` by `how`. */
 function payload(how: 'global' | 'stack_global', module: string, name: string): Uint8Array {
-  const w = new PickleWriter().proto(how === 'global' ? 2 : 4).emptyDict().mark().str('ok');
+  const w = new PickleWriter()
+    .proto(how === 'global' ? 2 : 4)
+    .emptyDict()
+    .mark()
+    .str('ok');
   writeTensor(w, { storageKey: '0', storageNumel: 1, shape: [1] });
   w.str('payload');
   if (how === 'global') w.global(module, name);
@@ -110,7 +114,12 @@ export async function buildHostileCorpus(dir: string): Promise<HostileCase[]> {
 
   // A valid 64×48 scan for the cases whose weights, prompts or outputs are the hostile part.
   const pixels = Buffer.from(Array.from({ length: 64 * 48 }, (_, i) => (i * 13) % 251));
-  writeFileSync(at('scan.png'), await sharp(pixels, { raw: { width: 64, height: 48, channels: 1 } }).png().toBuffer());
+  writeFileSync(
+    at('scan.png'),
+    await sharp(pixels, { raw: { width: 64, height: 48, channels: 1 } })
+      .png()
+      .toBuffer(),
+  );
   const segmentWith = (weights: string) => ['segment', 'scan.png', '--point', '20,20', '--weights', weights, '--out', 'mask.png'];
 
   // ---- checkpoints ---------------------------------------------------------------------------------
@@ -158,7 +167,18 @@ export async function buildHostileCorpus(dir: string): Promise<HostileCase[]> {
       absent: ['mask.png'],
     });
   }
-  write('weights/inst.pth', pickleZip(new PickleWriter().proto(2).mark().str('id').raw([0x69, ...Buffer.from('os\nsystem\n')]).stop().finish()));
+  write(
+    'weights/inst.pth',
+    pickleZip(
+      new PickleWriter()
+        .proto(2)
+        .mark()
+        .str('id')
+        .raw([0x69, ...Buffer.from('os\nsystem\n')])
+        .stop()
+        .finish(),
+    ),
+  );
   add({
     name: 'pth-inst',
     what: 'a pickle building os.system through INST',
@@ -191,10 +211,7 @@ export async function buildHostileCorpus(dir: string): Promise<HostileCase[]> {
     message: /weights\/outside\.safetensors: tensor 'w': data_offsets \[0, 4096\] outside the data section \(16 bytes\)/,
     absent: ['mask.png'],
   });
-  write(
-    'weights/overlap.safetensors',
-    safetensorsWithHeader({ a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] }, b: { dtype: 'F32', shape: [4], data_offsets: [8, 24] } }, 24),
-  );
+  write('weights/overlap.safetensors', safetensorsWithHeader({ a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] }, b: { dtype: 'F32', shape: [4], data_offsets: [8, 24] } }, 24));
   add({
     name: 'safetensors-overlap',
     what: 'two tensors sharing bytes',
@@ -226,22 +243,42 @@ export async function buildHostileCorpus(dir: string): Promise<HostileCase[]> {
   const scan = readFileSync(at('scan.png'));
   write('images/cut.png', scan.subarray(0, Math.floor(scan.length / 2)));
   add({ name: 'png-truncated', what: 'a PNG cut in half', args: segmentImage('images/cut.png'), message: /images\/cut\.png: truncated or damaged PNG/, absent: ['mask.png'] });
-  const jpeg = await sharp(pixels, { raw: { width: 64, height: 48, channels: 1 } }).jpeg().toBuffer();
+  const jpeg = await sharp(pixels, { raw: { width: 64, height: 48, channels: 1 } })
+    .jpeg()
+    .toBuffer();
   write('images/cut.jpg', jpeg.subarray(0, Math.floor(jpeg.length / 2)));
   add({ name: 'jpeg-truncated', what: 'a JPEG cut in half', args: segmentImage('images/cut.jpg'), message: /images\/cut\.jpg: truncated or damaged JPEG/, absent: ['mask.png'] });
   const bmp = buildBmp({ width: 4, height: 2, bitsPerPixel: 24, pixels: new Array<number>(24).fill(0) });
   new DataView(bmp.buffer, bmp.byteOffset).setInt32(18, 9000, true);
   new DataView(bmp.buffer, bmp.byteOffset).setInt32(22, 8000, true);
   write('images/huge.bmp', bmp);
-  add({ name: 'bmp-9000x8000', what: 'a BMP header declaring 9000×8000', args: segmentImage('images/huge.bmp'), message: /images\/huge\.bmp: BMP of 9000×8000 = 72,000,000 pixels is over the limit/, absent: ['mask.png'] });
+  add({
+    name: 'bmp-9000x8000',
+    what: 'a BMP header declaring 9000×8000',
+    args: segmentImage('images/huge.bmp'),
+    message: /images\/huge\.bmp: BMP of 9000×8000 = 72,000,000 pixels is over the limit/,
+    absent: ['mask.png'],
+  });
   write('images/wide.dcm', buildDicom(pixelElements({ rows: 65535, columns: 65535, photometric: 'MONOCHROME2', bitsAllocated: 8, pixels: new Uint8Array(64) })));
-  add({ name: 'dicom-65535²', what: 'a DICOM of 65535² pixels', args: segmentImage('images/wide.dcm'), message: /images\/wide\.dcm: DICOM frame \(Columns × Rows\) of 65535×65535 = 4,294,836,225 pixels/, absent: ['mask.png'] });
+  add({
+    name: 'dicom-65535²',
+    what: 'a DICOM of 65535² pixels',
+    args: segmentImage('images/wide.dcm'),
+    message: /images\/wide\.dcm: DICOM frame \(Columns × Rows\) of 65535×65535 = 4,294,836,225 pixels/,
+    absent: ['mask.png'],
+  });
   const rle = new Uint8Array(66);
   new DataView(rle.buffer).setUint32(0, 1, true);
   new DataView(rle.buffer).setUint32(4, 64, true);
   rle.set([0x81, 0], 64);
   write('images/rle.dcm', buildDicom(pixelElements({ rows: 65535, columns: 65535, photometric: 'MONOCHROME2', bitsAllocated: 8, fragments: [rle] }), { transferSyntax: RLE_LOSSLESS }));
-  add({ name: 'dicom-rle-65535²', what: 'a 66-byte RLE fragment that would expand to 4 GB', args: segmentImage('images/rle.dcm'), message: /images\/rle\.dcm: DICOM frame \(Columns × Rows\) of 65535×65535/, absent: ['mask.png'] });
+  add({
+    name: 'dicom-rle-65535²',
+    what: 'a 66-byte RLE fragment that would expand to 4 GB',
+    args: segmentImage('images/rle.dcm'),
+    message: /images\/rle\.dcm: DICOM frame \(Columns × Rows\) of 65535×65535/,
+    absent: ['mask.png'],
+  });
   write('images/frames.dcm', buildDicom(pixelElements({ rows: 8, columns: 8, photometric: 'MONOCHROME2', bitsAllocated: 8, frames: 100_000_000, pixels: new Uint8Array(64) })));
   add({
     name: 'dicom-10^8-frames',
@@ -250,10 +287,19 @@ export async function buildHostileCorpus(dir: string): Promise<HostileCase[]> {
     message: /images\/frames\.dcm: DICOM pixel data is too short: 100000000 frame\(s\) of 8×8×1 at 8 bits need 6400000000 bytes/,
     absent: ['mask.png'],
   });
-  const whole = buildDicom({ ...pixelElements({ rows: 8, columns: 8, photometric: 'MONOCHROME2', bitsAllocated: 8, pixels: new Uint8Array(64) }), '0010,0010': { vr: 'LO', value: 'Anonymous^Patient^With^A^Long^Name' } });
+  const whole = buildDicom({
+    ...pixelElements({ rows: 8, columns: 8, photometric: 'MONOCHROME2', bitsAllocated: 8, pixels: new Uint8Array(64) }),
+    '0010,0010': { vr: 'LO', value: 'Anonymous^Patient^With^A^Long^Name' },
+  });
   const nameAt = Buffer.from(whole).indexOf('Anonymous');
   write('images/cut.dcm', whole.subarray(0, nameAt + 4));
-  add({ name: 'dicom-cut-element', what: 'a DICOM that ends inside an element', args: segmentImage('images/cut.dcm'), message: /images\/cut\.dcm: truncated DICOM \(the data ends inside an element\)/, absent: ['mask.png'] });
+  add({
+    name: 'dicom-cut-element',
+    what: 'a DICOM that ends inside an element',
+    args: segmentImage('images/cut.dcm'),
+    message: /images\/cut\.dcm: truncated DICOM \(the data ends inside an element\)/,
+    absent: ['mask.png'],
+  });
   const head = encodeDataSet(pixelElements({ rows: 2, columns: 2, photometric: 'MONOCHROME2', bitsAllocated: 8, pixels: new Uint8Array(4) }), true);
   write('images/deflated.dcm', buildDicom({}, { transferSyntax: DEFLATED_LE, body: deflatedWithZeros(Buffer.concat([head, privateObHeader(600 * MiB)]), 600 * MiB) }));
   add({
@@ -266,7 +312,13 @@ export async function buildHostileCorpus(dir: string): Promise<HostileCase[]> {
 
   // ---- prompts ---------------------------------------------------------------------------------------
   const prompt = (...p: string[]) => ['segment', 'scan.png', ...p, '--out', 'mask.png'];
-  add({ name: 'point-at-width', what: 'a point at x = width', args: prompt('--point', '64,10'), message: /point 0 \(64, 10\) lies outside the 64×48 image \(a point needs 0 ≤ x < 64 and 0 ≤ y < 48\)/, absent: ['mask.png'] });
+  add({
+    name: 'point-at-width',
+    what: 'a point at x = width',
+    args: prompt('--point', '64,10'),
+    message: /point 0 \(64, 10\) lies outside the 64×48 image \(a point needs 0 ≤ x < 64 and 0 ≤ y < 48\)/,
+    absent: ['mask.png'],
+  });
   add({ name: 'zero-area-box', what: 'a box of zero width (was: a 29,851 px mask)', args: prompt('--box', '10,10,10,30'), message: /box \[10, 10, 10, 30\] has no area/, absent: ['mask.png'] });
   add({ name: 'hex-point', what: "a point '0x10,5' (was: read as 16)", args: prompt('--point', '0x10,5'), message: /--point '0x10,5' must be 2 or 3 comma-separated numbers/, absent: ['mask.png'] });
 
@@ -274,14 +326,64 @@ export async function buildHostileCorpus(dir: string): Promise<HostileCase[]> {
   mkdirSync(at('a-folder'));
   writeFileSync(at('a-file'), 'not a folder');
   copyFileSync(BUNDLED, at('tiny.safetensors'));
-  add({ name: 'out-is-input', what: 'segment scan.png --out scan.png (was: the scan replaced by its mask)', args: ['segment', 'scan.png', '--point', '5,5', '--out', 'scan.png'], message: /--out scan\.png is the input <image> scan\.png: refusing to overwrite it/, absent: [], unchanged: ['scan.png'] });
-  add({ name: 'overlay-is-mask', what: '--out m.png --overlay m.png (was: the overlay written where the mask was announced)', args: ['segment', 'scan.png', '--point', '5,5', '--out', 'm.png', '--overlay', 'm.png'], message: /--out m\.png and --overlay m\.png are the same file/, absent: ['m.png'] });
-  add({ name: 'out-is-folder', what: '--out <folder> (was: EISDIR naming a temporary file)', args: ['segment', 'scan.png', '--point', '5,5', '--out', 'a-folder'], message: /--out a-folder is a folder; give the name of the file to write/, absent: [] });
-  add({ name: 'out-under-file', what: '--out <file>/x.png', args: ['segment', 'scan.png', '--point', '5,5', '--out', 'a-file/x.png'], message: /--out a-file\/x\.png: .*a-file is a file, not a folder/, absent: [] });
-  add({ name: 'convert-weights-onto-input', what: 'convert-weights x x', args: ['convert-weights', 'tiny.safetensors', 'tiny.safetensors'], message: /<out> tiny\.safetensors is the input <in> tiny\.safetensors/, absent: [], unchanged: ['tiny.safetensors'] });
-  add({ name: 'eval-out-is-file', what: 'eval --out <file> (was: EEXIST from mkdir)', args: ['eval', '--coco', 'eval/neg.coco.json', '--prompt', 'box', '--out', 'a-file'], message: /--out a-file is a file; give a folder/, absent: [] });
-  add({ name: 'train-out-is-file', what: 'train --out <file> (was: EEXIST from mkdir)', args: ['train', '--data', 'eval/good.coco.json', '--init', 'scratch', '--steps', '1', '--out', 'a-file'], message: /--out .*a-file is a file; give a folder/, absent: [] });
-  add({ name: 'train-resume-empty', what: 'train --resume on an empty folder (was: ENOENT)', args: ['train', '--resume', '--out', 'a-folder'], message: /--resume: no training state in .*a-folder \(state\.safetensors is missing\): nothing to resume/, absent: ['a-folder/log.jsonl'] });
+  add({
+    name: 'out-is-input',
+    what: 'segment scan.png --out scan.png (was: the scan replaced by its mask)',
+    args: ['segment', 'scan.png', '--point', '5,5', '--out', 'scan.png'],
+    message: /--out scan\.png is the input <image> scan\.png: refusing to overwrite it/,
+    absent: [],
+    unchanged: ['scan.png'],
+  });
+  add({
+    name: 'overlay-is-mask',
+    what: '--out m.png --overlay m.png (was: the overlay written where the mask was announced)',
+    args: ['segment', 'scan.png', '--point', '5,5', '--out', 'm.png', '--overlay', 'm.png'],
+    message: /--out m\.png and --overlay m\.png are the same file/,
+    absent: ['m.png'],
+  });
+  add({
+    name: 'out-is-folder',
+    what: '--out <folder> (was: EISDIR naming a temporary file)',
+    args: ['segment', 'scan.png', '--point', '5,5', '--out', 'a-folder'],
+    message: /--out a-folder is a folder; give the name of the file to write/,
+    absent: [],
+  });
+  add({
+    name: 'out-under-file',
+    what: '--out <file>/x.png',
+    args: ['segment', 'scan.png', '--point', '5,5', '--out', 'a-file/x.png'],
+    message: /--out a-file\/x\.png: .*a-file is a file, not a folder/,
+    absent: [],
+  });
+  add({
+    name: 'convert-weights-onto-input',
+    what: 'convert-weights x x',
+    args: ['convert-weights', 'tiny.safetensors', 'tiny.safetensors'],
+    message: /<out> tiny\.safetensors is the input <in> tiny\.safetensors/,
+    absent: [],
+    unchanged: ['tiny.safetensors'],
+  });
+  add({
+    name: 'eval-out-is-file',
+    what: 'eval --out <file> (was: EEXIST from mkdir)',
+    args: ['eval', '--coco', 'eval/neg.coco.json', '--prompt', 'box', '--out', 'a-file'],
+    message: /--out a-file is a file; give a folder/,
+    absent: [],
+  });
+  add({
+    name: 'train-out-is-file',
+    what: 'train --out <file> (was: EEXIST from mkdir)',
+    args: ['train', '--data', 'eval/good.coco.json', '--init', 'scratch', '--steps', '1', '--out', 'a-file'],
+    message: /--out .*a-file is a file; give a folder/,
+    absent: [],
+  });
+  add({
+    name: 'train-resume-empty',
+    what: 'train --resume on an empty folder (was: ENOENT)',
+    args: ['train', '--resume', '--out', 'a-folder'],
+    message: /--resume: no training state in .*a-folder \(state\.safetensors is missing\): nothing to resume/,
+    absent: ['a-folder/log.jsonl'],
+  });
 
   // ---- ground truth ------------------------------------------------------------------------------------
   const gt = (name: string, segmentation: unknown, area: number) =>
@@ -296,11 +398,35 @@ export async function buildHostileCorpus(dir: string): Promise<HostileCase[]> {
   await gt('frac', { size: [48, 64], counts: [100.5, 200, 2771.5] }, 200);
   await gt('line', [[10, 10, 50, 40]], 1600);
   const evaluate = (file: string, ...more: string[]) => ['eval', '--coco', `eval/${file}.coco.json`, '--prompt', 'box', '--out', 'report', ...more];
-  add({ name: 'gt-negative-run', what: 'RLE counts [-5, 3077] (was: the whole image, scored)', args: evaluate('neg'), message: /eval\/neg\.coco\.json: annotation 7 \(image 1, \.\.\/scan\.png\): RLE run 0 is -5/, absent: ['report'] });
-  add({ name: 'gt-fractional-runs', what: 'fractional RLE counts', args: evaluate('frac'), message: /eval\/frac\.coco\.json: annotation 7 \(image 1, \.\.\/scan\.png\): RLE run 0 is 100\.5/, absent: ['report'] });
-  add({ name: 'gt-two-point-polygon', what: 'a polygon of two points with area 1600 (was: scored against a line)', args: evaluate('line'), message: /eval\/line\.coco\.json: annotation 7 .*polygon 0 has 2 point\(s\); a polygon needs at least 3/, absent: ['report'] });
+  add({
+    name: 'gt-negative-run',
+    what: 'RLE counts [-5, 3077] (was: the whole image, scored)',
+    args: evaluate('neg'),
+    message: /eval\/neg\.coco\.json: annotation 7 \(image 1, \.\.\/scan\.png\): RLE run 0 is -5/,
+    absent: ['report'],
+  });
+  add({
+    name: 'gt-fractional-runs',
+    what: 'fractional RLE counts',
+    args: evaluate('frac'),
+    message: /eval\/frac\.coco\.json: annotation 7 \(image 1, \.\.\/scan\.png\): RLE run 0 is 100\.5/,
+    absent: ['report'],
+  });
+  add({
+    name: 'gt-two-point-polygon',
+    what: 'a polygon of two points with area 1600 (was: scored against a line)',
+    args: evaluate('line'),
+    message: /eval\/line\.coco\.json: annotation 7 .*polygon 0 has 2 point\(s\); a polygon needs at least 3/,
+    absent: ['report'],
+  });
   await gt('good', [[10, 10, 40, 10, 40, 30, 10, 30]], 600);
-  add({ name: 'eval-nan-weights', what: 'eval with NaN weights (was: exit 0, Dice 0)', args: evaluate('good', '--weights', 'weights/nan.safetensors'), message: /weights\/nan\.safetensors: tensor image_encoder\.patch_embed\.proj\.weight holds 1 non-finite/, absent: ['report'] });
+  add({
+    name: 'eval-nan-weights',
+    what: 'eval with NaN weights (was: exit 0, Dice 0)',
+    args: evaluate('good', '--weights', 'weights/nan.safetensors'),
+    message: /weights\/nan\.safetensors: tensor image_encoder\.patch_embed\.proj\.weight holds 1 non-finite/,
+    absent: ['report'],
+  });
 
   // ---- raw data ------------------------------------------------------------------------------------------
   for (const i of [1, 2, 3]) write(`raw-ddti/DDTI/${i}_1.a.jpg`, jpeg);

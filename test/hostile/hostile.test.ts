@@ -26,7 +26,10 @@ const lanes = Array.from({ length: PARALLEL }, () => slot);
 cases.forEach((c, i) => {
   const lane = i % PARALLEL;
   const run = lanes[lane].then(() => runCli(c.args, { cwd: dir }));
-  lanes[lane] = run.then(() => undefined, () => undefined);
+  lanes[lane] = run.then(
+    () => undefined,
+    () => undefined,
+  );
   results.set(c.name, run);
 });
 slot = Promise.all(lanes).then(() => undefined);

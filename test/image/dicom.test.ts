@@ -6,18 +6,7 @@ import sharp from 'sharp';
 import { isDicom, readDicom, readDicomFrames, readDicomInfo } from '../../src/image/dicom.js';
 import { ImageReadError } from '../../src/image/errors.js';
 import { readImage, readImageFrames } from '../../src/image/read.js';
-import {
-  DEFLATED_LE,
-  EXPLICIT_BE,
-  IMPLICIT_LE,
-  JPEG_2000,
-  JPEG_BASELINE,
-  RLE_LOSSLESS,
-  buildDicom,
-  pixelElements,
-  ultrasoundRegion,
-  type DicomElements,
-} from './dicom_writer.js';
+import { DEFLATED_LE, EXPLICIT_BE, IMPLICIT_LE, JPEG_2000, JPEG_BASELINE, RLE_LOSSLESS, buildDicom, pixelElements, ultrasoundRegion, type DicomElements } from './dicom_writer.js';
 import { tempDir } from '../helpers/temp_dir.js';
 
 const { dir, cleanup } = tempDir('dicom');
@@ -67,10 +56,11 @@ test('multi-frame RGB (colour-by-pixel and colour-by-plane) gives every frame an
   const frames = [0, 1, 2].map((f) => pattern(rows * columns * 3, 256, f + 2));
   const interleaved = new Uint8Array(frames.flat());
   // The same frames in planar layout: per frame RR…GG…BB….
-  const planar = new Uint8Array(
-    frames.flatMap((f) => [0, 1, 2].flatMap((c) => Array.from({ length: rows * columns }, (_, p) => f[p * 3 + c]))),
-  );
-  for (const [planarConfiguration, pixels] of [[0, interleaved], [1, planar]] as const) {
+  const planar = new Uint8Array(frames.flatMap((f) => [0, 1, 2].flatMap((c) => Array.from({ length: rows * columns }, (_, p) => f[p * 3 + c]))));
+  for (const [planarConfiguration, pixels] of [
+    [0, interleaved],
+    [1, planar],
+  ] as const) {
     const bytes = buildDicom(pixelElements({ rows, columns, photometric: 'RGB', bitsAllocated: 8, frames: 3, planarConfiguration, pixels }));
     const all = await readImageFrames(bytes, { name: `rgb-planar${planarConfiguration}` });
     assert.equal(all.length, 3);
@@ -86,9 +76,7 @@ test('multi-frame RGB (colour-by-pixel and colour-by-plane) gives every frame an
 
 test('16-bit MONOCHROME2 comes back as Uint16Array with the stored values', async () => {
   const values = pattern(6 * 5, 4096).map((v) => v * 1 + 17);
-  const bytes = buildDicom(
-    pixelElements({ rows: 5, columns: 6, photometric: 'MONOCHROME2', bitsAllocated: 16, bitsStored: 12, pixels: new Uint16Array(values) }),
-  );
+  const bytes = buildDicom(pixelElements({ rows: 5, columns: 6, photometric: 'MONOCHROME2', bitsAllocated: 16, bitsStored: 12, pixels: new Uint16Array(values) }));
   const image = await readDicom(bytes);
   assert.ok(image.data instanceof Uint16Array);
   assert.deepEqual([...image.data], values);
@@ -97,29 +85,31 @@ test('16-bit MONOCHROME2 comes back as Uint16Array with the stored values', asyn
 test('MONOCHROME1 is inverted so that 0 is black (8-bit and 12-bit)', async () => {
   const eight = buildDicom(pixelElements({ rows: 1, columns: 4, photometric: 'MONOCHROME1', bitsAllocated: 8, pixels: new Uint8Array([0, 1, 200, 255]) }));
   assert.deepEqual([...(await readDicom(eight)).data], [255, 254, 55, 0]);
-  const twelve = buildDicom(
-    pixelElements({ rows: 1, columns: 3, photometric: 'MONOCHROME1', bitsAllocated: 16, bitsStored: 12, pixels: new Uint16Array([0, 95, 4095]) }),
-  );
+  const twelve = buildDicom(pixelElements({ rows: 1, columns: 3, photometric: 'MONOCHROME1', bitsAllocated: 16, bitsStored: 12, pixels: new Uint16Array([0, 95, 4095]) }));
   assert.deepEqual([...(await readDicom(twelve)).data], [4095, 4000, 0]);
 });
 
 test('signed 16-bit samples keep their order, shifted into the unsigned range', async () => {
   const values = [-32768, -1000, -1, 0, 1, 32767];
-  const bytes = buildDicom(
-    pixelElements({ rows: 2, columns: 3, photometric: 'MONOCHROME2', bitsAllocated: 16, pixelRepresentation: 1, pixels: new Int16Array(values) }),
+  const bytes = buildDicom(pixelElements({ rows: 2, columns: 3, photometric: 'MONOCHROME2', bitsAllocated: 16, pixelRepresentation: 1, pixels: new Int16Array(values) }));
+  assert.deepEqual(
+    [...(await readDicom(bytes)).data],
+    values.map((v) => v + 32768),
   );
-  assert.deepEqual([...(await readDicom(bytes)).data], values.map((v) => v + 32768));
   // 12 bits stored in 16 allocated, with the sign extended into the top bits as writers do.
-  const signed12 = buildDicom(
-    pixelElements({ rows: 1, columns: 3, photometric: 'MONOCHROME2', bitsAllocated: 16, bitsStored: 12, pixelRepresentation: 1, pixels: new Int16Array([-2048, 0, 2047]) }),
-  );
+  const signed12 = buildDicom(pixelElements({ rows: 1, columns: 3, photometric: 'MONOCHROME2', bitsAllocated: 16, bitsStored: 12, pixelRepresentation: 1, pixels: new Int16Array([-2048, 0, 2047]) }));
   assert.deepEqual([...(await readDicom(signed12)).data], [0, 2048, 4095]);
 });
 
 test('YBR_FULL and YBR_FULL_422 are converted to RGB', async () => {
   // JFIF full-range YCbCr of pure red, green, blue and a mid grey.
   const ybr = [76, 85, 255, 150, 44, 21, 29, 255, 107, 128, 128, 128];
-  const expected = [[255, 0, 0], [0, 255, 0], [0, 0, 255], [128, 128, 128]];
+  const expected = [
+    [255, 0, 0],
+    [0, 255, 0],
+    [0, 0, 255],
+    [128, 128, 128],
+  ];
   const full = await readDicom(buildDicom(pixelElements({ rows: 2, columns: 2, photometric: 'YBR_FULL', bitsAllocated: 8, pixels: new Uint8Array(ybr) })));
   assert.equal(full.channels, 3);
   expected.forEach((rgb, p) => rgb.forEach((v, c) => assert.ok(Math.abs(full.data[p * 3 + c] - v) <= 2, `pixel ${p} channel ${c}: ${full.data[p * 3 + c]} vs ${v}`)));
@@ -209,13 +199,14 @@ test('a bare data set without preamble is read when the file is named .dcm', asy
 test('JPEG baseline frames are decoded (through sharp), one fragment per frame', async () => {
   const frames = await Promise.all(
     [40, 160].map((level) =>
-      sharp({ create: { width: 16, height: 8, channels: 3, background: { r: level, g: 255 - level, b: 90 } } }).jpeg({ quality: 95 }).toBuffer(),
+      sharp({ create: { width: 16, height: 8, channels: 3, background: { r: level, g: 255 - level, b: 90 } } })
+        .jpeg({ quality: 95 })
+        .toBuffer(),
     ),
   );
-  const bytes = buildDicom(
-    pixelElements({ rows: 8, columns: 16, photometric: 'YBR_FULL_422', bitsAllocated: 8, frames: 2, fragments: frames.map((f) => new Uint8Array(f)) }),
-    { transferSyntax: JPEG_BASELINE },
-  );
+  const bytes = buildDicom(pixelElements({ rows: 8, columns: 16, photometric: 'YBR_FULL_422', bitsAllocated: 8, frames: 2, fragments: frames.map((f) => new Uint8Array(f)) }), {
+    transferSyntax: JPEG_BASELINE,
+  });
   const decoded = await readImageFrames(bytes, { name: 'jpeg.dcm' });
   assert.equal(decoded.length, 2);
   for (const [i, level] of [40, 160].entries()) {
@@ -267,16 +258,10 @@ function rleFrame(samples: number[], samplesPerPixel: number, bytesPerSample: nu
 
 test('RLE Lossless frames decode for 8-bit RGB and 16-bit grey', async () => {
   const rgb = [...pattern(10 * 3, 256), ...Array(30).fill(7)];
-  const rgbFile = buildDicom(
-    pixelElements({ rows: 4, columns: 5, photometric: 'RGB', bitsAllocated: 8, fragments: [rleFrame(rgb, 3, 1)] }),
-    { transferSyntax: RLE_LOSSLESS },
-  );
+  const rgbFile = buildDicom(pixelElements({ rows: 4, columns: 5, photometric: 'RGB', bitsAllocated: 8, fragments: [rleFrame(rgb, 3, 1)] }), { transferSyntax: RLE_LOSSLESS });
   assert.deepEqual([...(await readDicom(rgbFile)).data], rgb);
   const grey = [...pattern(8, 65536).map((v) => v * 3), 1000, 1000, 1000, 1000];
-  const greyFile = buildDicom(
-    pixelElements({ rows: 3, columns: 4, photometric: 'MONOCHROME2', bitsAllocated: 16, fragments: [rleFrame(grey, 1, 2)] }),
-    { transferSyntax: RLE_LOSSLESS },
-  );
+  const greyFile = buildDicom(pixelElements({ rows: 3, columns: 4, photometric: 'MONOCHROME2', bitsAllocated: 16, fragments: [rleFrame(grey, 1, 2)] }), { transferSyntax: RLE_LOSSLESS });
   const image = await readDicom(greyFile);
   assert.ok(image.data instanceof Uint16Array);
   assert.deepEqual([...image.data], grey);
@@ -299,15 +284,8 @@ test('PALETTE COLOR maps indices through the red/green/blue tables', async () =>
 });
 
 test('unsupported transfer syntaxes, truncated pixel data and missing pixels give clear errors', async () => {
-  const j2k = buildDicom(
-    pixelElements({ rows: 2, columns: 2, photometric: 'MONOCHROME2', bitsAllocated: 8, fragments: [new Uint8Array([0xff, 0x4f, 0xff, 0x51])] }),
-    { transferSyntax: JPEG_2000 },
-  );
-  await rejectsWith(
-    readImage(save('j2k.dcm', j2k)),
-    'unsupported',
-    /j2k\.dcm: transfer syntax 1\.2\.840\.10008\.1\.2\.4\.90 \(JPEG 2000 Lossless\) is not supported/,
-  );
+  const j2k = buildDicom(pixelElements({ rows: 2, columns: 2, photometric: 'MONOCHROME2', bitsAllocated: 8, fragments: [new Uint8Array([0xff, 0x4f, 0xff, 0x51])] }), { transferSyntax: JPEG_2000 });
+  await rejectsWith(readImage(save('j2k.dcm', j2k)), 'unsupported', /j2k\.dcm: transfer syntax 1\.2\.840\.10008\.1\.2\.4\.90 \(JPEG 2000 Lossless\) is not supported/);
   // Header facts are still available for such files.
   assert.equal(readDicomInfo(j2k).transferSyntax, JPEG_2000);
 
@@ -330,5 +308,8 @@ test('readDicomFrames returns all frames of a 16-bit cine loop', async () => {
   const frames = [0, 1, 2, 3].map((f) => pattern(6, 65536, f));
   const bytes = buildDicom(pixelElements({ rows: 2, columns: 3, photometric: 'MONOCHROME2', bitsAllocated: 16, frames: 4, pixels: new Uint16Array(frames.flat()) }));
   const all = await readDicomFrames(bytes);
-  assert.deepEqual(all.map((f) => [...f.data]), frames);
+  assert.deepEqual(
+    all.map((f) => [...f.data]),
+    frames,
+  );
 });

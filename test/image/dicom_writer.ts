@@ -237,17 +237,7 @@ export function pixelElements(p: PixelModule): DicomElements {
 }
 
 /** One item of the Sequence of Ultrasound Regions (0018,6011). */
-export function ultrasoundRegion(r: {
-  x0: number;
-  y0: number;
-  x1: number;
-  y1: number;
-  deltaX: number;
-  deltaY: number;
-  unitsX?: number;
-  unitsY?: number;
-  spatialFormat?: number;
-}): DicomElements {
+export function ultrasoundRegion(r: { x0: number; y0: number; x1: number; y1: number; deltaX: number; deltaY: number; unitsX?: number; unitsY?: number; spatialFormat?: number }): DicomElements {
   return {
     '0018,6012': { vr: 'US', values: [r.spatialFormat ?? 1] },
     '0018,6018': { vr: 'UL', values: [r.x0] },

@@ -101,9 +101,7 @@ test('DICOM: a deflated data set is inflated under a cap (4 bytes per capped pix
   const flush = { finishFlush: constants.Z_FULL_FLUSH };
   const body = Buffer.concat([deflateRawSync(Buffer.concat([head, element]), flush), deflateRepeated(0, 300 << 20)]);
   const bomb = buildDicom({}, { transferSyntax: DEFLATED_LE, body });
-  await withCap(String(cap), () =>
-    assert.rejects(readDicom(bomb, { name: 'deflated.dcm' }), tooLarge(/deflated\.dcm: deflated DICOM data set inflates past 4,194,304 bytes/)),
-  );
+  await withCap(String(cap), () => assert.rejects(readDicom(bomb, { name: 'deflated.dcm' }), tooLarge(/deflated\.dcm: deflated DICOM data set inflates past 4,194,304 bytes/)));
 });
 
 test('NIfTI and MetaImage: a frame past the cap is refused from the header; a volume read whole counts all its voxels', async () => {

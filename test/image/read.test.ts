@@ -91,7 +91,9 @@ test('lossless WebP (RGB and RGBA) reads back exactly', async () => {
 });
 
 test('JPEG: colour within JPEG error, grey stays one channel', async () => {
-  const colour = await sharp({ create: { width: 16, height: 16, channels: 3, background: { r: 200, g: 30, b: 90 } } }).jpeg({ quality: 95 }).toBuffer();
+  const colour = await sharp({ create: { width: 16, height: 16, channels: 3, background: { r: 200, g: 30, b: 90 } } })
+    .jpeg({ quality: 95 })
+    .toBuffer();
   const image = await readImage(save('colour.jpg', colour));
   assert.equal(image.channels, 3);
   for (let i = 0; i < image.data.length; i += 3) {
@@ -132,13 +134,22 @@ test('BMP: 24-bit bottom-up, 32-bit BGRX and BGRA, 8-bit grey and colour palette
   assert.equal(grey.channels, 1);
   assert.deepEqual([...grey.data], indices);
 
-  const colours: [number, number, number][] = [[255, 0, 0], [0, 255, 0], [0, 0, 255], [10, 20, 30]];
+  const colours: [number, number, number][] = [
+    [255, 0, 0],
+    [0, 255, 0],
+    [0, 0, 255],
+    [10, 20, 30],
+  ];
   for (const bitsPerPixel of [1, 4, 8] as const) {
     const used = colours.slice(0, bitsPerPixel === 1 ? 2 : 4);
     const idx = pattern(W * H, used.length);
     const image = decodeBmp(buildBmp({ width: W, height: H, bitsPerPixel, pixels: idx, palette: used, topDown: bitsPerPixel === 4 }));
     assert.equal(image.channels, 3);
-    assert.deepEqual([...image.data], idx.flatMap((i) => used[i]), `${bitsPerPixel}-bit palette`);
+    assert.deepEqual(
+      [...image.data],
+      idx.flatMap((i) => used[i]),
+      `${bitsPerPixel}-bit palette`,
+    );
   }
 
   const cut = buildBmp({ width: W, height: H, bitsPerPixel: 24, pixels: rgb }).subarray(0, 100);
@@ -146,7 +157,9 @@ test('BMP: 24-bit bottom-up, 32-bit BGRX and BGRA, 8-bit grey and colour palette
 });
 
 test('a 1×1 image and raw pixel sources', async () => {
-  const png = await encoder(new Uint8Array([9, 8, 7]), 1, 1, 3).png().toBuffer();
+  const png = await encoder(new Uint8Array([9, 8, 7]), 1, 1, 3)
+    .png()
+    .toBuffer();
   const one = await readImage(png);
   assert.deepEqual([one.width, one.height, one.channels, [...one.data]], [1, 1, 3, [9, 8, 7]]);
   assert.equal(resizeLongestSide(one, 1024).width, 1024);
@@ -175,14 +188,18 @@ test('EXIF orientation is applied, so pixels come upright as viewers show them',
 });
 
 test('encoded bytes may come as Buffer, Uint8Array or ArrayBuffer; other values are refused', async () => {
-  const png = await encoder(new Uint8Array([1, 2, 3, 4]), 2, 2, 1).png().toBuffer();
+  const png = await encoder(new Uint8Array([1, 2, 3, 4]), 2, 2, 1)
+    .png()
+    .toBuffer();
   const copy = new Uint8Array(png);
   for (const source of [png, copy, copy.buffer]) assert.deepEqual([...(await readImage(source)).data], [1, 2, 3, 4]);
   await assert.rejects(readImage(42 as unknown as string), /expected a path, a Buffer\/Uint8Array\/ArrayBuffer or \{data, width, height, channels\}/);
 });
 
 test('a 4000×3000 image reads and resizes to 1024×768', async () => {
-  const png = await sharp({ create: { width: 4000, height: 3000, channels: 3, background: { r: 10, g: 100, b: 200 } } }).png().toBuffer();
+  const png = await sharp({ create: { width: 4000, height: 3000, channels: 3, background: { r: 10, g: 100, b: 200 } } })
+    .png()
+    .toBuffer();
   const image = await readImage(save('big.png', png));
   assert.equal(image.width, 4000);
   assert.equal(image.height, 3000);
@@ -201,7 +218,11 @@ test('clear errors: truncated PNG and JPEG, text, empty, missing, directory, fra
   await rejectsWith(readImage(save('header.png', png.subarray(0, 20))), 'corrupt', /header\.png: corrupt PNG/);
   const jpeg = await sharp(png).jpeg().toBuffer();
   await rejectsWith(readImage(save('cut.jpg', jpeg.subarray(0, jpeg.length >> 1))), 'truncated', /cut\.jpg: truncated or damaged JPEG/);
-  await rejectsWith(readImage(save('notes.png', 'patient id, area\n1, 2\n')), 'unsupported', /notes\.png: unsupported image format \(expected PNG, JPEG, BMP, TIFF, WebP, GIF or DICOM\); it looks like text/);
+  await rejectsWith(
+    readImage(save('notes.png', 'patient id, area\n1, 2\n')),
+    'unsupported',
+    /notes\.png: unsupported image format \(expected PNG, JPEG, BMP, TIFF, WebP, GIF or DICOM\); it looks like text/,
+  );
   await rejectsWith(readImage(save('zero.png', new Uint8Array(0))), 'empty', /zero\.png: empty file \(0 bytes\)/);
   await rejectsWith(readImage(join(dir, 'missing.png')), 'unreadable', /missing\.png: cannot read image: no such file/);
   await rejectsWith(readImage(dir), 'unreadable', /cannot read image: is a directory/);

@@ -19,10 +19,18 @@ test('getPreprocessShape matches ResizeLongestSide.get_preprocess_shape', () => 
 
 test('resize of a constant image stays constant, both when enlarging and shrinking', () => {
   const image: RawImage = { data: new Uint8Array(7 * 5 * 3).fill(77), width: 7, height: 5, channels: 3 };
-  for (const [w, h] of [[20, 13], [3, 2], [7, 11], [1, 1]]) {
+  for (const [w, h] of [
+    [20, 13],
+    [3, 2],
+    [7, 11],
+    [1, 1],
+  ]) {
     const out = resizeBilinearPil(image, w, h);
     assert.equal(out.data.length, w * h * 3);
-    assert.ok(out.data.every((v) => v === 77), `${w}×${h}`);
+    assert.ok(
+      out.data.every((v) => v === 77),
+      `${w}×${h}`,
+    );
   }
 });
 
@@ -57,22 +65,16 @@ test('downscaling and upscaling match Pillow exactly on small golden cases', () 
   assert.deepEqual(
     [...down.data],
     [
-      111, 132, 141, 125, 134, 140, 127, 127, 135, 119, 129, 134, 121, 142, 126, 121, 143, 122, 135, 137, 123, 146,
-      131, 123, 126, 135, 118, 138, 126, 137, 124, 115, 141, 129, 120, 131, 128, 124, 130, 126, 123, 126, 132, 100, 146,
+      111, 132, 141, 125, 134, 140, 127, 127, 135, 119, 129, 134, 121, 142, 126, 121, 143, 122, 135, 137, 123, 146, 131, 123, 126, 135, 118, 138, 126, 137, 124, 115, 141, 129, 120, 131, 128, 124, 130,
+      126, 123, 126, 132, 100, 146,
     ],
   );
   const grey: RawImage = { data: new Uint8Array([10, 200, 90, 30]), width: 2, height: 2, channels: 1 };
-  assert.deepEqual(
-    [...resizeBilinearPil(grey, 7, 4).data],
-    [10, 10, 51, 105, 159, 200, 200, 30, 30, 58, 94, 130, 158, 158, 70, 70, 71, 71, 72, 73, 73, 90, 90, 77, 60, 43, 30, 30],
-  );
+  assert.deepEqual([...resizeBilinearPil(grey, 7, 4).data], [10, 10, 51, 105, 159, 200, 200, 30, 30, 58, 94, 130, 158, 158, 70, 70, 71, 71, 72, 73, 73, 90, 90, 77, 60, 43, 30, 30]);
 });
 
 test('resizeLongestSide rejects non-RGB8 input and rescales pixel spacing', () => {
-  assert.throws(
-    () => resizeLongestSide({ data: new Uint16Array(12), width: 2, height: 2, channels: 3 }, 8),
-    /expected an 8-bit RGB image, got 16-bit/,
-  );
+  assert.throws(() => resizeLongestSide({ data: new Uint16Array(12), width: 2, height: 2, channels: 3 }, 8), /expected an 8-bit RGB image, got 16-bit/);
   const image: RawImage = {
     data: new Uint8Array(4 * 2 * 3),
     width: 4,
@@ -86,29 +88,33 @@ test('resizeLongestSide rejects non-RGB8 input and rescales pixel spacing', () =
   assert.deepEqual(out.pixelSpacingMm, [0.1, 0.15]);
 });
 
-test('resize parity with the reference SAM preprocessing (resized.npy)', {
-  skip: skipWithoutShared('SAM parity fixture', 'fixtures/sam-parity/resized.npy'),
-}, async () => {
-  const { data, info } = await sharp(fixtureDir + 'image.png').raw().toBuffer({ resolveWithObject: true });
-  const image: RawImage = { data: new Uint8Array(data), width: info.width, height: info.height, channels: info.channels };
-  const ours = resizeLongestSide(image, 1024);
-  const reference = readNpyFile(fixtureDir + 'resized.npy');
-  assert.equal(reference.dtype, 'uint8');
-  assert.deepEqual(reference.shape, [ours.height, ours.width, 3]);
-  assert.ok(reference.data instanceof Uint8Array);
-  const expected = reference.data;
-  let exact = 0;
-  let withinOne = 0;
-  let maxDiff = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const d = Math.abs(expected[i] - ours.data[i]);
-    if (d === 0) exact++;
-    if (d <= 1) withinOne++;
-    if (d > maxDiff) maxDiff = d;
-  }
-  const n = expected.length;
-  console.log(
-    `resize parity: exact ${((100 * exact) / n).toFixed(4)} %, within ±1 ${((100 * withinOne) / n).toFixed(4)} %, max |diff| ${maxDiff}`,
-  );
-  assert.ok(withinOne / n >= 0.99, `only ${((100 * withinOne) / n).toFixed(3)} % of values within ±1`);
-});
+test(
+  'resize parity with the reference SAM preprocessing (resized.npy)',
+  {
+    skip: skipWithoutShared('SAM parity fixture', 'fixtures/sam-parity/resized.npy'),
+  },
+  async () => {
+    const { data, info } = await sharp(fixtureDir + 'image.png')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const image: RawImage = { data: new Uint8Array(data), width: info.width, height: info.height, channels: info.channels };
+    const ours = resizeLongestSide(image, 1024);
+    const reference = readNpyFile(fixtureDir + 'resized.npy');
+    assert.equal(reference.dtype, 'uint8');
+    assert.deepEqual(reference.shape, [ours.height, ours.width, 3]);
+    assert.ok(reference.data instanceof Uint8Array);
+    const expected = reference.data;
+    let exact = 0;
+    let withinOne = 0;
+    let maxDiff = 0;
+    for (let i = 0; i < expected.length; i++) {
+      const d = Math.abs(expected[i] - ours.data[i]);
+      if (d === 0) exact++;
+      if (d <= 1) withinOne++;
+      if (d > maxDiff) maxDiff = d;
+    }
+    const n = expected.length;
+    console.log(`resize parity: exact ${((100 * exact) / n).toFixed(4)} %, within ±1 ${((100 * withinOne) / n).toFixed(4)} %, max |diff| ${maxDiff}`);
+    assert.ok(withinOne / n >= 0.99, `only ${((100 * withinOne) / n).toFixed(3)} % of values within ±1`);
+  },
+);

@@ -17,7 +17,12 @@ import { FIXTURE_DIR, fixtureMissing, readCases } from './fixture.js';
 test('point grid: cell centres, x fastest', () => {
   const grid = buildPointGrid(4);
   assert.equal(grid.length, 16);
-  assert.deepEqual(grid.slice(0, 4), [[0.125, 0.125], [0.375, 0.125], [0.625, 0.125], [0.875, 0.125]]);
+  assert.deepEqual(grid.slice(0, 4), [
+    [0.125, 0.125],
+    [0.375, 0.125],
+    [0.625, 0.125],
+    [0.875, 0.125],
+  ]);
   assert.deepEqual(grid[4], [0.125, 0.375]);
   assert.deepEqual(buildPointGrid(1), [[0.5, 0.5]]);
 });
@@ -61,7 +66,17 @@ test('NMS: greedy by score, IoU strictly above the threshold suppresses, ties ke
   assert.deepEqual(nonMaxSuppression(boxes, [0.5, 0.9, 0.1, 0.5], 0.9), [1, 0, 2]);
   assert.deepEqual(nonMaxSuppression(boxes, [1, 1, 1, 1], 1), [0, 1, 2, 3]);
   // Empty boxes have 0/0 IoU with each other (NaN): never suppressed.
-  assert.deepEqual(nonMaxSuppression([[0, 0, 0, 0], [0, 0, 0, 0]], [1, 1], 0.5), [0, 1]);
+  assert.deepEqual(
+    nonMaxSuppression(
+      [
+        [0, 0, 0, 0],
+        [0, 0, 0, 0],
+      ],
+      [1, 1],
+      0.5,
+    ),
+    [0, 1],
+  );
 });
 
 test('small holes are filled and small islands removed (8-connected); all-small islands keep the largest', () => {
@@ -77,7 +92,10 @@ test('small holes are filled and small islands removed (8-connected); all-small 
   const islands = removeSmallRegions(holes.mask, w, h, 2, 'islands');
   assert.ok(islands.changed);
   assert.equal(islands.mask[5 * w + 7], 0);
-  assert.equal(islands.mask.reduce((a, v) => a + v, 0), 25);
+  assert.equal(
+    islands.mask.reduce((a, v) => a + v, 0),
+    25,
+  );
   assert.equal(removeSmallRegions(islands.mask, w, h, 2, 'islands').changed, false);
   const tiny = new Uint8Array(w * h);
   tiny[0] = 1;
@@ -188,7 +206,11 @@ test('generate() reproduces SamAutomaticMaskGenerator on the parity fixture', { 
         scoreErr = Math.max(scoreErr, Math.abs(ours[best].predictedIou - r.predicted_iou));
         stabilityErr = Math.max(stabilityErr, Math.abs(ours[best].stabilityScore - r.stability_score));
         assert.deepEqual(ours[best].cropBox, r.crop_box, `${name}: crop box of mask ${i}`);
-        assert.deepEqual(ours[best].pointCoords.map((v) => Number(v.toFixed(6))), r.point_coords.map((v) => Number(v.toFixed(6))), `${name}: point of mask ${i}`);
+        assert.deepEqual(
+          ours[best].pointCoords.map((v) => Number(v.toFixed(6))),
+          r.point_coords.map((v) => Number(v.toFixed(6))),
+          `${name}: point of mask ${i}`,
+        );
         assert.ok(bestIou >= 0.98, `${name}: reference mask ${i} has IoU ${bestIou.toFixed(4)} with its counterpart`);
       });
       console.log(

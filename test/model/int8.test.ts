@@ -11,13 +11,13 @@ import { skipWithoutShared } from '../helpers/shared.js';
 const missing =
   skipWithoutShared('real ultrasound images', 'data/ultrasound/') ||
   (() => {
-      try {
-        bundledModelPath('ultrasam-tiny');
-        return false;
-      } catch (error) {
-        return (error as Error).message;
-      }
-    })();
+    try {
+      bundledModelPath('ultrasam-tiny');
+      return false;
+    } catch (error) {
+      return (error as Error).message;
+    }
+  })();
 
 test('int8 encoder ≈ fp32 on DDTI and HC18 images (bundled model): embedding error ≤ 3e-2, masks agree on ≥ 99 %', { skip: missing }, async () => {
   const rows = await compareInt8((quantizeEncoder) => SamPredictor.load('ultrasam-tiny', { threads: 2, quantizeEncoder }), realImages(3));

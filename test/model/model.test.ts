@@ -46,7 +46,10 @@ test('config validation names the inconsistent number', () => {
 test('graph signatures: encoder and decoder inputs and outputs for ViT-B', () => {
   const config = samConfig('vit_b');
   const enc = buildEncoderGraph(config, 2);
-  assert.deepEqual(enc.inputs.map((t) => [t.name, t.shape]), [['image', [2, 3, 1024, 1024]]]);
+  assert.deepEqual(
+    enc.inputs.map((t) => [t.name, t.shape]),
+    [['image', [2, 3, 1024, 1024]]],
+  );
   assert.deepEqual(enc.outputs.get('embedding')!.shape, [2, 256, 64, 64]);
   const dec = buildDecoderGraph(config, { numPoints: 3, hasMaskInput: true, multimask: true, ultrasam: false, batch: 2 });
   assert.deepEqual(
@@ -71,7 +74,11 @@ test('interpolation matrices: rows sum to 1, identity at equal size, linear ramp
   for (const m of [bicubicMatrix, linearMatrix]) {
     const id = m(5, 5);
     for (let i = 0; i < 5; i++) for (let j = 0; j < 5; j++) assert.ok(Math.abs(id[i * 5 + j] - (i === j ? 1 : 0)) < 1e-12);
-    for (const [n, out] of [[8, 20], [20, 7], [6, 4]]) {
+    for (const [n, out] of [
+      [8, 20],
+      [20, 7],
+      [6, 4],
+    ]) {
       const r = m(n, out);
       const scale = n / out;
       for (let o = 0; o < out; o++) {
@@ -115,16 +122,26 @@ test('an encoder run at another size than its tables were trained at: trained sh
 
 test('prompts: per-axis resize scale, +0.5, box corners last with labels 2 and 3, padding point only without a box', () => {
   assert.deepEqual(resizedSize([315, 500], 1024), [645, 1024]);
-  const p = encodePrompt({ points: [[250, 141.75], [100, 252]], labels: [1, 0] }, [315, 500], 1024);
+  const p = encodePrompt(
+    {
+      points: [
+        [250, 141.75],
+        [100, 252],
+      ],
+      labels: [1, 0],
+    },
+    [315, 500],
+    1024,
+  );
   assert.equal(p.count, 3);
   assert.deepEqual(Array.from(p.labels), [1, 0, -1]);
-  assert.ok(Math.abs(p.coords[0] - (250 * 1024 / 500 + 0.5)) < 1e-4);
-  assert.ok(Math.abs(p.coords[1] - (141.75 * 645 / 315 + 0.5)) < 1e-4); // newH / oldH, not 1024 / 500
+  assert.ok(Math.abs(p.coords[0] - ((250 * 1024) / 500 + 0.5)) < 1e-4);
+  assert.ok(Math.abs(p.coords[1] - ((141.75 * 645) / 315 + 0.5)) < 1e-4); // newH / oldH, not 1024 / 500
   const b = encodePrompt({ points: [[200, 157.5]], labels: [0], box: [125, 63, 350, 236.25] }, [315, 500], 1024);
   assert.equal(b.count, 3);
   assert.equal(promptTokenCount({ points: [[1, 1]], labels: [1], box: [0, 0, 1, 1] }), 3);
   assert.deepEqual(Array.from(b.labels), [0, 2, 3]);
-  assert.ok(Math.abs(b.coords[4] - (350 * 1024 / 500 + 0.5)) < 1e-4);
+  assert.ok(Math.abs(b.coords[4] - ((350 * 1024) / 500 + 0.5)) < 1e-4);
   assert.throws(() => encodePrompt({ points: [[1, 2]], labels: [] }, [10, 10], 1024), /1 point\(s\) but 0 label/);
   assert.throws(() => encodePrompt({}, [10, 10], 1024), /at least one point or a box/);
   assert.throws(() => encodePrompt({ points: [[1, 2]], labels: [2] }, [10, 10], 1024), /label 0 is 2/);

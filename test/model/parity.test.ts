@@ -39,7 +39,11 @@ test('fixture weights: both layouts detected, every key and shape matches the mo
   const ultra = weights.get('ultrasam')!.values;
   assert.deepEqual([...sam.keys()].sort(), [...expected.keys()].sort());
   for (const [key, shape] of expected) {
-    assert.equal(sam.get(key)!.length, shape.reduce((a, b) => a * b, 1), key);
+    assert.equal(
+      sam.get(key)!.length,
+      shape.reduce((a, b) => a * b, 1),
+      key,
+    );
     assert.deepEqual(ultra.get(key), sam.get(key), `${key}: the two layouts disagree`);
   }
 });

@@ -84,10 +84,7 @@ test('prompts are checked before anything runs (bundled model)', async () => {
   await assert.rejects(predictor.predict({ points: [[10, 10]], labels: [1, 0] }), /1 point\(s\) but 2 label\(s\)/);
   await assert.rejects(predictor.predict({ points: [[10, 10]], labels: [2] }), /label 0 is 2; point labels are 1 \(positive\) or 0 \(negative\)/);
   await assert.rejects(predictor.predict({}), /prompt 0: empty prompt/);
-  await assert.rejects(
-    predictor.predict({ box: [0, 0, 10, 10], maskInput: new Float32Array(5) }),
-    new RegExp(`maskInput has 5 values, expected ${side}×${side} low-resolution logits`),
-  );
+  await assert.rejects(predictor.predict({ box: [0, 0, 10, 10], maskInput: new Float32Array(5) }), new RegExp(`maskInput has 5 values, expected ${side}×${side} low-resolution logits`));
   // A bad prompt anywhere in a batch is named by its index, and nothing of the batch is decoded.
   await assert.rejects(predictor.predictBatch([{ box: [10, 20, 200, 150] }, { points: [[900, 10]], labels: [1] }]), /^Error: prompt 1: point 0 \(900, 10\)/);
   await assert.rejects(predictor.predictBatch([]), /no prompts given/);
@@ -102,12 +99,22 @@ test('a batch of mixed prompts decodes as decoding each alone, in the order give
     { box: [170, 95, 590, 395] },
     { points: [[380, 240]], labels: [1] }, // one point: three candidates by default
     { box: [10, 20, 200, 150] }, // same kind as the first: one batch of two
-    { points: [[380, 240], [100, 100]], labels: [1, 0], multimask: true },
+    {
+      points: [
+        [380, 240],
+        [100, 100],
+      ],
+      labels: [1, 0],
+      multimask: true,
+    },
     { box: [170, 95, 590, 395], maskInput: first.lowResLogits, multimask: false },
     { points: [[380, 240]], labels: [1], refine: true },
   ];
   const batch = await predictor.predictBatch(inputs);
-  assert.deepEqual(batch.map((p) => p.scores.length), [1, 3, 1, 3, 1, 3]);
+  assert.deepEqual(
+    batch.map((p) => p.scores.length),
+    [1, 3, 1, 3, 1, 3],
+  );
   for (const [i, input] of inputs.entries()) {
     const single = await predictor.predict(input);
     const err = maxAbs(batch[i].lowResLogits, single.lowResLogits);

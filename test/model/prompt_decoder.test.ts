@@ -41,12 +41,19 @@ function smallConfig(): SamConfig {
 function randomValues(config: SamConfig, seed: number): Map<string, Float32Array> {
   const rng = new Rng(seed);
   const values = new Map<string, Float32Array>();
-  for (const [key, shape] of parameterShapes(config)) values.set(key, normalArray(rng, shape.reduce((a, b) => a * b, 1), 0.3));
+  for (const [key, shape] of parameterShapes(config))
+    values.set(
+      key,
+      normalArray(
+        rng,
+        shape.reduce((a, b) => a * b, 1),
+        0.3,
+      ),
+    );
   return values;
 }
 
-const session = (graph: ReturnType<typeof buildDecoderGraph>, values: Map<string, Float32Array>) =>
-  Runtime.create(serialize(graph, { params: 'initializers', values }), { threads: 2 });
+const session = (graph: ReturnType<typeof buildDecoderGraph>, values: Map<string, Float32Array>) => Runtime.create(serialize(graph, { params: 'initializers', values }), { threads: 2 });
 
 interface Decoded {
   logits: Float32Array;
@@ -161,7 +168,11 @@ test('exported decoder with empty slots = plain decoder graph for the exact prom
   await image.release();
   const slots = 6;
   const exported = await session(buildExportDecoderGraph(config, { slots, ultrasam: false }), values);
-  for (const labels of [[1, -1], [2, 3], [1, 0, 2, 3]]) {
+  for (const labels of [
+    [1, -1],
+    [2, 3],
+    [1, 0, 2, 3],
+  ]) {
     const p = prompts(rng, labels, 1);
     const coords = new Float32Array(slots * 2);
     const slotLabels = new Float32Array(slots).fill(EMPTY_SLOT_LABEL);

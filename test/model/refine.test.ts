@@ -48,7 +48,10 @@ test('predict({ refine }) is the single-mask pass then the box + logits pass', {
     assert.ok(maxAbsDiff(auto.lowResLogits, byHand.lowResLogits) < 1e-5);
     assert.ok(maxAbsDiff(auto.scores, byHand.scores) < 1e-5);
     // Mixed in one batch with unrefined prompts, each keeps its own path.
-    const [plain, again] = await predictor.predictBatch([{ box, multimask: false }, { box, multimask: false, refine: true }]);
+    const [plain, again] = await predictor.predictBatch([
+      { box, multimask: false },
+      { box, multimask: false, refine: true },
+    ]);
     assert.ok(maxAbsDiff(again.lowResLogits, refined.lowResLogits) < 1e-5);
     assert.ok(maxAbsDiff(plain.lowResLogits, again.lowResLogits) > 1e-3, 'the unrefined prompt is not refined');
   } finally {

@@ -18,7 +18,14 @@ export function randomWeights(config: SamConfig, seed = 7, std = 0.3): Map<strin
   const rng = new Rng(seed);
   const out = new Map<string, { shape: number[]; data: Float32Array }>();
   for (const [key, shape] of parameterShapes(config)) {
-    out.set(key, { shape, data: normalArray(rng, shape.reduce((a, b) => a * b, 1), std) });
+    out.set(key, {
+      shape,
+      data: normalArray(
+        rng,
+        shape.reduce((a, b) => a * b, 1),
+        std,
+      ),
+    });
   }
   return out;
 }

@@ -78,7 +78,10 @@ function readmeFirstCommand(readme: string): string[] {
   const block = readmeBlock(readme, '## Two commands', 'sh');
   const line = block.split('\n').find((l) => l.includes('npx ultrasam segment'));
   if (!line) throw new Error('README.md: no `npx ultrasam segment` in the "Two commands" block');
-  return line.slice(line.indexOf('npx ultrasam segment') + 'npx '.length).trim().split(/\s+/);
+  return line
+    .slice(line.indexOf('npx ultrasam segment') + 'npx '.length)
+    .trim()
+    .split(/\s+/);
 }
 
 function boxOf(args: string[]): [number, number, number, number] {
@@ -169,22 +172,17 @@ async function packAndInspect(work: string): Promise<{ tarball: string }> {
     .map((f) => relative(ROOT, f).split('\\').join('/'))
     .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
   const uncompiled = sources.filter((f) => !files.includes(`dist/${f.replace(/\.ts$/, '.js')}`) || !files.includes(`dist/${f.replace(/\.ts$/, '.d.ts')}`));
-  check('every module of src/ ships as JavaScript with its declarations', uncompiled.length === 0, uncompiled.length ? `missing for ${uncompiled.slice(0, 5).join(', ')}` : `${sources.length} modules`);
+  check(
+    'every module of src/ ships as JavaScript with its declarations',
+    uncompiled.length === 0,
+    uncompiled.length ? `missing for ${uncompiled.slice(0, 5).join(', ')}` : `${sources.length} modules`,
+  );
 
   const unwanted = files.filter(
-    (f) =>
-      /^(src|test|bench|scripts|docs|\.ci)\//.test(f) ||
-      f.startsWith('web/src/') ||
-      (f.endsWith('.ts') && !f.endsWith('.d.ts')) ||
-      f.endsWith('.map') ||
-      /(^|\/)tsconfig[^/]*\.json$/.test(f),
+    (f) => /^(src|test|bench|scripts|docs|\.ci)\//.test(f) || f.startsWith('web/src/') || (f.endsWith('.ts') && !f.endsWith('.d.ts')) || f.endsWith('.map') || /(^|\/)tsconfig[^/]*\.json$/.test(f),
   );
   check('no tests, TypeScript sources, source maps or build configuration in the tarball', unwanted.length === 0, unwanted.slice(0, 5).join(', '));
-  check(
-    'the tarball is lean beside the model',
-    total - models <= MAX_UNPACKED_WITHOUT_MODELS,
-    `${megabytes(total - models)} without models/ (limit ${megabytes(MAX_UNPACKED_WITHOUT_MODELS)})`,
-  );
+  check('the tarball is lean beside the model', total - models <= MAX_UNPACKED_WITHOUT_MODELS, `${megabytes(total - models)} without models/ (limit ${megabytes(MAX_UNPACKED_WITHOUT_MODELS)})`);
   const manifest = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
   const buildTools = ['tsx', 'typescript', 'vite', 'esbuild'].filter((name) => manifest.dependencies?.[name]);
   check('no TypeScript compiler or loader among the runtime dependencies', buildTools.length === 0, buildTools.join(', '));
@@ -238,19 +236,31 @@ console.log(JSON.stringify({
   };
   const head = maskInBox(readFileSync(join(project, 'head.bin')), r.width, box);
   const pixels = r.width * r.height;
-  check('the library example runs in the installed package', r.masks === 1 && r.lengths[0] === pixels && Number.isFinite(r.score) && r.logits > 0, `${r.width}×${r.height}, score ${r.score.toFixed(3)}, ${seconds(started)}`);
+  check(
+    'the library example runs in the installed package',
+    r.masks === 1 && r.lengths[0] === pixels && Number.isFinite(r.score) && r.logits > 0,
+    `${r.width}×${r.height}, score ${r.score.toFixed(3)}, ${seconds(started)}`,
+  );
   check(
     'its mask is the structure inside the box',
     head.area >= 0.25 * boxArea(box) && head.inside >= 0.95,
     `${head.area} px = ${((100 * head.area) / boxArea(box)).toFixed(0)} % of the box, ${(100 * head.inside).toFixed(1)} % inside it`,
   );
-  check('refine and generate return full-size masks', r.refined.length >= 1 && r.refined.every((n) => n === pixels) && r.everything.every((g) => g.length === pixels), `refine: ${r.refined.length} candidates; generate: ${r.everything.length} masks`);
+  check(
+    'refine and generate return full-size masks',
+    r.refined.length >= 1 && r.refined.every((n) => n === pixels) && r.everything.every((g) => g.length === pixels),
+    `refine: ${r.refined.length} candidates; generate: ${r.everything.length} masks`,
+  );
 
   // The same code as TypeScript against the declarations the package ships.
   writeFileSync(join(project, 'example.ts'), example);
   writeFileSync(
     join(project, 'tsconfig.json'),
-    JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, types: [] }, files: ['example.ts'] }, null, 2),
+    JSON.stringify(
+      { compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, types: [] }, files: ['example.ts'] },
+      null,
+      2,
+    ),
   );
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
   let typeErrors = '';
@@ -271,7 +281,11 @@ async function firstCommand(project: string, readme: string): Promise<void> {
   const { data, info } = await sharp(join(project, 'mask.png')).greyscale().raw().toBuffer({ resolveWithObject: true });
   const { area, inside } = maskInBox(data, info.width, box);
   check(`npx ${args.join(' ')}`, existsSync(join(project, 'overlay.png')) && area === result.area_px, `mask ${area} px, score ${result.score.toFixed(3)}, ${seconds(started)}`);
-  check('the mask is the structure inside the box', area >= 0.25 * boxArea(box) && inside >= 0.95, `${((100 * area) / boxArea(box)).toFixed(0)} % of the box, ${(100 * inside).toFixed(1)} % inside it`);
+  check(
+    'the mask is the structure inside the box',
+    area >= 0.25 * boxArea(box) && inside >= 0.95,
+    `${((100 * area) / boxArea(box)).toFixed(0)} % of the box, ${(100 * inside).toFixed(1)} % inside it`,
+  );
 }
 
 function waitForUrl(app: ChildProcess, output: () => string): Promise<string> {
@@ -311,7 +325,11 @@ async function appAnswers(project: string, work: string): Promise<void> {
     check("the page's scripts and styles answer", assets.length >= 2 && statuses.every((s) => s === 200), assets.map((a, i) => `${a} ${statuses[i]}`).join(', '));
     const manifest = await fetch(new URL('model/ultrasam.json', url));
     const encoder = await fetch(new URL('model/encoder.onnx', url), { method: 'HEAD' });
-    check('the exported model answers', manifest.status === 200 && encoder.status === 200 && Number(encoder.headers.get('content-length')) > 0, `ultrasam.json ${manifest.status}, encoder.onnx ${encoder.headers.get('content-length')} bytes`);
+    check(
+      'the exported model answers',
+      manifest.status === 200 && encoder.status === 200 && Number(encoder.headers.get('content-length')) > 0,
+      `ultrasam.json ${manifest.status}, encoder.onnx ${encoder.headers.get('content-length')} bytes`,
+    );
     const ort = await fetch(new URL('ort/ort-wasm-simd-threaded.jsep.mjs', url), { method: 'HEAD' });
     check("onnxruntime-web's files answer", ort.status === 200, `ort/ort-wasm-simd-threaded.jsep.mjs ${ort.status}`);
   } finally {

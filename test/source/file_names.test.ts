@@ -26,11 +26,9 @@ function misnamed(dir: string): string[] {
 }
 
 test('the name check takes snake_case and rejects kebab-case and capitals', () => {
-  for (const ok of ['model_cache.ts', 'run_tests.mjs', 'click_rule.test.ts', 'grid16_nms.json.gz', 'sam.ts'])
-    assert.ok(isSnakeCase(ok, true), ok);
+  for (const ok of ['model_cache.ts', 'run_tests.mjs', 'click_rule.test.ts', 'grid16_nms.json.gz', 'sam.ts']) assert.ok(isSnakeCase(ok, true), ok);
   assert.ok(isSnakeCase('support', false));
-  for (const bad of ['model-cache.ts', 'cli-app.test.ts', 'ModelCache.ts', 'model__cache.ts', '_cache.ts'])
-    assert.ok(!isSnakeCase(bad, true), bad);
+  for (const bad of ['model-cache.ts', 'cli-app.test.ts', 'ModelCache.ts', 'model__cache.ts', '_cache.ts']) assert.ok(!isSnakeCase(bad, true), bad);
   assert.ok(!isSnakeCase('test-helpers', false));
 });
 

@@ -116,7 +116,12 @@ test('the cycle finder reports a cycle as a path, and nothing for a layering', (
     ['shape', ['reduce']],
     ['self', ['self']],
   ]);
-  assert.deepEqual(findCycles(cyclic).map((c) => c.join(' → ')).sort(), ['elementwise → reduce → elementwise', 'self → self']);
+  assert.deepEqual(
+    findCycles(cyclic)
+      .map((c) => c.join(' → '))
+      .sort(),
+    ['elementwise → reduce → elementwise', 'self → self'],
+  );
 });
 
 test('no import cycle in src/', () => {

@@ -5,17 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Rng } from '../../src/graph/random.js';
-import {
-  type InputFrame,
-  MIN_KEPT_FRACTION,
-  chooseCrop,
-  cropImage,
-  cropMask,
-  gaussianBlur,
-  photometric,
-  rotate,
-  syntheticInstance,
-} from '../../src/train/augment.js';
+import { type InputFrame, MIN_KEPT_FRACTION, chooseCrop, cropImage, cropMask, gaussianBlur, photometric, rotate, syntheticInstance } from '../../src/train/augment.js';
 import { loadTrainingSet } from '../../src/train/dataset.js';
 import { DataOrder, quotas } from '../../src/train/order.js';
 import { type SampleOptions, prepareSample } from '../../src/train/sample.js';
@@ -92,7 +82,10 @@ test('photometric changes keep a grey image grey, inside [0, 255], and leave the
     for (let y = 0; y < 20; y++) {
       for (let x = 0; x < 24; x++) {
         const v = [0, 1, 2].map((c) => pixel(t, s, c, x, y));
-        assert.ok(v.every((u) => u >= -1e-3 && u <= 255 + 1e-3), `seed ${seed} (${x}, ${y}): ${v}`);
+        assert.ok(
+          v.every((u) => u >= -1e-3 && u <= 255 + 1e-3),
+          `seed ${seed} (${x}, ${y}): ${v}`,
+        );
         assert.ok(Math.abs(v[0] - v[1]) < 1e-2 && Math.abs(v[1] - v[2]) < 1e-2, `grey stays grey: ${v}`);
       }
     }
@@ -145,7 +138,10 @@ test('a synthetic instance changes the image where its mask is and avoids the gi
 test('balanced sampling: quotas n^b / Σ n^b sum to the epoch; each epoch holds each dataset its quota', () => {
   assert.deepEqual(quotas([100, 1], 101, 0), [51, 50]);
   assert.deepEqual(quotas([90, 10], 100, 0.5), [75, 25]);
-  assert.equal(quotas([7, 13, 29], 49, 0.3).reduce((a, b) => a + b, 0), 49);
+  assert.equal(
+    quotas([7, 13, 29], 49, 0.3).reduce((a, b) => a + b, 0),
+    49,
+  );
   const names = [...Array(90).fill('big'), ...Array(10).fill('small')];
   const order = new DataOrder(100, 4, names, 0);
   for (const epoch of [0, 1]) {
@@ -159,7 +155,11 @@ test('balanced sampling: quotas n^b / Σ n^b sum to the epoch; each epoch holds 
     assert.equal(new Set(big).size, big.length);
   }
   const natural = new DataOrder(100, 4, names, 1);
-  assert.deepEqual([...natural.permutation(0)].sort((a, b) => a - b), Array.from({ length: 100 }, (_, i) => i), 'balance 1: a plain permutation');
+  assert.deepEqual(
+    [...natural.permutation(0)].sort((a, b) => a - b),
+    Array.from({ length: 100 }, (_, i) => i),
+    'balance 1: a plain permutation',
+  );
   assert.throws(() => new DataOrder(3, 1, ['a', 'b'], 0.5), /2 dataset names for 3 images/);
 });
 

@@ -55,8 +55,7 @@ test('a run.json (paths relative to it) with flags over it; --resume --out alone
 
 test('run config errors name the field and the value', () => {
   const base = { data: [{ coco: 'x.json' }], init: 'scratch', out: 'o', steps: 10 };
-  const check = (over: Record<string, unknown>, message: RegExp) =>
-    assert.throws(() => validateRunConfig(mergeConfig(DEFAULTS as unknown as Record<string, unknown>, base, over)), message);
+  const check = (over: Record<string, unknown>, message: RegExp) => assert.throws(() => validateRunConfig(mergeConfig(DEFAULTS as unknown as Record<string, unknown>, base, over)), message);
   check({ steps: 0 }, /steps must be an integer ≥ 1, got 0/);
   check({ batch: { images: 2.5 } }, /batch\.images must be an integer ≥ 1, got 2\.5/);
   check({ optimizer: { lr: -1 } }, /optimizer\.lr must be a number/);

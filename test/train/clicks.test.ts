@@ -44,7 +44,19 @@ test('each iteration corrects the previous one: a click in its largest error (or
   batch.feeds.embedding = normalArray(new Rng(1), images * c * 4 * 4);
   const original = Float32Array.from(batch.feeds.point_coords as Float32Array);
 
-  const options: TrainGraphOptions = { config, ultrasam: false, images, instancesPerImage: 2, iterations: r, promptTokens: n, source: 'cached', freezeEncoder: true, maskInput: true, emptySlots: true, refine: false };
+  const options: TrainGraphOptions = {
+    config,
+    ultrasam: false,
+    images,
+    instancesPerImage: 2,
+    iterations: r,
+    promptTokens: n,
+    source: 'cached',
+    freezeEncoder: true,
+    maskInput: true,
+    emptySlots: true,
+    refine: false,
+  };
   const params = initSamWeights(config, 2);
   const simulator = await ClickSimulator.create(options, layout, 1);
   await simulator.simulate(batch, params);
@@ -74,7 +86,10 @@ test('each iteration corrects the previous one: a click in its largest error (or
       const previous = slot - 1;
       // The output a user is shown for the previous prompt: best predicted IoU among 1–3 for a lone point, else output 0.
       const outputs = inst.singlePoint && pass === 1 ? [1, 2, 3] : [0];
-      assert.deepEqual(Array.from(candidates.subarray(previous * 4, previous * 4 + 4)), [0, 1, 2, 3].map((j) => (outputs.includes(j) ? 1 : 0)));
+      assert.deepEqual(
+        Array.from(candidates.subarray(previous * 4, previous * 4 + 4)),
+        [0, 1, 2, 3].map((j) => (outputs.includes(j) ? 1 : 0)),
+      );
       const best = outputs.reduce((a, j) => (iou[previous * 4 + j] > iou[previous * 4 + a] ? j : a));
       const chosen = logits.subarray((previous * 4 + best) * 256, (previous * 4 + best + 1) * 256);
       assert.equal(has[slot], 1);

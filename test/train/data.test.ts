@@ -58,7 +58,7 @@ test('the training set reads RLE and polygon masks; bad files are named in the e
   assert.throws(() => loadTrainingSet([{ coco: bad }]), /refers to image 3, which is not listed/);
 });
 
-test('a sample is the predictor\'s preprocessing, mirrored when flipped, with targets and prompts from the same mask', async () => {
+test("a sample is the predictor's preprocessing, mirrored when flipped, with targets and prompts from the same mask", async () => {
   const set = loadTrainingSet([{ coco: corpus.coco }]);
   const s = config.imageEncoder.imgSize;
   let sawFlip = false;
@@ -92,7 +92,7 @@ test('a sample is the predictor\'s preprocessing, mirrored when flipped, with ta
         return m;
       });
       const mask = candidates.find((m) => lowResTarget(m, w, h, config).every((v, i) => v === inst.target[i]));
-      assert.ok(mask, 'the target is the area-averaged mask of one of the image\'s instances');
+      assert.ok(mask, "the target is the area-averaged mask of one of the image's instances");
       if (inst.kind === 'point') {
         sawPoint = true;
         assert.deepEqual(Array.from(inst.labels), [1, -1]);
@@ -126,7 +126,10 @@ test('the low-res target is the cell coverage thresholded at one half', () => {
   assert.equal(target.length, 16 * 16);
   assert.equal(target[0], 1);
   assert.equal(target[1], 0);
-  assert.equal(target.reduce((a, v) => a + v, 0), 1);
+  assert.equal(
+    target.reduce((a, v) => a + v, 0),
+    1,
+  );
 });
 
 test('the data order is a pure function of (seed, position): each epoch a fresh permutation', () => {
@@ -167,7 +170,10 @@ test('batches depend only on the step; worker threads prepare the same batches a
   }
   // 6 steps × 3 images over 12 images: one full epoch and half of the next, each image once per epoch.
   const seen = first.flatMap((b) => b.imageIndices);
-  assert.deepEqual([...seen.slice(0, 12)].sort((a, b) => a - b), Array.from({ length: 12 }, (_, i) => i));
+  assert.deepEqual(
+    [...seen.slice(0, 12)].sort((a, b) => a - b),
+    Array.from({ length: 12 }, (_, i) => i),
+  );
 });
 
 test('batch slots: each instance owns R passes; padding weighs 0; a lone point is supervised through outputs 1–3 on its first pass only', () => {
@@ -187,12 +193,31 @@ test('batch slots: each instance owns R passes; padding weighs 0; a lone point i
   assert.deepEqual(Array.from(batch.feeds.candidates as Float32Array).slice(0, 16), [0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0]);
   assert.deepEqual(Array.from(batch.feeds.refine_candidates as Float32Array).slice(0, 4), [1, 0, 0, 0]);
   assert.deepEqual(Array.from(batch.feeds.point_labels as Float32Array).slice(0, 12), [1, -1, -2, 1, -1, -2, 2, 3, -2, 2, 3, -2]);
-  assert.deepEqual(batch.instances.map((i) => [i.first, i.real, i.singlePoint]), [[0, true, true], [2, true, false], [4, true, false], [6, false, true]]);
+  assert.deepEqual(
+    batch.instances.map((i) => [i.first, i.real, i.singlePoint]),
+    [
+      [0, true, true],
+      [2, true, false],
+      [4, true, false],
+      [6, false, true],
+    ],
+  );
   assert.deepEqual(batch.instances[0].validCells, [16, 12]);
   assert.equal(batch.count, 3);
   assert.equal((batch.feeds.mask_input as Float32Array).length, 8 * 256);
   assert.throws(
-    () => assembleBatch([{ flipped: false, inputSize: [64, 64], instances: [point] }], { images: 1, instancesPerImage: 1, iterations: 3, promptTokens: 4, lowRes: 16, imgSize: 64, multimask: 'auto', refine: false, maskInput: true }),
+    () =>
+      assembleBatch([{ flipped: false, inputSize: [64, 64], instances: [point] }], {
+        images: 1,
+        instancesPerImage: 1,
+        iterations: 3,
+        promptTokens: 4,
+        lowRes: 16,
+        imgSize: 64,
+        multimask: 'auto',
+        refine: false,
+        maskInput: true,
+      }),
     /plans 1 iterations, the layout has 2/,
   );
 });

@@ -26,11 +26,22 @@ after(() => {
 test('a log line cut by a kill is dropped; any other bad line is still an error', () => {
   const path = join(work, 'log.jsonl');
   writeFileSync(path, '{"step":0,"loss":1}\n{"step":1,"loss":0.5}\n{"step":2,"lo');
-  assert.deepEqual(new RunLog(path).read().map((e) => e.step), [0, 1]);
+  assert.deepEqual(
+    new RunLog(path).read().map((e) => e.step),
+    [0, 1],
+  );
   new RunLog(path).truncate(5);
-  assert.deepEqual(new RunLog(path).read().map((e) => e.step), [0, 1], 'truncate rewrites without it');
+  assert.deepEqual(
+    new RunLog(path).read().map((e) => e.step),
+    [0, 1],
+    'truncate rewrites without it',
+  );
   writeFileSync(path, '{"step":0,"loss":1}\n{"step":1,"loss":0.5}');
-  assert.deepEqual(new RunLog(path).read().map((e) => e.step), [0, 1], 'a whole last line without its newline is kept');
+  assert.deepEqual(
+    new RunLog(path).read().map((e) => e.step),
+    [0, 1],
+    'a whole last line without its newline is kept',
+  );
   writeFileSync(path, '{"step":0,"loss":1}\n{"step":1,"lo\n{"step":2,"loss":0.5}\n');
   assert.throws(() => new RunLog(path).read(), /log\.jsonl: line 2 is not JSON/);
 });

@@ -53,9 +53,7 @@ export async function writeSyntheticCoco(count: number, width: number, height: n
         }
       }
       const polygon = k === 1 && id % 3 === 0;
-      const segmentation = polygon
-        ? [Array.from({ length: 16 }, (_, j) => [cx + rx * Math.cos((j * Math.PI) / 8), cy + ry * Math.sin((j * Math.PI) / 8)]).flat()]
-        : encodeMask(mask, height, width);
+      const segmentation = polygon ? [Array.from({ length: 16 }, (_, j) => [cx + rx * Math.cos((j * Math.PI) / 8), cy + ry * Math.sin((j * Math.PI) / 8)]).flat()] : encodeMask(mask, height, width);
       annotations.push({ id: annotations.length + 1, image_id: id, category_id: 1, segmentation, area: 0, bbox: [0, 0, 0, 0], iscrowd: 0 });
     }
     const file = `images/im${id}.png`;

@@ -100,7 +100,11 @@ test('--resume after a kill reproduces the uninterrupted run exactly', async () 
   const resumed = await train(config, { resume: true });
   assert.ok(resumed.startStep === 3 || resumed.startStep === 6, `resumed from the checkpoint at step ${resumed.startStep}`);
   const after = log.read();
-  assert.deepEqual(after.map((e) => e.step), Array.from({ length: steps }, (_, i) => i), 'one log entry per step');
+  assert.deepEqual(
+    after.map((e) => e.step),
+    Array.from({ length: steps }, (_, i) => i),
+    'one log entry per step',
+  );
   for (let s = resumed.startStep; s < steps; s++) {
     for (const key of ['loss', 'grad_norm', 'lr', 'focal', 'dice', 'iou_mse', 'true_iou']) {
       assert.equal(after[s][key], reference[s][key], `step ${s} ${key}: resumed ${after[s][key]}, uninterrupted ${reference[s][key]}`);

@@ -19,12 +19,7 @@ const f32 = (values: number[]): WeightTensor => ({ dtype: 'float32', shape: [val
 
 /** The three roots that make a state dict SAM's, plus whatever `extra` adds. */
 function samDict(bias: number[], extra: [string, WeightTensor][] = []): StateDict {
-  return new Map([
-    ['image_encoder.patch_embed.proj.bias', f32(bias)],
-    ['prompt_encoder.not_a_point_embed.weight', f32([0.5])],
-    ['mask_decoder.iou_token.weight', f32([1, 2])],
-    ...extra,
-  ]);
+  return new Map([['image_encoder.patch_embed.proj.bias', f32(bias)], ['prompt_encoder.not_a_point_embed.weight', f32([0.5])], ['mask_decoder.iou_token.weight', f32([1, 2])], ...extra]);
 }
 
 function refused(tensor: RegExp) {
@@ -61,8 +56,7 @@ test('a .pth is checked under the names the checkpoint uses; tensors the model d
     ['optimizer_state.exp_avg', { storageKey: '3', storageNumel: 1, shape: [1] }],
   ] as const;
   const pickle = stateDictPickle(specs.map(([k, s]) => [k, { ...s, shape: [...s.shape] }]));
-  const write = (bias: number[], other: number) =>
-    writeFileSync(join(dir, 'medsam.pth'), torchZip(pickle, { '0': f32Bytes(bias), '1': f32Bytes([1]), '2': f32Bytes([1]), '3': f32Bytes([other]) }));
+  const write = (bias: number[], other: number) => writeFileSync(join(dir, 'medsam.pth'), torchZip(pickle, { '0': f32Bytes(bias), '1': f32Bytes([1]), '2': f32Bytes([1]), '3': f32Bytes([other]) }));
   write([1, Infinity], 0);
   assert.throws(() => loadSamWeights(join(dir, 'medsam.pth')), refused(/medsam\.pth: tensor model\.image_encoder\.patch_embed\.proj\.bias holds 1 non-finite/));
   write([1, 2], NaN);

@@ -3,14 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointError, readPth, readPthBuffer } from '../../src/weights/pth.js';
-import {
-  checkStateDict,
-  detectLayout,
-  LayoutMappingError,
-  StateDictMismatchError,
-  toSamKeys,
-  UnknownLayoutError,
-} from '../../src/weights/layouts.js';
+import { checkStateDict, detectLayout, LayoutMappingError, StateDictMismatchError, toSamKeys, UnknownLayoutError } from '../../src/weights/layouts.js';
 import { loadSamWeights, saveSamWeights } from '../../src/weights/checkpoint.js';
 import { elementBytes } from '../../src/weights/elements.js';
 import type { StateDict, WeightTensor } from '../../src/weights/types.js';
@@ -72,7 +65,10 @@ test('checkpoint files are read with the expected tensors and shapes', { skip },
 test('a single flipped bit in the real checkpoint is caught by the CRC check', { skip }, () => {
   const bytes = new Uint8Array(readFileSync(samPath));
   bytes[2_000_000] ^= 1; // inside a storage entry
-  assert.throws(() => readPthBuffer(bytes, { label: 'flipped.pth' }), (e: unknown) => e instanceof CheckpointError && e.code === 'bad-crc' && /sam_weights\/data\//.test(e.message));
+  assert.throws(
+    () => readPthBuffer(bytes, { label: 'flipped.pth' }),
+    (e: unknown) => e instanceof CheckpointError && e.code === 'bad-crc' && /sam_weights\/data\//.test(e.message),
+  );
 });
 
 test('loadSamWeights reads both fixtures, and a safetensors conversion keeps the UltraSam flag', { skip }, () => {
@@ -97,8 +93,14 @@ test('loadSamWeights refuses files that are neither .pth nor safetensors', () =>
   try {
     const path = join(dir, 'readme.txt');
     writeFileSync(path, 'This is not a model.\n');
-    assert.throws(() => loadSamWeights(path), (e: unknown) => e instanceof CheckpointError && e.code === 'not-a-checkpoint' && e.message.includes(path));
-    assert.throws(() => loadSamWeights(join(dir, 'missing.pth')), (e: unknown) => e instanceof CheckpointError && e.code === 'not-a-checkpoint');
+    assert.throws(
+      () => loadSamWeights(path),
+      (e: unknown) => e instanceof CheckpointError && e.code === 'not-a-checkpoint' && e.message.includes(path),
+    );
+    assert.throws(
+      () => loadSamWeights(join(dir, 'missing.pth')),
+      (e: unknown) => e instanceof CheckpointError && e.code === 'not-a-checkpoint',
+    );
   } finally {
     cleanup();
   }
@@ -164,7 +166,10 @@ test('an unknown layout lists some of the keys it saw', () => {
     ['encoder.conv1.weight', t([1])],
     ['encoder.conv1.bias', t([1])],
   ]);
-  assert.throws(() => detectLayout(tensors.keys()), (e: unknown) => e instanceof UnknownLayoutError && /encoder\.conv1\.weight/.test(e.message));
+  assert.throws(
+    () => detectLayout(tensors.keys()),
+    (e: unknown) => e instanceof UnknownLayoutError && /encoder\.conv1\.weight/.test(e.message),
+  );
   assert.throws(() => detectLayout([]), UnknownLayoutError);
 });
 
@@ -174,9 +179,27 @@ test('checkStateDict lists every missing key, unexpected key and shape mismatch 
     ['b', [4]],
     ['c', [1]],
   ]);
-  assert.doesNotThrow(() => checkStateDict(expected, new Map([['a', t([2, 3])], ['b', t([4])], ['c', t([1])]])));
+  assert.doesNotThrow(() =>
+    checkStateDict(
+      expected,
+      new Map([
+        ['a', t([2, 3])],
+        ['b', t([4])],
+        ['c', t([1])],
+      ]),
+    ),
+  );
   assert.throws(
-    () => checkStateDict(expected, new Map([['a', t([3, 2])], ['b', t([4])], ['extra1', t([1])], ['extra2', t([1])]])),
+    () =>
+      checkStateDict(
+        expected,
+        new Map([
+          ['a', t([3, 2])],
+          ['b', t([4])],
+          ['extra1', t([1])],
+          ['extra2', t([1])],
+        ]),
+      ),
     (e: unknown) => {
       assert.ok(e instanceof StateDictMismatchError);
       assert.deepEqual(e.missing, ['c']);

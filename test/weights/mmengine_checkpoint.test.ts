@@ -24,17 +24,28 @@ function numpyDtype(w: PickleWriter, code: string): void {
 
 /** A 1-D float64 numpy array: _reconstruct(ndarray, (0,), b'b'), then BUILD with (1, shape, dtype, False, bytes). */
 function numpyArray(w: PickleWriter, values: number[]): void {
-  w.global('numpy.core.multiarray', '_reconstruct').mark().global('numpy', 'ndarray').intTuple([0]).bytesValue(new Uint8Array([0x62])).tuple().reduce();
+  w.global('numpy.core.multiarray', '_reconstruct')
+    .mark()
+    .global('numpy', 'ndarray')
+    .intTuple([0])
+    .bytesValue(new Uint8Array([0x62]))
+    .tuple()
+    .reduce();
   w.mark().int(1).intTuple([values.length]);
   numpyDtype(w, 'f8');
-  w.bool(false).bytesValue(new Uint8Array(new Float64Array(values).buffer)).tuple().build();
+  w.bool(false)
+    .bytesValue(new Uint8Array(new Float64Array(values).buffer))
+    .tuple()
+    .build();
 }
 
 /** numpy.int64(value) as a pickled scalar. */
 function numpyInt64(w: PickleWriter, value: number): void {
   w.global('numpy.core.multiarray', 'scalar').mark();
   numpyDtype(w, 'i8');
-  w.bytesValue(new Uint8Array(new BigInt64Array([BigInt(value)]).buffer)).tuple().reduce();
+  w.bytesValue(new Uint8Array(new BigInt64Array([BigInt(value)]).buffer))
+    .tuple()
+    .reduce();
 }
 
 function mmengineCheckpoint(tensors: StateDict, options: { historyBuffer: boolean }): Uint8Array {

@@ -71,7 +71,10 @@ test('reads the fixture .npy files and rewrites them byte for byte as numpy did'
   assert.equal(embedding.dtype, 'float32');
   assert.deepEqual(embedding.shape, [1, 64, 64, 64]);
   // First values as numpy.load prints them.
-  assert.deepEqual([...embedding.data.subarray(0, 3)].map((v) => Number(v).toFixed(6)), ['-0.765938', '-0.273826', '-0.144245']);
+  assert.deepEqual(
+    [...embedding.data.subarray(0, 3)].map((v) => Number(v).toFixed(6)),
+    ['-0.765938', '-0.273826', '-0.144245'],
+  );
   const resized = readNpyFile(join(fixtures, 'resized.npy'));
   assert.equal(resized.dtype, 'uint8');
   assert.deepEqual(resized.shape, [645, 1024, 3]);
@@ -109,7 +112,11 @@ test('unsupported layouts and broken files give clear errors', () => {
     [npyWithHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (4,)", four), /cannot parse header/],
     [new TextEncoder().encode('not an npy file'), /bad magic/],
   ];
-  for (const [bytes, message] of cases) assert.throws(() => readNpy(bytes, 'case.npy'), (e: unknown) => e instanceof NpyError && message.test(e.message) && e.message.startsWith('case.npy'));
+  for (const [bytes, message] of cases)
+    assert.throws(
+      () => readNpy(bytes, 'case.npy'),
+      (e: unknown) => e instanceof NpyError && message.test(e.message) && e.message.startsWith('case.npy'),
+    );
 });
 
 test('readNpyObject reads a NumPy-written pickled dict of arrays', () => {
@@ -137,18 +144,33 @@ test('readNpyObject accepts numpy 1.x module names and refuses any other global'
   const scalar = new PickleWriter().proto(3).global('numpy.core.multiarray', 'scalar');
   scalar.global('numpy', 'dtype').mark().str('f4').bool(false).bool(true).tuple().reduce();
   scalar.mark().int(3).str('<').none().none().none().int(-1).int(-1).int(0).tuple().build();
-  scalar.bytesValue(new Uint8Array(new Float32Array([2.5]).buffer)).op(0x86 /* TUPLE2 */).reduce().stop();
+  scalar
+    .bytesValue(new Uint8Array(new Float32Array([2.5]).buffer))
+    .op(0x86 /* TUPLE2 */)
+    .reduce()
+    .stop();
   assert.equal(readNpyObject(npyWithHeader(header, scalar.finish())), 2.5);
 
   const marker = join(dir, 'pwned-npy');
   const hostile = new PickleWriter().proto(2).global('os', 'system').mark().str(`touch ${marker}`).tuple().reduce().stop().finish();
-  assert.throws(() => readNpyObject(npyWithHeader(header, hostile)), (e: unknown) => e instanceof UnsafePickleError && e.refused === 'os.system');
+  assert.throws(
+    () => readNpyObject(npyWithHeader(header, hostile)),
+    (e: unknown) => e instanceof UnsafePickleError && e.refused === 'os.system',
+  );
   assert.equal(existsSync(marker), false);
 });
 
 test('numpy globals are allowed for object .npy only, not inside checkpoints', () => {
   const pickle = new PickleWriter().proto(2).global('numpy.core.multiarray', '_reconstruct');
-  pickle.global('numpy', 'ndarray').mark().int(0).tuple().bytesValue(Uint8Array.from([0x62])).op(0x87 /* TUPLE3 */).reduce().stop();
+  pickle
+    .global('numpy', 'ndarray')
+    .mark()
+    .int(0)
+    .tuple()
+    .bytesValue(Uint8Array.from([0x62]))
+    .op(0x87 /* TUPLE3 */)
+    .reduce()
+    .stop();
   assert.throws(
     () => readPthBuffer(torchZip(pickle.finish(), {})),
     (e: unknown) => e instanceof UnsafePickleError && e.refused === 'numpy.core.multiarray._reconstruct' && !(e instanceof CheckpointError),

@@ -1,14 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  allowList,
-  CODECS_ENCODE,
-  PickleFormatError,
-  UnsafePickleError,
-  unpickle,
-  unpickleAt,
-  type AllowedGlobal,
-} from '../../src/weights/pickle.js';
+import { allowList, CODECS_ENCODE, PickleFormatError, UnsafePickleError, unpickle, unpickleAt, type AllowedGlobal } from '../../src/weights/pickle.js';
 import { PickleWriter } from './helpers/pickle_writer.js';
 import { PYTHON_PICKLES } from './helpers/python_pickles.js';
 
@@ -54,7 +46,10 @@ test('every global is checked before anything is called', () => {
   pickle.global('test', 'record').mark().int(1).tuple().reduce();
   pickle.global('os', 'system').mark().str('echo pwned').tuple().reduce();
   const bytes = pickle.tuple().stop().finish();
-  assert.throws(() => unpickle(bytes, { globals }), (e: unknown) => e instanceof UnsafePickleError && e.refused === 'os.system');
+  assert.throws(
+    () => unpickle(bytes, { globals }),
+    (e: unknown) => e instanceof UnsafePickleError && e.refused === 'os.system',
+  );
   assert.deepEqual(calls, [], 'the allowed call before the forbidden global must not have run');
 });
 
@@ -69,7 +64,16 @@ test('STACK_GLOBAL names are refused before the callable is used', () => {
 
 test('opcodes that build arbitrary objects are refused, naming the opcode and offset', () => {
   const cases: [string, Uint8Array][] = [
-    ['INST', new PickleWriter().proto(2).mark().op('i').raw([...'os\nsystem\n'].map((c) => c.charCodeAt(0))).stop().finish()],
+    [
+      'INST',
+      new PickleWriter()
+        .proto(2)
+        .mark()
+        .op('i')
+        .raw([...'os\nsystem\n'].map((c) => c.charCodeAt(0)))
+        .stop()
+        .finish(),
+    ],
     ['OBJ', new PickleWriter().proto(2).mark().none().op('o').stop().finish()],
     ['EXT1', new PickleWriter().proto(2).op(0x82, 1).stop().finish()],
     ['EXT2', new PickleWriter().proto(2).op(0x83, 1, 0).stop().finish()],
@@ -88,16 +92,28 @@ test('opcodes that build arbitrary objects are refused, naming the opcode and of
 test('REDUCE on a value-only global, on a non-global, and BUILD on a plain dict are refused', () => {
   const valueOnly = allowList({ 'torch.FloatStorage': {} });
   const reduceStorage = new PickleWriter().proto(2).global('torch', 'FloatStorage').emptyTuple().reduce().stop().finish();
-  assert.throws(() => unpickle(reduceStorage, { globals: valueOnly }), (e: unknown) => e instanceof UnsafePickleError && e.refused === 'torch.FloatStorage');
+  assert.throws(
+    () => unpickle(reduceStorage, { globals: valueOnly }),
+    (e: unknown) => e instanceof UnsafePickleError && e.refused === 'torch.FloatStorage',
+  );
   const reduceString = new PickleWriter().proto(2).str('os.system').emptyTuple().reduce().stop().finish();
-  assert.throws(() => unpickle(reduceString, { globals: valueOnly }), (e: unknown) => e instanceof UnsafePickleError && e.refused === 'REDUCE');
+  assert.throws(
+    () => unpickle(reduceString, { globals: valueOnly }),
+    (e: unknown) => e instanceof UnsafePickleError && e.refused === 'REDUCE',
+  );
   const buildDict = new PickleWriter().proto(2).emptyDict().emptyDict().build().stop().finish();
-  assert.throws(() => unpickle(buildDict, { globals: valueOnly }), (e: unknown) => e instanceof UnsafePickleError && e.refused === 'BUILD');
+  assert.throws(
+    () => unpickle(buildDict, { globals: valueOnly }),
+    (e: unknown) => e instanceof UnsafePickleError && e.refused === 'BUILD',
+  );
 });
 
 test('persistent ids are refused without a callback and delegated with one', () => {
   const bytes = new PickleWriter().proto(2).str('key-7').binPersId().stop().finish();
-  assert.throws(() => unpickle(bytes, { globals: allowList({}) }), (e: unknown) => e instanceof UnsafePickleError && e.refused === 'BINPERSID');
+  assert.throws(
+    () => unpickle(bytes, { globals: allowList({}) }),
+    (e: unknown) => e instanceof UnsafePickleError && e.refused === 'BINPERSID',
+  );
   const seen: unknown[] = [];
   const value = unpickle(bytes, { globals: allowList({}), persistentLoad: (pid) => (seen.push(pid), { storage: pid }) });
   assert.deepEqual(value, { storage: 'key-7' });
@@ -107,15 +123,30 @@ test('persistent ids are refused without a callback and delegated with one', () 
 test('malformed pickles are PickleFormatErrors, truncation flagged', () => {
   const globals = allowList({});
   const truncated = new PickleWriter().proto(2).op('X', 10, 0, 0, 0).raw([0x61]).finish();
-  assert.throws(() => unpickle(truncated, { globals }), (e: unknown) => e instanceof PickleFormatError && e.truncated);
+  assert.throws(
+    () => unpickle(truncated, { globals }),
+    (e: unknown) => e instanceof PickleFormatError && e.truncated,
+  );
   const noStop = new PickleWriter().proto(2).none().finish();
-  assert.throws(() => unpickle(noStop, { globals }), (e: unknown) => e instanceof PickleFormatError && e.truncated);
+  assert.throws(
+    () => unpickle(noStop, { globals }),
+    (e: unknown) => e instanceof PickleFormatError && e.truncated,
+  );
   const unknown = Uint8Array.from([0x80, 0x02, 0xfe, 0x2e]);
-  assert.throws(() => unpickle(unknown, { globals }), (e: unknown) => e instanceof PickleFormatError && /0xfe/.test(e.message));
+  assert.throws(
+    () => unpickle(unknown, { globals }),
+    (e: unknown) => e instanceof PickleFormatError && /0xfe/.test(e.message),
+  );
   const underflow = new PickleWriter().proto(2).setItem().stop().finish();
-  assert.throws(() => unpickle(underflow, { globals }), (e: unknown) => e instanceof PickleFormatError && /underflow/.test(e.message));
+  assert.throws(
+    () => unpickle(underflow, { globals }),
+    (e: unknown) => e instanceof PickleFormatError && /underflow/.test(e.message),
+  );
   const badMemo = new PickleWriter().proto(2).binGet(3).stop().finish();
-  assert.throws(() => unpickle(badMemo, { globals }), (e: unknown) => e instanceof PickleFormatError && /memo/.test(e.message));
+  assert.throws(
+    () => unpickle(badMemo, { globals }),
+    (e: unknown) => e instanceof PickleFormatError && /memo/.test(e.message),
+  );
   const twoValues = new PickleWriter().proto(2).none().none().stop().finish();
   assert.throws(() => unpickle(twoValues, { globals }), PickleFormatError);
 });
@@ -159,7 +190,10 @@ test('a pickle may build only so many containers and stack only so many values: 
   const many = new Uint8Array(2 * 1_000_001 + 1);
   for (let i = 0; i < many.length - 1; i += 2) many.set([0x7d, 0x94], i);
   many[many.length - 1] = 0x2e;
-  assert.throws(() => unpickle(many, { globals }), (e: unknown) => e instanceof PickleFormatError && /builds more than 1,000,000 objects/.test(e.message));
+  assert.throws(
+    () => unpickle(many, { globals }),
+    (e: unknown) => e instanceof PickleFormatError && /builds more than 1,000,000 objects/.test(e.message),
+  );
 });
 
 test('APPENDS of a long batch does not overflow the call stack', () => {

@@ -118,11 +118,14 @@ test('strided and offset views are copied out contiguously', () => {
 
 test('a view reaching past its storage is a bad-tensor error naming the tensor', () => {
   const pickle = stateDictPickle([['too.far', { storageKey: '0', storageNumel: 4, offset: 2, shape: [4] }]]);
-  assert.throws(() => readPthBuffer(torchZip(pickle, { '0': f32Bytes([1, 2, 3, 4]) })), (error: unknown) => {
-    checkpointError('bad-tensor')(error);
-    assert.match((error as Error).message, /too\.far/);
-    return true;
-  });
+  assert.throws(
+    () => readPthBuffer(torchZip(pickle, { '0': f32Bytes([1, 2, 3, 4]) })),
+    (error: unknown) => {
+      checkpointError('bad-tensor')(error);
+      assert.match((error as Error).message, /too\.far/);
+      return true;
+    },
+  );
 });
 
 test('integer and bool storages keep their types', () => {
@@ -155,7 +158,10 @@ test('training-checkpoint metadata classes are refused unless named as opaque, a
   w.setItem().str('message_hub').global('mmengine.logging.history_buffer', 'HistoryBuffer').emptyTuple().reduce();
   w.emptyDict().str('max_length').int(100).setItem().build().setItems().stop();
   const zip = torchZip(w.finish(), { '0': f32Bytes([2]) });
-  assert.throws(() => readPthBuffer(zip), (e: unknown) => e instanceof UnsafePickleError && e.refused === history);
+  assert.throws(
+    () => readPthBuffer(zip),
+    (e: unknown) => e instanceof UnsafePickleError && e.refused === history,
+  );
   const { tensors, metadata } = readPthBuffer(zip, { opaqueGlobals: [history] });
   assert.deepEqual([...tensors.get('state_dict.w')!.data], [2]);
   const opaque = metadata.get('message_hub') as OpaqueObject;
@@ -168,7 +174,11 @@ test('training-checkpoint metadata classes are refused unless named as opaque, a
 
 function hostilePayloadPickle(kind: 'global' | 'stack_global', marker: string): Uint8Array {
   // A valid tensor first, then the payload: the unpickler must refuse before building anything.
-  const w = new PickleWriter().proto(kind === 'global' ? 2 : 4).emptyDict().mark().str('ok');
+  const w = new PickleWriter()
+    .proto(kind === 'global' ? 2 : 4)
+    .emptyDict()
+    .mark()
+    .str('ok');
   writeTensor(w, { storageKey: '0', storageNumel: 1, shape: [1] });
   w.str('payload');
   if (kind === 'global') w.global('os', 'system').mark().str(`touch ${marker}`).tuple().reduce();
@@ -204,7 +214,10 @@ test('posix.system and subprocess.Popen are refused too', () => {
     ['subprocess', 'Popen'],
   ]) {
     const pickle = new PickleWriter().proto(2).global(module, name).mark().str('id').tuple().reduce().stop().finish();
-    assert.throws(() => readPthBuffer(torchZip(pickle, {})), (e: unknown) => e instanceof UnsafePickleError && e.refused === `${module}.${name}`);
+    assert.throws(
+      () => readPthBuffer(torchZip(pickle, {})),
+      (e: unknown) => e instanceof UnsafePickleError && e.refused === `${module}.${name}`,
+    );
   }
 });
 
@@ -221,11 +234,14 @@ test('a wrong CRC is a bad-crc error naming the entry', () => {
     { name: 'archive/data.pkl', data: pickle },
     { name: 'archive/data/0', data: f32Bytes([1, 2]), crc: 0x12345678 },
   ]);
-  assert.throws(() => readPthBuffer(zip), (error: unknown) => {
-    checkpointError('bad-crc')(error);
-    assert.match((error as Error).message, /archive\/data\/0/);
-    return true;
-  });
+  assert.throws(
+    () => readPthBuffer(zip),
+    (error: unknown) => {
+      checkpointError('bad-crc')(error);
+      assert.match((error as Error).message, /archive\/data\/0/);
+      return true;
+    },
+  );
 });
 
 test('a zip without data.pkl is a missing-data-pkl error', () => {
@@ -235,11 +251,14 @@ test('a zip without data.pkl is a missing-data-pkl error', () => {
 
 test('a storage named by the pickle but absent from the zip is a missing-storage error', () => {
   const pickle = stateDictPickle([['lonely.weight', { storageKey: '9', storageNumel: 2, shape: [2] }]]);
-  assert.throws(() => readPthBuffer(torchZip(pickle, {})), (error: unknown) => {
-    checkpointError('missing-storage')(error);
-    assert.match((error as Error).message, /data\/9.*lonely\.weight/);
-    return true;
-  });
+  assert.throws(
+    () => readPthBuffer(torchZip(pickle, {})),
+    (error: unknown) => {
+      checkpointError('missing-storage')(error);
+      assert.match((error as Error).message, /data\/9.*lonely\.weight/);
+      return true;
+    },
+  );
 });
 
 test('a storage entry shorter than its record is a corrupt-zip error', () => {
@@ -319,9 +338,7 @@ test('a pickle entry declaring more than MAX_PICKLE_BYTES is refused by its size
 });
 
 test('an entry that inflates past its declared size is cut off at the cap, not inflated whole', () => {
-  const liar = writeZip([
-    { name: 'archive/data.pkl', data: new Uint8Array(), deflated: { stream: deflateRepeated(0x4e, 64 << 20), declaredSize: 1000, crc: 0 } },
-  ]);
+  const liar = writeZip([{ name: 'archive/data.pkl', data: new Uint8Array(), deflated: { stream: deflateRepeated(0x4e, 64 << 20), declaredSize: 1000, crc: 0 } }]);
   assert.throws(
     () => readPthBuffer(liar, { label: 'liar.pth' }),
     (error: unknown) => checkpointError('corrupt-zip')(error) && /entry archive\/data\.pkl: inflates to more than the 1,000 bytes it declares/.test((error as Error).message),
@@ -330,7 +347,8 @@ test('an entry that inflates past its declared size is cut off at the cap, not i
 
 test('a storage entry larger than its record is refused before it is read', () => {
   const pickle = stateDictPickle([['w', { storageKey: '0', storageNumel: 2, shape: [2] }]]);
-  assert.throws(() => readPthBuffer(torchZip(pickle, { '0': f32Bytes([1, 2, 3, 4]) })), (error: unknown) =>
-    checkpointError('corrupt-zip')(error) && /storage archive\/data\/0 \(used by w\) holds 16 bytes, its record says 2 float32 elements \(8 bytes\)/.test((error as Error).message),
+  assert.throws(
+    () => readPthBuffer(torchZip(pickle, { '0': f32Bytes([1, 2, 3, 4]) })),
+    (error: unknown) => checkpointError('corrupt-zip')(error) && /storage archive\/data\/0 \(used by w\) holds 16 bytes, its record says 2 float32 elements \(8 bytes\)/.test((error as Error).message),
   );
 });

@@ -2,13 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  readSafetensors,
-  readSafetensorsFile,
-  SafetensorsError,
-  writeSafetensors,
-  writeSafetensorsFile,
-} from '../../src/weights/safetensors.js';
+import { readSafetensors, readSafetensorsFile, SafetensorsError, writeSafetensors, writeSafetensorsFile } from '../../src/weights/safetensors.js';
 import type { StateDict, WeightTensor } from '../../src/weights/types.js';
 import { tempDir } from '../helpers/temp_dir.js';
 
@@ -101,10 +95,7 @@ test('corrupt headers give errors that name the tensor', () => {
     [withHeader({ w: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, 4), /'w'.*bad shape/],
     [withHeader({ w: { dtype: 'F32', shape: [1], data_offsets: [4, 0] } }, 4), /'w'.*data_offsets \[4, 0\]/],
     [withHeader({ w: { dtype: 'F32', shape: [1] } }, 4), /'w'.*bad data_offsets/],
-    [
-      withHeader({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, 12),
-      /'a' and 'b' overlap/,
-    ],
+    [withHeader({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, 12), /'a' and 'b' overlap/],
     [withHeader({ __metadata__: { n: 1 } }, 0), /__metadata__\.n is not a string/],
     [withHeader('{"w": ', 0), /not valid JSON/],
     [withHeader('[1, 2]', 0), /not a JSON object/],
@@ -112,7 +103,11 @@ test('corrupt headers give errors that name the tensor', () => {
     [Uint8Array.from([1, 2, 3]), /too short/],
   ];
   for (const [bytes, message] of cases) {
-    assert.throws(() => readSafetensors(bytes, 'bad.safetensors'), (e: unknown) => e instanceof SafetensorsError && message.test(e.message) && e.message.startsWith('bad.safetensors'), String(message));
+    assert.throws(
+      () => readSafetensors(bytes, 'bad.safetensors'),
+      (e: unknown) => e instanceof SafetensorsError && message.test(e.message) && e.message.startsWith('bad.safetensors'),
+      String(message),
+    );
   }
 });
 
@@ -120,5 +115,8 @@ test('the writer refuses data that does not match its dtype or shape', () => {
   const wrongType: StateDict = new Map([['w', { dtype: 'float32', shape: [2], data: Float64Array.from([1, 2]) }]]);
   assert.throws(() => writeSafetensors(wrongType), /tensor 'w'.*Float32Array/);
   const wrongShape: StateDict = new Map([['w', { dtype: 'float32', shape: [3], data: Float32Array.from([1, 2]) }]]);
-  assert.throws(() => writeSafetensors(wrongShape), (e: unknown) => e instanceof SafetensorsError && /'w'.*needs 3 elements/.test(e.message));
+  assert.throws(
+    () => writeSafetensors(wrongShape),
+    (e: unknown) => e instanceof SafetensorsError && /'w'.*needs 3 elements/.test(e.message),
+  );
 });

@@ -143,8 +143,7 @@ export const edits = {
         corrections: isEmptyPrompt(o.prompt) ? [] : [...o.prompt.corrections, o.chosen ?? null],
       },
     })),
-  setBox: (state: AnnotationState, box: Box): AnnotationState =>
-    updateActive(state, (o) => ({ ...o, chosen: undefined, prompt: { ...o.prompt, box, corrections: [] } })),
+  setBox: (state: AnnotationState, box: Box): AnnotationState => updateActive(state, (o) => ({ ...o, chosen: undefined, prompt: { ...o.prompt, box, corrections: [] } })),
   clearPrompt: (state: AnnotationState): AnnotationState => updateActive(state, (o) => ({ ...o, chosen: undefined, prompt: EMPTY_PROMPT })),
   choose: (state: AnnotationState, candidate: number): AnnotationState => updateActive(state, (o) => ({ ...o, chosen: candidate })),
   rename: (state: AnnotationState, id: number, name: string): AnnotationState => ({

@@ -119,5 +119,10 @@ export function measurementsCsv(rows: readonly Measurement[]): string {
 
 /** A file name from an object name: letters, digits, dot, dash and underscore only. */
 export function safeFileName(name: string): string {
-  return name.trim().replace(/[^\w.-]+/g, '_').replace(/^_+|_+$/g, '') || 'object';
+  return (
+    name
+      .trim()
+      .replace(/[^\w.-]+/g, '_')
+      .replace(/^_+|_+$/g, '') || 'object'
+  );
 }

@@ -133,7 +133,14 @@ function refresh(): void {
   if (!image) return;
   const state = image.history.state;
   const active = activeObject(state);
-  objectList.render(state, (id) => !!masksOf(image, state.objects.find((o) => o.id === id)!));
+  objectList.render(
+    state,
+    (id) =>
+      !!masksOf(
+        image,
+        state.objects.find((o) => o.id === id)!,
+      ),
+  );
   const layers: MaskLayer[] = state.objects.flatMap((o) => {
     const masks = masksOf(image, o);
     return masks ? [{ mask: masks.masks[shown(o, masks)], colour: OBJECT_COLOURS[o.colour], active: o.id === active.id }] : [];
@@ -512,7 +519,8 @@ const askedEncoder = new URLSearchParams(location.search).get('encoder') ?? unde
 modelReady = model
   .init(new URL('model/', base).href, new URL('ort/', base).href, askedEncoder, (step, fraction) => status.progress(`Model: ${step}`, fraction))
   .then((info) => {
-    $('model-info').textContent = `Model: ${info.name} (${info.ultrasam ? 'UltraSam' : 'SAM'}), encoder ${info.encoder}, ${info.backend}${info.backend === 'wasm' ? ` × ${info.threads} thread(s)` : ''}, ${(info.bytes / 1e6).toFixed(1)} MB`;
+    $('model-info').textContent =
+      `Model: ${info.name} (${info.ultrasam ? 'UltraSam' : 'SAM'}), encoder ${info.encoder}, ${info.backend}${info.backend === 'wasm' ? ` × ${info.threads} thread(s)` : ''}, ${(info.bytes / 1e6).toFixed(1)} MB`;
     // The model's own thresholds where its weights record them (SAM's were set for ViT-H).
     const everything = { ...EVERYTHING_DEFAULTS, ...info.everything };
     $<HTMLInputElement>('everything-points').value = String(everything.pointsPerSide);

@@ -75,15 +75,9 @@ async function init(id: number, modelUrl: string, ortUrl: string, encoderPrecisi
     throw new Error(`the model was exported in format version ${manifest.version}; this app reads version ${EXPORT_FORMAT_VERSION} (export it again)`);
   }
   const encoderFile = chooseEncoder(manifest, encoderPrecision);
-  const encoderBytes = await fetchWithProgress(`${modelUrl}${encoderFile.file}`, (f) =>
-    post({ type: 'progress', id, stage: 'downloading the encoder', fraction: f }),
-  );
-  const decoderImageBytes = await fetchWithProgress(`${modelUrl}${manifest.files.decoderImage}`, (f) =>
-    post({ type: 'progress', id, stage: 'downloading the decoder', fraction: f / 2 }),
-  );
-  const decoderBytes = await fetchWithProgress(`${modelUrl}${manifest.files.decoder}`, (f) =>
-    post({ type: 'progress', id, stage: 'downloading the decoder', fraction: 0.5 + f / 2 }),
-  );
+  const encoderBytes = await fetchWithProgress(`${modelUrl}${encoderFile.file}`, (f) => post({ type: 'progress', id, stage: 'downloading the encoder', fraction: f }));
+  const decoderImageBytes = await fetchWithProgress(`${modelUrl}${manifest.files.decoderImage}`, (f) => post({ type: 'progress', id, stage: 'downloading the decoder', fraction: f / 2 }));
+  const decoderBytes = await fetchWithProgress(`${modelUrl}${manifest.files.decoder}`, (f) => post({ type: 'progress', id, stage: 'downloading the decoder', fraction: 0.5 + f / 2 }));
   const backends = (await webGpuAvailable()) ? ['webgpu', 'wasm'] : ['wasm'];
   post({ type: 'progress', id, stage: `starting onnxruntime (${backends[0]})` });
   const options: ort.InferenceSession.SessionOptions = { executionProviders: backends, graphOptimizationLevel: 'all' };
@@ -182,7 +176,13 @@ async function decode(key: string, request: WorkerRequest & { type: 'decode' }):
   if (refine) {
     // The first pass is the single-mask output (0); the second is prompted by its box and logits.
     const [height, width] = embedded.originalSize;
-    const first = { masks: postprocessMasks(out.lowRes.slice(0, side * side), 1, [side, side], geometry(embedded)), scores: out.scores.slice(0, 1), lowResLogits: out.lowRes.slice(0, side * side), width, height };
+    const first = {
+      masks: postprocessMasks(out.lowRes.slice(0, side * side), 1, [side, side], geometry(embedded)),
+      scores: out.scores.slice(0, 1),
+      lowResLogits: out.lowRes.slice(0, side * side),
+      width,
+      height,
+    };
     const second = refinementInput({ ...prompt, refine: true }, first, side);
     out = await runDecoder(embedded, second, second.maskInput);
   }

@@ -98,8 +98,7 @@ export const dataset: DatasetModule = {
     modality: 'B-mode ultrasound, blind-sweep frame sequences (MetaImage volumes)',
     url: 'https://acouslic-ai.grand-challenge.org/ (data: https://zenodo.org/records/12697994)',
     licence: "not verified: see the publisher's page (url)",
-    citation:
-      'Sappia MS, et al. ACOUSLIC-AI challenge: AI for Combined Ultrasound and Sweep Localisation of fetal abdominal circumference, MICCAI 2024.',
+    citation: 'Sappia MS, et al. ACOUSLIC-AI challenge: AI for Combined Ultrasound and Sweep Localisation of fetal abdominal circumference, MICCAI 2024.',
     layout:
       '[acouslic-ai-train-set/]images/stacked_fetal_ultrasound/<uuid>.mha + masks/stacked_fetal_abdomen/<uuid>.mha (0 background, 1 optimal, 2 suboptimal plane); optional circumferences/fetal_abdominal_circumferences_per_sweep.csv (uuid, subject_id). Only frames with abdomen pixels are kept; labels 1 and 2 both become abdomen.',
     imageLabels: ['patient', 'pixel_spacing', 'plane', 'frame'],

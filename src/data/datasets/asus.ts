@@ -113,8 +113,7 @@ export const dataset: DatasetModule = {
     modality: 'tracked B-mode ultrasound of the spine, frame sequences (NumPy arrays)',
     url: 'https://www.ncbi.nlm.nih.gov/pmc/articles/PMC7654705/',
     licence: "not verified: see the publisher's page (url)",
-    citation:
-      'Ungi T, Greer H, Sunderland KR, et al. Automatic Spine Ultrasound Segmentation for Scoliosis Visualization and Measurement. IEEE Trans Biomed Eng 67(11):3234-3241 (2020).',
+    citation: 'Ungi T, Greer H, Sunderland KR, et al. Automatic Spine Ultrasound Segmentation for Scoliosis Visualization and Measurement. IEEE Trans Biomed Eng 67(11):3234-3241 (2020).',
     layout:
       'DataArrays.zip unpacked: <case>_*.npy ultrasound frames (N, H, W, C) in 0..1 with <case>_*segmentation*.npy masks (N, H, W[, 1]); paired by the name before the first "_". Frames without spine are skipped; frames are rotated 180°.',
     imageLabels: ['patient'],

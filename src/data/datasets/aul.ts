@@ -25,8 +25,7 @@ type Point = [number, number];
 /** The polygons of an AUL annotation: one array of [x, y] points, or several such arrays. */
 export function parseAulPolygons(text: string): Point[][] {
   const data: unknown = JSON.parse(text);
-  const isPoint = (p: unknown): p is Point =>
-    Array.isArray(p) && p.length >= 2 && typeof p[0] === 'number' && typeof p[1] === 'number';
+  const isPoint = (p: unknown): p is Point => Array.isArray(p) && p.length >= 2 && typeof p[0] === 'number' && typeof p[1] === 'number';
   if (!Array.isArray(data) || data.length === 0) throw new Error('expected a non-empty JSON array of [x, y] points');
   if (data.every(isPoint)) return [data.map((p) => [p[0], p[1]] as Point)];
   if (data.every((polygon) => Array.isArray(polygon) && polygon.length > 0 && polygon.every(isPoint))) {
@@ -89,8 +88,7 @@ export const dataset: DatasetModule = {
     modality: 'B-mode ultrasound',
     url: 'https://zenodo.org/records/7272660',
     licence:
-      'not stated as a named licence; the authors state the de-identified data is open to public access but subject to ' +
-      'copyright, and any use must give appropriate acknowledgement and credit',
+      'not stated as a named licence; the authors state the de-identified data is open to public access but subject to ' + 'copyright, and any use must give appropriate acknowledgement and credit',
     citation:
       'Xu Y, et al. Improving artificial intelligence pipeline for liver malignancy diagnosis using ultrasound images and ' +
       'video frames. Briefings in Bioinformatics 24(1):bbac569, 2023. doi:10.1093/bib/bbac569',

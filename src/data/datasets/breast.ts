@@ -68,7 +68,9 @@ async function* convert(rawDir: string, options: ConvertOptions): AsyncGenerator
         complete = false;
         break;
       }
-      const kind = stemOf(maskName).slice(stem.length + 1).toLowerCase();
+      const kind = stemOf(maskName)
+        .slice(stem.length + 1)
+        .toLowerCase();
       unionInto(kind === 'tumor' ? tumour : other, nonZeroMask(maskImage));
     }
     if (!complete) continue;

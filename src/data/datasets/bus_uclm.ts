@@ -32,9 +32,7 @@ export const dataset: DatasetModule = {
     modality: 'B-mode ultrasound',
     url: 'https://data.mendeley.com/datasets/7fvgj4jsp7/1',
     licence: 'CC BY-NC 4.0 (as listed on Mendeley Data; some copies quote CC BY 4.0)',
-    citation:
-      'Vallez N, Bueno G, Deniz O, Rienda MA, Pastor C. BUS-UCLM: Breast ultrasound lesion segmentation dataset. ' +
-      'Scientific Data 12:242, 2025.',
+    citation: 'Vallez N, Bueno G, Deniz O, Rienda MA, Pastor C. BUS-UCLM: Breast ultrasound lesion segmentation dataset. ' + 'Scientific Data 12:242, 2025.',
     layout: describePairedFiles(FILES),
     imageLabels: ['class', 'patient'],
   },

@@ -74,8 +74,7 @@ export const dataset: DatasetModule = {
     url: 'https://scholar.cu.edu.eg/?q=afahmy/pages/dataset',
     licence: "not stated on the authors' page",
     citation: 'Al-Dhabyani W, Gomaa M, Khaled H, Fahmy A. Dataset of breast ultrasound images. Data in Brief 28, 104863 (2020).',
-    layout:
-      'Dataset_BUSI_with_GT/{benign,malignant,normal}/<class> (<n>).png with <class> (<n>)_mask.png (+ _mask_1.png, _mask_2.png), masks 0/255',
+    layout: 'Dataset_BUSI_with_GT/{benign,malignant,normal}/<class> (<n>).png with <class> (<n>)_mask.png (+ _mask_1.png, _mask_2.png), masks 0/255',
     imageLabels: ['class'],
     evaluationOnly: true,
   },

@@ -100,7 +100,7 @@ export const dataset: DatasetModule = {
     citation: 'C-TRUS: Colon Wall Segmentation in Transabdominal Ultrasound (dataset). wwu-mmll, https://github.com/wwu-mmll/c-trus, 2024.',
     layout:
       'original/<id>.jpg with labels/<id>.jpg (JPEG, thresholded at 127) and c-trus.csv (file, quality, quality_name, patient, ' +
-      'testitem_in_fold); the CSV\'s patient is the patient; frames with an empty mask kept without annotations.',
+      "testitem_in_fold); the CSV's patient is the patient; frames with an empty mask kept without annotations.",
     imageLabels: ['patient', 'quality', 'fold'],
   },
   convert,

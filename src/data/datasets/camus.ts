@@ -95,8 +95,7 @@ export const dataset: DatasetModule = {
     modality: 'transthoracic echocardiography, apical 2- and 4-chamber 2D+t sequences',
     url: 'https://humanheart-project.creatis.insa-lyon.fr/database/#collection/6373703d73e9f0047faa1bc8',
     licence: "not verified: see the publisher's page (url)",
-    citation:
-      'Leclerc S, Smistad E, Pedrosa J, et al. Deep Learning for Segmentation Using an Open Large-Scale Dataset in 2D Echocardiography. IEEE Trans Med Imaging 38(9):2198-2210 (2019).',
+    citation: 'Leclerc S, Smistad E, Pedrosa J, et al. Deep Learning for Segmentation Using an Open Large-Scale Dataset in 2D Echocardiography. IEEE Trans Med Imaging 38(9):2198-2210 (2019).',
     layout:
       '[CAMUS_public/database_nifti/]patientNNNN/patientNNNN_{2CH,4CH}_half_sequence.nii.gz + ..._half_sequence_gt.nii.gz (1 endocardium, 2 epicardium, 3 atrium_wall); every frame, labels outside the sector (image 0) dropped.',
     imageLabels: ['patient', 'pixel_spacing', 'view', 'frame'],

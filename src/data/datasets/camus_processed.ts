@@ -53,9 +53,7 @@ async function splitFolders(rawDir: string): Promise<{ folder: string; split: st
     }
     if (found.length > 0) return found;
   }
-  throw new Error(
-    `CAMUS-processed: no {train,valid,test}/images folder under ${rawDir} (nor Cardiac-Acquisitions/, dataset/Cardiac-Acquisitions/)`,
-  );
+  throw new Error(`CAMUS-processed: no {train,valid,test}/images folder under ${rawDir} (nor Cardiac-Acquisitions/, dataset/Cardiac-Acquisitions/)`);
 }
 
 /**
@@ -123,8 +121,7 @@ export const dataset: DatasetModule = {
     modality: 'transthoracic echocardiography, apical 2- and 4-chamber end-diastole and end-systole frames, resized to 512×512 JPEG',
     url: 'https://github.com/atlan-antillia/Tensorflow-Image-Segmentation-Cardiac-Acquisitions (from CAMUS: https://www.creatis.insa-lyon.fr/Challenge/camus/)',
     licence: "CAMUS terms: cite the paper for any use (the copy's repository is Apache-2.0 for its code)",
-    citation:
-      'Leclerc S, Smistad E, Pedrosa J, et al. Deep Learning for Segmentation Using an Open Large-Scale Dataset in 2D Echocardiography. IEEE Trans Med Imaging 38(9):2198-2210 (2019).',
+    citation: 'Leclerc S, Smistad E, Pedrosa J, et al. Deep Learning for Segmentation Using an Open Large-Scale Dataset in 2D Echocardiography. IEEE Trans Med Imaging 38(9):2198-2210 (2019).',
     layout:
       '[dataset/Cardiac-Acquisitions/]{train,valid,test}/images/[mirrored_]patientNNNN_{2CH,4CH}_{ED,ES}.jpg with the same name under masks/ ' +
       '(JPEG, thresholded at 127; LV, myocardium and atrium merged); a mirrored copy is left out when its original is present, else flipped back.',

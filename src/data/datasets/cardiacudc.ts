@@ -125,8 +125,7 @@ export const dataset: DatasetModule = {
     modality: 'transthoracic echocardiography, 2D+t sequences from several sites',
     url: 'https://www.kaggle.com/datasets/xiaoweixumedicalai/cardiacudc-dataset',
     licence: "not verified: see the publisher's page (url)",
-    citation:
-      'Xu X, et al. GraphEcho: Graph-Driven Unsupervised Domain Adaptation for Echocardiogram Video Segmentation. ICCV 2023 (CardiacUDC dataset).',
+    citation: 'Xu X, et al. GraphEcho: Graph-Driven Unsupervised Domain Adaptation for Echocardiogram Video Segmentation. ICCV 2023 (CardiacUDC dataset).',
     layout:
       '<Site>/<patient>_image.nii.gz + <Site>/<patient>_label*.nii.gz (1 LV, 2 LA, 3 RA, 4 RV, 5 epicardium; 6 not converted). Outline labels are hole-filled; frames with < 2.5 % foreground skipped; frames rotated 180°.',
     imageLabels: ['patient', 'pixel_spacing', 'site', 'frame'],

@@ -82,8 +82,7 @@ export const dataset: DatasetModule = {
     modality: 'B-mode ultrasound, 2D images',
     url: 'http://cimalab.intec.co/applications/thyroid/',
     licence: 'open access database (no licence text published)',
-    citation:
-      'Pedraza L, Vargas C, Narváez F, Durán O, Muñoz E, Romero E. An open access thyroid ultrasound image database. Proc. SPIE 9287, 92870W (2015).',
+    citation: 'Pedraza L, Vargas C, Narváez F, Durán O, Muñoz E, Romero E. An open access thyroid ultrasound image database. Proc. SPIE 9287, 92870W (2015).',
     layout: 'DDTI/<case>_<n>.a.jpg images, DDTI/<case>_<n>.b.jpg nodule masks (JPEG, thresholded at 127), optional DDTI/label.txt',
     imageLabels: ['patient', 'tirads', 'composition', 'echogenicity', 'margins', 'calcifications', 'sex', 'age'],
   },

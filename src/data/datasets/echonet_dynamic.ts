@@ -103,8 +103,7 @@ export const dataset: DatasetModule = {
     modality: 'transthoracic echocardiography, apical 4-chamber videos (AVI)',
     url: 'https://echonet.github.io/dynamic/',
     licence: 'Stanford University School of Medicine EchoNet-Dynamic Dataset Research Use Agreement',
-    citation:
-      'Ouyang D, He B, Ghorbani A, et al. Video-based AI for beat-to-beat assessment of cardiac function. Nature 580:252-256 (2020).',
+    citation: 'Ouyang D, He B, Ghorbani A, et al. Video-based AI for beat-to-beat assessment of cardiac function. Nature 580:252-256 (2020).',
     layout:
       '[EchoNet-Dynamic/]Videos/<FileName>.avi + VolumeTracings.csv (FileName,X1,Y1,X2,Y2,Frame) + FileList.csv (FileName,EF,...,Split); traced frames only (needs ffmpeg); Split kept as the official split.',
     imageLabels: ['patient', 'ejection_fraction', 'frame', 'official_split'],

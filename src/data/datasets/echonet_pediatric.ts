@@ -41,8 +41,7 @@ export const dataset: DatasetModule = {
     licence: 'Stanford University School of Medicine EchoNet-Pediatric Dataset Research Use Agreement',
     citation:
       'Reddy CD, Lopez L, Ouyang D, Zou JY, He B. Video-Based Deep Learning for Automated Assessment of Left Ventricular Ejection Fraction in Pediatric Patients. J Am Soc Echocardiogr 36(5):482-489 (2023).',
-    layout:
-      '[pediatric_echo_avi/pediatric_echo_avi/]{A4C,PSAX}/Videos/<FileName>.avi + {A4C,PSAX}/VolumeTracings.csv (FileName,X,Y,Frame, 1-based frames); traced frames only (needs ffmpeg).',
+    layout: '[pediatric_echo_avi/pediatric_echo_avi/]{A4C,PSAX}/Videos/<FileName>.avi + {A4C,PSAX}/VolumeTracings.csv (FileName,X,Y,Frame, 1-based frames); traced frames only (needs ffmpeg).',
     imageLabels: ['patient', 'view', 'frame'],
   },
   convert,

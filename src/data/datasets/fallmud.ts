@@ -28,9 +28,7 @@ async function* convert(rawDir: string, options: ConvertOptions): AsyncGenerator
     // Masks share the image's stem but not always its extension.
     const maskByStem: Record<string, Map<string, string>> = {};
     for (const [category, folder] of Object.entries(MASK_FOLDERS)) {
-      const names = (await isDirectory(join(rawDir, centreDir, folder)))
-        ? await listFiles(join(rawDir, centreDir, folder), { extensions: IMAGE_EXTENSIONS, recursive: false })
-        : [];
+      const names = (await isDirectory(join(rawDir, centreDir, folder))) ? await listFiles(join(rawDir, centreDir, folder), { extensions: IMAGE_EXTENSIONS, recursive: false }) : [];
       maskByStem[category] = new Map(names.map((n) => [stemOf(n), `${centreDir}/${folder}/${n}`]));
     }
     for (const name of await listFiles(join(rawDir, centreDir, 'images'), { extensions: IMAGE_EXTENSIONS, recursive: false })) {
@@ -62,13 +60,7 @@ async function* convert(rawDir: string, options: ConvertOptions): AsyncGenerator
 }
 
 /** A FALLMUD mask binarised at the image's size: as stored, or turned when stored transposed. */
-async function readFallmudMask(
-  rawDir: string,
-  maskFile: string,
-  imageFile: string,
-  image: RawImage,
-  options: ConvertOptions,
-): Promise<Uint8Array | undefined> {
+async function readFallmudMask(rawDir: string, maskFile: string, imageFile: string, image: RawImage, options: ConvertOptions): Promise<Uint8Array | undefined> {
   const maskImage = await readRawImage(rawDir, maskFile, options, 'mask');
   if (!maskImage) return undefined;
   const mask = thresholdMask(maskImage, THRESHOLD);

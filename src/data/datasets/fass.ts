@@ -81,10 +81,8 @@ export const dataset: DatasetModule = {
     modality: 'B-mode obstetric ultrasound, 2D images',
     url: 'https://data.mendeley.com/datasets/4gcpm9dsc3/1',
     licence: "not verified: see the publisher's page (url)",
-    citation:
-      'Da Correggio KS, et al. Fetal Abdominal Structures Segmentation Dataset Using Ultrasonic Images. Mendeley Data V1 (2023), doi:10.17632/4gcpm9dsc3.1.',
-    layout:
-      'IMAGES/<id>.png + ARRAY_FORMAT/<id>.npy (pickled dict, key "structures": {artery, liver, stomach, vein} → H×W 0/1 masks); paired by stem.',
+    citation: 'Da Correggio KS, et al. Fetal Abdominal Structures Segmentation Dataset Using Ultrasonic Images. Mendeley Data V1 (2023), doi:10.17632/4gcpm9dsc3.1.',
+    layout: 'IMAGES/<id>.png + ARRAY_FORMAT/<id>.npy (pickled dict, key "structures": {artery, liver, stomach, vein} → H×W 0/1 masks); paired by stem.',
     imageLabels: [],
   },
   convert,

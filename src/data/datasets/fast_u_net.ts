@@ -111,8 +111,7 @@ export const dataset: DatasetModule = {
     modality: 'B-mode obstetric ultrasound, 2D images',
     url: 'https://github.com/vahidashkani/Fast-U-Net',
     licence: "not verified: see the publisher's page (url)",
-    citation:
-      'Ashkani Chenarlogh V, Ghelich Oghli M, Shabanzadeh A, et al. Fast and Accurate U-Net Model for Fetal Ultrasound Image Segmentation. Ultrason Imaging 44(1):25-38 (2022).',
+    citation: 'Ashkani Chenarlogh V, Ghelich Oghli M, Shabanzadeh A, et al. Fast and Accurate U-Net Model for Fetal Ultrasound Image Segmentation. Ultrason Imaging 44(1):25-38 (2022).',
     layout:
       'Dataset/AC/{AC_image1,AC_image2,AC_mask}.rar + Dataset/HC/{HC_image1,HC_image2,HC_image3,HC_mask}.rar (PNG images, 0/255 PNG masks; needs unrar, unar, 7z or bsdtar); masks opened by a 12×12 square, largest region kept.',
     imageLabels: ['measurement'],

@@ -90,8 +90,7 @@ export const dataset: DatasetModule = {
     modality: 'transperineal B-mode ultrasound, 2D images',
     url: 'https://zenodo.org/records/10829116',
     licence: "not verified: see the publisher's page (url)",
-    citation:
-      'Lu Y, et al. The JNU-IFM dataset for segmenting pubic symphysis-fetal head. Data in Brief 41:107904 (2022); FH-PS-AOP challenge, MICCAI 2023.',
+    citation: 'Lu Y, et al. The JNU-IFM dataset for segmenting pubic symphysis-fetal head. Data in Brief 41:107904 (2022); FH-PS-AOP challenge, MICCAI 2023.',
     layout:
       '[Pubic Symphysis-Fetal Head Segmentation and Angle of Progression/]image_mha/<id>.mha (3 planes, first used) + label_mha/<id>.mha (1 pubic symphysis, 2 fetal head); labels removed where the image is blank (0) outside the estimated field of view.',
     imageLabels: [],

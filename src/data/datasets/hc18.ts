@@ -88,10 +88,8 @@ export const dataset: DatasetModule = {
     modality: 'B-mode ultrasound, 2D images (trans-thalamic plane)',
     url: 'https://hc18.grand-challenge.org/ (data: https://zenodo.org/records/1327317)',
     licence: 'CC BY 4.0',
-    citation:
-      'van den Heuvel TLA, de Bruijn D, de Korte CL, van Ginneken B. Automated measurement of fetal head circumference using 2D ultrasound images. PLoS ONE 13(8): e0200412 (2018).',
-    layout:
-      'training_set/<n>_HC.png (+ <n>_2HC.png ...) with <n>_HC_Annotation.png ellipse outlines (filled here), training_set_pixel_size_and_HC.csv',
+    citation: 'van den Heuvel TLA, de Bruijn D, de Korte CL, van Ginneken B. Automated measurement of fetal head circumference using 2D ultrasound images. PLoS ONE 13(8): e0200412 (2018).',
+    layout: 'training_set/<n>_HC.png (+ <n>_2HC.png ...) with <n>_HC_Annotation.png ellipse outlines (filled here), training_set_pixel_size_and_HC.csv',
     imageLabels: ['patient', 'pixel_spacing', 'head_circumference_mm'],
   },
   convert,

@@ -73,12 +73,10 @@ export const dataset: DatasetModule = {
     modality: 'B-mode ultrasound',
     url: 'https://github.com/rsingla92/kidneyUS',
     licence: 'CC BY-NC-SA (non-commercial use; registration required)',
-    citation:
-      'Singla R, Ringstrom C, Hu G, Lessoway V, Reid J, Nguan C, Rohling R. The open kidney ultrasound data set. ' +
-      'arXiv:2206.06657, 2022 (ASMUS 2023).',
+    citation: 'Singla R, Ringstrom C, Hu G, Lessoway V, Reid J, Nguan C, Rohling R. The open kidney ultrasound data set. ' + 'arXiv:2206.06657, 2022 (ASMUS 2023).',
     layout:
       'the unpacked image archive (kidneyUS_images_14_june_2022.zip: <patient>_<series>_anon.png, anywhere outside ' +
-      'labels/) with the repository\'s labels/reviewed_masks_1/capsule/<same name>.png (0/1) and optionally ' +
+      "labels/) with the repository's labels/reviewed_masks_1/capsule/<same name>.png (0/1) and optionally " +
       'labels/reviewed_labels_1.csv (view, quality). Images with an empty capsule mask are skipped.',
     imageLabels: ['patient', 'view', 'quality'],
   },

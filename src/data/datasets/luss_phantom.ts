@@ -13,7 +13,10 @@ import { readRawImage, reportProblem } from './support/problems.js';
 const CATEGORIES = ['rib', 'pleural_line', 'A_line', 'B_line', 'B_line_confluence'];
 const CLASSES = CATEGORIES.map((category, k) => ({ category, min: k + 1, max: k + 1 }));
 
-const isMaskPath = (file: string) => folderOf(file).split('/').some((part) => /mask/i.test(part));
+const isMaskPath = (file: string) =>
+  folderOf(file)
+    .split('/')
+    .some((part) => /mask/i.test(part));
 
 async function* convert(rawDir: string, options: ConvertOptions): AsyncGenerator<ConvertedSample> {
   const files = await listFiles(rawDir, { extensions: ['.png'] });

@@ -107,8 +107,7 @@ export const dataset: DatasetModule = {
     modality: 'transrectal micro-ultrasound (29 MHz) volumes',
     url: 'https://zenodo.org/records/10475293',
     licence: "not verified: see the publisher's page (url)",
-    citation:
-      'Jiang H, Imran M, Muralidharan P, et al. MicroSegNet: A deep learning approach for prostate segmentation on micro-ultrasound images. Comput Med Imaging Graph 112:102326 (2024).',
+    citation: 'Jiang H, Imran M, Muralidharan P, et al. MicroSegNet: A deep learning approach for prostate segmentation on micro-ultrasound images. Comput Med Imaging Graph 112:102326 (2024).',
     layout:
       '{train,test}/micro_ultrasound_scans/microUS_<split>_<n>.nii.gz + {train,test}/expert_annotations/expert_annotation_<split>_<n>.nii.gz; slices with prostate kept, labels outside the scan dropped, slices rotated 180°.',
     imageLabels: ['patient', 'pixel_spacing', 'slice'],

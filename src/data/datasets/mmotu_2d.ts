@@ -14,16 +14,7 @@ import { readMaskFile } from './support/mask_files.js';
 import { readRawImage, reportProblem } from './support/problems.js';
 
 /** Class index (0-based, as in the *_cls.txt files) → category; the reference's names, its 'thera' typo fixed. */
-const CATEGORIES = [
-  'chocolate_cyst',
-  'serous_cystadenoma',
-  'teratoma',
-  'theca_cell_tumor',
-  'simple_cyst',
-  'normal_ovary',
-  'mucinous_cystadenoma',
-  'high_grade_serous',
-];
+const CATEGORIES = ['chocolate_cyst', 'serous_cystadenoma', 'teratoma', 'theca_cell_tumor', 'simple_cyst', 'normal_ovary', 'mucinous_cystadenoma', 'high_grade_serous'];
 const LISTS = [
   { file: 'train_cls.txt', officialSplit: undefined },
   { file: 'val_cls.txt', officialSplit: 'test' as const },

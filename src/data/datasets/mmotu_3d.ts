@@ -49,8 +49,7 @@ export const dataset: DatasetModule = {
     modality: '3-D ultrasound (rendered 2D images)',
     url: 'https://github.com/cv516Buaa/MMOTU_DS2Net',
     licence: "not verified: see the publisher's page (url)",
-    citation:
-      'Zhao Q, Lyu S, Bai W, et al. A Multi-Modality Ovarian Tumor Ultrasound Image Dataset for Unsupervised Cross-Domain Semantic Segmentation. arXiv:2207.06799 (2022).',
+    citation: 'Zhao Q, Lyu S, Bai W, et al. A Multi-Modality Ovarian Tumor Ultrasound Image Dataset for Unsupervised Cross-Domain Semantic Segmentation. arXiv:2207.06799 (2022).',
     layout: '[OTU_3d/]images/<n>.JPG + annotations/<n>.PNG (non-black = lesion); names with "_" are skipped.',
     imageLabels: [],
     evaluationOnly: true,

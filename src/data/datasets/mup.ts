@@ -99,8 +99,7 @@ export const dataset: DatasetModule = {
     modality: 'transrectal micro-ultrasound (29 MHz) volumes',
     url: 'https://zenodo.org/records/10475293',
     licence: "not verified: see the publisher's page (url)",
-    citation:
-      'Jiang H, Imran M, Muralidharan P, et al. MicroSegNet: A deep learning approach for prostate segmentation on micro-ultrasound images. Comput Med Imaging Graph 112:102326 (2024).',
+    citation: 'Jiang H, Imran M, Muralidharan P, et al. MicroSegNet: A deep learning approach for prostate segmentation on micro-ultrasound images. Comput Med Imaging Graph 112:102326 (2024).',
     layout:
       'microUS_{train,test}_<n>.nii.gz + expert_annotation_{train,test}_<n>.nii.gz (anywhere below); every slice kept, labels on background lines dropped, slices flipped upside down; test scans = official test split.',
     imageLabels: ['patient', 'pixel_spacing', 'slice', 'official_split'],

@@ -110,7 +110,7 @@ export const dataset: DatasetModule = {
     citation: 'Kaggle. Ultrasound Nerve Segmentation competition, 2016. https://www.kaggle.com/c/ultrasound-nerve-segmentation',
     layout:
       '[Nerve/]{train,valid,test}/images/<subject>_<frame>.jpg with {train,valid,test}/masks/<subject>_<frame>_mask.jpg (JPEG, thresholded ' +
-      'at 127); grey padding cropped off; the subject is the patient; the copy\'s folders kept as the label source_split.',
+      "at 127); grey padding cropped off; the subject is the patient; the copy's folders kept as the label source_split.",
     imageLabels: ['patient', 'source_split'],
   },
   convert,

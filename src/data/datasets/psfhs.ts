@@ -66,8 +66,7 @@ export const dataset: DatasetModule = {
     modality: 'transperineal B-mode ultrasound, 2D images',
     url: 'https://zenodo.org/records/10969427',
     licence: 'not stated in the copy (see the Zenodo record)',
-    citation:
-      'Bai J, et al. PSFHS: intrapartum ultrasound image dataset for AI-based segmentation of pubic symphysis and fetal head. Scientific Data (2024).',
+    citation: 'Bai J, et al. PSFHS: intrapartum ultrasound image dataset for AI-based segmentation of pubic symphysis and fetal head. Scientific Data (2024).',
     layout: 'image_mha/<id>.mha (256×256×3 MetaImage) + label_mha/<id>.mha (256×256, 1 pubic symphysis, 2 fetal head)',
     imageLabels: [],
   },

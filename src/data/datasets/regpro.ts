@@ -100,10 +100,8 @@ export const dataset: DatasetModule = {
     modality: 'transrectal B-mode ultrasound volumes (the MR half of the pairs is not used)',
     url: 'https://muregpro.github.io/data.html (data: https://zenodo.org/records/7870105)',
     licence: "not verified: see the publisher's page (url)",
-    citation:
-      'Baum ZMC, Saeed SU, Min Z, et al. MR to Ultrasound Registration for Prostate Challenge — Dataset. Zenodo (2023), doi:10.5281/zenodo.7870105.',
-    layout:
-      '{train,val}/us_images/<case>.nii.gz + {train,val}/us_labels/<case>.nii.gz (x, y, z, 6; channel 0 prostate); sagittal slices with prostate, rotated 180°.',
+    citation: 'Baum ZMC, Saeed SU, Min Z, et al. MR to Ultrasound Registration for Prostate Challenge — Dataset. Zenodo (2023), doi:10.5281/zenodo.7870105.',
+    layout: '{train,val}/us_images/<case>.nii.gz + {train,val}/us_labels/<case>.nii.gz (x, y, z, 6; channel 0 prostate); sagittal slices with prostate, rotated 180°.',
     imageLabels: ['patient', 'pixel_spacing', 'slice'],
   },
   convert,

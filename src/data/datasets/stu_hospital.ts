@@ -32,9 +32,7 @@ export const dataset: DatasetModule = {
     modality: 'B-mode ultrasound',
     url: 'https://github.com/xbhlk/STU-Hospital',
     licence: 'not stated',
-    citation:
-      'Zhuang Z, Li N, Joseph Raj AN, Mahesh VGV, Qiu S. An RDAU-NET model for lesion segmentation in breast ultrasound ' +
-      'images. PLoS ONE 14(8):e0221535, 2019.',
+    citation: 'Zhuang Z, Li N, Joseph Raj AN, Mahesh VGV, Qiu S. An RDAU-NET model for lesion segmentation in breast ultrasound ' + 'images. PLoS ONE 14(8):e0221535, 2019.',
     layout: describePairedFiles(FILES),
     imageLabels: [],
     version: '2',

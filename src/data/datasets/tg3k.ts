@@ -69,8 +69,7 @@ export const dataset: DatasetModule = {
     modality: 'B-mode ultrasound, frames of 2D videos',
     url: 'https://github.com/haifangong/TRFE-Net-for-thyroid-nodule-segmentation',
     licence: 'not stated',
-    citation:
-      'Gong H, Chen G, Wang R, et al. Multi-task learning for thyroid nodule segmentation with thyroid region prior. IEEE ISBI 2021, 257-261.',
+    citation: 'Gong H, Chen G, Wang R, et al. Multi-task learning for thyroid nodule segmentation with thyroid region prior. IEEE ISBI 2021, 257-261.',
     layout: 'thyroid-image/<id>.jpg + thyroid-mask/<id>.jpg, or image/{train,val,test}/<id>.jpg + mask/{train,val,test}/<id>.jpg (JPEG masks, thresholded at 127)',
     imageLabels: ['source_split'],
   },

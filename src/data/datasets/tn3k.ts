@@ -27,8 +27,7 @@ export const dataset: DatasetModule = {
     url: 'https://github.com/haifangong/TRFE-Net-for-thyroid-nodule-segmentation',
     licence: 'not stated',
     citation:
-      'Gong H, Chen J, Chen G, Li H, Li G, Chen F. Thyroid region prior guided attention for ultrasound segmentation of ' +
-      'thyroid nodules. Computers in Biology and Medicine 155:106389, 2023.',
+      'Gong H, Chen J, Chen G, Li H, Li G, Chen F. Thyroid region prior guided attention for ultrasound segmentation of ' + 'thyroid nodules. Computers in Biology and Medicine 155:106389, 2023.',
     layout: describePairedFiles(FILES),
     imageLabels: [],
   },

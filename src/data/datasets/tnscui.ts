@@ -25,9 +25,7 @@ export const dataset: DatasetModule = {
     modality: 'B-mode ultrasound',
     url: 'https://tn-scui2020.grand-challenge.org/',
     licence: 'not stated (challenge data, for research use under the challenge terms)',
-    citation:
-      'Zhou J, et al. Thyroid Nodule Segmentation and Classification in Ultrasound Images (TN-SCUI 2020 challenge), ' +
-      'MICCAI 2020. https://tn-scui2020.grand-challenge.org/',
+    citation: 'Zhou J, et al. Thyroid Nodule Segmentation and Classification in Ultrasound Images (TN-SCUI 2020 challenge), ' + 'MICCAI 2020. https://tn-scui2020.grand-challenge.org/',
     layout: describePairedFiles(FILES),
     imageLabels: [],
   },

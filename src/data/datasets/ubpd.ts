@@ -36,7 +36,12 @@ function shapePolygon(shape: LabelmeShape): [number, number][] | string {
   if (type === 'polygon') return points.map((p) => [p[0], p[1]] as [number, number]);
   if (type === 'rectangle' && points.length === 2) {
     const [[x0, y0], [x1, y1]] = points as number[][];
-    return [[x0, y0], [x1, y0], [x1, y1], [x0, y1]];
+    return [
+      [x0, y0],
+      [x1, y0],
+      [x1, y1],
+      [x0, y1],
+    ];
   }
   return `shape type '${String(type)}' is not a polygon or rectangle`;
 }

@@ -30,12 +30,7 @@ function relative(...parts: string[]): string {
 }
 
 /** One images/ + masks/ folder pair; `folder` is relative to the raw dir ('' for the raw dir itself). */
-async function* convertFolder(
-  rawDir: string,
-  folder: string,
-  split: 'train' | 'test',
-  options: ConvertOptions,
-): AsyncIterable<ConvertedSample> {
+async function* convertFolder(rawDir: string, folder: string, split: 'train' | 'test', options: ConvertOptions): AsyncIterable<ConvertedSample> {
   for (const file of await listFiles(join(rawDir, folder, 'images'), { recursive: false, match: /\.png$/i })) {
     const source = relative(folder, 'images', file);
     const maskSource = relative(folder, 'masks', file);

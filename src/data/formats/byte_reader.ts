@@ -15,7 +15,10 @@ export class ByteReader {
   /** Bytes handed out so far. */
   position = 0;
 
-  constructor(source: AsyncIterable<Buffer>, private readonly onClose?: () => void) {
+  constructor(
+    source: AsyncIterable<Buffer>,
+    private readonly onClose?: () => void,
+  ) {
     this.chunks = source[Symbol.asyncIterator]();
   }
 

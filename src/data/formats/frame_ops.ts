@@ -101,11 +101,7 @@ export function contentBox(grey: ArrayLike<number>, width: number, height: numbe
  * (the other is then abandoned), so a converter can report an image / label volume whose frame
  * counts differ.
  */
-export async function* zipStreams<A, B>(
-  a: AsyncIterable<A>,
-  b: AsyncIterable<B>,
-  onLengthMismatch: (shorter: 'first' | 'second', pairs: number) => void,
-): AsyncGenerator<[A, B]> {
+export async function* zipStreams<A, B>(a: AsyncIterable<A>, b: AsyncIterable<B>, onLengthMismatch: (shorter: 'first' | 'second', pairs: number) => void): AsyncGenerator<[A, B]> {
   const ia = a[Symbol.asyncIterator]();
   const ib = b[Symbol.asyncIterator]();
   let pairs = 0;

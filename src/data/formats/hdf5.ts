@@ -128,7 +128,9 @@ export class Hdf5File {
   private dataset(name: string): Dataset {
     const entity = this.file.get(name);
     if (!(entity instanceof this.module.Dataset)) {
-      const known = this.listDatasets().map((d) => d.path).join(', ');
+      const known = this.listDatasets()
+        .map((d) => d.path)
+        .join(', ');
       throw new Error(`${this.path}: no dataset "${name}" (datasets: ${known || 'none'})`);
     }
     return entity;

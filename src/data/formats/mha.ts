@@ -125,9 +125,11 @@ export async function readMetaImageHeader(path: string): Promise<MetaImageHeader
     if (headerSize === -1) {
       if (compressed) throw new Error(`${path}: HeaderSize = -1 with compressed data is not supported`);
       const total = dims.reduce((a, b) => a * b, 1) * channels * VOXEL_BYTES[voxelType];
-      const size = (await stat(dataFile).catch(() => {
-        throw new Error(`${path}: data file ${dataFile} not found`);
-      })).size;
+      const size = (
+        await stat(dataFile).catch(() => {
+          throw new Error(`${path}: data file ${dataFile} not found`);
+        })
+      ).size;
       dataOffset = size - total;
     } else if (Number.isInteger(headerSize) && headerSize >= 0) {
       dataOffset = headerSize;

@@ -16,15 +16,7 @@
  */
 import type { RawImage } from '../../image/types.js';
 
-export type VoxelArray =
-  | Uint8Array
-  | Int8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | Float32Array
-  | Float64Array;
+export type VoxelArray = Uint8Array | Int8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array;
 
 export interface Volume {
   /** Sizes, fastest-varying first (x, y, z, t, ...); at least two entries. */

@@ -12,8 +12,7 @@ export interface Conv2dOptions {
   groups?: number;
 }
 
-const pair = (v: number | [number, number] | undefined, d: number): [number, number] =>
-  v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : v;
+const pair = (v: number | [number, number] | undefined, d: number): [number, number] => (v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : v);
 
 function pads4(p: Conv2dOptions['padding']): [number, number, number, number] {
   if (p === undefined) return [0, 0, 0, 0];
@@ -43,8 +42,7 @@ function geometryOf(attrs: Record<string, unknown>): ConvGeometry {
   };
 }
 
-const convOut = (size: number, k: number, s: number, d: number, p0: number, p1: number) =>
-  Math.floor((size + p0 + p1 - d * (k - 1) - 1) / s) + 1;
+const convOut = (size: number, k: number, s: number, d: number, p0: number, p1: number) => Math.floor((size + p0 + p1 - d * (k - 1) - 1) / s) + 1;
 
 /** Conv2d: x[N, C, H, W], weight[M, C/groups, kh, kw], bias[M] or null. */
 export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, options: Conv2dOptions = {}): Tensor {
@@ -76,22 +74,17 @@ function attrsOf(geo: ConvGeometry, kernel: [number, number]) {
 function weightGrad(x: Tensor, g: Tensor, kernel: [number, number], geo: ConvGeometry): Tensor {
   const xT = transpose(x, [1, 0, 2, 3]); // [C, N, H, W]
   const gT = transpose(g, [1, 0, 2, 3]); // [M, N, H', W']
-  const raw = emit(
-    'Conv',
-    [xT, gT],
-    { kernel_shape: [g.shape[2], g.shape[3]], strides: geo.dilations, pads: geo.pads, dilations: geo.strides, group: 1 },
-    [
-      {
-        shape: [
-          x.shape[1],
-          g.shape[1],
-          convOut(x.shape[2], g.shape[2], geo.dilations[0], geo.strides[0], geo.pads[0], geo.pads[2]),
-          convOut(x.shape[3], g.shape[3], geo.dilations[1], geo.strides[1], geo.pads[1], geo.pads[3]),
-        ],
-        dtype: x.dtype,
-      },
-    ],
-  )[0];
+  const raw = emit('Conv', [xT, gT], { kernel_shape: [g.shape[2], g.shape[3]], strides: geo.dilations, pads: geo.pads, dilations: geo.strides, group: 1 }, [
+    {
+      shape: [
+        x.shape[1],
+        g.shape[1],
+        convOut(x.shape[2], g.shape[2], geo.dilations[0], geo.strides[0], geo.pads[0], geo.pads[2]),
+        convOut(x.shape[3], g.shape[3], geo.dilations[1], geo.strides[1], geo.pads[1], geo.pads[3]),
+      ],
+      dtype: x.dtype,
+    },
+  ])[0];
   // The correlation can run past the kernel when the stride leaves input rows unused: crop.
   const cropped = slice(raw, [0, 0], kernel, [2, 3]);
   return transpose(cropped, [1, 0, 2, 3]);
@@ -114,10 +107,7 @@ defineOp('Conv', {
     const [x, weight, bias] = n.inputs as [Tensor, Tensor, Tensor | undefined];
     const geo = geometryOf(n.attrs);
     const kernel: [number, number] = [weight.shape[2], weight.shape[3]];
-    const grads = [
-      () => convTransposeRaw(g!, weight, geo, [x.shape[2], x.shape[3]]),
-      () => groupedWeightGrad(x, g!, kernel, geo),
-    ];
+    const grads = [() => convTransposeRaw(g!, weight, geo, [x.shape[2], x.shape[3]]), () => groupedWeightGrad(x, g!, kernel, geo)];
     if (bias) grads.push(() => reduceSum(g!, [0, 2, 3]));
     return grads;
   },
@@ -126,8 +116,7 @@ defineOp('Conv', {
 /** A ConvTranspose node producing exactly `size` (output_padding fills what the stride drops). */
 function convTransposeRaw(x: Tensor, weight: Tensor, geo: ConvGeometry, size: [number, number], bias?: Tensor): Tensor {
   const [kh, kw] = [weight.shape[2], weight.shape[3]];
-  const natural = (k: number, axis: 0 | 1) =>
-    (x.shape[2 + axis] - 1) * geo.strides[axis] + geo.dilations[axis] * (k - 1) + 1 - geo.pads[axis] - geo.pads[axis + 2];
+  const natural = (k: number, axis: 0 | 1) => (x.shape[2 + axis] - 1) * geo.strides[axis] + geo.dilations[axis] * (k - 1) + 1 - geo.pads[axis] - geo.pads[axis + 2];
   const outputPadding = [size[0] - natural(kh, 0), size[1] - natural(kw, 1)];
   if (outputPadding.some((p, i) => p < 0 || p >= Math.max(geo.strides[i], geo.dilations[i]))) {
     throw shapeError('ConvTranspose', [x, weight], `cannot produce spatial size [${size}]`);
@@ -135,33 +124,18 @@ function convTransposeRaw(x: Tensor, weight: Tensor, geo: ConvGeometry, size: [n
   const attrs: Record<string, number | number[]> = attrsOf(geo, [kh, kw]);
   if (outputPadding.some((p) => p > 0)) attrs.output_padding = outputPadding;
   const inputs = bias ? [x, weight, bias] : [x, weight];
-  return emit('ConvTranspose', inputs, attrs, [
-    { shape: [x.shape[0], weight.shape[1] * geo.group, size[0], size[1]], dtype: x.dtype },
-  ])[0];
+  return emit('ConvTranspose', inputs, attrs, [{ shape: [x.shape[0], weight.shape[1] * geo.group, size[0], size[1]], dtype: x.dtype }])[0];
 }
 
 /** ConvTranspose2d: x[N, C, H, W], weight[C, M/groups, kh, kw] (PyTorch's layout), bias[M]. */
-export function convTranspose2d(
-  x: Tensor,
-  weight: Tensor,
-  bias: Tensor | null,
-  options: Conv2dOptions & { outputPadding?: number | [number, number] } = {},
-): Tensor {
+export function convTranspose2d(x: Tensor, weight: Tensor, bias: Tensor | null, options: Conv2dOptions & { outputPadding?: number | [number, number] } = {}): Tensor {
   const inputs = bias ? [x, weight, bias] : [x, weight];
   sameDtype('ConvTranspose', inputs);
   const geo = geometry(options);
   if (x.rank !== 4 || weight.rank !== 4) throw shapeError('ConvTranspose', inputs, 'x and weight must be 4-D');
   if (weight.shape[0] !== x.shape[1]) throw shapeError('ConvTranspose', inputs, `weight expects ${weight.shape[0]} input channels`);
   const op = pair(options.outputPadding, 0);
-  const size = [0, 1].map(
-    (a) =>
-      (x.shape[2 + a] - 1) * geo.strides[a] +
-      geo.dilations[a] * (weight.shape[2 + a] - 1) +
-      1 -
-      geo.pads[a] -
-      geo.pads[a + 2] +
-      op[a],
-  ) as [number, number];
+  const size = [0, 1].map((a) => (x.shape[2 + a] - 1) * geo.strides[a] + geo.dilations[a] * (weight.shape[2 + a] - 1) + 1 - geo.pads[a] - geo.pads[a + 2] + op[a]) as [number, number];
   return convTransposeRaw(x, weight, geo, size, bias ?? undefined);
 }
 
@@ -173,8 +147,7 @@ defineOp('ConvTranspose', {
     const kernel: [number, number] = [weight.shape[2], weight.shape[3]];
     const grads = [
       // The adjoint of a transposed convolution is the convolution with the same weight.
-      () =>
-        emit('Conv', [g!, weight], attrsOf(geo, kernel), [{ shape: x.shape, dtype: x.dtype }])[0],
+      () => emit('Conv', [g!, weight], attrsOf(geo, kernel), [{ shape: x.shape, dtype: x.dtype }])[0],
       // Same correlation as Conv's weight gradient with the roles of input and output swapped.
       () => {
         if (geo.group !== 1) throw new Error('ConvTranspose: weight gradient with groups > 1 is not implemented');

@@ -43,19 +43,13 @@ export const div = (a: TensorLike, b: TensorLike): Tensor => binary('Div', a, b)
 defineOp('Div', {
   attrs: [],
   // d(a/b)/db = -a/b² = -y/b
-  grad: (n, [g]) => [
-    () => div(g!, ins(n, 1)),
-    () => neg(div(mul(g!, out(n)), ins(n, 1))),
-  ],
+  grad: (n, [g]) => [() => div(g!, ins(n, 1)), () => neg(div(mul(g!, out(n)), ins(n, 1)))],
 });
 
 export const pow = (a: TensorLike, b: TensorLike): Tensor => binary('Pow', a, b);
 defineOp('Pow', {
   attrs: [],
-  grad: (n, [g]) => [
-    () => mul(g!, mul(ins(n, 1), pow(ins(n, 0), sub(ins(n, 1), 1)))),
-    () => mul(g!, mul(out(n), log(ins(n, 0)))),
-  ],
+  grad: (n, [g]) => [() => mul(g!, mul(ins(n, 1), pow(ins(n, 0), sub(ins(n, 1), 1)))), () => mul(g!, mul(out(n), log(ins(n, 0))))],
 });
 
 // Comparisons and logic (no gradient), before Max and Min, whose gradient rules pick with them.

@@ -28,9 +28,7 @@ export function reduceSum(x: Tensor, axes?: number[], keepdims = false): Tensor 
   const ax = normAxes('ReduceSum', x, axes);
   const rows = ax.reduce((n, a) => n * x.shape[a], 1);
   if (x.dtype === 'float32' && ax.length < x.rank && ax.every((a, i) => a === i) && rows > 1) return columnSum(x, ax, rows, keepdims);
-  return emit('ReduceSum', [x, int64Constant(x, ax)], { keepdims: keepdims ? 1 : 0 }, [
-    { shape: reducedShape(x, ax, keepdims), dtype: x.dtype },
-  ])[0];
+  return emit('ReduceSum', [x, int64Constant(x, ax)], { keepdims: keepdims ? 1 : 0 }, [{ shape: reducedShape(x, ax, keepdims), dtype: x.dtype }])[0];
 }
 
 /**
@@ -49,16 +47,12 @@ function columnSum(x: Tensor, ax: number[], rows: number, keepdims: boolean): Te
 
 export function reduceMean(x: Tensor, axes?: number[], keepdims = false): Tensor {
   const ax = normAxes('ReduceMean', x, axes);
-  return emit('ReduceMean', [x], { axes: ax, keepdims: keepdims ? 1 : 0 }, [
-    { shape: reducedShape(x, ax, keepdims), dtype: x.dtype },
-  ])[0];
+  return emit('ReduceMean', [x], { axes: ax, keepdims: keepdims ? 1 : 0 }, [{ shape: reducedShape(x, ax, keepdims), dtype: x.dtype }])[0];
 }
 
 export function reduceMax(x: Tensor, axes?: number[], keepdims = false): Tensor {
   const ax = normAxes('ReduceMax', x, axes);
-  return emit('ReduceMax', [x], { axes: ax, keepdims: keepdims ? 1 : 0 }, [
-    { shape: reducedShape(x, ax, keepdims), dtype: x.dtype },
-  ])[0];
+  return emit('ReduceMax', [x], { axes: ax, keepdims: keepdims ? 1 : 0 }, [{ shape: reducedShape(x, ax, keepdims), dtype: x.dtype }])[0];
 }
 
 /** The reduced axes of a reduction node, read back from its attribute or its axes constant. */
@@ -158,7 +152,10 @@ defineOp('Tile', {
       const x = n.inputs[0] as Tensor;
       const repeats = int64Values(n.inputs[1]!);
       const split = x.shape.flatMap((d, i) => [repeats[i], d]);
-      const summed = reduceSum(reshape(g!, split), x.shape.map((_, i) => 2 * i));
+      const summed = reduceSum(
+        reshape(g!, split),
+        x.shape.map((_, i) => 2 * i),
+      );
       return reshape(summed, x.shape);
     },
     null,

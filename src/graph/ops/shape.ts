@@ -123,13 +123,7 @@ function zerosLike(t: Tensor): Tensor {
 }
 
 /** numpy-style x[starts:ends:steps] on `axes` (default: the first axes). Ends are clamped. */
-export function slice(
-  x: Tensor,
-  starts: readonly number[],
-  ends: readonly number[],
-  axes?: readonly number[],
-  steps?: readonly number[],
-): Tensor {
+export function slice(x: Tensor, starts: readonly number[], ends: readonly number[], axes?: readonly number[], steps?: readonly number[]): Tensor {
   const ax = (axes ?? starts.map((_, i) => i)).map((a) => normAxis(a, x.rank, 'Slice', [x]));
   const st = steps ?? ax.map(() => 1);
   if (starts.length !== ax.length || ends.length !== ax.length || st.length !== ax.length) {
@@ -251,15 +245,15 @@ defineOp('Gather', {
       const k = indices.rank;
       // Move the gathered axis (x) and the index axes (g) to the front.
       const xPerm = [a, ...x.shape.map((_, i) => i).filter((i) => i !== a)];
-      const gPerm = [
-        ...Array.from({ length: k }, (_, i) => a + i),
-        ...g!.shape.map((_, i) => i).filter((i) => i < a || i >= a + k),
-      ];
+      const gPerm = [...Array.from({ length: k }, (_, i) => a + i), ...g!.shape.map((_, i) => i).filter((i) => i < a || i >= a + k)];
       const gFront = transpose(g!, gPerm);
       const idx = unsqueeze(cast(indices, 'int64'), [-1]);
       const zeros = zerosLike(transpose(x, xPerm));
       const scattered = scatterND(zeros, idx, gFront, 'add');
-      return transpose(scattered, xPerm.map((_, i) => xPerm.indexOf(i)));
+      return transpose(
+        scattered,
+        xPerm.map((_, i) => xPerm.indexOf(i)),
+      );
     },
     null,
   ],

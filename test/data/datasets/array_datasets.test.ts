@@ -35,7 +35,10 @@ test('ASUS: float frames ×255, frames without spine skipped, rotated 180°, mis
     await write(join(raw, 'DataArrays/q001_segmentation.npy'), npyBytes([2, h, w, 1], 'uint8', masks.slice(0, 2 * h * w)));
     const { samples, warnings } = await convertAll(asus, raw);
     assert.equal(samples.length, 2);
-    assert.deepEqual(samples.map((s) => `${s.patient}:${s.index}`), ['q000:1', 'q000:2']);
+    assert.deepEqual(
+      samples.map((s) => `${s.patient}:${s.index}`),
+      ['q000:1', 'q000:2'],
+    );
     const [first] = samples;
     assert.equal(first.image.width, w);
     assert.equal(first.image.height, h);
@@ -63,12 +66,15 @@ test('FASS: pickled structure dicts give artery/liver/stomach/vein masks; missin
     };
     const structures = (width = w, height = h): PyValue =>
       new Map<string, PyValue>([
-        ['structures', new Map<string, PyValue>([
-          ['artery', square(0, 0, 2, 2, width, height)],
-          ['liver', square(4, 2, 10, 7, width, height)],
-          ['stomach', square(0, 5, 3, 8, width, height)],
-          ['vein', square(10, 0, 12, 1, width, height)],
-        ])],
+        [
+          'structures',
+          new Map<string, PyValue>([
+            ['artery', square(0, 0, 2, 2, width, height)],
+            ['liver', square(4, 2, 10, 7, width, height)],
+            ['stomach', square(0, 5, 3, 8, width, height)],
+            ['vein', square(10, 0, 12, 1, width, height)],
+          ]),
+        ],
         ['name', 'P001_1'],
       ]);
     for (const id of ['P001_1', 'P001_2', 'P002_1']) await writeRaster(join(root, `IMAGES/${id}.png`), scan(w, h, 3));
@@ -78,7 +84,10 @@ test('FASS: pickled structure dicts give artery/liver/stomach/vein masks; missin
     assert.equal(samples.length, 1);
     const [sample] = samples;
     assert.equal(sample.index, 'P001_1');
-    assert.deepEqual(sample.masks.map((m) => m.category), ['artery', 'liver', 'stomach', 'vein']);
+    assert.deepEqual(
+      sample.masks.map((m) => m.category),
+      ['artery', 'liver', 'stomach', 'vein'],
+    );
     assert.deepEqual(countIn(maskOf(sample, 'liver'), w, 4, 2, 10, 7), { inside: 30, total: 30 });
     assert.deepEqual(countIn(maskOf(sample, 'vein'), w, 10, 0, 12, 1), { inside: 2, total: 2 });
     assert.equal(warnings.length, 2);
@@ -116,7 +125,10 @@ test('Thyroid US Cineclip: HDF5 frames with hole-filled nodule masks, annot_id a
     const { samples, warnings } = await convertAll(cineclip, raw);
     assert.equal(warnings.length, 0);
     assert.equal(samples.length, 3);
-    assert.deepEqual(samples.map((s) => `${s.patient}:${s.index}`), ['12:0', '12:1', '7:0']);
+    assert.deepEqual(
+      samples.map((s) => `${s.patient}:${s.index}`),
+      ['12:0', '12:1', '7:0'],
+    );
     assert.deepEqual(countIn(maskOf(samples[2], 'thyroid_nodule'), w, 2, 2, 7, 6), { inside: 20, total: 20 });
     assert.equal(samples[2].image.data[3], 23);
 

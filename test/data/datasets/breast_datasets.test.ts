@@ -13,25 +13,13 @@ import { dataset as busUclm } from '../../../src/data/datasets/bus_uclm.js';
 import { dataset as breast } from '../../../src/data/datasets/breast.js';
 import { dataset as s1 } from '../../../src/data/datasets/s1.js';
 import { dataset as stuHospital } from '../../../src/data/datasets/stu_hospital.js';
-import {
-  blank,
-  convertAll,
-  countIn,
-  isRectangle,
-  maskOf,
-  paint,
-  scan,
-  strictError,
-  writeRaster,
-  writeText,
-} from './raw_fixtures.js';
+import { blank, convertAll, countIn, isRectangle, maskOf, paint, scan, strictError, writeRaster, writeText } from './raw_fixtures.js';
 import { tempDir } from '../../helpers/temp_dir.js';
 
 const W = 24;
 const H = 16;
 /** A 0/255 grey mask with the rectangle [x0, x1) × [y0, y1) set. */
-const rectMask = (x0: number, y0: number, x1: number, y1: number, value = 255, w = W, h = H) =>
-  paint(blank(w, h), x0, y0, x1, y1, [value]);
+const rectMask = (x0: number, y0: number, x1: number, y1: number, value = 255, w = W, h = H) => paint(blank(w, h), x0, y0, x1, y1, [value]);
 
 let root: string;
 let removeRoot: () => void;
@@ -52,7 +40,13 @@ describe('BUID', () => {
     await writeRaster(join(dir, 'Malignant/8 Image.bmp'), scan(W, H, 3)); // no mask
     const { samples, warnings } = await convertAll(buid, dir);
     assert.equal(samples.length, 2);
-    assert.deepEqual(samples.map((s) => [s.index, s.labels?.class]), [['benign_1', 'benign'], ['malignant_7', 'malignant']]);
+    assert.deepEqual(
+      samples.map((s) => [s.index, s.labels?.class]),
+      [
+        ['benign_1', 'benign'],
+        ['malignant_7', 'malignant'],
+      ],
+    );
     assert.equal(samples[0].image.width, W);
     assert.ok(isRectangle(maskOf(samples[0], 'breast_nodule'), W, 2, 3, 8, 9));
     assert.ok(isRectangle(maskOf(samples[1], 'breast_nodule'), W, 10, 4, 20, 12));
@@ -71,10 +65,13 @@ describe('BUID', () => {
     await writeRaster(join(dir, 'Benign/other.bmp'), scan(W, H, 3));
     const { samples, warnings } = await convertAll(buid, dir);
     assert.deepEqual(warnings, []);
-    assert.deepEqual(samples.map((s) => [s.sourceFile, s.index, s.masks.length]), [
-      ['Benign/ 3 image.BMP', 'benign_3', 0],
-      ['Benign/sub/2 Image.bmp', 'benign_sub/2', 1],
-    ]);
+    assert.deepEqual(
+      samples.map((s) => [s.sourceFile, s.index, s.masks.length]),
+      [
+        ['Benign/ 3 image.BMP', 'benign_3', 0],
+        ['Benign/sub/2 Image.bmp', 'benign_sub/2', 1],
+      ],
+    );
     assert.ok(isRectangle(maskOf(samples[1], 'breast_nodule'), W, 1, 1, 4, 4));
     await assert.rejects(convertAll(buid, join(dir, 'sub')), /no image folder found \(looked for 'Benign', 'Malignant'\)/);
   });
@@ -98,9 +95,15 @@ describe('BUS-BRA', () => {
     assert.equal(second.officialSplit, undefined);
     assert.deepEqual([first.patient, second.patient], ['1', '2']);
     assert.deepEqual(first.labels, { class: 'benign', fold: 1, birads: '3' });
-    assert.deepEqual(second.masks.map((m) => m.category), ['breast_nodule_malignant']);
+    assert.deepEqual(
+      second.masks.map((m) => m.category),
+      ['breast_nodule_malignant'],
+    );
     assert.ok(isRectangle(maskOf(first, 'breast_nodule_benign'), W, 1, 1, 5, 5));
-    assert.deepEqual(warnings.map((w) => w.file), ['BUSBRA/Masks/mask_0003-l.png']);
+    assert.deepEqual(
+      warnings.map((w) => w.file),
+      ['BUSBRA/Masks/mask_0003-l.png'],
+    );
     assert.match(warnings[0].problem, /size mismatch: mask is 26×16 but image BUSBRA\/Images\/bus_0003-l\.png is 24×16/);
     assert.match((await strictError(busBra, join(root, 'busbra'))).message, /size mismatch/);
     assert.equal(busBra.info.evaluationOnly, true);
@@ -117,7 +120,13 @@ describe('BUS (Dataset B)', () => {
     await writeRaster(join(dir, 'BUS/GT/000002.png'), rectMask(12, 5, 22, 15));
     const { samples, warnings } = await convertAll(busB, dir);
     assert.deepEqual(warnings, []);
-    assert.deepEqual(samples.map((s) => [s.index, s.labels?.class]), [['000001', 'benign'], ['000002', 'malignant']]);
+    assert.deepEqual(
+      samples.map((s) => [s.index, s.labels?.class]),
+      [
+        ['000001', 'benign'],
+        ['000002', 'malignant'],
+      ],
+    );
     assert.ok(isRectangle(maskOf(samples[1], 'breast_nodule'), W, 12, 5, 22, 15));
   });
 
@@ -132,11 +141,14 @@ describe('BUS (Dataset B)', () => {
     await writeRaster(join(dir, 'GT/10.png'), rectMask(3, 3, 6, 6, 200));
     const { samples, warnings } = await convertAll(busB, dir);
     assert.deepEqual(warnings, []);
-    assert.deepEqual(samples.map((s) => [s.sourceFile, s.index, s.masks.length, s.labels]), [
-      ['original/1.png', '1', 1, { class: 'benign' }],
-      ['original/2.png', '2', 0, { class: 'malignant' }],
-      ['original/10.png', '10', 1, undefined],
-    ]);
+    assert.deepEqual(
+      samples.map((s) => [s.sourceFile, s.index, s.masks.length, s.labels]),
+      [
+        ['original/1.png', '1', 1, { class: 'benign' }],
+        ['original/2.png', '2', 0, { class: 'malignant' }],
+        ['original/10.png', '10', 1, undefined],
+      ],
+    );
   });
 });
 
@@ -152,7 +164,13 @@ describe('BUS_UC', () => {
     const { samples, warnings } = await convertAll(busUc, dir);
     assert.deepEqual(warnings, []);
     assert.equal(samples.length, 2);
-    assert.deepEqual(samples.map((s) => [s.index, s.masks[0].category]), [['benign_01', 'breast_benign'], ['malignant_01', 'breast_malignant']]);
+    assert.deepEqual(
+      samples.map((s) => [s.index, s.masks[0].category]),
+      [
+        ['benign_01', 'breast_benign'],
+        ['malignant_01', 'breast_malignant'],
+      ],
+    );
     assert.ok(isRectangle(samples[0].masks[0].mask, W, 4, 4, 12, 12));
   });
 
@@ -164,9 +182,15 @@ describe('BUS_UC', () => {
     await writeRaster(join(dir, 'BUS_UC/Malignant/images/1.png'), scan(W, H));
     await writeRaster(join(dir, 'BUS_UC/Malignant/masks/1.png'), rectMask(5, 5, 15, 12));
     const { samples, warnings } = await convertAll(busUc, dir);
-    assert.deepEqual(samples.map((s) => [s.sourceFile, s.index, s.labels]), [['BUS_UC/Malignant/images/1.png', 'malignant_1', { class: 'malignant' }]]);
+    assert.deepEqual(
+      samples.map((s) => [s.sourceFile, s.index, s.labels]),
+      [['BUS_UC/Malignant/images/1.png', 'malignant_1', { class: 'malignant' }]],
+    );
     assert.ok(isRectangle(maskOf(samples[0], 'breast_malignant'), W, 5, 5, 15, 12));
-    assert.deepEqual(warnings.map((w) => [w.file, w.problem]), [['Benign/images/2.png', 'missing mask: Benign/masks/2.png not found']]);
+    assert.deepEqual(
+      warnings.map((w) => [w.file, w.problem]),
+      [['Benign/images/2.png', 'missing mask: Benign/masks/2.png not found']],
+    );
   });
 });
 
@@ -188,7 +212,10 @@ describe('BUS-UCLM', () => {
     assert.equal(sample.labels?.class, 'benign+malignant');
     assert.ok(isRectangle(maskOf(sample, 'benign_breast_lesion'), W, 1, 1, 6, 6));
     assert.ok(isRectangle(maskOf(sample, 'malignant_breast_lesion'), W, 10, 2, 20, 12));
-    assert.deepEqual(warnings.map((w) => w.file), ['images/BEMA_001.png']);
+    assert.deepEqual(
+      warnings.map((w) => w.file),
+      ['images/BEMA_001.png'],
+    );
     assert.match((await strictError(busUclm, dir)).message, /BEMA_001\.png: missing mask/);
   });
 
@@ -198,7 +225,10 @@ describe('BUS-UCLM', () => {
     await writeRaster(join(dir, 'BUS-UCLM/masks/004.png'), paint(blank(W, H, 3), 1, 1, 3, 3, [255, 0, 0]));
     const { samples, warnings } = await convertAll(busUclm, dir);
     assert.deepEqual(warnings, []);
-    assert.deepEqual(samples.map((s) => [s.sourceFile, s.patient, s.index, s.labels]), [['BUS-UCLM/images/004.png', undefined, '004', { class: 'malignant' }]]);
+    assert.deepEqual(
+      samples.map((s) => [s.sourceFile, s.patient, s.index, s.labels]),
+      [['BUS-UCLM/images/004.png', undefined, '004', { class: 'malignant' }]],
+    );
   });
 });
 
@@ -235,10 +265,13 @@ describe('S1', () => {
     await writeRaster(join(dir, 'TestingDataSet/Test-Expanded-3-channel-Labels/0.png'), paint(blank(W, H, 3), 8, 4, 16, 12, [255]));
     const { samples, warnings } = await convertAll(s1, join(root, 's1'));
     assert.deepEqual(warnings, []);
-    assert.deepEqual(samples.map((s) => [s.index, s.officialSplit, s.labels?.class]), [
-      ['train_0', undefined, 'benign'],
-      ['test_0', 'test', 'malignant'],
-    ]);
+    assert.deepEqual(
+      samples.map((s) => [s.index, s.officialSplit, s.labels?.class]),
+      [
+        ['train_0', undefined, 'benign'],
+        ['test_0', 'test', 'malignant'],
+      ],
+    );
     assert.ok(isRectangle(maskOf(samples[0], 'benign_tumour'), W, 1, 1, 5, 5));
     assert.ok(isRectangle(maskOf(samples[1], 'malignant_tumour'), W, 8, 4, 16, 12));
   });
@@ -253,11 +286,17 @@ describe('S1', () => {
     await writeRaster(join(dir, 'TrainingDataSet/BreastTumourImages/e.jpg'), scan(W, H));
     await writeRaster(join(dir, 'TrainingDataSet/Expanded-3-channel-Labels/e.png'), blank(W, H + 1));
     const { samples, warnings } = await convertAll(s1, dir);
-    assert.deepEqual(samples.map((s) => [s.index, s.masks.map((m) => m.category), s.labels]), [
-      ['train_a', ['benign_tumour', 'malignant_tumour'], { class: 'benign+malignant' }],
-      ['train_c', [], undefined],
-    ]);
-    assert.deepEqual(warnings.map((w) => w.file), ['TrainingDataSet/BreastTumourImages/d.jpg', 'TrainingDataSet/Expanded-3-channel-Labels/e.png']);
+    assert.deepEqual(
+      samples.map((s) => [s.index, s.masks.map((m) => m.category), s.labels]),
+      [
+        ['train_a', ['benign_tumour', 'malignant_tumour'], { class: 'benign+malignant' }],
+        ['train_c', [], undefined],
+      ],
+    );
+    assert.deepEqual(
+      warnings.map((w) => w.file),
+      ['TrainingDataSet/BreastTumourImages/d.jpg', 'TrainingDataSet/Expanded-3-channel-Labels/e.png'],
+    );
   });
 });
 
@@ -272,7 +311,10 @@ describe('STU-Hospital', () => {
     assert.equal(samples.length, 1);
     assert.equal(samples[0].index, '3');
     assert.ok(isRectangle(maskOf(samples[0], 'breast_tumour'), W, 0, 0, 3, 2));
-    assert.deepEqual(warnings.map((w) => w.file), ['Hospital/mask_4.png']);
+    assert.deepEqual(
+      warnings.map((w) => w.file),
+      ['Hospital/mask_4.png'],
+    );
     // A mask at 4× is resized by area: a 4×4 block three-quarters covered (its top-left pixel not)
     // is tumour, where nearest neighbour would read that one pixel and drop the block.
     await writeRaster(join(dir, 'Hospital/Test_Image_5.png'), scan(W, H, 3));
@@ -290,7 +332,10 @@ describe('STU-Hospital', () => {
     await writeRaster(join(dir, 'other.png'), scan(16, 16));
     const { samples, warnings } = await convertAll(stuHospital, dir);
     assert.deepEqual(warnings, []);
-    assert.deepEqual(samples.map((s) => [s.sourceFile, s.index, s.masks.length]), [['test_image_10.PNG', '10', 0]]);
+    assert.deepEqual(
+      samples.map((s) => [s.sourceFile, s.index, s.masks.length]),
+      [['test_image_10.PNG', '10', 0]],
+    );
     await writeRaster(join(dir, 'Hospital/other.png'), scan(16, 16));
     await assert.rejects(convertAll(stuHospital, dir), /no images Test_Image_<index>\.png found in 'Hospital'/);
   });

@@ -10,18 +10,7 @@ import { dataset as cTrus } from '../../../src/data/datasets/c_trus.js';
 import { dataset as camusProcessed } from '../../../src/data/datasets/camus_processed.js';
 import { dataset as nerveProcessed } from '../../../src/data/datasets/nerve_segmentation_processed.js';
 import { flipColumns } from '../../../src/data/formats/frame_ops.js';
-import {
-  blank,
-  convertAll,
-  isRectangle,
-  maskOf,
-  paint,
-  type Raster,
-  scan,
-  strictError,
-  writeRaster,
-  writeText,
-} from './raw_fixtures.js';
+import { blank, convertAll, isRectangle, maskOf, paint, type Raster, scan, strictError, writeRaster, writeText } from './raw_fixtures.js';
 import { tempDir } from '../../helpers/temp_dir.js';
 
 let root: string;
@@ -62,12 +51,7 @@ describe('CAMUS-processed', () => {
       samples.map((s) => [s.patient, s.index, s.sourceFile, s.labels]),
       [
         ['patient0001', '2CH_ED', 'dataset/Cardiac-Acquisitions/train/images/patient0001_2CH_ED.jpg', { view: '2CH', phase: 'ED', source_split: 'train' }],
-        [
-          'patient0002',
-          '4CH_ES',
-          'dataset/Cardiac-Acquisitions/test/images/mirrored_patient0002_4CH_ES.jpg',
-          { view: '4CH', phase: 'ES', source_split: 'test', mirrored_copy_flipped_back: 1 },
-        ],
+        ['patient0002', '4CH_ES', 'dataset/Cardiac-Acquisitions/test/images/mirrored_patient0002_4CH_ES.jpg', { view: '4CH', phase: 'ES', source_split: 'test', mirrored_copy_flipped_back: 1 }],
       ],
     );
     // Flipped back: the mask is on the left again, and the image is the original scan (JPEG aside).
@@ -147,21 +131,17 @@ describe('Ultrasound_Nerve_Segmentation-processed', () => {
     await writeRaster(join(dir, 'train/masks/3_1_mask.jpg'), blank(S, S));
     const { samples, warnings } = await convertAll(nerveProcessed, dir);
     assert.equal(samples.length, 0);
-    assert.deepEqual(warnings.map((w) => w.problem), ['image is one flat grey: nothing but padding']);
+    assert.deepEqual(
+      warnings.map((w) => w.problem),
+      ['image is one flat grey: nothing but padding'],
+    );
   });
 });
 
 describe('C-TRUS', () => {
   const W = 96;
   const H = 64;
-  const csv = [
-    'file,quality,quality_name,patient,testitem_in_fold',
-    'AAA.jpg,0,high,1,0',
-    'BBB.png,2,low,2,3',
-    'CCC.jpg,1,medium,1,1',
-    'EEE.jpg,0,high,3,2',
-    'FFF.jpg,0,high,x,2',
-  ].join('\n');
+  const csv = ['file,quality,quality_name,patient,testitem_in_fold', 'AAA.jpg,0,high,1,0', 'BBB.png,2,low,2,3', 'CCC.jpg,1,medium,1,1', 'EEE.jpg,0,high,3,2', 'FFF.jpg,0,high,x,2'].join('\n');
 
   test('patient and labels from the CSV, specks dropped, empty frames kept, unlisted frames reported', async () => {
     const dir = join(root, 'ctrus');
@@ -187,7 +167,10 @@ describe('C-TRUS', () => {
     );
     // Both walls in one mask (the writer makes them two instances); the speck is gone.
     const walls = maskOf(samples[0], 'colon_wall');
-    assert.equal(walls.reduce((n, v) => n + v, 0), 2 * 80 * 8);
+    assert.equal(
+      walls.reduce((n, v) => n + v, 0),
+      2 * 80 * 8,
+    );
     assert.ok(isRectangle(maskOf(samples[1], 'colon_wall'), W, 16, 16, 48, 32));
     assert.deepEqual(
       warnings.map((w) => [w.file, w.problem.replace(/, got .*$/, '')]),

@@ -10,24 +10,12 @@ import { dataset as nerve } from '../../../src/data/datasets/nerve_segmentation.
 import { dataset as tn3k } from '../../../src/data/datasets/tn3k.js';
 import { dataset as tnscui } from '../../../src/data/datasets/tnscui.js';
 import { dataset as ubpd } from '../../../src/data/datasets/ubpd.js';
-import {
-  blank,
-  convertAll,
-  countIn,
-  isRectangle,
-  maskOf,
-  paint,
-  scan,
-  strictError,
-  writeRaster,
-  writeText,
-} from './raw_fixtures.js';
+import { blank, convertAll, countIn, isRectangle, maskOf, paint, scan, strictError, writeRaster, writeText } from './raw_fixtures.js';
 import { tempDir } from '../../helpers/temp_dir.js';
 
 const W = 32;
 const H = 24;
-const rectMask = (x0: number, y0: number, x1: number, y1: number, value = 255, w = W, h = H) =>
-  paint(blank(w, h), x0, y0, x1, y1, [value]);
+const rectMask = (x0: number, y0: number, x1: number, y1: number, value = 255, w = W, h = H) => paint(blank(w, h), x0, y0, x1, y1, [value]);
 
 let root: string;
 let removeRoot: () => void;
@@ -48,12 +36,21 @@ describe('TN3K', () => {
     await writeRaster(join(dir, 'test-image/0001.jpg'), scan(W, H));
     await writeRaster(join(dir, 'test-mask/0001.jpg'), rectMask(0, 0, 8, 8, 255, W, H + 8));
     const { samples, warnings } = await convertAll(tn3k, join(root, 'tn3k'));
-    assert.deepEqual(samples.map((s) => [s.index, s.officialSplit]), [['trainval_0000', undefined], ['test_0000', 'test']]);
+    assert.deepEqual(
+      samples.map((s) => [s.index, s.officialSplit]),
+      [
+        ['trainval_0000', undefined],
+        ['test_0000', 'test'],
+      ],
+    );
     // JPEG blurs the edge a little: nearly all of the rectangle and nothing far from it.
     const { inside, total } = countIn(maskOf(samples[0], 'thyroid_nodule'), W, 7, 7, 25, 17);
     assert.equal(inside, total);
     assert.ok(Math.abs(total - 16 * 8) <= 8, `mask area ${total}`);
-    assert.deepEqual(warnings.map((w) => w.file), ['Thyroid Dataset/tn3k/test-mask/0001.jpg']);
+    assert.deepEqual(
+      warnings.map((w) => w.file),
+      ['Thyroid Dataset/tn3k/test-mask/0001.jpg'],
+    );
     assert.match((await strictError(tn3k, join(root, 'tn3k'))).message, /test-mask\/0001\.jpg: size mismatch/);
   });
 });
@@ -67,7 +64,10 @@ describe('TNSCUI', () => {
     const { samples, warnings } = await convertAll(tnscui, dir);
     assert.equal(samples.length, 1);
     assert.ok(isRectangle(maskOf(samples[0], 'thyroid_nodule'), W, 4, 4, 12, 10));
-    assert.deepEqual(warnings.map((w) => [w.file, w.problem]), [['tnscui/JPEGImages/13.jpg', 'missing mask: tnscui/SegmentationClass/13.png not found']]);
+    assert.deepEqual(
+      warnings.map((w) => [w.file, w.problem]),
+      [['tnscui/JPEGImages/13.jpg', 'missing mask: tnscui/SegmentationClass/13.png not found']],
+    );
     assert.match((await strictError(tnscui, dir)).message, /13\.jpg: missing mask/);
   });
 });
@@ -98,35 +98,77 @@ describe('Ultrasound Nerve Segmentation', () => {
     await writeText(join(dir, 'train/2_1_mask.tif'), 'truncated');
     await writeRaster(join(dir, 'test/1.tif'), scan(W, H));
     const { samples, warnings } = await convertAll(nerve, dir);
-    assert.deepEqual(samples.map((s) => [s.patient, s.index, s.masks.length]), [['1', '1', 1], ['1', '2', 0]]);
+    assert.deepEqual(
+      samples.map((s) => [s.patient, s.index, s.masks.length]),
+      [
+        ['1', '1', 1],
+        ['1', '2', 0],
+      ],
+    );
     assert.ok(isRectangle(maskOf(samples[0], 'brachial_plexus'), W, 10, 5, 20, 15));
-    assert.deepEqual(warnings.map((w) => w.file), ['train/2_1_mask.tif']);
+    assert.deepEqual(
+      warnings.map((w) => w.file),
+      ['train/2_1_mask.tif'],
+    );
   });
 });
 
 describe('UBPD', () => {
   test('rasterises labelme polygons per structure and reports unknown labels', async () => {
     const dir = join(root, 'ubpd');
-    const shapes = (list: { label: string; points: number[][] }[]) =>
-      JSON.stringify({ version: '4.5.6', shapes: list.map((s) => ({ ...s, shape_type: 'polygon' })), imageHeight: H, imageWidth: W });
+    const shapes = (list: { label: string; points: number[][] }[]) => JSON.stringify({ version: '4.5.6', shapes: list.map((s) => ({ ...s, shape_type: 'polygon' })), imageHeight: H, imageWidth: W });
     await writeRaster(join(dir, 'a/0001.jpg'), scan(W, H, 3));
     await writeText(
       join(dir, 'a/0001.json'),
       shapes([
-        { label: 'dongmai', points: [[2, 2], [8, 2], [8, 6], [2, 6]] },
-        { label: 'shenjing', points: [[20, 10], [26, 10], [26, 20], [20, 20]] },
+        {
+          label: 'dongmai',
+          points: [
+            [2, 2],
+            [8, 2],
+            [8, 6],
+            [2, 6],
+          ],
+        },
+        {
+          label: 'shenjing',
+          points: [
+            [20, 10],
+            [26, 10],
+            [26, 20],
+            [20, 20],
+          ],
+        },
       ]),
     );
     await writeRaster(join(dir, 'a/0002.jpg'), scan(W, H, 3));
-    await writeText(join(dir, 'a/0002.json'), shapes([{ label: 'xueguan', points: [[1, 1], [3, 1], [3, 3]] }]));
+    await writeText(
+      join(dir, 'a/0002.json'),
+      shapes([
+        {
+          label: 'xueguan',
+          points: [
+            [1, 1],
+            [3, 1],
+            [3, 3],
+          ],
+        },
+      ]),
+    );
     const { samples, warnings } = await convertAll(ubpd, dir);
     assert.equal(samples.length, 1);
     assert.equal(samples[0].index, 'a_0001');
-    assert.deepEqual(samples[0].masks.map((m) => m.category), ['artery', 'nerve']);
+    assert.deepEqual(
+      samples[0].masks.map((m) => m.category),
+      ['artery', 'nerve'],
+    );
     // labelme/PIL convention: vertices on pixel centres, outline included → columns 2..8, rows 2..6.
     assert.ok(isRectangle(maskOf(samples[0], 'artery'), W, 2, 2, 9, 7));
     assert.ok(isRectangle(maskOf(samples[0], 'nerve'), W, 20, 10, 27, 21));
-    assert.deepEqual(warnings.map((w) => w.file), ['a/0002.json']);
+    assert.deepEqual(
+      warnings.map((w) => w.file),
+      ['a/0002.json'],
+    );
     assert.match(warnings[0].problem, /unknown label 'xueguan'/);
     assert.match((await strictError(ubpd, dir)).message, /0002\.json: shape 0: unknown label/);
   });

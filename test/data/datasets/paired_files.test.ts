@@ -56,18 +56,30 @@ test('pairs images with masks by the description: root found, names parsed, empt
     await writeText(join(raw, 'Data Set/scans/notes.txt'), 'not an image');
 
     const kept = await convertAll(module(BASE), raw);
-    assert.deepEqual(kept.samples.map((s) => [s.sourceFile, s.patient, s.index, s.masks.length]), [
-      ['Data Set/scans/ab-2.png', 'ab', '2', 1],
-      ['Data Set/scans/ab-10.png', 'ab', '10', 0],
-      ['Data Set/scans/odd.png', undefined, 'odd', 1],
-    ]);
+    assert.deepEqual(
+      kept.samples.map((s) => [s.sourceFile, s.patient, s.index, s.masks.length]),
+      [
+        ['Data Set/scans/ab-2.png', 'ab', '2', 1],
+        ['Data Set/scans/ab-10.png', 'ab', '10', 0],
+        ['Data Set/scans/odd.png', undefined, 'odd', 1],
+      ],
+    );
     assert.ok(isRectangle(maskOf(kept.samples[0], 'lesion'), W, 4, 2, 12, 10));
-    assert.deepEqual(kept.warnings.map((w) => [w.file, w.problem]), [['Data Set/scans/cd-1.png', 'missing mask: Data Set/labels/cd-1_gt.png not found']]);
+    assert.deepEqual(
+      kept.warnings.map((w) => [w.file, w.problem]),
+      [['Data Set/scans/cd-1.png', 'missing mask: Data Set/labels/cd-1_gt.png not found']],
+    );
 
     const strictNames = module({ ...BASE, emptyMask: 'skip', name: { ...BASE.name!, unmatched: 'report' } });
     const skipped = await convertAll(strictNames, raw);
-    assert.deepEqual(skipped.samples.map((s) => s.index), ['2']);
-    assert.deepEqual(skipped.warnings.map((w) => w.problem), ['missing mask: Data Set/labels/cd-1_gt.png not found', 'name is not <patient>-<n>.png']);
+    assert.deepEqual(
+      skipped.samples.map((s) => s.index),
+      ['2'],
+    );
+    assert.deepEqual(
+      skipped.warnings.map((w) => w.problem),
+      ['missing mask: Data Set/labels/cd-1_gt.png not found', 'name is not <patient>-<n>.png'],
+    );
     assert.match((await strictError(strictNames, raw)).message, /cd-1\.png: missing mask/);
 
     await assert.rejects(convertAll(module({ ...BASE, roots: ['elsewhere'] }), raw), /no scans folder found \(looked for 'elsewhere\/scans'\)/);
@@ -100,10 +112,13 @@ test('several folders: each found under its own root, with its index prefix, lab
     await writeRaster(join(raw, 'set/b/gt/1.png'), paint(blank(W, H), 0, 0, 5, 5, [255]));
     const { samples, warnings } = await convertAll(module(files), raw);
     assert.deepEqual(warnings, []);
-    assert.deepEqual(samples.map((s) => [s.sourceFile, s.index, s.masks.map((m) => m.category), s.labels, s.officialSplit]), [
-      ['a/img/1.png', 'a_1', ['cyst'], { class: 'a' }, undefined],
-      ['set/b/img/1.png', 'b_1', ['solid'], undefined, 'test'],
-    ]);
+    assert.deepEqual(
+      samples.map((s) => [s.sourceFile, s.index, s.masks.map((m) => m.category), s.labels, s.officialSplit]),
+      [
+        ['a/img/1.png', 'a_1', ['cyst'], { class: 'a' }, undefined],
+        ['set/b/img/1.png', 'b_1', ['solid'], undefined, 'test'],
+      ],
+    );
     assert.ok(isRectangle(maskOf(samples[0], 'cyst'), W, 2, 2, 6, 6));
     assert.deepEqual(pairedCategories(files), ['cyst', 'solid']);
     assert.equal(
@@ -127,7 +142,12 @@ test('label masks: value ranges or colours give one category each, the class lab
       extensions: ['.png'],
       recursive: true,
       maskName: 'label_<id>.png',
-      pixels: { ranges: [{ category: 'low', min: 1, max: 1 }, { category: 'high', min: 2, max: 255 }] },
+      pixels: {
+        ranges: [
+          { category: 'low', min: 1, max: 1 },
+          { category: 'high', min: 2, max: 255 },
+        ],
+      },
       emptyMask: 'keep',
       name: { pattern: /^scan_(?<id>\d+)$/, text: 'scan_<id>', unmatched: 'ignore' },
       classOfCategory: { low: 'L', high: 'H' },
@@ -145,14 +165,25 @@ test('label masks: value ranges or colours give one category each, the class lab
     const { samples, warnings } = await convertAll(module(files), raw);
     // labels/label_*.png are not named scan_<id>: ignored, though the listing reads sub-folders.
     assert.deepEqual(warnings, []);
-    assert.deepEqual(samples.map((s) => [s.index, s.masks.map((m) => m.category), s.labels]), [
-      ['scan_1', ['low', 'high'], { class: 'L+H', grade: '2' }],
-      ['scan_2', [], undefined],
-    ]);
+    assert.deepEqual(
+      samples.map((s) => [s.index, s.masks.map((m) => m.category), s.labels]),
+      [
+        ['scan_1', ['low', 'high'], { class: 'L+H', grade: '2' }],
+        ['scan_2', [], undefined],
+      ],
+    );
     assert.ok(isRectangle(maskOf(samples[0], 'high'), W, 4, 4, 6, 6));
     assert.match(describePairedFiles(files), /^scan_<id>\.png with masks labels\/label_<id>\.png \(grey 1 = low, 2–255 = high\)\. /);
 
-    const colours: PairedFiles = { ...files, pixels: { colours: [{ category: 'low', rgb: [0, 255, 0] }, { category: 'high', rgb: [255, 0, 0] }] } };
+    const colours: PairedFiles = {
+      ...files,
+      pixels: {
+        colours: [
+          { category: 'low', rgb: [0, 255, 0] },
+          { category: 'high', rgb: [255, 0, 0] },
+        ],
+      },
+    };
     assert.match(describePairedFiles(colours), /\(RGB \(0,255,0\) = low, \(255,0,0\) = high, black background\)/);
     const empty = join(dir, 'empty');
     await writeText(join(empty, 'readme.txt'), 'no images');

@@ -78,9 +78,18 @@ test('EchoNet-Dynamic: traced frames only, chord polygons filled, FileList split
     await writeText(join(root, 'FileList.csv'), 'FileName,EF,ESV,EDV,FrameHeight,FrameWidth,FPS,NumberOfFrames,Split\n0X1A,55.5,1,2,32,32,50,6,TEST\n');
     const { samples, warnings } = await convertAll(echonetDynamic, raw);
     assert.equal(samples.length, 2);
-    assert.deepEqual(samples.map((s) => s.index), ['1', '4']);
-    assert.deepEqual(samples.map((s) => s.patient), ['0X1A', '0X1A']);
-    assert.deepEqual(samples.map((s) => s.officialSplit), ['test', 'test']);
+    assert.deepEqual(
+      samples.map((s) => s.index),
+      ['1', '4'],
+    );
+    assert.deepEqual(
+      samples.map((s) => s.patient),
+      ['0X1A', '0X1A'],
+    );
+    assert.deepEqual(
+      samples.map((s) => s.officialSplit),
+      ['test', 'test'],
+    );
     assert.equal(samples[0].labels?.ejection_fraction, 55.5);
     assert.ok(Math.abs(samples[1].image.data[0] - 120) <= 3, `frame 4 decoded as level ${samples[1].image.data[0]}`);
     // chords from (10, y) to (22, y), y = 8..24 (coordinates truncated): the filled box 10..22 × 8..24
@@ -104,7 +113,10 @@ test('EchoNet-Pediatric: A4C and PSAX point outlines, 1-based frames, "No Systol
     await writeText(join(root, 'PSAX/VolumeTracings.csv'), ['FileName,X,Y,Frame', ...square('CR33.avi', 1), 'CR33.avi,abc,1,2'].join('\n'));
     const { samples, warnings } = await convertAll(echonetPediatric, raw);
     assert.equal(samples.length, 2);
-    assert.deepEqual(samples.map((s) => `${s.patient}:${s.index}:${s.labels?.view}`), ['CR32:A4C_2:A4C', 'CR33:PSAX_0:PSAX']);
+    assert.deepEqual(
+      samples.map((s) => `${s.patient}:${s.index}:${s.labels?.view}`),
+      ['CR32:A4C_2:A4C', 'CR33:PSAX_0:PSAX'],
+    );
     assert.ok(Math.abs(samples[0].image.data[0] - 60) <= 3);
     assert.deepEqual(countIn(maskOf(samples[0], 'left_ventricle'), 24, 4, 4, 13, 11), { inside: 63, total: 63 });
     assert.equal(warnings.length, 1);
@@ -126,10 +138,19 @@ test('brachial_plexus: masks matched by frame number, needle when present, video
     await writeRaster(join(raw, 'data/Butterfly/needle/needle_masks/b240/b240_002.jpg'), paint(blank(w, h), 0, 20, 32, 22, [255]));
     const { samples, warnings } = await convertAll(brachialPlexus, raw);
     assert.equal(samples.length, 2);
-    assert.deepEqual(samples.map((s) => s.index), [0, 2]);
-    assert.deepEqual(samples.map((s) => s.labels?.device), ['Butterfly', 'Butterfly']);
+    assert.deepEqual(
+      samples.map((s) => s.index),
+      [0, 2],
+    );
+    assert.deepEqual(
+      samples.map((s) => s.labels?.device),
+      ['Butterfly', 'Butterfly'],
+    );
     assert.ok(Math.abs(samples[1].image.data[0] - 60) <= 4);
-    assert.deepEqual(samples[0].masks.map((m) => m.category), ['nerve_plexus']);
+    assert.deepEqual(
+      samples[0].masks.map((m) => m.category),
+      ['nerve_plexus'],
+    );
     assert.deepEqual(countIn(maskOf(samples[1], 'nerve_plexus'), w, 16, 8, 24, 16), { inside: 64, total: 64 });
     assert.deepEqual(countIn(maskOf(samples[1], 'needle'), w, 0, 20, 32, 22), { inside: 64, total: 64 });
     assert.equal(warnings.length, 1);
@@ -167,8 +188,14 @@ test('Fast-U-Net: RAR archives extracted, AC/HC pairing, masks opened to the lar
     for (const n of ['010', '011', '012']) hcMasks.push(await png(`${n}_HC_Annotation.png`, region));
     await write('Dataset/HC/HC_mask.rar', hcMasks);
     const { samples, warnings } = await convertAll(fastUNet, raw);
-    assert.deepEqual(samples.map((s) => s.index), ['AC_001', 'HC_010_HC', 'HC_011_HC', 'HC_012_HC']);
-    assert.deepEqual(samples.map((s) => s.masks[0].category), ['abdomen', 'fetal_head', 'fetal_head', 'fetal_head']);
+    assert.deepEqual(
+      samples.map((s) => s.index),
+      ['AC_001', 'HC_010_HC', 'HC_011_HC', 'HC_012_HC'],
+    );
+    assert.deepEqual(
+      samples.map((s) => s.masks[0].category),
+      ['abdomen', 'fetal_head', 'fetal_head', 'fetal_head'],
+    );
     assert.equal(samples[0].sourceFile, 'Dataset/AC/AC_image1.rar:001.png');
     assert.deepEqual(countIn(maskOf(samples[0], 'abdomen'), w, 4, 4, 24, 24), { inside: 400, total: 400 });
     assert.equal(warnings.length, 1);

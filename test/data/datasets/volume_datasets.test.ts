@@ -58,9 +58,18 @@ test('ACOUSLIC: frames with abdomen only, plane quality label, subject ids, miss
     await writeText(join(raw, 'circumferences/fetal_abdominal_circumferences_per_sweep.csv'), 'uuid,subject_id,sweep_1_ac_mm\naaaa1111-0000,7,250\n');
     const { samples, warnings } = await convertAll(acouslic, raw);
     assert.equal(samples.length, 2);
-    assert.deepEqual(samples.map((s) => s.patient), ['7', '7']);
-    assert.deepEqual(samples.map((s) => s.labels?.plane), ['optimal', 'suboptimal']);
-    assert.deepEqual(samples.map((s) => s.labels?.frame), [1, 3]);
+    assert.deepEqual(
+      samples.map((s) => s.patient),
+      ['7', '7'],
+    );
+    assert.deepEqual(
+      samples.map((s) => s.labels?.plane),
+      ['optimal', 'suboptimal'],
+    );
+    assert.deepEqual(
+      samples.map((s) => s.labels?.frame),
+      [1, 3],
+    );
     const first = maskOf(samples[0], 'abdomen');
     assert.deepEqual(countIn(first, 8, 2, 1, 4, 3), { inside: 4, total: 4 });
     assert.deepEqual(countIn(maskOf(samples[1], 'abdomen'), 8, 5, 3, 7, 5), { inside: 4, total: 4 });
@@ -88,9 +97,15 @@ test('CAMUS: 2CH and 4CH frames, labels 1/2/3 → endocardium/epicardium/atrium_
     await nifti(join(dir, 'patient0001_2CH_half_sequence_gt.nii.gz'), { dims: [6, 5, 2], type: 'uint8', values: gt });
     const { samples, warnings } = await convertAll(camus, raw);
     assert.equal(samples.length, 2);
-    assert.deepEqual(samples.map((s) => s.index), ['2CH_00', '2CH_01']);
+    assert.deepEqual(
+      samples.map((s) => s.index),
+      ['2CH_00', '2CH_01'],
+    );
     assert.equal(samples[0].patient, 'patient0001');
-    assert.deepEqual(samples[0].masks.map((m) => m.category), ['endocardium', 'epicardium', 'atrium_wall']);
+    assert.deepEqual(
+      samples[0].masks.map((m) => m.category),
+      ['endocardium', 'epicardium', 'atrium_wall'],
+    );
     assert.deepEqual(countIn(maskOf(samples[0], 'endocardium'), 6, 1, 0, 6, 1), { inside: 5, total: 5 });
     assert.deepEqual(countIn(maskOf(samples[0], 'atrium_wall'), 6, 1, 2, 6, 3), { inside: 5, total: 5 });
     assert.equal(warnings.length, 1);
@@ -119,7 +134,10 @@ test('CardiacUDC: outlines hole-filled, frames under 2.5 % foreground skipped, r
     // rotated 180°: the square [4, 10) lands on [10, 16)
     assert.deepEqual(countIn(lv, n, 10, 10, 16, 16), { inside: 36, total: 36 });
     assert.equal(samples[0].image.data[0], image[n * n - 1]);
-    assert.equal(maskOf(samples[0], 'right_ventricle').some((v) => v !== 0), false);
+    assert.equal(
+      maskOf(samples[0], 'right_ventricle').some((v) => v !== 0),
+      false,
+    );
     assert.equal(warnings.length, 1);
     assert.match(warnings[0].file, /patient73_image/);
     assert.match((await strictError(cardiacudc, raw)).message, /patient73_image\.nii\.gz: missing mask/);
@@ -139,9 +157,7 @@ test('FH-PS-AOP: first image plane, labels 1/2, labels on blank image outside th
     const planes = volume(n, n, 3, (x, y) => (inDisc(x, y) ? 50 + ((x + y) % 100) : inBox(x, y, 58, 58, 62, 62) ? 1 : 0));
     // pubic symphysis (1) inside the disc; fetal head (2) inside, a stray head blob in the blank corner
     // (removed) and one over the dark patch (kept)
-    const label = volume(n, n, 1, (x, y) =>
-      inBox(x, y, 28, 14, 36, 20) ? 1 : inBox(x, y, 24, 30, 40, 46) || inBox(x, y, 58, 58, 62, 62) ? 2 : inBox(x, y, 0, 0, 4, 4) ? 2 : 0,
-    );
+    const label = volume(n, n, 1, (x, y) => (inBox(x, y, 28, 14, 36, 20) ? 1 : inBox(x, y, 24, 30, 40, 46) || inBox(x, y, 58, 58, 62, 62) ? 2 : inBox(x, y, 0, 0, 4, 4) ? 2 : 0));
     await mha(join(root, 'image_mha/00001.mha'), { dims: [n, n, 3], type: 'uint8', values: planes });
     await mha(join(root, 'label_mha/00001.mha'), { dims: [n, n], type: 'uint8', values: label });
     await mha(join(root, 'image_mha/00002.mha'), { dims: [n, n, 3], type: 'uint8', values: planes });
@@ -180,11 +196,17 @@ test('MicroSeg: slices with prostate, out-of-scan labels dropped, rotated 180°,
     await writeMicroUs(raw);
     const { samples, warnings } = await convertAll(microseg, raw);
     assert.equal(samples.length, 4); // slices 1 and 2 of test01 and train01
-    assert.deepEqual(samples.map((s) => `${s.patient}:${s.index}`), ['test01:1', 'test01:2', 'train01:1', 'train01:2']);
+    assert.deepEqual(
+      samples.map((s) => `${s.patient}:${s.index}`),
+      ['test01:1', 'test01:2', 'train01:1', 'train01:2'],
+    );
     const mask = maskOf(samples[0], 'prostate');
     // label x 0..3 × y 1..2, minus the zero column x = 0, rotated: x 4..6, y 3..4
     assert.deepEqual(countIn(mask, 8, 4, 3, 7, 5), { inside: 6, total: 6 });
-    assert.equal(samples.some((s) => s.officialSplit !== undefined), false);
+    assert.equal(
+      samples.some((s) => s.officialSplit !== undefined),
+      false,
+    );
     assert.equal(warnings.length, 1);
     assert.match(warnings[0].problem, /missing mask: no expert_annotation_train_02/);
     assert.match((await strictError(microseg, raw)).message, /microUS_train_02\.nii\.gz: missing mask/);
@@ -200,8 +222,14 @@ test('MUP: every slice, official test split, labels on background lines dropped,
     const { samples, warnings } = await convertAll(mup, raw);
     assert.equal(samples.length, 6);
     assert.deepEqual([...new Set(samples.map((s) => s.patient))], ['test01', 'train01']);
-    assert.deepEqual(samples.map((s) => s.officialSplit), ['test', 'test', 'test', undefined, undefined, undefined]);
-    assert.equal(maskOf(samples[0], 'prostate').some((v) => v !== 0), false);
+    assert.deepEqual(
+      samples.map((s) => s.officialSplit),
+      ['test', 'test', 'test', undefined, undefined, undefined],
+    );
+    assert.equal(
+      maskOf(samples[0], 'prostate').some((v) => v !== 0),
+      false,
+    );
     const mask = maskOf(samples[1], 'prostate');
     // label x 0..3 × y 1..2, minus column x = 0, flipped rows: y 3..4
     assert.deepEqual(countIn(mask, 8, 1, 3, 4, 5), { inside: 6, total: 6 });

@@ -21,7 +21,10 @@ test('HDF5: lists datasets, reads frames one index at a time, and string ids', a
 
     const file = await Hdf5File.open(path);
     try {
-      const listed = file.listDatasets().map((d) => `${d.path}:${d.shape.join('x')}`).sort();
+      const listed = file
+        .listDatasets()
+        .map((d) => `${d.path}:${d.shape.join('x')}`)
+        .sort();
       assert.deepEqual(listed, ['annot_id:3', 'image:3x2x4', 'meta/frame_num:3']);
       const frame = file.readFrame('image', 2);
       assert.equal(frame.width, 4);

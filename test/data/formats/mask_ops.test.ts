@@ -20,7 +20,10 @@ function draw(mask: Uint8Array, width: number): string[] {
 test('largestComponent keeps the biggest 8-connected region only', () => {
   const { mask, width, height } = grid(['##....', '##...#', '....#.', '...#..', '......']);
   assert.deepEqual(draw(largestComponent(mask, width, height), width), ['##....', '##....', '......', '......', '......']);
-  assert.equal(largestComponent(new Uint8Array(4), 2, 2).some((v) => v), false);
+  assert.equal(
+    largestComponent(new Uint8Array(4), 2, 2).some((v) => v),
+    false,
+  );
 });
 
 test('erosion and dilation by a square: a 3×3 erosion shrinks by one, the opening removes thin parts', () => {
@@ -32,14 +35,20 @@ test('erosion and dilation by a square: a 3×3 erosion shrinks by one, the openi
   const two = erodeSquare(mask, width, height, 2);
   assert.deepEqual(draw(dilateSquare(two, width, height, 2), width), draw(grid(['.......', '.#####.', '.#####.', '.#####.', '.......', '.......']).mask, width));
   // pixels outside the image count as background for erosion
-  assert.equal(erodeSquare(new Uint8Array(9).fill(1), 3, 3, 3).reduce((a, b) => a + b, 0), 1);
+  assert.equal(
+    erodeSquare(new Uint8Array(9).fill(1), 3, 3, 3).reduce((a, b) => a + b, 0),
+    1,
+  );
   assert.throws(() => erodeSquare(mask, width, height, 0), /square size 0/);
 });
 
 test('convexHullMask fills the hull of the object pixel centres, edges included', () => {
   const { mask, width, height } = grid(['#.....#', '.......', '.......', '...#...']);
   assert.deepEqual(draw(convexHullMask(mask, width, height), width), ['#######', '.#####.', '..###..', '...#...']);
-  assert.equal(convexHullMask(new Uint8Array(6), 3, 2).some((v) => v), false);
+  assert.equal(
+    convexHullMask(new Uint8Array(6), 3, 2).some((v) => v),
+    false,
+  );
 });
 
 test('rotate180, flipRows and flipColumns keep channels together', () => {
@@ -53,13 +62,7 @@ test('rotate180, flipRows and flipColumns keep channels together', () => {
 
 test('contentBox peels flat rows, then flat columns, off the edges; cropPixels cuts the box out', () => {
   // 6×5 grey: row 0 and row 4 flat (padding, with ±2 of noise), column 0 flat, content in the middle.
-  const grey = Uint8Array.from([
-    128, 129, 127, 128, 130, 128,
-    128, 10, 50, 90, 20, 60,
-    129, 80, 30, 70, 40, 5,
-    127, 15, 25, 35, 45, 55,
-    128, 126, 128, 129, 128, 127,
-  ]);
+  const grey = Uint8Array.from([128, 129, 127, 128, 130, 128, 128, 10, 50, 90, 20, 60, 129, 80, 30, 70, 40, 5, 127, 15, 25, 35, 45, 55, 128, 126, 128, 129, 128, 127]);
   const box = contentBox(grey, 6, 5, 8);
   assert.deepEqual(box, { x: 1, y: 1, width: 5, height: 3 });
   assert.deepEqual([...cropPixels(grey, 6, 5, box!)], [10, 50, 90, 20, 60, 80, 30, 70, 40, 5, 15, 25, 35, 45, 55]);
@@ -80,7 +83,10 @@ test('zipStreams pairs items and reports which stream ran out first', async () =
   const reports: string[] = [];
   const pairs: [number, number][] = [];
   for await (const pair of zipStreams(count(3), count(2), (shorter, n) => reports.push(`${shorter}:${n}`))) pairs.push(pair);
-  assert.deepEqual(pairs, [[0, 0], [1, 1]]);
+  assert.deepEqual(pairs, [
+    [0, 0],
+    [1, 1],
+  ]);
   assert.deepEqual(reports, ['second:2']);
   for await (const _pair of zipStreams(count(2), count(2), (shorter) => reports.push(shorter))) {
     // equal lengths: no report

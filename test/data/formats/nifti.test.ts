@@ -80,7 +80,10 @@ test('2D+t: frames run over z then t; sagittal slices are y-by-z images', async 
     const volume = await readNifti(path);
     const frames = [...volumeFrames(volume)];
     assert.equal(frames.length, 4);
-    assert.deepEqual(frames.map((f) => f.values[0]), [0, 1, 2, 3]);
+    assert.deepEqual(
+      frames.map((f) => f.values[0]),
+      [0, 1, 2, 3],
+    );
 
     const cube = join(dir, 'cube.nii');
     await writeNifti(cube, { dims: [4, 3, 2], type: 'int16', values: ramp(4, 3, 2), pixdim: [1, 0.5, 3] });

@@ -19,7 +19,14 @@ async function withDir(run: (dir: string) => Promise<void>): Promise<void> {
 test('.npy frames: (N, H, W, C) arrays give N frames of W×H with C interleaved channels, C order', async () => {
   await withDir(async (dir) => {
     const path = join(dir, 'frames.npy');
-    await writeFile(path, npyBytes([2, 3, 4, 2], 'int16', Array.from({ length: 48 }, (_, i) => i - 10)));
+    await writeFile(
+      path,
+      npyBytes(
+        [2, 3, 4, 2],
+        'int16',
+        Array.from({ length: 48 }, (_, i) => i - 10),
+      ),
+    );
     const array = readNpyArray(path);
     assert.equal(npyFrameCount(array, path), 2);
     const frame = npyFrame(array, 1, path);
@@ -64,19 +71,53 @@ test('VolumeTracings.csv: Dynamic chords and Pediatric points become outlines; b
     const bad: string[] = [];
     const tracings = await readVolumeTracings(dynamic, (line, problem) => bad.push(`${line}: ${problem}`));
     // chords (2,2)-(8,2) and (2,6)-(8,6): outline (2,2), (2,6), (8,6), (8,2); the long axis row is left out
-    assert.deepEqual(tracings.get('a.avi'), [{ frame: 3, outline: [[2, 2], [2, 6], [8, 6], [8, 2]] }]);
+    assert.deepEqual(tracings.get('a.avi'), [
+      {
+        frame: 3,
+        outline: [
+          [2, 2],
+          [2, 6],
+          [8, 6],
+          [8, 2],
+        ],
+      },
+    ]);
     assert.equal(bad.length, 1);
     assert.match(bad[0], /^5: not a tracing row/);
-    const mask = tracingMask([[2.9, 2.2], [2.9, 6.7], [8.1, 6.7], [8.1, 2.2]], 10, 10);
-    assert.equal(mask.reduce((a, b) => a + b, 0), 7 * 5); // x 2..8, y 2..6 (truncated, edges included)
+    const mask = tracingMask(
+      [
+        [2.9, 2.2],
+        [2.9, 6.7],
+        [8.1, 6.7],
+        [8.1, 2.2],
+      ],
+      10,
+      10,
+    );
+    assert.equal(
+      mask.reduce((a, b) => a + b, 0),
+      7 * 5,
+    ); // x 2..8, y 2..6 (truncated, edges included)
 
     const pediatric = join(dir, 'pediatric.csv');
     await writeFile(pediatric, ['FileName,X,Y,Frame', 'p.avi,1,1,10', 'p.avi,4,1,10', 'p.avi,4,3,10', 'p.avi,0,0,No Diastolic'].join('\n'));
     const points = await readVolumeTracings(pediatric, () => assert.fail('no bad rows expected'));
-    assert.deepEqual(points.get('p.avi'), [{ frame: 10, outline: [[1, 1], [4, 1], [4, 3]] }]);
+    assert.deepEqual(points.get('p.avi'), [
+      {
+        frame: 10,
+        outline: [
+          [1, 1],
+          [4, 1],
+          [4, 3],
+        ],
+      },
+    ]);
 
     const wrong = join(dir, 'wrong.csv');
     await writeFile(wrong, 'FileName,A,B,Frame\nq.avi,1,2,3\n');
-    await assert.rejects(readVolumeTracings(wrong, () => undefined), /wrong\.csv: expected columns X1,Y1,X2,Y2 or X,Y/);
+    await assert.rejects(
+      readVolumeTracings(wrong, () => undefined),
+      /wrong\.csv: expected columns X1,Y1,X2,Y2 or X,Y/,
+    );
   });
 });

@@ -26,10 +26,13 @@ test('extracts a stored RAR 4 archive with folders', { skip: !extractor && 'no u
   const { dir, cleanup } = tempDir('rar');
   try {
     const archive = join(dir, 'a.rar');
-    await writeFile(archive, rarBytes([
-      { name: 'AC_mask/001.png', data: Buffer.from('first file') },
-      { name: 'readme.txt', data: Buffer.from('second') },
-    ]));
+    await writeFile(
+      archive,
+      rarBytes([
+        { name: 'AC_mask/001.png', data: Buffer.from('first file') },
+        { name: 'readme.txt', data: Buffer.from('second') },
+      ]),
+    );
     const used = await extractRar(archive, join(dir, 'out'), 'test');
     assert.equal(used, extractor!.program);
     assert.equal(await readFile(join(dir, 'out', 'AC_mask', '001.png'), 'utf8'), 'first file');

@@ -232,11 +232,9 @@ export function rarBytes(files: { name: string; data: Buffer }[]): Buffer {
 export function writeVideo(ffmpeg: string, path: string, frames: Uint8Array[], width: number, height: number): Promise<void> {
   const codec = path.endsWith('.avi') ? ['-c:v', 'ffv1'] : ['-c:v', 'libx264rgb', '-qp', '0', '-preset', 'ultrafast'];
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      ffmpeg,
-      ['-hide_banner', '-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-r', '25', '-i', 'pipe:0', ...codec, path],
-      { stdio: ['pipe', 'ignore', 'pipe'] },
-    );
+    const child = spawn(ffmpeg, ['-hide_banner', '-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-r', '25', '-i', 'pipe:0', ...codec, path], {
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     child.on('error', reject);
@@ -331,16 +329,24 @@ export function pickledNpy(value: PyValue): Buffer {
         op('s');
       }
     } else {
-      array(v.shape, () => dtype('u1', 0), () => binBytes(v.uint8));
+      array(
+        v.shape,
+        () => dtype('u1', 0),
+        () => binBytes(v.uint8),
+      );
     }
   };
   out.push(0x80, 3);
   // np.save wraps the object in a 0-d object array.
-  array([], () => dtype('O8', 63), () => {
-    op(']');
-    write(value);
-    op('a');
-  });
+  array(
+    [],
+    () => dtype('O8', 63),
+    () => {
+      op(']');
+      write(value);
+      op('a');
+    },
+  );
   op('.');
   let dict = "{'descr': '|O', 'fortran_order': False, 'shape': (), }";
   dict += ' '.repeat((64 - ((10 + dict.length + 1) % 64)) % 64) + '\n';

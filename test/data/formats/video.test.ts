@@ -41,7 +41,11 @@ test('decodes the asked-for frames of an AVI and an MP4', { skip: !ffmpeg && 'ff
         assert.equal(frame.image.channels, 3);
         got.push({ index: frame.index, level: frame.image.data[(8 * width + 16) * 3] });
       }
-      assert.deepEqual(got.map((g) => g.index), [1, 3], name);
+      assert.deepEqual(
+        got.map((g) => g.index),
+        [1, 3],
+        name,
+      );
       assert.ok(Math.abs(got[0].level - 40) <= 3 && Math.abs(got[1].level - 120) <= 3, `${name}: levels ${got.map((g) => g.level)}`);
       let count = 0;
       for await (const _frame of readVideoFrames(path, { datasetName: 'test' })) count++;

@@ -180,11 +180,18 @@ export function writeTensor(w: PickleWriter, spec: TensorSpec, legacy?: { view?:
   if (spec.parameter) w.global('torch._utils', '_rebuild_parameter').mark();
   w.global('torch._utils', '_rebuild_tensor_v2').mark();
   // persistent id ('storage', torch.<Type>Storage, key, 'cpu', numel[, view_metadata])
-  w.mark().str('storage').global('torch', spec.storageType ?? 'FloatStorage').str(spec.storageKey).str('cpu').int(spec.storageNumel);
+  w.mark()
+    .str('storage')
+    .global('torch', spec.storageType ?? 'FloatStorage')
+    .str(spec.storageKey)
+    .str('cpu')
+    .int(spec.storageNumel);
   if (legacy?.view) w.mark().str(legacy.view[0]).int(legacy.view[1]).int(legacy.view[2]).tuple();
   else if (legacy) w.none();
   w.tuple().binPersId();
-  w.int(spec.offset ?? 0).intTuple(spec.shape).intTuple(spec.stride ?? contiguousStrides(spec.shape));
+  w.int(spec.offset ?? 0)
+    .intTuple(spec.shape)
+    .intTuple(spec.stride ?? contiguousStrides(spec.shape));
   w.bool(false).global('collections', 'OrderedDict').emptyTuple().reduce();
   w.tuple().reduce();
   if (spec.parameter) w.bool(false).global('collections', 'OrderedDict').emptyTuple().reduce().tuple().reduce();

@@ -18,14 +18,7 @@ export interface MaskFileOptions {
  * mask is reported against the image (the file that cannot be used), an unreadable or wrongly
  * sized one against the mask.
  */
-export async function readMaskFile(
-  rawDir: string,
-  maskFile: string,
-  imageFile: string,
-  image: RawImage,
-  options: ConvertOptions,
-  maskOptions: MaskFileOptions = {},
-): Promise<RawImage | undefined> {
+export async function readMaskFile(rawDir: string, maskFile: string, imageFile: string, image: RawImage, options: ConvertOptions, maskOptions: MaskFileOptions = {}): Promise<RawImage | undefined> {
   if (!(await isFile(join(rawDir, maskFile)))) {
     reportProblem(options, imageFile, `missing mask: ${maskFile} not found`);
     return undefined;

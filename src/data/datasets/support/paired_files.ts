@@ -5,18 +5,7 @@
  * `describePairedFiles` writes its `layout` text from the same description, so the two agree.
  */
 import { join } from 'node:path';
-import {
-  type CategoryMask,
-  type ColourClass,
-  type ValueRangeClass,
-  colourMasks,
-  hasForeground,
-  nonZeroMask,
-  resizeMaskArea,
-  resizeMaskNearest,
-  thresholdMask,
-  valueRangeMasks,
-} from '../../masks.js';
+import { type CategoryMask, type ColourClass, type ValueRangeClass, colourMasks, hasForeground, nonZeroMask, resizeMaskArea, resizeMaskNearest, thresholdMask, valueRangeMasks } from '../../masks.js';
 import type { RawImage } from '../../../image/types.js';
 import type { ConvertOptions, ConvertedSample } from '../../types.js';
 import { extensionOf, isDirectory, listFiles } from './files.js';
@@ -233,7 +222,9 @@ export function describePairedFiles(d: PairedFiles): string {
   if (d.resize) text += ` A mask of another size is resized to its image (${d.resize === 'area' ? 'by area' : 'nearest neighbour'}).`;
   text += d.emptyMask === 'skip' ? ' Images with an empty mask are skipped.' : ' Images with an empty mask are kept without annotations.';
   if (d.classOfCategory) {
-    text += ` Label class: ${Object.entries(d.classOfCategory).map(([category, name]) => `${name} for ${words(category)}`).join(', ')} (joined by + when several).`;
+    text += ` Label class: ${Object.entries(d.classOfCategory)
+      .map(([category, name]) => `${name} for ${words(category)}`)
+      .join(', ')} (joined by + when several).`;
   }
   if (d.labelTable) text += ` Optionally ${layoutPath(d.folders[0].images, '')} has ${d.labelTable.file} beside it: ${d.labelTable.text}.`;
   if (d.extensions.length > 1) text += ` Images: ${d.extensions.join(', ')}.`;

@@ -19,12 +19,7 @@ export function reportProblem(options: ConvertOptions, file: string, problem: st
  * Decodes `relativePath` under `rawDir`, or reports it as unreadable and returns undefined.
  * `what` says which role the file plays ('image', 'mask') in the message.
  */
-export async function readRawImage(
-  rawDir: string,
-  relativePath: string,
-  options: ConvertOptions,
-  what = 'image',
-): Promise<RawImage | undefined> {
+export async function readRawImage(rawDir: string, relativePath: string, options: ConvertOptions, what = 'image'): Promise<RawImage | undefined> {
   try {
     return await readImage(join(rawDir, relativePath));
   } catch (error) {
@@ -37,18 +32,8 @@ export async function readRawImage(
  * Compares a mask's size with its image's and reports a mismatch; true when they agree. The
  * problem text says both sizes and names the image the mask belongs to.
  */
-export function checkMaskSize(
-  options: ConvertOptions,
-  maskFile: string,
-  mask: { width: number; height: number },
-  imageFile: string,
-  image: { width: number; height: number },
-): boolean {
+export function checkMaskSize(options: ConvertOptions, maskFile: string, mask: { width: number; height: number }, imageFile: string, image: { width: number; height: number }): boolean {
   if (mask.width === image.width && mask.height === image.height) return true;
-  reportProblem(
-    options,
-    maskFile,
-    `size mismatch: mask is ${mask.width}×${mask.height} but image ${imageFile} is ${image.width}×${image.height}`,
-  );
+  reportProblem(options, maskFile, `size mismatch: mask is ${mask.width}×${mask.height} but image ${imageFile} is ${image.width}×${image.height}`);
   return false;
 }
