@@ -98,3 +98,24 @@ test('DDTI (synthetic): patient from the id, labels from label.txt, JPEG masks t
     cleanup();
   }
 });
+
+test('DDTI: a missing mask is a warning, and in strict mode stops the run naming the file (as in every converter)', async () => {
+  const { dir, cleanup } = tempDir('ddti-strict');
+  try {
+    const raw = join(dir, 'raw');
+    await writeDdti(raw);
+    await rm(join(raw, 'DDTI', '1_2.b.jpg'));
+    const done = await writeDataset(getDataset('DDTI'), raw, join(dir, 'out'));
+    assert.deepEqual(
+      done.warnings.map((w) => [w.file, w.problem]),
+      [['DDTI/1_2.a.jpg', 'missing mask 1_2.b.jpg']],
+    );
+    await assert.rejects(writeDataset(getDataset('DDTI'), raw, join(dir, 'strict'), { strict: true }), (error: unknown) => {
+      assert.ok(error instanceof MalformedRawError);
+      assert.match(error.message, /DDTI\/1_2\.a\.jpg: missing mask 1_2\.b\.jpg/);
+      return true;
+    });
+  } finally {
+    cleanup();
+  }
+});

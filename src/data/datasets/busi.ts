@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import { thresholdMask } from '../masks.js';
 import { isDirectory, listFiles } from './support/files.js';
-import { readRawImage } from './support/problems.js';
+import { readRawImage, reportProblem } from './support/problems.js';
 import type { ConvertOptions, ConvertedSample, DatasetModule } from '../types.js';
 
 const CLASSES = ['benign', 'malignant', 'normal'] as const;
@@ -36,7 +36,7 @@ async function* convert(rawDir: string, options: ConvertOptions): AsyncIterable<
       const source = `${folder}/${file}`;
       const maskFiles = masksOf.get(stem) ?? [];
       if (maskFiles.length === 0) {
-        options.warn(source, `missing mask ${folder}/${stem}_mask.png`);
+        reportProblem(options, source, `missing mask ${folder}/${stem}_mask.png`);
         continue;
       }
       const image = await readRawImage(rawDir, source, options);
@@ -50,7 +50,7 @@ async function* convert(rawDir: string, options: ConvertOptions): AsyncIterable<
           break;
         }
         if (maskImage.width !== image.width || maskImage.height !== image.height) {
-          options.warn(`${folder}/${maskFile}`, `mask is ${maskImage.width}×${maskImage.height}, image ${image.width}×${image.height} (size mismatch)`);
+          reportProblem(options, `${folder}/${maskFile}`, `mask is ${maskImage.width}×${maskImage.height}, image ${image.width}×${image.height} (size mismatch)`);
           usable = false;
           break;
         }

@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { thresholdMask } from '../masks.js';
 import { isDirectory, listFiles } from './support/files.js';
-import { readRawImage } from './support/problems.js';
+import { readRawImage, reportProblem } from './support/problems.js';
 import type { ConvertOptions, ConvertedSample, DatasetModule } from '../types.js';
 
 const LABEL_COLUMNS = ['folder', 'composition', 'echogenicity', 'margins', 'calcifications', 'tirads', 'sex', 'age'];
@@ -24,7 +24,7 @@ async function readLabels(path: string, options: ConvertOptions): Promise<Map<st
     if (line.trim() === '') return;
     const fields = line.split(',').map((f) => f.trim());
     if (fields.length !== LABEL_COLUMNS.length + 1) {
-      options.warn('DDTI/label.txt', `line ${lineIndex + 1} has ${fields.length} fields, expected ${LABEL_COLUMNS.length + 1}`);
+      reportProblem(options, 'DDTI/label.txt', `line ${lineIndex + 1} has ${fields.length} fields, expected ${LABEL_COLUMNS.length + 1}`);
       return;
     }
     const record: Record<string, string | number> = {};
@@ -49,14 +49,14 @@ async function* convert(rawDir: string, options: ConvertOptions): AsyncIterable<
     const id = file.replace(/\.a\.jpg$/i, '');
     const maskFile = `${id}.b.jpg`;
     if (!existsSync(join(root, maskFile))) {
-      options.warn(`${folder}${file}`, `missing mask ${maskFile}`);
+      reportProblem(options, `${folder}${file}`, `missing mask ${maskFile}`);
       continue;
     }
     const image = await readRawImage(rawDir, `${folder}${file}`, options);
     const maskImage = await readRawImage(rawDir, `${folder}${maskFile}`, options, 'mask');
     if (!image || !maskImage) continue;
     if (maskImage.width !== image.width || maskImage.height !== image.height) {
-      options.warn(`${folder}${maskFile}`, `mask is ${maskImage.width}×${maskImage.height}, image ${image.width}×${image.height} (size mismatch)`);
+      reportProblem(options, `${folder}${maskFile}`, `mask is ${maskImage.width}×${maskImage.height}, image ${image.width}×${image.height} (size mismatch)`);
       continue;
     }
     const [patient, index] = id.split('_');

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { removeSmallComponents } from '../components.js';
 import { thresholdMask } from '../masks.js';
 import { isDirectory, listFiles } from './support/files.js';
-import { readRawImage } from './support/problems.js';
+import { readRawImage, reportProblem } from './support/problems.js';
 import type { ConvertOptions, ConvertedSample, DatasetModule } from '../types.js';
 
 /** [image folder, mask folder, source split] triples relative to the raw dir. */
@@ -37,14 +37,14 @@ async function* convert(rawDir: string, options: ConvertOptions): AsyncIterable<
       const source = `${imageFolder}/${file}`;
       const maskSource = `${maskFolder}/${file}`;
       if (!existsSync(join(rawDir, maskSource))) {
-        options.warn(source, `missing mask ${maskSource}`);
+        reportProblem(options, source, `missing mask ${maskSource}`);
         continue;
       }
       const image = await readRawImage(rawDir, source, options);
       const maskImage = await readRawImage(rawDir, maskSource, options, 'mask');
       if (!image || !maskImage) continue;
       if (maskImage.width !== image.width || maskImage.height !== image.height) {
-        options.warn(maskSource, `mask is ${maskImage.width}×${maskImage.height}, image ${image.width}×${image.height} (size mismatch)`);
+        reportProblem(options, maskSource, `mask is ${maskImage.width}×${maskImage.height}, image ${image.width}×${image.height} (size mismatch)`);
         continue;
       }
       const minArea = Math.ceil(0.001 * image.width * image.height);

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { labelEquals, removeSmallComponents } from '../components.js';
 import { readLabelPng } from '../palette_png.js';
 import { isDirectory, listFiles } from './support/files.js';
-import { readRawImage } from './support/problems.js';
+import { readRawImage, reportProblem } from './support/problems.js';
 import type { ConvertOptions, ConvertedSample, DatasetModule } from '../types.js';
 
 const LABELS: [number, string][] = [
@@ -35,7 +35,7 @@ async function* convertFolder(rawDir: string, folder: string, split: 'train' | '
     const source = relative(folder, 'images', file);
     const maskSource = relative(folder, 'masks', file);
     if (!existsSync(join(rawDir, maskSource))) {
-      options.warn(source, `missing mask ${maskSource}`);
+      reportProblem(options, source, `missing mask ${maskSource}`);
       continue;
     }
     const image = await readRawImage(rawDir, source, options);
@@ -44,11 +44,11 @@ async function* convertFolder(rawDir: string, folder: string, split: 'train' | '
     try {
       labelMap = await readLabelPng(join(rawDir, maskSource));
     } catch (error) {
-      options.warn(maskSource, `unreadable mask: ${(error as Error).message}`);
+      reportProblem(options, maskSource, `unreadable mask: ${(error as Error).message}`);
       continue;
     }
     if (labelMap.width !== image.width || labelMap.height !== image.height) {
-      options.warn(maskSource, `mask is ${labelMap.width}×${labelMap.height}, image ${image.width}×${image.height} (size mismatch)`);
+      reportProblem(options, maskSource, `mask is ${labelMap.width}×${labelMap.height}, image ${image.width}×${image.height} (size mismatch)`);
       continue;
     }
     const unknown = [...new Set(labelMap.labels)].filter((v) => v !== 0 && !LABELS.some(([label]) => label === v));
