@@ -6,7 +6,7 @@ import { numberList, positiveInt, promptPoint, unitInterval } from './parse.js';
 import { writeMaskPng, writeOverlayPng } from '../image/write.js';
 import { EVERYTHING_METADATA_KEY, checkEverythingOptions } from '../model/everything.js';
 import { exportModel } from '../model/export.js';
-import { CONFIG_METADATA_KEY, type LoadOptions, SamPredictor } from '../model/predictor.js';
+import { CONFIG_METADATA_KEY, type LoadOptions, SamPredictor, TRAINING_RECORD_KEY } from '../model/predictor.js';
 import { saveSamWeights } from '../weights/checkpoint.js';
 
 const DEFAULT_MODEL = 'ultrasam-tiny';
@@ -126,6 +126,7 @@ export function registerModelCommands(program: Command): void {
         {
           metadata: {
             [CONFIG_METADATA_KEY]: JSON.stringify(predictor.config),
+            ...(predictor.training !== undefined ? { [TRAINING_RECORD_KEY]: predictor.training } : {}),
             ...(recordsEverything ? { [EVERYTHING_METADATA_KEY]: JSON.stringify(everything) } : {}),
           },
           floatAs: o.half ? 'float16' : undefined,

@@ -25,6 +25,8 @@ export const BUNDLED_MODELS: Record<string, string> = { 'ultrasam-tiny': 'ultras
 
 /** safetensors metadata key with the full model config (JSON), written by our exporters and trainer. */
 export const CONFIG_METADATA_KEY = 'ultrasam.config';
+/** safetensors metadata key with the training record of weights written by `ultrasam train` (data, recipe, steps). */
+export const TRAINING_RECORD_KEY = 'ultrasam.training';
 
 export interface LoadOptions extends Omit<RuntimeOptions, 'optimization'>, ConfigHints {
   /** The architecture; read from our safetensors metadata or inferred from the weights otherwise. */
@@ -87,6 +89,8 @@ export class SamPredictor {
   private current: EmbeddedImage | null = null;
   /** The generator thresholds these weights record (EVERYTHING_METADATA_KEY); SAM's fill the rest. */
   everythingDefaults: EverythingOptions = {};
+  /** The training record these weights carry (TRAINING_RECORD_KEY, JSON as written by `ultrasam train`), kept by convert-weights. */
+  training: string | undefined;
 
   private constructor(
     readonly config: SamConfig,
@@ -113,6 +117,7 @@ export class SamPredictor {
     const values = weightValues(config, weights.tensors);
     const predictor = new SamPredictor(config, weights.layout === 'ultrasam', values, options, path);
     predictor.everythingDefaults = parseRecordedEverythingDefaults(weights.metadata.get(EVERYTHING_METADATA_KEY), path);
+    predictor.training = typeof weights.metadata.get(TRAINING_RECORD_KEY) === 'string' ? (weights.metadata.get(TRAINING_RECORD_KEY) as string) : undefined;
     return predictor;
   }
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { type TrainingState, loadState, saveState } from '../graph/state.js';
 import type { ParamStore, Trainer } from '../graph/trainer.js';
 import type { SamConfig } from '../model/config.js';
-import { CONFIG_METADATA_KEY } from '../model/predictor.js';
+import { CONFIG_METADATA_KEY, TRAINING_RECORD_KEY } from '../model/predictor.js';
 import { parameterShapes } from '../model/sam.js';
 import { saveSamWeights } from '../weights/checkpoint.js';
 import type { StateDict } from '../weights/types.js';
@@ -22,9 +22,6 @@ export const RUN_FILES = {
   curve: 'loss.png',
   embeddings: 'embeddings',
 } as const;
-
-/** safetensors metadata key with how the weights were trained (data hash, steps, seed, recipe). */
-export const TRAINING_METADATA_KEY = 'ultrasam.training';
 
 export interface RunIdentity {
   /** The run config as validated (JSON). */
@@ -67,5 +64,5 @@ export function saveModelWeights(path: string, config: SamConfig, values: Readon
     if (!data) throw new Error(`weights: no value for '${key}'`);
     tensors.set(key, { dtype: 'float32', shape, data });
   }
-  saveSamWeights(path, { layout: ultrasam ? 'ultrasam' : 'sam', tensors }, { metadata: { [CONFIG_METADATA_KEY]: JSON.stringify(config), [TRAINING_METADATA_KEY]: JSON.stringify(training) } });
+  saveSamWeights(path, { layout: ultrasam ? 'ultrasam' : 'sam', tensors }, { metadata: { [CONFIG_METADATA_KEY]: JSON.stringify(config), [TRAINING_RECORD_KEY]: JSON.stringify(training) } });
 }

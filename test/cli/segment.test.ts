@@ -11,6 +11,7 @@ import sharp from 'sharp';
 import { registerModelCommands } from '../../src/cli/segment.js';
 import { readImage } from '../../src/image/read.js';
 import { EVERYTHING_METADATA_KEY } from '../../src/model/everything.js';
+import { TRAINING_RECORD_KEY } from '../../src/model/predictor.js';
 import { readSafetensorsFile } from '../../src/weights/safetensors.js';
 import { buildDicom, pixelElements, ultrasoundRegion } from '../image/dicom_writer.js';
 import { FIXTURE_DIR, fixtureMissing } from '../model/fixture.js';
@@ -120,6 +121,9 @@ test('convert-weights keeps the segment-everything thresholds the input records,
     const kept = await runCli(registerModelCommands, ['convert-weights', bundled, half, '--half']);
     assert.equal(kept.code, 0);
     assert.deepEqual(recorded(half), recorded(bundled));
+    const trainingRecord = (path: string) => readSafetensorsFile(path).metadata[TRAINING_RECORD_KEY];
+    assert.ok(trainingRecord(bundled), 'the bundled model records how it was trained');
+    assert.equal(trainingRecord(half), trainingRecord(bundled), 'the training record travels with the weights');
     assert.ok(recorded(bundled), 'the bundled model records thresholds');
     const set = join(dir, 'set.safetensors');
     const changed = await runCli(registerModelCommands, ['convert-weights', half, set, '--pred-iou-thresh', '0.5']);
