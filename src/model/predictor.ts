@@ -117,7 +117,8 @@ export class SamPredictor {
     const values = weightValues(config, weights.tensors);
     const predictor = new SamPredictor(config, weights.layout === 'ultrasam', values, options, path);
     predictor.everythingDefaults = parseRecordedEverythingDefaults(weights.metadata.get(EVERYTHING_METADATA_KEY), path);
-    predictor.training = typeof weights.metadata.get(TRAINING_RECORD_KEY) === 'string' ? (weights.metadata.get(TRAINING_RECORD_KEY) as string) : undefined;
+    const training = weights.metadata.get(TRAINING_RECORD_KEY);
+    predictor.training = typeof training === 'string' ? training : undefined;
     return predictor;
   }
 
