@@ -4,7 +4,10 @@
 //  + 1 × dice (mmdet's non-naive form, eps 1: 1 − 2Σpt / (Σp² + eps + Σt² + eps), mean over instances)
 //  + 1 × IoU-MSE (the predicted IoU against the actual IoU of the thresholded mask, mean over instances).
 // Of the outputs an instance may use, only the one with the highest actual IoU to the target is
-// supervised. The actual IoU is computed from `logit > 0` (= sigmoid > 0.5): a comparison, through
+// supervised — and, in the reference, its predicted IoU alone. `iouOutputs: 'candidates'` supervises
+// the predicted IoU of every output the instance may use instead (SAM 2's supervise_all_iou): with
+// the best output's alone, the IoU head never learns that the others are worse, and a lone click's
+// default output (the highest predicted IoU) is the wrong candidate far more often than needed. The actual IoU is computed from `logit > 0` (= sigmoid > 0.5): a comparison, through
 // which the engine's autodiff passes no gradient, so the IoU target needs no explicit stop-gradient.
 import type { Tensor } from '../graph/graph.js';
 import * as op from '../graph/ops/index.js';
@@ -18,9 +21,11 @@ export interface LossWeights {
   alpha: number;
   /** Smoothing added to each of the dice denominator's sums (mmdet's eps). */
   diceEps: number;
+  /** Whose predicted IoU is supervised: the supervised output's ('best', the reference) or every candidate's (mean over them). */
+  iouOutputs: 'best' | 'candidates';
 }
 
-export const ULTRASAM_LOSS: LossWeights = { focal: 20, dice: 1, iou: 1, gamma: 2, alpha: 0.25, diceEps: 1 };
+export const ULTRASAM_LOSS: LossWeights = { focal: 20, dice: 1, iou: 1, gamma: 2, alpha: 0.25, diceEps: 1, iouOutputs: 'best' };
 
 export interface MaskLossInputs {
   /** [B, K, H, W] low-resolution logits of every output. */
@@ -76,8 +81,7 @@ export function maskLoss(inputs: MaskLossInputs, w: LossWeights = ULTRASAM_LOSS)
   const focal = op.reduceMean(op.mul(op.mul(bce, alphaT), modulator), [1]);
 
   const dice = op.sub(1, op.div(op.mul(op.reduceSum(op.mul(p, t), [1]), 2), op.add(op.add(op.reduceSum(op.mul(p, p), [1]), op.reduceSum(op.mul(t, t), [1])), 2 * w.diceEps)));
-  const iouError = op.sub(pick(iouPred), pick(actualIou));
-  const iouMse = op.mul(iouError, iouError);
+  const iouMse = w.iouOutputs === 'best' ? squared(op.sub(pick(iouPred), pick(actualIou))) : candidateMean(squared(op.sub(iouPred, actualIou)), candidates);
 
   // Mean over the real instances.
   const count = op.max(op.reduceSum(weight), 1);
@@ -87,6 +91,15 @@ export function maskLoss(inputs: MaskLossInputs, w: LossWeights = ULTRASAM_LOSS)
   const iouMean = mean(iouMse);
   const total = op.add(op.add(op.mul(focalMean, w.focal), op.mul(diceMean, w.dice)), op.mul(iouMean, w.iou));
   return { total, focal: focalMean, dice: diceMean, iou: iouMean, trueIou: mean(pick(actualIou)) };
+}
+
+function squared(x: Tensor): Tensor {
+  return op.mul(x, x);
+}
+
+/** [B, K] values → [B]: the mean over each row's candidates (candidates [B, K] is 0/1, at least one 1 per row). */
+function candidateMean(values: Tensor, candidates: Tensor): Tensor {
+  return op.div(op.reduceSum(op.mul(values, candidates), [1]), op.max(op.reduceSum(candidates, [1]), 1));
 }
 
 /**

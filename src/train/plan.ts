@@ -12,6 +12,7 @@ import type { RunIdentity } from './checkpoint.js';
 import { type TrainingSet, loadTrainingSet } from './dataset.js';
 import type { TrainGraphOptions } from './graph.js';
 import { initSamWeights } from './init.js';
+import { ULTRASAM_LOSS } from './loss.js';
 import { type RunConfig, makeSchedule, resolveModel, totalSteps } from './run_config.js';
 import { type SampleOptions, lowResGeometry } from './sample.js';
 
@@ -78,6 +79,7 @@ export function planRun(config: RunConfig): RunPlan {
       maskInput: interactive,
       emptySlots: interactive,
       refine: config.refine,
+      loss: { ...ULTRASAM_LOSS, iouOutputs: config.iouOutputs ?? 'best' },
     },
     layout: {
       images: config.batch.images,

@@ -49,6 +49,11 @@ export interface RunConfig {
    */
   balance: number;
   multimask: MultimaskMode;
+  /**
+   * Whose predicted IoU the loss supervises (see loss.ts): 'best' (UltraSam's, the default) or
+   * 'candidates'. Not in DEFAULTS, so runs saved before the field existed resume unchanged.
+   */
+  iouOutputs?: 'best' | 'candidates';
   /** A second decoder pass with the first pass's logits as the mask prompt. */
   refine: boolean;
   freezeEncoder: boolean;
@@ -155,6 +160,7 @@ export function validateRunConfig(raw: Json): RunConfig {
     bad('augment', 'all zero with cacheEmbeddings (augmentations change the pixels; only flips are cached)');
   }
   if (!['auto', 'always', 'never'].includes(raw.multimask as string)) bad('multimask', `'auto', 'always' or 'never'`);
+  if (raw.iouOutputs !== undefined && !['best', 'candidates'].includes(raw.iouOutputs as string)) bad('iouOutputs', `'best' or 'candidates'`);
   for (const f of ['refine', 'freezeEncoder', 'cacheEmbeddings', 'flip']) bool(f);
   if (raw.ultrasam !== undefined) bool('ultrasam');
   if (raw.allowEvaluationOnly !== undefined) bool('allowEvaluationOnly');

@@ -6,7 +6,7 @@ import { Graph } from '../../src/graph/graph.js';
 import { serialize } from '../../src/graph/onnx.js';
 import { Rng } from '../../src/graph/random.js';
 import { Runtime } from '../../src/graph/runtime.js';
-import { firstMaxOneHot, maskLoss } from '../../src/train/loss.js';
+import { type LossWeights, ULTRASAM_LOSS, firstMaxOneHot, maskLoss } from '../../src/train/loss.js';
 
 interface Case {
   b: number;
@@ -19,8 +19,11 @@ interface Case {
   weight: Float32Array; // [b]
 }
 
-/** The loss written out directly (mmdet's focal, non-naive dice with eps 1, MSE; best actual IoU among candidates). */
-function reference(c: Case) {
+/**
+ * The loss written out directly (mmdet's focal, non-naive dice with eps 1, MSE; best actual IoU among
+ * candidates); the IoU term on the supervised output ('best') or the mean over the candidates.
+ */
+function reference(c: Case, iouOutputs: LossWeights['iouOutputs'] = 'best') {
   const n = c.side * c.side;
   const sig = (x: number) => 1 / (1 + Math.exp(-x));
   let focal = 0;
@@ -65,7 +68,13 @@ function reference(c: Case) {
     const w = c.weight[i];
     focal += (w * f) / n;
     dice += w * (1 - (2 * pt) / (pp + 1 + tt + 1));
-    iou += w * (c.iouPred[i * c.k + best] - bestIou) ** 2;
+    if (iouOutputs === 'best') iou += w * (c.iouPred[i * c.k + best] - bestIou) ** 2;
+    else {
+      let sum = 0;
+      let m = 0;
+      for (let j = 0; j < c.k; j++) if (c.candidates[i * c.k + j] > 0.5) [sum, m] = [sum + (c.iouPred[i * c.k + j] - ious[j]) ** 2, m + 1];
+      iou += (w * sum) / m;
+    }
     trueIou += w * bestIou;
     count += w;
   }
@@ -74,23 +83,37 @@ function reference(c: Case) {
   return { ...r, total: 20 * r.focal + r.dice + r.iou, chosen };
 }
 
-async function runGraph(c: Case) {
+async function runGraph(c: Case, weights: LossWeights = ULTRASAM_LOSS) {
   const g = new Graph();
   const logits = g.input('logits', [c.b, c.k, c.side, c.side]);
-  const l = maskLoss({
-    logits,
-    iouPred: g.input('iou_pred', [c.b, c.k]),
-    target: g.input('target', [c.b, 1, c.side, c.side]),
-    candidates: g.input('candidates', [c.b, c.k]),
-    weight: g.input('weight', [c.b]),
-  });
+  const iouPred = g.input('iou_pred', [c.b, c.k]);
+  const l = maskLoss(
+    {
+      logits,
+      iouPred,
+      target: g.input('target', [c.b, 1, c.side, c.side]),
+      candidates: g.input('candidates', [c.b, c.k]),
+      weight: g.input('weight', [c.b]),
+    },
+    weights,
+  );
   for (const [name, t] of Object.entries(l)) g.output(name, t);
-  g.output('grad', grad(l.total, [logits])[0]);
+  const [dLogits, dIou] = grad(l.total, [logits, iouPred]);
+  g.output('grad', dLogits);
+  g.output('grad_iou', dIou);
   const rt = await Runtime.create(serialize(g, { params: 'inputs' }), { threads: 1 });
   const out = await rt.run({ logits: c.logits, iou_pred: c.iouPred, target: c.target, candidates: c.candidates, weight: c.weight });
   await rt.release();
   const scalar = (name: string) => (out[name].data as Float32Array)[0];
-  return { total: scalar('total'), focal: scalar('focal'), dice: scalar('dice'), iou: scalar('iou'), trueIou: scalar('trueIou'), grad: out.grad.data as Float32Array };
+  return {
+    total: scalar('total'),
+    focal: scalar('focal'),
+    dice: scalar('dice'),
+    iou: scalar('iou'),
+    trueIou: scalar('trueIou'),
+    grad: out.grad.data as Float32Array,
+    gradIou: out.grad_iou.data as Float32Array,
+  };
 }
 
 test('one pixel at logit 0 against a positive target: focal ln2/16, dice 1 − 1/3.25, IoU error 0.3²', async () => {
@@ -158,6 +181,43 @@ test('random logits: every loss part matches the written-out formulas; padding s
         const numeric = (reference({ ...c, logits: plus }).total - reference({ ...c, logits: minus }).total) / (2 * eps);
         assert.ok(Math.abs(g - numeric) < 1e-3 + 1e-2 * Math.abs(numeric), `d loss / d logit[${i},${j},${p}]: graph ${g} vs numeric ${numeric}`);
       }
+    }
+  }
+});
+
+test("iouOutputs 'candidates': the IoU term is the mean over every candidate's squared error, and each candidate's predicted IoU gets its gradient", async () => {
+  const rng = new Rng(5);
+  const [b, k, side] = [3, 4, 3];
+  const n = side * side;
+  const c: Case = {
+    b,
+    k,
+    side,
+    logits: Float32Array.from({ length: b * k * n }, () => (rng.next() < 0.5 ? -1 : 1) * rng.uniform(0.5, 4)),
+    iouPred: Float32Array.from({ length: b * k }, () => rng.next()),
+    target: Float32Array.from({ length: b * n }, () => (rng.next() < 0.4 ? 1 : 0)),
+    candidates: Float32Array.from([0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1]),
+    weight: Float32Array.from([1, 1, 0]),
+  };
+  const best = reference(c, 'best');
+  const want = reference(c, 'candidates');
+  const got = await runGraph(c, { ...ULTRASAM_LOSS, iouOutputs: 'candidates' });
+  assert.ok(Math.abs(want.iou - best.iou) > 1e-3, 'the case tells the two rules apart');
+  for (const key of ['total', 'focal', 'dice', 'iou', 'trueIou'] as const) {
+    assert.ok(Math.abs(got[key] - want[key]) < 1e-5 * Math.max(1, Math.abs(want[key])), `${key}: graph ${got[key]} vs formulas ${want[key]}`);
+  }
+  // d total / d iouPred[i, j] = 2 (pred − actual) · w_i / (count · candidates_i) on candidates, 0 elsewhere.
+  for (let i = 0; i < b; i++) {
+    for (let j = 0; j < k; j++) {
+      const eps = 1e-3;
+      const plus = Float32Array.from(c.iouPred);
+      const minus = Float32Array.from(c.iouPred);
+      plus[i * k + j] += eps;
+      minus[i * k + j] -= eps;
+      const numeric = (reference({ ...c, iouPred: plus }, 'candidates').total - reference({ ...c, iouPred: minus }, 'candidates').total) / (2 * eps);
+      const g = got.gradIou[i * k + j];
+      assert.ok(Math.abs(g - numeric) < 1e-4, `d loss / d iou[${i},${j}]: graph ${g} vs numeric ${numeric}`);
+      if (c.candidates[i * k + j] > 0.5 && c.weight[i] > 0) assert.ok(Math.abs(g) > 0, `candidate ${j} of instance ${i} gets a gradient`);
     }
   }
 });
