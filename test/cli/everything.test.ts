@@ -87,7 +87,7 @@ test('the bundled model brings its own generator thresholds: masks on a shipped 
     };
     const recorded = await run('recorded', []);
     assert.ok(recorded.masks >= 1, `${recorded.masks} masks with the bundled model's thresholds`);
-    assert.deepEqual([recorded.options.predIouThresh, recorded.options.stabilityScoreThresh], [0.6, 0.4]);
+    assert.deepEqual([recorded.options.predIouThresh, recorded.options.stabilityScoreThresh], [0.6, 0.3]);
     const sam = await run('sam', ['--pred-iou-thresh', '0.88', '--stability-thresh', '0.95']);
     assert.deepEqual([sam.options.predIouThresh, sam.options.stabilityScoreThresh], [0.88, 0.95]);
     assert.ok(sam.masks < recorded.masks, `SAM's thresholds keep fewer masks (${sam.masks}) than the model's (${recorded.masks})`);

@@ -237,13 +237,13 @@ test('thresholds recorded in weights: read, checked, named in errors', () => {
 test('the bundled model records its generator thresholds and the predictor uses them', async () => {
   const predictor = await SamPredictor.load('ultrasam-tiny');
   try {
-    assert.deepEqual(predictor.everythingDefaults, { predIouThresh: 0.6, stabilityScoreThresh: 0.4 });
+    assert.deepEqual(predictor.everythingDefaults, { predIouThresh: 0.6, stabilityScoreThresh: 0.3 });
     // The app reads them from the export's manifest.
     const { dir, cleanup } = tempDir('everything-export');
     try {
       exportModel(predictor, join(dir, 'model'));
       const manifest = JSON.parse(readFileSync(join(dir, 'model', 'ultrasam.json'), 'utf8')) as { everything?: unknown };
-      assert.deepEqual(manifest.everything, { predIouThresh: 0.6, stabilityScoreThresh: 0.4 });
+      assert.deepEqual(manifest.everything, { predIouThresh: 0.6, stabilityScoreThresh: 0.3 });
     } finally {
       cleanup();
     }

@@ -70,6 +70,16 @@ test('a tiny model trained from scratch lowers the loss; its weights load in the
   await predictor.release();
 });
 
+test("iouOutputs 'candidates' reaches the step's loss: same weights and batch, the same mask terms, another IoU term", async () => {
+  const steps = 2;
+  const log = async (name: string, iouOutputs?: string) => new RunLog((await train(runConfig(name, { steps, ...(iouOutputs ? { iouOutputs } : {}) }))).files.log).read()[0];
+  const [reference, explicit, all] = [await log('iou-default'), await log('iou-best', 'best'), await log('iou-candidates', 'candidates')];
+  assert.equal(explicit.iou_mse, reference.iou_mse, "'best' is the default");
+  assert.equal(all.focal, reference.focal);
+  assert.equal(all.dice, reference.dice);
+  assert.notEqual(all.iou_mse, reference.iou_mse, 'the first step scores the IoU head differently');
+});
+
 test('--resume after a kill reproduces the uninterrupted run exactly', async () => {
   const steps = 8;
   const whole = await train(runConfig('whole', { steps, checkpointEvery: 3 }));
