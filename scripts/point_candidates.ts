@@ -4,13 +4,14 @@
 // (an oracle no user has); and how often the default is the best. The gap between the default and
 // the oracle is the IoU head's share of a model's point Dice (model card, "Choosing among candidates").
 //   npx tsx scripts/point_candidates.ts <corpus-dir> [--weights W] [--datasets A,B] [--split val|test|all]
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { CocoFile } from '../src/data/coco.js';
+import { readCoco } from '../src/data/coco.js';
 import { annotationMask } from '../src/eval/gt_mask.js';
 import { planImages, resolveImage } from '../src/eval/plan.js';
 import { highestScore } from '../src/eval/click_rule.js';
+import { maskOverlap } from '../src/eval/metrics.js';
 import { singleShotPrompt } from '../src/eval/prompts.js';
 import { SamPredictor } from '../src/model/predictor.js';
 
@@ -28,15 +29,7 @@ if (!corpus || !['val', 'test', 'all'].includes(values.split!)) {
   process.exit(2);
 }
 
-function dice(mask: Uint8Array, gt: Uint8Array): number {
-  let both = 0;
-  let sum = 0;
-  for (let i = 0; i < mask.length; i++) {
-    both += mask[i] & gt[i];
-    sum += mask[i] + gt[i];
-  }
-  return sum === 0 ? 1 : (2 * both) / sum;
-}
+const dice = (mask: Uint8Array, gt: Uint8Array) => maskOverlap(mask, gt).dice;
 
 const predictor = await SamPredictor.load(values.weights!);
 const fmt = (v: number) => v.toFixed(4);
@@ -46,7 +39,7 @@ const rows: number[][] = [];
 for (const name of values.datasets!.split(',')) {
   const file = join(corpus, name, values.split === 'all' ? `${name}.coco.json` : `${name}.${values.split}.coco.json`);
   if (!existsSync(file)) throw new Error(`${file} not found`);
-  const coco = JSON.parse(readFileSync(file, 'utf8')) as CocoFile;
+  const coco = await readCoco(file);
   const skipped = { imagesWithoutInstances: 0, imagesBeyondLimit: 0, crowdAnnotations: 0, emptyMasks: 0 };
   const sums = new Float64Array(7); // default, single, c1, c2, c3, best, default-is-best
   let n = 0;
@@ -54,7 +47,7 @@ for (const name of values.datasets!.split(',')) {
     await predictor.setImage(resolveImage(join(corpus, name), image));
     for (const annotation of prompted) {
       const gt = annotationMask(annotation, image);
-      const { prompt } = singleShotPrompt({ kind: 'point' }, gt, image.width, image.height, Math.random);
+      const { prompt } = singleShotPrompt({ kind: 'point' }, gt, image.width, image.height, Math.random); // a point draws nothing
       const [candidates, single] = await predictor.predictBatch([
         { ...prompt, multimask: true },
         { ...prompt, multimask: false },

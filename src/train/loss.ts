@@ -7,8 +7,9 @@
 // supervised — and, in the reference, its predicted IoU alone. `iouOutputs: 'candidates'` supervises
 // the predicted IoU of every output the instance may use instead (SAM 2's supervise_all_iou): with
 // the best output's alone, the IoU head never learns that the others are worse, and a lone click's
-// default output (the highest predicted IoU) is the wrong candidate far more often than needed. The actual IoU is computed from `logit > 0` (= sigmoid > 0.5): a comparison, through
-// which the engine's autodiff passes no gradient, so the IoU target needs no explicit stop-gradient.
+// default output (the highest predicted IoU) is the wrong candidate far more often than needed.
+// The actual IoU is computed from `logit > 0` (= sigmoid > 0.5): a comparison, through which the
+// engine's autodiff passes no gradient, so the IoU target needs no explicit stop-gradient.
 import type { Tensor } from '../graph/graph.js';
 import * as op from '../graph/ops/index.js';
 

@@ -79,7 +79,7 @@ export function planRun(config: RunConfig): RunPlan {
       maskInput: interactive,
       emptySlots: interactive,
       refine: config.refine,
-      loss: { ...ULTRASAM_LOSS, iouOutputs: config.iouOutputs ?? 'best' },
+      loss: { ...ULTRASAM_LOSS, iouOutputs: config.iouOutputs ?? ULTRASAM_LOSS.iouOutputs },
     },
     layout: {
       images: config.batch.images,

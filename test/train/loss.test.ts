@@ -116,6 +116,27 @@ async function runGraph(c: Case, weights: LossWeights = ULTRASAM_LOSS) {
   };
 }
 
+/**
+ * Three instances of four outputs on 3 × 3 logits, from a seed: instance 0 a single point (outputs
+ * 1–3), instance 1 a box (output 0), instance 2 padding. Logits away from 0 (|x| ≥ 0.5) so that
+ * finite differences never flip a threshold.
+ */
+function randomCase(seed: number): Case {
+  const rng = new Rng(seed);
+  const [b, k, side] = [3, 4, 3];
+  const n = side * side;
+  return {
+    b,
+    k,
+    side,
+    logits: Float32Array.from({ length: b * k * n }, () => (rng.next() < 0.5 ? -1 : 1) * rng.uniform(0.5, 4)),
+    iouPred: Float32Array.from({ length: b * k }, () => rng.next()),
+    target: Float32Array.from({ length: b * n }, () => (rng.next() < 0.4 ? 1 : 0)),
+    candidates: Float32Array.from([0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1]),
+    weight: Float32Array.from([1, 1, 0]),
+  };
+}
+
 test('one pixel at logit 0 against a positive target: focal ln2/16, dice 1 − 1/3.25, IoU error 0.3²', async () => {
   const c: Case = {
     b: 1,
@@ -137,23 +158,9 @@ test('one pixel at logit 0 against a positive target: focal ln2/16, dice 1 − 1
 });
 
 test('random logits: every loss part matches the written-out formulas; padding slots do not count', async () => {
-  const rng = new Rng(11);
-  const b = 3;
-  const k = 4;
-  const side = 3;
+  const c = randomCase(11);
+  const { b, k, side } = c;
   const n = side * side;
-  const c: Case = {
-    b,
-    k,
-    side,
-    // Away from 0 (|x| ≥ 0.5) so that finite differences below never flip a threshold.
-    logits: Float32Array.from({ length: b * k * n }, () => (rng.next() < 0.5 ? -1 : 1) * rng.uniform(0.5, 4)),
-    iouPred: Float32Array.from({ length: b * k }, () => rng.next()),
-    target: Float32Array.from({ length: b * n }, () => (rng.next() < 0.4 ? 1 : 0)),
-    // Instance 0: a single point (outputs 1–3); instance 1: a box (output 0); instance 2: padding.
-    candidates: Float32Array.from([0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1]),
-    weight: Float32Array.from([1, 1, 0]),
-  };
   const want = reference(c);
   const got = await runGraph(c);
   for (const key of ['total', 'focal', 'dice', 'iou', 'trueIou'] as const) {
@@ -186,19 +193,8 @@ test('random logits: every loss part matches the written-out formulas; padding s
 });
 
 test("iouOutputs 'candidates': the IoU term is the mean over every candidate's squared error, and each candidate's predicted IoU gets its gradient", async () => {
-  const rng = new Rng(5);
-  const [b, k, side] = [3, 4, 3];
-  const n = side * side;
-  const c: Case = {
-    b,
-    k,
-    side,
-    logits: Float32Array.from({ length: b * k * n }, () => (rng.next() < 0.5 ? -1 : 1) * rng.uniform(0.5, 4)),
-    iouPred: Float32Array.from({ length: b * k }, () => rng.next()),
-    target: Float32Array.from({ length: b * n }, () => (rng.next() < 0.4 ? 1 : 0)),
-    candidates: Float32Array.from([0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1]),
-    weight: Float32Array.from([1, 1, 0]),
-  };
+  const c = randomCase(5);
+  const { b, k } = c;
   const best = reference(c, 'best');
   const want = reference(c, 'candidates');
   const got = await runGraph(c, { ...ULTRASAM_LOSS, iouOutputs: 'candidates' });
