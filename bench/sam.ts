@@ -1,8 +1,8 @@
 // SAM benchmark: `npm run bench:sam -- [--json] [--threads N] [--repeats N] [--skip-vitb] [--skip-tiny] [--compare]`.
 // Times the ViT-B image encoder at 1024 (random weights: speed does not depend on their values),
 // fp32 and int8-quantised (with the int8 embedding's error against fp32), the ViT-B mask decoder
-// for a point prompt and a box prompt (with its arithmetic per prompt, and the time of its
-// per-image part), and the same for the bundled ultrasam-tiny architecture. --compare also times
+// for a point prompt, a box prompt and a corrective click (two points + mask prompt) (with its
+// arithmetic per prompt, and the time of its per-image part), and the same for the bundled ultrasam-tiny architecture. --compare also times
 // the decoder in the reference's order (buildDecoderGraph), in rounds alternating with the
 // predictor's, for before/after figures.
 import os from 'node:os';
@@ -12,7 +12,7 @@ import { productFlops } from '../src/graph/flops.js';
 import { serialize } from '../src/graph/onnx.js';
 import { Rng, normalArray } from '../src/graph/random.js';
 import { Runtime } from '../src/graph/runtime.js';
-import { type SamConfig, embeddingGrid, samConfig, ultrasamTinyConfig } from '../src/model/config.js';
+import { type SamConfig, embeddingGrid, lowResSize, samConfig, ultrasamTinyConfig } from '../src/model/config.js';
 import { SamPredictor } from '../src/model/predictor.js';
 import { buildDecoderGraph, buildDecoderImageGraph, buildEncoderGraph, buildPromptDecoderGraph } from '../src/model/sam.js';
 
@@ -54,12 +54,22 @@ if (!has('--skip-vitb')) {
 }
 
 /** Decoder time through the public predictor (the embedding is fixed, so only the decoder runs). */
-async function decoderMs(predictor: SamPredictor): Promise<{ point: number; box: number }> {
+async function decoderMs(predictor: SamPredictor): Promise<{ point: number; box: number; click: number }> {
   const decode = (prompt: Parameters<SamPredictor['predict']>[0]) => timeIt(() => predictor.predict(prompt), repeats * 5);
   await predictor.setImage({ data: new Uint8Array(64 * 48 * 3).fill(90), width: 64, height: 48, channels: 3 });
   const point = await decode({ points: [[20, 20]], labels: [1], multimask: true });
   const box = await decode({ box: [5, 5, 40, 30] });
-  return { point: Number(point.toFixed(2)), box: Number(box.toFixed(2)) };
+  // A corrective click: two points and the previous low-res logits as the mask prompt.
+  const low = lowResSize(predictor.config);
+  const click = await decode({
+    points: [
+      [20, 20],
+      [30, 25],
+    ],
+    labels: [1, 0],
+    maskInput: normalArray(new Rng(6), low * low, 4),
+  });
+  return { point: Number(point.toFixed(2)), box: Number(box.toFixed(2)), click: Number(click.toFixed(2)) };
 }
 
 // The predictor's prompts above: a point (+ the padding point) with three candidates, a box with one.
@@ -72,6 +82,7 @@ const vitbDecoder = await decoderMs(vitbPredictor);
 await vitbPredictor.release();
 result.decoder_point_ms = vitbDecoder.point;
 result.decoder_box_ms = vitbDecoder.box;
+result.decoder_click_ms = vitbDecoder.click;
 result.decoder_gflop_per_prompt = gflop(productFlops(buildPromptDecoderGraph(vitb, pointPrompt)));
 result.decoder_box_gflop_per_prompt = gflop(productFlops(buildPromptDecoderGraph(vitb, boxPrompt)));
 

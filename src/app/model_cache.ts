@@ -9,6 +9,12 @@ import { EXPORT_FORMAT_VERSION, exportModel } from '../model/export.js';
 import { SamPredictor, bundledModelPath } from '../model/predictor.js';
 
 export const APP_DECODER_SLOTS = 16;
+/**
+ * The page also gets the decoder for these fewer slots and runs the smallest that holds the prompt:
+ * a box with up to two clicks, or three clicks, fit 4; a click costs about half the 16-slot
+ * decoder's time at ViT-B size (docs/benchmarks.md).
+ */
+export const APP_FEWER_SLOTS = [4, 8];
 
 export interface ModelCacheOptions {
   /** Weights file; default the bundled model. */
@@ -34,7 +40,15 @@ export function defaultCacheDir(): string {
 export function modelCacheKey(weightsPath: string, decoderHeads: number | undefined, int8Encoder = false): string {
   const stat = statSync(weightsPath);
   // int8Encoder only when set: fp32-only exports keep the folders they had before the option existed.
-  const settings = { path: resolve(weightsPath), size: stat.size, mtime: stat.mtimeMs, decoderHeads: decoderHeads ?? null, slots: APP_DECODER_SLOTS, format: EXPORT_FORMAT_VERSION };
+  const settings = {
+    path: resolve(weightsPath),
+    size: stat.size,
+    mtime: stat.mtimeMs,
+    decoderHeads: decoderHeads ?? null,
+    slots: APP_DECODER_SLOTS,
+    fewerSlots: APP_FEWER_SLOTS,
+    format: EXPORT_FORMAT_VERSION,
+  };
   const hash = createHash('sha256')
     .update(JSON.stringify(int8Encoder ? { ...settings, int8Encoder } : settings))
     .digest('hex')
@@ -54,7 +68,7 @@ export async function ensureExportedModel(options: ModelCacheOptions = {}): Prom
   options.log?.(`model: exporting ${weights} to ${dir} …`);
   const predictor = await SamPredictor.load(weights, { decoderHeads: options.decoderHeads });
   try {
-    exportModel(predictor, dir, { slots: APP_DECODER_SLOTS, int8Encoder: options.int8Encoder, force: true });
+    exportModel(predictor, dir, { slots: APP_DECODER_SLOTS, fewerSlots: APP_FEWER_SLOTS, int8Encoder: options.int8Encoder, force: true });
   } finally {
     await predictor.release();
   }

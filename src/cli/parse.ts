@@ -59,6 +59,15 @@ export function list(text: string): string[] {
   return items;
 }
 
+/** A comma-separated list of integers ≥ 2 (decoder prompt-slot counts). */
+export function slotList(text: string): number[] {
+  return list(text).map((item) => {
+    const n = decimal(item);
+    if (!Number.isInteger(n) || n < 2) throw new InvalidArgumentError(`'${item}' in '${text}' is not a slot count (an integer ≥ 2)`);
+    return n;
+  });
+}
+
 /** A number in [0, 1] (thresholds, scores). */
 export function unitInterval(text: string): number {
   const n = Number(text);

@@ -2,10 +2,10 @@
 import { basename, extname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { checkOutputPaths } from './outputs.js';
-import { numberList, positiveInt, promptPoint, unitInterval } from './parse.js';
+import { numberList, positiveInt, promptPoint, slotList, unitInterval } from './parse.js';
 import { writeMaskPng, writeOverlayPng } from '../image/write.js';
 import { EVERYTHING_METADATA_KEY, checkEverythingOptions } from '../model/everything.js';
-import { exportModel } from '../model/export.js';
+import { type ExportManifest, exportModel } from '../model/export.js';
 import { CONFIG_METADATA_KEY, type LoadOptions, SamPredictor, TRAINING_RECORD_KEY } from '../model/predictor.js';
 import { saveSamWeights } from '../weights/checkpoint.js';
 
@@ -89,14 +89,15 @@ export function registerModelCommands(program: Command): void {
     .option('--weights <file>', `weights to export (default: the bundled ${DEFAULT_MODEL})`)
     .requiredOption('--out <dir>', 'output folder')
     .option('--slots <n>', 'prompt slots of the decoder (points + 2 per box + 1)', positiveInt, 16)
+    .option('--fewer-slots <list>', 'also write the decoder for these smaller slot counts, e.g. 4,8 (decoder_<n>.onnx: faster for short prompts)', slotList)
     .option('--int8', 'also write an int8-quantised encoder (encoder.int8.onnx)')
     .option('--force', 'replace an existing output folder')
     .option('--decoder-heads <n>', 'attention heads of the mask decoder, for a .pth of a non-standard model (default 8)', positiveInt)
     .action(async (o) => {
       checkOutputPaths([{ flag: '--out', path: o.out, kind: 'folder', replaced: !!o.force }], o.weights ? [{ flag: '--weights', path: o.weights }] : []);
       const predictor = await SamPredictor.load(o.weights ?? DEFAULT_MODEL, loadOptions(o));
-      const manifest = exportModel(predictor, o.out, { slots: o.slots, int8Encoder: !!o.int8, force: !!o.force });
-      console.log(`exported ${manifest.config.name} (${predictor.ultrasam ? 'UltraSam' : 'SAM'} decoder) to ${resolve(o.out)}: ${Object.values(manifest.files).join(', ')}, ultrasam.json`);
+      const manifest = exportModel(predictor, o.out, { slots: o.slots, fewerSlots: o.fewerSlots, int8Encoder: !!o.int8, force: !!o.force });
+      console.log(`exported ${manifest.config.name} (${predictor.ultrasam ? 'UltraSam' : 'SAM'} decoder) to ${resolve(o.out)}: ${exportedFiles(manifest).join(', ')}, ultrasam.json`);
     });
 
   program
@@ -141,4 +142,10 @@ function shapeOf(predictor: SamPredictor, key: string): readonly number[] {
   const shape = predictor.shapes.get(key);
   if (!shape) throw new Error(`no shape known for weight '${key}'`);
   return shape;
+}
+
+/** The model files an export wrote, in the order a reader needs them. */
+function exportedFiles(manifest: ExportManifest): string[] {
+  const { encoder, decoderImage, decoder, encoderInt8, fewerSlots } = manifest.files;
+  return [encoder, ...(encoderInt8 ? [encoderInt8] : []), decoderImage, decoder, ...(fewerSlots ?? []).map((d) => d.file)];
 }

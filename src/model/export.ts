@@ -1,5 +1,6 @@
 // Export for other runtimes: encoder.onnx, decoder_image.onnx (the decoder's per-image part, see
-// buildDecoderImageGraph), decoder.onnx (any prompt, see buildExportDecoderGraph) and ultrasam.json
+// buildDecoderImageGraph), decoder.onnx (any prompt, see buildExportDecoderGraph; optionally also
+// built for fewer prompt slots, decoder_<n>.onnx) and ultrasam.json
 // with the config and the exact preprocessing, written to a temporary folder first and renamed into
 // place, so a failed export never leaves a half-written model.
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,6 +16,8 @@ export { EXPORT_FORMAT_VERSION, type ExportManifest } from './export_format.js';
 export interface ExportOptions {
   /** Prompt slots of the decoder (points + 2 per box + 1 padding point); default 16. */
   slots?: number;
+  /** Also write the decoder for each of these smaller slot counts (decoder_<n>.onnx; faster for short prompts). */
+  fewerSlots?: number[];
   /** Also write encoder.int8.onnx, with int8 weight products (smaller; faster where int8 kernels exist). */
   int8Encoder?: boolean;
   /** Replace an existing export folder. */
@@ -30,13 +33,21 @@ export function exportModel(
   if (existsSync(out) && !options.force) throw new Error(`${out} exists already (use --force to replace it)`);
   const slots = options.slots ?? 16;
   if (!Number.isInteger(slots) || slots < 2) throw new Error(`decoder slots must be an integer ≥ 2, got ${slots}`);
+  const fewerSlots = [...new Set(options.fewerSlots ?? [])].sort((a, b) => a - b);
+  for (const n of fewerSlots) {
+    if (!Number.isInteger(n) || n < 2 || n >= slots) throw new Error(`smaller decoder slots must be integers from 2 to ${slots - 1} (fewer than --slots), got ${n}`);
+  }
   const { config, values, ultrasam } = model;
   const encoderGraph = buildEncoderGraph(config, 1, { forwardOnly: true });
   const files: [string, Uint8Array][] = [
     ['encoder.onnx', serialize(encoderGraph, { params: 'initializers', values, name: 'ultrasam_encoder' }).bytes],
-    ['decoder_image.onnx', serialize(buildDecoderImageGraph(config, { maskInputs: true }), { params: 'initializers', values, name: 'ultrasam_decoder_image' }).bytes],
+    ['decoder_image.onnx', serialize(buildDecoderImageGraph(config), { params: 'initializers', values, name: 'ultrasam_decoder_image' }).bytes],
     ['decoder.onnx', serialize(buildExportDecoderGraph(config, { slots, ultrasam }), { params: 'initializers', values, name: 'ultrasam_decoder' }).bytes],
   ];
+  const smaller = fewerSlots.map((n) => ({ slots: n, file: `decoder_${n}.onnx` }));
+  for (const { slots: n, file } of smaller) {
+    files.push([file, serialize(buildExportDecoderGraph(config, { slots: n, ultrasam }), { params: 'initializers', values, name: `ultrasam_decoder_${n}` }).bytes]);
+  }
   if (options.int8Encoder) {
     files.push(['encoder.int8.onnx', serialize(encoderGraph, { params: 'initializers', values, quantize: 'int8' }).bytes]);
   }
@@ -52,6 +63,7 @@ export function exportModel(
       decoderImage: 'decoder_image.onnx',
       decoder: 'decoder.onnx',
       ...(options.int8Encoder ? { encoderInt8: 'encoder.int8.onnx' } : {}),
+      ...(smaller.length > 0 ? { fewerSlots: smaller } : {}),
     },
     preprocessing: {
       description: 'image → 8-bit RGB → resize → normalise → pad → encoder input `image` [1, 3, S, S]',
@@ -63,7 +75,7 @@ export function exportModel(
       layout: 'NCHW float32',
     },
     decoderImage: {
-      inputs: 'image_embedding (the encoder output), mask_input [1, 1, L, L] (low-res logits of an earlier prediction, or zeros) and has_mask_input [1] (1 uses mask_input, 0 ignores it)',
+      inputs: 'image_embedding (the encoder output); run once per image',
       outputs: Object.values(DECODER_IMAGE_SIDE),
     },
     decoder: {
@@ -71,7 +83,7 @@ export function exportModel(
       emptySlotLabel: EMPTY_SLOT_LABEL,
       pointTransform: 'x · newW / w + 0.5 and y · newH / h + 0.5 (input-frame pixels of the resized image)',
       labels: { '-2': 'empty slot', '-1': 'padding point (add one when there is no box)', '0': 'negative point', '1': 'positive point', '2': 'box top-left', '3': 'box bottom-right' },
-      inputs: `decoder_image's outputs (${Object.values(DECODER_IMAGE_SIDE).join(', ')}), point_coords [1, slots, 2], point_labels [1, slots]`,
+      inputs: `decoder_image's outputs (${Object.values(DECODER_IMAGE_SIDE).join(', ')}), point_coords [1, slots, 2], point_labels [1, slots], mask_input [1, 1, L, L] (low-res logits of an earlier prediction, or zeros) and has_mask_input [1] (1 uses mask_input, 0 ignores it)`,
       outputs: 'low_res_logits [1, 1+M, L, L] and iou_predictions [1, 1+M]: output 0 single-mask, 1..M multimask',
       lowResSize: lowResSize(config),
     },

@@ -3,8 +3,11 @@
 import type { SamConfig } from './config.js';
 import type { EverythingOptions } from './everything.js';
 
-/** The manifest's `version`: 2 since the decoder's per-image part is its own file. */
-export const EXPORT_FORMAT_VERSION = 2;
+/**
+ * The manifest's `version`: 2 since the decoder's per-image part is its own file; 3 since the mask
+ * prompt goes to decoder.onnx (decoder_image.onnx runs once per image, without one).
+ */
+export const EXPORT_FORMAT_VERSION = 3;
 
 export interface ExportManifest {
   format: 'ultrasam-onnx';
@@ -14,7 +17,18 @@ export interface ExportManifest {
   ultrasam: boolean;
   /** Segment-everything thresholds the weights record (absent: SAM's defaults apply). */
   everything?: EverythingOptions;
-  files: { encoder: string; decoderImage: string; decoder: string; encoderInt8?: string };
+  files: {
+    encoder: string;
+    decoderImage: string;
+    /** The decoder with decoder.slots prompt slots: serves every prompt. */
+    decoder: string;
+    encoderInt8?: string;
+    /**
+     * The same decoder built for fewer slots (faster: the prompt side of every attention shrinks),
+     * ascending; a reader may run the smallest that holds the prompt (chooseDecoder).
+     */
+    fewerSlots?: { slots: number; file: string }[];
+  };
   preprocessing: {
     description: string;
     longSide: number;
@@ -24,7 +38,7 @@ export interface ExportManifest {
     pad: string;
     layout: string;
   };
-  /** decoder_image.onnx: run once per image (has_mask_input 0), or per prompt with a mask input. */
+  /** decoder_image.onnx: run once per image. */
   decoderImage: {
     inputs: string;
     outputs: string[];
@@ -58,4 +72,15 @@ export function chooseEncoder(manifest: Pick<ExportManifest, 'files'>, asked?: s
     throw new Error('this model was exported without the int8 encoder (encoder.int8.onnx): start the app with `ultrasam app --int8`');
   }
   return { precision, file: manifest.files.encoderInt8 };
+}
+
+/**
+ * The decoder file for a prompt of `count` tokens (points, box corners, padding point): the export's
+ * smallest decoder with that many slots, else decoder.onnx; an error when even that is too small.
+ */
+export function chooseDecoder(manifest: Pick<ExportManifest, 'files' | 'decoder'>, count: number): { slots: number; file: string } {
+  if (count > manifest.decoder.slots) {
+    throw new Error(`too many prompts: the model takes ${manifest.decoder.slots - 2} points with a box or ${manifest.decoder.slots - 1} without; undo some`);
+  }
+  return manifest.files.fewerSlots?.find((d) => d.slots >= count) ?? { slots: manifest.decoder.slots, file: manifest.files.decoder };
 }

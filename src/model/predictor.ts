@@ -45,7 +45,7 @@ interface EmbeddedImage {
   inputSize: Size;
   originalSize: Size;
   pixelSpacingMm?: [number, number];
-  /** The decoder's per-image tensors (see buildDecoderImageGraph), computed at the first prompt without a mask. */
+  /** The decoder's per-image tensors (see buildDecoderImageGraph), computed at the first prompt. */
   decoderImage?: Promise<Record<string, Ort.Tensor>>;
 }
 
@@ -149,7 +149,7 @@ export class SamPredictor {
     return this.encoder;
   }
 
-  /** The decoder's per-image tensors for the current image (once per image, shared by its prompts without a mask). */
+  /** The decoder's per-image tensors for the current image (once per image, shared by all its prompts). */
   private decoderImageFeeds(im: EmbeddedImage): Promise<Record<string, Ort.Tensor>> {
     im.decoderImage ??= (async () => {
       this.decoderImage ??= Runtime.create(serialize(buildDecoderImageGraph(this.config), { params: 'initializers', values: this.values }), this.runtimeOptions());
@@ -282,11 +282,9 @@ export class SamPredictor {
         if (maskInput) maskInput.set(inputs[idx].maskInput!, b * lowSide * lowSide);
       });
       const feeds: Record<string, Float32Array | Ort.Tensor> = { point_coords: coords, point_labels: labels };
-      if (maskInput) Object.assign(feeds, { image_embedding: im.embedding, mask_input: maskInput });
-      else {
-        const side = await this.decoderImageFeeds(im);
-        for (const name of Object.values(DECODER_IMAGE_SIDE)) feeds[name] = side[name];
-      }
+      if (maskInput) feeds.mask_input = maskInput;
+      const side = await this.decoderImageFeeds(im);
+      for (const name of Object.values(DECODER_IMAGE_SIDE)) feeds[name] = side[name];
       const out = await rt.run(feeds);
       const low = out.low_res_logits.data as Float32Array;
       const iou = out.iou_predictions.data as Float32Array;

@@ -67,12 +67,17 @@ export function embedDense(g: Graph, maskInput: Tensor | null, batch: number, co
     const noMask = op.reshape(g.param('no_mask_embed.weight', [1, dim]), [1, dim, 1, 1]);
     return op.expand(noMask, [batch, dim, side, side]);
   }
+  return g.scope('mask_downscaling', () => conv2d(g, '6', maskFeatures(g, maskInput, config), { out: dim, kernel: 1 }));
+}
+
+/**
+ * The mask downscaling up to its last layer (a 1×1 convolution, '6'): low-res logits [B, 1, 4h, 4w]
+ * → [B, maskInChans, h, w]. Call inside the `mask_downscaling` scope.
+ */
+export function maskFeatures(g: Graph, maskInput: Tensor, config: SamConfig): Tensor {
   const chans = config.promptEncoder.maskInChans;
-  return g.scope('mask_downscaling', () => {
-    let x = conv2d(g, '0', maskInput, { out: chans / 4, kernel: 2, stride: 2 });
-    x = op.gelu(layerNorm2d(g, '1', x));
-    x = conv2d(g, '3', x, { out: chans, kernel: 2, stride: 2 });
-    x = op.gelu(layerNorm2d(g, '4', x));
-    return conv2d(g, '6', x, { out: dim, kernel: 1 });
-  });
+  let x = conv2d(g, '0', maskInput, { out: chans / 4, kernel: 2, stride: 2 });
+  x = op.gelu(layerNorm2d(g, '1', x));
+  x = conv2d(g, '3', x, { out: chans, kernel: 2, stride: 2 });
+  return op.gelu(layerNorm2d(g, '4', x));
 }

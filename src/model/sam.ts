@@ -8,7 +8,7 @@ import { type SamConfig, embeddingGrid, lowResSize, validateConfig } from './con
 import { type ImageEncoderOptions, imageEncoder } from './image_encoder.js';
 import { type MaskDecoderOptions, maskDecoder } from './mask_decoder.js';
 import { promptMaskDecoder } from './prompt_decoder.js';
-import { densePositionalEncoding, embedDense, embedPoints, gaussianMatrix } from './prompt_encoder.js';
+import { densePositionalEncoding, embedDense, embedPoints, gaussianMatrix, maskFeatures } from './prompt_encoder.js';
 import { type DecoderImageSide, decoderImageSide } from './prompt_transformer.js';
 
 /**
@@ -66,9 +66,12 @@ export function maskPromptEmbedding(g: Graph, config: SamConfig, batch: number, 
 
 /** What a batch of prompts is decoded against. */
 export type DecoderImage =
-  /** The image embedding [1 or B, C, h, w]: one image shared by every prompt, or one per prompt. */
+  /** The image embedding [1 or B, C, h, w]: one image shared by every prompt, or one per prompt ('plain' order). */
   | { embedding: Tensor }
-  /** The decoder's per-image tensors of one image with no mask prompt (buildDecoderImageGraph's outputs). */
+  /**
+   * The decoder's per-image tensors of one image with no mask prompt (buildDecoderImageGraph's
+   * outputs; 'few-token' order): a mask prompt is added to them (see imageSideWithMask).
+   */
   | { imageSide: DecoderImageSide };
 
 export interface PromptBatch {
@@ -95,26 +98,85 @@ export interface DecodePromptsOptions extends MaskDecoderOptions {
  */
 export function decodePrompts(g: Graph, config: SamConfig, image: DecoderImage, prompts: PromptBatch, options: DecodePromptsOptions): { masks: Tensor; iou: Tensor } {
   const [batch] = prompts.coords.shape;
-  const precomputed = 'imageSide' in image;
-  if (precomputed && (prompts.mask || options.order === 'plain')) {
-    throw new Error("decodePrompts: a precomputed image side holds no mask prompt and serves the 'few-token' order only");
+  if ('imageSide' in image !== (options.order === 'few-token')) {
+    throw new Error("decodePrompts: the 'plain' order decodes against the image embedding, the 'few-token' order against the precomputed image side");
   }
   const { sparse, imagePe } = g.scope('prompt_encoder', () => {
     const gaussian = gaussianMatrix(g, config);
     return { sparse: embedPoints(g, prompts.coords, prompts.labels, gaussian, config), imagePe: densePositionalEncoding(g, gaussian, config) };
   });
   const decoder = { multimask: options.multimask, ultrasam: options.ultrasam, emptySlots: options.emptySlots };
-  if (precomputed) return decodeFewToken(g, config, image.imageSide, imagePe, sparse, decoder);
-  const dense = maskPromptEmbedding(g, config, batch, prompts.mask);
-  if (options.order === 'plain') {
-    return g.scope('mask_decoder', () => maskDecoder(g, { imageEmbedding: image.embedding, imagePe, sparse, dense }, config.maskDecoder, decoder));
+  if ('imageSide' in image) {
+    const mask = prompts.mask;
+    if (mask && 'dense' in mask) throw new Error('decodePrompts: the few-token order takes a mask prompt as logits, not as a dense embedding');
+    const imageSide = mask ? imageSideWithMask(g, config, image.imageSide, mask) : image.imageSide;
+    const grid = embeddingGrid(config);
+    return g.scope('mask_decoder', () => promptMaskDecoder(g, imageSide, asTokens(imagePe), sparse, [grid, grid], config.maskDecoder, decoder));
   }
-  return decodeFewToken(g, config, imageSideOf(g, image.embedding, dense, imagePe, config), imagePe, sparse, decoder);
+  const dense = maskPromptEmbedding(g, config, batch, prompts.mask);
+  return g.scope('mask_decoder', () => maskDecoder(g, { imageEmbedding: image.embedding, imagePe, sparse, dense }, config.maskDecoder, decoder));
 }
 
-function decodeFewToken(g: Graph, config: SamConfig, imageSide: DecoderImageSide, imagePe: Tensor, sparse: Tensor, options: MaskDecoderOptions): { masks: Tensor; iou: Tensor } {
-  const side = embeddingGrid(config);
-  return g.scope('mask_decoder', () => promptMaskDecoder(g, imageSide, asTokens(imagePe), sparse, [side, side], config.maskDecoder, options));
+/**
+ * The image side of B prompts with a mask prompt, from the image's side without one (batch 1,
+ * computed once per image). The mask reaches the decoder only through the dense embedding
+ * D = h·W₆ᵀ + b₆ that replaces no_mask_embed, where h [B, maskInChans, h, w] is the mask
+ * downscaling before its last layer, a 1×1 convolution; every image-side tensor is affine in the
+ * image tokens, so each gains (D − no_mask)·Wᵀ = h·(W₆ᵀWᵀ) + (b₆ − no_mask)·Wᵀ. The products then
+ * run over maskInChans (16) inner channels instead of C, and no image-side tensor is recomputed:
+ * a prompt with a mask costs little more than one without. Exact up to float rounding. With
+ * `has` [B], a prompt with 0 keeps the side without a mask.
+ */
+function imageSideWithMask(g: Graph, config: SamConfig, side: DecoderImageSide, mask: { logits: Tensor; has?: Tensor }): DecoderImageSide {
+  const m = config.maskDecoder;
+  const c = m.transformerDim;
+  const chans = config.promptEncoder.maskInChans;
+  const internal = c / m.attentionDownsampleRate;
+  const headDim = internal / m.numHeads;
+  const [b] = mask.logits.shape;
+  const n = embeddingGrid(config) ** 2;
+  const { features, w6, shift } = g.scope('prompt_encoder', () => {
+    const noMask = g.param('no_mask_embed.weight', [1, c]);
+    return g.scope('mask_downscaling', () => ({
+      features: op.transpose(op.reshape(maskFeatures(g, mask.logits, config), [b, chans, n]), [0, 2, 1]), // [B, N, chans]
+      w6: op.transpose(op.reshape(g.param('6.weight', [c, chans, 1, 1]), [c, chans]), [1, 0]), // [chans, C]
+      shift: op.sub(op.reshape(g.param('6.bias', [c]), [1, c]), noMask), // [1, C]
+    }));
+  });
+  // h with a ones column, both scaled by `has`: h′·[W; b] = has·(h·W + b), the bias and the gate
+  // inside one product over chans + 1 channels (the image-side tensors are too large for extra passes).
+  const ones = g.constant(new Float32Array(b * n).fill(1), [b, n, 1]);
+  let augmented = op.concat([features, ones], 2); // [B, N, chans + 1]
+  if (mask.has) augmented = op.mul(augmented, op.reshape(mask.has, [b, 1, 1]));
+  // [chans + 1, out] for D − no_mask projected by W [out, C] (identity: the tokens themselves).
+  const rows = (w?: Tensor) => (w ? op.concat([op.matmul(w6, op.transpose(w, [1, 0])), op.matmul(shift, op.transpose(w, [1, 0]))], 0) : op.concat([w6, shift], 0));
+  // Layer 0's image-side projections ([C′, C] each), under the names transformer.ts gives them.
+  const proj = (attention: string, name: string) =>
+    g.scope('mask_decoder', () => g.scope('transformer', () => g.scope('layers.0', () => g.scope(attention, () => g.param(`${name}_proj.weight`, [internal, c])))));
+  const wk = proj('cross_attn_token_to_image', 'k');
+  const wv = proj('cross_attn_token_to_image', 'v');
+  const wq = proj('cross_attn_image_to_token', 'q');
+  // base + h′·R, with the addition inside the product (Gemm's C) where the batch allows.
+  const plus = (base: Tensor, h: Tensor, r: Tensor, transposed = false): Tensor => {
+    if (b === 1) {
+      const [rowsOut, colsOut] = transposed ? [r.shape[1], n] : [n, r.shape[1]];
+      const sum = transposed
+        ? op.gemm(r, op.reshape(h, [n, chans + 1]), op.reshape(base, [rowsOut, colsOut]), { transA: true, transB: true })
+        : op.gemm(op.reshape(h, [n, chans + 1]), r, op.reshape(base, [rowsOut, colsOut]));
+      return op.reshape(sum, [1, ...base.shape.slice(1)]);
+    }
+    const delta = transposed ? op.matmul(op.transpose(r, [1, 0]), op.transpose(h, [0, 2, 1])) : op.matmul(h, r);
+    return op.add(base, op.reshape(delta, [b, ...base.shape.slice(1)]));
+  };
+  // Values per head [B, heads, N, headDim] straight from a batched product (no transpose of N rows).
+  const valueRows = op.transpose(op.reshape(rows(wv), [chans + 1, m.numHeads, headDim]), [1, 0, 2]); // [heads, chans + 1, headDim]
+  const values = op.add(side.values, op.matmul(op.unsqueeze(augmented, [1]), op.unsqueeze(valueRows, [0])));
+  return {
+    tokens: plus(side.tokens, augmented, rows()),
+    keysT: plus(side.keysT, augmented, rows(wk), true), // [B, heads, headDim, N] is [B, C′, N]
+    values,
+    queries: plus(side.queries, augmented, rows(wq)),
+  };
 }
 
 /** The graph's `point_coords` [B, N, 2] and `point_labels` [B, N] inputs. */
@@ -189,54 +251,36 @@ function imageSideInputs(g: Graph, config: SamConfig): DecoderImageSide {
   return Object.fromEntries(keys.map((key) => [key, g.input(DECODER_IMAGE_SIDE[key], shapes[key])])) as unknown as DecoderImageSide;
 }
 
-/** The decoder's image side from the embedding and the dense prompt embedding (in g's root scope). */
-function imageSideOf(g: Graph, embedding: Tensor, dense: Tensor, imagePe: Tensor, config: SamConfig): DecoderImageSide {
-  const [b] = dense.shape;
-  const [, c, h, w] = embedding.shape;
-  const tokens = asTokens(op.add(b === 1 ? embedding : op.expand(embedding, [b, c, h, w]), dense));
-  return g.scope('mask_decoder', () => g.scope('transformer', () => decoderImageSide(g, tokens, asTokens(imagePe), config.maskDecoder)));
-}
-
-export interface DecoderImageGraphOptions {
-  /**
-   * Adds the inputs `mask_input` [1, 1, 4h, 4w] and `has_mask_input` [1] (1 uses mask_input, 0
-   * no_mask_embed), as exported decoders take them; without, the image side of a prompt with no mask.
-   */
-  maskInputs?: boolean;
-}
-
 /**
- * The decoder's per-image part (computed once per image and fed to buildPromptDecoderGraph's
- * decoder): input `image_embedding` [1, C, h, w] → the outputs named in DECODER_IMAGE_SIDE.
+ * The decoder's per-image part, computed once per image and shared by every prompt on it (a mask
+ * prompt is added to it inside the decoder, see imageSideWithMask): input `image_embedding`
+ * [1, C, h, w] → the image side with no mask prompt, outputs named in DECODER_IMAGE_SIDE.
  */
-export function buildDecoderImageGraph(config: SamConfig, options: DecoderImageGraphOptions = {}): Graph {
+export function buildDecoderImageGraph(config: SamConfig): Graph {
   validateConfig(config);
   const c = config.maskDecoder.transformerDim;
   const side = embeddingGrid(config);
   const g = new Graph();
   const embedding = g.input('image_embedding', [1, c, side, side]);
-  const mask = options.maskInputs ? { logits: maskInput(g, config, 1), has: g.input('has_mask_input', [1]) } : undefined;
-  const dense = maskPromptEmbedding(g, config, 1, mask);
+  const dense = maskPromptEmbedding(g, config, 1);
   const imagePe = g.scope('prompt_encoder', () => densePositionalEncoding(g, gaussianMatrix(g, config), config));
-  const imageSide = imageSideOf(g, embedding, dense, imagePe, config);
+  const tokens = asTokens(op.add(embedding, dense));
+  const imageSide = g.scope('mask_decoder', () => g.scope('transformer', () => decoderImageSide(g, tokens, asTokens(imagePe), config.maskDecoder)));
   for (const key of Object.keys(DECODER_IMAGE_SIDE) as (keyof DecoderImageSide)[]) g.output(DECODER_IMAGE_SIDE[key], imageSide[key]);
   return g;
 }
 
 /**
  * The decoder for inference: the same function as buildDecoderGraph's (same options and outputs),
- * computed in the few-token order of prompt_transformer.ts. Without a mask input its image-side
- * inputs are buildDecoderImageGraph's outputs (named in DECODER_IMAGE_SIDE, batch 1: shared by
- * every prompt); with one, the inputs are `image_embedding` and `mask_input` as in
- * buildDecoderGraph, and the image side, which then depends on the prompt, is computed inside.
+ * computed in the few-token order of prompt_transformer.ts. Its image-side inputs are
+ * buildDecoderImageGraph's outputs (named in DECODER_IMAGE_SIDE, batch 1: shared by every prompt),
+ * with `mask_input` [B, 1, 4h, 4w] beside them when hasMaskInput.
  */
 export function buildPromptDecoderGraph(config: SamConfig, options: DecoderGraphOptions): Graph {
   validateConfig(config);
   const batch = options.batch ?? 1;
-  const c = config.maskDecoder.transformerDim;
-  const side = embeddingGrid(config);
   const g = new Graph();
-  const image: DecoderImage = options.hasMaskInput ? { embedding: g.input('image_embedding', [1, c, side, side]) } : { imageSide: imageSideInputs(g, config) };
+  const image: DecoderImage = { imageSide: imageSideInputs(g, config) };
   const prompts = promptInputs(g, batch, options.numPoints);
   const mask = options.hasMaskInput ? { logits: maskInput(g, config, batch) } : undefined;
   return outputDecoded(g, decodePrompts(g, config, image, { ...prompts, mask }, { ...options, order: 'few-token' }));
@@ -258,11 +302,12 @@ export function emptySlotsOf(labels: Tensor): Tensor {
 
 /**
  * The decoder as exported for other runtimes (browser, Python): one graph for any prompt, like
- * SAM's own ONNX export, on the image side of buildDecoderImageGraph({ maskInputs: true }) (run once
- * per image with has_mask_input 0, or per prompt with a mask). Inputs: the image side (names in
- * DECODER_IMAGE_SIDE, batch 1), `point_coords` [1, P, 2] (input-frame pixels, +0.5 applied),
- * `point_labels` [1, P] (−1 padding point, 0/1 points, 2/3 box corners, −2 empty slot: excluded
- * from attention, so the result equals a decoder built for the exact count). Outputs every mask:
+ * SAM's own ONNX export, on the image side of buildDecoderImageGraph (run once per image). Inputs:
+ * the image side (names in DECODER_IMAGE_SIDE, batch 1), `point_coords` [1, P, 2] (input-frame
+ * pixels, +0.5 applied), `point_labels` [1, P] (−1 padding point, 0/1 points, 2/3 box corners,
+ * −2 empty slot: excluded from attention, so the result equals a decoder built for the exact
+ * count), `mask_input` [1, 1, 4h, 4w] and `has_mask_input` [1] (1: the mask prompt, 0: none, as in
+ * SAM's export). Outputs every mask:
  * `low_res_logits` [1, 1 + M, 4h, 4w] and `iou_predictions` [1, 1 + M] (output 0 the single-mask
  * answer, 1..M the multimask candidates).
  */
@@ -271,14 +316,21 @@ export function buildExportDecoderGraph(config: SamConfig, options: ExportDecode
   const g = new Graph();
   const imageSide = imageSideInputs(g, config);
   const prompts = promptInputs(g, 1, options.slots ?? 16);
+  const mask = { logits: maskInput(g, config, 1), has: g.input('has_mask_input', [1]) };
   return outputDecoded(
     g,
-    decodePrompts(g, config, { imageSide }, prompts, {
-      order: 'few-token',
-      multimask: 'all',
-      ultrasam: options.ultrasam,
-      emptySlots: emptySlotsOf(prompts.labels),
-    }),
+    decodePrompts(
+      g,
+      config,
+      { imageSide },
+      { ...prompts, mask },
+      {
+        order: 'few-token',
+        multimask: 'all',
+        ultrasam: options.ultrasam,
+        emptySlots: emptySlotsOf(prompts.labels),
+      },
+    ),
   );
 }
 

@@ -2,7 +2,7 @@
 // clear errors for bad prompts, and the message when no weights are given and none are bundled.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -131,6 +131,27 @@ test('convert-weights keeps the segment-everything thresholds the input records,
     assert.deepEqual(recorded(set), { ...(recorded(bundled) as object), predIouThresh: 0.5 });
     await assert.rejects(runCli(registerModelCommands, ['convert-weights', half, join(dir, 'bad.safetensors'), '--stability-thresh', '2']), /'2' is not a number in \[0, 1\]/);
     assert.ok(!existsSync(join(dir, 'bad.safetensors')));
+  } finally {
+    cleanup();
+  }
+});
+
+test('export writes the decoders for fewer slots that --fewer-slots asks for, and refuses bad counts before writing', async () => {
+  const { dir, cleanup } = tempDir('export-cli');
+  try {
+    const out = join(dir, 'model');
+    const done = await runCli(registerModelCommands, ['export', '--out', out, '--fewer-slots', '8,4']);
+    assert.equal(done.code, 0);
+    assert.match(done.out, /decoder_4\.onnx, decoder_8\.onnx/);
+    const manifest = JSON.parse(readFileSync(join(out, 'ultrasam.json'), 'utf8')) as { files: { fewerSlots: unknown } };
+    assert.deepEqual(manifest.files.fewerSlots, [
+      { slots: 4, file: 'decoder_4.onnx' },
+      { slots: 8, file: 'decoder_8.onnx' },
+    ]);
+    for (const file of ['decoder.onnx', 'decoder_4.onnx', 'decoder_8.onnx']) assert.ok(existsSync(join(out, file)), file);
+    await assert.rejects(runCli(registerModelCommands, ['export', '--out', join(dir, 'a'), '--fewer-slots', '4,one']), /'one' in '4,one' is not a slot count/);
+    await assert.rejects(runCli(registerModelCommands, ['export', '--out', join(dir, 'b'), '--slots', '8', '--fewer-slots', '12']), /from 2 to 7 \(fewer than --slots\), got 12/);
+    assert.ok(!existsSync(join(dir, 'a')) && !existsSync(join(dir, 'b')));
   } finally {
     cleanup();
   }

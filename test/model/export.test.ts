@@ -1,7 +1,7 @@
 // The exported encoder.onnx, decoder_image.onnx and decoder.onnx, run by onnxruntime-web (WASM) under
 // Node, reproduce the predictor: embedding and low-res logits within 1e-4, identical masks, for every
 // fixture prompt (one decoder file serves every prompt through its empty slots), and with a mask
-// input (decoder_image.onnx run with has_mask_input 1).
+// input (decoder.onnx run with has_mask_input 1 on the same per-image part).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import * as ortWeb from 'onnxruntime-web';
 import { readImage } from '../../src/image/read.js';
 import { EXPORT_FORMAT_VERSION, type ExportManifest, exportModel } from '../../src/model/export.js';
-import { chooseEncoder } from '../../src/model/export_format.js';
+import { chooseDecoder, chooseEncoder } from '../../src/model/export_format.js';
 import { postprocessMasks } from '../../src/model/postprocess.js';
 import { SamPredictor } from '../../src/model/predictor.js';
 import { preprocessImage } from '../../src/model/preprocess.js';
@@ -29,17 +29,22 @@ test('exported ONNX pair in onnxruntime-web matches the predictor', { skip: fixt
   try {
     const predictor = await SamPredictor.load(`${FIXTURE_DIR}ultrasam_weights.pth`, { decoderHeads: cases.decoder.num_heads, threads: 2 });
     const out = join(dir, 'model');
-    exportModel(predictor, out, { slots: 8 });
+    exportModel(predictor, out, { slots: 8, fewerSlots: [4] });
     const manifest = JSON.parse(readFileSync(join(out, 'ultrasam.json'), 'utf8')) as ExportManifest;
     assert.equal(manifest.ultrasam, true);
     assert.equal(manifest.version, EXPORT_FORMAT_VERSION);
     assert.throws(() => exportModel(predictor, out), /exists already/);
+    assert.deepEqual(manifest.files.fewerSlots, [{ slots: 4, file: 'decoder_4.onnx' }]);
+    assert.throws(() => exportModel(predictor, join(dir, 'bad'), { slots: 8, fewerSlots: [8] }), /from 2 to 7 \(fewer than --slots\), got 8/);
 
     ortWeb.env.wasm.numThreads = 1;
     const opts = { executionProviders: ['wasm'] };
     const encoder = await ortWeb.InferenceSession.create(readFileSync(join(out, 'encoder.onnx')), opts);
     const decoderImage = await ortWeb.InferenceSession.create(readFileSync(join(out, manifest.files.decoderImage)), opts);
-    const decoder = await ortWeb.InferenceSession.create(readFileSync(join(out, manifest.files.decoder)), opts);
+    // Every decoder file: decoder.onnx (8 slots) and decoder_4.onnx, each run on the prompts it holds.
+    const decoders = [{ slots: manifest.decoder.slots, file: manifest.files.decoder }, ...manifest.files.fewerSlots!];
+    const sessions = new Map<string, ortWeb.InferenceSession>();
+    for (const { file } of decoders) sessions.set(file, await ortWeb.InferenceSession.create(readFileSync(join(out, file)), opts));
 
     const image = await readImage(`${FIXTURE_DIR}image.png`);
     await predictor.setImage(image);
@@ -51,15 +56,8 @@ test('exported ONNX pair in onnxruntime-web matches the predictor', { skip: fixt
     assert.ok(embErr <= 1e-4);
 
     const side = manifest.decoder.lowResSize;
-    const slots = manifest.decoder.slots;
-    const imageSide = (maskInput: Float32Array | null) =>
-      decoderImage.run({
-        image_embedding: emb,
-        mask_input: new ortWeb.Tensor('float32', maskInput ?? new Float32Array(side * side), [1, 1, side, side]),
-        has_mask_input: new ortWeb.Tensor('float32', new Float32Array([maskInput ? 1 : 0]), [1]),
-      });
-    const noMask = await imageSide(null);
-    assert.deepEqual(Object.keys(noMask).sort(), [...manifest.decoderImage.outputs].sort());
+    const imageSide = await decoderImage.run({ image_embedding: emb });
+    assert.deepEqual(Object.keys(imageSide).sort(), [...manifest.decoderImage.outputs].sort());
     for (const c of cases.cases) {
       const prompt = { points: c.points, labels: c.labels, box: c.box };
       const first = await predictor.predict({ ...prompt, multimask: c.multimask });
@@ -68,18 +66,21 @@ test('exported ONNX pair in onnxruntime-web matches the predictor', { skip: fixt
       const maskInput = first.lowResLogits.slice(best * side * side, (best + 1) * side * side);
       const refined = await predictor.predict({ ...prompt, multimask: false, maskInput });
       const enc = encodePrompt(prompt, pre.originalSize, s);
-      const coords = new Float32Array(slots * 2);
-      const labels = new Float32Array(slots).fill(manifest.decoder.emptySlotLabel);
-      coords.set(enc.coords);
-      labels.set(enc.labels);
-      for (const [pass, ours, imageFeeds, multimask] of [
-        ['first', first, noMask, c.multimask],
-        ['refined', refined, await imageSide(maskInput), false],
+      for (const [pass, ours, mask, multimask, { slots, file }] of [
+        ['first', first, null, c.multimask, chooseDecoder(manifest, enc.count)],
+        ['refined', refined, maskInput, false, chooseDecoder(manifest, enc.count)],
+        ['first, full decoder', first, null, c.multimask, decoders[0]],
       ] as const) {
-        const result = await decoder.run({
-          ...imageFeeds,
+        const coords = new Float32Array(slots * 2);
+        const labels = new Float32Array(slots).fill(manifest.decoder.emptySlotLabel);
+        coords.set(enc.coords);
+        labels.set(enc.labels);
+        const result = await sessions.get(file)!.run({
+          ...imageSide,
           point_coords: new ortWeb.Tensor('float32', coords, [1, slots, 2]),
           point_labels: new ortWeb.Tensor('float32', labels, [1, slots]),
+          mask_input: new ortWeb.Tensor('float32', mask ?? new Float32Array(side * side), [1, 1, side, side]),
+          has_mask_input: new ortWeb.Tensor('float32', new Float32Array([mask ? 1 : 0]), [1]),
         });
         const all = result.low_res_logits.data as Float32Array;
         const plane = side * side;
@@ -89,7 +90,7 @@ test('exported ONNX pair in onnxruntime-web matches the predictor', { skip: fixt
         const iouErr = maxAbs((result.iou_predictions.data as Float32Array).slice(from, to), ours.scores);
         const masks = postprocessMasks(picked, to - from, [side, side], { imgSize: s, inputSize: pre.inputSize, originalSize: pre.originalSize });
         const identical = masks.every((m, k) => m.every((v, i) => v === ours.masks[k][i]));
-        console.log(`exported decoder (web) ${c.name}, ${pass}: low-res max abs ${err.toExponential(2)}, IoU ${iouErr.toExponential(2)}, masks identical: ${identical}`);
+        console.log(`exported ${file} (web) ${c.name}, ${pass}: low-res max abs ${err.toExponential(2)}, IoU ${iouErr.toExponential(2)}, masks identical: ${identical}`);
         assert.ok(err <= 1e-4, `${c.name} ${pass}: ${err}`);
         assert.ok(iouErr <= 1e-4, `${c.name} ${pass}: IoU ${iouErr}`);
         assert.ok(identical, `${c.name} ${pass}: masks differ`);
@@ -112,4 +113,27 @@ test('the encoder a reader runs: int8 where the export has it unless fp32 is ask
   assert.deepEqual(chooseEncoder(both, 'fp32'), { precision: 'fp32', file: 'encoder.onnx' });
   assert.throws(() => chooseEncoder(fp32Only, 'int8'), /exported without the int8 encoder .*ultrasam app --int8/);
   assert.throws(() => chooseEncoder(both, 'fp16'), /fp32 or int8, not 'fp16'/);
+});
+
+test('the decoder a reader runs: the smallest that holds the prompt, decoder.onnx otherwise, a clear error past its slots', () => {
+  const files = { encoder: 'encoder.onnx', decoderImage: 'decoder_image.onnx', decoder: 'decoder.onnx' };
+  const decoder = { slots: 16 } as { slots: number } & Record<string, never>;
+  const plain = { files, decoder } as unknown as Parameters<typeof chooseDecoder>[0];
+  const several = {
+    files: {
+      ...files,
+      fewerSlots: [
+        { slots: 4, file: 'decoder_4.onnx' },
+        { slots: 8, file: 'decoder_8.onnx' },
+      ],
+    },
+    decoder,
+  } as unknown as Parameters<typeof chooseDecoder>[0];
+  assert.deepEqual(chooseDecoder(plain, 2), { slots: 16, file: 'decoder.onnx' });
+  assert.deepEqual(chooseDecoder(several, 2), { slots: 4, file: 'decoder_4.onnx' });
+  assert.deepEqual(chooseDecoder(several, 4), { slots: 4, file: 'decoder_4.onnx' });
+  assert.deepEqual(chooseDecoder(several, 5), { slots: 8, file: 'decoder_8.onnx' });
+  assert.deepEqual(chooseDecoder(several, 9), { slots: 16, file: 'decoder.onnx' });
+  assert.deepEqual(chooseDecoder(several, 16), { slots: 16, file: 'decoder.onnx' });
+  assert.throws(() => chooseDecoder(several, 17), /too many prompts: the model takes 14 points with a box or 15 without/);
 });

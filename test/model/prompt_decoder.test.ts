@@ -2,7 +2,7 @@
 // order, upscaling as rows) computes the function of the plain decoder graph (buildDecoderGraph, the
 // reference's order): low-res logits and IoU within 1e-4 for points, box, box + points, mask input,
 // multimask and single, both decoder maths, batches, and prompts long enough for the plain order;
-// the exported decoder with empty slots likewise. On the parity fixture also against the reference.
+// the exported decoder with empty slots (and its mask input on or off) likewise. On the parity fixture also against the reference.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { productFlops } from '../../src/graph/flops.js';
@@ -82,8 +82,8 @@ async function decoders(config: SamConfig, values: Map<string, Float32Array>, em
     const feeds: Record<string, Float32Array> = { image_embedding: embedding, point_coords: coords, point_labels: labels };
     if (maskInput) feeds.mask_input = maskInput;
     const promptFeeds: Record<string, Float32Array> = { point_coords: coords, point_labels: labels };
-    if (maskInput) Object.assign(promptFeeds, { image_embedding: embedding, mask_input: maskInput });
-    else for (const name of Object.values(DECODER_IMAGE_SIDE)) promptFeeds[name] = imageSide[name].data as Float32Array;
+    if (maskInput) promptFeeds.mask_input = maskInput;
+    for (const name of Object.values(DECODER_IMAGE_SIDE)) promptFeeds[name] = imageSide[name].data as Float32Array;
     return { plain: pick(await plain.run(feeds)), prompt: pick(await prompt.run(promptFeeds)) };
   };
   const release = async () => {
@@ -162,35 +162,38 @@ test('exported decoder with empty slots = plain decoder graph for the exact prom
   const c = config.maskDecoder.transformerDim;
   const side = embeddingGrid(config);
   const embedding = normalArray(rng, c * side * side);
-  const image = await session(buildDecoderImageGraph(config, { maskInputs: true }), values);
-  const zeros = new Float32Array(16 * side * side);
-  const imageSide = await image.run({ image_embedding: embedding, mask_input: zeros, has_mask_input: new Float32Array([0]) });
+  const image = await session(buildDecoderImageGraph(config), values);
+  const imageSide = await image.run({ image_embedding: embedding });
   await image.release();
   const slots = 6;
+  const plane = 16 * side * side;
   const exported = await session(buildExportDecoderGraph(config, { slots, ultrasam: false }), values);
-  for (const labels of [
-    [1, -1],
-    [2, 3],
-    [1, 0, 2, 3],
+  for (const { labels, mask } of [
+    { labels: [1, -1], mask: false },
+    { labels: [2, 3], mask: false },
+    { labels: [1, 0, 2, 3], mask: false },
+    { labels: [1, 1, -1], mask: true },
+    { labels: [0, 2, 3], mask: true },
   ]) {
     const p = prompts(rng, labels, 1);
     const coords = new Float32Array(slots * 2);
     const slotLabels = new Float32Array(slots).fill(EMPTY_SLOT_LABEL);
     coords.set(p.coords);
     slotLabels.set(p.labels);
-    const feeds: Record<string, Float32Array> = { point_coords: coords, point_labels: slotLabels };
+    // Without a mask prompt the exported decoder still takes mask_input: anything there is ignored.
+    const maskInput = mask ? normalArray(rng, plane) : normalArray(rng, plane, 5);
+    const feeds: Record<string, Float32Array> = { point_coords: coords, point_labels: slotLabels, mask_input: maskInput, has_mask_input: new Float32Array([mask ? 1 : 0]) };
     for (const name of Object.values(DECODER_IMAGE_SIDE)) feeds[name] = imageSide[name].data as Float32Array;
     const out = await exported.run(feeds);
     const all = out.low_res_logits.data as Float32Array;
     const iou = out.iou_predictions.data as Float32Array;
-    const plane = 16 * side * side;
     const count = config.maskDecoder.numMultimaskOutputs;
     for (const multimask of [false, true]) {
-      const plain = await session(buildDecoderGraph(config, { numPoints: labels.length, hasMaskInput: false, multimask, ultrasam: false }), values);
-      const ref = await plain.run({ image_embedding: embedding, point_coords: p.coords, point_labels: p.labels });
+      const plain = await session(buildDecoderGraph(config, { numPoints: labels.length, hasMaskInput: mask, multimask, ultrasam: false }), values);
+      const ref = await plain.run({ image_embedding: embedding, point_coords: p.coords, point_labels: p.labels, ...(mask ? { mask_input: maskInput } : {}) });
       await plain.release();
       const [from, to] = multimask ? [1, 1 + count] : [0, 1];
-      assertClose(`export, labels [${labels}], ${multimask ? 'outputs 1..3' : 'output 0'}`, {
+      assertClose(`export, labels [${labels}]${mask ? ' + mask input' : ''}, ${multimask ? 'outputs 1..3' : 'output 0'}`, {
         plain: { logits: ref.low_res_logits.data as Float32Array, iou: ref.iou_predictions.data as Float32Array },
         prompt: { logits: all.slice(from * plane, to * plane), iou: iou.slice(from, to) },
       });

@@ -4,7 +4,7 @@
 // other, so a decode sent while its image is still encoding waits for it.
 import * as ort from 'onnxruntime-web';
 import { generateEverything } from '../../src/model/everything.js';
-import { EXPORT_FORMAT_VERSION, type ExportManifest, chooseEncoder } from '../../src/model/export_format.js';
+import { EXPORT_FORMAT_VERSION, type ExportManifest, chooseDecoder, chooseEncoder } from '../../src/model/export_format.js';
 import { postprocessMasks } from '../../src/model/postprocess.js';
 import { preprocessImage } from '../../src/model/preprocess.js';
 import { type Prompt, type Size, encodePrompt } from '../../src/model/prompts.js';
@@ -15,7 +15,7 @@ interface Embedded {
   embedding: ort.Tensor;
   inputSize: Size;
   originalSize: Size;
-  /** decoder_image.onnx's outputs for this image without a mask input. */
+  /** decoder_image.onnx's outputs for this image (run at its first prompt). */
   decoderImage?: Record<string, ort.Tensor>;
 }
 
@@ -23,7 +23,8 @@ interface Model {
   manifest: ExportManifest;
   encoder: ort.InferenceSession;
   decoderImage: ort.InferenceSession;
-  decoder: ort.InferenceSession;
+  /** The decoder files by name (decoder.onnx and any built for fewer slots, see chooseDecoder). */
+  decoders: Map<string, ort.InferenceSession>;
 }
 
 /** Embeddings kept (a ViT-B one is 4 MB); the oldest is dropped first. */
@@ -77,14 +78,20 @@ async function init(id: number, modelUrl: string, ortUrl: string, encoderPrecisi
   const encoderFile = chooseEncoder(manifest, encoderPrecision);
   const encoderBytes = await fetchWithProgress(`${modelUrl}${encoderFile.file}`, (f) => post({ type: 'progress', id, stage: 'downloading the encoder', fraction: f }));
   const decoderImageBytes = await fetchWithProgress(`${modelUrl}${manifest.files.decoderImage}`, (f) => post({ type: 'progress', id, stage: 'downloading the decoder', fraction: f / 2 }));
-  const decoderBytes = await fetchWithProgress(`${modelUrl}${manifest.files.decoder}`, (f) => post({ type: 'progress', id, stage: 'downloading the decoder', fraction: 0.5 + f / 2 }));
+  const decoderFiles = [...(manifest.files.fewerSlots ?? []), { slots: manifest.decoder.slots, file: manifest.files.decoder }];
+  const decoderBytes: Uint8Array[] = [];
+  for (const [i, { file }] of decoderFiles.entries()) {
+    const share = 1 / (decoderFiles.length + 1);
+    decoderBytes.push(await fetchWithProgress(`${modelUrl}${file}`, (f) => post({ type: 'progress', id, stage: 'downloading the decoder', fraction: (i + 1 + f) * share })));
+  }
   const backends = (await webGpuAvailable()) ? ['webgpu', 'wasm'] : ['wasm'];
   post({ type: 'progress', id, stage: `starting onnxruntime (${backends[0]})` });
   const options: ort.InferenceSession.SessionOptions = { executionProviders: backends, graphOptimizationLevel: 'all' };
   const encoder = await ort.InferenceSession.create(encoderBytes, options);
   const decoderImage = await ort.InferenceSession.create(decoderImageBytes, { ...options, executionProviders: ['wasm'] });
-  const decoder = await ort.InferenceSession.create(decoderBytes, { ...options, executionProviders: ['wasm'] });
-  model = { manifest, encoder, decoderImage, decoder };
+  const decoders = new Map<string, ort.InferenceSession>();
+  for (const [i, { file }] of decoderFiles.entries()) decoders.set(file, await ort.InferenceSession.create(decoderBytes[i], { ...options, executionProviders: ['wasm'] }));
+  model = { manifest, encoder, decoderImage, decoders };
   return {
     name: manifest.config.name,
     backend: backends[0],
@@ -93,7 +100,7 @@ async function init(id: number, modelUrl: string, ortUrl: string, encoderPrecisi
     ultrasam: manifest.ultrasam,
     slots: manifest.decoder.slots,
     everything: manifest.everything ?? {},
-    bytes: encoderBytes.length + decoderImageBytes.length + decoderBytes.length,
+    bytes: encoderBytes.length + decoderImageBytes.length + decoderBytes.reduce((sum, b) => sum + b.length, 0),
   };
 }
 
@@ -124,35 +131,29 @@ async function encode(id: number, key: string, request: WorkerRequest & { type: 
 }
 
 /**
- * One run of the exported decoder (its per-image part, then the prompt part): every output's
- * low-resolution logits [K, L, L] and scores. Without a mask input the per-image part is the
- * image's cached one; a mask input changes it, so it runs again for that prompt.
+ * One run of the exported decoder on the image's per-image part (decoder_image.onnx, run once per
+ * image and cached): every output's low-resolution logits [K, L, L] and scores. A mask input goes
+ * to the decoder itself, so a corrective click is one decoder run.
  */
 async function runDecoder(embedded: Embedded, prompt: Prompt, maskInput?: Float32Array): Promise<{ lowRes: Float32Array; scores: Float32Array; count: number }> {
-  const { manifest, decoderImage, decoder } = requireModel();
+  const { manifest, decoderImage, decoders } = requireModel();
   const s = manifest.config.imageEncoder.imgSize;
-  const slots = manifest.decoder.slots;
   const enc = encodePrompt(prompt, embedded.originalSize, s);
-  if (enc.count > slots) {
-    throw new Error(`too many prompts: the model takes ${slots - 2} points with a box or ${slots - 1} without; undo some`);
-  }
+  const { slots, file } = chooseDecoder(manifest, enc.count);
+  const decoder = decoders.get(file)!;
   const coords = new Float32Array(slots * 2);
   const labels = new Float32Array(slots).fill(manifest.decoder.emptySlotLabel);
   coords.set(enc.coords);
   labels.set(enc.labels);
   const side = manifest.decoder.lowResSize;
   if (maskInput && maskInput.length !== side * side) throw new Error(`the mask input has ${maskInput.length} values, the model takes ${side}×${side}`);
-  const imagePart = (mask?: Float32Array) =>
-    decoderImage.run({
-      image_embedding: embedded.embedding,
-      mask_input: new ort.Tensor('float32', mask ?? new Float32Array(side * side), [1, 1, side, side]),
-      has_mask_input: new ort.Tensor('float32', new Float32Array([mask ? 1 : 0]), [1]),
-    });
-  const image = maskInput ? await imagePart(maskInput) : (embedded.decoderImage ??= await imagePart());
+  embedded.decoderImage ??= await decoderImage.run({ image_embedding: embedded.embedding });
   const out = await decoder.run({
-    ...image,
+    ...embedded.decoderImage,
     point_coords: new ort.Tensor('float32', coords, [1, slots, 2]),
     point_labels: new ort.Tensor('float32', labels, [1, slots]),
+    mask_input: new ort.Tensor('float32', maskInput ?? new Float32Array(side * side), [1, 1, side, side]),
+    has_mask_input: new ort.Tensor('float32', new Float32Array([maskInput ? 1 : 0]), [1]),
   });
   return { lowRes: out.low_res_logits.data as Float32Array, scores: out.iou_predictions.data as Float32Array, count: out.low_res_logits.dims[1] };
 }
