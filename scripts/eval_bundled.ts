@@ -1,8 +1,9 @@
 // Evaluates a model on a corpus, dataset by dataset, with the paper's prompts (tight box, mask-centroid
 // point) and simulated clicks (clicks:K, the rule of src/eval/clicks.ts), and prints the Markdown table
 // of the model card: Dice for box, point and K = 5 clicks, then mean Dice after each click 1..K.
-//   npx tsx scripts/eval_bundled.ts <corpus-dir> [--weights W] [--datasets A,B] [--split test|all] [--clicks K] [--json FILE] [--plot PNG]
-// --split all scores every image of a dataset (for one the model never saw, e.g. leave-one-dataset-out).
+//   npx tsx scripts/eval_bundled.ts <corpus-dir> [--weights W] [--datasets A,B] [--split test|all] [--clicks K] [--multimask auto|always|never] [--json FILE] [--plot PNG]
+// --split all scores every image of a dataset (for one the model never saw, e.g. leave-one-dataset-out);
+// --multimask is `ultrasam eval`'s (default auto: what the weights' predictor does by default).
 import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ const { values, positionals } = parseArgs({
     datasets: { type: 'string', default: 'DDTI,HC18,TG3K,USGRA-Seg,PSFHS' },
     split: { type: 'string', default: 'test' },
     clicks: { type: 'string', default: '10' },
+    multimask: { type: 'string', default: 'auto' },
     json: { type: 'string' },
     plot: { type: 'string' },
     title: { type: 'string', default: 'mean Dice against clicks' },
@@ -24,8 +26,8 @@ const { values, positionals } = parseArgs({
 });
 const [corpus] = positionals;
 const clicks = Number(values.clicks);
-if (!corpus || !['test', 'all'].includes(values.split!) || !Number.isInteger(clicks) || clicks < 0) {
-  console.error('usage: npx tsx scripts/eval_bundled.ts <corpus-dir> [--weights W] [--datasets A,B] [--split test|all] [--clicks K] [--json FILE] [--plot PNG]');
+if (!corpus || !['test', 'all'].includes(values.split!) || !Number.isInteger(clicks) || clicks < 0 || !['auto', 'always', 'never'].includes(values.multimask!)) {
+  console.error('usage: npx tsx scripts/eval_bundled.ts <corpus-dir> [--weights W] [--datasets A,B] [--split test|all] [--clicks K] [--multimask auto|always|never] [--json FILE] [--plot PNG]');
   process.exit(2);
 }
 const bin = fileURLToPath(new URL('../bin/ultrasam.js', import.meta.url));
@@ -48,10 +50,14 @@ for (const name of values.datasets!.split(',')) {
   if (!existsSync(coco)) throw new Error(`${coco} not found: convert${values.split === 'test' ? ' and split' : ''} ${name} first`);
   const row = { name } as Row;
   for (const prompt of prompts) {
-    const out = execFileSync(process.execPath, [bin, 'eval', '--coco', coco, '--images', join(corpus, name), '--weights', values.weights!, '--prompt', prompt, '--json'], {
-      encoding: 'utf8',
-      maxBuffer: 1 << 26,
-    });
+    const out = execFileSync(
+      process.execPath,
+      [bin, 'eval', '--coco', coco, '--images', join(corpus, name), '--weights', values.weights!, '--prompt', prompt, '--multimask', values.multimask!, '--json'],
+      {
+        encoding: 'utf8',
+        maxBuffer: 1 << 26,
+      },
+    );
     const summary = JSON.parse(out.trim().split('\n').pop()!) as Summary;
     row[prompt.split(':')[0] as 'box' | 'point' | 'clicks'] = summary;
     row.instances = summary.n_instances;

@@ -1,9 +1,10 @@
 // `ultrasam segment`, `ultrasam export` and `ultrasam convert-weights`: the model from the shell.
 import { basename, extname, resolve } from 'node:path';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { checkOutputPaths } from './outputs.js';
 import { numberList, positiveInt, promptPoint, slotList, unitInterval } from './parse.js';
 import { writeMaskPng, writeOverlayPng } from '../image/write.js';
+import { LONE_POINT_METADATA_KEY, type LonePointOutput } from '../eval/click_rule.js';
 import { EVERYTHING_METADATA_KEY, checkEverythingOptions } from '../model/everything.js';
 import { type ExportManifest, exportModel } from '../model/export.js';
 import { CONFIG_METADATA_KEY, type LoadOptions, SamPredictor, TRAINING_RECORD_KEY } from '../model/predictor.js';
@@ -109,6 +110,12 @@ export function registerModelCommands(program: Command): void {
     .option('--half', 'store float16 (half the size)')
     .option('--pred-iou-thresh <t>', "record this model's segment-everything predicted-IoU threshold (kept from <in> if it records one)", unitInterval)
     .option('--stability-thresh <t>', "record this model's segment-everything stability threshold (kept from <in> if it records one)", unitInterval)
+    .addOption(
+      new Option('--lone-point <output>', "record what a lone click is decoded into by default: SAM's three candidates, or the single-mask output (kept from <in> if it records one)").choices([
+        'candidates',
+        'single',
+      ]),
+    )
     .action(async (input: string, output: string, o) => {
       checkOutputPaths([{ flag: '<out>', path: output, kind: 'file' }], [{ flag: '<in>', path: input }]);
       const predictor = await SamPredictor.load(input, loadOptions(o));
@@ -121,6 +128,7 @@ export function registerModelCommands(program: Command): void {
       };
       checkEverythingOptions(everything);
       const recordsEverything = Object.keys(everything).length > 0;
+      const lonePoint = (o.lonePoint as LonePointOutput | undefined) ?? predictor.lonePoint;
       saveSamWeights(
         output,
         { layout: predictor.ultrasam ? 'ultrasam' : 'sam', tensors },
@@ -129,12 +137,14 @@ export function registerModelCommands(program: Command): void {
             [CONFIG_METADATA_KEY]: JSON.stringify(predictor.config),
             ...(predictor.training !== undefined ? { [TRAINING_RECORD_KEY]: predictor.training } : {}),
             ...(recordsEverything ? { [EVERYTHING_METADATA_KEY]: JSON.stringify(everything) } : {}),
+            ...(lonePoint !== 'candidates' ? { [LONE_POINT_METADATA_KEY]: lonePoint } : {}),
           },
           floatAs: o.half ? 'float16' : undefined,
         },
       );
       const thresholds = recordsEverything ? `; segment-everything thresholds ${JSON.stringify(everything)}` : '';
-      console.log(`wrote ${output}: ${tensors.size} tensors, ${predictor.config.name}, ${predictor.ultrasam ? 'UltraSam' : 'SAM'} decoder${thresholds}`);
+      const lone = lonePoint !== 'candidates' ? `; a lone click gives the ${lonePoint}-mask output` : '';
+      console.log(`wrote ${output}: ${tensors.size} tensors, ${predictor.config.name}, ${predictor.ultrasam ? 'UltraSam' : 'SAM'} decoder${thresholds}${lone}`);
     });
 }
 

@@ -6,13 +6,31 @@
 //   low-resolution logits of the output kept for the prompt before it as the mask input;
 // - the output kept is SAM's default — the highest predicted IoU (the first on ties) among the
 //   outputs the decoder gives for the prompt: the multimask candidates for a lone point with no box
-//   and no mask input, otherwise the single-mask output — unless the user of the app picked another.
+//   and no mask input, otherwise the single-mask output — unless the user of the app picked another,
+//   or the weights record that a lone point is better served by the single-mask output too
+//   (LONE_POINT_METADATA_KEY, chosen on validation data).
 // Where the clicks go is a separate rule: clicks.ts for simulated ones, the user's hand in the app.
-import type { PredictInput } from '../model/predictor.js';
+import type { PredictInput } from '../model/prediction.js';
 
-/** Whether SAM decodes a prompt into its multimask candidates by default (SamPredictor's default too). */
-export function multimaskByDefault(input: Pick<PredictInput, 'points' | 'box' | 'maskInput'>): boolean {
-  return !input.box && (input.points?.length ?? 0) === 1 && !input.maskInput;
+/**
+ * What a lone point (no box, no mask input) is decoded into by default: SAM's three candidates
+ * ('candidates', the best-scored kept) or the single-mask output ('single'), as the weights record.
+ */
+export type LonePointOutput = 'candidates' | 'single';
+
+/** safetensors metadata key with the weights' LonePointOutput (absent: SAM's 'candidates'). */
+export const LONE_POINT_METADATA_KEY = 'ultrasam.lone_point';
+
+/** A recorded LonePointOutput, checked; `where` names the weights file in the error. */
+export function parseLonePointOutput(value: unknown, where: string): LonePointOutput {
+  if (value === undefined) return 'candidates';
+  if (value === 'candidates' || value === 'single') return value;
+  throw new Error(`${where}: metadata '${LONE_POINT_METADATA_KEY}' is ${JSON.stringify(value)}; expected 'candidates' or 'single'`);
+}
+
+/** Whether a prompt is decoded into its multimask candidates by default (SamPredictor's default too). */
+export function multimaskByDefault(input: Pick<PredictInput, 'points' | 'box' | 'maskInput'>, lonePoint: LonePointOutput = 'candidates'): boolean {
+  return lonePoint === 'candidates' && !input.box && (input.points?.length ?? 0) === 1 && !input.maskInput;
 }
 
 /** The index of the highest score in [from, to), the first on ties. */
@@ -26,11 +44,12 @@ export function highestScore(scores: ArrayLike<number>, from = 0, to = scores.le
 /**
  * SAM's default output among all of a decoder's outputs as the exported decoder gives them (0 the
  * single mask, 1..M the multimask candidates): the best candidate when the prompt is decoded into
- * candidates (`multimask`, by default multimaskByDefault), else the single mask.
+ * candidates (`multimask`, by default multimaskByDefault with the weights' lone-point rule), else
+ * the single mask.
  */
-export function defaultOutput(scores: ArrayLike<number>, input: Pick<PredictInput, 'points' | 'box' | 'maskInput' | 'multimask'>): number {
+export function defaultOutput(scores: ArrayLike<number>, input: Pick<PredictInput, 'points' | 'box' | 'maskInput' | 'multimask'>, lonePoint: LonePointOutput = 'candidates'): number {
   if (scores.length < 2) throw new Error(`default output: ${scores.length} score(s); the decoder gives the single mask and its candidates`);
-  return (input.multimask ?? multimaskByDefault(input)) ? highestScore(scores, 1) : 0;
+  return (input.multimask ?? multimaskByDefault(input, lonePoint)) ? highestScore(scores, 1) : 0;
 }
 
 /**

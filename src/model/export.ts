@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { serialize } from '../graph/onnx.js';
 import { type SamConfig, lowResSize } from './config.js';
 import { EXPORT_FORMAT_VERSION, type ExportManifest } from './export_format.js';
+import type { LonePointOutput } from '../eval/click_rule.js';
 import type { EverythingOptions } from './everything.js';
 import { DECODER_IMAGE_SIDE, EMPTY_SLOT_LABEL, buildDecoderImageGraph, buildEncoderGraph, buildExportDecoderGraph } from './sam.js';
 
@@ -25,7 +26,7 @@ export interface ExportOptions {
 }
 
 export function exportModel(
-  model: { config: SamConfig; values: ReadonlyMap<string, Float32Array>; ultrasam: boolean; everythingDefaults?: EverythingOptions },
+  model: { config: SamConfig; values: ReadonlyMap<string, Float32Array>; ultrasam: boolean; everythingDefaults?: EverythingOptions; lonePoint?: LonePointOutput },
   outDir: string,
   options: ExportOptions = {},
 ): ExportManifest {
@@ -58,6 +59,7 @@ export function exportModel(
     config,
     ultrasam,
     ...(model.everythingDefaults && Object.keys(model.everythingDefaults).length > 0 ? { everything: model.everythingDefaults } : {}),
+    ...(model.lonePoint && model.lonePoint !== 'candidates' ? { lonePoint: model.lonePoint } : {}),
     files: {
       encoder: 'encoder.onnx',
       decoderImage: 'decoder_image.onnx',

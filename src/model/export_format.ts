@@ -1,6 +1,7 @@
 // The export's manifest (ultrasam.json) and format version: what export.ts writes and any reader
 // (the browser app, other runtimes) checks. Free of Node imports, so the browser bundle can use it.
 import type { SamConfig } from './config.js';
+import type { LonePointOutput } from '../eval/click_rule.js';
 import type { EverythingOptions } from './everything.js';
 
 /**
@@ -17,6 +18,8 @@ export interface ExportManifest {
   ultrasam: boolean;
   /** Segment-everything thresholds the weights record (absent: SAM's defaults apply). */
   everything?: EverythingOptions;
+  /** What a lone click is decoded into by default, as the weights record it (absent: SAM's 'candidates'). */
+  lonePoint?: LonePointOutput;
   files: {
     encoder: string;
     decoderImage: string;

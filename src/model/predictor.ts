@@ -18,6 +18,7 @@ import { type PostprocessGeometry, postprocessMasks } from './postprocess.js';
 import { preprocessImage } from './preprocess.js';
 import { type Size, encodePrompt } from './prompts.js';
 import { firstPassInput, refinementInput } from './refine.js';
+import { LONE_POINT_METADATA_KEY, type LonePointOutput, multimaskByDefault, parseLonePointOutput } from '../eval/click_rule.js';
 import { DECODER_IMAGE_SIDE, buildDecoderImageGraph, buildEncoderGraph, buildPromptDecoderGraph, parameterShapes, weightValues } from './sam.js';
 
 /** Models that ship inside the package, by name → file under models/. */
@@ -91,6 +92,8 @@ export class SamPredictor {
   everythingDefaults: EverythingOptions = {};
   /** The training record these weights carry (TRAINING_RECORD_KEY, JSON as written by `ultrasam train`), kept by convert-weights. */
   training: string | undefined;
+  /** What a lone point is decoded into by default, as these weights record it (LONE_POINT_METADATA_KEY); SAM's 'candidates' otherwise. */
+  lonePoint: LonePointOutput = 'candidates';
 
   private constructor(
     readonly config: SamConfig,
@@ -117,6 +120,7 @@ export class SamPredictor {
     const values = weightValues(config, weights.tensors);
     const predictor = new SamPredictor(config, weights.layout === 'ultrasam', values, options, path);
     predictor.everythingDefaults = parseRecordedEverythingDefaults(weights.metadata.get(EVERYTHING_METADATA_KEY), path);
+    predictor.lonePoint = parseLonePointOutput(weights.metadata.get(LONE_POINT_METADATA_KEY), path);
     const training = weights.metadata.get(TRAINING_RECORD_KEY);
     predictor.training = typeof training === 'string' ? training : undefined;
     return predictor;
@@ -339,9 +343,9 @@ export class SamPredictor {
     }
   }
 
-  /** SAM's advice: several candidates for an ambiguous single click, one mask otherwise. */
+  /** SAM's advice: several candidates for an ambiguous single click, one mask otherwise (unless the weights record 'single' for it). */
   private defaultMultimask(input: PredictInput): boolean {
-    return !input.box && (input.points?.length ?? 0) === 1 && !input.maskInput;
+    return multimaskByDefault(input, this.lonePoint);
   }
 
   async release(): Promise<void> {

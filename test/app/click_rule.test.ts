@@ -6,7 +6,7 @@
 // single mask). Masks are the logits > 0 (low-resolution grid = image, no upscaling).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { multimaskByDefault } from '../../src/eval/click_rule.js';
+import { type LonePointOutput, multimaskByDefault } from '../../src/eval/click_rule.js';
 import { runClicks } from '../../src/eval/interactive.js';
 import type { EvalPredictor } from '../../src/eval/types.js';
 import type { PredictInput, Prediction } from '../../src/model/predictor.js';
@@ -47,14 +47,14 @@ function masksOf(logits: Float32Array, outputs: readonly number[]): Uint8Array[]
 }
 
 /** What eval's predictor is asked for, in order; each prediction as SamPredictor would return it. */
-function evalPredictor(asked: PredictInput[]): EvalPredictor {
+function evalPredictor(asked: PredictInput[], lonePoint: LonePointOutput): EvalPredictor {
   return {
     setImage: async () => undefined,
     predictBatch: async (inputs) =>
       inputs.map((input): Prediction => {
         asked.push(input);
         const { logits, scores } = fullDecode(input);
-        const outputs = (input.multimask ?? multimaskByDefault(input)) ? [1, 2, 3] : [0];
+        const outputs = (input.multimask ?? multimaskByDefault(input, lonePoint)) ? [1, 2, 3] : [0];
         const plane = SIDE * SIDE;
         const lowResLogits = new Float32Array(outputs.length * plane);
         outputs.forEach((k, i) => lowResLogits.set(logits.subarray(k * plane, (k + 1) * plane), i * plane));
@@ -66,37 +66,38 @@ function evalPredictor(asked: PredictInput[]): EvalPredictor {
 const ellipse = (cx: number, cy: number, rx: number, ry: number) =>
   Uint8Array.from({ length: SIDE * SIDE }, (_, i) => ((((i % SIDE) - cx) / rx) ** 2 + ((Math.floor(i / SIDE) - cy) / ry) ** 2 <= 1 ? 1 : 0));
 
-test('the clicks of eval clicks:K, made in the app, give the same decoder inputs and the same mask', async () => {
-  const gts = [ellipse(11, 12, 9, 5), ellipse(8, 8, 4, 7)];
-  const asked: PredictInput[] = [];
-  const outcomes = await runClicks(evalPredictor(asked), gts, SIDE, SIDE, { clicks: 5, batchSize: 8, multimask: 'auto', where: 'test' });
-  for (const [n, outcome] of outcomes.entries()) {
-    assert.ok(outcome.clicks.length >= 3, `instance ${n}: the test needs corrective clicks (got ${outcome.clicks.length} clicks)`);
-    const evalInputs = asked.filter((input) => input.points![0][0] === outcome.clicks[0].x && input.points![0][1] === outcome.clicks[0].y);
-    assert.equal(evalInputs.length, outcome.clicks.length);
+for (const lonePoint of ['candidates', 'single'] as const)
+  test(`the clicks of eval clicks:K, made in the app, give the same decoder inputs and the same mask (lone point: ${lonePoint})`, async () => {
+    const gts = [ellipse(11, 12, 9, 5), ellipse(8, 8, 4, 7)];
+    const asked: PredictInput[] = [];
+    const outcomes = await runClicks(evalPredictor(asked, lonePoint), gts, SIDE, SIDE, { clicks: 5, batchSize: 8, multimask: 'auto', where: 'test' });
+    for (const [n, outcome] of outcomes.entries()) {
+      assert.ok(outcome.clicks.length >= 3, `instance ${n}: the test needs corrective clicks (got ${outcome.clicks.length} clicks)`);
+      const evalInputs = asked.filter((input) => input.points![0][0] === outcome.clicks[0].x && input.points![0][1] === outcome.clicks[0].y);
+      assert.equal(evalInputs.length, outcome.clicks.length);
 
-    const sent: PredictInput[] = [];
-    const decode = async (input: PredictInput): Promise<DecodeResult> => {
-      sent.push(input);
-      const { logits, scores } = fullDecode(input);
-      return { masks: masksOf(logits, [0, 1, 2, 3]), scores, lowResLogits: logits, ms: 0 };
-    };
-    const cache = new MaskCache();
-    let state = initialState();
-    for (const click of outcome.clicks) state = edits.addPoint(state, [click.x, click.y], click.label);
-    const object = activeObject(state);
-    const shown = await cache.resolve(object.prompt, false, decode);
+      const sent: PredictInput[] = [];
+      const decode = async (input: PredictInput): Promise<DecodeResult> => {
+        sent.push(input);
+        const { logits, scores } = fullDecode(input);
+        return { masks: masksOf(logits, [0, 1, 2, 3]), scores, lowResLogits: logits, ms: 0 };
+      };
+      const cache = new MaskCache(() => lonePoint);
+      let state = initialState();
+      for (const click of outcome.clicks) state = edits.addPoint(state, [click.x, click.y], click.label);
+      const object = activeObject(state);
+      const shown = await cache.resolve(object.prompt, false, decode);
 
-    assert.equal(sent.length, evalInputs.length, `instance ${n}: one decode per click`);
-    sent.forEach((input, i) => {
-      const expected = evalInputs[i];
-      assert.deepEqual(input.points, expected.points, `instance ${n}, click ${i + 1}: points`);
-      assert.deepEqual(input.labels, expected.labels, `instance ${n}, click ${i + 1}: labels`);
-      assert.equal(!!input.maskInput, i > 0, `instance ${n}, click ${i + 1}: a mask input from the second click on`);
-      if (i > 0) assert.deepEqual(input.maskInput, expected.maskInput, `instance ${n}, click ${i + 1}: the mask input is eval's`);
-    });
-    const k = chosenCandidate(object, shown.scores);
-    assert.deepEqual(shown.masks[k], outcome.final.mask, `instance ${n}: the app shows eval's final mask`);
-    assert.equal(shown.scores[k], outcome.final.score);
-  }
-});
+      assert.equal(sent.length, evalInputs.length, `instance ${n}: one decode per click`);
+      sent.forEach((input, i) => {
+        const expected = evalInputs[i];
+        assert.deepEqual(input.points, expected.points, `instance ${n}, click ${i + 1}: points`);
+        assert.deepEqual(input.labels, expected.labels, `instance ${n}, click ${i + 1}: labels`);
+        assert.equal(!!input.maskInput, i > 0, `instance ${n}, click ${i + 1}: a mask input from the second click on`);
+        if (i > 0) assert.deepEqual(input.maskInput, expected.maskInput, `instance ${n}, click ${i + 1}: the mask input is eval's`);
+      });
+      const k = chosenCandidate(object, shown.scores, false, lonePoint);
+      assert.deepEqual(shown.masks[k], outcome.final.mask, `instance ${n}: the app shows eval's final mask`);
+      assert.equal(shown.scores[k], outcome.final.score);
+    }
+  });

@@ -11,7 +11,9 @@ import sharp from 'sharp';
 import { registerModelCommands } from '../../src/cli/segment.js';
 import { readImage } from '../../src/image/read.js';
 import { EVERYTHING_METADATA_KEY } from '../../src/model/everything.js';
-import { TRAINING_RECORD_KEY } from '../../src/model/predictor.js';
+import { LONE_POINT_METADATA_KEY } from '../../src/eval/click_rule.js';
+import { exportModel } from '../../src/model/export.js';
+import { SamPredictor, TRAINING_RECORD_KEY } from '../../src/model/predictor.js';
 import { readSafetensorsFile } from '../../src/weights/safetensors.js';
 import { buildDicom, pixelElements, ultrasoundRegion } from '../image/dicom_writer.js';
 import { FIXTURE_DIR, fixtureMissing } from '../model/fixture.js';
@@ -131,6 +133,43 @@ test('convert-weights keeps the segment-everything thresholds the input records,
     assert.deepEqual(recorded(set), { ...(recorded(bundled) as object), predIouThresh: 0.5 });
     await assert.rejects(runCli(registerModelCommands, ['convert-weights', half, join(dir, 'bad.safetensors'), '--stability-thresh', '2']), /'2' is not a number in \[0, 1\]/);
     assert.ok(!existsSync(join(dir, 'bad.safetensors')));
+  } finally {
+    cleanup();
+  }
+});
+
+test('convert-weights records --lone-point, keeps it, and the predictor and export follow it', async () => {
+  const { dir, cleanup } = tempDir('lone-point');
+  try {
+    const bundled = fileURLToPath(new URL('../../models/ultrasam-tiny.safetensors', import.meta.url));
+    const single = join(dir, 'single.safetensors');
+    const done = await runCli(registerModelCommands, ['convert-weights', bundled, single, '--lone-point', 'single']);
+    assert.match(done.out, /a lone click gives the single-mask output/);
+    assert.equal(readSafetensorsFile(single).metadata[LONE_POINT_METADATA_KEY], 'single');
+    const kept = join(dir, 'kept.safetensors');
+    await runCli(registerModelCommands, ['convert-weights', single, kept]);
+    assert.equal(readSafetensorsFile(kept).metadata[LONE_POINT_METADATA_KEY], 'single', 'kept from the input');
+    const back = join(dir, 'back.safetensors');
+    await runCli(registerModelCommands, ['convert-weights', kept, back, '--lone-point', 'candidates']);
+    assert.equal(readSafetensorsFile(back).metadata[LONE_POINT_METADATA_KEY], undefined, "SAM's default is not recorded");
+    await assert.rejects(runCli(registerModelCommands, ['convert-weights', bundled, join(dir, 'bad.safetensors'), '--lone-point', 'best']), /Allowed choices are candidates, single/);
+    assert.ok(!existsSync(join(dir, 'bad.safetensors')));
+
+    const predictor = await SamPredictor.load(single, { threads: 1 });
+    try {
+      assert.equal(predictor.lonePoint, 'single');
+      await predictor.setImage({ data: new Uint8Array(40 * 30 * 3).fill(80), width: 40, height: 30, channels: 3 });
+      assert.equal((await predictor.predict({ points: [[20, 15]], labels: [1] })).masks.length, 1, 'a lone click: the single-mask output');
+      assert.equal((await predictor.predict({ points: [[20, 15]], labels: [1], multimask: true })).masks.length, 3);
+      const manifest = exportModel(predictor, join(dir, 'model'));
+      assert.equal(manifest.lonePoint, 'single');
+    } finally {
+      await predictor.release();
+    }
+    const sam = await SamPredictor.load(back, { threads: 1 });
+    assert.equal(sam.lonePoint, 'candidates');
+    assert.equal(exportModel(sam, join(dir, 'model-sam')).lonePoint, undefined);
+    await sam.release();
   } finally {
     cleanup();
   }

@@ -2,7 +2,7 @@
 // what SamPredictor returns, on a tiny random model), the kept output, and a round's decoder input.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { clickRoundInput, defaultOutput, highestScore, multimaskByDefault } from '../../src/eval/click_rule.js';
+import { clickRoundInput, defaultOutput, highestScore, multimaskByDefault, parseLonePointOutput } from '../../src/eval/click_rule.js';
 import { SamPredictor, type PredictInput } from '../../src/model/predictor.js';
 import { randomWeights, tinyConfig } from '../model/tiny.js';
 
@@ -33,6 +33,17 @@ test('defaultOutput: the best candidate for a lone point, the single mask otherw
   assert.equal(defaultOutput(scores, { box: [0, 0, 3, 3], multimask: true }), 2);
   assert.equal(defaultOutput(scores, { points: [[1, 1]], multimask: false }), 0);
   assert.throws(() => defaultOutput([0.5], { points: [[1, 1]] }), /1 score/);
+});
+
+test("a model that records 'single' for a lone point keeps the single mask for it; the record is checked", () => {
+  const scores = [0.2, 0.95, 0.6, 0.4];
+  assert.equal(multimaskByDefault({ points: [[1, 1]] }, 'single'), false);
+  assert.equal(multimaskByDefault({ points: [[1, 1]] }, 'candidates'), true);
+  assert.equal(defaultOutput(scores, { points: [[1, 1]] }, 'single'), 0);
+  assert.equal(defaultOutput(scores, { points: [[1, 1]], multimask: true }, 'single'), 1, 'an explicit multimask still wins');
+  assert.equal(parseLonePointOutput(undefined, 'w.safetensors'), 'candidates');
+  assert.equal(parseLonePointOutput('single', 'w.safetensors'), 'single');
+  assert.throws(() => parseLonePointOutput('best', 'w.safetensors'), /w\.safetensors: metadata 'ultrasam\.lone_point' is "best"; expected 'candidates' or 'single'/);
 });
 
 test('clickRoundInput: the mask input only from the second round on; the prompt is not changed', () => {
@@ -72,7 +83,10 @@ test("multimaskByDefault is SamPredictor's default: it returns three candidates 
       const out = await predictor.predict(prompt);
       assert.equal(out.masks.length, multimaskByDefault(prompt) ? 3 : 1, JSON.stringify({ ...prompt, maskInput: !!prompt.maskInput }));
     }
-    assert.deepEqual(prompts.map(multimaskByDefault), [true, false, false, false, false]);
+    assert.deepEqual(
+      prompts.map((p) => multimaskByDefault(p)),
+      [true, false, false, false, false],
+    );
   } finally {
     await predictor.release();
   }

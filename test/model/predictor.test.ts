@@ -97,7 +97,7 @@ test('a batch of mixed prompts decodes as decoding each alone, in the order give
   const first = await predictor.predict({ box: [170, 95, 590, 395] });
   const inputs: PredictInput[] = [
     { box: [170, 95, 590, 395] },
-    { points: [[380, 240]], labels: [1] }, // one point: three candidates by default
+    { points: [[380, 240]], labels: [1], multimask: true }, // one point, three candidates (the bundled model's default for it is its record: lonePoint)
     { box: [10, 20, 200, 150] }, // same kind as the first: one batch of two
     {
       points: [

@@ -1,7 +1,7 @@
 // The annotation document of one image: objects with their prompts, as immutable snapshots in an
 // undo/redo history. Masks are not part of it: they follow from the prompts (see mask_cache.ts), so
 // undo and redo bring back the mask of the restored prompt without running the decoder again.
-import { defaultOutput } from '../../src/eval/click_rule.js';
+import { type LonePointOutput, defaultOutput } from '../../src/eval/click_rule.js';
 import type { Prompt } from '../../src/model/prompts.js';
 
 export type Point = readonly [number, number];
@@ -91,14 +91,14 @@ export function previousPrompt(prompt: ObjectPrompt): { prompt: ObjectPrompt; ke
 
 /**
  * The candidate shown for a prompt. An explicit choice wins; otherwise SAM's default
- * (src/eval/click_rule.ts): the best-scored of the three candidates for a lone point, else the
- * single-mask output. A refined prediction (UltraSam's second pass) shows the best-scored
+ * (src/eval/click_rule.ts): the best-scored of the three candidates for a lone point (unless the
+ * model records `lonePoint` 'single'), else the single-mask output. A refined prediction (UltraSam's second pass) shows the best-scored
  * candidate, as the reference does. `scores` are all four outputs'.
  */
-export function chosenCandidate(object: Pick<AnnotatedObject, 'prompt' | 'chosen'>, scores: readonly number[], refined = false): number {
+export function chosenCandidate(object: Pick<AnnotatedObject, 'prompt' | 'chosen'>, scores: readonly number[], refined = false, lonePoint: LonePointOutput = 'candidates'): number {
   if (object.chosen !== undefined) return object.chosen;
   // A prompt with corrective clicks has two points or more, or a box: never a lone point.
-  return defaultOutput(scores, { points: object.prompt.points, box: object.prompt.box, multimask: refined ? true : undefined });
+  return defaultOutput(scores, { points: object.prompt.points, box: object.prompt.box, multimask: refined ? true : undefined }, lonePoint);
 }
 
 export function activeObject(state: AnnotationState): AnnotatedObject {

@@ -6,6 +6,7 @@
 import { DEFAULT_MIN_SCORE, type FrameMask, type PropagationCarry, propagate } from '../../src/cine/propagate.js';
 import { trackCsv, trackRows } from '../../src/cine/track_table.js';
 import { toRgb8 } from '../../src/image/convert.js';
+import type { LonePointOutput } from '../../src/eval/click_rule.js';
 import { EVERYTHING_DEFAULTS } from '../../src/model/everything.js';
 import type { RawImage } from '../../src/image/types.js';
 import { type AnnotatedObject, History, OBJECT_COLOURS, activeObject, chosenCandidate, edits, isEmptyPrompt, toModelPrompt } from './annotations.js';
@@ -64,6 +65,8 @@ interface CurrentImage {
 const status = new StatusBar($('status-text'), $('progress'), $('alert'), $('alert-text'), $('alert-dismiss'));
 const model = new ModelClient();
 let modelReady: Promise<unknown> = Promise.resolve();
+/** The model's rule for a lone click (its weights' record; SAM's candidates until the model says). */
+let lonePoint: LonePointOutput = 'candidates';
 let current: CurrentImage | undefined;
 let openSerial = 0;
 
@@ -96,7 +99,7 @@ function masksOf(image: CurrentImage, object: AnnotatedObject): CachedMasks | un
 
 /** The candidate an object shows. */
 function shown(object: AnnotatedObject, masks: CachedMasks): number {
-  return chosenCandidate(object, masks.scores, refineBox.checked);
+  return chosenCandidate(object, masks.scores, refineBox.checked, lonePoint);
 }
 
 /** The objects that have a mask, with the candidate each one shows. */
@@ -191,7 +194,7 @@ async function showFrame(opened: OpenFile, frame: number, serial: number, opened
   const key = `${source.identity}|${frame}`;
   let state = opened.frames.get(frame);
   if (!state) {
-    state = { history: new History(), masks: new MaskCache() };
+    state = { history: new History(), masks: new MaskCache(() => lonePoint) };
     opened.frames.set(frame, state);
   }
   const image: CurrentImage = { opened, source, frame, rgb, key, ...state, openedAt };
@@ -521,6 +524,7 @@ modelReady = model
   .then((info) => {
     $('model-info').textContent =
       `Model: ${info.name} (${info.ultrasam ? 'UltraSam' : 'SAM'}), encoder ${info.encoder}, ${info.backend}${info.backend === 'wasm' ? ` × ${info.threads} thread(s)` : ''}, ${(info.bytes / 1e6).toFixed(1)} MB`;
+    lonePoint = info.lonePoint;
     // The model's own thresholds where its weights record them (SAM's were set for ViT-H).
     const everything = { ...EVERYTHING_DEFAULTS, ...info.everything };
     $<HTMLInputElement>('everything-points').value = String(everything.pointsPerSide);

@@ -4,7 +4,7 @@
 // (src/eval/click_rule.ts): with the low-resolution logits of the output shown for the prompt before
 // it as the mask input; when that prompt's masks are not cached (Refine toggled since, or a prompt
 // restored by redo after its parent was never decoded), it is decoded first.
-import { clickRoundInput } from '../../src/eval/click_rule.js';
+import { type LonePointOutput, clickRoundInput } from '../../src/eval/click_rule.js';
 import { type ObjectPrompt, chosenCandidate, previousPrompt, promptKey, toModelPrompt } from './annotations.js';
 import type { DecodePrompt, DecodeResult } from './protocol.js';
 
@@ -27,6 +27,12 @@ export function outputLogits(result: DecodeResult, output: number): Float32Array
 export class MaskCache {
   private readonly decoded = new Map<string, CachedMasks>();
   private readonly pending = new Map<string, Promise<CachedMasks>>();
+
+  /**
+   * `lonePoint`: the model's rule for a lone click (ModelInfo.lonePoint), for the output kept before
+   * a corrective click; asked at each decode, since a frame may be opened before the model is ready.
+   */
+  constructor(private readonly lonePoint: () => LonePointOutput = () => 'candidates') {}
 
   private static key(prompt: ObjectPrompt, refine: boolean): string {
     return `${refine ? 'refine|' : ''}${promptKey(prompt)}`;
@@ -60,7 +66,7 @@ export class MaskCache {
     let kept: Float32Array | undefined;
     if (previous) {
       const before = await this.resolve(previous.prompt, refine, decode);
-      kept = outputLogits(before, chosenCandidate({ prompt: previous.prompt, chosen: previous.kept ?? undefined }, before.scores, refine));
+      kept = outputLogits(before, chosenCandidate({ prompt: previous.prompt, chosen: previous.kept ?? undefined }, before.scores, refine, this.lonePoint()));
     }
     const result = await decode({ ...clickRoundInput(toModelPrompt(prompt), kept), refine });
     const masks: CachedMasks = { ...result, areas: result.masks.map((m) => m.reduce((a, v) => a + v, 0)) };

@@ -2,6 +2,7 @@
 // worker answers it with exactly one `done` or `failed`, and may send `progress` before that.
 import type { RawImage } from '../../src/image/types.js';
 import type { EverythingOptions } from '../../src/model/everything.js';
+import type { LonePointOutput } from '../../src/eval/click_rule.js';
 import type { EncoderPrecision } from '../../src/model/export_format.js';
 import type { Prompt } from '../../src/model/prompts.js';
 
@@ -37,6 +38,8 @@ export interface ModelInfo {
   slots: number;
   /** The model's recorded segment-everything thresholds (empty: SAM's). */
   everything: EverythingOptions;
+  /** What a lone click is decoded into by default (the model's record; SAM's 'candidates' otherwise). */
+  lonePoint: LonePointOutput;
   /** Bytes of encoder + decoder. */
   bytes: number;
 }

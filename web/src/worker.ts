@@ -100,6 +100,7 @@ async function init(id: number, modelUrl: string, ortUrl: string, encoderPrecisi
     ultrasam: manifest.ultrasam,
     slots: manifest.decoder.slots,
     everything: manifest.everything ?? {},
+    lonePoint: manifest.lonePoint ?? 'candidates',
     bytes: encoderBytes.length + decoderImageBytes.length + decoderBytes.reduce((sum, b) => sum + b.length, 0),
   };
 }
