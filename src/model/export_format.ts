@@ -77,13 +77,19 @@ export function chooseEncoder(manifest: Pick<ExportManifest, 'files'>, asked?: s
   return { precision, file: manifest.files.encoderInt8 };
 }
 
+/** Every decoder file of an export with its prompt slots, fewest slots first (decoder.onnx last). */
+export function decoderFiles(manifest: Pick<ExportManifest, 'files' | 'decoder'>): { slots: number; file: string }[] {
+  return [...(manifest.files.fewerSlots ?? []), { slots: manifest.decoder.slots, file: manifest.files.decoder }];
+}
+
 /**
  * The decoder file for a prompt of `count` tokens (points, box corners, padding point): the export's
  * smallest decoder with that many slots, else decoder.onnx; an error when even that is too small.
  */
 export function chooseDecoder(manifest: Pick<ExportManifest, 'files' | 'decoder'>, count: number): { slots: number; file: string } {
-  if (count > manifest.decoder.slots) {
+  const fitting = decoderFiles(manifest).find((d) => d.slots >= count);
+  if (!fitting) {
     throw new Error(`too many prompts: the model takes ${manifest.decoder.slots - 2} points with a box or ${manifest.decoder.slots - 1} without; undo some`);
   }
-  return manifest.files.fewerSlots?.find((d) => d.slots >= count) ?? { slots: manifest.decoder.slots, file: manifest.files.decoder };
+  return fitting;
 }

@@ -64,13 +64,19 @@ export function maskPromptEmbedding(g: Graph, config: SamConfig, batch: number, 
   });
 }
 
-/** What a batch of prompts is decoded against. */
+/**
+ * What a batch of prompts is decoded against; it also picks the order the decoder is computed in.
+ */
 export type DecoderImage =
-  /** The image embedding [1 or B, C, h, w]: one image shared by every prompt, or one per prompt ('plain' order). */
+  /**
+   * The image embedding [1 or B, C, h, w] (one image shared by every prompt, or one per prompt):
+   * SAM's mask decoder as written (mask_decoder.ts), differentiated in training.
+   */
   | { embedding: Tensor }
   /**
    * The decoder's per-image tensors of one image with no mask prompt (buildDecoderImageGraph's
-   * outputs; 'few-token' order): a mask prompt is added to them (see imageSideWithMask).
+   * outputs; a mask prompt is added to them, see imageSideWithMask): the same function in
+   * prompt_decoder.ts's few-token order, for inference and export.
    */
   | { imageSide: DecoderImageSide };
 
@@ -83,24 +89,13 @@ export interface PromptBatch {
   mask?: MaskPrompt;
 }
 
-export interface DecodePromptsOptions extends MaskDecoderOptions {
-  /**
-   * 'plain': SAM's mask decoder as written (mask_decoder.ts), differentiated in training;
-   * 'few-token': the same function in prompt_decoder.ts's order, for inference and export.
-   */
-  order: 'plain' | 'few-token';
-}
-
 /**
  * Prompt encoder + mask decoder: B prompts → masks (low-res logits) [B, K, 4h, 4w] and iou [B, K]
  * (K per options.multimask). Every graph that decodes prompts (inference, export, training) is
  * assembled here; parameters under `prompt_encoder` and `mask_decoder`.
  */
-export function decodePrompts(g: Graph, config: SamConfig, image: DecoderImage, prompts: PromptBatch, options: DecodePromptsOptions): { masks: Tensor; iou: Tensor } {
+export function decodePrompts(g: Graph, config: SamConfig, image: DecoderImage, prompts: PromptBatch, options: MaskDecoderOptions): { masks: Tensor; iou: Tensor } {
   const [batch] = prompts.coords.shape;
-  if ('imageSide' in image !== (options.order === 'few-token')) {
-    throw new Error("decodePrompts: the 'plain' order decodes against the image embedding, the 'few-token' order against the precomputed image side");
-  }
   const { sparse, imagePe } = g.scope('prompt_encoder', () => {
     const gaussian = gaussianMatrix(g, config);
     return { sparse: embedPoints(g, prompts.coords, prompts.labels, gaussian, config), imagePe: densePositionalEncoding(g, gaussian, config) };
@@ -214,7 +209,7 @@ export function buildDecoderGraph(config: SamConfig, options: DecoderGraphOption
   const embedding = g.input('image_embedding', [1, config.maskDecoder.transformerDim, embeddingGrid(config), embeddingGrid(config)]);
   const prompts = promptInputs(g, batch, options.numPoints);
   const mask = options.hasMaskInput ? { logits: maskInput(g, config, batch) } : undefined;
-  return outputDecoded(g, decodePrompts(g, config, { embedding }, { ...prompts, mask }, { ...options, order: 'plain' }));
+  return outputDecoded(g, decodePrompts(g, config, { embedding }, { ...prompts, mask }, options));
 }
 
 /** The decoder's per-image tensors (see prompt_transformer.ts), by graph input/output name. */
@@ -283,7 +278,7 @@ export function buildPromptDecoderGraph(config: SamConfig, options: DecoderGraph
   const image: DecoderImage = { imageSide: imageSideInputs(g, config) };
   const prompts = promptInputs(g, batch, options.numPoints);
   const mask = options.hasMaskInput ? { logits: maskInput(g, config, batch) } : undefined;
-  return outputDecoded(g, decodePrompts(g, config, image, { ...prompts, mask }, { ...options, order: 'few-token' }));
+  return outputDecoded(g, decodePrompts(g, config, image, { ...prompts, mask }, options));
 }
 
 export interface ExportDecoderOptions {
@@ -325,7 +320,6 @@ export function buildExportDecoderGraph(config: SamConfig, options: ExportDecode
       { imageSide },
       { ...prompts, mask },
       {
-        order: 'few-token',
         multimask: 'all',
         ultrasam: options.ultrasam,
         emptySlots: emptySlotsOf(prompts.labels),

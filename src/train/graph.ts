@@ -91,7 +91,7 @@ function buildPasses(o: TrainGraphOptions): Built {
   const coords = g.input(INPUTS.coords, [b, o.promptTokens, 2]);
   const labels = g.input(INPUTS.labels, [b, o.promptTokens]);
   const emptySlots = o.emptySlots ? emptySlotsOf(labels) : undefined;
-  const decode = (mask?: MaskPrompt) => decodePrompts(g, config, { embedding: perInstance }, { coords, labels, mask }, { order: 'plain', multimask: 'all', ultrasam: o.ultrasam, emptySlots });
+  const decode = (mask?: MaskPrompt) => decodePrompts(g, config, { embedding: perInstance }, { coords, labels, mask }, { multimask: 'all', ultrasam: o.ultrasam, emptySlots });
 
   let firstMask: MaskPrompt | undefined;
   if (o.maskInput) {

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import * as ortWeb from 'onnxruntime-web';
 import { readImage } from '../../src/image/read.js';
 import { EXPORT_FORMAT_VERSION, type ExportManifest, exportModel } from '../../src/model/export.js';
-import { chooseDecoder, chooseEncoder } from '../../src/model/export_format.js';
+import { chooseDecoder, chooseEncoder, decoderFiles } from '../../src/model/export_format.js';
 import { postprocessMasks } from '../../src/model/postprocess.js';
 import { SamPredictor } from '../../src/model/predictor.js';
 import { preprocessImage } from '../../src/model/preprocess.js';
@@ -42,7 +42,11 @@ test('exported ONNX pair in onnxruntime-web matches the predictor', { skip: fixt
     const encoder = await ortWeb.InferenceSession.create(readFileSync(join(out, 'encoder.onnx')), opts);
     const decoderImage = await ortWeb.InferenceSession.create(readFileSync(join(out, manifest.files.decoderImage)), opts);
     // Every decoder file: decoder.onnx (8 slots) and decoder_4.onnx, each run on the prompts it holds.
-    const decoders = [{ slots: manifest.decoder.slots, file: manifest.files.decoder }, ...manifest.files.fewerSlots!];
+    const decoders = decoderFiles(manifest);
+    assert.deepEqual(decoders, [
+      { slots: 4, file: 'decoder_4.onnx' },
+      { slots: 8, file: 'decoder.onnx' },
+    ]);
     const sessions = new Map<string, ortWeb.InferenceSession>();
     for (const { file } of decoders) sessions.set(file, await ortWeb.InferenceSession.create(readFileSync(join(out, file)), opts));
 
@@ -69,7 +73,7 @@ test('exported ONNX pair in onnxruntime-web matches the predictor', { skip: fixt
       for (const [pass, ours, mask, multimask, { slots, file }] of [
         ['first', first, null, c.multimask, chooseDecoder(manifest, enc.count)],
         ['refined', refined, maskInput, false, chooseDecoder(manifest, enc.count)],
-        ['first, full decoder', first, null, c.multimask, decoders[0]],
+        ['first, full decoder', first, null, c.multimask, decoders[1]],
       ] as const) {
         const coords = new Float32Array(slots * 2);
         const labels = new Float32Array(slots).fill(manifest.decoder.emptySlotLabel);

@@ -4,7 +4,7 @@
 // other, so a decode sent while its image is still encoding waits for it.
 import * as ort from 'onnxruntime-web';
 import { generateEverything } from '../../src/model/everything.js';
-import { EXPORT_FORMAT_VERSION, type ExportManifest, chooseDecoder, chooseEncoder } from '../../src/model/export_format.js';
+import { EXPORT_FORMAT_VERSION, type ExportManifest, chooseDecoder, chooseEncoder, decoderFiles } from '../../src/model/export_format.js';
 import { postprocessMasks } from '../../src/model/postprocess.js';
 import { preprocessImage } from '../../src/model/preprocess.js';
 import { type Prompt, type Size, encodePrompt } from '../../src/model/prompts.js';
@@ -78,10 +78,10 @@ async function init(id: number, modelUrl: string, ortUrl: string, encoderPrecisi
   const encoderFile = chooseEncoder(manifest, encoderPrecision);
   const encoderBytes = await fetchWithProgress(`${modelUrl}${encoderFile.file}`, (f) => post({ type: 'progress', id, stage: 'downloading the encoder', fraction: f }));
   const decoderImageBytes = await fetchWithProgress(`${modelUrl}${manifest.files.decoderImage}`, (f) => post({ type: 'progress', id, stage: 'downloading the decoder', fraction: f / 2 }));
-  const decoderFiles = [...(manifest.files.fewerSlots ?? []), { slots: manifest.decoder.slots, file: manifest.files.decoder }];
+  const decoders = decoderFiles(manifest);
   const decoderBytes: Uint8Array[] = [];
-  for (const [i, { file }] of decoderFiles.entries()) {
-    const share = 1 / (decoderFiles.length + 1);
+  for (const [i, { file }] of decoders.entries()) {
+    const share = 1 / (decoders.length + 1);
     decoderBytes.push(await fetchWithProgress(`${modelUrl}${file}`, (f) => post({ type: 'progress', id, stage: 'downloading the decoder', fraction: (i + 1 + f) * share })));
   }
   const backends = (await webGpuAvailable()) ? ['webgpu', 'wasm'] : ['wasm'];
@@ -89,9 +89,9 @@ async function init(id: number, modelUrl: string, ortUrl: string, encoderPrecisi
   const options: ort.InferenceSession.SessionOptions = { executionProviders: backends, graphOptimizationLevel: 'all' };
   const encoder = await ort.InferenceSession.create(encoderBytes, options);
   const decoderImage = await ort.InferenceSession.create(decoderImageBytes, { ...options, executionProviders: ['wasm'] });
-  const decoders = new Map<string, ort.InferenceSession>();
-  for (const [i, { file }] of decoderFiles.entries()) decoders.set(file, await ort.InferenceSession.create(decoderBytes[i], { ...options, executionProviders: ['wasm'] }));
-  model = { manifest, encoder, decoderImage, decoders };
+  const sessions = new Map<string, ort.InferenceSession>();
+  for (const [i, { file }] of decoders.entries()) sessions.set(file, await ort.InferenceSession.create(decoderBytes[i], { ...options, executionProviders: ['wasm'] }));
+  model = { manifest, encoder, decoderImage, decoders: sessions };
   return {
     name: manifest.config.name,
     backend: backends[0],
