@@ -1,7 +1,7 @@
 // Evaluates a model on a corpus, dataset by dataset, with the paper's prompts (tight box, mask-centroid
 // point) and simulated clicks (clicks:K, the rule of src/eval/clicks.ts), and prints the Markdown table
 // of the model card: Dice for box, point and K = 5 clicks, then mean Dice after each click 1..K.
-//   npx tsx scripts/eval_bundled.ts <corpus-dir> [--weights W] [--datasets A,B] [--split test|all] [--clicks K] [--multimask auto|always|never] [--json FILE] [--plot PNG]
+//   npx tsx scripts/eval_bundled.ts <corpus-dir> [--weights W] [--datasets A,B] [--split test|val|all] [--clicks K] [--multimask auto|always|never] [--threads N] [--json FILE] [--plot PNG]
 // --split all scores every image of a dataset (for one the model never saw, e.g. leave-one-dataset-out);
 // --multimask is `ultrasam eval`'s (default auto: what the weights' predictor does by default).
 import { execFileSync } from 'node:child_process';
@@ -22,12 +22,15 @@ const { values, positionals } = parseArgs({
     json: { type: 'string' },
     plot: { type: 'string' },
     title: { type: 'string', default: 'mean Dice against clicks' },
+    threads: { type: 'string' },
   },
 });
 const [corpus] = positionals;
 const clicks = Number(values.clicks);
-if (!corpus || !['test', 'all'].includes(values.split!) || !Number.isInteger(clicks) || clicks < 0 || !['auto', 'always', 'never'].includes(values.multimask!)) {
-  console.error('usage: npx tsx scripts/eval_bundled.ts <corpus-dir> [--weights W] [--datasets A,B] [--split test|all] [--clicks K] [--multimask auto|always|never] [--json FILE] [--plot PNG]');
+if (!corpus || !['test', 'val', 'all'].includes(values.split!) || !Number.isInteger(clicks) || clicks < 0 || !['auto', 'always', 'never'].includes(values.multimask!)) {
+  console.error(
+    'usage: npx tsx scripts/eval_bundled.ts <corpus-dir> [--weights W] [--datasets A,B] [--split test|val|all] [--clicks K] [--multimask auto|always|never] [--threads N] [--json FILE] [--plot PNG]',
+  );
   process.exit(2);
 }
 const bin = fileURLToPath(new URL('../bin/ultrasam.js', import.meta.url));
@@ -46,13 +49,28 @@ interface Row {
 }
 const rows: Row[] = [];
 for (const name of values.datasets!.split(',')) {
-  const coco = join(corpus, name, values.split === 'test' ? `${name}.test.coco.json` : `${name}.coco.json`);
-  if (!existsSync(coco)) throw new Error(`${coco} not found: convert${values.split === 'test' ? ' and split' : ''} ${name} first`);
+  const coco = join(corpus, name, values.split === 'all' ? `${name}.coco.json` : `${name}.${values.split}.coco.json`);
+  if (!existsSync(coco)) throw new Error(`${coco} not found: convert${values.split === 'all' ? '' : ' and split'} ${name} first`);
   const row = { name } as Row;
   for (const prompt of prompts) {
     const out = execFileSync(
       process.execPath,
-      [bin, 'eval', '--coco', coco, '--images', join(corpus, name), '--weights', values.weights!, '--prompt', prompt, '--multimask', values.multimask!, '--json'],
+      [
+        bin,
+        'eval',
+        '--coco',
+        coco,
+        '--images',
+        join(corpus, name),
+        '--weights',
+        values.weights!,
+        '--prompt',
+        prompt,
+        '--multimask',
+        values.multimask!,
+        ...(values.threads ? ['--threads', values.threads] : []),
+        '--json',
+      ],
       {
         encoding: 'utf8',
         maxBuffer: 1 << 26,
@@ -74,7 +92,7 @@ const dicePerClick = (r: Row) => r.clicks!.clicks!.mean_dice_per_click;
 const clicks5 = (r: Row) => (r.clicks ? dicePerClick(r)[Math.min(5, clicks) - 1] : NaN);
 const mean = (f: (r: Row) => number) => rows.reduce((a, r) => a + f(r), 0) / rows.length;
 const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : '–');
-console.log(`| dataset (${values.split === 'test' ? 'test split' : 'all images'}) | instances | Dice (box) | Dice (point) | Dice (clicks:${Math.min(5, clicks)}) |`);
+console.log(`| dataset (${values.split === 'all' ? 'all images' : `${values.split} split`}) | instances | Dice (box) | Dice (point) | Dice (clicks:${Math.min(5, clicks)}) |`);
 console.log('| --- | --- | --- | --- | --- |');
 for (const r of rows) console.log(`| ${r.name} | ${r.instances} | ${fmt(r.box.dice_mean)} | ${fmt(r.point.dice_mean)} | ${fmt(clicks5(r))} |`);
 console.log(`| mean over datasets | ${rows.reduce((a, r) => a + r.instances, 0)} | ${fmt(mean((r) => r.box.dice_mean))} | ${fmt(mean((r) => r.point.dice_mean))} | ${fmt(mean(clicks5))} |`);

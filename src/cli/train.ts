@@ -49,6 +49,7 @@ function flagLayer(o: Record<string, unknown>): Json {
     augment: o.augment,
     balance: o.balance,
     multimask: o.multimask,
+    lonePoint: o.lonePoint,
     refine: o.refine,
     freezeEncoder: o.freezeEncoder,
     cacheEmbeddings: o.cacheEmbeddings,
@@ -116,6 +117,12 @@ export function registerTrainCommands(program: Command): void {
     .option('--balance <b>', 'sampling over datasets: 1 as the data comes, 0 every dataset equally', nonNegative)
     .option('--refine', "a second decoder pass with the first pass's logits as the mask prompt")
     .addOption(new Option('--multimask <mode>', 'outputs supervised: auto (SAM: 1-3 for a single point), always, never').choices(['auto', 'always', 'never']))
+    .addOption(
+      new Option(
+        '--lone-point <output>',
+        "what a lone point is decoded into (click rule): the click simulation keeps it; 'single' also supervises half the lone points through it and is recorded in the weights",
+      ).choices(['candidates', 'single']),
+    )
     .option('--freeze-encoder', 'train only the prompt encoder and mask decoder')
     .option('--cache-embeddings', 'freeze the encoder and train on embeddings computed once (fast fine-tuning)')
     .option('--no-flip', 'no random horizontal flips')

@@ -1,6 +1,7 @@
 // SAM's interactive rule, in one place for `eval clicks:K` (interactive.ts) and the browser app
 // (web/src/mask_cache.ts); training's batched click simulation (src/train/clicks.ts) follows the same
-// rule on its decoder slots. For one object:
+// rule on its decoder slots, with the run's lone-point output (RunConfig.lonePoint, recorded in the
+// weights it writes). For one object:
 // - its first prompt (points and/or a box) is decoded with no mask input;
 // - each corrective click is added to the prompt so far, and that prompt is decoded with the
 //   low-resolution logits of the output kept for the prompt before it as the mask input;

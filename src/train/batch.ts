@@ -2,6 +2,7 @@
 // fewer instances are padding, weight 0), each owning R decoder slots (its first prompt and the
 // interactive iterations after it), N prompt tokens per slot (the first two hold the simulated point
 // or box; the rest are empty slots, label −2, until the click simulation fills them).
+import type { LonePointOutput } from '../eval/click_rule.js';
 import { EMPTY_SLOT_LABEL } from '../model/sam.js';
 import type { PreparedSample } from './sample.js';
 
@@ -27,6 +28,8 @@ export interface BatchLayout {
   /** Model input side S. */
   imgSize: number;
   multimask: MultimaskMode;
+  /** The weights' lone-point rule: which output the click simulation keeps after a lone first point. */
+  lonePoint: LonePointOutput;
   refine: boolean;
   /** The graph takes mask_input / has_mask_input (interactive iterations). */
   maskInput: boolean;
@@ -112,8 +115,9 @@ export function assembleBatch(samples: readonly PreparedSample[], layout: BatchL
           // A padding slot: any valid prompt (a point and the padding point), weight 0.
           labels.set([1, -1], slot * n);
         }
-        // Later passes hold several prompts and a mask: supervised through output 0.
-        candidates.set(candidateRow(layout.multimask, singlePoint && pass === 0), slot * 4);
+        // Later passes hold several prompts and a mask: supervised through output 0; so is a lone
+        // point drawn for the single output under the 'single' lone-point rule.
+        candidates.set(candidateRow(layout.multimask, singlePoint && pass === 0 && !inst?.singleOutput), slot * 4);
         refineCandidates.set(candidateRow(layout.multimask, false), slot * 4);
       }
       if (inst) count++;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { type TrainingState, loadState, saveState } from '../graph/state.js';
 import type { ParamStore, Trainer } from '../graph/trainer.js';
 import type { SamConfig } from '../model/config.js';
+import { LONE_POINT_METADATA_KEY, type LonePointOutput } from '../eval/click_rule.js';
 import { CONFIG_METADATA_KEY, TRAINING_RECORD_KEY } from '../model/predictor.js';
 import { parameterShapes } from '../model/sam.js';
 import { saveSamWeights } from '../weights/checkpoint.js';
@@ -56,13 +57,33 @@ export function loadTrainingState(out: string): TrainingState & { meta: Partial<
   return loadState(path);
 }
 
-/** Writes model weights that SamPredictor.load reads back with their config and decoder math. */
-export function saveModelWeights(path: string, config: SamConfig, values: ReadonlyMap<string, Float32Array>, ultrasam: boolean, training: Record<string, unknown>): void {
+/**
+ * Writes model weights that SamPredictor.load reads back with their config and decoder math; a run
+ * under the 'single' lone-point rule records it, so the predictor decodes lone points as trained.
+ */
+export function saveModelWeights(
+  path: string,
+  config: SamConfig,
+  values: ReadonlyMap<string, Float32Array>,
+  ultrasam: boolean,
+  training: Record<string, unknown>,
+  lonePoint: LonePointOutput = 'candidates',
+): void {
   const tensors: StateDict = new Map();
   for (const [key, shape] of parameterShapes(config)) {
     const data = values.get(key);
     if (!data) throw new Error(`weights: no value for '${key}'`);
     tensors.set(key, { dtype: 'float32', shape, data });
   }
-  saveSamWeights(path, { layout: ultrasam ? 'ultrasam' : 'sam', tensors }, { metadata: { [CONFIG_METADATA_KEY]: JSON.stringify(config), [TRAINING_RECORD_KEY]: JSON.stringify(training) } });
+  saveSamWeights(
+    path,
+    { layout: ultrasam ? 'ultrasam' : 'sam', tensors },
+    {
+      metadata: {
+        [CONFIG_METADATA_KEY]: JSON.stringify(config),
+        [TRAINING_RECORD_KEY]: JSON.stringify(training),
+        ...(lonePoint !== 'candidates' ? { [LONE_POINT_METADATA_KEY]: lonePoint } : {}),
+      },
+    },
+  );
 }

@@ -31,7 +31,7 @@ export class ClickSimulator {
 
   /** Fills passes 2..R of every instance (prompts and mask prompts) in the batch's feeds, in place. */
   async simulate(batch: Batch, params: ParamStore): Promise<void> {
-    const { iterations: r, promptTokens: n, lowRes: l, imgSize: s, multimask } = this.layout;
+    const { iterations: r, promptTokens: n, lowRes: l, imgSize: s, multimask, lonePoint } = this.layout;
     if (r === 1) return;
     const f = batch.feeds;
     const coords = f.point_coords as Float32Array;
@@ -72,8 +72,9 @@ export class ClickSimulator {
       const iou = out.iou_predictions.data as Float32Array;
       const k = out.iou_predictions.dims[1];
       batch.instances.forEach((inst, i) => {
-        // The output the predictor would show for the prompt so far: highest predicted IoU among the candidates.
-        const row = candidateRow(multimask, inst.singlePoint && pass === 1);
+        // The output the predictor would show for the prompt so far (click_rule.ts): the single mask,
+        // or the best-scored candidate after a lone first point under SAM's lone-point rule.
+        const row = candidateRow(multimask, inst.singlePoint && pass === 1 && lonePoint === 'candidates');
         let best = -1;
         for (let j = 0; j < k; j++) if (row[j] && (best < 0 || iou[i * k + j] > iou[i * k + best])) best = j;
         const chosen = logits.subarray((i * k + best) * l * l, (i * k + best + 1) * l * l);

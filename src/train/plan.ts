@@ -89,6 +89,7 @@ export function planRun(config: RunConfig): RunPlan {
       lowRes: lowResGeometry(model).side,
       imgSize: model.imageEncoder.imgSize,
       multimask: config.multimask,
+      lonePoint: config.lonePoint ?? 'candidates',
       refine: config.refine,
       maskInput: interactive,
     },
@@ -101,6 +102,7 @@ export function planRun(config: RunConfig): RunPlan {
       boxJitter: config.prompts.boxJitter,
       clicks,
       maskOnlyIterations,
+      lonePoint: config.lonePoint ?? 'candidates',
       augment: config.augment,
     },
   };

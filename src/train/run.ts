@@ -103,14 +103,21 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
 
   const checkpoint = async () => {
     saveTrainingState(config.out, trainer, identity, config.batch.images);
-    saveModelWeights(files.weights, model, currentWeights(values, trainer), ultrasam, {
-      dataHash: set.hash,
-      images: set.images.length,
-      instances: set.instances,
-      step: trainer.step,
-      totalSteps: total,
-      run: config,
-    });
+    saveModelWeights(
+      files.weights,
+      model,
+      currentWeights(values, trainer),
+      ultrasam,
+      {
+        dataHash: set.hash,
+        images: set.images.length,
+        instances: set.instances,
+        step: trainer.step,
+        totalSteps: total,
+        run: config,
+      },
+      config.lonePoint,
+    );
     const entries = log.read();
     if (entries.length > 0) await writeLossCurve(files.curve, entries, `${model.name}: loss (${entries.length} steps)`);
   };

@@ -3,6 +3,7 @@
 import os from 'node:os';
 import { type Schedule, constantSchedule, cosineSchedule, multiStepSchedule } from '../graph/schedule.js';
 import { type SamConfig, type SamPreset, samConfig, ultrasamTinyConfig, validateConfig } from '../model/config.js';
+import type { LonePointOutput } from '../eval/click_rule.js';
 import type { MultimaskMode } from './batch.js';
 import { type AugmentOptions, NO_AUGMENTATION } from './augment.js';
 import type { DataSource } from './dataset.js';
@@ -54,6 +55,14 @@ export interface RunConfig {
    * 'candidates'. Not in DEFAULTS, so runs saved before the field existed resume unchanged.
    */
   iouOutputs?: 'best' | 'candidates';
+  /**
+   * What a lone point is decoded into, as the weights will record it (click_rule.ts): with 'single'
+   * the click simulation keeps the single-mask output after a lone first point (eval's and the app's
+   * path), and half of the lone first points are supervised through it (the other half through the
+   * candidates, which segment-everything and the app's choice still use). Absent: 'candidates'
+   * (SAM's); not in DEFAULTS, so runs saved before the field existed resume unchanged.
+   */
+  lonePoint?: LonePointOutput;
   /** A second decoder pass with the first pass's logits as the mask prompt. */
   refine: boolean;
   freezeEncoder: boolean;
@@ -161,6 +170,8 @@ export function validateRunConfig(raw: Json): RunConfig {
   }
   if (!['auto', 'always', 'never'].includes(raw.multimask as string)) bad('multimask', `'auto', 'always' or 'never'`);
   if (raw.iouOutputs !== undefined && !['best', 'candidates'].includes(raw.iouOutputs as string)) bad('iouOutputs', `'best' or 'candidates'`);
+  if (raw.lonePoint !== undefined && !['candidates', 'single'].includes(raw.lonePoint as string)) bad('lonePoint', `'candidates' or 'single'`);
+  if (raw.lonePoint === 'single' && raw.multimask !== 'auto') bad('multimask', `'auto' with lonePoint 'single' (only SAM's rule tells lone points apart)`);
   for (const f of ['refine', 'freezeEncoder', 'cacheEmbeddings', 'flip']) bool(f);
   if (raw.ultrasam !== undefined) bool('ultrasam');
   if (raw.allowEvaluationOnly !== undefined) bool('allowEvaluationOnly');

@@ -16,6 +16,7 @@ import { preprocessImage } from '../model/preprocess.js';
 import { resizeMaskNearest } from '../data/masks.js';
 import { type AugmentOptions, type Rect, chooseCrop, cropImage, cropMask, keepsEnough, photometric, rotate, syntheticInstance } from './augment.js';
 import { type TrainImage, decodeSegmentation } from './dataset.js';
+import type { LonePointOutput } from '../eval/click_rule.js';
 import { jitterBox, randomPointInMask, tightBox } from './prompt_sampling.js';
 
 export interface SampleOptions {
@@ -34,6 +35,8 @@ export interface SampleOptions {
   clicks: number;
   /** Interactive training: iterations that add no click (the previous mask is the only new prompt). */
   maskOnlyIterations: number;
+  /** The weights' lone-point rule (RunConfig.lonePoint): 'single' supervises half the lone points through output 0. */
+  lonePoint: LonePointOutput;
   augment: AugmentOptions;
 }
 
@@ -49,6 +52,8 @@ export interface PreparedInstance {
   iterations: Uint8Array;
   /** Made up by the synthetic-instance augmentation. */
   synthetic: boolean;
+  /** A lone point whose first pass is supervised through the single-mask output (lonePoint 'single'). */
+  singleOutput: boolean;
 }
 
 export interface PreparedSample {
@@ -141,7 +146,9 @@ export async function prepareSample(item: TrainImage, seed: number, o: SampleOpt
       coords = Float32Array.from([x, y, 0, 0]);
       labels = Float32Array.from([1, -1]);
     }
-    instances.push({ target: lowResTarget(mask, w, h, o.config), kind, coords, labels, iterations, synthetic: syntheticFirst && m === 0 });
+    // Drawn only under the 'single' rule, so runs under SAM's make the same choices as before it existed.
+    const singleOutput = kind === 'point' && o.lonePoint === 'single' && rng.next() < 0.5;
+    instances.push({ target: lowResTarget(mask, w, h, o.config), kind, coords, labels, iterations, synthetic: syntheticFirst && m === 0, singleOutput });
   });
   return { flipped, inputSize: [h, w], image, instances };
 }

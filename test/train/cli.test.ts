@@ -62,6 +62,8 @@ test('run config errors name the field and the value', () => {
   check({ schedule: { type: 'linear' } }, /schedule\.type must be 'multistep', 'cosine' or 'constant', got "linear"/);
   check({ multimask: 'sometimes' }, /multimask must be 'auto', 'always' or 'never'/);
   check({ iouOutputs: 'all' }, /iouOutputs must be 'best' or 'candidates', got "all"/);
+  check({ lonePoint: 'both' }, /lonePoint must be 'candidates' or 'single', got "both"/);
+  check({ lonePoint: 'single', multimask: 'always' }, /multimask must be 'auto' with lonePoint 'single'.*got "always"/);
   check({ data: [] }, /data must be a non-empty list/);
   check({ prompts: { boxProbability: 2 } }, /prompts\.boxProbability must be a number in \[0, 1\], got 2/);
   assert.equal(validateRunConfig(mergeConfig(DEFAULTS as unknown as Record<string, unknown>, base)).optimizer.lr, 1e-4);

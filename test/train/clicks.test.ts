@@ -7,6 +7,9 @@ import { after, before, test } from 'node:test';
 import { serialize } from '../../src/graph/onnx.js';
 import { Rng, normalArray } from '../../src/graph/random.js';
 import { Runtime } from '../../src/graph/runtime.js';
+import { LONE_POINT_METADATA_KEY, type LonePointOutput } from '../../src/eval/click_rule.js';
+import { SamPredictor } from '../../src/model/predictor.js';
+import { loadSamWeights } from '../../src/weights/checkpoint.js';
 import { assembleBatch, type BatchLayout } from '../../src/train/batch.js';
 import { ClickSimulator } from '../../src/train/clicks.js';
 import { loadTrainingSet } from '../../src/train/dataset.js';
@@ -28,13 +31,17 @@ before(async () => {
 });
 after(() => corpus.cleanup());
 
-test('each iteration corrects the previous one: a click in its largest error (or none), its logits as the mask prompt', async () => {
+for (const lonePoint of ['candidates', 'single'] as const) {
+  test(`each iteration corrects the previous one: a click in its largest error (or none), its logits as the mask prompt (lone point: ${lonePoint})`, () => checkSimulation(lonePoint));
+}
+
+async function checkSimulation(lonePoint: LonePointOutput): Promise<void> {
   const set = loadTrainingSet([{ coco: corpus.coco }]);
   const images = 2;
   const r = 4; // the first prompt, two corrective clicks, one mask-only iteration
   const n = 4;
-  const layout: BatchLayout = { images, instancesPerImage: 2, iterations: r, promptTokens: n, lowRes: 16, imgSize: 64, multimask: 'auto', refine: false, maskInput: true };
-  const sampleOptions = { config, instancesPerImage: 2, flip: false, pixels: false, boxProbability: 0.5, boxJitter: 0.05, clicks: 2, maskOnlyIterations: 1, augment: NO_AUGMENTATION };
+  const layout: BatchLayout = { images, instancesPerImage: 2, iterations: r, promptTokens: n, lowRes: 16, imgSize: 64, multimask: 'auto', lonePoint, refine: false, maskInput: true };
+  const sampleOptions = { config, instancesPerImage: 2, flip: false, pixels: false, boxProbability: 0.5, boxJitter: 0.05, clicks: 2, maskOnlyIterations: 1, lonePoint, augment: NO_AUGMENTATION };
   const samples = await Promise.all([0, 1].map((i) => prepareSample(set.images[i], 40 + i, sampleOptions)));
   for (const sample of samples) for (const inst of sample.instances) assert.deepEqual([...inst.iterations].sort(), [0, 1, 1], 'two clicks and one mask-only iteration, in some order');
   const batch = assembleBatch(samples, layout);
@@ -78,18 +85,21 @@ test('each iteration corrects the previous one: a click in its largest error (or
   const clicksOf = (slot: number) => Array.from(labels.subarray(slot * n + 2, (slot + 1) * n)).filter((l) => l !== -2).length;
 
   let clicks = 0;
-  for (const inst of batch.instances) {
+  for (const [index, inst] of batch.instances.entries()) {
+    const singleOutput = samples[Math.floor(index / 2)].instances[index % 2]?.singleOutput ?? false;
     assert.equal(has[inst.first], 0, 'the first pass has no mask prompt');
     assert.deepEqual(coords.subarray(inst.first * n * 2, inst.first * n * 2 + 4), original.subarray(inst.first * n * 2, inst.first * n * 2 + 4));
     for (let pass = 1; pass < r; pass++) {
       const slot = inst.first + pass;
       const previous = slot - 1;
-      // The output a user is shown for the previous prompt: best predicted IoU among 1–3 for a lone point, else output 0.
-      const outputs = inst.singlePoint && pass === 1 ? [1, 2, 3] : [0];
+      // Supervised: outputs 1–3 for a lone point (output 0 where drawn for it under the 'single' rule), else output 0.
+      const supervised = inst.singlePoint && pass === 1 && !singleOutput ? [1, 2, 3] : [0];
       assert.deepEqual(
         Array.from(candidates.subarray(previous * 4, previous * 4 + 4)),
-        [0, 1, 2, 3].map((j) => (outputs.includes(j) ? 1 : 0)),
+        [0, 1, 2, 3].map((j) => (supervised.includes(j) ? 1 : 0)),
       );
+      // Kept (what a user is shown): the best predicted IoU among 1–3 for a lone point under SAM's rule, else output 0.
+      const outputs = inst.singlePoint && pass === 1 && lonePoint === 'candidates' ? [1, 2, 3] : [0];
       const best = outputs.reduce((a, j) => (iou[previous * 4 + j] > iou[previous * 4 + a] ? j : a));
       const chosen = logits.subarray((previous * 4 + best) * 256, (previous * 4 + best + 1) * 256);
       assert.equal(has[slot], 1);
@@ -118,7 +128,13 @@ test('each iteration corrects the previous one: a click in its largest error (or
     }
   }
   assert.ok(clicks >= 4, `an untrained model makes errors to correct (${clicks} clicks)`);
-});
+  const lonePoints = samples.flatMap((x) => x.instances).filter((x) => x.kind === 'point');
+  if (lonePoint === 'candidates')
+    assert.ok(
+      lonePoints.every((x) => !x.singleOutput),
+      "SAM's rule supervises every lone point through the candidates",
+    );
+}
 
 test('training with interactive iterations and the refinement pass runs', async () => {
   const { dir: work, cleanup: removeWork } = tempDir('clicks');
@@ -147,6 +163,34 @@ test('training with interactive iterations and the refinement pass runs', async 
       const second = 20 * e['refine.focal'] + e['refine.dice'] + e['refine.iou_mse'];
       assert.ok(Math.abs(e.loss - first - second) < 1e-4 * e.loss, `step ${e.step}: ${e.loss} vs ${first} + ${second}`);
     }
+    // SAM's rule: nothing recorded, the predictor keeps the candidates for a lone point.
+    assert.equal((await SamPredictor.load(result.files.weights, { threads: 1 })).lonePoint, 'candidates');
+  } finally {
+    removeWork();
+  }
+});
+
+test("a run under the 'single' lone-point rule trains, and its weights record the rule for the predictor", async () => {
+  const { dir: work, cleanup: removeWork } = tempDir('clicks-single');
+  try {
+    const run = validateRunConfig(
+      mergeConfig(DEFAULTS as unknown as Record<string, unknown>, {
+        data: [{ coco: corpus.coco }],
+        model: config,
+        init: 'scratch',
+        out: work,
+        steps: 3,
+        batch: { images: 2, instances: 2 },
+        prompts: { boxProbability: 0, clicks: 2, maskOnlyIterations: 1 },
+        lonePoint: 'single',
+        threads: 1,
+        workers: 0,
+      }),
+    );
+    const result = await train(run);
+    for (const e of new RunLog(result.files.log).read()) assert.ok(Number.isFinite(e.loss), `step ${e.step}: ${JSON.stringify(e)}`);
+    assert.equal(loadSamWeights(result.files.weights).metadata.get(LONE_POINT_METADATA_KEY), 'single');
+    assert.equal((await SamPredictor.load(result.files.weights, { threads: 1 })).lonePoint, 'single');
   } finally {
     removeWork();
   }

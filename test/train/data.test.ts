@@ -33,8 +33,30 @@ const sampleOptions = (over: Partial<SampleOptions> = {}): SampleOptions => ({
   boxJitter: 0.05,
   clicks: 0,
   maskOnlyIterations: 0,
+  lonePoint: 'candidates',
   augment: NO_AUGMENTATION,
   ...over,
+});
+
+test("under the 'single' lone-point rule about half the lone points are supervised through output 0, no box is", async () => {
+  const set = loadTrainingSet([{ coco: corpus.coco }]);
+  const drawn = { point: 0, single: 0, box: 0 };
+  for (let seed = 0; seed < 40; seed++) {
+    const sample = await prepareSample(set.images[seed % set.images.length], seed, sampleOptions({ pixels: false, lonePoint: 'single' }));
+    for (const inst of sample.instances) {
+      if (inst.kind === 'box') assert.equal(inst.singleOutput, false, 'a box is never a lone point');
+      else {
+        drawn.point++;
+        if (inst.singleOutput) drawn.single++;
+      }
+    }
+    const sam = await prepareSample(set.images[seed % set.images.length], seed, sampleOptions({ pixels: false }));
+    assert.ok(
+      sam.instances.every((x) => !x.singleOutput),
+      "SAM's rule: every lone point through the candidates",
+    );
+  }
+  assert.ok(drawn.point >= 20 && drawn.single > 0.25 * drawn.point && drawn.single < 0.75 * drawn.point, JSON.stringify(drawn));
 });
 
 test('the training set reads RLE and polygon masks; bad files are named in the error', () => {
@@ -152,7 +174,7 @@ test('batches depend only on the step; worker threads prepare the same batches a
     workers,
     prefetch: 2,
     sample: sampleOptions(),
-    layout: { images: 3, instancesPerImage: 2, iterations: 1, promptTokens: 2, lowRes: 16, imgSize: 64, multimask: 'auto', refine: false, maskInput: false },
+    layout: { images: 3, instancesPerImage: 2, iterations: 1, promptTokens: 2, lowRes: 16, imgSize: 64, multimask: 'auto', lonePoint: 'candidates', refine: false, maskInput: false },
   });
   const inline = new BatchLoader(set, options(0));
   const first = [];
@@ -179,18 +201,32 @@ test('batches depend only on the step; worker threads prepare the same batches a
 test('batch slots: each instance owns R passes; padding weighs 0; a lone point is supervised through outputs 1–3 on its first pass only', () => {
   const target = new Uint8Array(16 * 16).fill(1);
   const iterations = Uint8Array.from([1]);
-  const point = { target, kind: 'point' as const, coords: Float32Array.from([3, 4, 0, 0]), labels: Float32Array.from([1, -1]), iterations, synthetic: false };
-  const box = { target, kind: 'box' as const, coords: Float32Array.from([1, 1, 9, 9]), labels: Float32Array.from([2, 3]), iterations, synthetic: false };
+  const point = { target, kind: 'point' as const, coords: Float32Array.from([3, 4, 0, 0]), labels: Float32Array.from([1, -1]), iterations, synthetic: false, singleOutput: false };
+  const box = { target, kind: 'box' as const, coords: Float32Array.from([1, 1, 9, 9]), labels: Float32Array.from([2, 3]), iterations, synthetic: false, singleOutput: false };
   const batch = assembleBatch(
     [
       { flipped: false, inputSize: [64, 48], instances: [point, box] },
       { flipped: false, inputSize: [64, 64], instances: [box] },
     ],
-    { images: 2, instancesPerImage: 2, iterations: 2, promptTokens: 3, lowRes: 16, imgSize: 64, multimask: 'auto', refine: true, maskInput: true },
+    { images: 2, instancesPerImage: 2, iterations: 2, promptTokens: 3, lowRes: 16, imgSize: 64, multimask: 'auto', lonePoint: 'candidates', refine: true, maskInput: true },
   );
   assert.deepEqual(Array.from(batch.feeds.weight as Float32Array), [1, 1, 1, 1, 1, 1, 0, 0]);
   assert.deepEqual(Array.from(batch.feeds.instance_image as BigInt64Array), [0n, 0n, 0n, 0n, 1n, 1n, 1n, 1n]);
   assert.deepEqual(Array.from(batch.feeds.candidates as Float32Array).slice(0, 16), [0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0]);
+  // A lone point drawn for the single output (lone-point rule 'single') is supervised through output 0.
+  const single = assembleBatch([{ flipped: false, inputSize: [64, 64], instances: [{ ...point, singleOutput: true }, point] }], {
+    images: 1,
+    instancesPerImage: 2,
+    iterations: 2,
+    promptTokens: 3,
+    lowRes: 16,
+    imgSize: 64,
+    multimask: 'auto',
+    lonePoint: 'single',
+    refine: false,
+    maskInput: true,
+  });
+  assert.deepEqual(Array.from(single.feeds.candidates as Float32Array), [1, 0, 0, 0, 1, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0]);
   assert.deepEqual(Array.from(batch.feeds.refine_candidates as Float32Array).slice(0, 4), [1, 0, 0, 0]);
   assert.deepEqual(Array.from(batch.feeds.point_labels as Float32Array).slice(0, 12), [1, -1, -2, 1, -1, -2, 2, 3, -2, 2, 3, -2]);
   assert.deepEqual(
@@ -215,6 +251,7 @@ test('batch slots: each instance owns R passes; padding weighs 0; a lone point i
         lowRes: 16,
         imgSize: 64,
         multimask: 'auto',
+        lonePoint: 'candidates',
         refine: false,
         maskInput: true,
       }),
