@@ -9,7 +9,8 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { getPreprocessShape } from '../src/image/resize.js';
-import { upscaleLogits } from '../src/model/postprocess.js';
+import { maskOverlap } from '../src/eval/metrics.js';
+import { postprocessMasks } from '../src/model/postprocess.js';
 import { decodeSegmentation, loadTrainingSet } from '../src/train/dataset.js';
 
 const { values, positionals } = parseArgs({
@@ -59,17 +60,8 @@ for (const name of values.datasets!.split(',')) {
     const inputSize = getPreprocessShape(image.height, image.width, input);
     for (const segmentation of image.instances) {
       const mask = decodeSegmentation(segmentation, image.width, image.height);
-      const logits = upscaleLogits(gridLogits(mask, image.width, image.height), 1, [grid, grid], { imgSize: input, inputSize, originalSize: [image.height, image.width] });
-      let inter = 0;
-      let a = 0;
-      let b = 0;
-      for (let i = 0; i < mask.length; i++) {
-        const p = logits[i] > 0 ? 1 : 0;
-        inter += p & mask[i];
-        a += p;
-        b += mask[i];
-      }
-      sum += a + b > 0 ? (2 * inter) / (a + b) : 1;
+      const [predicted] = postprocessMasks(gridLogits(mask, image.width, image.height), 1, [grid, grid], { imgSize: input, inputSize, originalSize: [image.height, image.width] });
+      sum += maskOverlap(predicted, mask).dice;
       n++;
     }
   }

@@ -11,10 +11,11 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { firstClick, nextClick, type Click } from '../src/eval/clicks.js';
+import { maskOverlap } from '../src/eval/metrics.js';
 import { bestOutput } from '../src/eval/predict.js';
 import { readImage } from '../src/image/read.js';
 import { getPreprocessShape } from '../src/image/resize.js';
-import { upscaleLogits } from '../src/model/postprocess.js';
+import { thresholdMasks, upscaleLogits } from '../src/model/postprocess.js';
 import { SamPredictor } from '../src/model/predictor.js';
 import { cropImage } from '../src/train/augment.js';
 import { decodeSegmentation, loadTrainingSet } from '../src/train/dataset.js';
@@ -50,18 +51,9 @@ interface Rect {
   height: number;
 }
 
-function dice(pred: ArrayLike<number>, gt: ArrayLike<number>): number {
-  let inter = 0;
-  let a = 0;
-  let b = 0;
-  for (let i = 0; i < gt.length; i++) {
-    const p = pred[i] > 0 ? 1 : 0;
-    const g = gt[i] ? 1 : 0;
-    inter += p & g;
-    a += p;
-    b += g;
-  }
-  return a + b > 0 ? (2 * inter) / (a + b) : 1;
+/** Dice of full-resolution logits (thresholded at 0, as predictions are) against the ground truth. */
+function dice(logits: Float32Array, gt: Uint8Array): number {
+  return maskOverlap(thresholdMasks(logits, 1)[0], gt).dice;
 }
 
 /** The crop around the mask (logits > 0) and the clicks, expanded; null when it is most of the image. */
@@ -144,8 +136,7 @@ for (const name of values.datasets!.split(',')) {
         let encoded: Rect | null = null;
         sums[mode][0] += dice(full, gt);
         for (let round = 2; round <= K; round++) {
-          const mask = new Uint8Array(width * height);
-          for (let i = 0; i < mask.length; i++) mask[i] = full[i] > 0 ? 1 : 0;
+          const [mask] = thresholdMasks(full, 1);
           const click = nextClick(gt, mask, width, height);
           if (!click) {
             for (let r = round; r <= K; r++) sums[mode][r - 1] += dice(full, gt);
