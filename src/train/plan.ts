@@ -53,6 +53,7 @@ export function planRun(config: RunConfig): RunPlan {
   const set = loadTrainingSet(config.data, { allowEvaluationOnly: config.allowEvaluationOnly });
   const total = totalSteps(config, set.images.length);
   const { clicks, maskOnlyIterations } = config.prompts;
+  const lonePoint = config.lonePoint ?? 'candidates';
   const iterations = 1 + clicks + maskOnlyIterations;
   const interactive = iterations > 1;
   const cached = config.cacheEmbeddings;
@@ -89,7 +90,7 @@ export function planRun(config: RunConfig): RunPlan {
       lowRes: lowResGeometry(model).side,
       imgSize: model.imageEncoder.imgSize,
       multimask: config.multimask,
-      lonePoint: config.lonePoint ?? 'candidates',
+      lonePoint,
       refine: config.refine,
       maskInput: interactive,
     },
@@ -102,7 +103,7 @@ export function planRun(config: RunConfig): RunPlan {
       boxJitter: config.prompts.boxJitter,
       clicks,
       maskOnlyIterations,
-      lonePoint: config.lonePoint ?? 'candidates',
+      lonePoint,
       augment: config.augment,
     },
   };
