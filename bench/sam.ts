@@ -2,7 +2,8 @@
 // Times the ViT-B image encoder at 1024 (random weights: speed does not depend on their values),
 // fp32 and int8-quantised (with the int8 embedding's error against fp32), the ViT-B mask decoder
 // for a point prompt, a box prompt and a corrective click (two points + mask prompt) (with its
-// arithmetic per prompt, and the time of its per-image part), and the same for the bundled ultrasam-tiny architecture. --compare also times
+// arithmetic per prompt, and the time of its per-image part), the host post-processing of a prompt's
+// masks at a 1024 × 768 image, and the same for the bundled ultrasam-tiny architecture. --compare also times
 // the decoder in the reference's order (buildDecoderGraph), in rounds alternating with the
 // predictor's, for before/after figures.
 import os from 'node:os';
@@ -13,6 +14,7 @@ import { serialize } from '../src/graph/onnx.js';
 import { Rng, normalArray } from '../src/graph/random.js';
 import { Runtime } from '../src/graph/runtime.js';
 import { type SamConfig, embeddingGrid, lowResSize, samConfig, ultrasamTinyConfig } from '../src/model/config.js';
+import { postprocessMasks } from '../src/model/postprocess.js';
 import { SamPredictor } from '../src/model/predictor.js';
 import { buildDecoderGraph, buildDecoderImageGraph, buildEncoderGraph, buildPromptDecoderGraph } from '../src/model/sam.js';
 
@@ -113,6 +115,17 @@ if (has('--compare')) {
   await fast.release();
 }
 await decoderImage.release();
+
+// Host post-processing of a prompt's masks (JavaScript, one thread) for a 1024 × 768 image: ViT-B's
+// 256 × 256 low-res logits to binary masks at the image size — one output (the predictor's single
+// mask) and four (what the app's worker sends for a click: the single mask and three candidates).
+{
+  const low = lowResSize(vitb);
+  const geometry = { imgSize: 1024, inputSize: [768, 1024] as [number, number], originalSize: [768, 1024] as [number, number] };
+  const logits = normalArray(new Rng(7), 4 * low * low, 4);
+  result.postprocess_1_mask_ms = Number((await timeIt(async () => postprocessMasks(logits.subarray(0, low * low), 1, [low, low], geometry), repeats * 3)).toFixed(2));
+  result.postprocess_4_masks_ms = Number((await timeIt(async () => postprocessMasks(logits, 4, [low, low], geometry), repeats * 3)).toFixed(2));
+}
 
 // The bundled model's architecture (random weights when the bundled file is absent: same speed).
 if (!has('--skip-tiny')) {

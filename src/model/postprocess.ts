@@ -5,7 +5,7 @@
 //
 // Each axis goes through upsample → crop → resize, three linear maps that compose into one sparse
 // matrix per axis; the two axes are then applied one after the other (bilinear is separable).
-import { linearMatrix } from './interpolate.js';
+import { bilinearTaps } from '../graph/ops/resize.js';
 import type { Size } from './prompts.js';
 
 export interface PostprocessGeometry {
@@ -24,25 +24,38 @@ interface SparseRows {
   weight: Float64Array;
 }
 
-/** The composed map of one axis: lowRes → imgSize, keep the first `kept`, → outSize. */
+/** The taps of output o as [index, weight] pairs; at the edge, where both are one index, summed as bilinearMatrix sums them. */
+function tapList(inSize: number, outSize: number, o: number): [number, number][] {
+  const { i0, i1, w1 } = bilinearTaps(inSize, outSize, o);
+  return i0 === i1
+    ? [[i0, 1 - w1 + w1]]
+    : [
+        [i0, 1 - w1],
+        [i1, w1],
+      ];
+}
+
+/**
+ * The composed map of one axis: lowRes → imgSize, keep the first `kept`, → outSize. Built from the
+ * taps (each output reads ≤ 2 kept positions, each of those ≤ 2 low-res ones), summed in the order
+ * of the dense product R_down · R_up, so the weights are those of the matrices multiplied out.
+ */
 function axisMap(lowRes: number, imgSize: number, kept: number, outSize: number): SparseRows {
-  const up = linearMatrix(lowRes, imgSize); // [imgSize, lowRes]
-  const down = linearMatrix(kept, outSize); // [outSize, kept]
   const start = new Int32Array(outSize + 1);
   const index: number[] = [];
   const weight: number[] = [];
-  const row = new Float64Array(lowRes);
+  const row = new Map<number, number>();
   for (let o = 0; o < outSize; o++) {
-    row.fill(0);
-    for (let k = 0; k < kept; k++) {
-      const d = down[o * kept + k];
+    row.clear();
+    for (const [k, d] of tapList(kept, outSize, o)) {
       if (d === 0) continue;
-      for (let i = 0; i < lowRes; i++) row[i] += d * up[k * lowRes + i];
+      for (const [i, u] of tapList(lowRes, imgSize, k)) row.set(i, (row.get(i) ?? 0) + d * u);
     }
-    for (let i = 0; i < lowRes; i++) {
-      if (row[i] !== 0) {
+    for (const i of [...row.keys()].sort((a, b) => a - b)) {
+      const w = row.get(i)!;
+      if (w !== 0) {
         index.push(i);
-        weight.push(row[i]);
+        weight.push(w);
       }
     }
     start[o + 1] = index.length;
@@ -50,41 +63,71 @@ function axisMap(lowRes: number, imgSize: number, kept: number, outSize: number)
   return { start, index: Int32Array.from(index), weight: Float64Array.from(weight) };
 }
 
-/**
- * Low-res logits [count, h, w] (row-major) → logits at the original size [count, H, W].
- * `h`, `w` are the low-res sides (256 for a 1024 model).
- */
-export function upscaleLogits(lowRes: Float32Array, count: number, [h, w]: Size, geo: PostprocessGeometry): Float32Array {
+// The maps of the last few geometries: every prompt on an image post-processes with the same ones.
+const axisMaps = new Map<string, SparseRows>();
+
+function cachedAxisMap(lowRes: number, imgSize: number, kept: number, outSize: number): SparseRows {
+  const key = `${lowRes},${imgSize},${kept},${outSize}`;
+  let map = axisMaps.get(key);
+  if (!map) {
+    map = axisMap(lowRes, imgSize, kept, outSize);
+    axisMaps.set(key, map);
+    if (axisMaps.size > 8) axisMaps.delete(axisMaps.keys().next().value as string);
+  }
+  return map;
+}
+
+/** The axis maps of a geometry, checked against the logits' shape. */
+function geometryMaps(lowRes: Float32Array, count: number, [h, w]: Size, geo: PostprocessGeometry): { rows: SparseRows; cols: SparseRows } {
   if (lowRes.length !== count * h * w) {
     throw new Error(`postprocess: ${lowRes.length} logits do not fill [${count}, ${h}, ${w}]`);
   }
   const [inH, inW] = geo.inputSize;
   const [outH, outW] = geo.originalSize;
   if (inH > geo.imgSize || inW > geo.imgSize) throw new Error(`postprocess: input size [${inH}, ${inW}] exceeds the ${geo.imgSize} input`);
-  const rows = axisMap(h, geo.imgSize, inH, outH);
-  const cols = axisMap(w, geo.imgSize, inW, outW);
+  return { rows: cachedAxisMap(h, geo.imgSize, inH, outH), cols: cachedAxisMap(w, geo.imgSize, inW, outW) };
+}
+
+/**
+ * Mask m at the original size: columns first on the h low-res rows (tmp: [h, outW]), then rows, whose
+ * taps are whole rows of tmp: the inner loop runs along contiguous memory.
+ */
+function upscaleMask(lowRes: Float32Array, m: number, h: number, w: number, rows: SparseRows, cols: SparseRows, tmp: Float64Array, out: Float64Array): void {
+  const outW = cols.start.length - 1;
+  const outH = rows.start.length - 1;
+  const src = m * h * w;
+  for (let y = 0; y < h; y++) {
+    const base = src + y * w;
+    for (let c = 0; c < outW; c++) {
+      let s = 0;
+      for (let t = cols.start[c]; t < cols.start[c + 1]; t++) s += cols.weight[t] * lowRes[base + cols.index[t]];
+      tmp[y * outW + c] = s;
+    }
+  }
+  out.fill(0);
+  for (let r = 0; r < outH; r++) {
+    const dst = r * outW;
+    for (let t = rows.start[r]; t < rows.start[r + 1]; t++) {
+      const from = rows.index[t] * outW;
+      const wt = rows.weight[t];
+      for (let c = 0; c < outW; c++) out[dst + c] += wt * tmp[from + c];
+    }
+  }
+}
+
+/**
+ * Low-res logits [count, h, w] (row-major) → logits at the original size [count, H, W].
+ * `h`, `w` are the low-res sides (256 for a 1024 model).
+ */
+export function upscaleLogits(lowRes: Float32Array, count: number, [h, w]: Size, geo: PostprocessGeometry): Float32Array {
+  const { rows, cols } = geometryMaps(lowRes, count, [h, w], geo);
+  const [outH, outW] = geo.originalSize;
   const out = new Float32Array(count * outH * outW);
-  const tmp = new Float64Array(outH * w);
+  const tmp = new Float64Array(h * outW);
+  const mask = new Float64Array(outH * outW);
   for (let m = 0; m < count; m++) {
-    const src = m * h * w;
-    // Rows first: tmp[r, :] = Σ weight · lowRes[index, :].
-    tmp.fill(0);
-    for (let r = 0; r < outH; r++) {
-      for (let t = rows.start[r]; t < rows.start[r + 1]; t++) {
-        const base = src + rows.index[t] * w;
-        const wt = rows.weight[t];
-        for (let x = 0; x < w; x++) tmp[r * w + x] += wt * lowRes[base + x];
-      }
-    }
-    // Then columns.
-    const dst = m * outH * outW;
-    for (let r = 0; r < outH; r++) {
-      for (let c = 0; c < outW; c++) {
-        let s = 0;
-        for (let t = cols.start[c]; t < cols.start[c + 1]; t++) s += cols.weight[t] * tmp[r * w + cols.index[t]];
-        out[dst + r * outW + c] = s;
-      }
-    }
+    upscaleMask(lowRes, m, h, w, rows, cols, tmp, mask);
+    out.set(mask, m * outH * outW);
   }
   return out;
 }
@@ -102,7 +145,22 @@ export function thresholdMasks(logits: Float32Array, count: number, threshold = 
   return masks;
 }
 
-/** The whole of SAM's postprocessing: low-res logits → binary masks at the original size. */
-export function postprocessMasks(lowRes: Float32Array, count: number, lowResSize: Size, geo: PostprocessGeometry): Uint8Array[] {
-  return thresholdMasks(upscaleLogits(lowRes, count, lowResSize, geo), count);
+/**
+ * The whole of SAM's postprocessing: low-res logits → binary masks at the original size. The same
+ * as thresholdMasks(upscaleLogits(…)) (each logit rounded to float32 before the test), without the
+ * logits at the original size in memory.
+ */
+export function postprocessMasks(lowRes: Float32Array, count: number, [h, w]: Size, geo: PostprocessGeometry): Uint8Array[] {
+  const { rows, cols } = geometryMaps(lowRes, count, [h, w], geo);
+  const [outH, outW] = geo.originalSize;
+  const tmp = new Float64Array(h * outW);
+  const logits = new Float64Array(outH * outW);
+  const masks: Uint8Array[] = [];
+  for (let m = 0; m < count; m++) {
+    upscaleMask(lowRes, m, h, w, rows, cols, tmp, logits);
+    const mask = new Uint8Array(outH * outW);
+    for (let i = 0; i < mask.length; i++) mask[i] = Math.fround(logits[i]) > 0 ? 1 : 0;
+    masks.push(mask);
+  }
+  return masks;
 }

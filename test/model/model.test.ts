@@ -155,34 +155,41 @@ test('prompts: per-axis resize scale, +0.5, box corners last with labels 2 and 3
 });
 
 test('postprocessing equals upsample → crop → resize done the long way, and thresholds at 0', () => {
-  const [low, img, inH, inW, outH, outW] = [8, 32, 20, 32, 13, 21];
-  const count = 2;
-  const logits = Float32Array.from({ length: count * low * low }, (_, i) => Math.sin(i * 0.37) + 0.1 * (i % 7));
-  const got = upscaleLogits(logits, count, [low, low], { imgSize: img, inputSize: [inH, inW], originalSize: [outH, outW] });
-  // Dense reference with the engine's interpolation matrices, one stage at a time.
-  const resize = (x: Float64Array, h: number, w: number, nh: number, nw: number) => {
-    const rh = bilinearMatrix(h, nh);
-    const rw = bilinearMatrix(w, nw);
-    const y = new Float64Array(nh * nw);
-    for (let i = 0; i < nh; i++)
-      for (let j = 0; j < nw; j++) {
-        let s = 0;
-        for (let a = 0; a < h; a++) for (let c = 0; c < w; c++) s += rh[i * h + a] * rw[j * w + c] * x[a * w + c];
-        y[i * nw + j] = s;
-      }
-    return y;
-  };
-  for (let m = 0; m < count; m++) {
-    const up = resize(Float64Array.from(logits.subarray(m * low * low, (m + 1) * low * low)), low, low, img, img);
-    const crop = new Float64Array(inH * inW);
-    for (let i = 0; i < inH; i++) for (let j = 0; j < inW; j++) crop[i * inW + j] = up[i * img + j];
-    const want = resize(crop, inH, inW, outH, outW);
-    for (let i = 0; i < want.length; i++) assert.ok(Math.abs(got[m * outH * outW + i] - want[i]) < 1e-5, `mask ${m} pixel ${i}`);
+  // Shrinking both axes, then growing one: the second and third geometries also check that the
+  // axis maps cached for one geometry are not served for another.
+  for (const [low, img, inH, inW, outH, outW] of [
+    [8, 32, 20, 32, 13, 21],
+    [8, 32, 32, 11, 50, 17],
+    [8, 32, 20, 32, 13, 21],
+  ]) {
+    const count = 2;
+    const logits = Float32Array.from({ length: count * low * low }, (_, i) => Math.sin(i * 0.37) + 0.1 * (i % 7));
+    const got = upscaleLogits(logits, count, [low, low], { imgSize: img, inputSize: [inH, inW], originalSize: [outH, outW] });
+    // Dense reference with the engine's interpolation matrices, one stage at a time.
+    const resize = (x: Float64Array, h: number, w: number, nh: number, nw: number) => {
+      const rh = bilinearMatrix(h, nh);
+      const rw = bilinearMatrix(w, nw);
+      const y = new Float64Array(nh * nw);
+      for (let i = 0; i < nh; i++)
+        for (let j = 0; j < nw; j++) {
+          let s = 0;
+          for (let a = 0; a < h; a++) for (let c = 0; c < w; c++) s += rh[i * h + a] * rw[j * w + c] * x[a * w + c];
+          y[i * nw + j] = s;
+        }
+      return y;
+    };
+    for (let m = 0; m < count; m++) {
+      const up = resize(Float64Array.from(logits.subarray(m * low * low, (m + 1) * low * low)), low, low, img, img);
+      const crop = new Float64Array(inH * inW);
+      for (let i = 0; i < inH; i++) for (let j = 0; j < inW; j++) crop[i * inW + j] = up[i * img + j];
+      const want = resize(crop, inH, inW, outH, outW);
+      for (let i = 0; i < want.length; i++) assert.ok(Math.abs(got[m * outH * outW + i] - want[i]) < 1e-5, `mask ${m} pixel ${i}`);
+    }
+    const masks = postprocessMasks(logits, count, [low, low], { imgSize: img, inputSize: [inH, inW], originalSize: [outH, outW] });
+    assert.equal(masks.length, count);
+    for (let m = 0; m < count; m++) for (let i = 0; i < outH * outW; i++) assert.equal(masks[m][i], got[m * outH * outW + i] > 0 ? 1 : 0);
+    assert.throws(() => upscaleLogits(logits, 3, [low, low], { imgSize: img, inputSize: [inH, inW], originalSize: [outH, outW] }), /do not fill/);
   }
-  const masks = postprocessMasks(logits, count, [low, low], { imgSize: img, inputSize: [inH, inW], originalSize: [outH, outW] });
-  assert.equal(masks.length, count);
-  for (let i = 0; i < outH * outW; i++) assert.equal(masks[1][i], got[outH * outW + i] > 0 ? 1 : 0);
-  assert.throws(() => upscaleLogits(logits, 3, [low, low], { imgSize: img, inputSize: [inH, inW], originalSize: [outH, outW] }), /do not fill/);
 });
 
 test('weight binding: a wrong shape, a missing and an unexpected key are all named, with both shapes', () => {

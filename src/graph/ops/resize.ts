@@ -5,17 +5,21 @@ import { defineOp, emit, shapeError } from '../op.js';
 import { matmul } from './matmul.js';
 
 /**
- * Interpolation matrix R[out, in] of one axis: y = R · x. Half-pixel centres; a source position
- * below 0 is clamped to 0 and the upper neighbour to in − 1, as PyTorch does.
+ * The two taps of each output position of one axis: output o reads in[i0] · (1 − w1) + in[i1] · w1.
+ * Half-pixel centres; a source position below 0 is clamped to 0 and the upper neighbour to in − 1,
+ * as PyTorch does (at the upper edge i0 = i1).
  */
+export function bilinearTaps(inSize: number, outSize: number, o: number): { i0: number; i1: number; w1: number } {
+  const src = Math.max((o + 0.5) * (inSize / outSize) - 0.5, 0);
+  const i0 = Math.min(Math.floor(src), inSize - 1);
+  return { i0, i1: Math.min(i0 + 1, inSize - 1), w1: src - i0 };
+}
+
+/** Interpolation matrix R[out, in] of one axis (y = R · x): bilinearTaps as a dense matrix. */
 export function bilinearMatrix(inSize: number, outSize: number): Float64Array {
   const r = new Float64Array(outSize * inSize);
-  const scale = inSize / outSize;
   for (let o = 0; o < outSize; o++) {
-    const src = Math.max((o + 0.5) * scale - 0.5, 0);
-    const i0 = Math.min(Math.floor(src), inSize - 1);
-    const i1 = Math.min(i0 + 1, inSize - 1);
-    const w1 = src - i0;
+    const { i0, i1, w1 } = bilinearTaps(inSize, outSize, o);
     r[o * inSize + i0] += 1 - w1;
     r[o * inSize + i1] += w1;
   }
