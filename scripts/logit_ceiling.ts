@@ -4,8 +4,11 @@
 // rendering on that grid — cell value = the share of the cell the mask covers, minus ½, pushed through
 // the same postprocessing (postprocess.ts) and thresholded at 0 — against the mask itself (Dice per
 // instance, averaged per dataset as `eval` does). It is the Dice of a perfect-coverage prediction at
-// that resolution: an estimate of the ceiling that more clicks approach, not a bound.
-//   npx tsx scripts/logit_ceiling.ts <corpus-dir> [--datasets A,B] [--split test|val|all] [--input 256] [--grid 64]
+// that resolution: an estimate of the ceiling that more clicks approach, not a bound. With --cells
+// binary each cell is ±½ by whether the mask covers at least half of it — the target training's
+// loss sees with `maskTarget: "binary"` (src/train/sample.ts): the ceiling of a model that learnt
+// that target exactly.
+//   npx tsx scripts/logit_ceiling.ts <corpus-dir> [--datasets A,B] [--split test|val|all] [--input 256] [--grid 64] [--cells share|binary]
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { getPreprocessShape } from '../src/image/resize.js';
@@ -20,17 +23,19 @@ const { values, positionals } = parseArgs({
     split: { type: 'string', default: 'test' },
     input: { type: 'string', default: '256' },
     grid: { type: 'string', default: '64' },
+    cells: { type: 'string', default: 'share' },
   },
 });
 const [corpus] = positionals;
 const input = Number(values.input);
 const grid = Number(values.grid);
-if (!corpus || !['test', 'val', 'all'].includes(values.split!) || !Number.isInteger(input) || !Number.isInteger(grid) || input % grid !== 0) {
-  console.error('usage: npx tsx scripts/logit_ceiling.ts <corpus-dir> [--datasets A,B] [--split test|val|all] [--input 256] [--grid 64] (input a multiple of grid)');
+const binary = values.cells === 'binary';
+if (!corpus || !['test', 'val', 'all'].includes(values.split!) || !Number.isInteger(input) || !Number.isInteger(grid) || input % grid !== 0 || !['share', 'binary'].includes(values.cells!)) {
+  console.error('usage: npx tsx scripts/logit_ceiling.ts <corpus-dir> [--datasets A,B] [--split test|val|all] [--input 256] [--grid 64] [--cells share|binary] (input a multiple of grid)');
   process.exit(2);
 }
 
-/** The mask's coverage of each grid cell in the padded input frame, minus ½. */
+/** The mask's coverage of each grid cell in the padded input frame (or 1 where it is ≥ ½, 0 elsewhere: --cells binary), minus ½. */
 function gridLogits(mask: Uint8Array, width: number, height: number): Float32Array {
   const [h, w] = getPreprocessShape(height, width, input);
   const cell = input / grid;
@@ -46,7 +51,11 @@ function gridLogits(mask: Uint8Array, width: number, height: number): Float32Arr
     }
   }
   const logits = new Float32Array(grid * grid).fill(-0.5);
-  for (let i = 0; i < logits.length; i++) if (total[i] > 0) logits[i] = covered[i] / total[i] - 0.5;
+  for (let i = 0; i < logits.length; i++) {
+    if (total[i] === 0) continue;
+    const share = covered[i] / total[i];
+    logits[i] = (binary ? (share >= 0.5 ? 1 : 0) : share) - 0.5;
+  }
   return logits;
 }
 
@@ -68,6 +77,8 @@ for (const name of values.datasets!.split(',')) {
   rows.push({ name, instances: n, dice: sum / n });
   console.error(`${name}: ${n} instances, Dice ${(sum / n).toFixed(4)}`);
 }
-console.log(`| dataset (${values.split === 'all' ? 'all images' : `${values.split} split`}) | instances | Dice of the ground truth through a ${grid} × ${grid} logit grid (${input}-pixel input) |`);
+console.log(
+  `| dataset (${values.split === 'all' ? 'all images' : `${values.split} split`}) | instances | Dice of the ground truth through a ${grid} × ${grid} logit grid (${input}-pixel input${binary ? ', cells covered ≥ ½' : ''}) |`,
+);
 console.log('| --- | --- | --- |');
 for (const r of rows) console.log(`| ${r.name} | ${r.instances} | ${r.dice.toFixed(4)} |`);

@@ -50,6 +50,7 @@ function flagLayer(o: Record<string, unknown>): Json {
     balance: o.balance,
     multimask: o.multimask,
     lonePoint: o.lonePoint,
+    maskTarget: o.maskTarget,
     refine: o.refine,
     freezeEncoder: o.freezeEncoder,
     cacheEmbeddings: o.cacheEmbeddings,
@@ -122,6 +123,9 @@ export function registerTrainCommands(program: Command): void {
         '--lone-point <output>',
         "what a lone point is decoded into (click rule): the click simulation keeps it; 'single' also supervises half the lone points through it and is recorded in the weights",
       ).choices(['candidates', 'single']),
+    )
+    .addOption(
+      new Option('--mask-target <kind>', "the loss's target on the low-resolution grid: cells covered at least half (binary) or each cell's covered share (coverage)").choices(['binary', 'coverage']),
     )
     .option('--freeze-encoder', 'train only the prompt encoder and mask decoder')
     .option('--cache-embeddings', 'freeze the encoder and train on embeddings computed once (fast fine-tuning)')

@@ -109,7 +109,8 @@ export function assembleBatch(samples: readonly PreparedSample[], layout: BatchL
         if (inst) {
           coords.set(inst.coords, slot * n * 2);
           labels.set(inst.labels, slot * n);
-          for (let c = 0; c < l * l; c++) target[slot * l * l + c] = inst.target[c];
+          const cells = inst.coverage ?? inst.target;
+          for (let c = 0; c < l * l; c++) target[slot * l * l + c] = cells[c];
           weight[slot] = 1;
         } else {
           // A padding slot: any valid prompt (a point and the padding point), weight 0.

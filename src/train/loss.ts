@@ -33,7 +33,10 @@ export interface MaskLossInputs {
   logits: Tensor;
   /** [B, K] predicted IoUs. */
   iouPred: Tensor;
-  /** [B, 1, H, W] the target mask, 0 or 1. */
+  /**
+   * [B, 1, H, W] the target: 0/1, or each cell's covered share (RunConfig.maskTarget 'coverage'), which
+   * focal and dice take as it is; the actual IoU takes the cells covered at least half.
+   */
   target: Tensor;
   /** [B, K] 1 where an instance may be supervised through output k (e.g. outputs 1..3 for a single click). */
   candidates: Tensor;
@@ -61,8 +64,9 @@ export function maskLoss(inputs: MaskLossInputs, w: LossWeights = ULTRASAM_LOSS)
 
   // Actual IoU of each output's thresholded mask (no gradient: built from a comparison).
   const predicted = op.cast(op.greater(logits, 0), 'float32');
-  const intersection = op.reduceSum(op.mul(predicted, target), [2, 3]); // [B, K]
-  const union = op.sub(op.add(op.reduceSum(predicted, [2, 3]), op.reduceSum(target, [2, 3])), intersection);
+  const covered = op.cast(op.greaterOrEqual(target, 0.5), 'float32');
+  const intersection = op.reduceSum(op.mul(predicted, covered), [2, 3]); // [B, K]
+  const union = op.sub(op.add(op.reduceSum(predicted, [2, 3]), op.reduceSum(covered, [2, 3])), intersection);
   const actualIou = op.div(intersection, op.max(union, 1e-6));
 
   const choice = firstMaxOneHot(op.where(op.greater(candidates, 0.5), actualIou, -1)); // [B, K]

@@ -104,6 +104,7 @@ export function planRun(config: RunConfig): RunPlan {
       clicks,
       maskOnlyIterations,
       lonePoint,
+      maskTarget: config.maskTarget ?? 'binary',
       augment: config.augment,
     },
   };

@@ -4,6 +4,7 @@ import os from 'node:os';
 import { type Schedule, constantSchedule, cosineSchedule, multiStepSchedule } from '../graph/schedule.js';
 import { type SamConfig, type SamPreset, samConfig, ultrasamTinyConfig, validateConfig } from '../model/config.js';
 import type { LonePointOutput } from '../eval/click_rule.js';
+import type { MaskTarget } from './sample.js';
 import type { MultimaskMode } from './batch.js';
 import { type AugmentOptions, NO_AUGMENTATION } from './augment.js';
 import type { DataSource } from './dataset.js';
@@ -63,6 +64,14 @@ export interface RunConfig {
    * (SAM's); not in DEFAULTS, so runs saved before the field existed resume unchanged.
    */
   lonePoint?: LonePointOutput;
+  /**
+   * The loss's target on the low-resolution grid (sample.ts): 'binary' (each cell 1 where the mask
+   * covers at least half of it, the reference's kind of target) or 'coverage' (the share of the cell
+   * the mask covers, so that focal and dice see where a boundary crosses a cell; the IoU targets and
+   * the simulated clicks keep the binary cells). Absent: 'binary'; not in DEFAULTS, so runs saved
+   * before the field existed resume unchanged.
+   */
+  maskTarget?: MaskTarget;
   /** A second decoder pass with the first pass's logits as the mask prompt. */
   refine: boolean;
   freezeEncoder: boolean;
@@ -171,6 +180,7 @@ export function validateRunConfig(raw: Json): RunConfig {
   if (!['auto', 'always', 'never'].includes(raw.multimask as string)) bad('multimask', `'auto', 'always' or 'never'`);
   if (raw.iouOutputs !== undefined && !['best', 'candidates'].includes(raw.iouOutputs as string)) bad('iouOutputs', `'best' or 'candidates'`);
   if (raw.lonePoint !== undefined && !['candidates', 'single'].includes(raw.lonePoint as string)) bad('lonePoint', `'candidates' or 'single'`);
+  if (raw.maskTarget !== undefined && !['binary', 'coverage'].includes(raw.maskTarget as string)) bad('maskTarget', `'binary' or 'coverage'`);
   if (raw.lonePoint === 'single' && raw.multimask !== 'auto') bad('multimask', `'auto' with lonePoint 'single' (only SAM's rule tells lone points apart)`);
   for (const f of ['refine', 'freezeEncoder', 'cacheEmbeddings', 'flip']) bool(f);
   if (raw.ultrasam !== undefined) bool('ultrasam');

@@ -7,7 +7,9 @@
 // Masks are resized to the input frame with nearest neighbour (as mmdet rescales bitmap masks);
 // the target on the low-resolution logit grid (4× the embedding grid: one cell per f × f input
 // pixels, f = patch / 4) is the cell's mean coverage thresholded at ½ — area averaging, which unlike
-// the reference's bilinear sampling of two pixels per cell sees every pixel.
+// the reference's bilinear sampling of two pixels per cell sees every pixel — or, with maskTarget
+// 'coverage', the mean coverage itself for the loss: a boundary's place inside its cell survives the
+// grid (what thresholding costs: scripts/logit_ceiling.ts --cells binary, figures in the model card).
 import { Rng } from '../graph/random.js';
 import { readImage } from '../image/read.js';
 import { getPreprocessShape } from '../image/resize.js';
@@ -37,12 +39,19 @@ export interface SampleOptions {
   maskOnlyIterations: number;
   /** The weights' lone-point rule (RunConfig.lonePoint): 'single' supervises half the lone points through output 0. */
   lonePoint: LonePointOutput;
+  /** What the loss is given on the low-resolution grid (RunConfig.maskTarget). */
+  maskTarget: MaskTarget;
   augment: AugmentOptions;
 }
 
+/** The loss's target on the low-resolution grid: cell coverage ≥ ½ (0/1) or the coverage itself. */
+export type MaskTarget = 'binary' | 'coverage';
+
 export interface PreparedInstance {
-  /** L × L target on the low-resolution grid, 0/1. */
+  /** L × L target on the low-resolution grid, 0/1 (cell coverage ≥ ½): the IoU targets and the clicks. */
   target: Uint8Array;
+  /** L × L share of each cell the mask covers, for the loss, with maskTarget 'coverage'. */
+  coverage?: Float32Array;
   kind: 'point' | 'box';
   /** Two prompt tokens [x, y, x, y] in input-frame coordinates as the decoder takes them. */
   coords: Float32Array;
@@ -148,7 +157,17 @@ export async function prepareSample(item: TrainImage, seed: number, o: SampleOpt
     }
     // Drawn only under the 'single' rule, so runs under SAM's make the same choices as before it existed.
     const singleOutput = kind === 'point' && o.lonePoint === 'single' && rng.next() < 0.5;
-    instances.push({ target: lowResTarget(mask, w, h, o.config), kind, coords, labels, iterations, synthetic: syntheticFirst && m === 0, singleOutput });
+    const cells = lowResCoverage(mask, w, h, o.config);
+    instances.push({
+      target: coveredAtLeastHalf(cells),
+      ...(o.maskTarget === 'coverage' ? { coverage: cells } : {}),
+      kind,
+      coords,
+      labels,
+      iterations,
+      synthetic: syntheticFirst && m === 0,
+      singleOutput,
+    });
   });
   return { flipped, inputSize: [h, w], image, instances };
 }
@@ -158,16 +177,24 @@ export function flipInput(tensor: Float32Array, s: number, h: number, w: number)
   for (let c = 0; c < 3; c++) for (let y = 0; y < h; y++) tensor.subarray(c * s * s + y * s, c * s * s + y * s + w).reverse();
 }
 
-/** The mask (w × h at the top left of the padded input) on the L × L grid: cell coverage ≥ ½. */
-export function lowResTarget(mask: Uint8Array, w: number, h: number, config: SamConfig): Uint8Array {
+/** The share of each L × L grid cell that the mask (w × h at the top left of the padded input) covers. */
+export function lowResCoverage(mask: Uint8Array, w: number, h: number, config: SamConfig): Float32Array {
   const { side, factor } = lowResGeometry(config);
   const counts = new Uint16Array(side * side);
   for (let y = 0; y < h; y++) {
     const row = Math.floor(y / factor) * side;
     for (let x = 0; x < w; x++) if (mask[y * w + x]) counts[row + Math.floor(x / factor)]++;
   }
-  const target = new Uint8Array(side * side);
-  const half = (factor * factor) / 2;
-  for (let i = 0; i < target.length; i++) target[i] = counts[i] >= half ? 1 : 0;
-  return target;
+  // share ≥ ½ ⇔ count ≥ f²/2: a count of exactly half a cell divides to exactly 0.5 (correctly rounded).
+  return Float32Array.from(counts, (c) => c / (factor * factor));
+}
+
+/** Cells covered at least half: the binary target. */
+export function coveredAtLeastHalf(coverage: Float32Array): Uint8Array {
+  return Uint8Array.from(coverage, (c) => (c >= 0.5 ? 1 : 0));
+}
+
+/** The mask (w × h at the top left of the padded input) on the L × L grid: cell coverage ≥ ½. */
+export function lowResTarget(mask: Uint8Array, w: number, h: number, config: SamConfig): Uint8Array {
+  return coveredAtLeastHalf(lowResCoverage(mask, w, h, config));
 }

@@ -181,6 +181,7 @@ test('an augmented sample is a pure function of its seed, and its targets stay o
     clicks: 1,
     maskOnlyIterations: 1,
     lonePoint: 'single',
+    maskTarget: 'coverage',
     augment: { crop: 1, cropMinScale: 0.5, rotateDegrees: 15, intensity: 1, synthetic: 1 },
   };
   for (let seed = 0; seed < 6; seed++) {

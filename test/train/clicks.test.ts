@@ -41,7 +41,19 @@ async function checkSimulation(lonePoint: LonePointOutput): Promise<void> {
   const r = 4; // the first prompt, two corrective clicks, one mask-only iteration
   const n = 4;
   const layout: BatchLayout = { images, instancesPerImage: 2, iterations: r, promptTokens: n, lowRes: 16, imgSize: 64, multimask: 'auto', lonePoint, refine: false, maskInput: true };
-  const sampleOptions = { config, instancesPerImage: 2, flip: false, pixels: false, boxProbability: 0.5, boxJitter: 0.05, clicks: 2, maskOnlyIterations: 1, lonePoint, augment: NO_AUGMENTATION };
+  const sampleOptions = {
+    config,
+    instancesPerImage: 2,
+    flip: false,
+    pixels: false,
+    boxProbability: 0.5,
+    boxJitter: 0.05,
+    clicks: 2,
+    maskOnlyIterations: 1,
+    lonePoint,
+    maskTarget: 'binary' as const,
+    augment: NO_AUGMENTATION,
+  };
   const samples = await Promise.all([0, 1].map((i) => prepareSample(set.images[i], 40 + i, sampleOptions)));
   for (const sample of samples) for (const inst of sample.instances) assert.deepEqual([...inst.iterations].sort(), [0, 1, 1], 'two clicks and one mask-only iteration, in some order');
   const batch = assembleBatch(samples, layout);

@@ -13,7 +13,7 @@ import { assembleBatch } from '../../src/train/batch.js';
 import { decodeSegmentation, loadTrainingSet } from '../../src/train/dataset.js';
 import { BatchLoader, type LoaderOptions } from '../../src/train/loader.js';
 import { DataOrder } from '../../src/train/order.js';
-import { type SampleOptions, lowResTarget, prepareSample } from '../../src/train/sample.js';
+import { type SampleOptions, coveredAtLeastHalf, lowResCoverage, lowResTarget, prepareSample } from '../../src/train/sample.js';
 import { NO_AUGMENTATION } from '../../src/train/augment.js';
 import { type SyntheticCorpus, tinyTrainConfig, writeSyntheticCoco } from './synthetic.js';
 
@@ -34,6 +34,7 @@ const sampleOptions = (over: Partial<SampleOptions> = {}): SampleOptions => ({
   clicks: 0,
   maskOnlyIterations: 0,
   lonePoint: 'candidates',
+  maskTarget: 'binary',
   augment: NO_AUGMENTATION,
   ...over,
 });
@@ -154,6 +155,37 @@ test('the low-res target is the cell coverage thresholded at one half', () => {
   );
 });
 
+test("maskTarget 'coverage': each cell's covered share beside the binary target, the same draws otherwise", async () => {
+  const w = 8;
+  const h = 8;
+  const mask = new Uint8Array(w * h);
+  for (let x = 0; x < 4; x++) for (let y = 0; y < 2; y++) mask[y * w + x] = 1; // cell (0,0): 8 of 16
+  for (let x = 4; x < 7; x++) mask[x] = 1; // cell (1,0): 3 of 16
+  const coverage = lowResCoverage(mask, w, h, config);
+  assert.deepEqual([coverage[0], coverage[1], coverage[2], coverage[16]], [0.5, 3 / 16, 0, 0]);
+  assert.deepEqual(coveredAtLeastHalf(coverage), lowResTarget(mask, w, h, config));
+
+  const set = loadTrainingSet([{ coco: corpus.coco }]);
+  let fractional = 0;
+  for (let seed = 0; seed < 6; seed++) {
+    const item = set.images[seed % set.images.length];
+    const binary = await prepareSample(item, seed, sampleOptions());
+    const soft = await prepareSample(item, seed, sampleOptions({ maskTarget: 'coverage' }));
+    assert.deepEqual(
+      soft.instances.map(({ coverage: _coverage, ...rest }) => rest),
+      binary.instances,
+      'the same prompts, binary targets and draws',
+    );
+    for (const inst of soft.instances) {
+      assert.ok(inst.coverage, 'a coverage target for every instance');
+      assert.deepEqual(coveredAtLeastHalf(inst.coverage), inst.target);
+      fractional += inst.coverage.filter((c) => c > 0 && c < 1).length;
+    }
+    for (const inst of binary.instances) assert.equal(inst.coverage, undefined);
+  }
+  assert.ok(fractional > 0, 'boundaries cross cells');
+});
+
 test('the data order is a pure function of (seed, position): each epoch a fresh permutation', () => {
   const order = new DataOrder(7, 3);
   const epochs = [0, 1, 2].map((e) => Array.from(order.permutation(e)));
@@ -227,6 +259,22 @@ test('batch slots: each instance owns R passes; padding weighs 0; a lone point i
     maskInput: true,
   });
   assert.deepEqual(Array.from(single.feeds.candidates as Float32Array), [1, 0, 0, 0, 1, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0]);
+  // A coverage target goes to the loss's feed on every pass; the instance keeps its binary cells (clicks).
+  const coverage = Float32Array.from({ length: 16 * 16 }, (_, i) => (i % 16) / 16);
+  const soft = assembleBatch([{ flipped: false, inputSize: [64, 64], instances: [{ ...point, coverage }] }], {
+    images: 1,
+    instancesPerImage: 1,
+    iterations: 2,
+    promptTokens: 3,
+    lowRes: 16,
+    imgSize: 64,
+    multimask: 'auto',
+    lonePoint: 'candidates',
+    refine: false,
+    maskInput: true,
+  });
+  assert.deepEqual(Array.from(soft.feeds.target as Float32Array), [...coverage, ...coverage]);
+  assert.equal(soft.instances[0].target, target);
   assert.deepEqual(Array.from(batch.feeds.refine_candidates as Float32Array).slice(0, 4), [1, 0, 0, 0]);
   assert.deepEqual(Array.from(batch.feeds.point_labels as Float32Array).slice(0, 12), [1, -1, -2, 1, -1, -2, 2, 3, -2, 2, 3, -2]);
   assert.deepEqual(

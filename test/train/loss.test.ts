@@ -14,14 +14,15 @@ interface Case {
   side: number;
   logits: Float32Array; // [b, k, side²]
   iouPred: Float32Array; // [b, k]
-  target: Float32Array; // [b, side²]
+  target: Float32Array; // [b, side²]: 0/1, or each cell's covered share
   candidates: Float32Array; // [b, k]
   weight: Float32Array; // [b]
 }
 
 /**
  * The loss written out directly (mmdet's focal, non-naive dice with eps 1, MSE; best actual IoU among
- * candidates); the IoU term on the supervised output ('best') or the mean over the candidates.
+ * candidates); the IoU term on the supervised output ('best') or the mean over the candidates. A
+ * fractional target enters focal and dice as it is and the actual IoU as cells covered at least half.
  */
 function reference(c: Case, iouOutputs: LossWeights['iouOutputs'] = 'best') {
   const n = c.side * c.side;
@@ -42,9 +43,10 @@ function reference(c: Case, iouOutputs: LossWeights['iouOutputs'] = 'best') {
       let tgt = 0;
       for (let p = 0; p < n; p++) {
         const on = c.logits[(i * c.k + j) * n + p] > 0 ? 1 : 0;
-        inter += on * c.target[i * n + p];
+        const covered = c.target[i * n + p] >= 0.5 ? 1 : 0;
+        inter += on * covered;
         pred += on;
-        tgt += c.target[i * n + p];
+        tgt += covered;
       }
       ious.push(inter / Math.max(pred + tgt - inter, 1e-6));
       if (c.candidates[i * c.k + j] > 0.5 && ious[j] > bestIou) [best, bestIou] = [j, ious[j]];
@@ -59,8 +61,8 @@ function reference(c: Case, iouOutputs: LossWeights['iouOutputs'] = 'best') {
       const t = c.target[i * n + p];
       const s = sig(x);
       const bce = -(t * Math.log(s) + (1 - t) * Math.log(1 - s));
-      const oneMinusPt = t ? 1 - s : s;
-      f += bce * (t ? 0.25 : 0.75) * oneMinusPt ** 2;
+      const oneMinusPt = (1 - s) * t + s * (1 - t);
+      f += bce * (0.25 * t + 0.75 * (1 - t)) * oneMinusPt ** 2;
       pt += s * t;
       pp += s * s;
       tt += t * t;
@@ -188,6 +190,36 @@ test('random logits: every loss part matches the written-out formulas; padding s
         const numeric = (reference({ ...c, logits: plus }).total - reference({ ...c, logits: minus }).total) / (2 * eps);
         assert.ok(Math.abs(g - numeric) < 1e-3 + 1e-2 * Math.abs(numeric), `d loss / d logit[${i},${j},${p}]: graph ${g} vs numeric ${numeric}`);
       }
+    }
+  }
+});
+
+test('a coverage target: focal and dice take the shares, the actual IoU the cells covered at least half', async () => {
+  const c = randomCase(12);
+  const rng = new Rng(13);
+  // Shares as lowResCoverage gives them (multiples of 1/16), with exact halves among them.
+  c.target = Float32Array.from(c.target, (_, i) => (i % 5 === 0 ? 0.5 : rng.int(17) / 16));
+  const want = reference(c);
+  const got = await runGraph(c);
+  for (const key of ['total', 'focal', 'dice', 'iou', 'trueIou'] as const) {
+    assert.ok(Math.abs(got[key] - want[key]) < 1e-5 * Math.max(1, Math.abs(want[key])), `${key}: graph ${got[key]} vs formulas ${want[key]}`);
+  }
+  // The same case with the shares rounded to cells: a different focal and dice, the same actual IoU.
+  const binary = await runGraph({ ...c, target: Float32Array.from(c.target, (t) => (t >= 0.5 ? 1 : 0)) });
+  assert.equal(binary.trueIou, got.trueIou);
+  assert.ok(Math.abs(binary.focal - got.focal) > 1e-3 && Math.abs(binary.dice - got.dice) > 1e-3, 'the shares reach focal and dice');
+  // Gradients against the formulas' central differences, on the supervised outputs.
+  const n = c.side * c.side;
+  for (let i = 0; i < 2; i++) {
+    for (let p = 0; p < n; p++) {
+      const at = (i * c.k + want.chosen[i]) * n + p;
+      const eps = 1e-2;
+      const plus = Float32Array.from(c.logits);
+      const minus = Float32Array.from(c.logits);
+      plus[at] += eps;
+      minus[at] -= eps;
+      const numeric = (reference({ ...c, logits: plus }).total - reference({ ...c, logits: minus }).total) / (2 * eps);
+      assert.ok(Math.abs(got.grad[at] - numeric) < 1e-3 + 1e-2 * Math.abs(numeric), `d loss / d logit[${i},${p}]: graph ${got.grad[at]} vs numeric ${numeric}`);
     }
   }
 });
