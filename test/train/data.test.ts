@@ -9,7 +9,7 @@ import { resizeMaskNearest } from '../../src/data/masks.js';
 import { readImage } from '../../src/image/read.js';
 import { getPreprocessShape } from '../../src/image/resize.js';
 import { preprocessImage } from '../../src/model/preprocess.js';
-import { assembleBatch } from '../../src/train/batch.js';
+import { type BatchLayout, assembleBatch } from '../../src/train/batch.js';
 import { decodeSegmentation, loadTrainingSet } from '../../src/train/dataset.js';
 import { BatchLoader, type LoaderOptions } from '../../src/train/loader.js';
 import { DataOrder } from '../../src/train/order.js';
@@ -235,35 +235,9 @@ test('batch slots: each instance owns R passes; padding weighs 0; a lone point i
   const iterations = Uint8Array.from([1]);
   const point = { target, kind: 'point' as const, coords: Float32Array.from([3, 4, 0, 0]), labels: Float32Array.from([1, -1]), iterations, synthetic: false, singleOutput: false };
   const box = { target, kind: 'box' as const, coords: Float32Array.from([1, 1, 9, 9]), labels: Float32Array.from([2, 3]), iterations, synthetic: false, singleOutput: false };
-  const batch = assembleBatch(
-    [
-      { flipped: false, inputSize: [64, 48], instances: [point, box] },
-      { flipped: false, inputSize: [64, 64], instances: [box] },
-    ],
-    { images: 2, instancesPerImage: 2, iterations: 2, promptTokens: 3, lowRes: 16, imgSize: 64, multimask: 'auto', lonePoint: 'candidates', refine: true, maskInput: true },
-  );
-  assert.deepEqual(Array.from(batch.feeds.weight as Float32Array), [1, 1, 1, 1, 1, 1, 0, 0]);
-  assert.deepEqual(Array.from(batch.feeds.instance_image as BigInt64Array), [0n, 0n, 0n, 0n, 1n, 1n, 1n, 1n]);
-  assert.deepEqual(Array.from(batch.feeds.candidates as Float32Array).slice(0, 16), [0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0]);
-  // A lone point drawn for the single output (lone-point rule 'single') is supervised through output 0.
-  const single = assembleBatch([{ flipped: false, inputSize: [64, 64], instances: [{ ...point, singleOutput: true }, point] }], {
+  const layout = (over: Partial<BatchLayout>): BatchLayout => ({
     images: 1,
     instancesPerImage: 2,
-    iterations: 2,
-    promptTokens: 3,
-    lowRes: 16,
-    imgSize: 64,
-    multimask: 'auto',
-    lonePoint: 'single',
-    refine: false,
-    maskInput: true,
-  });
-  assert.deepEqual(Array.from(single.feeds.candidates as Float32Array), [1, 0, 0, 0, 1, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0]);
-  // A coverage target goes to the loss's feed on every pass; the instance keeps its binary cells (clicks).
-  const coverage = Float32Array.from({ length: 16 * 16 }, (_, i) => (i % 16) / 16);
-  const soft = assembleBatch([{ flipped: false, inputSize: [64, 64], instances: [{ ...point, coverage }] }], {
-    images: 1,
-    instancesPerImage: 1,
     iterations: 2,
     promptTokens: 3,
     lowRes: 16,
@@ -272,7 +246,24 @@ test('batch slots: each instance owns R passes; padding weighs 0; a lone point i
     lonePoint: 'candidates',
     refine: false,
     maskInput: true,
+    ...over,
   });
+  const batch = assembleBatch(
+    [
+      { flipped: false, inputSize: [64, 48], instances: [point, box] },
+      { flipped: false, inputSize: [64, 64], instances: [box] },
+    ],
+    layout({ images: 2, refine: true }),
+  );
+  assert.deepEqual(Array.from(batch.feeds.weight as Float32Array), [1, 1, 1, 1, 1, 1, 0, 0]);
+  assert.deepEqual(Array.from(batch.feeds.instance_image as BigInt64Array), [0n, 0n, 0n, 0n, 1n, 1n, 1n, 1n]);
+  assert.deepEqual(Array.from(batch.feeds.candidates as Float32Array).slice(0, 16), [0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0]);
+  // A lone point drawn for the single output (lone-point rule 'single') is supervised through output 0.
+  const single = assembleBatch([{ flipped: false, inputSize: [64, 64], instances: [{ ...point, singleOutput: true }, point] }], layout({ lonePoint: 'single' }));
+  assert.deepEqual(Array.from(single.feeds.candidates as Float32Array), [1, 0, 0, 0, 1, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0]);
+  // A coverage target goes to the loss's feed on every pass; the instance keeps its binary cells (clicks).
+  const coverage = Float32Array.from({ length: 16 * 16 }, (_, i) => (i % 16) / 16);
+  const soft = assembleBatch([{ flipped: false, inputSize: [64, 64], instances: [{ ...point, coverage }] }], layout({ instancesPerImage: 1 }));
   assert.deepEqual(Array.from(soft.feeds.target as Float32Array), [...coverage, ...coverage]);
   assert.equal(soft.instances[0].target, target);
   assert.deepEqual(Array.from(batch.feeds.refine_candidates as Float32Array).slice(0, 4), [1, 0, 0, 0]);
@@ -290,19 +281,7 @@ test('batch slots: each instance owns R passes; padding weighs 0; a lone point i
   assert.equal(batch.count, 3);
   assert.equal((batch.feeds.mask_input as Float32Array).length, 8 * 256);
   assert.throws(
-    () =>
-      assembleBatch([{ flipped: false, inputSize: [64, 64], instances: [point] }], {
-        images: 1,
-        instancesPerImage: 1,
-        iterations: 3,
-        promptTokens: 4,
-        lowRes: 16,
-        imgSize: 64,
-        multimask: 'auto',
-        lonePoint: 'candidates',
-        refine: false,
-        maskInput: true,
-      }),
+    () => assembleBatch([{ flipped: false, inputSize: [64, 64], instances: [point] }], layout({ instancesPerImage: 1, iterations: 3, promptTokens: 4 })),
     /plans 1 iterations, the layout has 2/,
   );
 });

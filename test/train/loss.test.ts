@@ -85,6 +85,15 @@ function reference(c: Case, iouOutputs: LossWeights['iouOutputs'] = 'best') {
   return { ...r, total: 20 * r.focal + r.dice + r.iou, chosen };
 }
 
+/** d total / d logits[at] of the written-out loss, by central difference. */
+function numericGradient(c: Case, at: number, eps = 1e-2): number {
+  const plus = Float32Array.from(c.logits);
+  const minus = Float32Array.from(c.logits);
+  plus[at] += eps;
+  minus[at] -= eps;
+  return (reference({ ...c, logits: plus }).total - reference({ ...c, logits: minus }).total) / (2 * eps);
+}
+
 async function runGraph(c: Case, weights: LossWeights = ULTRASAM_LOSS) {
   const g = new Graph();
   const logits = g.input('logits', [c.b, c.k, c.side, c.side]);
@@ -182,12 +191,7 @@ test('random logits: every loss part matches the written-out formulas; padding s
           assert.ok(g === 0, `no gradient into instance ${i} output ${j}, got ${g}`);
           continue;
         }
-        const eps = 1e-2;
-        const plus = Float32Array.from(c.logits);
-        const minus = Float32Array.from(c.logits);
-        plus[at] += eps;
-        minus[at] -= eps;
-        const numeric = (reference({ ...c, logits: plus }).total - reference({ ...c, logits: minus }).total) / (2 * eps);
+        const numeric = numericGradient(c, at);
         assert.ok(Math.abs(g - numeric) < 1e-3 + 1e-2 * Math.abs(numeric), `d loss / d logit[${i},${j},${p}]: graph ${g} vs numeric ${numeric}`);
       }
     }
@@ -213,12 +217,7 @@ test('a coverage target: focal and dice take the shares, the actual IoU the cell
   for (let i = 0; i < 2; i++) {
     for (let p = 0; p < n; p++) {
       const at = (i * c.k + want.chosen[i]) * n + p;
-      const eps = 1e-2;
-      const plus = Float32Array.from(c.logits);
-      const minus = Float32Array.from(c.logits);
-      plus[at] += eps;
-      minus[at] -= eps;
-      const numeric = (reference({ ...c, logits: plus }).total - reference({ ...c, logits: minus }).total) / (2 * eps);
+      const numeric = numericGradient(c, at);
       assert.ok(Math.abs(got.grad[at] - numeric) < 1e-3 + 1e-2 * Math.abs(numeric), `d loss / d logit[${i},${p}]: graph ${got.grad[at]} vs numeric ${numeric}`);
     }
   }
