@@ -138,7 +138,8 @@ function figures(prefix: string, pages: PageRun[]): Record<string, unknown> {
 
 const prefix = vitb ? 'app_vitb_' : '';
 const ratios = (of: (p: PageRun) => number) => fp32Runs.map((p, i) => (of(int8Runs[i]) / of(p)).toFixed(3)).join(' ');
-const agreements = fp32Runs.map((p, i) => pixelAgreement(p.mask!, int8Runs[i].mask!));
+// Only with --int8: the plain run has no int8 pages to compare.
+const agreements = int8 ? fp32Runs.map((p, i) => pixelAgreement(p.mask!, int8Runs[i].mask!)) : [];
 report(
   {
     model: fp32Runs[0].info,
