@@ -38,3 +38,45 @@ export function initSamWeights(config: SamConfig, seed: number): Map<string, Flo
   }
   return values;
 }
+
+/** Where each block of a grown encoder comes from: an index of the original's blocks, or 'new'. */
+export type GrowOrder = readonly (number | 'new')[];
+
+/**
+ * A deeper encoder that computes exactly what `config`'s does: the original blocks in `order`, and
+ * each 'new' block an identity at first (attention output projection and second MLP layer zero, so
+ * both residual branches add nothing), with its first projections drawn N(0, 0.02²) so that the
+ * zero layers get gradients from the first step. Every block of the result attends globally when
+ * the original's all do; a windowed original is refused (where a new block's window would go is
+ * a choice this function does not make).
+ */
+export function growEncoder(config: SamConfig, values: ReadonlyMap<string, Float32Array>, order: GrowOrder, seed: number): { config: SamConfig; values: Map<string, Float32Array> } {
+  const e = config.imageEncoder;
+  if (e.globalAttnIndexes.length !== e.depth)
+    throw new Error(`growEncoder: the encoder has windowed blocks (global: ${e.globalAttnIndexes.join(', ')} of ${e.depth}); only all-global encoders can be grown`);
+  for (const from of order) {
+    if (from !== 'new' && !(Number.isInteger(from) && from >= 0 && from < e.depth)) throw new Error(`growEncoder: block ${from} is not one of the encoder's 0..${e.depth - 1}`);
+  }
+  const grown: SamConfig = { ...config, imageEncoder: { ...e, depth: order.length, globalAttnIndexes: order.map((_, i) => i) } };
+  const block = (i: number) => `image_encoder.blocks.${i}.`;
+  const out = new Map([...values].filter(([k]) => !k.startsWith('image_encoder.blocks.')));
+  const rng = new Rng(seed);
+  const shapes = parameterShapes(grown);
+  order.forEach((from, to) => {
+    for (const [key, shape] of shapes) {
+      if (!key.startsWith(block(to))) continue;
+      const suffix = key.slice(block(to).length);
+      if (from !== 'new') {
+        const value = values.get(block(from) + suffix);
+        if (!value) throw new Error(`growEncoder: missing '${block(from) + suffix}'`);
+        out.set(key, value);
+        continue;
+      }
+      const size = shape.reduce((a, d) => a * d, 1);
+      if (suffix === 'norm1.weight' || suffix === 'norm2.weight') out.set(key, new Float32Array(size).fill(1));
+      else if (suffix === 'attn.qkv.weight' || suffix === 'mlp.lin1.weight') out.set(key, normalArray(rng, size, 0.02));
+      else out.set(key, new Float32Array(size)); // biases, relative-position tables, attn.proj and mlp.lin2
+    }
+  });
+  return { config: grown, values: out };
+}
