@@ -157,15 +157,16 @@ export function validateConfig(config: SamConfig): void {
 /**
  * `ultrasam-tiny`, the model bundled with the package: SAM's architecture shrunk to train and run on
  * a laptop CPU. 256-pixel input (a 16 × 16 embedding grid, 64 × 64 low-resolution masks), a ViT of
- * width 192, depth 6 and 3 heads in which every block attends globally (over 256 tokens windows
+ * width 192, depth 10 and 3 heads in which every block attends globally (over 256 tokens windows
  * save nothing: measured, 8 × 8 windows with two global blocks trained slower; docs/benchmarks.md),
- * and a decoder of width 128 with 4 heads: 4.09 M parameters (its encoder and per-prompt decoder
- * times on 2 cores: docs/benchmarks.md, SAM section).
+ * and a decoder of width 128 with 4 heads: 5.88 M parameters. Depth 10 since the seventh training
+ * stage, grown from 6 with identity blocks (scripts/grow_encoder.ts; why: models/ultrasam-tiny.md;
+ * its encoder and per-prompt decoder times on 2 cores: docs/benchmarks.md, SAM section).
  */
 export function ultrasamTinyConfig(): SamConfig {
   return samConfig('vit_b', {
     name: 'ultrasam-tiny',
-    imageEncoder: { imgSize: 256, embedDim: 192, depth: 6, numHeads: 3, windowSize: 0, globalAttnIndexes: [0, 1, 2, 3, 4, 5], outChans: 128 },
+    imageEncoder: { imgSize: 256, embedDim: 192, depth: 10, numHeads: 3, windowSize: 0, globalAttnIndexes: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], outChans: 128 },
     maskDecoder: { transformerDim: 128, numHeads: 4, mlpDim: 1024, iouHeadHiddenDim: 128 },
   });
 }
