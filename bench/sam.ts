@@ -1,11 +1,11 @@
-// SAM benchmark: `npm run bench:sam -- [--json] [--threads N] [--repeats N] [--skip-vitb] [--skip-tiny] [--compare]`.
+// SAM benchmark: `npm run bench:sam -- [--json] [--threads N] [--repeats N] [--skip-vitb] [--skip-tiny] [--compare] [--int8-decoder]`.
 // Times the ViT-B image encoder at 1024 (random weights: speed does not depend on their values),
 // fp32 and int8-quantised (with the int8 embedding's error against fp32), the ViT-B mask decoder
 // for a point prompt, a box prompt and a corrective click (two points + mask prompt) (with its
 // arithmetic per prompt, and the time of its per-image part), the host post-processing of a prompt's
 // masks at a 1024 × 768 image, and the same for the bundled ultrasam-tiny architecture. --compare also times
 // the decoder in the reference's order (buildDecoderGraph), in rounds alternating with the
-// predictor's, for before/after figures.
+// predictor's, for before/after figures; --int8-decoder the decoder with int8 weight products.
 import os from 'node:os';
 import { randomValues } from './random_weights.js';
 import { benchArgs, median, report, timeIt } from './util.js';
@@ -113,6 +113,34 @@ if (has('--compare')) {
   result.decoder_plain_gflop_per_prompt = gflop(productFlops(buildDecoderGraph(vitb, pointPrompt)));
   await plain.release();
   await fast.release();
+}
+
+if (has('--int8-decoder')) {
+  // Not offered yet (a measurement for a decision): the same point-prompt decoder graph with its
+  // weight products dynamically quantised to int8 (serialize's quantize, weights of ≥ 4096 values:
+  // the upscaling's products and the token-side layers), alternating with the float graph, and how
+  // often the two agree on the sign of the low-resolution logits (random weights: logits near 0,
+  // the hardest case for agreement).
+  const image = await decoderImage.run({ image_embedding: embedding });
+  const graph = buildPromptDecoderGraph(vitb, pointPrompt);
+  const float = await Runtime.create(serialize(graph, { params: 'initializers', values: vitbValues }), { threads });
+  const int8 = await Runtime.create(serialize(graph, { params: 'initializers', values: vitbValues, quantize: 'int8', quantizeOptions: { minElements: 4096 } }), { threads });
+  const feeds = { ...image, point_coords: new Float32Array([300.5, 200.5, 0, 0]), point_labels: new Float32Array([1, -1]) };
+  const floatMs: number[] = [];
+  const int8Ms: number[] = [];
+  for (let round = 0; round < repeats * 2; round++) {
+    floatMs.push(await timeIt(() => float.run(feeds), 3));
+    int8Ms.push(await timeIt(() => int8.run(feeds), 3));
+  }
+  const a = (await float.run(feeds)).low_res_logits.data as Float32Array;
+  const b = (await int8.run(feeds)).low_res_logits.data as Float32Array;
+  let same = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] > 0 === b[i] > 0) same++;
+  result.decoder_graph_point_ms_beside_int8 = Number(median(floatMs).toFixed(2));
+  result.decoder_int8_graph_point_ms = Number(median(int8Ms).toFixed(2));
+  result.decoder_int8_logit_sign_agreement = Number((same / a.length).toFixed(5));
+  await float.release();
+  await int8.release();
 }
 await decoderImage.release();
 

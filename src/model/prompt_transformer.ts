@@ -217,40 +217,63 @@ function tokenToImagePrecomputed(g: Graph, name: string, q: Tensor, image: Decod
 }
 
 /**
- * a · b + c for a [B, m, k], b [B, k, n] and c [B, m, n] or [B, 1, n]: one Gemm (c as its C input)
- * when B = 1, which saves a pass over the result.
+ * a · bᵀ + c for a [B, m, k], b [B′, n, k] and c broadcasting to [B, m, n]: one Gemm (transB, c as
+ * its C input) when every batch is 1, which saves a pass over the result.
  */
-function productPlus(a: Tensor, b: Tensor, c: Tensor): Tensor {
+function productTransposedPlus(a: Tensor, b: Tensor, c: Tensor): Tensor {
   const [m, k] = a.shape.slice(-2);
+  const n = b.shape[b.rank - 2];
+  if (a.rank === 3 && a.shape[0] === 1 && b.shape[0] === 1 && c.rank === 3 && c.shape[0] === 1) {
+    return op.reshape(op.gemm(op.reshape(a, [m, k]), op.reshape(b, [n, k]), op.reshape(c, c.shape.slice(1)), { transB: true }), [1, m, n]);
+  }
+  return op.add(op.matmul(a, op.transposeLast(b)), c);
+}
+
+/**
+ * aᵀ · b + c for a [B, k, m], b [B, k, n] and c [B, m, n]: one Gemm with transA when B = 1.
+ */
+function transposedProductPlus(a: Tensor, b: Tensor, c: Tensor): Tensor {
+  const [k, m] = a.shape.slice(-2);
   const n = b.shape[b.rank - 1];
   if (a.rank === 3 && a.shape[0] === 1 && b.shape[0] === 1 && c.rank === 3 && c.shape[0] === 1 && c.shape[2] === n) {
-    return op.reshape(op.gemm(op.reshape(a, [m, k]), op.reshape(b, [k, n]), op.reshape(c, [c.shape[1], n])), [1, m, n]);
+    return op.reshape(op.gemm(op.reshape(a, [k, m]), op.reshape(b, [k, n]), op.reshape(c, [c.shape[1], n]), { transA: true }), [1, m, n]);
   }
-  return op.add(op.matmul(a, b), c);
+  return op.add(op.matmul(op.transposeLast(a), b), c);
+}
+
+/**
+ * Softmax over the token axis of per-head logits [B, heads, T, N]. Image→token attention
+ * normalises each image token's T ≈ 7 logits per head; onnxruntime's Softmax works row by row over
+ * the last axis, which for rows of 7 costs more than the products around it (docs/benchmarks.md).
+ * With the tokens on axis 2, every step (max, exp, sum, divide) runs along N.
+ */
+function softmaxOverTokens(x: Tensor): Tensor {
+  const e = op.exp(op.sub(x, op.reduceMax(x, [2], true)));
+  return op.div(e, op.reduceSum(e, [2], true));
 }
 
 /**
  * Image→token attention in the reordered form plus its residual [B′, N, C], given the logits'
- * image factor: `logitsOf(Kbd)` returns the logits [B, N, heads·T] for the block-diagonal scaled
- * keys Kbd [B, C′, heads·T].
+ * image factor: `logitsOf(Kbdᵀ)` returns the logits, transposed, [B, heads·T, N] for the
+ * block-diagonal scaled keys Kbdᵀ [B, heads·T, C′].
  */
-function imageToTokenReordered(g: Graph, k: Tensor, v: Tensor, residual: Tensor, cfg: MaskDecoderConfig, bias: Tensor | undefined, logitsOf: (keyBlocks: Tensor) => Tensor): Tensor {
+function imageToTokenReordered(g: Graph, k: Tensor, v: Tensor, residual: Tensor, cfg: MaskDecoderConfig, bias: Tensor | undefined, logitsOf: (keyBlocksT: Tensor) => Tensor): Tensor {
   const [b, t, c] = k.shape;
   const heads = cfg.numHeads;
   const internal = c / cfg.attentionDownsampleRate;
   const headDim = internal / heads;
   const kp = op.mul(linear(g, 'k_proj', k, c, internal), 1 / Math.sqrt(headDim));
   const vp = linear(g, 'v_proj', v, c, internal);
-  const logits = logitsOf(op.transposeLast(headBlocks(kp, heads))); // [B, N, heads·T]
-  const n = logits.shape[1];
-  let perHead = op.reshape(logits, [b, n, heads, t]);
-  if (bias) perHead = op.add(perHead, bias);
-  const p = op.reshape(op.softmax(perHead, -1), [b, n, heads * t]);
+  const logits = logitsOf(headBlocks(kp, heads)); // [B, heads·T, N]
+  const n = logits.shape[2];
+  let perHead = op.reshape(logits, [b, heads, t, n]);
+  if (bias) perHead = op.add(perHead, op.transpose(bias, [0, 1, 3, 2])); // [B, 1, 1, T] → [B, 1, T, 1]
+  const p = op.reshape(softmaxOverTokens(perHead), [b, heads * t, n]);
   // v_h W_o,h for all heads: [B, heads·T, C′] · W_oᵀ [C′, C] → [B, heads·T, C]. Each head's
   // probabilities sum to 1, so b_o / heads added to every row adds b_o to the output.
   const out = projection(g, 'out_proj', internal, c);
   const valuesOut = op.add(op.matmul(headBlocks(vp, heads), op.transposeLast(out.weight)), op.div(out.bias, heads));
-  return productPlus(p, valuesOut, residual);
+  return transposedProductPlus(p, valuesOut, residual);
 }
 
 /**
@@ -266,11 +289,11 @@ function imageToToken(g: Graph, name: string, queries: Tensor, k: Tensor, v: Ten
   }
   return g.scope(name, () => {
     const qProj = projection(g, 'q_proj', c, internal);
-    // X (W_qᵀ Kbd) + b_q Kbd: the queries' weight folded into the keys' side.
-    return imageToTokenReordered(g, k, v, residual, cfg, bias, (kbd) => {
-      const folded = op.matmul(op.transposeLast(qProj.weight), kbd); // [B, C, heads·T]
-      const shift = op.matmul(op.reshape(qProj.bias, [1, internal]), kbd); // [B, 1, heads·T]
-      return productPlus(queries, folded, shift);
+    // (X (W_qᵀ Kbd) + b_q Kbd)ᵀ = (Kbdᵀ W_q) Xᵀ + Kbdᵀ b_qᵀ: the queries' weight folded into the keys' side.
+    return imageToTokenReordered(g, k, v, residual, cfg, bias, (kbdT) => {
+      const folded = op.matmul(kbdT, qProj.weight); // [B, heads·T, C]
+      const shift = op.matmul(kbdT, op.reshape(qProj.bias, [internal, 1])); // [B, heads·T, 1]
+      return productTransposedPlus(folded, queries, shift);
     });
   });
 }
@@ -285,7 +308,7 @@ function imageToTokenPrecomputed(g: Graph, name: string, queries: Tensor, k: Ten
   // values (2·N·T·C′) and out_proj (N·C′·C).
   const reordered = internal * heads * t + heads * t * c < 2 * t * internal + internal * c;
   return g.scope(name, () => {
-    if (reordered) return imageToTokenReordered(g, k, v, residual, cfg, bias, (kbd) => op.matmul(queries, kbd));
+    if (reordered) return imageToTokenReordered(g, k, v, residual, cfg, bias, (kbdT) => op.matmul(kbdT, op.transposeLast(queries)));
     const qh = splitHeads(queries, heads);
     const kh = splitHeads(op.mul(linear(g, 'k_proj', k, c, internal), 1 / Math.sqrt(headDim)), heads);
     const vh = splitHeads(linear(g, 'v_proj', v, c, internal), heads);
