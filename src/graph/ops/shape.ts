@@ -14,6 +14,11 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
     throw shapeError('Reshape', [x], `cannot reshape ${x.size} elements to ${shapeStr(shape)}`);
   }
   if (full.length === x.rank && full.every((d, i) => d === x.shape[i])) return x;
+  // A reshape of a reshape is one reshape of the first one's input (row-major order is kept by
+  // both): `linear` on a 3-D tensor reshapes to rows and back, so chained layers would otherwise
+  // run a kernel per reshape (≈ 100 per ViT-B decoder prompt).
+  const inner = x.producer;
+  if (inner?.type === 'Reshape') return reshape(inner.inputs[0] as Tensor, full);
   return emit('Reshape', [x, int64Constant(x, full)], {}, [{ shape: full, dtype: x.dtype }])[0];
 }
 defineOp('Reshape', { attrs: ['allowzero'], grad: (n, [g]) => [() => reshape(g!, (n.inputs[0] as Tensor).shape), null] });
