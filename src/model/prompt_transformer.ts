@@ -217,28 +217,18 @@ function tokenToImagePrecomputed(g: Graph, name: string, q: Tensor, image: Decod
 }
 
 /**
- * a · bᵀ + c for a [B, m, k], b [B′, n, k] and c broadcasting to [B, m, n]: one Gemm (transB, c as
- * its C input) when every batch is 1, which saves a pass over the result.
+ * A · B + c with A = a or aᵀ and B = b or bᵀ (the last two axes; `transpose` says which), c
+ * broadcasting to the product [B, m, n]: one Gemm (c as its C input) when every batch is 1, which
+ * saves a pass over the result.
  */
-function productTransposedPlus(a: Tensor, b: Tensor, c: Tensor): Tensor {
-  const [m, k] = a.shape.slice(-2);
-  const n = b.shape[b.rank - 2];
-  if (a.rank === 3 && a.shape[0] === 1 && b.shape[0] === 1 && c.rank === 3 && c.shape[0] === 1) {
-    return op.reshape(op.gemm(op.reshape(a, [m, k]), op.reshape(b, [n, k]), op.reshape(c, c.shape.slice(1)), { transB: true }), [1, m, n]);
+function productPlus(a: Tensor, b: Tensor, c: Tensor, transpose: { a?: boolean; b?: boolean }): Tensor {
+  const [ar, ac] = a.shape.slice(-2);
+  const [br, bc] = b.shape.slice(-2);
+  if (a.rank === 3 && a.shape[0] === 1 && b.rank === 3 && b.shape[0] === 1 && c.rank === 3 && c.shape[0] === 1) {
+    const product = op.gemm(op.reshape(a, [ar, ac]), op.reshape(b, [br, bc]), op.reshape(c, c.shape.slice(1)), { transA: transpose.a, transB: transpose.b });
+    return op.reshape(product, [1, ...product.shape]);
   }
-  return op.add(op.matmul(a, op.transposeLast(b)), c);
-}
-
-/**
- * aᵀ · b + c for a [B, k, m], b [B, k, n] and c [B, m, n]: one Gemm with transA when B = 1.
- */
-function transposedProductPlus(a: Tensor, b: Tensor, c: Tensor): Tensor {
-  const [k, m] = a.shape.slice(-2);
-  const n = b.shape[b.rank - 1];
-  if (a.rank === 3 && a.shape[0] === 1 && b.shape[0] === 1 && c.rank === 3 && c.shape[0] === 1 && c.shape[2] === n) {
-    return op.reshape(op.gemm(op.reshape(a, [k, m]), op.reshape(b, [k, n]), op.reshape(c, [c.shape[1], n]), { transA: true }), [1, m, n]);
-  }
-  return op.add(op.matmul(op.transposeLast(a), b), c);
+  return op.add(op.matmul(transpose.a ? op.transposeLast(a) : a, transpose.b ? op.transposeLast(b) : b), c);
 }
 
 /**
@@ -273,7 +263,7 @@ function imageToTokenReordered(g: Graph, k: Tensor, v: Tensor, residual: Tensor,
   // probabilities sum to 1, so b_o / heads added to every row adds b_o to the output.
   const out = projection(g, 'out_proj', internal, c);
   const valuesOut = op.add(op.matmul(headBlocks(vp, heads), op.transposeLast(out.weight)), op.div(out.bias, heads));
-  return transposedProductPlus(p, valuesOut, residual);
+  return productPlus(p, valuesOut, residual, { a: true });
 }
 
 /**
@@ -293,7 +283,7 @@ function imageToToken(g: Graph, name: string, queries: Tensor, k: Tensor, v: Ten
     return imageToTokenReordered(g, k, v, residual, cfg, bias, (kbdT) => {
       const folded = op.matmul(kbdT, qProj.weight); // [B, heads·T, C]
       const shift = op.matmul(kbdT, op.reshape(qProj.bias, [internal, 1])); // [B, heads·T, 1]
-      return productTransposedPlus(folded, queries, shift);
+      return productPlus(folded, queries, shift, { b: true });
     });
   });
 }
