@@ -14,6 +14,7 @@ import { randomValues } from './random_weights.js';
 import { benchArgs, median, report } from './util.js';
 import { ensureExportedModel } from '../src/app/model_cache.js';
 import { samConfig } from '../src/model/config.js';
+import { perImageFeeds } from '../src/model/export_format.js';
 import { CONFIG_METADATA_KEY } from '../src/model/predictor.js';
 import { parameterShapes } from '../src/model/sam.js';
 import { saveSamWeights } from '../src/weights/checkpoint.js';
@@ -56,7 +57,7 @@ async function clickRunner(ort: Ort, backend: 'cpu' | 'wasm') {
   labels.set([1, 0]);
   const low = 256;
   const feeds = {
-    ...side,
+    ...perImageFeeds(side, decoder.inputNames),
     point_coords: new Tensor('float32', coords, [1, slots, 2]),
     point_labels: new Tensor('float32', labels, [1, slots]),
     mask_input: new Tensor(

@@ -60,6 +60,11 @@ export class Runtime {
     return new Runtime(ort, session, model.signature, provider);
   }
 
+  /** Whether the model takes an input of this name (a graph input its outputs do not need is left out). */
+  hasInput(name: string): boolean {
+    return this.signature.inputs.some((i) => i.name === name);
+  }
+
   /** Wraps a typed array as a tensor of the declared input's shape (checked). */
   tensor(name: string, data: TypedArray): Ort.Tensor {
     const spec = this.signature.inputs.find((i) => i.name === name) ?? this.signature.outputs.find((o) => o.name === name);

@@ -85,7 +85,7 @@ export function exportModel(
       emptySlotLabel: EMPTY_SLOT_LABEL,
       pointTransform: 'x · newW / w + 0.5 and y · newH / h + 0.5 (input-frame pixels of the resized image)',
       labels: { '-2': 'empty slot', '-1': 'padding point (add one when there is no box)', '0': 'negative point', '1': 'positive point', '2': 'box top-left', '3': 'box bottom-right' },
-      inputs: `decoder_image's outputs (${Object.values(DECODER_IMAGE_SIDE).join(', ')}), point_coords [1, slots, 2], point_labels [1, slots], mask_input [1, 1, L, L] (low-res logits of an earlier prediction, or zeros) and has_mask_input [1] (1 uses mask_input, 0 ignores it)`,
+      inputs: `those of decoder_image's outputs (${Object.values(DECODER_IMAGE_SIDE).join(', ')}) that the file lists as inputs, point_coords [1, slots, 2], point_labels [1, slots], mask_input [1, 1, L, L] (low-res logits of an earlier prediction, or zeros) and has_mask_input [1] (1 uses mask_input, 0 ignores it)`,
       outputs: 'low_res_logits [1, 1+M, L, L] and iou_predictions [1, 1+M]: output 0 single-mask, 1..M multimask',
       lowResSize: lowResSize(config),
     },

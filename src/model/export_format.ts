@@ -6,9 +6,18 @@ import type { EverythingOptions } from './everything.js';
 
 /**
  * The manifest's `version`: 2 since the decoder's per-image part is its own file; 3 since the mask
- * prompt goes to decoder.onnx (decoder_image.onnx runs once per image, without one).
+ * prompt goes to decoder.onnx (decoder_image.onnx runs once per image, without one); 4 since
+ * decoder_image.onnx also gives upscale_base, which a decoder file may or may not take.
  */
-export const EXPORT_FORMAT_VERSION = 3;
+export const EXPORT_FORMAT_VERSION = 4;
+
+/**
+ * The per-image tensors (decoder_image.onnx's outputs) that one decoder file takes: a decoder with
+ * few prompt slots reads upscale_base, one with many does not (src/model/prompt_decoder.ts).
+ */
+export function perImageFeeds<T>(decoderImage: Record<string, T>, decoderInputs: readonly string[]): Record<string, T> {
+  return Object.fromEntries(Object.entries(decoderImage).filter(([name]) => decoderInputs.includes(name)));
+}
 
 export interface ExportManifest {
   format: 'ultrasam-onnx';

@@ -288,7 +288,7 @@ export class SamPredictor {
       const feeds: Record<string, Float32Array | Ort.Tensor> = { point_coords: coords, point_labels: labels };
       if (maskInput) feeds.mask_input = maskInput;
       const side = await this.decoderImageFeeds(im);
-      for (const name of Object.values(DECODER_IMAGE_SIDE)) feeds[name] = side[name];
+      for (const name of Object.values(DECODER_IMAGE_SIDE)) if (rt.hasInput(name)) feeds[name] = side[name];
       const out = await rt.run(feeds);
       const low = out.low_res_logits.data as Float32Array;
       const iou = out.iou_predictions.data as Float32Array;

@@ -8,13 +8,39 @@
 // as rows (pixel, sub-pixel) — [N·4, C/4], then [N·16, C/8] — the image tokens need no transpose to
 // channels-first, LayerNorm2d normalises rows (one LayerNormalization kernel), and the pixel order is
 // restored once, on the masks (T × 16N values instead of the 2–4 M of the intermediates).
+//
+// The first ConvTranspose, taken over the image tokens once per image. The keys it reads leave the
+// transformer as K = LN(… LN(X + P₀ᵀV₀) … + P_{L−1}ᵀV_{L−1}) (prompt_transformer.ts, KeyUpdate):
+// the image tokens X plus each layer's low-rank update (heads·T rows), every LayerNorm a per-row
+// scalar r_i and shift μ_i around a per-channel scale γ_i and shift β_i. Multiplied out, with
+// S_i = r_i ⋯ r_{L−1} and G_i = γ_i ⋯ γ_{L−1} (S_L, G_L = 1),
+//   K·W = S_0 ⊙ (X·G_0W) + Σ_i [ S_i ⊙ (P_iᵀ·(V_i G_i W)) − (S_i μ_i) ⊗ (1ᵀG_iW) + S_{i+1} ⊗ (β_i G_{i+1} W) ],
+// so X·G_0W is computed with the image side (`upscaleBase`, per image) and a prompt pays one
+// product over L·heads·T + 2L inner rows instead of C: exact up to float rounding. Where an
+// attention ran in the plain order, or the prompt has so many tokens that this is not cheaper, the
+// keys are multiplied as they are.
 // Parameter names are those of mask_decoder.ts, relative to `mask_decoder`.
 import type { Graph, Tensor } from '../graph/graph.js';
 import * as op from '../graph/ops/index.js';
 import { layerNorm, mlp } from './common.js';
 import type { MaskDecoderConfig } from './config.js';
 import { decoderTokens, emptySlotBias } from './mask_decoder.js';
-import { type DecoderImageSide, promptTwoWayTransformer } from './prompt_transformer.js';
+import { type KeyUpdate, type TransformerImageSide, promptTwoWayTransformer } from './prompt_transformer.js';
+
+/** The decoder's per-image tensors: layer 0's (TransformerImageSide) and the upscaling's first product over the image tokens. */
+export interface DecoderImageSide extends TransformerImageSide {
+  /** X·G_0W [B′, N, 4·C/4] (see the top of this file), rows in subPixelLinear's layout. */
+  upscaleBase: Tensor;
+}
+
+/**
+ * A mask prompt's share of the image tokens, h′·R (sam.ts, imageSideWithMask): `features` h′
+ * [B, N, k], and `project(w)` = R·wᵀ [k, out] for a weight w [out, C] applied to the tokens.
+ */
+export interface MaskTerm {
+  features: Tensor;
+  project: (w: Tensor) => Tensor;
+}
 
 export interface PromptDecoderOptions {
   /** true: outputs 1..numMultimaskOutputs; false: output 0 alone; 'all': every output, 0 first. */
@@ -22,6 +48,8 @@ export interface PromptDecoderOptions {
   ultrasam: boolean;
   /** Empty prompt slots: [B, N] true where a slot holds no prompt. */
   emptySlots?: Tensor;
+  /** A mask prompt's share of image.tokens (already in them; image.upscaleBase gets it here). */
+  maskTerm?: MaskTerm;
 }
 
 /** Kernel and stride of both upscaling ConvTransposes. */
@@ -46,7 +74,7 @@ export function promptMaskDecoder(
   const maskIndices = options.multimask === 'all' ? Array.from({ length: numMaskTokens }, (_, i) => i) : options.multimask ? Array.from({ length: cfg.numMultimaskOutputs }, (_, i) => i + 1) : [0];
   const tokens = decoderTokens(g, sparse, cfg);
   const tokenBias = options.emptySlots ? emptySlotBias(g, options.emptySlots, cfg) : undefined;
-  const { queries, keys } = g.scope('transformer', () =>
+  const { queries, keys, updates } = g.scope('transformer', () =>
     promptTwoWayTransformer(g, image, keyPe, tokens, cfg, {
       ultrasam: options.ultrasam,
       tokenBias,
@@ -56,7 +84,9 @@ export function promptMaskDecoder(
 
   // Upscaled image tokens as rows (pixel, sub-pixel, sub-pixel): [B, 16·h·w, C/8].
   const upscaled = g.scope('output_upscaling', () => {
-    const x = op.gelu(layerNorm(g, '1', subPixelLinear(g, '0', keys, c / 4), 1e-6));
+    const first = subPixelWeights(g, '0', c, c / 4);
+    const product = updates && foldPays(updates, c, options.maskTerm) ? foldedProduct(image.upscaleBase, updates, first, options.maskTerm) : op.linear(keys, first.rowsWeight, first.rowsBias);
+    const x = op.gelu(layerNorm(g, '1', op.reshape(product, [b, keys.shape[1] * UPSCALE * UPSCALE, c / 4]), 1e-6));
     return op.gelu(subPixelLinear(g, '3', x, c / 8));
   });
   const hyper = maskIndices.map((m, j) => mlp(g, `output_hypernetworks_mlps.${m}`, op.slice(queries, [1 + j], [2 + j], [1]), c, c / 8, 3));
@@ -74,19 +104,97 @@ export function promptMaskDecoder(
 }
 
 /**
- * nn.ConvTranspose2d with kernel = stride = UPSCALE on rows: x [B, R, C_in] → [B, R·UPSCALE², out],
- * row r·UPSCALE² + a·UPSCALE + b the output at sub-pixel (a, b) of input row r. Declares
- * `name.weight` [C_in, out, k, k] and `name.bias` [out] as the convolution does.
+ * nn.ConvTranspose2d with kernel = stride = UPSCALE as a linear map of each input row: weight
+ * [(a, b, o), C_in] and bias [(a, b, o)] for the output at sub-pixel (a, b). Declares `name.weight`
+ * [C_in, out, k, k] and `name.bias` [out] as the convolution does (the bias only if asked for).
  */
-function subPixelLinear(g: Graph, name: string, x: Tensor, out: number): Tensor {
-  const [b, r, inDim] = x.shape;
+function subPixelWeights(g: Graph, name: string, inDim: number, out: number): { rowsWeight: Tensor; rowsBias: Tensor };
+function subPixelWeights(g: Graph, name: string, inDim: number, out: number, withBias: false): { rowsWeight: Tensor };
+function subPixelWeights(g: Graph, name: string, inDim: number, out: number, withBias = true): { rowsWeight: Tensor; rowsBias?: Tensor } {
   const k = UPSCALE;
   return g.scope(name, () => {
     const weight = g.param('weight', [inDim, out, k, k]);
-    const bias = g.param('bias', [out]);
-    // Linear layout [(a, b, o), C_in]; the bias repeated for every sub-pixel.
     const rowsWeight = op.reshape(op.transpose(weight, [2, 3, 1, 0]), [k * k * out, inDim]);
-    const y = op.linear(x, rowsWeight, op.tile(bias, [k * k]));
-    return op.reshape(y, [b, r * k * k, out]);
+    return withBias ? { rowsWeight, rowsBias: op.tile(g.param('bias', [out]), [k * k]) } : { rowsWeight };
   });
+}
+
+/**
+ * nn.ConvTranspose2d with kernel = stride = UPSCALE on rows: x [B, R, C_in] → [B, R·UPSCALE², out],
+ * row r·UPSCALE² + a·UPSCALE + b the output at sub-pixel (a, b) of input row r.
+ */
+function subPixelLinear(g: Graph, name: string, x: Tensor, out: number): Tensor {
+  const [b, r, inDim] = x.shape;
+  const { rowsWeight, rowsBias } = subPixelWeights(g, name, inDim, out);
+  return op.reshape(op.linear(x, rowsWeight, rowsBias), [b, r * UPSCALE * UPSCALE, out]);
+}
+
+/** G_0 = γ_0 ⋯ γ_{L−1} [C] from the layers' LayerNorm scales (see the top of this file). */
+function scaleProduct(scales: readonly Tensor[]): Tensor {
+  return scales.reduce((acc, s) => op.mul(acc, s));
+}
+
+/**
+ * The upscaling's first product over the image tokens [B′, N, C], once per image: X·G_0W with the
+ * keys' LayerNorm scales of every transformer layer (`transformer.layers.i.norm4.weight`) and the
+ * first ConvTranspose (`output_upscaling.0.weight`). Call inside the `mask_decoder` scope.
+ */
+export function upscaleBase(g: Graph, tokens: Tensor, cfg: MaskDecoderConfig): Tensor {
+  const c = tokens.shape[2];
+  const scales = g.scope('transformer', () => Array.from({ length: cfg.depth }, (_, i) => g.scope(`layers.${i}`, () => g.scope('norm4', () => g.param('weight', [c])))));
+  const { rowsWeight } = g.scope('output_upscaling', () => subPixelWeights(g, '0', c, c / 4, false));
+  return op.linear(tokens, op.mul(rowsWeight, scaleProduct(scales)), null);
+}
+
+/** Whether the folded product's inner rows (L·heads·T + 2L, plus a mask prompt's k) are fewer than the keys' width C. */
+function foldPays(updates: readonly KeyUpdate[], width: number, maskTerm?: MaskTerm): boolean {
+  return updates.reduce((rows, u) => rows + u.probsT.shape[1] + 2, maskTerm ? maskTerm.features.shape[2] : 0) < width;
+}
+
+/** K·W + b for the final keys K from the image side's X·G_0W and the layers' updates (see the top of this file). */
+function foldedProduct(base: Tensor, updates: readonly KeyUpdate[], first: { rowsWeight: Tensor; rowsBias: Tensor }, maskTerm?: MaskTerm): Tensor {
+  const g = base.graph;
+  const depth = updates.length;
+  const [b, n] = updates[0].invStd.shape;
+  const outDim = first.rowsWeight.shape[0];
+  const weightT = op.transpose(first.rowsWeight, [1, 0]); // W [C, out]
+  // G_i [C] and S_i [B, N, 1] for i = 0..L−1 (G_L and S_L are ones: left out of the products).
+  const gains: Tensor[] = [];
+  const rowScales: Tensor[] = [];
+  for (let i = depth - 1; i >= 0; i--) {
+    gains.unshift(i === depth - 1 ? updates[i].scale : op.mul(updates[i].scale, gains[0]));
+    rowScales.unshift(i === depth - 1 ? updates[i].invStd : op.mul(updates[i].invStd, rowScales[0]));
+  }
+  const asRow = (v: Tensor) => op.reshape(v, [1, v.shape[0]]);
+  const onRows = (s: Tensor) => op.reshape(s, [b, 1, n]); // [B, N, 1] → [B, 1, N]
+  const perPrompt = (x: Tensor) => op.expand(op.unsqueeze(x, [0]), [b, ...x.shape]);
+  const left: Tensor[] = []; // [B, rows, N] each
+  const right: Tensor[] = []; // [B, rows, out] each
+  for (let i = 0; i < depth; i++) {
+    const u = updates[i];
+    // S_i ⊙ (P_iᵀ·(V_i G_i W)): V_i G_i W = V_i·((G_i W)ᵀ)ᵀ, the weight rows scaled by G_i.
+    left.push(op.mul(u.probsT, onRows(rowScales[i])));
+    right.push(op.matmul(u.values, op.transpose(op.mul(first.rowsWeight, gains[i]), [1, 0])));
+    // − (S_i μ_i) ⊗ (1ᵀG_iW)
+    left.push(op.neg(onRows(op.mul(rowScales[i], u.mean))));
+    right.push(perPrompt(op.matmul(asRow(gains[i]), weightT)));
+    // S_{i+1} ⊗ (β_i G_{i+1} W), the last with the ConvTranspose's bias (S_L = 1)
+    const last = i === depth - 1;
+    left.push(last ? g.constant(new Float32Array(b * n).fill(1), [b, 1, n]) : onRows(rowScales[i + 1]));
+    const shift = op.matmul(asRow(last ? u.shift : op.mul(u.shift, gains[i + 1])), weightT);
+    right.push(perPrompt(last ? op.add(shift, first.rowsBias) : shift));
+  }
+  if (maskTerm) {
+    // The mask prompt's share of the image tokens, h′·R, rides in the same product: S_0 ⊙ (h′·(R G_0W)).
+    left.push(op.mul(op.transpose(maskTerm.features, [0, 2, 1]), onRows(rowScales[0])));
+    right.push(perPrompt(maskTerm.project(op.mul(first.rowsWeight, gains[0]))));
+  }
+  const c = op.mul(base, rowScales[0]); // [B, N, out]
+  const a = op.concat(left, 1);
+  const r = op.concat(right, 1);
+  if (b === 1) {
+    const product = op.gemm(op.reshape(a, a.shape.slice(1)), op.reshape(r, r.shape.slice(1)), op.reshape(c, [n, outDim]), { transA: true });
+    return op.reshape(product, [1, n, outDim]);
+  }
+  return op.add(op.matmul(op.transpose(a, [0, 2, 1]), r), c);
 }

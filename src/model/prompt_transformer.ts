@@ -24,7 +24,7 @@ import { attention } from './transformer.js';
 const EPS = 1e-5;
 
 /** Layer 0's prompt-independent tensors, for N image tokens of width C and C′ = C / downsample rate. */
-export interface DecoderImageSide {
+export interface TransformerImageSide {
   /** The image tokens entering layer 0, embedding + dense prompt embedding: [B′, N, C]. */
   tokens: Tensor;
   /** Token→image keys per head, transposed: ((tokens + pe)·W_kᵀ + b_k) as [B′, heads, C′/heads, N]. */
@@ -39,7 +39,7 @@ export interface DecoderImageSide {
  * Layer 0's image side from the image tokens [B′, N, C] and the dense positional encoding as tokens
  * [1, N, C]. Opens the `layers.0` scope itself (call inside `mask_decoder.transformer`).
  */
-export function decoderImageSide(g: Graph, tokens: Tensor, keyPe: Tensor, cfg: MaskDecoderConfig): DecoderImageSide {
+export function decoderImageSide(g: Graph, tokens: Tensor, keyPe: Tensor, cfg: MaskDecoderConfig): TransformerImageSide {
   const [b, n, c] = tokens.shape;
   const internal = c / cfg.attentionDownsampleRate;
   const headDim = internal / cfg.numHeads;
@@ -67,18 +67,40 @@ export interface PromptTransformerOptions {
 }
 
 /**
+ * One layer's update of the image tokens, as the keys leave it: K_i = LN(K_{i−1} + P_iᵀ V_i) with
+ * K_{−1} the image tokens, the attention's probabilities P_i and value rows V_i (the image→token
+ * attention in the reordered form), and LN's row statistics and parameters. The chain is affine
+ * in the image tokens but for per-row scalars, which lets a product with the final keys be taken
+ * over the image tokens once per image (prompt_decoder.ts).
+ */
+export interface KeyUpdate {
+  /** P_i [B, heads·T, N]. */
+  probsT: Tensor;
+  /** V_i [B, heads·T, C] (the output projection's bias included). */
+  values: Tensor;
+  /** LN's mean and inverse standard deviation per image token, [B, N, 1]. */
+  mean: Tensor;
+  invStd: Tensor;
+  /** LN's scale and shift [C]. */
+  scale: Tensor;
+  shift: Tensor;
+}
+
+/**
  * The two-way transformer on layer 0's image side (see decoderImageSide), the dense positional
  * encoding as tokens keyPe [1, N, C] and the tokens [B, T, C] →
- * queries [B, finalTokens.length, C] (the final tokens, in that order) and keys [B, N, C].
+ * queries [B, finalTokens.length, C] (the final tokens, in that order), keys [B, N, C] and, where
+ * every layer's image→token attention ran in the reordered form, how the keys were made from the
+ * image tokens (`updates`, one per layer).
  */
 export function promptTwoWayTransformer(
   g: Graph,
-  image: DecoderImageSide,
+  image: TransformerImageSide,
   keyPe: Tensor,
   tokens: Tensor,
   cfg: MaskDecoderConfig,
   options: PromptTransformerOptions,
-): { queries: Tensor; keys: Tensor } {
+): { queries: Tensor; keys: Tensor; updates?: KeyUpdate[] } {
   const [b, t, c] = tokens.shape;
   if (image.tokens.shape[2] !== c || (image.tokens.shape[0] !== 1 && image.tokens.shape[0] !== b)) {
     throw new Error(`prompt transformer: tokens [${tokens.shape}] do not match the image tokens [${image.tokens.shape}]`);
@@ -86,6 +108,7 @@ export function promptTwoWayTransformer(
   const bias = options.tokenBias;
   let queries = tokens;
   let keys = image.tokens;
+  let updates: KeyUpdate[] | undefined = [];
   for (let i = 0; i < cfg.depth; i++) {
     g.scope(`layers.${i}`, () => {
       // Token side, as transformer.ts: self-attention (layer 0 without positional term and residual), MLP.
@@ -110,18 +133,23 @@ export function promptTwoWayTransformer(
 
       // Image side: the image tokens plus their attention to the tokens.
       const k = op.add(queries, tokens);
-      const updatedKeys =
+      const { out: updatedKeys, update } =
         i === 0
           ? imageToTokenPrecomputed(g, 'cross_attn_image_to_token', image.queries, k, queries, keys, cfg, bias)
           : imageToToken(g, 'cross_attn_image_to_token', keysPe!, k, queries, keys, cfg, bias);
-      keys = layerNorm(g, 'norm4', updatedKeys, EPS);
+      const norm = g.scope('norm4', () => {
+        const [scale, shift] = [g.param('weight', [c]), g.param('bias', [c])];
+        return { scale, shift, ...op.layerNormWithStats(updatedKeys, scale, shift, EPS) };
+      });
+      keys = norm.y;
+      updates = update && updates ? [...updates, { ...update, mean: norm.mean, invStd: norm.invStd, scale: norm.scale, shift: norm.shift }] : undefined;
     });
   }
   // The final token→image attention, for the tokens whose outputs are used.
   const pick = (x: Tensor) => selectTokens(x, options.finalTokens, t);
   const finalQueries = pick(queries);
   const out = tokenToImage(g, 'final_attn_token_to_image', op.add(finalQueries, pick(tokens)), op.add(keys, keyPe), keys, cfg);
-  return { queries: layerNorm(g, 'norm_final_attn', op.add(finalQueries, out), EPS), keys };
+  return { queries: layerNorm(g, 'norm_final_attn', op.add(finalQueries, out), EPS), keys, updates };
 }
 
 /** x[:, indices] along axis 1 as runs of consecutive indices ([B, T, C] → [B, indices.length, C]). */
@@ -205,7 +233,7 @@ function tokenToImage(g: Graph, name: string, q: Tensor, keys: Tensor, values: T
 }
 
 /** Layer 0's token→image attention on the precomputed keys and values (plain order, no image-side product). */
-function tokenToImagePrecomputed(g: Graph, name: string, q: Tensor, image: DecoderImageSide, cfg: MaskDecoderConfig): Tensor {
+function tokenToImagePrecomputed(g: Graph, name: string, q: Tensor, image: TransformerImageSide, cfg: MaskDecoderConfig): Tensor {
   const c = q.shape[2];
   const internal = c / cfg.attentionDownsampleRate;
   const headDim = internal / cfg.numHeads;
@@ -242,12 +270,18 @@ function softmaxOverTokens(x: Tensor): Tensor {
   return op.div(e, op.reduceSum(e, [2], true));
 }
 
+/** An image→token attention's output plus its residual [B, N, C], and its factors where reordered (see KeyUpdate). */
+interface ImageToTokenResult {
+  out: Tensor;
+  update?: Pick<KeyUpdate, 'probsT' | 'values'>;
+}
+
 /**
  * Image→token attention in the reordered form plus its residual [B′, N, C], given the logits'
  * image factor: `logitsOf(Kbdᵀ)` returns the logits, transposed, [B, heads·T, N] for the
  * block-diagonal scaled keys Kbdᵀ [B, heads·T, C′].
  */
-function imageToTokenReordered(g: Graph, k: Tensor, v: Tensor, residual: Tensor, cfg: MaskDecoderConfig, bias: Tensor | undefined, logitsOf: (keyBlocksT: Tensor) => Tensor): Tensor {
+function imageToTokenReordered(g: Graph, k: Tensor, v: Tensor, residual: Tensor, cfg: MaskDecoderConfig, bias: Tensor | undefined, logitsOf: (keyBlocksT: Tensor) => Tensor): ImageToTokenResult {
   const [b, t, c] = k.shape;
   const heads = cfg.numHeads;
   const internal = c / cfg.attentionDownsampleRate;
@@ -263,7 +297,7 @@ function imageToTokenReordered(g: Graph, k: Tensor, v: Tensor, residual: Tensor,
   // probabilities sum to 1, so b_o / heads added to every row adds b_o to the output.
   const out = projection(g, 'out_proj', internal, c);
   const valuesOut = op.add(op.matmul(headBlocks(vp, heads), op.transposeLast(out.weight)), op.div(out.bias, heads));
-  return productPlus(p, valuesOut, residual, { a: true });
+  return { out: productPlus(p, valuesOut, residual, { a: true }), update: { probsT: p, values: valuesOut } };
 }
 
 /**
@@ -271,11 +305,11 @@ function imageToTokenReordered(g: Graph, k: Tensor, v: Tensor, residual: Tensor,
  * keys k [B, T, C] (positional term added) and values v [B, T, C], the image tokens [B′, N, C] as
  * the residual, keys bias [B, 1, 1, T] → [B, N, C].
  */
-function imageToToken(g: Graph, name: string, queries: Tensor, k: Tensor, v: Tensor, residual: Tensor, cfg: MaskDecoderConfig, bias?: Tensor): Tensor {
+function imageToToken(g: Graph, name: string, queries: Tensor, k: Tensor, v: Tensor, residual: Tensor, cfg: MaskDecoderConfig, bias?: Tensor): ImageToTokenResult {
   const [, t, c] = k.shape;
   const internal = c / cfg.attentionDownsampleRate;
   if (!reorderPays(t, cfg.numHeads, c, internal)) {
-    return op.add(residual, attention(g, name, queries, k, v, cfg.numHeads, cfg.attentionDownsampleRate, bias));
+    return { out: op.add(residual, attention(g, name, queries, k, v, cfg.numHeads, cfg.attentionDownsampleRate, bias)) };
   }
   return g.scope(name, () => {
     const qProj = projection(g, 'q_proj', c, internal);
@@ -289,7 +323,7 @@ function imageToToken(g: Graph, name: string, queries: Tensor, k: Tensor, v: Ten
 }
 
 /** Layer 0's image→token attention on the precomputed image queries [B′, N, C′], plus its residual. */
-function imageToTokenPrecomputed(g: Graph, name: string, queries: Tensor, k: Tensor, v: Tensor, residual: Tensor, cfg: MaskDecoderConfig, bias?: Tensor): Tensor {
+function imageToTokenPrecomputed(g: Graph, name: string, queries: Tensor, k: Tensor, v: Tensor, residual: Tensor, cfg: MaskDecoderConfig, bias?: Tensor): ImageToTokenResult {
   const [, t, c] = k.shape;
   const heads = cfg.numHeads;
   const internal = c / cfg.attentionDownsampleRate;
@@ -304,6 +338,6 @@ function imageToTokenPrecomputed(g: Graph, name: string, queries: Tensor, k: Ten
     const vh = splitHeads(linear(g, 'v_proj', v, c, internal), heads);
     let logits = op.matmul(qh, op.transposeLast(kh)); // [B, heads, N, T]
     if (bias) logits = op.add(logits, bias);
-    return op.add(residual, linear(g, 'out_proj', mergeHeads(op.matmul(op.softmax(logits, -1), vh)), internal, c));
+    return { out: op.add(residual, linear(g, 'out_proj', mergeHeads(op.matmul(op.softmax(logits, -1), vh)), internal, c)) };
   });
 }

@@ -7,9 +7,9 @@ import { checkStateDict } from '../weights/layouts.js';
 import { type SamConfig, embeddingGrid, lowResSize, validateConfig } from './config.js';
 import { type ImageEncoderOptions, imageEncoder } from './image_encoder.js';
 import { type MaskDecoderOptions, maskDecoder } from './mask_decoder.js';
-import { promptMaskDecoder } from './prompt_decoder.js';
+import { type DecoderImageSide, type MaskTerm, promptMaskDecoder, upscaleBase } from './prompt_decoder.js';
 import { densePositionalEncoding, embedDense, embedPoints, gaussianMatrix, maskFeatures } from './prompt_encoder.js';
-import { type DecoderImageSide, decoderImageSide } from './prompt_transformer.js';
+import { decoderImageSide } from './prompt_transformer.js';
 
 /**
  * Graph `image` [B, 3, S, S] (normalised, zero-padded to S) → `embedding` [B, C, S/16, S/16].
@@ -104,9 +104,9 @@ export function decodePrompts(g: Graph, config: SamConfig, image: DecoderImage, 
   if ('imageSide' in image) {
     const mask = prompts.mask;
     if (mask && 'dense' in mask) throw new Error('decodePrompts: the few-token order takes a mask prompt as logits, not as a dense embedding');
-    const imageSide = mask ? imageSideWithMask(g, config, image.imageSide, mask) : image.imageSide;
+    const { side, maskTerm } = mask ? imageSideWithMask(g, config, image.imageSide, mask) : { side: image.imageSide, maskTerm: undefined };
     const grid = embeddingGrid(config);
-    return g.scope('mask_decoder', () => promptMaskDecoder(g, imageSide, asTokens(imagePe), sparse, [grid, grid], config.maskDecoder, decoder));
+    return g.scope('mask_decoder', () => promptMaskDecoder(g, side, asTokens(imagePe), sparse, [grid, grid], config.maskDecoder, { ...decoder, maskTerm }));
   }
   const dense = maskPromptEmbedding(g, config, batch, prompts.mask);
   return g.scope('mask_decoder', () => maskDecoder(g, { imageEmbedding: image.embedding, imagePe, sparse, dense }, config.maskDecoder, decoder));
@@ -120,9 +120,10 @@ export function decodePrompts(g: Graph, config: SamConfig, image: DecoderImage, 
  * image tokens, so each gains (D − no_mask)·Wᵀ = h·(W₆ᵀWᵀ) + (b₆ − no_mask)·Wᵀ. The products then
  * run over maskInChans (16) inner channels instead of C, and no image-side tensor is recomputed:
  * a prompt with a mask costs little more than one without. Exact up to float rounding. With
- * `has` [B], a prompt with 0 keeps the side without a mask.
+ * `has` [B], a prompt with 0 keeps the side without a mask. The upscaling's per-image product
+ * (upscaleBase) gets its share inside the decoder, from the returned MaskTerm.
  */
-function imageSideWithMask(g: Graph, config: SamConfig, side: DecoderImageSide, mask: { logits: Tensor; has?: Tensor }): DecoderImageSide {
+function imageSideWithMask(g: Graph, config: SamConfig, side: DecoderImageSide, mask: { logits: Tensor; has?: Tensor }): { side: DecoderImageSide; maskTerm: MaskTerm } {
   const m = config.maskDecoder;
   const c = m.transformerDim;
   const chans = config.promptEncoder.maskInChans;
@@ -167,10 +168,14 @@ function imageSideWithMask(g: Graph, config: SamConfig, side: DecoderImageSide, 
   const valueRows = op.transpose(op.reshape(rows(wv), [chans + 1, m.numHeads, headDim]), [1, 0, 2]); // [heads, chans + 1, headDim]
   const values = op.add(side.values, op.matmul(op.unsqueeze(augmented, [1]), op.unsqueeze(valueRows, [0])));
   return {
-    tokens: plus(side.tokens, augmented, rows()),
-    keysT: plus(side.keysT, augmented, rows(wk), true), // [B, heads, headDim, N] is [B, C′, N]
-    values,
-    queries: plus(side.queries, augmented, rows(wq)),
+    side: {
+      tokens: plus(side.tokens, augmented, rows()),
+      keysT: plus(side.keysT, augmented, rows(wk), true), // [B, heads, headDim, N] is [B, C′, N]
+      values,
+      queries: plus(side.queries, augmented, rows(wq)),
+      upscaleBase: side.upscaleBase,
+    },
+    maskTerm: { features: augmented, project: rows },
   };
 }
 
@@ -218,6 +223,7 @@ export const DECODER_IMAGE_SIDE = {
   keysT: 'token_to_image_keys_t',
   values: 'token_to_image_values',
   queries: 'image_to_token_queries',
+  upscaleBase: 'upscale_base',
 } as const satisfies Record<keyof DecoderImageSide, string>;
 
 /** Maps [B, C, h, w] to tokens [B, h·w, C]. */
@@ -236,6 +242,7 @@ function imageSideShapes(config: SamConfig): Record<keyof DecoderImageSide, numb
     keysT: [1, m.numHeads, internal / m.numHeads, n],
     values: [1, m.numHeads, n, internal / m.numHeads],
     queries: [1, n, internal],
+    upscaleBase: [1, n, m.transformerDim],
   };
 }
 
@@ -260,7 +267,10 @@ export function buildDecoderImageGraph(config: SamConfig): Graph {
   const dense = maskPromptEmbedding(g, config, 1);
   const imagePe = g.scope('prompt_encoder', () => densePositionalEncoding(g, gaussianMatrix(g, config), config));
   const tokens = asTokens(op.add(embedding, dense));
-  const imageSide = g.scope('mask_decoder', () => g.scope('transformer', () => decoderImageSide(g, tokens, asTokens(imagePe), config.maskDecoder)));
+  const imageSide: DecoderImageSide = g.scope('mask_decoder', () => ({
+    ...g.scope('transformer', () => decoderImageSide(g, tokens, asTokens(imagePe), config.maskDecoder)),
+    upscaleBase: upscaleBase(g, tokens, config.maskDecoder),
+  }));
   for (const key of Object.keys(DECODER_IMAGE_SIDE) as (keyof DecoderImageSide)[]) g.output(DECODER_IMAGE_SIDE[key], imageSide[key]);
   return g;
 }

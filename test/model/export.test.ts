@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import * as ortWeb from 'onnxruntime-web';
 import { readImage } from '../../src/image/read.js';
 import { EXPORT_FORMAT_VERSION, type ExportManifest, exportModel } from '../../src/model/export.js';
-import { chooseDecoder, chooseEncoder, decoderFiles } from '../../src/model/export_format.js';
+import { chooseDecoder, chooseEncoder, decoderFiles, perImageFeeds } from '../../src/model/export_format.js';
 import { postprocessMasks } from '../../src/model/postprocess.js';
 import { SamPredictor } from '../../src/model/predictor.js';
 import { preprocessImage } from '../../src/model/preprocess.js';
@@ -80,7 +80,7 @@ test('exported ONNX pair in onnxruntime-web matches the predictor', { skip: fixt
         coords.set(enc.coords);
         labels.set(enc.labels);
         const result = await sessions.get(file)!.run({
-          ...imageSide,
+          ...perImageFeeds(imageSide, sessions.get(file)!.inputNames),
           point_coords: new ortWeb.Tensor('float32', coords, [1, slots, 2]),
           point_labels: new ortWeb.Tensor('float32', labels, [1, slots]),
           mask_input: new ortWeb.Tensor('float32', mask ?? new Float32Array(side * side), [1, 1, side, side]),

@@ -28,13 +28,16 @@ import { FIXTURE_DIR, fixtureConfig, fixtureMissing, maxAbsDiff, readArray, read
 
 const TOL = 1e-4;
 
-/** A decoder of width 64 with 4 heads (internal width 32): a prompt of a few tokens takes the reordered path. */
+/**
+ * A decoder of width 128 with 4 heads (internal width 64): a prompt of a few tokens takes the
+ * reordered path in both layers and the folded upscaling product; one of 12 points neither.
+ */
 function smallConfig(): SamConfig {
   return samConfig('vit_b', {
     name: 'decoder-test',
-    imageEncoder: { imgSize: 128, embedDim: 16, depth: 1, numHeads: 2, globalAttnIndexes: [0], windowSize: 0, outChans: 64 },
+    imageEncoder: { imgSize: 128, embedDim: 16, depth: 1, numHeads: 2, globalAttnIndexes: [0], windowSize: 0, outChans: 128 },
     promptEncoder: { maskInChans: 8 },
-    maskDecoder: { transformerDim: 64, numHeads: 4, mlpDim: 96, iouHeadHiddenDim: 32 },
+    maskDecoder: { transformerDim: 128, numHeads: 4, mlpDim: 96, iouHeadHiddenDim: 32 },
   });
 }
 
@@ -83,7 +86,7 @@ async function decoders(config: SamConfig, values: Map<string, Float32Array>, em
     if (maskInput) feeds.mask_input = maskInput;
     const promptFeeds: Record<string, Float32Array> = { point_coords: coords, point_labels: labels };
     if (maskInput) promptFeeds.mask_input = maskInput;
-    for (const name of Object.values(DECODER_IMAGE_SIDE)) promptFeeds[name] = imageSide[name].data as Float32Array;
+    for (const name of Object.values(DECODER_IMAGE_SIDE)) if (prompt.hasInput(name)) promptFeeds[name] = imageSide[name].data as Float32Array;
     return { plain: pick(await plain.run(feeds)), prompt: pick(await prompt.run(promptFeeds)) };
   };
   const release = async () => {
@@ -115,8 +118,8 @@ test('the few-token order pays for a few tokens and not for many (multiply-adds 
   assert.equal(reorderPays(7, 8, 256, 128), true);
   assert.equal(reorderPays(21, 8, 256, 128), false);
   const config = smallConfig();
-  assert.equal(reorderPays(7, 4, 64, 32), true);
-  assert.equal(reorderPays(5 + 12, 4, 64, 32), false);
+  assert.equal(reorderPays(7, 4, 128, 64), true);
+  assert.equal(reorderPays(5 + 16, 4, 128, 64), false);
   const options = { numPoints: 2, hasMaskInput: false, multimask: true, ultrasam: false };
   const plain = productFlops(buildDecoderGraph(config, options));
   const prompt = productFlops(buildPromptDecoderGraph(config, options));
@@ -126,6 +129,23 @@ test('the few-token order pays for a few tokens and not for many (multiply-adds 
   console.log(`point prompt, products per prompt: ${prompt} vs ${plain} FLOP (test config); ViT-B ${(vitbPrompt / 1e9).toFixed(3)} vs ${(vitbPlain / 1e9).toFixed(3)} GFLOP`);
   assert.ok(prompt < plain);
   assert.ok(vitbPrompt < 0.5 * vitbPlain);
+});
+
+test('the upscaling product is folded onto the per-image upscale_base where every layer ran reordered and few tokens make it cheaper', () => {
+  const config = smallConfig();
+  const takesBase = (numPoints: number, hasMaskInput: boolean, batch = 1) =>
+    serialize(buildPromptDecoderGraph(config, { numPoints, hasMaskInput, multimask: true, ultrasam: false, batch }), { params: 'inputs' }).signature.inputs.some(
+      (i) => i.name === DECODER_IMAGE_SIDE.upscaleBase,
+    );
+  // 1 + 4 output tokens + the prompt's: 2 · (4 heads · T + 2) inner rows against width 128.
+  assert.equal(takesBase(2, false), true);
+  assert.equal(takesBase(2, true, 2), true);
+  assert.equal(takesBase(3, false, 3), true);
+  assert.equal(takesBase(12, false), false); // layer 0's image→token attention in the plain order
+  const vitb = samConfig('vit_b');
+  const options = { numPoints: 2, hasMaskInput: false, multimask: false, ultrasam: false };
+  const products = productFlops(buildPromptDecoderGraph(vitb, options));
+  console.log(`ViT-B point prompt, single mask: ${(products / 1e9).toFixed(3)} GFLOP of products per prompt`);
 });
 
 test('inference decoder = plain decoder graph: points, box, box + points, mask input, multimask, batches, both maths', async () => {
@@ -183,7 +203,7 @@ test('exported decoder with empty slots = plain decoder graph for the exact prom
     // Without a mask prompt the exported decoder still takes mask_input: anything there is ignored.
     const maskInput = mask ? normalArray(rng, plane) : normalArray(rng, plane, 5);
     const feeds: Record<string, Float32Array> = { point_coords: coords, point_labels: slotLabels, mask_input: maskInput, has_mask_input: new Float32Array([mask ? 1 : 0]) };
-    for (const name of Object.values(DECODER_IMAGE_SIDE)) feeds[name] = imageSide[name].data as Float32Array;
+    for (const name of Object.values(DECODER_IMAGE_SIDE)) if (exported.hasInput(name)) feeds[name] = imageSide[name].data as Float32Array;
     const out = await exported.run(feeds);
     const all = out.low_res_logits.data as Float32Array;
     const iou = out.iou_predictions.data as Float32Array;

@@ -4,7 +4,7 @@
 // other, so a decode sent while its image is still encoding waits for it.
 import * as ort from 'onnxruntime-web';
 import { generateEverything } from '../../src/model/everything.js';
-import { EXPORT_FORMAT_VERSION, type ExportManifest, chooseDecoder, chooseEncoder, decoderFiles } from '../../src/model/export_format.js';
+import { EXPORT_FORMAT_VERSION, type ExportManifest, chooseDecoder, chooseEncoder, decoderFiles, perImageFeeds } from '../../src/model/export_format.js';
 import { postprocessMasks } from '../../src/model/postprocess.js';
 import { preprocessImage } from '../../src/model/preprocess.js';
 import { type Prompt, type Size, encodePrompt } from '../../src/model/prompts.js';
@@ -150,7 +150,7 @@ async function runDecoder(embedded: Embedded, prompt: Prompt, maskInput?: Float3
   if (maskInput && maskInput.length !== side * side) throw new Error(`the mask input has ${maskInput.length} values, the model takes ${side}×${side}`);
   embedded.decoderImage ??= await decoderImage.run({ image_embedding: embedded.embedding });
   const out = await decoder.run({
-    ...embedded.decoderImage,
+    ...perImageFeeds(embedded.decoderImage, decoder.inputNames),
     point_coords: new ort.Tensor('float32', coords, [1, slots, 2]),
     point_labels: new ort.Tensor('float32', labels, [1, slots]),
     mask_input: new ort.Tensor('float32', maskInput ?? new Float32Array(side * side), [1, 1, side, side]),

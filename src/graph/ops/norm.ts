@@ -7,6 +7,15 @@ import { reshape } from './shape.js';
 
 /** LayerNormalization over the last axis (ONNX opset 17), with scale and bias of that width. */
 export function layerNorm(x: Tensor, scale: Tensor, bias: Tensor, epsilon = 1e-5): Tensor {
+  return layerNormWithStats(x, scale, bias, epsilon).y;
+}
+
+/**
+ * layerNorm, with the row statistics it computed: mean μ and inverse standard deviation r, each
+ * [...x.shape without the last axis, 1] in float32 (y = (x − μ)·r·scale + bias). Only y has a
+ * gradient: the statistics are for inference graphs that reuse them (prompt_decoder.ts).
+ */
+export function layerNormWithStats(x: Tensor, scale: Tensor, bias: Tensor, epsilon = 1e-5): { y: Tensor; mean: Tensor; invStd: Tensor } {
   const width = x.shape[x.rank - 1];
   if (scale.rank !== 1 || scale.shape[0] !== width || bias.rank !== 1 || bias.shape[0] !== width) {
     throw shapeError('LayerNormalization', [x, scale, bias], `scale and bias must be [${width}]`);
@@ -17,12 +26,15 @@ export function layerNorm(x: Tensor, scale: Tensor, bias: Tensor, epsilon = 1e-5
   // two apart; the reshapes are free.
   if (x.producer?.type === 'Add' && x.rank >= 3) {
     const rows = x.size / width;
-    return reshape(normalise(reshape(x, [rows, width]), scale, bias, epsilon), x.shape);
+    const stats = [...x.shape.slice(0, -1), 1];
+    const [y, mean, invStd] = normalise(reshape(x, [rows, width]), scale, bias, epsilon);
+    return { y: reshape(y, x.shape), mean: reshape(mean, stats), invStd: reshape(invStd, stats) };
   }
-  return normalise(x, scale, bias, epsilon);
+  const [y, mean, invStd] = normalise(x, scale, bias, epsilon);
+  return { y, mean, invStd };
 }
 
-function normalise(x: Tensor, scale: Tensor, bias: Tensor, epsilon: number): Tensor {
+function normalise(x: Tensor, scale: Tensor, bias: Tensor, epsilon: number): Tensor[] {
   // Mean and inverse standard deviation are asked for too: the gradient reuses them. Their type
   // is the stash type, float32 (the default) whatever the input's type.
   const stats = [...x.shape.slice(0, -1), 1];
@@ -30,7 +42,7 @@ function normalise(x: Tensor, scale: Tensor, bias: Tensor, epsilon: number): Ten
     { shape: x.shape, dtype: x.dtype },
     { shape: stats, dtype: 'float32' },
     { shape: stats, dtype: 'float32' },
-  ])[0];
+  ]);
 }
 
 // With x̂ = (x − μ)·r and dx̂ = g·γ:  dx = r · (dx̂ − mean(dx̂) − x̂ · mean(dx̂ · x̂)),
