@@ -31,9 +31,11 @@ function sniff(path: string): 'pth' | 'safetensors' {
   } catch (error) {
     throw new CheckpointError('not-a-checkpoint', path, `cannot open: ${(error as Error).message}`);
   }
-  if (head.length >= 2 && ((head[0] === 0x50 && head[1] === 0x4b) || head[0] === 0x80)) return 'pth';
   // A length then '{' is safetensors; a length past the file is the safetensors reader's to report, by name.
+  // Asked first: a header length whose low byte is 0x80 starts like a pickle (torch.save's legacy
+  // stream has its magic number's 0xf9 at byte 8, a zip 'PK' has no '{' there).
   if (head.length === 9 && head[8] === 0x7b) return 'safetensors';
+  if (head.length >= 2 && ((head[0] === 0x50 && head[1] === 0x4b) || head[0] === 0x80)) return 'pth';
   throw new CheckpointError('not-a-checkpoint', path, 'neither a PyTorch checkpoint (.pth) nor a safetensors file');
 }
 

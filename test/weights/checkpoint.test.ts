@@ -2,7 +2,7 @@
 // they used to load, and then eval scored Dice 0 with exit code 0 and segment died on an undefined score.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSamWeights } from '../../src/weights/checkpoint.js';
 import { CheckpointError } from '../../src/weights/pth.js';
@@ -61,4 +61,17 @@ test('a .pth is checked under the names the checkpoint uses; tensors the model d
   assert.throws(() => loadSamWeights(join(dir, 'medsam.pth')), refused(/medsam\.pth: tensor model\.image_encoder\.patch_embed\.proj\.bias holds 1 non-finite/));
   write([1, 2], NaN);
   assert.equal(loadSamWeights(join(dir, 'medsam.pth')).layout, 'medsam', 'a NaN outside the model (e.g. optimizer state) does not matter');
+});
+
+test('a safetensors file whose header length starts with the byte 0x80 (the first byte of a pickle) loads as safetensors', () => {
+  // Such a file was refused as "neither a zip archive nor a pickle": a training run's checkpoint
+  // hit it. Metadata of growing length until the header's length has 0x80 as its low byte.
+  const path = join(dir, 'x80.safetensors');
+  let pad = 0;
+  do writeSafetensorsFile(path, samDict([0, 1, 2]), { metadata: { pad: 'x'.repeat(pad++) } });
+  while (readFileSync(path)[0] !== 0x80 && pad < 1024);
+  assert.equal(readFileSync(path)[0], 0x80);
+  const loaded = loadSamWeights(path);
+  assert.equal(loaded.format, 'safetensors');
+  assert.deepEqual([...(loaded.tensors.get('image_encoder.patch_embed.proj.bias')!.data as Float32Array)], [0, 1, 2]);
 });
