@@ -60,9 +60,9 @@ export class Runtime {
     return new Runtime(ort, session, model.signature, provider);
   }
 
-  /** Whether the model takes an input of this name (a graph input its outputs do not need is left out). */
-  hasInput(name: string): boolean {
-    return this.signature.inputs.some((i) => i.name === name);
+  /** The model's input names (a graph input its outputs do not need is left out), as onnxruntime's sessions list them. */
+  get inputNames(): string[] {
+    return this.signature.inputs.map((i) => i.name);
   }
 
   /** Wraps a typed array as a tensor of the declared input's shape (checked). */

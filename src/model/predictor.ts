@@ -14,12 +14,13 @@ import { type SamConfig, lowResSize, validateConfig } from './config.js';
 import { EVERYTHING_DEFAULTS, EVERYTHING_METADATA_KEY, type EverythingOptions, type GeneratedMask, generateEverything, parseRecordedEverythingDefaults } from './everything.js';
 import { type ConfigHints, inferConfig } from './infer_config.js';
 import type { LowResPrediction, PredictInput, Prediction } from './prediction.js';
+import { perImageFeeds } from './export_format.js';
 import { type PostprocessGeometry, postprocessMasks } from './postprocess.js';
 import { preprocessImage } from './preprocess.js';
 import { type Size, encodePrompt } from './prompts.js';
 import { firstPassInput, refinementInput } from './refine.js';
 import { LONE_POINT_METADATA_KEY, type LonePointOutput, multimaskByDefault, parseLonePointOutput } from '../eval/click_rule.js';
-import { DECODER_IMAGE_SIDE, buildDecoderImageGraph, buildEncoderGraph, buildPromptDecoderGraph, parameterShapes, weightValues } from './sam.js';
+import { buildDecoderImageGraph, buildEncoderGraph, buildPromptDecoderGraph, parameterShapes, weightValues } from './sam.js';
 
 /** Models that ship inside the package, by name → file under models/. */
 export const BUNDLED_MODELS: Record<string, string> = { 'ultrasam-tiny': 'ultrasam-tiny.safetensors' };
@@ -287,8 +288,7 @@ export class SamPredictor {
       });
       const feeds: Record<string, Float32Array | Ort.Tensor> = { point_coords: coords, point_labels: labels };
       if (maskInput) feeds.mask_input = maskInput;
-      const side = await this.decoderImageFeeds(im);
-      for (const name of Object.values(DECODER_IMAGE_SIDE)) if (rt.hasInput(name)) feeds[name] = side[name];
+      Object.assign(feeds, perImageFeeds(await this.decoderImageFeeds(im), rt.inputNames));
       const out = await rt.run(feeds);
       const low = out.low_res_logits.data as Float32Array;
       const iou = out.iou_predictions.data as Float32Array;

@@ -25,7 +25,7 @@ import * as op from '../graph/ops/index.js';
 import { layerNorm, mlp } from './common.js';
 import type { MaskDecoderConfig } from './config.js';
 import { decoderTokens, emptySlotBias } from './mask_decoder.js';
-import { type KeyUpdate, type TransformerImageSide, promptTwoWayTransformer } from './prompt_transformer.js';
+import { type KeyUpdate, type TransformerImageSide, productPlus, promptTwoWayTransformer } from './prompt_transformer.js';
 
 /** The decoder's per-image tensors: layer 0's (TransformerImageSide) and the upscaling's first product over the image tokens. */
 export interface DecoderImageSide extends TransformerImageSide {
@@ -156,7 +156,6 @@ function foldedProduct(base: Tensor, updates: readonly KeyUpdate[], first: { row
   const g = base.graph;
   const depth = updates.length;
   const [b, n] = updates[0].invStd.shape;
-  const outDim = first.rowsWeight.shape[0];
   const weightT = op.transpose(first.rowsWeight, [1, 0]); // W [C, out]
   // G_i [C] and S_i [B, N, 1] for i = 0..L−1 (G_L and S_L are ones: left out of the products).
   const gains: Tensor[] = [];
@@ -189,12 +188,5 @@ function foldedProduct(base: Tensor, updates: readonly KeyUpdate[], first: { row
     left.push(op.mul(op.transpose(maskTerm.features, [0, 2, 1]), onRows(rowScales[0])));
     right.push(perPrompt(maskTerm.project(op.mul(first.rowsWeight, gains[0]))));
   }
-  const c = op.mul(base, rowScales[0]); // [B, N, out]
-  const a = op.concat(left, 1);
-  const r = op.concat(right, 1);
-  if (b === 1) {
-    const product = op.gemm(op.reshape(a, a.shape.slice(1)), op.reshape(r, r.shape.slice(1)), op.reshape(c, [n, outDim]), { transA: true });
-    return op.reshape(product, [1, n, outDim]);
-  }
-  return op.add(op.matmul(op.transpose(a, [0, 2, 1]), r), c);
+  return productPlus(op.concat(left, 1), op.concat(right, 1), op.mul(base, rowScales[0]), { a: true });
 }

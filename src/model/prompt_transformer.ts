@@ -249,7 +249,7 @@ function tokenToImagePrecomputed(g: Graph, name: string, q: Tensor, image: Trans
  * broadcasting to the product [B, m, n]: one Gemm (c as its C input) when every batch is 1, which
  * saves a pass over the result.
  */
-function productPlus(a: Tensor, b: Tensor, c: Tensor, transpose: { a?: boolean; b?: boolean }): Tensor {
+export function productPlus(a: Tensor, b: Tensor, c: Tensor, transpose: { a?: boolean; b?: boolean }): Tensor {
   const [ar, ac] = a.shape.slice(-2);
   const [br, bc] = b.shape.slice(-2);
   if (a.rank === 3 && a.shape[0] === 1 && b.rank === 3 && b.shape[0] === 1 && c.rank === 3 && c.shape[0] === 1) {

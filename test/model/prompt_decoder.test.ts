@@ -8,8 +8,9 @@ import { test } from 'node:test';
 import { productFlops } from '../../src/graph/flops.js';
 import { serialize } from '../../src/graph/onnx.js';
 import { Rng, normalArray } from '../../src/graph/random.js';
-import { Runtime } from '../../src/graph/runtime.js';
+import { type Feed, Runtime } from '../../src/graph/runtime.js';
 import { type SamConfig, embeddingGrid, lowResSize, samConfig } from '../../src/model/config.js';
+import { perImageFeeds } from '../../src/model/export_format.js';
 import { encodePrompt } from '../../src/model/prompts.js';
 import { reorderPays } from '../../src/model/prompt_transformer.js';
 import {
@@ -84,9 +85,9 @@ async function decoders(config: SamConfig, values: Map<string, Float32Array>, em
     const [plain, prompt] = await sessions.get(key)!;
     const feeds: Record<string, Float32Array> = { image_embedding: embedding, point_coords: coords, point_labels: labels };
     if (maskInput) feeds.mask_input = maskInput;
-    const promptFeeds: Record<string, Float32Array> = { point_coords: coords, point_labels: labels };
+    const promptFeeds: Record<string, Feed> = { point_coords: coords, point_labels: labels };
     if (maskInput) promptFeeds.mask_input = maskInput;
-    for (const name of Object.values(DECODER_IMAGE_SIDE)) if (prompt.hasInput(name)) promptFeeds[name] = imageSide[name].data as Float32Array;
+    Object.assign(promptFeeds, perImageFeeds(imageSide, prompt.inputNames));
     return { plain: pick(await plain.run(feeds)), prompt: pick(await prompt.run(promptFeeds)) };
   };
   const release = async () => {
@@ -202,8 +203,8 @@ test('exported decoder with empty slots = plain decoder graph for the exact prom
     slotLabels.set(p.labels);
     // Without a mask prompt the exported decoder still takes mask_input: anything there is ignored.
     const maskInput = mask ? normalArray(rng, plane) : normalArray(rng, plane, 5);
-    const feeds: Record<string, Float32Array> = { point_coords: coords, point_labels: slotLabels, mask_input: maskInput, has_mask_input: new Float32Array([mask ? 1 : 0]) };
-    for (const name of Object.values(DECODER_IMAGE_SIDE)) if (exported.hasInput(name)) feeds[name] = imageSide[name].data as Float32Array;
+    const feeds: Record<string, Feed> = { point_coords: coords, point_labels: slotLabels, mask_input: maskInput, has_mask_input: new Float32Array([mask ? 1 : 0]) };
+    Object.assign(feeds, perImageFeeds(imageSide, exported.inputNames));
     const out = await exported.run(feeds);
     const all = out.low_res_logits.data as Float32Array;
     const iou = out.iou_predictions.data as Float32Array;
