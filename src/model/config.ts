@@ -43,6 +43,16 @@ export interface MaskDecoderConfig {
   numMultimaskOutputs: number;
   iouHeadDepth: number;
   iouHeadHiddenDim: number;
+  /**
+   * Channels of the 4× upscaled image features and of the hypernetworks' outputs (SAM:
+   * transformerDim / 8, the default). Not in SAM: ultrasam-tiny's 64 × 64 features are otherwise 16 wide.
+   */
+  upscaleChans?: number;
+  /**
+   * A residual 3 × 3 convolution over the upscaled features (not in SAM; default false). Without it
+   * every 4 × 4 block of low-resolution logits is a function of one image token alone.
+   */
+  upscaleConv?: boolean;
 }
 
 export interface SamConfig {
@@ -127,6 +137,11 @@ export function lowResSize(config: SamConfig): number {
   return 4 * embeddingGrid(config);
 }
 
+/** Channels of the upscaled image features the hypernetworks' outputs multiply (MaskDecoderConfig.upscaleChans). */
+export function upscaleChannels(cfg: MaskDecoderConfig): number {
+  return cfg.upscaleChans ?? cfg.transformerDim / 8;
+}
+
 /** Throws a message naming the first inconsistent number. */
 export function validateConfig(config: SamConfig): void {
   const e = config.imageEncoder;
@@ -144,7 +159,10 @@ export function validateConfig(config: SamConfig): void {
   need(Number.isInteger(e.embedDim * e.mlpRatio), `imageEncoder.embedDim × mlpRatio must be an integer`);
   need(e.layerNormEps > 0, `imageEncoder.layerNormEps must be > 0`);
   for (const i of e.globalAttnIndexes) need(Number.isInteger(i) && i >= 0 && i < e.depth, `global block index ${i} outside 0..${e.depth - 1}`);
-  for (const [k, v] of Object.entries(d)) need(positive(v), `maskDecoder.${k} must be a positive integer, got ${v}`);
+  const { upscaleChans, upscaleConv, ...sizes } = d;
+  for (const [k, v] of Object.entries(sizes)) need(positive(v), `maskDecoder.${k} must be a positive integer, got ${v}`);
+  need(upscaleChans === undefined || positive(upscaleChans), `maskDecoder.upscaleChans must be a positive integer, got ${upscaleChans}`);
+  need(upscaleConv === undefined || typeof upscaleConv === 'boolean', `maskDecoder.upscaleConv must be true or false, got ${String(upscaleConv)}`);
   need(positive(config.promptEncoder.maskInChans) && config.promptEncoder.maskInChans % 4 === 0, `promptEncoder.maskInChans must be a positive multiple of 4`);
   need(e.outChans === d.transformerDim, `imageEncoder.outChans ${e.outChans} must equal maskDecoder.transformerDim ${d.transformerDim}`);
   need(d.transformerDim % 8 === 0, `maskDecoder.transformerDim ${d.transformerDim} must be divisible by 8 (upscaling to C/4 then C/8)`);
@@ -160,7 +178,7 @@ export function validateConfig(config: SamConfig): void {
  * width 192, depth 10 and 3 heads in which every block attends globally (over 256 tokens windows
  * save nothing: measured, 8 × 8 windows with two global blocks trained slower; docs/benchmarks.md),
  * and a decoder of width 128 with 4 heads: 5.88 M parameters. Depth 10 since the seventh training
- * stage, grown from 6 with identity blocks (scripts/grow_encoder.ts; why: models/ultrasam-tiny.md;
+ * stage, grown from 6 with identity blocks (scripts/grow.ts; why: models/ultrasam-tiny.md;
  * its encoder and per-prompt decoder times on 2 cores: docs/benchmarks.md, SAM section).
  */
 export function ultrasamTinyConfig(): SamConfig {

@@ -91,10 +91,16 @@ export function inferConfig(tensors: ReadonlyMap<string, Shaped>, hints: ConfigH
       numMultimaskOutputs: shape('mask_decoder.mask_tokens.weight')[0] - 1,
       iouHeadDepth,
       iouHeadHiddenDim: shape('mask_decoder.iou_prediction_head.layers.0.weight')[0],
+      ...upscaling(shape('mask_decoder.output_upscaling.3.weight')[1], transformerDim, tensors.has('mask_decoder.upscale_conv.weight')),
     },
     pixelMean: [...PIXEL_MEAN],
     pixelStd: [...PIXEL_STD],
   };
   validateConfig(config);
   return config;
+}
+
+/** The decoder's upscaling options (config.ts), present only where they differ from SAM's. */
+function upscaling(chans: number, transformerDim: number, conv: boolean): { upscaleChans?: number; upscaleConv?: boolean } {
+  return { ...(chans !== transformerDim / 8 ? { upscaleChans: chans } : {}), ...(conv ? { upscaleConv: true } : {}) };
 }

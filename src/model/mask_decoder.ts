@@ -2,8 +2,8 @@
 // the `mask_decoder` scope that sam.ts opens.
 import type { Graph, Tensor } from '../graph/graph.js';
 import * as op from '../graph/ops/index.js';
-import { convTranspose2d, layerNorm2d, mlp } from './common.js';
-import type { MaskDecoderConfig } from './config.js';
+import { conv2d, convTranspose2d, layerNorm2d, mlp } from './common.js';
+import { type MaskDecoderConfig, upscaleChannels } from './config.js';
 import { twoWayTransformer } from './transformer.js';
 
 export interface MaskDecoderInputs {
@@ -43,6 +43,15 @@ export function emptySlotBias(g: Graph, emptySlots: Tensor, cfg: MaskDecoderConf
   return op.reshape(bias, [b, 1, 1, 1 + numMaskTokens + n]);
 }
 
+/**
+ * Upscaled features [B, U, 4h, 4w] plus cfg.upscaleConv's 3 × 3 convolution of them (`upscale_conv`),
+ * so that a logit near an image token's edge also sees its neighbours'; unchanged without it.
+ */
+export function upscaleConvolved(g: Graph, upscaled: Tensor, cfg: MaskDecoderConfig): Tensor {
+  if (!cfg.upscaleConv) return upscaled;
+  return op.add(upscaled, conv2d(g, 'upscale_conv', upscaled, { out: upscaled.shape[1], kernel: 3, padding: 1 }));
+}
+
 /** → masks (low-res logits) [B, K, 4h, 4w] and iou [B, K], K = numMultimaskOutputs or 1. */
 export function maskDecoder(g: Graph, inputs: MaskDecoderInputs, cfg: MaskDecoderConfig, options: MaskDecoderOptions): { masks: Tensor; iou: Tensor } {
   const { imagePe, sparse, dense } = inputs;
@@ -60,20 +69,25 @@ export function maskDecoder(g: Graph, inputs: MaskDecoderInputs, cfg: MaskDecode
   const iouTokenOut = op.reshape(op.slice(queries, [0], [1], [1]), [b, c]);
   const maskTokensOut = op.slice(queries, [1], [1 + numMaskTokens], [1]); // [B, T, C]
 
-  // Upscale the image tokens 4×: ConvT, LayerNorm2d, GELU, ConvT, GELU → [B, C/8, 4h, 4w].
+  // Upscale the image tokens 4×: ConvT, LayerNorm2d, GELU, ConvT, GELU → [B, U, 4h, 4w] (U = C/8 in SAM).
   const image = op.reshape(op.transpose(keys, [0, 2, 1]), [b, c, h, w]);
-  const upscaled = g.scope('output_upscaling', () => {
-    const x = op.gelu(layerNorm2d(g, '1', convTranspose2d(g, '0', image, c / 4, 2)));
-    return op.gelu(convTranspose2d(g, '3', x, c / 8, 2));
-  });
+  const u = upscaleChannels(cfg);
+  const upscaled = upscaleConvolved(
+    g,
+    g.scope('output_upscaling', () => {
+      const x = op.gelu(layerNorm2d(g, '1', convTranspose2d(g, '0', image, c / 4, 2)));
+      return op.gelu(convTranspose2d(g, '3', x, u, 2));
+    }),
+    cfg,
+  );
 
   // One hypernetwork MLP per mask token turns it into weights over the upscaled channels.
   const hyper: Tensor[] = [];
   for (let i = 0; i < numMaskTokens; i++) {
     const token = op.slice(maskTokensOut, [i], [i + 1], [1]); // [B, 1, C]
-    hyper.push(mlp(g, `output_hypernetworks_mlps.${i}`, token, c, c / 8, 3));
+    hyper.push(mlp(g, `output_hypernetworks_mlps.${i}`, token, c, u, 3));
   }
-  const hyperIn = op.concat(hyper, 1); // [B, T, C/8]
+  const hyperIn = op.concat(hyper, 1); // [B, T, U]
   const [, c8, uh, uw] = upscaled.shape;
   const masks = op.reshape(op.matmul(hyperIn, op.reshape(upscaled, [b, c8, uh * uw])), [b, numMaskTokens, uh, uw]);
   const iou = mlp(g, 'iou_prediction_head', iouTokenOut, cfg.iouHeadHiddenDim, numMaskTokens, cfg.iouHeadDepth);

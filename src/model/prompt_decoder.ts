@@ -23,8 +23,8 @@
 import type { Graph, Tensor } from '../graph/graph.js';
 import * as op from '../graph/ops/index.js';
 import { layerNorm, mlp } from './common.js';
-import type { MaskDecoderConfig } from './config.js';
-import { decoderTokens, emptySlotBias } from './mask_decoder.js';
+import { type MaskDecoderConfig, upscaleChannels } from './config.js';
+import { decoderTokens, emptySlotBias, upscaleConvolved } from './mask_decoder.js';
 import { type KeyUpdate, type TransformerImageSide, productPlus, promptTwoWayTransformer } from './prompt_transformer.js';
 
 /** The decoder's per-image tensors: layer 0's (TransformerImageSide) and the upscaling's first product over the image tokens. */
@@ -82,20 +82,30 @@ export function promptMaskDecoder(
     }),
   );
 
-  // Upscaled image tokens as rows (pixel, sub-pixel, sub-pixel): [B, 16·h·w, C/8].
+  // Upscaled image tokens as rows (pixel, sub-pixel, sub-pixel): [B, 16·h·w, U] (U = C/8 in SAM).
+  const u = upscaleChannels(cfg);
   const upscaled = g.scope('output_upscaling', () => {
     const first = subPixelWeights(g, '0', c, c / 4);
     const product = updates && foldPays(updates, c, options.maskTerm) ? foldedProduct(image.upscaleBase, updates, first, options.maskTerm) : op.linear(keys, first.rowsWeight, first.rowsBias);
     const x = op.gelu(layerNorm(g, '1', op.reshape(product, [b, keys.shape[1] * UPSCALE * UPSCALE, c / 4]), 1e-6));
-    return op.gelu(subPixelLinear(g, '3', x, c / 8));
+    return op.gelu(subPixelLinear(g, '3', x, u));
   });
-  const hyper = maskIndices.map((m, j) => mlp(g, `output_hypernetworks_mlps.${m}`, op.slice(queries, [1 + j], [2 + j], [1]), c, c / 8, 3));
-  const hyperIn = hyper.length === 1 ? hyper[0] : op.concat(hyper, 1); // [B, K, C/8]
+  const hyper = maskIndices.map((m, j) => mlp(g, `output_hypernetworks_mlps.${m}`, op.slice(queries, [1 + j], [2 + j], [1]), c, u, 3));
+  const hyperIn = hyper.length === 1 ? hyper[0] : op.concat(hyper, 1); // [B, K, U]
   const k = maskIndices.length;
   const s = UPSCALE;
-  // Rows are (i, j, a, b, c, d) for the pixel (s²·i + s·a + c, s²·j + s·b + d).
-  const rows = op.reshape(op.matmul(hyperIn, op.transposeLast(upscaled)), [b * k * h, w, s, s, s, s]);
-  const masks = op.reshape(op.transpose(rows, [0, 2, 4, 1, 3, 5]), [b, k, s * s * h, s * s * w]);
+  const side = [s * s * h, s * s * w];
+  let masks: Tensor;
+  if (cfg.upscaleConv) {
+    // The convolution needs the pixel order: restore it on the features, then multiply.
+    const features = op.reshape(op.transpose(op.reshape(upscaled, [b, h, w, s, s, s, s, u]), [0, 7, 1, 3, 5, 2, 4, 6]), [b, u, side[0], side[1]]);
+    const mixed = op.reshape(upscaleConvolved(g, features, cfg), [b, u, side[0] * side[1]]);
+    masks = op.reshape(op.matmul(hyperIn, mixed), [b, k, side[0], side[1]]);
+  } else {
+    // Rows are (i, j, a, b, c, d) for the pixel (s²·i + s·a + c, s²·j + s·b + d).
+    const rows = op.reshape(op.matmul(hyperIn, op.transposeLast(upscaled)), [b * k * h, w, s, s, s, s]);
+    masks = op.reshape(op.transpose(rows, [0, 2, 4, 1, 3, 5]), [b, k, side[0], side[1]]);
+  }
 
   const iouTokenOut = op.reshape(op.slice(queries, [0], [1], [1]), [b, c]);
   const iouAll = mlp(g, 'iou_prediction_head', iouTokenOut, cfg.iouHeadHiddenDim, numMaskTokens, cfg.iouHeadDepth);

@@ -4,7 +4,7 @@
 // relative position tables zero (nn.Parameter(torch.zeros(...))), and the random-Fourier table
 // N(0, 1) (scale 1).
 import { Rng, fanInUniform, normalArray } from '../graph/random.js';
-import type { SamConfig } from '../model/config.js';
+import { type SamConfig, upscaleChannels } from '../model/config.js';
 import { parameterShapes } from '../model/sam.js';
 
 const EMBEDDINGS = /(point_embeddings\.\d+|not_a_point_embed|no_mask_embed|iou_token|mask_tokens)\.weight$/;
@@ -78,5 +78,62 @@ export function growEncoder(config: SamConfig, values: ReadonlyMap<string, Float
       else out.set(key, new Float32Array(size)); // biases, relative-position tables, attn.proj and mlp.lin2
     }
   });
+  return { config: grown, values: out };
+}
+
+/** How the decoder's upscaled features grow (MaskDecoderConfig.upscaleChans and upscaleConv). */
+export interface UpscalingGrowth {
+  /** Channels of the upscaled features; at least the current number. */
+  chans: number;
+  /** Add the residual 3 × 3 convolution (a model that has it keeps it). */
+  conv: boolean;
+}
+
+const UPSCALE_OUT = 'mask_decoder.output_upscaling.3.';
+// The hypernetworks' last layer (their MLPs have three: 0, 1, 2).
+const HYPER_LAST = /^mask_decoder\.output_hypernetworks_mlps\.\d+\.layers\.2\.(weight|bias)$/;
+
+/**
+ * A decoder with wider upscaled features (and optionally the residual convolution over them) that
+ * computes exactly what `config`'s does: the new feature channels of the last ConvTranspose are
+ * drawn like the existing ones (normal, their standard deviation, bias 0) while every
+ * hypernetwork's rows for them are zero, so no mask sees them at first; the convolution starts at
+ * zero. The zero rows and the convolution get gradients from the first step (their inputs are not
+ * zero), and the new channels as soon as those rows move.
+ */
+export function growUpscaling(config: SamConfig, values: ReadonlyMap<string, Float32Array>, growth: UpscalingGrowth, seed: number): { config: SamConfig; values: Map<string, Float32Array> } {
+  const m = config.maskDecoder;
+  const from = upscaleChannels(m);
+  if (!Number.isInteger(growth.chans) || growth.chans < from) throw new Error(`growUpscaling: ${growth.chans} channels is not an integer ≥ the decoder's ${from}`);
+  if (!growth.conv && m.upscaleConv) throw new Error('growUpscaling: the decoder has the upscaling convolution; it cannot be removed');
+  const grown: SamConfig = { ...config, maskDecoder: { ...m, upscaleChans: growth.chans, ...(growth.conv || m.upscaleConv ? { upscaleConv: true } : {}) } };
+  const shapes = parameterShapes(grown);
+  const rng = new Rng(seed);
+  const out = new Map<string, Float32Array>();
+  for (const [key, shape] of shapes) {
+    const size = shape.reduce((a, d) => a * d, 1);
+    const old = values.get(key);
+    if (key.startsWith('mask_decoder.upscale_conv.')) {
+      out.set(key, old ?? new Float32Array(size));
+      continue;
+    }
+    if (!old) throw new Error(`growUpscaling: missing '${key}'`);
+    if (key === `${UPSCALE_OUT}weight`) {
+      // [C/4, U, 2, 2]: per input channel, the old U₀ output channels then the new ones.
+      const [cin, , kh, kw] = shape;
+      const area = kh * kw;
+      const std = Math.sqrt(old.reduce((a, v) => a + v * v, 0) / old.length);
+      const drawn = normalArray(rng, size, std);
+      for (let i = 0; i < cin; i++) drawn.set(old.subarray(i * from * area, (i + 1) * from * area), i * growth.chans * area);
+      out.set(key, drawn);
+    } else if (key === `${UPSCALE_OUT}bias` || HYPER_LAST.test(key)) {
+      // Bias [U] and the hypernetworks' last layer ([U, C] weight, [U] bias): new rows zero.
+      const grownRows = new Float32Array(size);
+      grownRows.set(old);
+      out.set(key, grownRows);
+    } else {
+      out.set(key, old);
+    }
+  }
   return { config: grown, values: out };
 }

@@ -7,9 +7,11 @@ import { fileURLToPath } from 'node:url';
 import { lowResSize } from '../../src/model/config.js';
 import { type PredictInput, SamPredictor } from '../../src/model/predictor.js';
 import { inferConfig } from '../../src/model/infer_config.js';
+import { parameterShapes } from '../../src/model/sam.js';
 import { loadSamWeights } from '../../src/weights/checkpoint.js';
 import { readNpyFile } from '../../src/weights/npy.js';
 import { FIXTURE_DIR, fixtureConfig, fixtureMissing, readCases } from './fixture.js';
+import { tinyConfig } from './tiny.js';
 
 const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   assert.equal(a.length, b.length);
@@ -23,6 +25,14 @@ test('the config read off the fixture weights equals the fixture config', { skip
   const weights = loadSamWeights(`${FIXTURE_DIR}sam_weights.pth`);
   const inferred = inferConfig(weights.tensors, { decoderHeads: cases.decoder.num_heads, name: 'sam-parity-fixture' });
   assert.deepEqual(inferred, fixtureConfig(cases));
+});
+
+test('the config read off the weights records wider upscaled features and their convolution, and SAM has neither', () => {
+  const sam = tinyConfig();
+  const wide = { ...sam, maskDecoder: { ...sam.maskDecoder, upscaleChans: 5, upscaleConv: true } };
+  const shapesOf = (config: typeof sam) => new Map([...parameterShapes(config)].map(([k, shape]) => [k, { shape }]));
+  assert.deepEqual(inferConfig(shapesOf(wide), { decoderHeads: 2 }).maskDecoder, wide.maskDecoder);
+  assert.deepEqual(inferConfig(shapesOf(sam), { decoderHeads: 2 }).maskDecoder, sam.maskDecoder);
 });
 
 for (const layout of ['sam', 'ultrasam'] as const) {

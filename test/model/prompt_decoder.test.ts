@@ -176,6 +176,29 @@ test('inference decoder = plain decoder graph: points, box, box + points, mask i
   await release();
 });
 
+test('inference decoder = plain decoder graph with wider upscaled features and their 3 × 3 convolution (not in SAM)', async () => {
+  const base = smallConfig();
+  const config: SamConfig = { ...base, maskDecoder: { ...base.maskDecoder, upscaleChans: 24, upscaleConv: true } };
+  const values = randomValues(config, 31);
+  assert.deepEqual(parameterShapes(config).get('mask_decoder.upscale_conv.weight'), [24, 24, 3, 3]);
+  assert.deepEqual(parameterShapes(config).get('mask_decoder.output_hypernetworks_mlps.0.layers.2.weight'), [24, 128]);
+  const rng = new Rng(32);
+  const side = embeddingGrid(config);
+  const { decode, release } = await decoders(config, values, normalArray(rng, config.maskDecoder.transformerDim * side * side));
+  const cases: { name: string; labels: number[]; multimask: boolean; mask?: boolean; batch?: number }[] = [
+    { name: 'wide + conv: one point, multimask', labels: [1, -1], multimask: true },
+    { name: 'wide + conv: box + mask input, batch 2', labels: [2, 3], multimask: false, mask: true, batch: 2 },
+    { name: 'wide + conv: 12 points (plain order)', labels: [...Array(11).fill(1), -1], multimask: true },
+  ];
+  for (const k of cases) {
+    const batch = k.batch ?? 1;
+    const p = prompts(rng, k.labels, batch);
+    const maskInput = k.mask ? normalArray(rng, batch * 16 * side * side) : undefined;
+    assertClose(k.name, await decode({ numPoints: k.labels.length, hasMaskInput: !!k.mask, multimask: k.multimask, ultrasam: false, batch }, p.coords, p.labels, maskInput));
+  }
+  await release();
+});
+
 test('exported decoder with empty slots = plain decoder graph for the exact prompt (every output)', async () => {
   const config = smallConfig();
   const values = randomValues(config, 21);

@@ -1,13 +1,14 @@
-// Growing an encoder (src/train/init.ts, growEncoder): the deeper model starts out computing the
-// same embedding, its new blocks are the identity, and bad orders are refused by name.
+// Growing a model (src/train/init.ts): a deeper encoder (growEncoder) starts out computing the same
+// embedding, its new blocks the identity; a wider decoder upscaling (growUpscaling) the same logits.
+// Bad orders and shrinking are refused by name.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { serialize } from '../../src/graph/onnx.js';
 import { Rng, normalArray } from '../../src/graph/random.js';
 import { Runtime } from '../../src/graph/runtime.js';
 import { type SamConfig, samConfig } from '../../src/model/config.js';
-import { buildEncoderGraph, parameterShapes, weightValues } from '../../src/model/sam.js';
-import { growEncoder } from '../../src/train/init.js';
+import { buildDecoderGraph, buildEncoderGraph, parameterShapes, weightValues } from '../../src/model/sam.js';
+import { growEncoder, growUpscaling } from '../../src/train/init.js';
 import { randomWeights, tinyConfig } from '../model/tiny.js';
 
 function globalConfig(): SamConfig {
@@ -50,4 +51,40 @@ test('growEncoder refuses windowed encoders and blocks it does not have', () => 
   assert.throws(() => growEncoder(config, values, [0, 1, 3], 0), /block 3 is not one of the encoder's 0\.\.2/);
   const windowed = tinyConfig();
   assert.throws(() => growEncoder(windowed, weightValues(windowed, randomWeights(windowed)), [0, 'new', 1], 0), /windowed blocks/);
+});
+
+async function decode(config: SamConfig, values: Map<string, Float32Array>, embedding: Float32Array, maskInput: Float32Array): Promise<Float32Array> {
+  const graph = buildDecoderGraph(config, { numPoints: 2, hasMaskInput: true, multimask: true, ultrasam: false });
+  const rt = await Runtime.create(serialize(graph, { params: 'initializers', values }), { threads: 1 });
+  const out = (await rt.run({ image_embedding: embedding, point_coords: new Float32Array([20, 30, 41, 12]), point_labels: new Float32Array([1, 0]), mask_input: maskInput })).low_res_logits
+    .data as Float32Array;
+  await rt.release();
+  return out;
+}
+
+test('a grown decoder upscaling has the new channels, the convolution, and the original logits', async () => {
+  const config = tinyConfig();
+  const values = weightValues(config, randomWeights(config));
+  const grown = growUpscaling(config, values, { chans: 5, conv: true }, 4);
+  assert.equal(grown.config.maskDecoder.upscaleChans, 5);
+  assert.equal(grown.config.maskDecoder.upscaleConv, true);
+  assert.deepEqual([...grown.values.keys()].sort(), [...parameterShapes(grown.config).keys()].sort());
+  assert.ok(grown.values.get('mask_decoder.upscale_conv.weight')!.every((v) => v === 0));
+  const upscale = grown.values.get('mask_decoder.output_upscaling.3.weight')!; // [4, 5, 2, 2], was [4, 2, 2, 2]
+  assert.deepEqual([...upscale.subarray(20, 28)], [...values.get('mask_decoder.output_upscaling.3.weight')!.subarray(8, 16)]);
+  assert.ok(
+    upscale.subarray(28, 40).some((v) => v !== 0),
+    'new feature channels are drawn',
+  );
+
+  const rng = new Rng(5);
+  const embedding = normalArray(rng, 16 * 4 * 4);
+  const maskInput = normalArray(rng, 16 * 16);
+  const before = await decode(config, values, embedding, maskInput);
+  const after = await decode(grown.config, grown.values, embedding, maskInput);
+  let maxErr = 0;
+  for (let i = 0; i < before.length; i++) maxErr = Math.max(maxErr, Math.abs(before[i] - after[i]));
+  assert.ok(maxErr < 1e-5, `logits differ by ${maxErr}`);
+  assert.throws(() => growUpscaling(grown.config, grown.values, { chans: 4, conv: true }, 0), /4 channels is not an integer ≥ the decoder's 5/);
+  assert.throws(() => growUpscaling(grown.config, grown.values, { chans: 5, conv: false }, 0), /cannot be removed/);
 });

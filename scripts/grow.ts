@@ -1,0 +1,57 @@
+// A larger ultrasam model that starts out computing exactly what the given one does
+// (src/train/init.ts): a deeper encoder — its blocks in a new order with identity blocks between
+// them (`--order`, growEncoder) — and/or a wider decoder upscaling — more upscaled feature channels
+// and the residual 3 × 3 convolution over them (`--upscale-chans`, `--upscale-conv`, growUpscaling).
+// The result is an `init` for `ultrasam train`; it records only the grown configuration (the run
+// records its own training and lone-click metadata).
+//   npx tsx scripts/grow.ts <in: .safetensors, .pth or ultrasam-tiny> <out.safetensors> [--order 0,1,2,new,3,new,4,new,5,new] [--upscale-chans 32] [--upscale-conv] [--seed 10]
+import { existsSync } from 'node:fs';
+import { upscaleChannels } from '../src/model/config.js';
+import { CONFIG_METADATA_KEY, SamPredictor } from '../src/model/predictor.js';
+import { parameterShapes } from '../src/model/sam.js';
+import { growEncoder, growUpscaling, type GrowOrder } from '../src/train/init.js';
+import { saveSamWeights } from '../src/weights/checkpoint.js';
+
+const USAGE = 'usage: npx tsx scripts/grow.ts <in.safetensors|in.pth|ultrasam-tiny> <out.safetensors> [--order 0,1,new,2,…] [--upscale-chans N] [--upscale-conv] [--seed N]';
+const args = process.argv.slice(2);
+const flag = (name: string) => {
+  const i = args.indexOf(name);
+  if (i < 0) return undefined;
+  const value = args[i + 1];
+  args.splice(i, 2);
+  return value;
+};
+const conv = args.includes('--upscale-conv');
+if (conv) args.splice(args.indexOf('--upscale-conv'), 1);
+const orderText = flag('--order');
+const chansText = flag('--upscale-chans');
+const seed = Number(flag('--seed') ?? 0);
+const [input, output] = args;
+if (!input || !output || args.length !== 2 || !Number.isInteger(seed) || (chansText !== undefined && !/^\d+$/.test(chansText)) || (!orderText && chansText === undefined && !conv)) {
+  console.error(USAGE);
+  process.exit(2);
+}
+if (existsSync(output)) throw new Error(`${output} exists; not overwriting it`);
+const order: GrowOrder | undefined = orderText?.split(',').map((t) => {
+  if (t === 'new') return 'new';
+  if (!/^\d+$/.test(t)) throw new Error(`--order: '${t}' is not a block index or 'new'`);
+  return Number(t);
+});
+// The predictor's loader: any checkpoint it reads (float16 safetensors, .pth, a bundled name), its
+// configuration checked, the values as float32 by canonical key; no session is created.
+const predictor = await SamPredictor.load(input);
+let grown = { config: predictor.config, values: new Map(predictor.values) };
+const done: string[] = [];
+if (order) {
+  grown = growEncoder(grown.config, grown.values, order, seed);
+  done.push(`encoder depth ${predictor.config.imageEncoder.depth} → ${grown.config.imageEncoder.depth} (order ${orderText})`);
+}
+if (chansText !== undefined || conv) {
+  const chans = chansText === undefined ? upscaleChannels(grown.config.maskDecoder) : Number(chansText);
+  grown = growUpscaling(grown.config, grown.values, { chans, conv }, seed);
+  done.push(`upscaled features ${upscaleChannels(predictor.config.maskDecoder)} → ${chans} channels${conv ? ' with the 3 × 3 convolution' : ''}`);
+}
+const shapes = parameterShapes(grown.config);
+const tensors = new Map([...grown.values].map(([k, data]) => [k, { dtype: 'float32' as const, shape: [...shapes.get(k)!], data }]));
+saveSamWeights(output, { layout: predictor.ultrasam ? 'ultrasam' : 'sam', tensors }, { metadata: { [CONFIG_METADATA_KEY]: JSON.stringify(grown.config) } });
+console.log(`wrote ${output}: ${done.join('; ')} (seed ${seed})`);
