@@ -3,13 +3,15 @@
 // to the ground truth's boundary, in cells of the model's low-resolution logit grid (one cell =
 // the image's long side / grid pixels): a band of ≤ 1 cell (where the boundary is placed) and
 // everything farther (a missed or extra region). Prints, per dataset, mean Dice, the band's share of
-// the wrong pixels, how many of those lie outside the truth (over- rather than under-segmentation), and the mean Dice with the band's errors (or the far ones) undone — what a
-// perfect boundary, or a perfect region, would be worth. A measurement for choosing, not a product path.
+// the wrong pixels, how many of those lie outside the truth (over- rather than under-segmentation),
+// and the mean Dice with the band's errors (or the far ones) undone — what a perfect boundary, or a
+// perfect region, would be worth. A measurement for choosing, not a product path.
 //   npx tsx scripts/error_bands.ts <corpus-dir> [--weights W] [--datasets A,B] [--split val] [--clicks 5] [--band 1] [--threads N]
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { squaredDistanceToOutside } from '../src/eval/distance.js';
 import { runClicks } from '../src/eval/interactive.js';
+import { diceOfAreas } from '../src/eval/metrics.js';
 import { readImage } from '../src/image/read.js';
 import { SamPredictor } from '../src/model/predictor.js';
 import { lowResSize } from '../src/model/config.js';
@@ -38,8 +40,8 @@ if (!corpus || !Number.isInteger(clicks) || clicks < 1 || !(band > 0)) {
 const predictor = await SamPredictor.load(values.weights!, { threads: Number(values.threads) });
 const grid = lowResSize(predictor.config);
 
-/** Dice from the overlap counts. */
-const dice = (tp: number, fp: number, fn: number) => (2 * tp + fp + fn === 0 ? 1 : (2 * tp) / (2 * tp + fp + fn));
+/** Dice from the overlap counts (true positives, false positives, false negatives). */
+const dice = (tp: number, fp: number, fn: number) => diceOfAreas(tp, tp + fp, tp + fn);
 
 const lines = [
   '| dataset | instances | Dice | wrong pixels within the band | of them outside the truth | Dice, band errors undone | Dice, far errors undone |',
@@ -47,7 +49,7 @@ const lines = [
 ];
 for (const name of values.datasets!.split(',')) {
   const set = loadTrainingSet([{ coco: join(corpus, name, `${name}.${values.split}.coco.json`), images: join(corpus, name) }]);
-  const sum = { dice: 0, nearShare: 0, nearFixed: 0, farFixed: 0 };
+  const sum = { dice: 0, nearFixed: 0, farFixed: 0 };
   let n = 0;
   let wrongTotal = 0;
   let nearTotal = 0;

@@ -10,6 +10,11 @@ export interface Overlap {
   iou: number;
 }
 
+/** 2|P ∩ G| / (|P| + |G|) from the areas; 1 when both are empty. */
+export function diceOfAreas(intersection: number, predArea: number, gtArea: number): number {
+  return predArea + gtArea === 0 ? 1 : (2 * intersection) / (predArea + gtArea);
+}
+
 /** Dice and IoU of a predicted and a ground-truth mask (row-major, non-zero = object, same size). */
 export function maskOverlap(pred: ArrayLike<number>, gt: ArrayLike<number>): Overlap {
   if (pred.length !== gt.length) throw new Error(`overlap: prediction has ${pred.length} pixels, ground truth ${gt.length}`);
@@ -28,7 +33,7 @@ export function maskOverlap(pred: ArrayLike<number>, gt: ArrayLike<number>): Ove
     intersection,
     predArea,
     gtArea,
-    dice: predArea + gtArea === 0 ? 1 : (2 * intersection) / (predArea + gtArea),
+    dice: diceOfAreas(intersection, predArea, gtArea),
     iou: union === 0 ? 1 : intersection / union,
   };
 }

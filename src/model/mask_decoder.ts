@@ -88,8 +88,8 @@ export function maskDecoder(g: Graph, inputs: MaskDecoderInputs, cfg: MaskDecode
     hyper.push(mlp(g, `output_hypernetworks_mlps.${i}`, token, c, u, 3));
   }
   const hyperIn = op.concat(hyper, 1); // [B, T, U]
-  const [, c8, uh, uw] = upscaled.shape;
-  const masks = op.reshape(op.matmul(hyperIn, op.reshape(upscaled, [b, c8, uh * uw])), [b, numMaskTokens, uh, uw]);
+  const [, , uh, uw] = upscaled.shape;
+  const masks = op.reshape(op.matmul(hyperIn, op.reshape(upscaled, [b, u, uh * uw])), [b, numMaskTokens, uh, uw]);
   const iou = mlp(g, 'iou_prediction_head', iouTokenOut, cfg.iouHeadHiddenDim, numMaskTokens, cfg.iouHeadDepth);
 
   // Multimask: outputs 1..T−1; otherwise the single-mask output 0.

@@ -106,7 +106,7 @@ export function growUpscaling(config: SamConfig, values: ReadonlyMap<string, Flo
   const from = upscaleChannels(m);
   if (!Number.isInteger(growth.chans) || growth.chans < from) throw new Error(`growUpscaling: ${growth.chans} channels is not an integer ≥ the decoder's ${from}`);
   if (!growth.conv && m.upscaleConv) throw new Error('growUpscaling: the decoder has the upscaling convolution; it cannot be removed');
-  const grown: SamConfig = { ...config, maskDecoder: { ...m, upscaleChans: growth.chans, ...(growth.conv || m.upscaleConv ? { upscaleConv: true } : {}) } };
+  const grown: SamConfig = { ...config, maskDecoder: { ...m, upscaleChans: growth.chans, ...(growth.conv ? { upscaleConv: true } : {}) } };
   const shapes = parameterShapes(grown);
   const rng = new Rng(seed);
   const out = new Map<string, Float32Array>();
