@@ -80,7 +80,7 @@ export function planRun(config: RunConfig): RunPlan {
       maskInput: interactive,
       emptySlots: interactive,
       refine: config.refine,
-      loss: { ...ULTRASAM_LOSS, iouOutputs: config.iouOutputs ?? ULTRASAM_LOSS.iouOutputs },
+      loss: { ...ULTRASAM_LOSS, iouOutputs: config.iouOutputs ?? ULTRASAM_LOSS.iouOutputs, alpha: config.focalAlpha ?? ULTRASAM_LOSS.alpha },
     },
     layout: {
       images: config.batch.images,

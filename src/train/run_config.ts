@@ -72,6 +72,12 @@ export interface RunConfig {
    * before the field existed resume unchanged.
    */
   maskTarget?: MaskTarget;
+  /**
+   * The focal loss's α, the weight of the foreground cells (the background's is 1 − α). Absent: 0.25
+   * (the reference's), which pulls the decision boundary inwards: masks come out too small. Not in
+   * DEFAULTS, so runs saved before the field existed resume unchanged.
+   */
+  focalAlpha?: number;
   /** A second decoder pass with the first pass's logits as the mask prompt. */
   refine: boolean;
   freezeEncoder: boolean;
@@ -181,6 +187,7 @@ export function validateRunConfig(raw: Json): RunConfig {
   if (raw.iouOutputs !== undefined && !['best', 'candidates'].includes(raw.iouOutputs as string)) bad('iouOutputs', `'best' or 'candidates'`);
   if (raw.lonePoint !== undefined && !['candidates', 'single'].includes(raw.lonePoint as string)) bad('lonePoint', `'candidates' or 'single'`);
   if (raw.maskTarget !== undefined && !['binary', 'coverage'].includes(raw.maskTarget as string)) bad('maskTarget', `'binary' or 'coverage'`);
+  if (raw.focalAlpha !== undefined) num('focalAlpha', 0, 1);
   if (raw.lonePoint === 'single' && raw.multimask !== 'auto') bad('multimask', `'auto' with lonePoint 'single' (only SAM's rule tells lone points apart)`);
   for (const f of ['refine', 'freezeEncoder', 'cacheEmbeddings', 'flip']) bool(f);
   if (raw.ultrasam !== undefined) bool('ultrasam');

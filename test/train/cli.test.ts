@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import { registerTrainCommands } from '../../src/cli/train.js';
 import { runCli } from '../cli/in_process.js';
 import { RunLog } from '../../src/train/log.js';
+import { planRun } from '../../src/train/plan.js';
 import { DEFAULTS, mergeConfig, validateRunConfig } from '../../src/train/run_config.js';
 import { type SyntheticCorpus, tinyTrainConfig, writeSyntheticCoco } from './synthetic.js';
 import { tempDir } from '../helpers/temp_dir.js';
@@ -64,8 +65,16 @@ test('run config errors name the field and the value', () => {
   check({ iouOutputs: 'all' }, /iouOutputs must be 'best' or 'candidates', got "all"/);
   check({ lonePoint: 'both' }, /lonePoint must be 'candidates' or 'single', got "both"/);
   check({ maskTarget: 'soft' }, /maskTarget must be 'binary' or 'coverage', got "soft"/);
+  check({ focalAlpha: 1.5 }, /focalAlpha must be a number in \[0, 1\], got 1\.5/);
   check({ lonePoint: 'single', multimask: 'always' }, /multimask must be 'auto' with lonePoint 'single'.*got "always"/);
   check({ data: [] }, /data must be a non-empty list/);
   check({ prompts: { boxProbability: 2 } }, /prompts\.boxProbability must be a number in \[0, 1\], got 2/);
   assert.equal(validateRunConfig(mergeConfig(DEFAULTS as unknown as Record<string, unknown>, base)).optimizer.lr, 1e-4);
+});
+
+test("focalAlpha reaches the loss; absent, the reference's 0.25", () => {
+  const base = { data: [{ coco: corpus.coco, images: corpus.dir }], init: 'scratch', model: tinyTrainConfig(), out: join(work, 'alpha'), steps: 1 };
+  const alpha = (over: Record<string, unknown>) => planRun(validateRunConfig(mergeConfig(DEFAULTS as unknown as Record<string, unknown>, base, over))).graph.loss?.alpha;
+  assert.equal(alpha({}), 0.25);
+  assert.equal(alpha({ focalAlpha: 0.5 }), 0.5);
 });
