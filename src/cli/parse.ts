@@ -42,6 +42,13 @@ export function nonNegative(text: string): number {
   return n;
 }
 
+/** Any finite number, negative too. */
+export function finite(text: string): number {
+  const n = decimal(text);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError(`'${text}' is not a number`);
+  return n;
+}
+
 /** A number strictly between 0 and 1. */
 export function fraction(text: string): number {
   const n = decimal(text);

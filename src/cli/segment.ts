@@ -2,11 +2,12 @@
 import { basename, extname, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { checkOutputPaths } from './outputs.js';
-import { numberList, positiveInt, promptPoint, slotList, unitInterval } from './parse.js';
+import { finite, numberList, positiveInt, promptPoint, slotList, unitInterval } from './parse.js';
 import { writeMaskPng, writeOverlayPng } from '../image/write.js';
 import { LONE_POINT_METADATA_KEY, type LonePointOutput } from '../eval/click_rule.js';
 import { EVERYTHING_METADATA_KEY, checkEverythingOptions } from '../model/everything.js';
 import { type ExportManifest, exportModel } from '../model/export.js';
+import { MASK_THRESHOLD_METADATA_KEY } from '../model/postprocess.js';
 import { CONFIG_METADATA_KEY, type LoadOptions, SamPredictor, TRAINING_RECORD_KEY } from '../model/predictor.js';
 import { saveSamWeights } from '../weights/checkpoint.js';
 
@@ -116,6 +117,7 @@ export function registerModelCommands(program: Command): void {
         'single',
       ]),
     )
+    .option('--mask-threshold <t>', "record the logit above which a pixel is in a mask, instead of SAM's 0 (kept from <in> if it records one)", finite)
     .action(async (input: string, output: string, o) => {
       checkOutputPaths([{ flag: '<out>', path: output, kind: 'file' }], [{ flag: '<in>', path: input }]);
       const predictor = await SamPredictor.load(input, loadOptions(o));
@@ -129,6 +131,7 @@ export function registerModelCommands(program: Command): void {
       checkEverythingOptions(everything);
       const recordsEverything = Object.keys(everything).length > 0;
       const lonePoint = (o.lonePoint as LonePointOutput | undefined) ?? predictor.lonePoint;
+      const maskThreshold = (o.maskThreshold as number | undefined) ?? predictor.maskThreshold;
       saveSamWeights(
         output,
         { layout: predictor.ultrasam ? 'ultrasam' : 'sam', tensors },
@@ -138,13 +141,15 @@ export function registerModelCommands(program: Command): void {
             ...(predictor.training !== undefined ? { [TRAINING_RECORD_KEY]: predictor.training } : {}),
             ...(recordsEverything ? { [EVERYTHING_METADATA_KEY]: JSON.stringify(everything) } : {}),
             ...(lonePoint !== 'candidates' ? { [LONE_POINT_METADATA_KEY]: lonePoint } : {}),
+            ...(maskThreshold !== 0 ? { [MASK_THRESHOLD_METADATA_KEY]: String(maskThreshold) } : {}),
           },
           floatAs: o.half ? 'float16' : undefined,
         },
       );
       const thresholds = recordsEverything ? `; segment-everything thresholds ${JSON.stringify(everything)}` : '';
       const lone = lonePoint !== 'candidates' ? `; a lone click gives the ${lonePoint}-mask output` : '';
-      console.log(`wrote ${output}: ${tensors.size} tensors, ${predictor.config.name}, ${predictor.ultrasam ? 'UltraSam' : 'SAM'} decoder${thresholds}${lone}`);
+      const threshold = maskThreshold !== 0 ? `; masks where the logit exceeds ${maskThreshold}` : '';
+      console.log(`wrote ${output}: ${tensors.size} tensors, ${predictor.config.name}, ${predictor.ultrasam ? 'UltraSam' : 'SAM'} decoder${thresholds}${lone}${threshold}`);
     });
 }
 

@@ -92,6 +92,8 @@ export interface EverythingBackend {
   embed(image: RawImage): Promise<void>;
   /** Decodes each point (x, y in pixels of the embedded image) as a lone positive point, multimask. */
   decodePoints(points: readonly (readonly [number, number])[]): Promise<PointDecodeResult>;
+  /** The logit above which a pixel is in a mask (the model's, MASK_THRESHOLD_METADATA_KEY); absent: SAM's 0. */
+  maskThreshold?: number;
 }
 
 /** A mask candidate between the filters, stored as column-major runs of the whole image. */
@@ -256,6 +258,7 @@ async function processBatch(
   o: Required<Omit<EverythingOptions, 'onProgress'>>,
 ): Promise<Candidate[]> {
   const out = await backend.decodePoints(points);
+  const threshold = backend.maskThreshold ?? 0;
   const k = out.masksPerPoint;
   const side = out.lowResSide;
   const [cropH, cropW] = out.geometry.originalSize;
@@ -268,10 +271,10 @@ async function processBatch(
     if (masks.length === 0) continue;
     const logits = upscaleLogits(out.lowResLogits.subarray(p * k * side * side, (p + 1) * k * side * side), k, [side, side], out.geometry);
     for (const m of masks) {
-      const stability = stabilityScore(logits, m * pixels, pixels, 0, o.stabilityScoreOffset);
+      const stability = stabilityScore(logits, m * pixels, pixels, threshold, o.stabilityScoreOffset);
       if (o.stabilityScoreThresh > 0 && !(stability >= o.stabilityScoreThresh)) continue;
       const mask = new Uint8Array(pixels);
-      for (let i = 0; i < pixels; i++) mask[i] = logits[m * pixels + i] > 0 ? 1 : 0;
+      for (let i = 0; i < pixels; i++) mask[i] = logits[m * pixels + i] > threshold ? 1 : 0;
       const box = maskBox(mask, cropW, cropH);
       if (isBoxNearCropEdge(box, crop, [0, 0, imageW, imageH])) continue;
       kept.push({

@@ -26,7 +26,7 @@ export interface ExportOptions {
 }
 
 export function exportModel(
-  model: { config: SamConfig; values: ReadonlyMap<string, Float32Array>; ultrasam: boolean; everythingDefaults?: EverythingOptions; lonePoint?: LonePointOutput },
+  model: { config: SamConfig; values: ReadonlyMap<string, Float32Array>; ultrasam: boolean; everythingDefaults?: EverythingOptions; lonePoint?: LonePointOutput; maskThreshold?: number },
   outDir: string,
   options: ExportOptions = {},
 ): ExportManifest {
@@ -60,6 +60,7 @@ export function exportModel(
     ultrasam,
     ...(model.everythingDefaults && Object.keys(model.everythingDefaults).length > 0 ? { everything: model.everythingDefaults } : {}),
     ...(model.lonePoint && model.lonePoint !== 'candidates' ? { lonePoint: model.lonePoint } : {}),
+    ...(model.maskThreshold ? { maskThreshold: model.maskThreshold } : {}),
     files: {
       encoder: 'encoder.onnx',
       decoderImage: 'decoder_image.onnx',
@@ -86,7 +87,8 @@ export function exportModel(
       pointTransform: 'x · newW / w + 0.5 and y · newH / h + 0.5 (input-frame pixels of the resized image)',
       labels: { '-2': 'empty slot', '-1': 'padding point (add one when there is no box)', '0': 'negative point', '1': 'positive point', '2': 'box top-left', '3': 'box bottom-right' },
       inputs: `those of decoder_image's outputs (${Object.values(DECODER_IMAGE_SIDE).join(', ')}) that the file lists as inputs, point_coords [1, slots, 2], point_labels [1, slots], mask_input [1, 1, L, L] (low-res logits of an earlier prediction, or zeros) and has_mask_input [1] (1 uses mask_input, 0 ignores it)`,
-      outputs: 'low_res_logits [1, 1+M, L, L] and iou_predictions [1, 1+M]: output 0 single-mask, 1..M multimask',
+      outputs:
+        'low_res_logits [1, 1+M, L, L] and iou_predictions [1, 1+M]: output 0 single-mask, 1..M multimask; a mask is where the logits, bilinearly resized to the image, exceed maskThreshold (absent: 0)',
       lowResSize: lowResSize(config),
     },
   };

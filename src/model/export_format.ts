@@ -29,6 +29,8 @@ export interface ExportManifest {
   everything?: EverythingOptions;
   /** What a lone click is decoded into by default, as the weights record it (absent: SAM's 'candidates'). */
   lonePoint?: LonePointOutput;
+  /** The logit above which a pixel is in a mask, as the weights record it (absent: SAM's 0). */
+  maskThreshold?: number;
   files: {
     encoder: string;
     decoderImage: string;

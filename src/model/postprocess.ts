@@ -1,6 +1,6 @@
 // Sam.postprocess_masks on the host: low-res logits bilinearly upsampled to the padded input size,
 // cropped to the resized image, bilinearly resized to the original size (align_corners=False
-// throughout), then thresholded at 0. Plain Float32Array code rather than a graph: it runs once
+// throughout), then thresholded at the model's mask threshold (SAM's Sam.mask_threshold, 0). Plain Float32Array code rather than a graph: it runs once
 // per prediction on a few channels, and the original size changes with every image.
 //
 // Each axis goes through upsample → crop → resize, three linear maps that compose into one sparse
@@ -146,11 +146,26 @@ export function thresholdMasks(logits: Float32Array, count: number, threshold = 
 }
 
 /**
+ * Weights metadata: the logit above which a pixel belongs to a mask, when not SAM's 0 (a decimal
+ * string). A calibration of the weights: a model whose loss draws its masks too small records a
+ * negative one, and everything that binarizes its logits (predictor, generator, app) uses it.
+ */
+export const MASK_THRESHOLD_METADATA_KEY = 'ultrasam.mask_threshold';
+
+/** Reads MASK_THRESHOLD_METADATA_KEY's value (absent: 0); `where` names the file in errors. */
+export function parseMaskThreshold(value: unknown, where: string): number {
+  if (value === undefined) return 0;
+  const t = typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+  if (!Number.isFinite(t)) throw new Error(`${where}: metadata '${MASK_THRESHOLD_METADATA_KEY}' is ${JSON.stringify(value)}; expected a decimal number such as "-0.25"`);
+  return t;
+}
+
+/**
  * The whole of SAM's postprocessing: low-res logits → binary masks at the original size. The same
  * as thresholdMasks(upscaleLogits(…)) (each logit rounded to float32 before the test), without the
  * logits at the original size in memory.
  */
-export function postprocessMasks(lowRes: Float32Array, count: number, [h, w]: Size, geo: PostprocessGeometry): Uint8Array[] {
+export function postprocessMasks(lowRes: Float32Array, count: number, [h, w]: Size, geo: PostprocessGeometry, threshold = 0): Uint8Array[] {
   const { rows, cols } = geometryMaps(lowRes, count, [h, w], geo);
   const [outH, outW] = geo.originalSize;
   const tmp = new Float64Array(h * outW);
@@ -159,7 +174,7 @@ export function postprocessMasks(lowRes: Float32Array, count: number, [h, w]: Si
   for (let m = 0; m < count; m++) {
     upscaleMask(lowRes, m, h, w, rows, cols, tmp, logits);
     const mask = new Uint8Array(outH * outW);
-    for (let i = 0; i < mask.length; i++) mask[i] = Math.fround(logits[i]) > 0 ? 1 : 0;
+    for (let i = 0; i < mask.length; i++) mask[i] = Math.fround(logits[i]) > threshold ? 1 : 0;
     masks.push(mask);
   }
   return masks;

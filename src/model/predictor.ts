@@ -15,7 +15,7 @@ import { EVERYTHING_DEFAULTS, EVERYTHING_METADATA_KEY, type EverythingOptions, t
 import { type ConfigHints, inferConfig } from './infer_config.js';
 import type { LowResPrediction, PredictInput, Prediction } from './prediction.js';
 import { perImageFeeds } from './export_format.js';
-import { type PostprocessGeometry, postprocessMasks } from './postprocess.js';
+import { MASK_THRESHOLD_METADATA_KEY, type PostprocessGeometry, parseMaskThreshold, postprocessMasks } from './postprocess.js';
 import { preprocessImage } from './preprocess.js';
 import { type Size, encodePrompt } from './prompts.js';
 import { firstPassInput, refinementInput } from './refine.js';
@@ -95,6 +95,8 @@ export class SamPredictor {
   training: string | undefined;
   /** What a lone point is decoded into by default, as these weights record it (LONE_POINT_METADATA_KEY); SAM's 'candidates' otherwise. */
   lonePoint: LonePointOutput = 'candidates';
+  /** The logit above which a pixel is in a mask, as these weights record it (MASK_THRESHOLD_METADATA_KEY); SAM's 0 otherwise. */
+  maskThreshold = 0;
 
   private constructor(
     readonly config: SamConfig,
@@ -122,6 +124,7 @@ export class SamPredictor {
     const predictor = new SamPredictor(config, weights.layout === 'ultrasam', values, options, path);
     predictor.everythingDefaults = parseRecordedEverythingDefaults(weights.metadata.get(EVERYTHING_METADATA_KEY), path);
     predictor.lonePoint = parseLonePointOutput(weights.metadata.get(LONE_POINT_METADATA_KEY), path);
+    predictor.maskThreshold = parseMaskThreshold(weights.metadata.get(MASK_THRESHOLD_METADATA_KEY), path);
     const training = weights.metadata.get(TRAINING_RECORD_KEY);
     predictor.training = typeof training === 'string' ? training : undefined;
     return predictor;
@@ -241,7 +244,7 @@ export class SamPredictor {
     const im = this.image();
     const lowSide = lowResSize(this.config);
     return {
-      masks: postprocessMasks(p.lowResLogits, p.count, [lowSide, lowSide], this.geometry),
+      masks: postprocessMasks(p.lowResLogits, p.count, [lowSide, lowSide], this.geometry, this.maskThreshold),
       scores: p.scores,
       lowResLogits: p.lowResLogits,
       width: im.originalSize[1],
@@ -334,6 +337,7 @@ export class SamPredictor {
             });
             return { lowResLogits, scores, masksPerPoint: k, lowResSide: lowSide, geometry: this.geometry };
           },
+          maskThreshold: this.maskThreshold,
         },
         rgb,
         options,

@@ -13,6 +13,7 @@ import { readImage } from '../../src/image/read.js';
 import { EVERYTHING_METADATA_KEY } from '../../src/model/everything.js';
 import { LONE_POINT_METADATA_KEY } from '../../src/eval/click_rule.js';
 import { exportModel } from '../../src/model/export.js';
+import { MASK_THRESHOLD_METADATA_KEY } from '../../src/model/postprocess.js';
 import { SamPredictor, TRAINING_RECORD_KEY } from '../../src/model/predictor.js';
 import { readSafetensorsFile } from '../../src/weights/safetensors.js';
 import { buildDicom, pixelElements, ultrasoundRegion } from '../image/dicom_writer.js';
@@ -170,6 +171,50 @@ test('convert-weights records --lone-point, keeps it, and the predictor and expo
     assert.equal(sam.lonePoint, 'candidates');
     assert.equal(exportModel(sam, join(dir, 'model-sam')).lonePoint, undefined);
     await sam.release();
+  } finally {
+    cleanup();
+  }
+});
+
+test('convert-weights records --mask-threshold, keeps it; the predictor, the generator and the export use it', async () => {
+  const { dir, cleanup } = tempDir('mask-threshold');
+  try {
+    const bundled = fileURLToPath(new URL('../../models/ultrasam-tiny.safetensors', import.meta.url));
+    const lower = join(dir, 'lower.safetensors');
+    const done = await runCli(registerModelCommands, ['convert-weights', bundled, lower, '--mask-threshold', '-2']);
+    assert.match(done.out, /masks where the logit exceeds -2/);
+    assert.equal(readSafetensorsFile(lower).metadata[MASK_THRESHOLD_METADATA_KEY], '-2');
+    const kept = join(dir, 'kept.safetensors');
+    await runCli(registerModelCommands, ['convert-weights', lower, kept]);
+    assert.equal(readSafetensorsFile(kept).metadata[MASK_THRESHOLD_METADATA_KEY], '-2', 'kept from the input');
+    const back = join(dir, 'back.safetensors');
+    await runCli(registerModelCommands, ['convert-weights', kept, back, '--mask-threshold', '0']);
+    assert.equal(readSafetensorsFile(back).metadata[MASK_THRESHOLD_METADATA_KEY], undefined, "SAM's 0 is not recorded");
+    await assert.rejects(runCli(registerModelCommands, ['convert-weights', bundled, join(dir, 'bad.safetensors'), '--mask-threshold', 'low']), /'low' is not a number/);
+    assert.ok(!existsSync(join(dir, 'bad.safetensors')));
+
+    const image = await readImage(fileURLToPath(new URL('../../examples/fetal_head.jpg', import.meta.url)));
+    const box = { box: [60, 40, 480, 380] as [number, number, number, number] };
+    const run = async (weights: string) => {
+      const predictor = await SamPredictor.load(weights, { threads: 1 });
+      try {
+        await predictor.setImage(image);
+        const p = await predictor.predict(box);
+        const everything = await predictor.generate({ pointsPerSide: 4 });
+        return { threshold: predictor.maskThreshold, logits: p.lowResLogits, mask: p.masks[0], everything, manifest: exportModel(predictor, join(dir, `model-${predictor.maskThreshold}`)) };
+      } finally {
+        await predictor.release();
+      }
+    };
+    const [sam, low] = [await run(back), await run(lower)];
+    assert.deepEqual([sam.threshold, low.threshold], [0, -2]);
+    assert.deepEqual(low.logits, sam.logits, 'the same decoder; only the binarization differs');
+    const area = (m: Uint8Array) => m.reduce((a, v) => a + v, 0);
+    assert.ok(sam.mask.every((v, i) => v <= low.mask[i]) && area(low.mask) > area(sam.mask), 'a lower threshold: a larger mask holding the other');
+    const areas = (e: typeof sam.everything) => e.reduce((a, m) => a + m.area, 0);
+    assert.notEqual(areas(low.everything), areas(sam.everything), 'the generator binarizes at the threshold too');
+    assert.equal(low.manifest.maskThreshold, -2);
+    assert.equal(sam.manifest.maskThreshold, undefined);
   } finally {
     cleanup();
   }

@@ -142,6 +142,13 @@ test('the generator filters, drops duplicates and reports progress (a model-free
     assert.deepEqual(m.cropBox, [0, 0, 16, 16]);
     assert.equal(m.bbox[2], 3, 'SAM bbox width is right − left pixel index');
   }
+  // A model whose masks start at logit −5.5: every output covers the whole image, so one survives NMS
+  // (the highest scored, the weak copy), and the stability is measured around that threshold.
+  const low = await generateEverything({ ...backend, maskThreshold: -5.5 }, image, { pointsPerSide: 2, stabilityScoreThresh: 0 });
+  assert.equal(low.length, 1);
+  assert.equal(low[0].area, side * side);
+  assert.equal(low[0].predictedIou, Math.fround(0.99));
+  assert.equal(low[0].stabilityScore, 1);
   await assert.rejects(generateEverything(backend, image, { predIouThresh: 1.5 }), /predIouThresh must be in \[0, 1\]/);
   await assert.rejects(generateEverything(backend, image, { pointsPerSide: 0 }), /pointsPerSide must be a positive integer/);
 });

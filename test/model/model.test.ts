@@ -7,7 +7,7 @@ import { serialize } from '../../src/graph/onnx.js';
 import { Runtime } from '../../src/graph/runtime.js';
 import { samConfig } from '../../src/model/config.js';
 import { bicubicMatrix, linearMatrix } from '../../src/model/interpolate.js';
-import { postprocessMasks, upscaleLogits } from '../../src/model/postprocess.js';
+import { MASK_THRESHOLD_METADATA_KEY, parseMaskThreshold, postprocessMasks, upscaleLogits } from '../../src/model/postprocess.js';
 import { encodePrompt, promptTokenCount, resizedSize } from '../../src/model/prompts.js';
 import { buildDecoderGraph, buildEncoderGraph, parameterShapes, weightValues } from '../../src/model/sam.js';
 import { StateDictMismatchError } from '../../src/weights/layouts.js';
@@ -154,7 +154,7 @@ test('prompts: per-axis resize scale, +0.5, box corners last with labels 2 and 3
   assert.equal(encodePrompt({ box: [0, 0, 10, 10] }, [10, 10], 1024).count, 2, 'box corners may lie on the far border');
 });
 
-test('postprocessing equals upsample → crop → resize done the long way, and thresholds at 0', () => {
+test("postprocessing equals upsample → crop → resize done the long way, and thresholds at 0 or at the model's threshold", () => {
   // Shrinking both axes, then growing one: the second and third geometries also check that the
   // axis maps cached for one geometry are not served for another.
   for (const [low, img, inH, inW, outH, outW] of [
@@ -188,7 +188,18 @@ test('postprocessing equals upsample → crop → resize done the long way, and 
     const masks = postprocessMasks(logits, count, [low, low], { imgSize: img, inputSize: [inH, inW], originalSize: [outH, outW] });
     assert.equal(masks.length, count);
     for (let m = 0; m < count; m++) for (let i = 0; i < outH * outW; i++) assert.equal(masks[m][i], got[m * outH * outW + i] > 0 ? 1 : 0);
+    const lower = postprocessMasks(logits, count, [low, low], { imgSize: img, inputSize: [inH, inW], originalSize: [outH, outW] }, -0.3);
+    for (let m = 0; m < count; m++) for (let i = 0; i < outH * outW; i++) assert.equal(lower[m][i], got[m * outH * outW + i] > -0.3 ? 1 : 0);
     assert.throws(() => upscaleLogits(logits, 3, [low, low], { imgSize: img, inputSize: [inH, inW], originalSize: [outH, outW] }), /do not fill/);
+  }
+});
+
+test("a recorded mask threshold: a decimal string; absent, SAM's 0; anything else named with its file", () => {
+  assert.equal(parseMaskThreshold(undefined, 'm.safetensors'), 0);
+  assert.equal(parseMaskThreshold('-0.25', 'm.safetensors'), -0.25);
+  assert.equal(parseMaskThreshold('1e-1', 'm.safetensors'), 0.1);
+  for (const bad of ['', 'low', 'NaN', 'Infinity', 0.5]) {
+    assert.throws(() => parseMaskThreshold(bad, 'm.safetensors'), new RegExp(`^Error: m\\.safetensors: metadata '${MASK_THRESHOLD_METADATA_KEY}' is .*; expected a decimal number`));
   }
 });
 

@@ -75,6 +75,9 @@ async function init(id: number, modelUrl: string, ortUrl: string, encoderPrecisi
   if (manifest.version !== EXPORT_FORMAT_VERSION) {
     throw new Error(`the model was exported in format version ${manifest.version}; this app reads version ${EXPORT_FORMAT_VERSION} (export it again)`);
   }
+  if (manifest.maskThreshold !== undefined && !Number.isFinite(manifest.maskThreshold)) {
+    throw new Error(`the model manifest's maskThreshold must be a number, got ${JSON.stringify(manifest.maskThreshold)}`);
+  }
   const encoderFile = chooseEncoder(manifest, encoderPrecision);
   const encoderBytes = await fetchWithProgress(`${modelUrl}${encoderFile.file}`, (f) => post({ type: 'progress', id, stage: 'downloading the encoder', fraction: f }));
   const decoderImageBytes = await fetchWithProgress(`${modelUrl}${manifest.files.decoderImage}`, (f) => post({ type: 'progress', id, stage: 'downloading the decoder', fraction: f / 2 }));
@@ -165,6 +168,11 @@ function embeddedOf(key: string): Embedded {
   return embedded;
 }
 
+/** The logit above which a pixel is in a mask: the model's, else SAM's 0. */
+function maskThreshold(): number {
+  return requireModel().manifest.maskThreshold ?? 0;
+}
+
 function geometry(embedded: Embedded) {
   return { imgSize: requireModel().manifest.config.imageEncoder.imgSize, inputSize: embedded.inputSize, originalSize: embedded.originalSize };
 }
@@ -179,7 +187,7 @@ async function decode(key: string, request: WorkerRequest & { type: 'decode' }):
     // The first pass is the single-mask output (0); the second is prompted by its box and logits.
     const [height, width] = embedded.originalSize;
     const first = {
-      masks: postprocessMasks(out.lowRes.slice(0, side * side), 1, [side, side], geometry(embedded)),
+      masks: postprocessMasks(out.lowRes.slice(0, side * side), 1, [side, side], geometry(embedded), maskThreshold()),
       scores: out.scores.slice(0, 1),
       lowResLogits: out.lowRes.slice(0, side * side),
       width,
@@ -188,7 +196,7 @@ async function decode(key: string, request: WorkerRequest & { type: 'decode' }):
     const second = refinementInput({ ...prompt, refine: true }, first, side);
     out = await runDecoder(embedded, second, second.maskInput);
   }
-  const masks = postprocessMasks(out.lowRes, out.count, [side, side], geometry(embedded));
+  const masks = postprocessMasks(out.lowRes, out.count, [side, side], geometry(embedded), maskThreshold());
   return { masks, scores: Array.from(out.scores), lowResLogits: Float32Array.from(out.lowRes), ms: performance.now() - start };
 }
 
@@ -218,6 +226,7 @@ async function everything(id: number, key: string, request: WorkerRequest & { ty
         }
         return { lowResLogits, scores, masksPerPoint: multimask, lowResSide: side, geometry: geometry(embedded) };
       },
+      maskThreshold: maskThreshold(),
     },
     request.image,
     {
