@@ -77,7 +77,7 @@ export function slotList(text: string): number[] {
 
 /** A number in [0, 1] (thresholds, scores). */
 export function unitInterval(text: string): number {
-  const n = Number(text);
+  const n = decimal(text);
   if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError(`'${text}' is not a number in [0, 1]`);
   return n;
 }

@@ -4,7 +4,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { checkOutputPaths } from './outputs.js';
-import { decimal, integer, nonNegative } from './parse.js';
+import { decimal, integer, nonNegative, unitInterval } from './parse.js';
 import { loadTrainingState } from '../train/checkpoint.js';
 import { type StepReport, train } from '../train/run.js';
 import { DEFAULTS, type RunConfig, mergeConfig, validateRunConfig } from '../train/run_config.js';
@@ -51,7 +51,7 @@ function flagLayer(o: Record<string, unknown>): Json {
     multimask: o.multimask,
     lonePoint: o.lonePoint,
     maskTarget: o.maskTarget,
-    focalAlpha: o.focalAlpha === undefined ? undefined : decimal(o.focalAlpha as string),
+    focalAlpha: o.focalAlpha,
     refine: o.refine,
     freezeEncoder: o.freezeEncoder,
     cacheEmbeddings: o.cacheEmbeddings,
@@ -125,7 +125,7 @@ export function registerTrainCommands(program: Command): void {
         "what a lone point is decoded into (click rule): the click simulation keeps it; 'single' also supervises half the lone points through it and is recorded in the weights",
       ).choices(['candidates', 'single']),
     )
-    .option('--focal-alpha <a>', "the focal loss's weight of foreground cells, 0–1 (the reference's 0.25 draws masks too small)")
+    .option('--focal-alpha <a>', "the focal loss's weight of foreground cells, 0–1 (the reference's 0.25 draws masks too small)", unitInterval)
     .addOption(
       new Option('--mask-target <kind>', "the loss's target on the low-resolution grid: cells covered at least half (binary) or each cell's covered share (coverage)").choices(['binary', 'coverage']),
     )

@@ -1,7 +1,8 @@
 // Sam.postprocess_masks on the host: low-res logits bilinearly upsampled to the padded input size,
 // cropped to the resized image, bilinearly resized to the original size (align_corners=False
-// throughout), then thresholded at the model's mask threshold (SAM's Sam.mask_threshold, 0). Plain Float32Array code rather than a graph: it runs once
-// per prediction on a few channels, and the original size changes with every image.
+// throughout), then thresholded at the model's mask threshold (SAM's Sam.mask_threshold, 0). Plain
+// Float32Array code rather than a graph: it runs once per prediction on a few channels, and the
+// original size changes with every image.
 //
 // Each axis goes through upsample → crop → resize, three linear maps that compose into one sparse
 // matrix per axis; the two axes are then applied one after the other (bilinear is separable).

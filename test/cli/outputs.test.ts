@@ -4,7 +4,7 @@ import { linkSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { checkOutputPaths } from '../../src/cli/outputs.js';
-import { decimal, integer, nonNegative, positive } from '../../src/cli/parse.js';
+import { decimal, finite, integer, nonNegative, positive, unitInterval } from '../../src/cli/parse.js';
 import { tempDir } from '../helpers/temp_dir.js';
 
 const { dir, cleanup } = tempDir('outputs');
@@ -58,4 +58,8 @@ test('numbers on the command line are decimal literals: no hex, binary, blanks o
   assert.throws(() => nonNegative(''), /'' is not a non-negative number/); // Number('') is 0
   assert.throws(() => positive('Infinity'), /'Infinity' is not a positive number/);
   assert.equal(positive('2.5'), 2.5);
+  assert.equal(finite('-0.25'), -0.25);
+  assert.throws(() => finite('low'), /'low' is not a number/);
+  assert.equal(unitInterval('0.5'), 0.5);
+  for (const text of ['', '0x1', '1.5', '-0.1']) assert.throws(() => unitInterval(text), /is not a number in \[0, 1\]/, JSON.stringify(text));
 });

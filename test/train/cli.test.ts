@@ -72,9 +72,10 @@ test('run config errors name the field and the value', () => {
   assert.equal(validateRunConfig(mergeConfig(DEFAULTS as unknown as Record<string, unknown>, base)).optimizer.lr, 1e-4);
 });
 
-test("focalAlpha reaches the loss; absent, the reference's 0.25", () => {
+test("focalAlpha reaches the loss; absent, the reference's 0.25; the flag takes 0–1", async () => {
   const base = { data: [{ coco: corpus.coco, images: corpus.dir }], init: 'scratch', model: tinyTrainConfig(), out: join(work, 'alpha'), steps: 1 };
   const alpha = (over: Record<string, unknown>) => planRun(validateRunConfig(mergeConfig(DEFAULTS as unknown as Record<string, unknown>, base, over))).graph.loss?.alpha;
   assert.equal(alpha({}), 0.25);
   assert.equal(alpha({ focalAlpha: 0.5 }), 0.5);
+  await assert.rejects(runCli(registerTrainCommands, ['train', '--focal-alpha', '2']), /--focal-alpha.*'2' is not a number in \[0, 1\]/);
 });
