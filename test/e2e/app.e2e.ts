@@ -9,7 +9,7 @@
 // DICOM: propagation against `ultrasam propagate`, playing, and a correction re-propagated.
 // Last, the int8 encoder (`ultrasam app --int8`): the page reports it, and its box mask agrees with the
 // Node predictor's int8 encoder and the fp32 page's on ≥ 99 % of pixels; ?encoder=int8 on an fp32-only
-// export is a clear message.
+// export is a clear message; and weights that record a mask threshold: the page binarizes at it.
 // Uses the small random SAM of ../shared/fixtures/sam-parity (deterministic masks); skips without it.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -125,6 +125,7 @@ function maskFromPng(image: { data: ArrayLike<number>; width: number; height: nu
 async function run(work: string): Promise<void> {
   let server: RunningAppServer | undefined;
   let int8Server: RunningAppServer | undefined;
+  let thresholdServer: RunningAppServer | undefined;
   let browser: Browser | undefined;
   const predictor = await SamPredictor.load(WEIGHTS, { decoderHeads: 4, threads: 2 });
   try {
@@ -460,10 +461,52 @@ async function run(work: string): Promise<void> {
     );
     check("int8 page: ≥ 99 % of pixels as the fp32 page's mask", withFp32Page >= 0.99, `${(100 * withFp32Page).toFixed(3)} %`);
     check('no uncaught errors in the int8 page', pageErrors.length === 0, pageErrors.join('; '));
+
+    // Weights that record a mask threshold (`convert-weights --mask-threshold`): the page binarizes
+    // at it, as the Node predictor does. The threshold is the median of the box's positive low-res
+    // logits, so that the mask visibly shrinks whatever the fixture's logit scale.
+    const boxPrompt = boxCoco.annotations[0].ultrasam_prompt.box!;
+    const boxLogits = bestOutput(await predictor.predict({ box: boxPrompt }), 'box').logits.filter((v) => v > 0);
+    const threshold = Number([...boxLogits].sort((a, b) => a - b)[Math.floor(boxLogits.length / 2)].toPrecision(4));
+    const thresholded = join(work, 'thresholded.safetensors');
+    execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'convert-weights', WEIGHTS, thresholded, '--decoder-heads', '4', '--mask-threshold', String(threshold)], {
+      cwd: ROOT,
+    });
+    const thresholdDir = await ensureExportedModel({ weights: thresholded, cacheDir: join(work, 'cache') });
+    const thresholdManifest = JSON.parse(readFileSync(join(thresholdDir, 'ultrasam.json'), 'utf8')) as { maskThreshold?: number };
+    check('weights with a mask threshold: the manifest records it', thresholdManifest.maskThreshold === threshold, `${thresholdManifest.maskThreshold} (recorded ${threshold})`);
+    thresholdServer = await startAppServer({ webDir: builtWebDir(), modelDir: thresholdDir, ortDir: ortWasmDir(), port: 0 });
+    const thresholdPage = await context.newPage();
+    thresholdPage.on('pageerror', (e) => pageErrors.push(`threshold page: ${e.message}`));
+    await thresholdPage.goto(thresholdServer.url);
+    await thresholdPage.locator('body[data-model="ready"]').waitFor({ state: 'attached', timeout: TIMEOUT });
+    await thresholdPage.setInputFiles('#file-input', IMAGE);
+    await thresholdPage.locator('#drop-hint').waitFor({ state: 'hidden', timeout: TIMEOUT });
+    await dragBox(thresholdPage, BOX, size);
+    await thresholdPage.locator('body[data-first-mask-ms]').waitFor({ state: 'attached', timeout: TIMEOUT });
+    const thresholdCoco = JSON.parse(await downloadText(thresholdPage, '#export-coco')) as CocoFile;
+    const thresholdMask = decodeRle(thresholdCoco.annotations[0].segmentation);
+    const thresholdPredictor = await SamPredictor.load(thresholded, { threads: 2 });
+    let nodeThresholdMask: Uint8Array;
+    try {
+      await thresholdPredictor.setImage(IMAGE);
+      nodeThresholdMask = await clickRuleMask(thresholdPredictor, thresholdCoco.annotations[0].ultrasam_prompt);
+    } finally {
+      await thresholdPredictor.release();
+    }
+    const thresholdIou = iou(thresholdMask, nodeThresholdMask);
+    const plainArea = boxCoco.annotations[0].area;
+    check(
+      "a recorded mask threshold: the page's box mask is the Node predictor's with it (IoU ≥ 0.99) and smaller than at 0",
+      thresholdIou >= 0.99 && thresholdCoco.annotations[0].area > 0 && thresholdCoco.annotations[0].area < plainArea,
+      `threshold ${threshold}: IoU ${thresholdIou.toFixed(5)}, ${thresholdCoco.annotations[0].area} px against ${plainArea} px at 0`,
+    );
+    check('no uncaught errors in the threshold page', pageErrors.length === 0, pageErrors.join('; '));
   } finally {
     await browser?.close();
     await server?.close();
     await int8Server?.close();
+    await thresholdServer?.close();
     await predictor.release();
   }
 }
