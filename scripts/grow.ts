@@ -6,6 +6,7 @@
 // records its own training and lone-click metadata).
 //   npx tsx scripts/grow.ts <in: .safetensors, .pth or ultrasam-tiny> <out.safetensors> [--order 0,1,2,new,3,new,4,new,5,new] [--upscale-chans 32] [--upscale-conv] [--seed 10]
 import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import { upscaleChannels } from '../src/model/config.js';
 import { CONFIG_METADATA_KEY, SamPredictor } from '../src/model/predictor.js';
 import { parameterShapes } from '../src/model/sam.js';
@@ -13,24 +14,23 @@ import { growEncoder, growUpscaling, type GrowOrder } from '../src/train/init.js
 import { saveSamWeights } from '../src/weights/checkpoint.js';
 
 const USAGE = 'usage: npx tsx scripts/grow.ts <in.safetensors|in.pth|ultrasam-tiny> <out.safetensors> [--order 0,1,new,2,…] [--upscale-chans N] [--upscale-conv] [--seed N]';
-const args = process.argv.slice(2);
-const flag = (name: string) => {
-  const i = args.indexOf(name);
-  if (i < 0) return undefined;
-  const value = args[i + 1];
-  args.splice(i, 2);
-  return value;
-};
-const conv = args.includes('--upscale-conv');
-if (conv) args.splice(args.indexOf('--upscale-conv'), 1);
-const orderText = flag('--order');
-const chansText = flag('--upscale-chans');
-const seed = Number(flag('--seed') ?? 0);
-const [input, output] = args;
-if (!input || !output || args.length !== 2 || !Number.isInteger(seed) || (chansText !== undefined && !/^\d+$/.test(chansText)) || (!orderText && chansText === undefined && !conv)) {
+function usage(): never {
   console.error(USAGE);
   process.exit(2);
 }
+const options = { order: { type: 'string' }, 'upscale-chans': { type: 'string' }, 'upscale-conv': { type: 'boolean', default: false }, seed: { type: 'string', default: '0' } } as const;
+const parsed = (() => {
+  try {
+    return parseArgs({ allowPositionals: true, options });
+  } catch {
+    return usage(); // an unknown flag or a flag without its value
+  }
+})();
+const { order: orderText, 'upscale-chans': chansText, 'upscale-conv': conv } = parsed.values;
+const seed = Number(parsed.values.seed);
+const [input, output] = parsed.positionals;
+if (!input || !output || parsed.positionals.length !== 2 || !Number.isInteger(seed) || (chansText !== undefined && !/^\d+$/.test(chansText)) || (!orderText && chansText === undefined && !conv))
+  usage();
 if (existsSync(output)) throw new Error(`${output} exists; not overwriting it`);
 const order: GrowOrder | undefined = orderText?.split(',').map((t) => {
   if (t === 'new') return 'new';
