@@ -127,7 +127,10 @@ export function registerTrainCommands(program: Command): void {
     )
     .option('--focal-alpha <a>', "the focal loss's weight of foreground cells, 0–1 (the reference's 0.25 draws masks too small)", unitInterval)
     .addOption(
-      new Option('--mask-target <kind>', "the loss's target on the low-resolution grid: cells covered at least half (binary) or each cell's covered share (coverage)").choices(['binary', 'coverage']),
+      new Option(
+        '--mask-target <kind>',
+        "the loss's target: on the low-resolution grid, cells covered at least half (binary) or each cell's covered share (coverage); or the mask at input resolution against the upsampled logits (input)",
+      ).choices(['binary', 'coverage', 'input']),
     )
     .option('--freeze-encoder', 'train only the prompt encoder and mask decoder')
     .option('--cache-embeddings', 'freeze the encoder and train on embeddings computed once (fast fine-tuning)')

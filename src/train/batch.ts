@@ -27,6 +27,8 @@ export interface BatchLayout {
   lowRes: number;
   /** Model input side S. */
   imgSize: number;
+  /** Side of the loss's target: L (absent) or S (maskTarget 'input'). */
+  targetSide?: number;
   multimask: MultimaskMode;
   /** The weights' lone-point rule: which output the click simulation keeps after a lone first point. */
   lonePoint: LonePointOutput;
@@ -85,7 +87,9 @@ export function assembleBatch(samples: readonly PreparedSample[], layout: BatchL
   const instanceImage = new BigInt64Array(b);
   const coords = new Float32Array(b * n * 2);
   const labels = new Float32Array(b * n).fill(EMPTY_SLOT_LABEL);
-  const target = new Float32Array(b * l * l);
+  const t = layout.targetSide ?? l;
+  if (t !== l && t !== s) throw new Error(`batch: the target side ${t} must be the low-resolution side ${l} or the input side ${s}`);
+  const target = new Float32Array(b * t * t);
   const weight = new Float32Array(b);
   const candidates = new Float32Array(b * 4);
   const refineCandidates = new Float32Array(b * 4);
@@ -109,8 +113,9 @@ export function assembleBatch(samples: readonly PreparedSample[], layout: BatchL
         if (inst) {
           coords.set(inst.coords, slot * n * 2);
           labels.set(inst.labels, slot * n);
-          const cells = inst.coverage ?? inst.target;
-          for (let c = 0; c < l * l; c++) target[slot * l * l + c] = cells[c];
+          const cells = t === l ? (inst.coverage ?? inst.target) : inst.input;
+          if (!cells) throw new Error(`batch: the layout's target side is ${t}, an instance has no input-frame mask (maskTarget 'input')`);
+          for (let c = 0; c < t * t; c++) target[slot * t * t + c] = cells[c];
           weight[slot] = 1;
         } else {
           // A padding slot: any valid prompt (a point and the padding point), weight 0.

@@ -33,6 +33,11 @@ export interface TrainGraphOptions {
   emptySlots: boolean;
   /** A second pass with the first pass's logits (no gradient through them) as the mask prompt. */
   refine: boolean;
+  /**
+   * Side of the loss's target: the low-resolution side (absent) or the input side S, where the loss
+   * takes the logits bilinearly upsampled to S × S as postprocessing upsamples them (maskTarget 'input').
+   */
+  targetSide?: number;
   loss?: LossWeights;
 }
 
@@ -115,11 +120,12 @@ export function buildTrainGraph(o: TrainGraphOptions): { graph: SharedParamGraph
   const { g, masks, iou, decode } = buildPasses(o);
   const b = o.images * o.instancesPerImage * o.iterations;
   const k = masks.shape[1];
-  const low = masks.shape[2];
-  const target = g.input(INPUTS.target, [b, 1, low, low]);
+  const side = o.targetSide ?? masks.shape[2];
+  const target = g.input(INPUTS.target, [b, 1, side, side]);
   const weight = g.input(INPUTS.weight, [b]);
   const candidates = g.input(INPUTS.candidates, [b, k]);
-  const first = maskLoss({ logits: masks, iouPred: iou, target, candidates, weight }, o.loss ?? ULTRASAM_LOSS);
+  const scored = (logits: Tensor) => op.resizeBilinear(logits, side, side);
+  const first = maskLoss({ logits: scored(masks), iouPred: iou, target, candidates, weight }, o.loss ?? ULTRASAM_LOSS);
   outputMetrics(g, '', first);
   let loss = first.total;
   if (o.refine) {
@@ -129,7 +135,7 @@ export function buildTrainGraph(o: TrainGraphOptions): { graph: SharedParamGraph
     const chosen = op.reduceSum(op.mul(masks, op.reshape(returned, [b, k, 1, 1])), [1], true); // [B,1,4h,4w]
     const second = decode({ logits: op.stopGradient(chosen) });
     const refineCandidates = g.input(INPUTS.refineCandidates, [b, k]);
-    const refined = maskLoss({ logits: second.masks, iouPred: second.iou, target, candidates: refineCandidates, weight }, o.loss ?? ULTRASAM_LOSS);
+    const refined = maskLoss({ logits: scored(second.masks), iouPred: second.iou, target, candidates: refineCandidates, weight }, o.loss ?? ULTRASAM_LOSS);
     outputMetrics(g, 'refine.', refined);
     loss = op.add(loss, refined.total);
   }

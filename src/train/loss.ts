@@ -1,4 +1,5 @@
-// UltraSam's mask loss, in the graph, on the low-resolution logits (the reference's SAMHead.loss_by_feat
+// UltraSam's mask loss, in the graph, on the low-resolution logits or, with maskTarget 'input', on the
+// logits upsampled to the input frame (graph.ts) (the reference's SAMHead.loss_by_feat
 // with mmdet's losses):
 //   20 × sigmoid focal (γ 2, α 0.25; mean over every pixel of every instance)
 //  + 1 × dice (mmdet's non-naive form, eps 1: 1 − 2Σpt / (Σp² + eps + Σt² + eps), mean over instances)
@@ -29,7 +30,7 @@ export interface LossWeights {
 export const ULTRASAM_LOSS: LossWeights = { focal: 20, dice: 1, iou: 1, gamma: 2, alpha: 0.25, diceEps: 1, iouOutputs: 'best' };
 
 export interface MaskLossInputs {
-  /** [B, K, H, W] low-resolution logits of every output. */
+  /** [B, K, H, W] logits of every output, on the target's grid. */
   logits: Tensor;
   /** [B, K] predicted IoUs. */
   iouPred: Tensor;

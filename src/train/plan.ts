@@ -80,6 +80,7 @@ export function planRun(config: RunConfig): RunPlan {
       maskInput: interactive,
       emptySlots: interactive,
       refine: config.refine,
+      ...(config.maskTarget === 'input' ? { targetSide: model.imageEncoder.imgSize } : {}),
       loss: { ...ULTRASAM_LOSS, iouOutputs: config.iouOutputs ?? ULTRASAM_LOSS.iouOutputs, alpha: config.focalAlpha ?? ULTRASAM_LOSS.alpha },
     },
     layout: {
@@ -89,6 +90,7 @@ export function planRun(config: RunConfig): RunPlan {
       promptTokens,
       lowRes: lowResGeometry(model).side,
       imgSize: model.imageEncoder.imgSize,
+      ...(config.maskTarget === 'input' ? { targetSide: model.imageEncoder.imgSize } : {}),
       multimask: config.multimask,
       lonePoint,
       refine: config.refine,

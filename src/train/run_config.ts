@@ -68,8 +68,10 @@ export interface RunConfig {
    * The loss's target on the low-resolution grid (sample.ts): 'binary' (each cell 1 where the mask
    * covers at least half of it, the reference's kind of target) or 'coverage' (the share of the cell
    * the mask covers, so that focal and dice see where a boundary crosses a cell; the IoU targets and
-   * the simulated clicks keep the binary cells). Absent: 'binary'; not in DEFAULTS, so runs saved
-   * before the field existed resume unchanged.
+   * the simulated clicks keep the binary cells), or on the input frame: 'input' (the mask at the
+   * model's input resolution against the logits upsampled to it as postprocessing does — SAM's own
+   * loss — for focal, dice and the IoU targets; the clicks keep the binary cells). Absent: 'binary';
+   * not in DEFAULTS, so runs saved before the field existed resume unchanged.
    */
   maskTarget?: MaskTarget;
   /**
@@ -186,7 +188,7 @@ export function validateRunConfig(raw: Json): RunConfig {
   if (!['auto', 'always', 'never'].includes(raw.multimask as string)) bad('multimask', `'auto', 'always' or 'never'`);
   if (raw.iouOutputs !== undefined && !['best', 'candidates'].includes(raw.iouOutputs as string)) bad('iouOutputs', `'best' or 'candidates'`);
   if (raw.lonePoint !== undefined && !['candidates', 'single'].includes(raw.lonePoint as string)) bad('lonePoint', `'candidates' or 'single'`);
-  if (raw.maskTarget !== undefined && !['binary', 'coverage'].includes(raw.maskTarget as string)) bad('maskTarget', `'binary' or 'coverage'`);
+  if (raw.maskTarget !== undefined && !['binary', 'coverage', 'input'].includes(raw.maskTarget as string)) bad('maskTarget', `'binary', 'coverage' or 'input'`);
   if (raw.focalAlpha !== undefined) num('focalAlpha', 0, 1);
   if (raw.lonePoint === 'single' && raw.multimask !== 'auto') bad('multimask', `'auto' with lonePoint 'single' (only SAM's rule tells lone points apart)`);
   for (const f of ['refine', 'freezeEncoder', 'cacheEmbeddings', 'flip']) bool(f);

@@ -10,6 +10,8 @@
 // the reference's bilinear sampling of two pixels per cell sees every pixel — or, with maskTarget
 // 'coverage', the mean coverage itself for the loss: a boundary's place inside its cell survives the
 // grid (what thresholding costs: scripts/logit_ceiling.ts --cells binary, figures in the model card).
+// With maskTarget 'input' the loss sees the input frame instead: the mask itself, S × S, against the
+// logits upsampled as postprocessing upsamples them, so training scores the boundary the user gets.
 import { Rng } from '../graph/random.js';
 import { readImage } from '../image/read.js';
 import { getPreprocessShape } from '../image/resize.js';
@@ -39,19 +41,24 @@ export interface SampleOptions {
   maskOnlyIterations: number;
   /** The weights' lone-point rule (RunConfig.lonePoint): 'single' supervises half the lone points through output 0. */
   lonePoint: LonePointOutput;
-  /** What the loss is given on the low-resolution grid (RunConfig.maskTarget). */
+  /** What the loss is given (RunConfig.maskTarget). */
   maskTarget: MaskTarget;
   augment: AugmentOptions;
 }
 
-/** The loss's target on the low-resolution grid: cell coverage ≥ ½ (0/1) or the coverage itself. */
-export type MaskTarget = 'binary' | 'coverage';
+/**
+ * The loss's target: on the low-resolution grid, cell coverage ≥ ½ (0/1) or the coverage itself; or
+ * 'input', the mask on the padded input frame (the loss upsamples the logits to it).
+ */
+export type MaskTarget = 'binary' | 'coverage' | 'input';
 
 export interface PreparedInstance {
   /** L × L target on the low-resolution grid, 0/1 (cell coverage ≥ ½): the IoU targets and the clicks. */
   target: Uint8Array;
   /** L × L share of each cell the mask covers, for the loss, with maskTarget 'coverage'. */
   coverage?: Float32Array;
+  /** S × S mask on the padded input frame (0 in the padding), for the loss, with maskTarget 'input'. */
+  input?: Uint8Array;
   kind: 'point' | 'box';
   /** Two prompt tokens [x, y, x, y] in input-frame coordinates as the decoder takes them. */
   coords: Float32Array;
@@ -161,6 +168,7 @@ export async function prepareSample(item: TrainImage, seed: number, o: SampleOpt
     instances.push({
       target: coveredAtLeastHalf(cells),
       ...(o.maskTarget === 'coverage' ? { coverage: cells } : {}),
+      ...(o.maskTarget === 'input' ? { input: padToInput(mask, w, h, s) } : {}),
       kind,
       coords,
       labels,
@@ -175,6 +183,13 @@ export async function prepareSample(item: TrainImage, seed: number, o: SampleOpt
 /** Mirrors the resized image (h × w at the top left of each S × S channel) in place; the padding stays. */
 export function flipInput(tensor: Float32Array, s: number, h: number, w: number): void {
   for (let c = 0; c < 3; c++) for (let y = 0; y < h; y++) tensor.subarray(c * s * s + y * s, c * s * s + y * s + w).reverse();
+}
+
+/** The mask (w × h) at the top left of an S × S frame of zeros: the padded input's geometry. */
+export function padToInput(mask: Uint8Array, w: number, h: number, s: number): Uint8Array {
+  const frame = new Uint8Array(s * s);
+  for (let y = 0; y < h; y++) frame.set(mask.subarray(y * w, (y + 1) * w), y * s);
+  return frame;
 }
 
 /** The share of each L × L grid cell that the mask (w × h at the top left of the padded input) covers. */

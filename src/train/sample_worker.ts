@@ -17,7 +17,7 @@ export type SampleReply = { id: number; sample: PreparedSample } | { id: number;
 export function transferables(sample: PreparedSample): ArrayBuffer[] {
   const buffers = new Set<ArrayBuffer>();
   if (sample.image) buffers.add(sample.image.buffer as ArrayBuffer);
-  for (const inst of sample.instances) for (const a of [inst.target, inst.coverage, inst.coords, inst.labels]) if (a) buffers.add(a.buffer as ArrayBuffer);
+  for (const inst of sample.instances) for (const a of [inst.target, inst.coverage, inst.input, inst.coords, inst.labels]) if (a) buffers.add(a.buffer as ArrayBuffer);
   return [...buffers];
 }
 

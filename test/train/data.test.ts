@@ -13,7 +13,7 @@ import { type BatchLayout, assembleBatch } from '../../src/train/batch.js';
 import { decodeSegmentation, loadTrainingSet } from '../../src/train/dataset.js';
 import { BatchLoader, type LoaderOptions } from '../../src/train/loader.js';
 import { DataOrder } from '../../src/train/order.js';
-import { type SampleOptions, coveredAtLeastHalf, lowResCoverage, lowResTarget, prepareSample } from '../../src/train/sample.js';
+import { type SampleOptions, coveredAtLeastHalf, lowResCoverage, lowResTarget, padToInput, prepareSample } from '../../src/train/sample.js';
 import { NO_AUGMENTATION } from '../../src/train/augment.js';
 import { type SyntheticCorpus, tinyTrainConfig, writeSyntheticCoco } from './synthetic.js';
 
@@ -186,6 +186,37 @@ test("maskTarget 'coverage': each cell's covered share beside the binary target,
   assert.ok(fractional > 0, 'boundaries cross cells');
 });
 
+test("maskTarget 'input': the mask on the padded input frame beside the binary cells, the same draws otherwise", async () => {
+  const framed = padToInput(Uint8Array.from([1, 0, 1, 1, 0, 1]), 3, 2, 4);
+  assert.deepEqual(Array.from(framed), [1, 0, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+
+  const s = config.imageEncoder.imgSize;
+  const set = loadTrainingSet([{ coco: corpus.coco }]);
+  for (let seed = 0; seed < 6; seed++) {
+    const item = set.images[seed % set.images.length];
+    const binary = await prepareSample(item, seed, sampleOptions());
+    const full = await prepareSample(item, seed, sampleOptions({ maskTarget: 'input' }));
+    assert.deepEqual(
+      full.instances.map(({ input: _input, ...rest }) => rest),
+      binary.instances,
+      'the same prompts, binary targets and draws',
+    );
+    const [h, w] = full.inputSize;
+    for (const inst of full.instances) {
+      assert.ok(inst.input && inst.input.length === s * s, 'an S × S mask for every instance');
+      // Its cells are the binary target; nothing in the padding.
+      const inside = new Uint8Array(w * h);
+      for (let y = 0; y < h; y++) inside.set(inst.input.subarray(y * s, y * s + w), y * w);
+      assert.deepEqual(lowResTarget(inside, w, h, config), inst.target);
+      assert.equal(
+        inst.input.reduce((a, v) => a + v, 0),
+        inside.reduce((a, v) => a + v, 0),
+        'the padding is empty',
+      );
+    }
+  }
+});
+
 test('the data order is a pure function of (seed, position): each epoch a fresh permutation', () => {
   const order = new DataOrder(7, 3);
   const epochs = [0, 1, 2].map((e) => Array.from(order.permutation(e)));
@@ -266,6 +297,16 @@ test('batch slots: each instance owns R passes; padding weighs 0; a lone point i
   const soft = assembleBatch([{ flipped: false, inputSize: [64, 64], instances: [{ ...point, coverage }] }], layout({ instancesPerImage: 1 }));
   assert.deepEqual(Array.from(soft.feeds.target as Float32Array), [...coverage, ...coverage]);
   assert.equal(soft.instances[0].target, target);
+  // An input-frame target (target side S): the S × S mask on every pass; without one, a clear error.
+  const input = Uint8Array.from({ length: 64 * 64 }, (_, i) => (i % 3 === 0 ? 1 : 0));
+  const framed = assembleBatch([{ flipped: false, inputSize: [64, 64], instances: [{ ...point, input }] }], layout({ instancesPerImage: 1, targetSide: 64 }));
+  assert.deepEqual(Array.from(framed.feeds.target as Float32Array), [...input, ...input]);
+  assert.equal(framed.instances[0].target, target, 'the clicks keep the binary cells');
+  assert.throws(() => assembleBatch([{ flipped: false, inputSize: [64, 64], instances: [point] }], layout({ instancesPerImage: 1, targetSide: 64 })), /no input-frame mask/);
+  assert.throws(
+    () => assembleBatch([{ flipped: false, inputSize: [64, 64], instances: [point] }], layout({ targetSide: 32 })),
+    /target side 32 must be the low-resolution side 16 or the input side 64/,
+  );
   assert.deepEqual(Array.from(batch.feeds.refine_candidates as Float32Array).slice(0, 4), [1, 0, 0, 0]);
   assert.deepEqual(Array.from(batch.feeds.point_labels as Float32Array).slice(0, 12), [1, -1, -2, 1, -1, -2, 2, 3, -2, 2, 3, -2]);
   assert.deepEqual(

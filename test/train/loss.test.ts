@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { grad } from '../../src/graph/grad.js';
 import { Graph } from '../../src/graph/graph.js';
+import * as op from '../../src/graph/ops/index.js';
+import { bilinearMatrix } from '../../src/graph/ops/resize.js';
 import { serialize } from '../../src/graph/onnx.js';
 import { Rng } from '../../src/graph/random.js';
 import { Runtime } from '../../src/graph/runtime.js';
@@ -94,13 +96,18 @@ function numericGradient(c: Case, at: number, eps = 1e-2): number {
   return (reference({ ...c, logits: plus }).total - reference({ ...c, logits: minus }).total) / (2 * eps);
 }
 
-async function runGraph(c: Case, weights: LossWeights = ULTRASAM_LOSS) {
+/**
+ * The case's loss in the graph; with `upsampleTo`, the case's logits are a coarser grid that the graph
+ * upsamples to the target's side first (maskTarget 'input', as graph.ts scores them).
+ */
+async function runGraph(c: Case, weights: LossWeights = ULTRASAM_LOSS, upsampleTo?: { lowSide: number }) {
   const g = new Graph();
-  const logits = g.input('logits', [c.b, c.k, c.side, c.side]);
+  const low = upsampleTo?.lowSide ?? c.side;
+  const logits = g.input('logits', [c.b, c.k, low, low]);
   const iouPred = g.input('iou_pred', [c.b, c.k]);
   const l = maskLoss(
     {
-      logits,
+      logits: op.resizeBilinear(logits, c.side, c.side),
       iouPred,
       target: g.input('target', [c.b, 1, c.side, c.side]),
       candidates: g.input('candidates', [c.b, c.k]),
@@ -221,6 +228,55 @@ test('a coverage target: focal and dice take the shares, the actual IoU the cell
       assert.ok(Math.abs(got.grad[at] - numeric) < 1e-3 + 1e-2 * Math.abs(numeric), `d loss / d logit[${i},${p}]: graph ${got.grad[at]} vs numeric ${numeric}`);
     }
   }
+});
+
+test('logits upsampled to an input-frame target: the written-out loss of the bilinearly upsampled logits, and its gradient on the coarse grid', async () => {
+  const coarse = randomCase(21);
+  const [low, side] = [coarse.side, 4 * coarse.side];
+  // Host upsampling, y = R · x · Rᵀ per output: what postprocessing and the graph's Resize compute.
+  const r = bilinearMatrix(low, side);
+  const upsample = (x: Float32Array) => {
+    const out = new Float32Array(coarse.b * coarse.k * side * side);
+    for (let m = 0; m < coarse.b * coarse.k; m++) {
+      for (let y = 0; y < side; y++) {
+        for (let xo = 0; xo < side; xo++) {
+          let v = 0;
+          for (let i = 0; i < low; i++) for (let j = 0; j < low; j++) v += r[y * low + i] * x[m * low * low + i * low + j] * r[xo * low + j];
+          out[m * side * side + y * side + xo] = v;
+        }
+      }
+    }
+    return out;
+  };
+  const rng = new Rng(22);
+  const fine: Case = { ...coarse, side, logits: upsample(coarse.logits), target: Float32Array.from({ length: coarse.b * side * side }, () => (rng.next() < 0.4 ? 1 : 0)) };
+  const want = reference(fine);
+  const got = await runGraph({ ...fine, logits: coarse.logits }, ULTRASAM_LOSS, { lowSide: low });
+  for (const key of ['total', 'focal', 'dice', 'iou', 'trueIou'] as const) {
+    assert.ok(Math.abs(got[key] - want[key]) < 1e-5 * Math.max(1, Math.abs(want[key])), `${key}: graph ${got[key]} vs formulas ${want[key]}`);
+  }
+  assert.equal(got.grad.length, coarse.logits.length, 'the gradient is on the coarse logits');
+  // Central differences through the host upsampling, on the supervised outputs' coarse cells, away
+  // from thresholds: a step that flips an upsampled pixel's sign changes the actual IoU.
+  const total = (x: Float32Array) => reference({ ...fine, logits: upsample(x) }).total;
+  const n = low * low;
+  let checked = 0;
+  for (let i = 0; i < 2; i++) {
+    for (let p = 0; p < n; p++) {
+      const at = (i * coarse.k + want.chosen[i]) * n + p;
+      const eps = 1e-3;
+      const plus = Float32Array.from(coarse.logits);
+      const minus = Float32Array.from(coarse.logits);
+      plus[at] += eps;
+      minus[at] -= eps;
+      const flips = upsample(plus).some((v, q) => Math.sign(v) !== Math.sign(upsample(minus)[q]));
+      if (flips) continue;
+      const numeric = (total(plus) - total(minus)) / (2 * eps);
+      assert.ok(Math.abs(got.grad[at] - numeric) < 1e-3 + 1e-2 * Math.abs(numeric), `d loss / d logit[${i},${p}]: graph ${got.grad[at]} vs numeric ${numeric}`);
+      checked++;
+    }
+  }
+  assert.ok(checked >= 6, `${checked} cells checked`);
 });
 
 test("iouOutputs 'candidates': the IoU term is the mean over every candidate's squared error, and each candidate's predicted IoU gets its gradient", async () => {

@@ -80,6 +80,17 @@ test("iouOutputs 'candidates' reaches the step's loss: same weights and batch, t
   assert.notEqual(all.iou_mse, reference.iou_mse, 'the first step scores the IoU head differently');
 });
 
+test("maskTarget 'input' reaches the step's loss: from the same weights and batch, focal and dice of the upsampled logits; a short run lowers it", async () => {
+  const run = async (name: string, over: Record<string, unknown>) => new RunLog((await train(runConfig(name, over))).files.log).read();
+  const [binary] = await run('target-binary', { steps: 1 });
+  const input = await run('target-input', { steps: 30, maskTarget: 'input' });
+  assert.notEqual(input[0].focal, binary.focal, 'the first step scores the input frame');
+  assert.notEqual(input[0].dice, binary.dice);
+  assert.ok(Math.abs(input[0].dice - binary.dice) < 0.2, `dice ${binary.dice} on the cells, ${input[0].dice} on the input frame: the same masks seen finer`);
+  const losses = input.map((e) => e.loss);
+  assert.ok(mean(losses.slice(-5)) < 0.8 * mean(losses.slice(0, 5)), `loss ${mean(losses.slice(0, 5))} → ${mean(losses.slice(-5))}`);
+});
+
 test('--resume after a kill reproduces the uninterrupted run exactly', async () => {
   const steps = 8;
   const whole = await train(runConfig('whole', { steps, checkpointEvery: 3 }));
