@@ -8,6 +8,7 @@ import { LONE_POINT_METADATA_KEY, type LonePointOutput } from '../eval/click_rul
 import { EVERYTHING_METADATA_KEY, checkEverythingOptions } from '../model/everything.js';
 import { type ExportManifest, exportModel } from '../model/export.js';
 import { MASK_THRESHOLD_METADATA_KEY } from '../model/postprocess.js';
+import { FLIP_AVERAGE_METADATA_KEY } from '../model/flip.js';
 import { CONFIG_METADATA_KEY, type LoadOptions, SamPredictor, TRAINING_RECORD_KEY } from '../model/predictor.js';
 import { saveSamWeights } from '../weights/checkpoint.js';
 
@@ -118,6 +119,8 @@ export function registerModelCommands(program: Command): void {
       ]),
     )
     .option('--mask-threshold <t>', "record the logit above which a pixel is in a mask, instead of SAM's 0 (kept from <in> if it records one)", finite)
+    .option('--flip-average', 'record that every prompt is to be decoded on the image and its mirror image, the two averaged (twice the compute; kept from <in> if it records it)')
+    .option('--no-flip-average', 'record plain decoding (undoes a recorded --flip-average)')
     .action(async (input: string, output: string, o) => {
       checkOutputPaths([{ flag: '<out>', path: output, kind: 'file' }], [{ flag: '<in>', path: input }]);
       const predictor = await SamPredictor.load(input, loadOptions(o));
@@ -132,6 +135,7 @@ export function registerModelCommands(program: Command): void {
       const recordsEverything = Object.keys(everything).length > 0;
       const lonePoint = (o.lonePoint as LonePointOutput | undefined) ?? predictor.lonePoint;
       const maskThreshold = (o.maskThreshold as number | undefined) ?? predictor.maskThreshold;
+      const flipAverage = (o.flipAverage as boolean | undefined) ?? predictor.flipAverage;
       saveSamWeights(
         output,
         { layout: predictor.ultrasam ? 'ultrasam' : 'sam', tensors },
@@ -142,6 +146,7 @@ export function registerModelCommands(program: Command): void {
             ...(recordsEverything ? { [EVERYTHING_METADATA_KEY]: JSON.stringify(everything) } : {}),
             ...(lonePoint !== 'candidates' ? { [LONE_POINT_METADATA_KEY]: lonePoint } : {}),
             ...(maskThreshold !== 0 ? { [MASK_THRESHOLD_METADATA_KEY]: String(maskThreshold) } : {}),
+            ...(flipAverage ? { [FLIP_AVERAGE_METADATA_KEY]: 'true' } : {}),
           },
           floatAs: o.half ? 'float16' : undefined,
         },
@@ -149,7 +154,8 @@ export function registerModelCommands(program: Command): void {
       const thresholds = recordsEverything ? `; segment-everything thresholds ${JSON.stringify(everything)}` : '';
       const lone = lonePoint !== 'candidates' ? `; a lone click gives the ${lonePoint}-mask output` : '';
       const threshold = maskThreshold !== 0 ? `; masks where the logit exceeds ${maskThreshold}` : '';
-      console.log(`wrote ${output}: ${tensors.size} tensors, ${predictor.config.name}, ${predictor.ultrasam ? 'UltraSam' : 'SAM'} decoder${thresholds}${lone}${threshold}`);
+      const flip = flipAverage ? '; each prompt averaged with its mirror image' : '';
+      console.log(`wrote ${output}: ${tensors.size} tensors, ${predictor.config.name}, ${predictor.ultrasam ? 'UltraSam' : 'SAM'} decoder${thresholds}${lone}${threshold}${flip}`);
     });
 }
 

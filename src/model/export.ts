@@ -26,7 +26,15 @@ export interface ExportOptions {
 }
 
 export function exportModel(
-  model: { config: SamConfig; values: ReadonlyMap<string, Float32Array>; ultrasam: boolean; everythingDefaults?: EverythingOptions; lonePoint?: LonePointOutput; maskThreshold?: number },
+  model: {
+    config: SamConfig;
+    values: ReadonlyMap<string, Float32Array>;
+    ultrasam: boolean;
+    everythingDefaults?: EverythingOptions;
+    lonePoint?: LonePointOutput;
+    maskThreshold?: number;
+    flipAverage?: boolean;
+  },
   outDir: string,
   options: ExportOptions = {},
 ): ExportManifest {
@@ -61,6 +69,7 @@ export function exportModel(
     ...(model.everythingDefaults && Object.keys(model.everythingDefaults).length > 0 ? { everything: model.everythingDefaults } : {}),
     ...(model.lonePoint && model.lonePoint !== 'candidates' ? { lonePoint: model.lonePoint } : {}),
     ...(model.maskThreshold ? { maskThreshold: model.maskThreshold } : {}),
+    ...(model.flipAverage ? { flipAverage: true } : {}),
     files: {
       encoder: 'encoder.onnx',
       decoderImage: 'decoder_image.onnx',
@@ -88,7 +97,7 @@ export function exportModel(
       labels: { '-2': 'empty slot', '-1': 'padding point (add one when there is no box)', '0': 'negative point', '1': 'positive point', '2': 'box top-left', '3': 'box bottom-right' },
       inputs: `those of decoder_image's outputs (${Object.values(DECODER_IMAGE_SIDE).join(', ')}) that the file lists as inputs, point_coords [1, slots, 2], point_labels [1, slots], mask_input [1, 1, L, L] (low-res logits of an earlier prediction, or zeros) and has_mask_input [1] (1 uses mask_input, 0 ignores it)`,
       outputs:
-        'low_res_logits [1, 1+M, L, L] and iou_predictions [1, 1+M]: output 0 single-mask, 1..M multimask; a mask is where the logits, bilinearly resized to the image, exceed maskThreshold (absent: 0)',
+        'low_res_logits [1, 1+M, L, L] and iou_predictions [1, 1+M]: output 0 single-mask, 1..M multimask; a mask is where the logits, bilinearly resized to the image, exceed maskThreshold (absent: 0); with flipAverage, each prompt is decoded on the image and, mirrored left-right (x → w − 1 − x, the mask input mirrored within the cells the image covers), on the mirror image, and the two outputs averaged (that of the mirror image mirrored back) before resizing',
       lowResSize: lowResSize(config),
     },
   };

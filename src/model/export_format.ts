@@ -31,6 +31,8 @@ export interface ExportManifest {
   lonePoint?: LonePointOutput;
   /** The logit above which a pixel is in a mask, as the weights record it (absent: SAM's 0). */
   maskThreshold?: number;
+  /** Decode each prompt on the image and its mirror image and average the two (flip.ts), as the weights record it (absent: plain). */
+  flipAverage?: boolean;
   files: {
     encoder: string;
     decoderImage: string;

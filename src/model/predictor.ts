@@ -12,6 +12,7 @@ import type { RawImage } from '../image/types.js';
 import { loadSamWeights } from '../weights/checkpoint.js';
 import { type SamConfig, lowResSize, validateConfig } from './config.js';
 import { EVERYTHING_DEFAULTS, EVERYTHING_METADATA_KEY, type EverythingOptions, type GeneratedMask, generateEverything, parseRecordedEverythingDefaults } from './everything.js';
+import { FLIP_AVERAGE_METADATA_KEY, averageWithMirror, mirrorImage, mirrorLowRes, mirrorPrompt, parseFlipAverage } from './flip.js';
 import { type ConfigHints, inferConfig } from './infer_config.js';
 import type { LowResPrediction, PredictInput, Prediction } from './prediction.js';
 import { perImageFeeds } from './export_format.js';
@@ -39,16 +40,22 @@ export interface LoadOptions extends Omit<RuntimeOptions, 'optimization'>, Confi
 
 export type { LowResPrediction, PredictInput, Prediction } from './prediction.js';
 
-interface EmbeddedImage {
+/** One view of an image that prompts are decoded against: its embedding and the decoder's per-image part. */
+interface EmbeddedView {
+  embedding: Float32Array;
+  /** The decoder's per-image tensors (see buildDecoderImageGraph), computed at the first prompt. */
+  decoderImage?: Promise<Record<string, Ort.Tensor>>;
+}
+
+interface EmbeddedImage extends EmbeddedView {
   key: string;
   /** The image as read (kept for segment-everything crops). */
   image: RawImage;
-  embedding: Float32Array;
   inputSize: Size;
   originalSize: Size;
   pixelSpacingMm?: [number, number];
-  /** The decoder's per-image tensors (see buildDecoderImageGraph), computed at the first prompt. */
-  decoderImage?: Promise<Record<string, Ort.Tensor>>;
+  /** The mirror image's view, for flip averaging (embedded at the first prompt that needs it). */
+  mirror?: Promise<EmbeddedView>;
 }
 
 /** Path of a bundled model's weights, or a clear error when the name is unknown or not shipped. */
@@ -97,6 +104,8 @@ export class SamPredictor {
   lonePoint: LonePointOutput = 'candidates';
   /** The logit above which a pixel is in a mask, as these weights record it (MASK_THRESHOLD_METADATA_KEY); SAM's 0 otherwise. */
   maskThreshold = 0;
+  /** Decode every prompt on the image and its mirror image and average (flip.ts), as these weights record it (FLIP_AVERAGE_METADATA_KEY); off otherwise. */
+  flipAverage = false;
 
   private constructor(
     readonly config: SamConfig,
@@ -125,6 +134,7 @@ export class SamPredictor {
     predictor.everythingDefaults = parseRecordedEverythingDefaults(weights.metadata.get(EVERYTHING_METADATA_KEY), path);
     predictor.lonePoint = parseLonePointOutput(weights.metadata.get(LONE_POINT_METADATA_KEY), path);
     predictor.maskThreshold = parseMaskThreshold(weights.metadata.get(MASK_THRESHOLD_METADATA_KEY), path);
+    predictor.flipAverage = parseFlipAverage(weights.metadata.get(FLIP_AVERAGE_METADATA_KEY), path);
     const training = weights.metadata.get(TRAINING_RECORD_KEY);
     predictor.training = typeof training === 'string' ? training : undefined;
     return predictor;
@@ -158,7 +168,7 @@ export class SamPredictor {
   }
 
   /** The decoder's per-image tensors for the current image (once per image, shared by all its prompts). */
-  private decoderImageFeeds(im: EmbeddedImage): Promise<Record<string, Ort.Tensor>> {
+  private decoderImageFeeds(im: EmbeddedView): Promise<Record<string, Ort.Tensor>> {
     im.decoderImage ??= (async () => {
       this.decoderImage ??= Runtime.create(serialize(buildDecoderImageGraph(this.config), { params: 'initializers', values: this.values }), this.runtimeOptions());
       return (await this.decoderImage).run({ image_embedding: im.embedding });
@@ -185,16 +195,25 @@ export class SamPredictor {
     const key = imageKey(image);
     if (this.current?.key === key) return;
     const pre = preprocessImage(image, this.config);
-    const encoder = await this.encoderRuntime();
-    const out = await encoder.run({ image: pre.tensor });
     this.current = {
       key,
       image,
-      embedding: Float32Array.from(out.embedding.data as Float32Array),
+      embedding: await this.embed(pre.tensor),
       inputSize: pre.inputSize,
       originalSize: pre.originalSize,
       pixelSpacingMm: image.pixelSpacingMm,
     };
+  }
+
+  private async embed(tensor: Float32Array): Promise<Float32Array> {
+    const out = await (await this.encoderRuntime()).run({ image: tensor });
+    return Float32Array.from(out.embedding.data as Float32Array);
+  }
+
+  /** The mirror image's view of the current image (embedded once, at the first prompt that needs it). */
+  private mirrorView(im: EmbeddedImage): Promise<EmbeddedView> {
+    im.mirror ??= (async () => ({ embedding: await this.embed(preprocessImage(mirrorImage(im.image), this.config).tensor) }))();
+    return im.mirror;
   }
 
   /** The image embedding of the current image, [C, h, w]. */
@@ -254,10 +273,29 @@ export class SamPredictor {
 
   /**
    * The decoder's outputs for several prompts on the current image, without upscaling to masks
-   * (what predictBatch and segment-everything build on). `refine` is not applied here.
+   * (what predictBatch and segment-everything build on), averaged with the mirror image's under
+   * flipAverage. `refine` is not applied here.
    */
   async decodeLowRes(inputs: readonly PredictInput[]): Promise<LowResPrediction[]> {
     if (inputs.length === 0) throw new Error('decodeLowRes: no prompts given');
+    const im = this.image();
+    const plain = await this.decodeOn(im, inputs);
+    if (!this.flipAverage) return plain;
+    const side = lowResSize(this.config);
+    const s = this.config.imageEncoder.imgSize;
+    const width = im.inputSize[1];
+    const mirroredInputs = inputs.map((input) => ({
+      ...mirrorPrompt(input, im.originalSize[1]),
+      ...(input.maskInput ? { maskInput: mirrorLowRes(input.maskInput, 1, side, s, width) } : {}),
+      // The mirror twin takes the same outputs as the prompt itself.
+      multimask: input.multimask ?? this.defaultMultimask(input),
+    }));
+    const mirrored = await this.decodeOn(await this.mirrorView(im), mirroredInputs);
+    return plain.map((p, i) => averageWithMirror(p, mirrored[i], side, s, width));
+  }
+
+  /** decodeLowRes on one view of the current image (the image itself or its mirror). */
+  private async decodeOn(view: EmbeddedView, inputs: readonly PredictInput[]): Promise<LowResPrediction[]> {
     const im = this.image();
     const lowSide = lowResSize(this.config);
     // Every prompt is checked (and encoded) before anything runs.
@@ -291,7 +329,7 @@ export class SamPredictor {
       });
       const feeds: Record<string, Float32Array | Ort.Tensor> = { point_coords: coords, point_labels: labels };
       if (maskInput) feeds.mask_input = maskInput;
-      Object.assign(feeds, perImageFeeds(await this.decoderImageFeeds(im), rt.inputNames));
+      Object.assign(feeds, perImageFeeds(await this.decoderImageFeeds(view), rt.inputNames));
       const out = await rt.run(feeds);
       const low = out.low_res_logits.data as Float32Array;
       const iou = out.iou_predictions.data as Float32Array;

@@ -14,6 +14,7 @@ import { EVERYTHING_METADATA_KEY } from '../../src/model/everything.js';
 import { LONE_POINT_METADATA_KEY } from '../../src/eval/click_rule.js';
 import { exportModel } from '../../src/model/export.js';
 import { MASK_THRESHOLD_METADATA_KEY } from '../../src/model/postprocess.js';
+import { FLIP_AVERAGE_METADATA_KEY } from '../../src/model/flip.js';
 import { SamPredictor, TRAINING_RECORD_KEY } from '../../src/model/predictor.js';
 import { readSafetensorsFile } from '../../src/weights/safetensors.js';
 import { buildDicom, pixelElements, ultrasoundRegion } from '../image/dicom_writer.js';
@@ -215,6 +216,37 @@ test('convert-weights records --mask-threshold, keeps it; the predictor, the gen
     assert.notEqual(areas(low.everything), areas(sam.everything), 'the generator binarizes at the threshold too');
     assert.equal(low.manifest.maskThreshold, -2);
     assert.equal(sam.manifest.maskThreshold, undefined);
+  } finally {
+    cleanup();
+  }
+});
+
+test('convert-weights records --flip-average, keeps it, --no-flip-average drops it; the predictor and the export read it', async () => {
+  const { dir, cleanup } = tempDir('flip-average');
+  try {
+    const bundled = fileURLToPath(new URL('../../models/ultrasam-tiny.safetensors', import.meta.url));
+    const flip = join(dir, 'flip.safetensors');
+    const done = await runCli(registerModelCommands, ['convert-weights', bundled, flip, '--flip-average']);
+    assert.match(done.out, /each prompt averaged with its mirror image/);
+    assert.equal(readSafetensorsFile(flip).metadata[FLIP_AVERAGE_METADATA_KEY], 'true');
+    const kept = join(dir, 'kept.safetensors');
+    await runCli(registerModelCommands, ['convert-weights', flip, kept]);
+    assert.equal(readSafetensorsFile(kept).metadata[FLIP_AVERAGE_METADATA_KEY], 'true', 'kept from the input');
+    const plain = join(dir, 'plain.safetensors');
+    await runCli(registerModelCommands, ['convert-weights', kept, plain, '--no-flip-average']);
+    assert.equal(readSafetensorsFile(plain).metadata[FLIP_AVERAGE_METADATA_KEY], undefined);
+    for (const [weights, want] of [
+      [kept, true],
+      [plain, false],
+    ] as const) {
+      const predictor = await SamPredictor.load(weights, { threads: 1 });
+      try {
+        assert.equal(predictor.flipAverage, want);
+        assert.equal(exportModel(predictor, join(dir, `model-${want}`)).flipAverage, want ? true : undefined);
+      } finally {
+        await predictor.release();
+      }
+    }
   } finally {
     cleanup();
   }

@@ -9,7 +9,8 @@
 // DICOM: propagation against `ultrasam propagate`, playing, and a correction re-propagated.
 // Last, the int8 encoder (`ultrasam app --int8`): the page reports it, and its box mask agrees with the
 // Node predictor's int8 encoder and the fp32 page's on ≥ 99 % of pixels; ?encoder=int8 on an fp32-only
-// export is a clear message; and weights that record a mask threshold: the page binarizes at it.
+// export is a clear message; weights that record a mask threshold: the page binarizes at it; and
+// weights that record flip averaging: the page averages with the mirror image as the predictor does.
 // Uses the small random SAM of ../shared/fixtures/sam-parity (deterministic masks); skips without it.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -126,6 +127,7 @@ async function run(work: string): Promise<void> {
   let server: RunningAppServer | undefined;
   let int8Server: RunningAppServer | undefined;
   let thresholdServer: RunningAppServer | undefined;
+  let flipServer: RunningAppServer | undefined;
   let browser: Browser | undefined;
   const predictor = await SamPredictor.load(WEIGHTS, { decoderHeads: 4, threads: 2 });
   try {
@@ -502,11 +504,51 @@ async function run(work: string): Promise<void> {
       `threshold ${threshold}: IoU ${thresholdIou.toFixed(5)}, ${thresholdCoco.annotations[0].area} px against ${plainArea} px at 0`,
     );
     check('no uncaught errors in the threshold page', pageErrors.length === 0, pageErrors.join('; '));
+
+    // Weights that record flip averaging (`convert-weights --flip-average`): the page encodes the
+    // mirror image too and decodes every prompt on both, as the Node predictor does — a box, then a
+    // corrective click (its mask input mirrored for the mirror's decoder).
+    const flipped = join(work, 'flip.safetensors');
+    execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'convert-weights', WEIGHTS, flipped, '--decoder-heads', '4', '--flip-average'], { cwd: ROOT });
+    const flipDir = await ensureExportedModel({ weights: flipped, cacheDir: join(work, 'cache') });
+    const flipManifest = JSON.parse(readFileSync(join(flipDir, 'ultrasam.json'), 'utf8')) as { flipAverage?: boolean };
+    check('weights with flip averaging: the manifest records it', flipManifest.flipAverage === true, JSON.stringify(flipManifest.flipAverage));
+    flipServer = await startAppServer({ webDir: builtWebDir(), modelDir: flipDir, ortDir: ortWasmDir(), port: 0 });
+    const flipPage = await context.newPage();
+    flipPage.on('pageerror', (e) => pageErrors.push(`flip page: ${e.message}`));
+    await flipPage.goto(flipServer.url);
+    await flipPage.locator('body[data-model="ready"]').waitFor({ state: 'attached', timeout: TIMEOUT });
+    await flipPage.setInputFiles('#file-input', IMAGE);
+    await flipPage.locator('#drop-hint').waitFor({ state: 'hidden', timeout: TIMEOUT });
+    await dragBox(flipPage, BOX, size);
+    await flipPage.locator('body[data-first-mask-ms]').waitFor({ state: 'attached', timeout: TIMEOUT });
+    const [fnx, fny] = await screenOf(flipPage, NEGATIVE, size);
+    await flipPage.mouse.click(fnx, fny, { button: 'right' });
+    await flipPage.locator('#status-text', { hasText: 'Mask updated' }).waitFor({ timeout: TIMEOUT });
+    const flipCoco = JSON.parse(await downloadText(flipPage, '#export-coco')) as CocoFile;
+    const flipMask = decodeRle(flipCoco.annotations[0].segmentation);
+    const flipPredictor = await SamPredictor.load(flipped, { threads: 2 });
+    let nodeFlipMask: Uint8Array;
+    try {
+      await flipPredictor.setImage(IMAGE);
+      nodeFlipMask = await clickRuleMask(flipPredictor, flipCoco.annotations[0].ultrasam_prompt);
+    } finally {
+      await flipPredictor.release();
+    }
+    const plainMask = await clickRuleMask(predictor, flipCoco.annotations[0].ultrasam_prompt);
+    const flipIou = iou(flipMask, nodeFlipMask);
+    check(
+      "flip averaging: the page's box + corrective click mask is the Node predictor's with it (IoU ≥ 0.99), not the plain one",
+      flipIou >= 0.99 && flipCoco.annotations[0].area > 0 && iou(nodeFlipMask, plainMask) < 0.99,
+      `IoU ${flipIou.toFixed(5)}, ${flipCoco.annotations[0].area} px; IoU ${iou(nodeFlipMask, plainMask).toFixed(5)} between the Node masks with and without`,
+    );
+    check('no uncaught errors in the flip page', pageErrors.length === 0, pageErrors.join('; '));
   } finally {
     await browser?.close();
     await server?.close();
     await int8Server?.close();
     await thresholdServer?.close();
+    await flipServer?.close();
     await predictor.release();
   }
 }

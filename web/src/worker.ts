@@ -1,9 +1,11 @@
 // The model worker: onnxruntime-web sessions for the exported encoder and decoder, and an embedding
 // cache per image key, so that prompts on an image already seen never re-run the encoder (nor the
 // decoder's per-image part, run at the image's first prompt). Requests are handled one after the
-// other, so a decode sent while its image is still encoding waits for it.
+// other, so a decode sent while its image is still encoding waits for it. Weights that record flip
+// averaging get the mirror image encoded too and every prompt decoded on both (src/model/flip.ts).
 import * as ort from 'onnxruntime-web';
 import { generateEverything } from '../../src/model/everything.js';
+import { averageWithMirror, mirrorImage, mirrorLowRes, mirrorPrompt } from '../../src/model/flip.js';
 import { EXPORT_FORMAT_VERSION, type ExportManifest, chooseDecoder, chooseEncoder, decoderFiles, perImageFeeds } from '../../src/model/export_format.js';
 import { postprocessMasks } from '../../src/model/postprocess.js';
 import { preprocessImage } from '../../src/model/preprocess.js';
@@ -11,12 +13,18 @@ import { type Prompt, type Size, encodePrompt } from '../../src/model/prompts.js
 import { refinementInput } from '../../src/model/refine.js';
 import type { DecodeResult, EncodeResult, EverythingResult, ModelInfo, WorkerRequest, WorkerResponse } from './protocol.js';
 
-interface Embedded {
+/** One view of an image that prompts are decoded against. */
+interface View {
   embedding: ort.Tensor;
+  /** decoder_image.onnx's outputs for this view (run at its first prompt). */
+  decoderImage?: Record<string, ort.Tensor>;
+}
+
+interface Embedded extends View {
   inputSize: Size;
   originalSize: Size;
-  /** decoder_image.onnx's outputs for this image (run at its first prompt). */
-  decoderImage?: Record<string, ort.Tensor>;
+  /** The mirror image's view, with flip averaging. */
+  mirror?: View;
 }
 
 interface Model {
@@ -78,6 +86,9 @@ async function init(id: number, modelUrl: string, ortUrl: string, encoderPrecisi
   if (manifest.maskThreshold !== undefined && !Number.isFinite(manifest.maskThreshold)) {
     throw new Error(`the model manifest's maskThreshold must be a number, got ${JSON.stringify(manifest.maskThreshold)}`);
   }
+  if (manifest.flipAverage !== undefined && typeof manifest.flipAverage !== 'boolean') {
+    throw new Error(`the model manifest's flipAverage must be true or false, got ${JSON.stringify(manifest.flipAverage)}`);
+  }
   const encoderFile = chooseEncoder(manifest, encoderPrecision);
   const encoderBytes = await fetchWithProgress(`${modelUrl}${encoderFile.file}`, (f) => post({ type: 'progress', id, stage: 'downloading the encoder', fraction: f }));
   const decoderImageBytes = await fetchWithProgress(`${modelUrl}${manifest.files.decoderImage}`, (f) => post({ type: 'progress', id, stage: 'downloading the decoder', fraction: f / 2 }));
@@ -127,22 +138,50 @@ async function encode(id: number, key: string, request: WorkerRequest & { type: 
   const s = manifest.config.imageEncoder.imgSize;
   // One onnxruntime call with no progress of its own: the page shows a busy bar for it.
   post({ type: 'progress', id, stage: 'running the image encoder' });
-  const output = await encoder.run({ image: new ort.Tensor('float32', pre.tensor, [1, 3, s, s]) });
-  embeddings.set(key, { embedding: output.embedding, inputSize: pre.inputSize, originalSize: pre.originalSize });
+  const run = async (tensor: Float32Array) => (await encoder.run({ image: new ort.Tensor('float32', tensor, [1, 3, s, s]) })).embedding;
+  const embedded: Embedded = { embedding: await run(pre.tensor), inputSize: pre.inputSize, originalSize: pre.originalSize };
+  if (manifest.flipAverage) embedded.mirror = { embedding: await run(preprocessImage(mirrorImage(request.image), manifest.config).tensor) };
+  embeddings.set(key, embedded);
   while (embeddings.size > EMBEDDING_CACHE_SIZE) embeddings.delete(embeddings.keys().next().value as string);
   post({ type: 'progress', id, stage: 'image encoded', fraction: 1 });
   return { ms: performance.now() - start, cached: false };
 }
 
+interface Decoded {
+  lowRes: Float32Array;
+  scores: Float32Array;
+  count: number;
+}
+
 /**
- * One run of the exported decoder on the image's per-image part (decoder_image.onnx, run once per
- * image and cached): every output's low-resolution logits [K, L, L] and scores. A mask input goes
- * to the decoder itself, so a corrective click is one decoder run.
+ * The exported decoder's answer to a prompt on an image: every output's low-resolution logits
+ * [K, L, L] and scores, averaged with the mirror image's under flip averaging. A mask input goes to
+ * the decoder itself, so a corrective click is one decoder run per view.
  */
-async function runDecoder(embedded: Embedded, prompt: Prompt, maskInput?: Float32Array): Promise<{ lowRes: Float32Array; scores: Float32Array; count: number }> {
+async function runDecoder(embedded: Embedded, prompt: Prompt, maskInput?: Float32Array): Promise<Decoded> {
+  const plain = await runDecoderOn(embedded, embedded.originalSize, prompt, maskInput);
+  if (!embedded.mirror) return plain;
+  const { manifest } = requireModel();
+  const side = manifest.decoder.lowResSize;
+  const s = manifest.config.imageEncoder.imgSize;
+  const width = embedded.inputSize[1];
+  const mirroredMask = maskInput && mirrorLowRes(maskInput, 1, side, s, width);
+  const mirrored = await runDecoderOn(embedded.mirror, embedded.originalSize, mirrorPrompt(prompt, embedded.originalSize[1]), mirroredMask);
+  const mean = averageWithMirror(
+    { lowResLogits: plain.lowRes, scores: plain.scores, count: plain.count },
+    { lowResLogits: mirrored.lowRes, scores: mirrored.scores, count: mirrored.count },
+    side,
+    s,
+    width,
+  );
+  return { lowRes: mean.lowResLogits, scores: mean.scores, count: mean.count };
+}
+
+/** One run of the exported decoder on one view (its per-image part, decoder_image.onnx, run once per view and cached). */
+async function runDecoderOn(view: View, originalSize: Size, prompt: Prompt, maskInput?: Float32Array): Promise<Decoded> {
   const { manifest, decoderImage, decoders } = requireModel();
   const s = manifest.config.imageEncoder.imgSize;
-  const enc = encodePrompt(prompt, embedded.originalSize, s);
+  const enc = encodePrompt(prompt, originalSize, s);
   const { slots, file } = chooseDecoder(manifest, enc.count);
   const decoder = decoders.get(file)!;
   const coords = new Float32Array(slots * 2);
@@ -151,9 +190,9 @@ async function runDecoder(embedded: Embedded, prompt: Prompt, maskInput?: Float3
   labels.set(enc.labels);
   const side = manifest.decoder.lowResSize;
   if (maskInput && maskInput.length !== side * side) throw new Error(`the mask input has ${maskInput.length} values, the model takes ${side}×${side}`);
-  embedded.decoderImage ??= await decoderImage.run({ image_embedding: embedded.embedding });
+  view.decoderImage ??= await decoderImage.run({ image_embedding: view.embedding });
   const out = await decoder.run({
-    ...perImageFeeds(embedded.decoderImage, decoder.inputNames),
+    ...perImageFeeds(view.decoderImage, decoder.inputNames),
     point_coords: new ort.Tensor('float32', coords, [1, slots, 2]),
     point_labels: new ort.Tensor('float32', labels, [1, slots]),
     mask_input: new ort.Tensor('float32', maskInput ?? new Float32Array(side * side), [1, 1, side, side]),
