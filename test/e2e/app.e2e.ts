@@ -125,9 +125,8 @@ function maskFromPng(image: { data: ArrayLike<number>; width: number; height: nu
 
 async function run(work: string): Promise<void> {
   let server: RunningAppServer | undefined;
-  let int8Server: RunningAppServer | undefined;
-  let thresholdServer: RunningAppServer | undefined;
-  let flipServer: RunningAppServer | undefined;
+  /** The servers of the pages for other exports (int8, mask threshold, flip averaging). */
+  const otherServers: RunningAppServer[] = [];
   let browser: Browser | undefined;
   const predictor = await SamPredictor.load(WEIGHTS, { decoderHeads: 4, threads: 2 });
   try {
@@ -140,6 +139,24 @@ async function run(work: string): Promise<void> {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
     const page = await context.newPage();
     const pageErrors: string[] = [];
+    const size = { width: 500, height: 315 };
+    /** A page of the app for another export, on a server of its own, once its model is ready. */
+    const openExport = async (modelDir: string, name: string): Promise<Page> => {
+      const other = await startAppServer({ webDir: builtWebDir(), modelDir, ortDir: ortWasmDir(), port: 0 });
+      otherServers.push(other);
+      const opened = await context.newPage();
+      opened.on('pageerror', (e) => pageErrors.push(`${name} page: ${e.message}`));
+      await opened.goto(other.url);
+      await opened.locator('body[data-model="ready"]').waitFor({ state: 'attached', timeout: TIMEOUT });
+      return opened;
+    };
+    /** IMAGE opened in the page and BOX drawn on it, until its mask shows. */
+    const boxOnImage = async (on: Page): Promise<void> => {
+      await on.setInputFiles('#file-input', IMAGE);
+      await on.locator('#drop-hint').waitFor({ state: 'hidden', timeout: TIMEOUT });
+      await dragBox(on, BOX, size);
+      await on.locator('body[data-first-mask-ms]').waitFor({ state: 'attached', timeout: TIMEOUT });
+    };
     const foreignRequests: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
     page.on('request', (r) => {
@@ -151,7 +168,6 @@ async function run(work: string): Promise<void> {
     const fp32Info = (await page.locator('#model-info').textContent()) ?? '';
     console.log(`       ${fp32Info}`);
 
-    const size = { width: 500, height: 315 };
     const opened = Date.now();
     await page.setInputFiles('#file-input', IMAGE);
     await page.locator('#drop-hint').waitFor({ state: 'hidden', timeout: TIMEOUT });
@@ -431,17 +447,10 @@ async function run(work: string): Promise<void> {
     const int8Dir = await ensureExportedModel({ weights: WEIGHTS, decoderHeads: 4, cacheDir: join(work, 'cache'), int8Encoder: true });
     const int8Manifest = JSON.parse(readFileSync(join(int8Dir, 'ultrasam.json'), 'utf8')) as { files: { encoderInt8?: string } };
     check('`ultrasam app --int8`: the manifest lists encoder.int8.onnx', int8Manifest.files.encoderInt8 === 'encoder.int8.onnx', JSON.stringify(int8Manifest.files));
-    int8Server = await startAppServer({ webDir: builtWebDir(), modelDir: int8Dir, ortDir: ortWasmDir(), port: 0 });
-    const int8Page = await context.newPage();
-    int8Page.on('pageerror', (e) => pageErrors.push(`int8 page: ${e.message}`));
-    await int8Page.goto(int8Server.url);
-    await int8Page.locator('body[data-model="ready"]').waitFor({ state: 'attached', timeout: TIMEOUT });
+    const int8Page = await openExport(int8Dir, 'int8');
     const int8Info = (await int8Page.locator('#model-info').textContent()) ?? '';
     check("the int8 export's page says it runs the int8 encoder", /encoder int8/.test(int8Info), int8Info);
-    await int8Page.setInputFiles('#file-input', IMAGE);
-    await int8Page.locator('#drop-hint').waitFor({ state: 'hidden', timeout: TIMEOUT });
-    await dragBox(int8Page, BOX, size);
-    await int8Page.locator('body[data-first-mask-ms]').waitFor({ state: 'attached', timeout: TIMEOUT });
+    await boxOnImage(int8Page);
     const int8EncodeMs = await int8Page.locator('body').getAttribute('data-encode-ms');
     const int8Coco = JSON.parse(await downloadText(int8Page, '#export-coco')) as CocoFile;
     const int8Prompt = int8Coco.annotations[0].ultrasam_prompt;
@@ -477,15 +486,8 @@ async function run(work: string): Promise<void> {
     const thresholdDir = await ensureExportedModel({ weights: thresholded, cacheDir: join(work, 'cache') });
     const thresholdManifest = JSON.parse(readFileSync(join(thresholdDir, 'ultrasam.json'), 'utf8')) as { maskThreshold?: number };
     check('weights with a mask threshold: the manifest records it', thresholdManifest.maskThreshold === threshold, `${thresholdManifest.maskThreshold} (recorded ${threshold})`);
-    thresholdServer = await startAppServer({ webDir: builtWebDir(), modelDir: thresholdDir, ortDir: ortWasmDir(), port: 0 });
-    const thresholdPage = await context.newPage();
-    thresholdPage.on('pageerror', (e) => pageErrors.push(`threshold page: ${e.message}`));
-    await thresholdPage.goto(thresholdServer.url);
-    await thresholdPage.locator('body[data-model="ready"]').waitFor({ state: 'attached', timeout: TIMEOUT });
-    await thresholdPage.setInputFiles('#file-input', IMAGE);
-    await thresholdPage.locator('#drop-hint').waitFor({ state: 'hidden', timeout: TIMEOUT });
-    await dragBox(thresholdPage, BOX, size);
-    await thresholdPage.locator('body[data-first-mask-ms]').waitFor({ state: 'attached', timeout: TIMEOUT });
+    const thresholdPage = await openExport(thresholdDir, 'threshold');
+    await boxOnImage(thresholdPage);
     const thresholdCoco = JSON.parse(await downloadText(thresholdPage, '#export-coco')) as CocoFile;
     const thresholdMask = decodeRle(thresholdCoco.annotations[0].segmentation);
     const thresholdPredictor = await SamPredictor.load(thresholded, { threads: 2 });
@@ -513,15 +515,8 @@ async function run(work: string): Promise<void> {
     const flipDir = await ensureExportedModel({ weights: flipped, cacheDir: join(work, 'cache') });
     const flipManifest = JSON.parse(readFileSync(join(flipDir, 'ultrasam.json'), 'utf8')) as { flipAverage?: boolean };
     check('weights with flip averaging: the manifest records it', flipManifest.flipAverage === true, JSON.stringify(flipManifest.flipAverage));
-    flipServer = await startAppServer({ webDir: builtWebDir(), modelDir: flipDir, ortDir: ortWasmDir(), port: 0 });
-    const flipPage = await context.newPage();
-    flipPage.on('pageerror', (e) => pageErrors.push(`flip page: ${e.message}`));
-    await flipPage.goto(flipServer.url);
-    await flipPage.locator('body[data-model="ready"]').waitFor({ state: 'attached', timeout: TIMEOUT });
-    await flipPage.setInputFiles('#file-input', IMAGE);
-    await flipPage.locator('#drop-hint').waitFor({ state: 'hidden', timeout: TIMEOUT });
-    await dragBox(flipPage, BOX, size);
-    await flipPage.locator('body[data-first-mask-ms]').waitFor({ state: 'attached', timeout: TIMEOUT });
+    const flipPage = await openExport(flipDir, 'flip');
+    await boxOnImage(flipPage);
     const [fnx, fny] = await screenOf(flipPage, NEGATIVE, size);
     await flipPage.mouse.click(fnx, fny, { button: 'right' });
     await flipPage.locator('#status-text', { hasText: 'Mask updated' }).waitFor({ timeout: TIMEOUT });
@@ -546,9 +541,7 @@ async function run(work: string): Promise<void> {
   } finally {
     await browser?.close();
     await server?.close();
-    await int8Server?.close();
-    await thresholdServer?.close();
-    await flipServer?.close();
+    for (const other of otherServers) await other.close();
     await predictor.release();
   }
 }
