@@ -225,8 +225,12 @@ test('convert-weights records --flip-average, keeps it, --no-flip-average drops 
   const { dir, cleanup } = tempDir('flip-average');
   try {
     const bundled = fileURLToPath(new URL('../../models/ultrasam-tiny.safetensors', import.meta.url));
+    assert.equal(readSafetensorsFile(bundled).metadata[FLIP_AVERAGE_METADATA_KEY], 'true', 'the bundled model records it (stage 9)');
+    const unflipped = join(dir, 'unflipped.safetensors');
+    await runCli(registerModelCommands, ['convert-weights', bundled, unflipped, '--no-flip-average']);
+    assert.equal(readSafetensorsFile(unflipped).metadata[FLIP_AVERAGE_METADATA_KEY], undefined);
     const flip = join(dir, 'flip.safetensors');
-    const done = await runCli(registerModelCommands, ['convert-weights', bundled, flip, '--flip-average']);
+    const done = await runCli(registerModelCommands, ['convert-weights', unflipped, flip, '--flip-average']);
     assert.match(done.out, /each prompt averaged with its mirror image/);
     assert.equal(readSafetensorsFile(flip).metadata[FLIP_AVERAGE_METADATA_KEY], 'true');
     const kept = join(dir, 'kept.safetensors');
