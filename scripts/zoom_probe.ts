@@ -2,12 +2,15 @@
 // clicks:K protocol (eval's click rule: clicks.ts, click_rule.ts) two ways per instance:
 // - plain: every round decodes on the whole image (what `eval clicks:K` does);
 // - zoom: from the second click on, the image is cropped to the current mask and all clicks so far,
-//   expanded `--expand` times around its centre (no zoom when that covers most of the image), the
+//   expanded `--expand` times around its centre (no zoom when that covers most of the image; with
+//   `--max-zoom M` the crop's side is at least 1/M of the image's long side, so the crop is never
+//   magnified more than M times — training's crop augmentation magnifies up to 2.5 times; with
+//   `--zoom-below P` only masks whose box (with the clicks) is under P pixels on its longer side), the
 //   crop is encoded at the model's input size, the clicks are moved into it, and the previous
 //   round's logits (kept at full resolution) are resampled onto the crop's low-resolution grid as
 //   the mask prompt; the crop's logits are pasted back into the full-resolution logits.
 // Dice per click, averaged per dataset. A measurement for choosing, not a product path.
-//   npx tsx scripts/zoom_probe.ts <corpus-dir> [--weights W] [--datasets A,B] [--split val] [--clicks 5] [--expand 1.4] [--threads N]
+//   npx tsx scripts/zoom_probe.ts <corpus-dir> [--weights W] [--datasets A,B] [--split val] [--clicks 5] [--expand 1.4] [--max-zoom M] [--zoom-below P] [--threads N]
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { firstClick, nextClick, type Click } from '../src/eval/clicks.js';
@@ -28,14 +31,18 @@ const { values, positionals } = parseArgs({
     split: { type: 'string', default: 'val' },
     clicks: { type: 'string', default: '5' },
     expand: { type: 'string', default: '1.4' },
+    'max-zoom': { type: 'string', default: 'Infinity' },
+    'zoom-below': { type: 'string', default: 'Infinity' },
     threads: { type: 'string', default: '1' },
   },
 });
 const [corpus] = positionals;
 const K = Number(values.clicks);
 const expand = Number(values.expand);
-if (!corpus || !(K >= 2) || !(expand >= 1)) {
-  console.error('usage: npx tsx scripts/zoom_probe.ts <corpus-dir> [--weights W] [--datasets A,B] [--split val] [--clicks 5] [--expand 1.4] [--threads N]');
+const maxZoom = Number(values['max-zoom']);
+const zoomBelow = Number(values['zoom-below']);
+if (!corpus || !(K >= 2) || !(expand >= 1) || !(maxZoom >= 1)) {
+  console.error('usage: npx tsx scripts/zoom_probe.ts <corpus-dir> [--weights W] [--datasets A,B] [--split val] [--clicks 5] [--expand 1.4] [--max-zoom M] [--zoom-below P] [--threads N]');
   process.exit(2);
 }
 
@@ -78,9 +85,10 @@ function zoomRect(logits: Float32Array, clicks: Click[], width: number, height: 
     y0 = Math.min(y0, c.y);
     y1 = Math.max(y1, c.y);
   }
+  if (Math.max(x1 - x0 + 1, y1 - y0 + 1) >= zoomBelow) return null;
   const cx = (x0 + x1 + 1) / 2;
   const cy = (y0 + y1 + 1) / 2;
-  const side = Math.max(x1 - x0 + 1, y1 - y0 + 1, 32) * expand;
+  const side = Math.max(Math.max(x1 - x0 + 1, y1 - y0 + 1, 32) * expand, Math.max(width, height) / maxZoom);
   const w = Math.min(width, Math.round(side));
   const h = Math.min(height, Math.round(side));
   if (w * h > 0.6 * width * height) return null;
