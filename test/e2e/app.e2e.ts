@@ -24,7 +24,7 @@ import { decodeRle, type Rle } from '../../src/data/rle.js';
 import { clickRoundInput } from '../../src/eval/click_rule.js';
 import { bestOutput } from '../../src/eval/predict.js';
 import { readImage } from '../../src/image/read.js';
-import { SamPredictor } from '../../src/model/predictor.js';
+import { type LoadOptions, SamPredictor } from '../../src/model/predictor.js';
 import type { CocoFile } from '../../web/src/export_data.js';
 import { buildDicom, pixelElements } from '../image/dicom_writer.js';
 import { CHROMIUM, CHROMIUM_ARGS, downloadText as download, dragBox, screenOf } from '../../bench/browser.js';
@@ -104,6 +104,17 @@ async function clickRuleMask(predictor: SamPredictor, prompt: CocoFile['annotati
     kept = bestOutput(await predictor.predict(clickRoundInput(input, kept?.logits)), `click rule, ${n} point(s)`);
   }
   return kept!.mask;
+}
+
+/** clickRuleMask on IMAGE with a predictor loaded for it (2 threads) and released after. */
+async function nodeClickRuleMask(weights: string, options: LoadOptions, prompt: CocoFile['annotations'][number]['ultrasam_prompt']): Promise<Uint8Array> {
+  const predictor = await SamPredictor.load(weights, { threads: 2, ...options });
+  try {
+    await predictor.setImage(IMAGE);
+    return await clickRuleMask(predictor, prompt);
+  } finally {
+    await predictor.release();
+  }
 }
 
 /** Downloads the COCO export until `ready` says it has what the test waits for (masks come asynchronously). */
@@ -455,14 +466,7 @@ async function run(work: string): Promise<void> {
     const int8Coco = JSON.parse(await downloadText(int8Page, '#export-coco')) as CocoFile;
     const int8Prompt = int8Coco.annotations[0].ultrasam_prompt;
     const int8Mask = decodeRle(int8Coco.annotations[0].segmentation);
-    const int8Predictor = await SamPredictor.load(WEIGHTS, { decoderHeads: 4, threads: 2, quantizeEncoder: true });
-    let nodeInt8Mask: Uint8Array;
-    try {
-      await int8Predictor.setImage(IMAGE);
-      nodeInt8Mask = await clickRuleMask(int8Predictor, int8Prompt);
-    } finally {
-      await int8Predictor.release();
-    }
+    const nodeInt8Mask = await nodeClickRuleMask(WEIGHTS, { decoderHeads: 4, quantizeEncoder: true }, int8Prompt);
     const withNode = pixelAgreement(int8Mask, nodeInt8Mask);
     const withFp32Page = pixelAgreement(int8Mask, decodeRle(boxCoco.annotations[0].segmentation));
     check(
@@ -490,14 +494,7 @@ async function run(work: string): Promise<void> {
     await boxOnImage(thresholdPage);
     const thresholdCoco = JSON.parse(await downloadText(thresholdPage, '#export-coco')) as CocoFile;
     const thresholdMask = decodeRle(thresholdCoco.annotations[0].segmentation);
-    const thresholdPredictor = await SamPredictor.load(thresholded, { threads: 2 });
-    let nodeThresholdMask: Uint8Array;
-    try {
-      await thresholdPredictor.setImage(IMAGE);
-      nodeThresholdMask = await clickRuleMask(thresholdPredictor, thresholdCoco.annotations[0].ultrasam_prompt);
-    } finally {
-      await thresholdPredictor.release();
-    }
+    const nodeThresholdMask = await nodeClickRuleMask(thresholded, {}, thresholdCoco.annotations[0].ultrasam_prompt);
     const thresholdIou = iou(thresholdMask, nodeThresholdMask);
     const plainArea = boxCoco.annotations[0].area;
     check(
@@ -522,14 +519,7 @@ async function run(work: string): Promise<void> {
     await flipPage.locator('#status-text', { hasText: 'Mask updated' }).waitFor({ timeout: TIMEOUT });
     const flipCoco = JSON.parse(await downloadText(flipPage, '#export-coco')) as CocoFile;
     const flipMask = decodeRle(flipCoco.annotations[0].segmentation);
-    const flipPredictor = await SamPredictor.load(flipped, { threads: 2 });
-    let nodeFlipMask: Uint8Array;
-    try {
-      await flipPredictor.setImage(IMAGE);
-      nodeFlipMask = await clickRuleMask(flipPredictor, flipCoco.annotations[0].ultrasam_prompt);
-    } finally {
-      await flipPredictor.release();
-    }
+    const nodeFlipMask = await nodeClickRuleMask(flipped, {}, flipCoco.annotations[0].ultrasam_prompt);
     const plainMask = await clickRuleMask(predictor, flipCoco.annotations[0].ultrasam_prompt);
     const flipIou = iou(flipMask, nodeFlipMask);
     check(
