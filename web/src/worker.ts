@@ -7,6 +7,7 @@ import * as ort from 'onnxruntime-web';
 import { generateEverything } from '../../src/model/everything.js';
 import { averageWithMirror, mirrorImage, mirrorLowRes, mirrorPrompt } from '../../src/model/flip.js';
 import { EXPORT_FORMAT_VERSION, type ExportManifest, chooseDecoder, chooseEncoder, decoderFiles, perImageFeeds } from '../../src/model/export_format.js';
+import type { LowResPrediction } from '../../src/model/prediction.js';
 import { postprocessMasks } from '../../src/model/postprocess.js';
 import { preprocessImage } from '../../src/model/preprocess.js';
 import { type Prompt, type Size, encodePrompt } from '../../src/model/prompts.js';
@@ -147,18 +148,12 @@ async function encode(id: number, key: string, request: WorkerRequest & { type: 
   return { ms: performance.now() - start, cached: false };
 }
 
-interface Decoded {
-  lowRes: Float32Array;
-  scores: Float32Array;
-  count: number;
-}
-
 /**
  * The exported decoder's answer to a prompt on an image: every output's low-resolution logits
  * [K, L, L] and scores, averaged with the mirror image's under flip averaging. A mask input goes to
  * the decoder itself, so a corrective click is one decoder run per view.
  */
-async function runDecoder(embedded: Embedded, prompt: Prompt, maskInput?: Float32Array): Promise<Decoded> {
+async function runDecoder(embedded: Embedded, prompt: Prompt, maskInput?: Float32Array): Promise<LowResPrediction> {
   const plain = await runDecoderOn(embedded, embedded.originalSize, prompt, maskInput);
   if (!embedded.mirror) return plain;
   const { manifest } = requireModel();
@@ -167,18 +162,11 @@ async function runDecoder(embedded: Embedded, prompt: Prompt, maskInput?: Float3
   const width = embedded.inputSize[1];
   const mirroredMask = maskInput && mirrorLowRes(maskInput, 1, side, s, width);
   const mirrored = await runDecoderOn(embedded.mirror, embedded.originalSize, mirrorPrompt(prompt, embedded.originalSize[1]), mirroredMask);
-  const mean = averageWithMirror(
-    { lowResLogits: plain.lowRes, scores: plain.scores, count: plain.count },
-    { lowResLogits: mirrored.lowRes, scores: mirrored.scores, count: mirrored.count },
-    side,
-    s,
-    width,
-  );
-  return { lowRes: mean.lowResLogits, scores: mean.scores, count: mean.count };
+  return averageWithMirror(plain, mirrored, side, s, width);
 }
 
 /** One run of the exported decoder on one view (its per-image part, decoder_image.onnx, run once per view and cached). */
-async function runDecoderOn(view: View, originalSize: Size, prompt: Prompt, maskInput?: Float32Array): Promise<Decoded> {
+async function runDecoderOn(view: View, originalSize: Size, prompt: Prompt, maskInput?: Float32Array): Promise<LowResPrediction> {
   const { manifest, decoderImage, decoders } = requireModel();
   const s = manifest.config.imageEncoder.imgSize;
   const enc = encodePrompt(prompt, originalSize, s);
@@ -198,7 +186,7 @@ async function runDecoderOn(view: View, originalSize: Size, prompt: Prompt, mask
     mask_input: new ort.Tensor('float32', maskInput ?? new Float32Array(side * side), [1, 1, side, side]),
     has_mask_input: new ort.Tensor('float32', new Float32Array([maskInput ? 1 : 0]), [1]),
   });
-  return { lowRes: out.low_res_logits.data as Float32Array, scores: out.iou_predictions.data as Float32Array, count: out.low_res_logits.dims[1] };
+  return { lowResLogits: out.low_res_logits.data as Float32Array, scores: out.iou_predictions.data as Float32Array, count: out.low_res_logits.dims[1] };
 }
 
 function embeddedOf(key: string): Embedded {
@@ -226,17 +214,17 @@ async function decode(key: string, request: WorkerRequest & { type: 'decode' }):
     // The first pass is the single-mask output (0); the second is prompted by its box and logits.
     const [height, width] = embedded.originalSize;
     const first = {
-      masks: postprocessMasks(out.lowRes.slice(0, side * side), 1, [side, side], geometry(embedded), maskThreshold()),
+      masks: postprocessMasks(out.lowResLogits.slice(0, side * side), 1, [side, side], geometry(embedded), maskThreshold()),
       scores: out.scores.slice(0, 1),
-      lowResLogits: out.lowRes.slice(0, side * side),
+      lowResLogits: out.lowResLogits.slice(0, side * side),
       width,
       height,
     };
     const second = refinementInput({ ...prompt, refine: true }, first, side);
     out = await runDecoder(embedded, second, second.maskInput);
   }
-  const masks = postprocessMasks(out.lowRes, out.count, [side, side], geometry(embedded), maskThreshold());
-  return { masks, scores: Array.from(out.scores), lowResLogits: Float32Array.from(out.lowRes), ms: performance.now() - start };
+  const masks = postprocessMasks(out.lowResLogits, out.count, [side, side], geometry(embedded), maskThreshold());
+  return { masks, scores: Array.from(out.scores), lowResLogits: Float32Array.from(out.lowResLogits), ms: performance.now() - start };
 }
 
 /** Segment everything on an encoded image: SAM's generator, one decoder run per grid point. */
@@ -260,7 +248,7 @@ async function everything(id: number, key: string, request: WorkerRequest & { ty
         for (const [i, point] of batch.entries()) {
           const out = await runDecoder(embedded, { points: [point], labels: [1] });
           // Outputs 1..M are the multimask candidates (output 0 is the single-mask answer).
-          lowResLogits.set(out.lowRes.subarray(side * side, (1 + multimask) * side * side), i * multimask * side * side);
+          lowResLogits.set(out.lowResLogits.subarray(side * side, (1 + multimask) * side * side), i * multimask * side * side);
           scores.set(out.scores.subarray(1, 1 + multimask), i * multimask);
         }
         return { lowResLogits, scores, masksPerPoint: multimask, lowResSide: side, geometry: geometry(embedded) };
