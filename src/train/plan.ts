@@ -59,6 +59,8 @@ export function planRun(config: RunConfig): RunPlan {
   const cached = config.cacheEmbeddings;
   // Two prompt tokens (a point and the padding point, or the box corners), plus one per corrective click.
   const promptTokens = 2 + clicks;
+  // The loss's target side where it is not the low-resolution grid's: the graph and the batches agree on it.
+  const targetSide = config.maskTarget === 'input' ? { targetSide: model.imageEncoder.imgSize } : {};
   return {
     config,
     model,
@@ -80,7 +82,7 @@ export function planRun(config: RunConfig): RunPlan {
       maskInput: interactive,
       emptySlots: interactive,
       refine: config.refine,
-      ...(config.maskTarget === 'input' ? { targetSide: model.imageEncoder.imgSize } : {}),
+      ...targetSide,
       loss: { ...ULTRASAM_LOSS, iouOutputs: config.iouOutputs ?? ULTRASAM_LOSS.iouOutputs, alpha: config.focalAlpha ?? ULTRASAM_LOSS.alpha },
     },
     layout: {
@@ -90,7 +92,7 @@ export function planRun(config: RunConfig): RunPlan {
       promptTokens,
       lowRes: lowResGeometry(model).side,
       imgSize: model.imageEncoder.imgSize,
-      ...(config.maskTarget === 'input' ? { targetSide: model.imageEncoder.imgSize } : {}),
+      ...targetSide,
       multimask: config.multimask,
       lonePoint,
       refine: config.refine,
