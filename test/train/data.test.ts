@@ -13,7 +13,7 @@ import { type BatchLayout, assembleBatch } from '../../src/train/batch.js';
 import { decodeSegmentation, loadTrainingSet } from '../../src/train/dataset.js';
 import { BatchLoader, type LoaderOptions } from '../../src/train/loader.js';
 import { DataOrder } from '../../src/train/order.js';
-import { type SampleOptions, coveredAtLeastHalf, lowResCoverage, lowResTarget, padToInput, prepareSample } from '../../src/train/sample.js';
+import { type MaskTarget, type PreparedSample, type SampleOptions, coveredAtLeastHalf, lowResCoverage, lowResTarget, padToInput, prepareSample } from '../../src/train/sample.js';
 import { NO_AUGMENTATION } from '../../src/train/augment.js';
 import { type SyntheticCorpus, tinyTrainConfig, writeSyntheticCoco } from './synthetic.js';
 
@@ -155,6 +155,28 @@ test('the low-res target is the cell coverage thresholded at one half', () => {
   );
 });
 
+/**
+ * The samples of six seeds under `maskTarget`, each beside the binary target's sample of the same
+ * seed, checked to hold the same prompts, binary cells and draws once the instances' `extra` field
+ * (that target's own) is set aside.
+ */
+async function besideBinary(maskTarget: MaskTarget, extra: 'coverage' | 'input'): Promise<{ binary: PreparedSample; variant: PreparedSample }[]> {
+  const set = loadTrainingSet([{ coco: corpus.coco }]);
+  const pairs: { binary: PreparedSample; variant: PreparedSample }[] = [];
+  for (let seed = 0; seed < 6; seed++) {
+    const item = set.images[seed % set.images.length];
+    const binary = await prepareSample(item, seed, sampleOptions());
+    const variant = await prepareSample(item, seed, sampleOptions({ maskTarget }));
+    assert.deepEqual(
+      variant.instances.map(({ [extra]: _extra, ...rest }) => rest),
+      binary.instances,
+      'the same prompts, binary targets and draws',
+    );
+    pairs.push({ binary, variant });
+  }
+  return pairs;
+}
+
 test("maskTarget 'coverage': each cell's covered share beside the binary target, the same draws otherwise", async () => {
   const w = 8;
   const h = 8;
@@ -165,17 +187,8 @@ test("maskTarget 'coverage': each cell's covered share beside the binary target,
   assert.deepEqual([coverage[0], coverage[1], coverage[2], coverage[16]], [0.5, 3 / 16, 0, 0]);
   assert.deepEqual(coveredAtLeastHalf(coverage), lowResTarget(mask, w, h, config));
 
-  const set = loadTrainingSet([{ coco: corpus.coco }]);
   let fractional = 0;
-  for (let seed = 0; seed < 6; seed++) {
-    const item = set.images[seed % set.images.length];
-    const binary = await prepareSample(item, seed, sampleOptions());
-    const soft = await prepareSample(item, seed, sampleOptions({ maskTarget: 'coverage' }));
-    assert.deepEqual(
-      soft.instances.map(({ coverage: _coverage, ...rest }) => rest),
-      binary.instances,
-      'the same prompts, binary targets and draws',
-    );
+  for (const { binary, variant: soft } of await besideBinary('coverage', 'coverage')) {
     for (const inst of soft.instances) {
       assert.ok(inst.coverage, 'a coverage target for every instance');
       assert.deepEqual(coveredAtLeastHalf(inst.coverage), inst.target);
@@ -191,16 +204,7 @@ test("maskTarget 'input': the mask on the padded input frame beside the binary c
   assert.deepEqual(Array.from(framed), [1, 0, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
 
   const s = config.imageEncoder.imgSize;
-  const set = loadTrainingSet([{ coco: corpus.coco }]);
-  for (let seed = 0; seed < 6; seed++) {
-    const item = set.images[seed % set.images.length];
-    const binary = await prepareSample(item, seed, sampleOptions());
-    const full = await prepareSample(item, seed, sampleOptions({ maskTarget: 'input' }));
-    assert.deepEqual(
-      full.instances.map(({ input: _input, ...rest }) => rest),
-      binary.instances,
-      'the same prompts, binary targets and draws',
-    );
+  for (const { variant: full } of await besideBinary('input', 'input')) {
     const [h, w] = full.inputSize;
     for (const inst of full.instances) {
       assert.ok(inst.input && inst.input.length === s * s, 'an S × S mask for every instance');
