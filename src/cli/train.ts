@@ -48,6 +48,7 @@ function flagLayer(o: Record<string, unknown>): Json {
     prompts: { clicks: o.clicks, maskOnlyIterations: o.maskOnly },
     augment: o.augment,
     balance: o.balance,
+    sizeBalance: o.sizeBalance,
     multimask: o.multimask,
     lonePoint: o.lonePoint,
     maskTarget: o.maskTarget,
@@ -117,6 +118,7 @@ export function registerTrainCommands(program: Command): void {
     .option('--mask-only <n>', 'interactive training: n iterations per instance with the previous mask and no new click', integer(0))
     .option('--augment <k=v,...>', 'augmentations: crop=P,cropMinScale=S,rotateDegrees=D,intensity=P,synthetic=P', augmentOptions)
     .option('--balance <b>', 'sampling over datasets: 1 as the data comes, 0 every dataset equally', nonNegative)
+    .option('--size-balance <e>', 'sampling over instance size within each dataset: images drawn ∝ (median / smallest-instance area)^e, 0–1 (0: uniform)', unitInterval)
     .option('--refine', "a second decoder pass with the first pass's logits as the mask prompt")
     .addOption(new Option('--multimask <mode>', 'outputs supervised: auto (SAM: 1-3 for a single point), always, never').choices(['auto', 'always', 'never']))
     .addOption(

@@ -6,6 +6,7 @@ import type { TrainingSet } from './dataset.js';
 import { DataOrder } from './order.js';
 import { type PreparedSample, type SampleOptions, prepareSample } from './sample.js';
 import { SamplePool } from './sample_pool.js';
+import { sizeWeights } from './size_balance.js';
 
 export interface LoaderOptions {
   seed: number;
@@ -19,6 +20,8 @@ export interface LoaderOptions {
   stepLimit?: number;
   /** Sampling over datasets (DataOrder's balance; 1: as the data comes). */
   balance?: number;
+  /** Sampling over instance size within each dataset (size_balance.ts's exponent; 0 or absent: uniform). */
+  sizeBalance?: number;
   /** Cached image embeddings: the batch gets `embedding` [I, C, h, w] instead of `image`. */
   embeddings?: { size: number; get(index: number, flipped: boolean): Float32Array };
 }
@@ -44,6 +47,7 @@ export class BatchLoader {
       options.seed,
       set.images.map((im) => im.dataset),
       options.balance ?? 1,
+      options.sizeBalance ? sizeWeights(set.images, options.sizeBalance) : undefined,
     );
     this.pool = options.workers > 0 ? new SamplePool(options.workers) : null;
   }

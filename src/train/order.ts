@@ -31,28 +31,28 @@ export class DataOrder {
   /**
    * `datasets[i]` names image i's dataset; with `balance` b < 1 each epoch takes n_d^b / Σ n^b of
    * its images from dataset d (drawn without replacement, cycling through a fresh shuffle when the
-   * quota exceeds the dataset), so small datasets are seen more often and large ones less.
+   * quota exceeds the dataset), so small datasets are seen more often and large ones less. With
+   * per-image `weights` the quota is drawn in proportion to them instead, image i about
+   * quota · weights[i] / Σ weights times (size_balance.ts: images of small instances more often).
    */
   constructor(
     readonly size: number,
     readonly seed: number,
     datasets?: readonly string[],
     readonly balance = 1,
+    private readonly weights?: readonly number[],
   ) {
     if (!Number.isInteger(size) || size < 1) throw new Error(`data order: the training set must hold at least one image, got ${size}`);
     if (!(balance >= 0 && balance <= 1)) throw new Error(`data order: balance must be in [0, 1], got ${balance}`);
     if (datasets && datasets.length !== size) throw new Error(`data order: ${datasets.length} dataset names for ${size} images`);
+    if (weights && (weights.length !== size || weights.some((w) => !(w > 0 && Number.isFinite(w))))) {
+      throw new Error(`data order: the image weights must be ${size} positive numbers`);
+    }
     const byName = new Map<string, number[]>();
-    (datasets ?? []).forEach((name, i) => (byName.get(name) ?? byName.set(name, []).get(name)!).push(i));
+    (datasets ?? Array.from({ length: size }, () => '')).forEach((name, i) => (byName.get(name) ?? byName.set(name, []).get(name)!).push(i));
     this.groups = [...byName.values()];
-    this.quotas =
-      balance === 1 || this.groups.length < 2
-        ? []
-        : quotas(
-            this.groups.map((g) => g.length),
-            size,
-            balance,
-          );
+    const sizes = this.groups.map((g) => g.length);
+    this.quotas = weights ? quotas(sizes, size, this.groups.length < 2 ? 1 : balance) : balance === 1 || this.groups.length < 2 ? [] : quotas(sizes, size, balance);
   }
 
   /** Epoch e's order of the image indices. */
@@ -66,6 +66,15 @@ export class DataOrder {
         order = [];
         this.groups.forEach((group, d) => {
           const pick = new Rng(mixSeed(this.seed, 0xba1a7c, epoch, d));
+          if (this.weights) {
+            // Stochastic universal sampling over a shuffle: each image is drawn ⌊expected⌋ or ⌈expected⌉ times.
+            const shuffled = pick.shuffle([...group]);
+            const cumulative = cumulativeSums(shuffled.map((i) => this.weights![i]));
+            const n = this.quotas[d];
+            const start = pick.next();
+            for (let k = 0; k < n; k++) order.push(shuffled[drawIndex(cumulative, (start + k) / n)]);
+            return;
+          }
           let pool: number[] = [];
           for (let k = 0; k < this.quotas[d]; k++) {
             if (pool.length === 0) pool = pick.shuffle([...group]);
@@ -104,4 +113,24 @@ export function quotas(sizes: readonly number[], total: number, balance: number)
     .slice(0, left)
     .forEach(({ i }) => out[i]++);
   return out;
+}
+
+function cumulativeSums(values: readonly number[]): Float64Array {
+  const out = new Float64Array(values.length);
+  let sum = 0;
+  values.forEach((v, i) => (out[i] = sum += v));
+  return out;
+}
+
+/** The index whose cumulative interval holds u · total (u in [0, 1)). */
+function drawIndex(cumulative: Float64Array, u: number): number {
+  const target = u * cumulative[cumulative.length - 1];
+  let lo = 0;
+  let hi = cumulative.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (cumulative[mid] > target) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }

@@ -93,6 +93,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   const loader = new BatchLoader(set, {
     seed: config.seed,
     balance: config.balance,
+    sizeBalance: config.sizeBalance,
     workers: config.workers,
     prefetch: config.prefetch,
     stepLimit: total,

@@ -50,6 +50,12 @@ export interface RunConfig {
    * (1: as the data comes; 0: every dataset equally; ½ between).
    */
   balance: number;
+  /**
+   * Sampling over instance size within each dataset (size_balance.ts): images drawn in proportion to
+   * (the dataset's median smallest-instance share / the image's)^sizeBalance, clamped to [¼, 4].
+   * Absent: 0 (uniform); not in DEFAULTS, so runs saved before the field existed resume unchanged.
+   */
+  sizeBalance?: number;
   multimask: MultimaskMode;
   /**
    * Whose predicted IoU the loss supervises (see loss.ts): 'best' (UltraSam's, the default) or
@@ -181,6 +187,7 @@ export function validateRunConfig(raw: Json): RunConfig {
   num('augment.intensity', 0, 1);
   num('augment.synthetic', 0, 1);
   num('balance', 0, 1);
+  if (raw.sizeBalance !== undefined) num('sizeBalance', 0, 1);
   const augments = raw.augment as Json;
   if (raw.cacheEmbeddings === true && (Number(augments.crop) > 0 || Number(augments.rotateDegrees) > 0 || Number(augments.intensity) > 0 || Number(augments.synthetic) > 0)) {
     bad('augment', 'all zero with cacheEmbeddings (augmentations change the pixels; only flips are cached)');

@@ -66,6 +66,7 @@ test('run config errors name the field and the value', () => {
   check({ lonePoint: 'both' }, /lonePoint must be 'candidates' or 'single', got "both"/);
   check({ maskTarget: 'soft' }, /maskTarget must be 'binary', 'coverage' or 'input', got "soft"/);
   check({ focalAlpha: 1.5 }, /focalAlpha must be a number in \[0, 1\], got 1\.5/);
+  check({ sizeBalance: -0.5 }, /sizeBalance must be a number in \[0, 1\], got -0\.5/);
   check({ lonePoint: 'single', multimask: 'always' }, /multimask must be 'auto' with lonePoint 'single'.*got "always"/);
   check({ data: [] }, /data must be a non-empty list/);
   check({ prompts: { boxProbability: 2 } }, /prompts\.boxProbability must be a number in \[0, 1\], got 2/);
