@@ -1,24 +1,31 @@
 // A larger ultrasam model that starts out computing exactly what the given one does
 // (src/train/init.ts): a deeper encoder — its blocks in a new order with identity blocks between
 // them (`--order`, growEncoder) — and/or a wider decoder upscaling — more upscaled feature channels
-// and the residual 3 × 3 convolution over them (`--upscale-chans`, `--upscale-conv`, growUpscaling).
+// and the residual 3 × 3 convolution over them (`--upscale-chans`, `--upscale-conv`, growUpscaling) —
+// and/or a pixel branch added to the upscaled features (`--fine-chans`, growPixelBranch).
 // The result is an `init` for `ultrasam train`; it records only the grown configuration (the run
 // records its own training and lone-click metadata).
-//   npx tsx scripts/grow.ts <in: .safetensors, .pth or ultrasam-tiny> <out.safetensors> [--order 0,1,2,new,3,new,4,new,5,new] [--upscale-chans 32] [--upscale-conv] [--seed 10]
+//   npx tsx scripts/grow.ts <in: .safetensors, .pth or ultrasam-tiny> <out.safetensors> [--order 0,1,2,new,3,new,4,new,5,new] [--upscale-chans 32] [--upscale-conv] [--fine-chans 32] [--seed 10]
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { upscaleChannels } from '../src/model/config.js';
 import { CONFIG_METADATA_KEY, SamPredictor } from '../src/model/predictor.js';
 import { parameterShapes } from '../src/model/sam.js';
-import { growEncoder, growUpscaling, type GrowOrder } from '../src/train/init.js';
+import { growEncoder, growPixelBranch, growUpscaling, type GrowOrder } from '../src/train/init.js';
 import { saveSamWeights } from '../src/weights/checkpoint.js';
 
-const USAGE = 'usage: npx tsx scripts/grow.ts <in.safetensors|in.pth|ultrasam-tiny> <out.safetensors> [--order 0,1,new,2,…] [--upscale-chans N] [--upscale-conv] [--seed N]';
+const USAGE = 'usage: npx tsx scripts/grow.ts <in.safetensors|in.pth|ultrasam-tiny> <out.safetensors> [--order 0,1,new,2,…] [--upscale-chans N] [--upscale-conv] [--fine-chans N] [--seed N]';
 function usage(): never {
   console.error(USAGE);
   process.exit(2);
 }
-const options = { order: { type: 'string' }, 'upscale-chans': { type: 'string' }, 'upscale-conv': { type: 'boolean', default: false }, seed: { type: 'string', default: '0' } } as const;
+const options = {
+  order: { type: 'string' },
+  'upscale-chans': { type: 'string' },
+  'upscale-conv': { type: 'boolean', default: false },
+  'fine-chans': { type: 'string' },
+  seed: { type: 'string', default: '0' },
+} as const;
 const parsed = (() => {
   try {
     return parseArgs({ allowPositionals: true, options });
@@ -26,10 +33,18 @@ const parsed = (() => {
     return usage(); // an unknown flag or a flag without its value
   }
 })();
-const { order: orderText, 'upscale-chans': chansText, 'upscale-conv': conv } = parsed.values;
+const { order: orderText, 'upscale-chans': chansText, 'upscale-conv': conv, 'fine-chans': fineText } = parsed.values;
 const seed = Number(parsed.values.seed);
 const [input, output] = parsed.positionals;
-if (!input || !output || parsed.positionals.length !== 2 || !Number.isInteger(seed) || (chansText !== undefined && !/^\d+$/.test(chansText)) || (!orderText && chansText === undefined && !conv))
+if (
+  !input ||
+  !output ||
+  parsed.positionals.length !== 2 ||
+  !Number.isInteger(seed) ||
+  (chansText !== undefined && !/^\d+$/.test(chansText)) ||
+  (fineText !== undefined && !/^\d+$/.test(fineText)) ||
+  (!orderText && chansText === undefined && !conv && fineText === undefined)
+)
   usage();
 if (existsSync(output)) throw new Error(`${output} exists; not overwriting it`);
 const order: GrowOrder | undefined = orderText?.split(',').map((t) => {
@@ -50,6 +65,10 @@ if (chansText !== undefined || conv) {
   const chans = chansText === undefined ? upscaleChannels(grown.config.maskDecoder) : Number(chansText);
   grown = growUpscaling(grown.config, grown.values, { chans, conv }, seed);
   done.push(`upscaled features ${upscaleChannels(predictor.config.maskDecoder)} → ${chans} channels${conv ? ' with the 3 × 3 convolution' : ''}`);
+}
+if (fineText !== undefined) {
+  grown = growPixelBranch(grown.config, grown.values, Number(fineText), seed);
+  done.push(`a pixel branch of ${fineText} channels`);
 }
 const shapes = parameterShapes(grown.config);
 const tensors = new Map([...grown.values].map(([k, data]) => [k, { dtype: 'float32' as const, shape: [...shapes.get(k)!], data }]));

@@ -53,6 +53,12 @@ export interface MaskDecoderConfig {
    * every 4 × 4 block of low-resolution logits is a function of one image token alone.
    */
   upscaleConv?: boolean;
+  /**
+   * A pixel branch (not in SAM; default none): F channels from two stride-2 3 × 3 convolutions of the
+   * input image, projected to the upscaled features' channels and added to them, so that the 64 × 64
+   * logits see the pixels and not only the 16-pixel image tokens (HQ-SAM adds early features likewise).
+   */
+  fineChans?: number;
 }
 
 export interface SamConfig {
@@ -159,10 +165,12 @@ export function validateConfig(config: SamConfig): void {
   need(Number.isInteger(e.embedDim * e.mlpRatio), `imageEncoder.embedDim × mlpRatio must be an integer`);
   need(e.layerNormEps > 0, `imageEncoder.layerNormEps must be > 0`);
   for (const i of e.globalAttnIndexes) need(Number.isInteger(i) && i >= 0 && i < e.depth, `global block index ${i} outside 0..${e.depth - 1}`);
-  const { upscaleChans, upscaleConv, ...sizes } = d;
+  const { upscaleChans, upscaleConv, fineChans, ...sizes } = d;
   for (const [k, v] of Object.entries(sizes)) need(positive(v), `maskDecoder.${k} must be a positive integer, got ${v}`);
   need(upscaleChans === undefined || positive(upscaleChans), `maskDecoder.upscaleChans must be a positive integer, got ${upscaleChans}`);
   need(upscaleConv === undefined || typeof upscaleConv === 'boolean', `maskDecoder.upscaleConv must be true or false, got ${String(upscaleConv)}`);
+  need(fineChans === undefined || positive(fineChans), `maskDecoder.fineChans must be a positive integer, got ${fineChans}`);
+  need(fineChans === undefined || e.imgSize % 4 === 0, `maskDecoder.fineChans needs imageEncoder.imgSize divisible by 4, got ${e.imgSize}`);
   need(positive(config.promptEncoder.maskInChans) && config.promptEncoder.maskInChans % 4 === 0, `promptEncoder.maskInChans must be a positive multiple of 4`);
   need(e.outChans === d.transformerDim, `imageEncoder.outChans ${e.outChans} must equal maskDecoder.transformerDim ${d.transformerDim}`);
   need(d.transformerDim % 8 === 0, `maskDecoder.transformerDim ${d.transformerDim} must be divisible by 8 (upscaling to C/4 then C/8)`);

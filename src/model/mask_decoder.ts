@@ -15,6 +15,8 @@ export interface MaskDecoderInputs {
   sparse: Tensor;
   /** Dense prompt embeddings [B, C, h, w]. */
   dense: Tensor;
+  /** The pixel branch's features [1 or B, U, 4h, 4w] (fineFeatures), where the config has one. */
+  fine?: Tensor;
 }
 
 export interface MaskDecoderOptions {
@@ -52,6 +54,25 @@ export function upscaleConvolved(g: Graph, upscaled: Tensor, cfg: MaskDecoderCon
   return op.add(upscaled, conv2d(g, 'upscale_conv', upscaled, { out: upscaled.shape[1], kernel: 3, padding: 1 }));
 }
 
+/** Parameter scopes of the pixel branch (MaskDecoderConfig.fineChans), under `mask_decoder`. */
+export const FINE_STEM = 'fine_stem';
+export const FINE_PROJ = 'fine_proj';
+
+/**
+ * The pixel branch: the normalised, padded image [B, 3, S, S] → [B, U, S/4, S/4] on the grid of the
+ * upscaled features (two stride-2 3 × 3 convolutions with GELU, F channels, then a 1 × 1 projection
+ * to U). Computed once per image, with the encoder; null where the config has no pixel branch.
+ */
+export function fineFeatures(g: Graph, image: Tensor, cfg: MaskDecoderConfig): Tensor | null {
+  const f = cfg.fineChans;
+  if (!f) return null;
+  const stem = g.scope(FINE_STEM, () => {
+    const x = op.gelu(conv2d(g, '0', image, { out: f, kernel: 3, stride: 2, padding: 1 }));
+    return op.gelu(conv2d(g, '2', x, { out: f, kernel: 3, stride: 2, padding: 1 }));
+  });
+  return conv2d(g, FINE_PROJ, stem, { out: upscaleChannels(cfg), kernel: 1 });
+}
+
 /** → masks (low-res logits) [B, K, 4h, 4w] and iou [B, K], K = numMultimaskOutputs or 1. */
 export function maskDecoder(g: Graph, inputs: MaskDecoderInputs, cfg: MaskDecoderConfig, options: MaskDecoderOptions): { masks: Tensor; iou: Tensor } {
   const { imagePe, sparse, dense } = inputs;
@@ -72,7 +93,7 @@ export function maskDecoder(g: Graph, inputs: MaskDecoderInputs, cfg: MaskDecode
   // Upscale the image tokens 4×: ConvT, LayerNorm2d, GELU, ConvT, GELU → [B, U, 4h, 4w] (U = C/8 in SAM).
   const image = op.reshape(op.transpose(keys, [0, 2, 1]), [b, c, h, w]);
   const u = upscaleChannels(cfg);
-  const upscaled = upscaleConvolved(
+  const convolved = upscaleConvolved(
     g,
     g.scope('output_upscaling', () => {
       const x = op.gelu(layerNorm2d(g, '1', convTranspose2d(g, '0', image, c / 4, 2)));
@@ -80,6 +101,8 @@ export function maskDecoder(g: Graph, inputs: MaskDecoderInputs, cfg: MaskDecode
     }),
     cfg,
   );
+  if (!cfg.fineChans !== !inputs.fine) throw new Error(`mask decoder: the pixel branch's features must be given exactly where the config has one (fineChans ${cfg.fineChans})`);
+  const upscaled = inputs.fine ? op.add(convolved, inputs.fine) : convolved;
 
   // One hypernetwork MLP per mask token turns it into weights over the upscaled channels.
   const hyper: Tensor[] = [];

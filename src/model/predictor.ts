@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type * as Ort from 'onnxruntime-common';
 import { packageRoot } from '../package_root.js';
 import { serialize } from '../graph/onnx.js';
-import { Runtime, type RuntimeOptions } from '../graph/runtime.js';
+import { type Feed, Runtime, type RuntimeOptions } from '../graph/runtime.js';
 import { toRgb8 } from '../image/convert.js';
 import { type ImageSource, readImage } from '../image/read.js';
 import type { RawImage } from '../image/types.js';
@@ -21,7 +21,7 @@ import { preprocessImage } from './preprocess.js';
 import { type Size, encodePrompt } from './prompts.js';
 import { firstPassInput, refinementInput } from './refine.js';
 import { LONE_POINT_METADATA_KEY, type LonePointOutput, multimaskByDefault, parseLonePointOutput } from '../eval/click_rule.js';
-import { buildDecoderImageGraph, buildEncoderGraph, buildPromptDecoderGraph, parameterShapes, weightValues } from './sam.js';
+import { FINE_FEATURES, buildDecoderImageGraph, buildEncoderGraph, buildPromptDecoderGraph, parameterShapes, weightValues } from './sam.js';
 
 /** Models that ship inside the package, by name → file under models/. */
 export const BUNDLED_MODELS: Record<string, string> = { 'ultrasam-tiny': 'ultrasam-tiny.safetensors' };
@@ -43,8 +43,10 @@ export type { LowResPrediction, PredictInput, Prediction } from './prediction.js
 /** One view of an image that prompts are decoded against: its embedding and the decoder's per-image part. */
 interface EmbeddedView {
   embedding: Float32Array;
+  /** The pixel branch's features (the encoder's FINE_FEATURES output), where the config has one. */
+  fine?: Float32Array;
   /** The decoder's per-image tensors (see buildDecoderImageGraph), computed at the first prompt. */
-  decoderImage?: Promise<Record<string, Ort.Tensor>>;
+  decoderImage?: Promise<Record<string, Feed>>;
 }
 
 interface EmbeddedImage extends EmbeddedView {
@@ -168,10 +170,11 @@ export class SamPredictor {
   }
 
   /** The decoder's per-image tensors for the current image (once per image, shared by all its prompts). */
-  private decoderImageFeeds(im: EmbeddedView): Promise<Record<string, Ort.Tensor>> {
+  private decoderImageFeeds(im: EmbeddedView): Promise<Record<string, Feed>> {
     im.decoderImage ??= (async () => {
       this.decoderImage ??= Runtime.create(serialize(buildDecoderImageGraph(this.config), { params: 'initializers', values: this.values }), this.runtimeOptions());
-      return (await this.decoderImage).run({ image_embedding: im.embedding });
+      const side: Record<string, Feed> = await (await this.decoderImage).run({ image_embedding: im.embedding });
+      return im.fine ? { ...side, [FINE_FEATURES]: im.fine } : side;
     })();
     return im.decoderImage;
   }
@@ -198,21 +201,22 @@ export class SamPredictor {
     this.current = {
       key,
       image,
-      embedding: await this.embed(pre.tensor),
+      ...(await this.embed(pre.tensor)),
       inputSize: pre.inputSize,
       originalSize: pre.originalSize,
       pixelSpacingMm: image.pixelSpacingMm,
     };
   }
 
-  private async embed(tensor: Float32Array): Promise<Float32Array> {
+  private async embed(tensor: Float32Array): Promise<EmbeddedView> {
     const out = await (await this.encoderRuntime()).run({ image: tensor });
-    return Float32Array.from(out.embedding.data as Float32Array);
+    const fine = out[FINE_FEATURES];
+    return { embedding: Float32Array.from(out.embedding.data as Float32Array), ...(fine ? { fine: Float32Array.from(fine.data as Float32Array) } : {}) };
   }
 
   /** The mirror image's view of the current image (embedded once, at the first prompt that needs it). */
   private mirrorView(im: EmbeddedImage): Promise<EmbeddedView> {
-    im.mirror ??= (async () => ({ embedding: await this.embed(preprocessImage(mirrorImage(im.image), this.config).tensor) }))();
+    im.mirror ??= this.embed(preprocessImage(mirrorImage(im.image), this.config).tensor);
     return im.mirror;
   }
 

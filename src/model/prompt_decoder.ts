@@ -31,6 +31,8 @@ import { type KeyUpdate, type TransformerImageSide, productPlus, promptTwoWayTra
 export interface DecoderImageSide extends TransformerImageSide {
   /** X·G_0W [B′, N, 4·C/4] (see the top of this file), rows in subPixelLinear's layout. */
   upscaleBase: Tensor;
+  /** The pixel branch's features [1, U, 4h, 4w] (mask_decoder.ts fineFeatures), from the encoder, where the config has one. */
+  fine?: Tensor;
 }
 
 /**
@@ -105,6 +107,12 @@ export function promptMaskDecoder(
     // Rows are (i, j, a, b, c, d) for the pixel (s²·i + s·a + c, s²·j + s·b + d).
     const rows = op.reshape(op.matmul(hyperIn, op.transposeLast(upscaled)), [b * k * h, w, s, s, s, s]);
     masks = op.reshape(op.transpose(rows, [0, 2, 4, 1, 3, 5]), [b, k, side[0], side[1]]);
+  }
+  if (!cfg.fineChans !== !image.fine) throw new Error(`prompt decoder: the pixel branch's features must be given exactly where the config has one (fineChans ${cfg.fineChans})`);
+  if (image.fine) {
+    // Added to the features the hypernetworks weigh, so to the masks as their own product (pixel order).
+    const fine = op.reshape(image.fine, [image.fine.shape[0], u, side[0] * side[1]]);
+    masks = op.add(masks, op.reshape(op.matmul(hyperIn, fine), [b, k, side[0], side[1]]));
   }
 
   const iouTokenOut = op.reshape(op.slice(queries, [0], [1], [1]), [b, c]);

@@ -4,16 +4,20 @@
 import { Graph, type Tensor } from '../graph/graph.js';
 import * as op from '../graph/ops/index.js';
 import { checkStateDict } from '../weights/layouts.js';
-import { type SamConfig, embeddingGrid, lowResSize, validateConfig } from './config.js';
+import { type SamConfig, embeddingGrid, lowResSize, upscaleChannels, validateConfig } from './config.js';
 import { type ImageEncoderOptions, imageEncoder } from './image_encoder.js';
-import { type MaskDecoderOptions, maskDecoder } from './mask_decoder.js';
+import { type MaskDecoderOptions, fineFeatures, maskDecoder } from './mask_decoder.js';
 import { type DecoderImageSide, type MaskTerm, promptMaskDecoder, upscaleBase } from './prompt_decoder.js';
 import { densePositionalEncoding, embedDense, embedPoints, gaussianMatrix, maskFeatures } from './prompt_encoder.js';
 import { decoderImageSide } from './prompt_transformer.js';
 
+/** Name of the encoder graph's second output, the pixel branch's features (where the config has one). */
+export const FINE_FEATURES = 'fine_features';
+
 /**
- * Graph `image` [B, 3, S, S] (normalised, zero-padded to S) → `embedding` [B, C, S/16, S/16].
- * `options.forwardOnly` for graphs never differentiated (see ImageEncoderOptions).
+ * Graph `image` [B, 3, S, S] (normalised, zero-padded to S) → `embedding` [B, C, S/16, S/16], and
+ * with a pixel branch (maskDecoder.fineChans) `fine_features` [B, U, S/4, S/4], which the decoder
+ * takes beside the embedding. `options.forwardOnly` for graphs never differentiated (see ImageEncoderOptions).
  */
 export function buildEncoderGraph(config: SamConfig, batch = 1, options: ImageEncoderOptions = {}): Graph {
   validateConfig(config);
@@ -24,6 +28,8 @@ export function buildEncoderGraph(config: SamConfig, batch = 1, options: ImageEn
     'embedding',
     g.scope('image_encoder', () => imageEncoder(g, image, e, options)),
   );
+  const fine = g.scope('mask_decoder', () => fineFeatures(g, image, config.maskDecoder));
+  if (fine) g.output(FINE_FEATURES, fine);
   return g;
 }
 
@@ -72,7 +78,7 @@ export type DecoderImage =
    * The image embedding [1 or B, C, h, w] (one image shared by every prompt, or one per prompt):
    * SAM's mask decoder as written (mask_decoder.ts), differentiated in training.
    */
-  | { embedding: Tensor }
+  | { embedding: Tensor; fine?: Tensor }
   /**
    * The decoder's per-image tensors of one image with no mask prompt (buildDecoderImageGraph's
    * outputs; a mask prompt is added to them, see imageSideWithMask): the same function in
@@ -109,7 +115,7 @@ export function decodePrompts(g: Graph, config: SamConfig, image: DecoderImage, 
     return g.scope('mask_decoder', () => promptMaskDecoder(g, side, asTokens(imagePe), sparse, [grid, grid], config.maskDecoder, { ...decoder, maskTerm }));
   }
   const dense = maskPromptEmbedding(g, config, batch, prompts.mask);
-  return g.scope('mask_decoder', () => maskDecoder(g, { imageEmbedding: image.embedding, imagePe, sparse, dense }, config.maskDecoder, decoder));
+  return g.scope('mask_decoder', () => maskDecoder(g, { imageEmbedding: image.embedding, imagePe, sparse, dense, fine: image.fine }, config.maskDecoder, decoder));
 }
 
 /**
@@ -174,6 +180,7 @@ function imageSideWithMask(g: Graph, config: SamConfig, side: DecoderImageSide, 
       values,
       queries: plus(side.queries, augmented, rows(wq)),
       upscaleBase: side.upscaleBase,
+      ...(side.fine ? { fine: side.fine } : {}),
     },
     maskTerm: { features: augmented, project: rows },
   };
@@ -212,19 +219,27 @@ export function buildDecoderGraph(config: SamConfig, options: DecoderGraphOption
   const batch = options.batch ?? 1;
   const g = new Graph();
   const embedding = g.input('image_embedding', [1, config.maskDecoder.transformerDim, embeddingGrid(config), embeddingGrid(config)]);
+  const fine = fineInput(g, config);
   const prompts = promptInputs(g, batch, options.numPoints);
   const mask = options.hasMaskInput ? { logits: maskInput(g, config, batch) } : undefined;
-  return outputDecoded(g, decodePrompts(g, config, { embedding }, { ...prompts, mask }, options));
+  return outputDecoded(g, decodePrompts(g, config, { embedding, ...(fine ? { fine } : {}) }, { ...prompts, mask }, options));
 }
 
-/** The decoder's per-image tensors (see prompt_transformer.ts), by graph input/output name. */
+/** The decoder's per-image tensors that buildDecoderImageGraph computes (see prompt_transformer.ts), by graph input/output name. */
 export const DECODER_IMAGE_SIDE = {
   tokens: 'image_tokens',
   keysT: 'token_to_image_keys_t',
   values: 'token_to_image_values',
   queries: 'image_to_token_queries',
   upscaleBase: 'upscale_base',
-} as const satisfies Record<keyof DecoderImageSide, string>;
+} as const satisfies Record<Exclude<keyof DecoderImageSide, 'fine'>, string>;
+
+/** The decoder's `fine_features` input [1, U, 4h, 4w] (the encoder's output of that name), where the config has a pixel branch. */
+function fineInput(g: Graph, config: SamConfig): Tensor | undefined {
+  if (!config.maskDecoder.fineChans) return undefined;
+  const low = lowResSize(config);
+  return g.input(FINE_FEATURES, [1, upscaleChannels(config.maskDecoder), low, low]);
+}
 
 /** Maps [B, C, h, w] to tokens [B, h·w, C]. */
 function asTokens(t: Tensor): Tensor {
@@ -233,7 +248,7 @@ function asTokens(t: Tensor): Tensor {
 }
 
 /** Shapes of the decoder's per-image tensors of one image. */
-function imageSideShapes(config: SamConfig): Record<keyof DecoderImageSide, number[]> {
+function imageSideShapes(config: SamConfig): Record<keyof typeof DECODER_IMAGE_SIDE, number[]> {
   const m = config.maskDecoder;
   const n = embeddingGrid(config) ** 2;
   const internal = m.transformerDim / m.attentionDownsampleRate;
@@ -249,8 +264,10 @@ function imageSideShapes(config: SamConfig): Record<keyof DecoderImageSide, numb
 /** The decoder's per-image tensors of one image as graph inputs (named in DECODER_IMAGE_SIDE). */
 function imageSideInputs(g: Graph, config: SamConfig): DecoderImageSide {
   const shapes = imageSideShapes(config);
-  const keys = Object.keys(DECODER_IMAGE_SIDE) as (keyof DecoderImageSide)[];
-  return Object.fromEntries(keys.map((key) => [key, g.input(DECODER_IMAGE_SIDE[key], shapes[key])])) as unknown as DecoderImageSide;
+  const keys = Object.keys(DECODER_IMAGE_SIDE) as (keyof typeof DECODER_IMAGE_SIDE)[];
+  const side = Object.fromEntries(keys.map((key) => [key, g.input(DECODER_IMAGE_SIDE[key], shapes[key])])) as unknown as DecoderImageSide;
+  const fine = fineInput(g, config);
+  return fine ? { ...side, fine } : side;
 }
 
 /**
@@ -271,7 +288,7 @@ export function buildDecoderImageGraph(config: SamConfig): Graph {
     ...g.scope('transformer', () => decoderImageSide(g, tokens, asTokens(imagePe), config.maskDecoder)),
     upscaleBase: upscaleBase(g, tokens, config.maskDecoder),
   }));
-  for (const key of Object.keys(DECODER_IMAGE_SIDE) as (keyof DecoderImageSide)[]) g.output(DECODER_IMAGE_SIDE[key], imageSide[key]);
+  for (const key of Object.keys(DECODER_IMAGE_SIDE) as (keyof typeof DECODER_IMAGE_SIDE)[]) g.output(DECODER_IMAGE_SIDE[key], imageSide[key]);
   return g;
 }
 

@@ -8,10 +8,10 @@
 import { serialize } from '../graph/onnx.js';
 import { Runtime } from '../graph/runtime.js';
 import type { ParamStore } from '../graph/trainer.js';
-import { buildEncoderGraph } from '../model/sam.js';
+import { FINE_FEATURES, buildEncoderGraph } from '../model/sam.js';
 import { type Batch, type BatchLayout, candidateRow } from './batch.js';
 import { nextClick } from './error_region.js';
-import { type TrainGraphOptions, buildForwardGraph } from './graph.js';
+import { INPUTS, type TrainGraphOptions, buildForwardGraph } from './graph.js';
 
 export class ClickSimulator {
   private constructor(
@@ -39,7 +39,10 @@ export class ClickSimulator {
     const maskInput = f.mask_input as Float32Array;
     const hasMask = f.has_mask_input as Float32Array;
     const slotImage = f.instance_image as BigInt64Array;
-    const embedding = this.encoder ? ((await this.encoder.run({ ...paramFeeds(this.encoder, params), image: f.image as Float32Array })).embedding.data as Float32Array) : (f.embedding as Float32Array);
+    const encoded = this.encoder ? await this.encoder.run({ ...paramFeeds(this.encoder, params), image: f.image as Float32Array }) : null;
+    const embedding = encoded ? (encoded.embedding.data as Float32Array) : (f.embedding as Float32Array);
+    // A pixel branch's features go to the decoder beside the embedding (cached embeddings have none: planRun refuses that pair).
+    const fine: Record<string, Float32Array> = encoded?.[FINE_FEATURES] ? { [INPUTS.fine]: encoded[FINE_FEATURES].data as Float32Array } : {};
 
     // The current prompt of each instance, one pass per instance, starting from its first prompt.
     const q = batch.instances.length;
@@ -62,6 +65,7 @@ export class ClickSimulator {
       const out = await this.decoder.run({
         ...paramFeeds(this.decoder, params),
         embedding,
+        ...fine,
         instance_image: now.image,
         point_coords: now.coords,
         point_labels: now.labels,

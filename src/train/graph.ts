@@ -5,8 +5,9 @@
 // runs between steps.
 import type { Tensor } from '../graph/graph.js';
 import * as op from '../graph/ops/index.js';
-import { type SamConfig, embeddingGrid, lowResSize, validateConfig } from '../model/config.js';
+import { type SamConfig, embeddingGrid, lowResSize, upscaleChannels, validateConfig } from '../model/config.js';
 import { imageEncoder } from '../model/image_encoder.js';
+import { fineFeatures } from '../model/mask_decoder.js';
 import { type MaskPrompt, decodePrompts, emptySlotsOf, maskPromptEmbedding } from '../model/sam.js';
 import { type LossWeights, ULTRASAM_LOSS, firstMaxOneHot, maskLoss } from './loss.js';
 import { SharedParamGraph } from './shared_graph.js';
@@ -45,6 +46,8 @@ export interface TrainGraphOptions {
 export const INPUTS = {
   image: 'image',
   embedding: 'embedding',
+  /** With source 'cached' and a pixel branch: the encoder's fine_features beside the embedding. */
+  fine: 'fine_features',
   instanceImage: 'instance_image',
   coords: 'point_coords',
   labels: 'point_labels',
@@ -90,13 +93,22 @@ function buildPasses(o: TrainGraphOptions): Built {
   const side = embeddingGrid(config);
   const s = config.imageEncoder.imgSize;
 
-  const embeddings =
-    o.source === 'full' ? g.scope('image_encoder', () => imageEncoder(g, g.input(INPUTS.image, [o.images, 3, s, s]), config.imageEncoder)) : g.input(INPUTS.embedding, [o.images, c, side, side]);
-  const perInstance = op.gather(embeddings, g.input(INPUTS.instanceImage, [b], 'int64'), 0); // [B, C, h, w]
+  const image = o.source === 'full' ? g.input(INPUTS.image, [o.images, 3, s, s]) : null;
+  const embeddings = image ? g.scope('image_encoder', () => imageEncoder(g, image, config.imageEncoder)) : g.input(INPUTS.embedding, [o.images, c, side, side]);
+  // The pixel branch's features, computed from the image or given beside the embedding (the click simulation's decoder).
+  const low = lowResSize(config);
+  const fine = !config.maskDecoder.fineChans
+    ? null
+    : image
+      ? g.scope('mask_decoder', () => fineFeatures(g, image, config.maskDecoder))
+      : g.input(INPUTS.fine, [o.images, upscaleChannels(config.maskDecoder), low, low]);
+  const instanceImage = g.input(INPUTS.instanceImage, [b], 'int64');
+  const perInstance = op.gather(embeddings, instanceImage, 0); // [B, C, h, w]
+  const perInstanceImage = { embedding: perInstance, ...(fine ? { fine: op.gather(fine, instanceImage, 0) } : {}) };
   const coords = g.input(INPUTS.coords, [b, o.promptTokens, 2]);
   const labels = g.input(INPUTS.labels, [b, o.promptTokens]);
   const emptySlots = o.emptySlots ? emptySlotsOf(labels) : undefined;
-  const decode = (mask?: MaskPrompt) => decodePrompts(g, config, { embedding: perInstance }, { coords, labels, mask }, { multimask: 'all', ultrasam: o.ultrasam, emptySlots });
+  const decode = (mask?: MaskPrompt) => decodePrompts(g, config, perInstanceImage, { coords, labels, mask }, { multimask: 'all', ultrasam: o.ultrasam, emptySlots });
 
   let firstMask: MaskPrompt | undefined;
   if (o.maskInput) {

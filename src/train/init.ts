@@ -5,6 +5,7 @@
 // N(0, 1) (scale 1).
 import { Rng, fanInUniform, normalArray } from '../graph/random.js';
 import { type SamConfig, upscaleChannels } from '../model/config.js';
+import { FINE_PROJ, FINE_STEM } from '../model/mask_decoder.js';
 import { parameterShapes } from '../model/sam.js';
 
 const EMBEDDINGS = /(point_embeddings\.\d+|not_a_point_embed|no_mask_embed|iou_token|mask_tokens)\.weight$/;
@@ -134,6 +135,33 @@ export function growUpscaling(config: SamConfig, values: ReadonlyMap<string, Flo
     } else {
       out.set(key, old);
     }
+  }
+  return { config: grown, values: out };
+}
+
+/**
+ * Adds a pixel branch of `chans` channels (MaskDecoderConfig.fineChans) to a model without one: the
+ * two stem convolutions drawn He-normal (std √(2 / fan-in), biases zero), the projection to the
+ * upscaled features zero, so the grown model computes exactly the masks it computed before and the
+ * projection learns first. Every other value is kept.
+ */
+export function growPixelBranch(config: SamConfig, values: ReadonlyMap<string, Float32Array>, chans: number, seed: number): { config: SamConfig; values: Map<string, Float32Array> } {
+  if (config.maskDecoder.fineChans) throw new Error(`growPixelBranch: the model already has a pixel branch (fineChans ${config.maskDecoder.fineChans})`);
+  if (!Number.isInteger(chans) || chans < 1) throw new Error(`growPixelBranch: ${chans} channels is not a positive integer`);
+  const grown: SamConfig = { ...config, maskDecoder: { ...config.maskDecoder, fineChans: chans } };
+  const rng = new Rng(seed);
+  const out = new Map<string, Float32Array>();
+  for (const [key, shape] of parameterShapes(grown)) {
+    const old = values.get(key);
+    if (old) {
+      out.set(key, old);
+      continue;
+    }
+    const size = shape.reduce((a, d) => a * d, 1);
+    const stemWeight = key.startsWith(`mask_decoder.${FINE_STEM}.`) && key.endsWith('.weight');
+    if (stemWeight) out.set(key, normalArray(rng, size, Math.sqrt(2 / (shape[1] * shape[2] * shape[3]))));
+    else if (key.startsWith(`mask_decoder.${FINE_STEM}.`) || key.startsWith(`mask_decoder.${FINE_PROJ}.`)) out.set(key, new Float32Array(size));
+    else throw new Error(`growPixelBranch: missing '${key}'`);
   }
   return { config: grown, values: out };
 }

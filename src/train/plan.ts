@@ -57,6 +57,8 @@ export function planRun(config: RunConfig): RunPlan {
   const iterations = 1 + clicks + maskOnlyIterations;
   const interactive = iterations > 1;
   const cached = config.cacheEmbeddings;
+  if (cached && model.maskDecoder.fineChans)
+    throw new Error(`run config: cacheEmbeddings cannot train ${config.init}'s pixel branch (maskDecoder.fineChans), which reads the pixels; train without it`);
   // Two prompt tokens (a point and the padding point, or the box corners), plus one per corrective click.
   const promptTokens = 2 + clicks;
   // The loss's target side where it is not the low-resolution grid's: the graph and the batches agree on it.

@@ -1,7 +1,8 @@
 // The exported encoder.onnx, decoder_image.onnx and decoder.onnx, run by onnxruntime-web (WASM) under
 // Node, reproduce the predictor: embedding and low-res logits within 1e-4, identical masks, for every
 // fixture prompt (one decoder file serves every prompt through its empty slots), and with a mask
-// input (decoder.onnx run with has_mask_input 1 on the same per-image part).
+// input (decoder.onnx run with has_mask_input 1 on the same per-image part); a model with a pixel
+// branch likewise, its encoder's second output fed to the decoder as the page feeds it.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +17,10 @@ import { preprocessImage } from '../../src/model/preprocess.js';
 import { encodePrompt } from '../../src/model/prompts.js';
 import { FIXTURE_DIR, fixtureMissing, readCases } from './fixture.js';
 import { tempDir } from '../helpers/temp_dir.js';
+import { Rng } from '../../src/graph/random.js';
+import type { SamConfig } from '../../src/model/config.js';
+import { FINE_FEATURES, weightValues } from '../../src/model/sam.js';
+import { randomWeights, tinyConfig } from './tiny.js';
 
 const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   let m = 0;
@@ -140,4 +145,49 @@ test('the decoder a reader runs: the smallest that holds the prompt, decoder.onn
   assert.deepEqual(chooseDecoder(several, 9), { slots: 16, file: 'decoder.onnx' });
   assert.deepEqual(chooseDecoder(several, 16), { slots: 16, file: 'decoder.onnx' });
   assert.throws(() => chooseDecoder(several, 17), /too many prompts: the model takes 14 points with a box or 15 without/);
+});
+
+test('a model with a pixel branch exports: the page recipe (encoder outputs beside decoder_image.onnx outputs) reproduces the predictor', async () => {
+  const base = tinyConfig();
+  const config: SamConfig = { ...base, maskDecoder: { ...base.maskDecoder, fineChans: 4 } };
+  const values = weightValues(config, randomWeights(config, 21, 0.2));
+  const predictor = SamPredictor.fromValues(config, values, false, { threads: 1 });
+  const { dir, cleanup } = tempDir('export-fine');
+  try {
+    const out = join(dir, 'model');
+    const manifest = exportModel(predictor, out, { slots: 6, fewerSlots: [] });
+    const opts = { executionProviders: ['wasm'] };
+    const session = (file: string) => ortWeb.InferenceSession.create(readFileSync(join(out, file)), opts);
+    const [encoder, decoderImage, decoder] = await Promise.all([session('encoder.onnx'), session(manifest.files.decoderImage), session('decoder.onnx')]);
+    const rng = new Rng(22);
+    const image = { width: 70, height: 50, channels: 3 as const, data: Uint8Array.from({ length: 70 * 50 * 3 }, () => Math.floor(256 * rng.next())) };
+    await predictor.setImage(image);
+    const pre = preprocessImage(image, config);
+    const s = config.imageEncoder.imgSize;
+    const { embedding, ...encoded } = await encoder.run({ image: new ortWeb.Tensor('float32', pre.tensor, [1, 3, s, s]) });
+    assert.deepEqual(Object.keys(encoded), [FINE_FEATURES]);
+    const perImage = { ...(await decoderImage.run({ image_embedding: embedding })), ...encoded };
+    const side = manifest.decoder.lowResSize;
+    const prompt = { box: [8, 6, 40, 30] as const, points: [[20, 15]] as [number, number][], labels: [0] };
+    const [ours] = await predictor.decodeLowRes([{ ...prompt, multimask: false }]);
+    const enc = encodePrompt(prompt, pre.originalSize, s);
+    const coords = new Float32Array(6 * 2);
+    const labels = new Float32Array(6).fill(manifest.decoder.emptySlotLabel);
+    coords.set(enc.coords);
+    labels.set(enc.labels);
+    const result = await decoder.run({
+      ...perImageFeeds(perImage, decoder.inputNames),
+      point_coords: new ortWeb.Tensor('float32', coords, [1, 6, 2]),
+      point_labels: new ortWeb.Tensor('float32', labels, [1, 6]),
+      mask_input: new ortWeb.Tensor('float32', new Float32Array(side * side), [1, 1, side, side]),
+      has_mask_input: new ortWeb.Tensor('float32', new Float32Array([0]), [1]),
+    });
+    assert.ok(decoder.inputNames.includes(FINE_FEATURES), 'the decoder takes the pixel features');
+    const err = maxAbs((result.low_res_logits.data as Float32Array).slice(0, side * side), ours.lowResLogits);
+    console.log(`pixel branch, exported decoder (web) vs predictor: low-res max abs ${err.toExponential(2)}`);
+    assert.ok(err <= 1e-4, `logits differ by ${err}`);
+  } finally {
+    await predictor.release();
+    cleanup();
+  }
 });

@@ -17,8 +17,10 @@ import {
   DECODER_IMAGE_SIDE,
   type DecoderGraphOptions,
   EMPTY_SLOT_LABEL,
+  FINE_FEATURES,
   buildDecoderGraph,
   buildDecoderImageGraph,
+  buildEncoderGraph,
   buildExportDecoderGraph,
   buildPromptDecoderGraph,
   parameterShapes,
@@ -68,9 +70,10 @@ interface Decoded {
  * Decodes prompts on one image with the plain graph and with the inference graphs (the per-image
  * part run once), both results side by side. Sessions are kept per graph variant until `release`.
  */
-async function decoders(config: SamConfig, values: Map<string, Float32Array>, embedding: Float32Array) {
+async function decoders(config: SamConfig, values: Map<string, Float32Array>, embedding: Float32Array, fine?: Float32Array) {
   const image = await session(buildDecoderImageGraph(config), values);
-  const imageSide = await image.run({ image_embedding: embedding });
+  const perImage: Record<string, Float32Array> = fine ? { [FINE_FEATURES]: fine } : {};
+  const imageSide: Record<string, Feed> = { ...(await image.run({ image_embedding: embedding })), ...perImage };
   await image.release();
   const sessions = new Map<string, Promise<[Runtime, Runtime]>>();
   const pick = (o: Record<string, { data: unknown }>): Decoded => ({
@@ -83,7 +86,7 @@ async function decoders(config: SamConfig, values: Map<string, Float32Array>, em
       sessions.set(key, Promise.all([session(buildDecoderGraph(config, options), values), session(buildPromptDecoderGraph(config, options), values)]));
     }
     const [plain, prompt] = await sessions.get(key)!;
-    const feeds: Record<string, Float32Array> = { image_embedding: embedding, point_coords: coords, point_labels: labels };
+    const feeds: Record<string, Float32Array> = { image_embedding: embedding, point_coords: coords, point_labels: labels, ...perImage };
     if (maskInput) feeds.mask_input = maskInput;
     const promptFeeds: Record<string, Feed> = { point_coords: coords, point_labels: labels };
     if (maskInput) promptFeeds.mask_input = maskInput;
@@ -174,6 +177,49 @@ test('inference decoder = plain decoder graph: points, box, box + points, mask i
     assertClose(k.name, await decode(options, p.coords, p.labels, maskInput));
   }
   await release();
+});
+
+test('a pixel branch (not in SAM): the encoder graph computes its features; inference decoder = plain decoder graph with them', async () => {
+  const base = smallConfig();
+  const config: SamConfig = { ...base, maskDecoder: { ...base.maskDecoder, fineChans: 8 } };
+  const values = randomValues(config, 41);
+  // A projection of the size training gives it (logits of the scale the 1e-4 tolerance is set for).
+  values.set(
+    'mask_decoder.fine_proj.weight',
+    values.get('mask_decoder.fine_proj.weight')!.map((v) => v * 0.1),
+  );
+  assert.deepEqual(parameterShapes(config).get('mask_decoder.fine_stem.0.weight'), [8, 3, 3, 3]);
+  assert.deepEqual(parameterShapes(config).get('mask_decoder.fine_proj.weight'), [16, 8, 1, 1]);
+  const rng = new Rng(42);
+  const s = config.imageEncoder.imgSize;
+  const encoder = await session(buildEncoderGraph(config), values);
+  const encoded = await encoder.run({ image: normalArray(rng, 3 * s * s) });
+  await encoder.release();
+  const low = lowResSize(config);
+  assert.deepEqual(encoded[FINE_FEATURES].dims, [1, 16, low, low]);
+  const fine = encoded[FINE_FEATURES].data as Float32Array;
+  const { decode, release } = await decoders(config, values, encoded.embedding.data as Float32Array, fine);
+  const cases: { name: string; labels: number[]; multimask: boolean; mask?: boolean; batch?: number }[] = [
+    { name: 'pixel branch: one point, multimask', labels: [1, -1], multimask: true },
+    { name: 'pixel branch: box + mask input, batch 2', labels: [2, 3], multimask: false, mask: true, batch: 2 },
+    { name: 'pixel branch: 12 points (plain order)', labels: [...Array(11).fill(1), -1], multimask: true },
+  ];
+  for (const k of cases) {
+    const batch = k.batch ?? 1;
+    const p = prompts(rng, k.labels, batch);
+    const maskInput = k.mask ? normalArray(rng, batch * 16 * embeddingGrid(config) ** 2) : undefined;
+    assertClose(k.name, await decode({ numPoints: k.labels.length, hasMaskInput: !!k.mask, multimask: k.multimask, ultrasam: false, batch }, p.coords, p.labels, maskInput));
+  }
+  // The branch changes the masks: the same prompt without its features (zeros) decodes differently.
+  const p = prompts(rng, [1, -1], 1);
+  const options = { numPoints: 2, hasMaskInput: false, multimask: false, ultrasam: false };
+  const withFeatures = await decode(options, p.coords, p.labels);
+  const zeros = await decoders(config, values, encoded.embedding.data as Float32Array, new Float32Array(fine.length));
+  const without = await zeros.decode(options, p.coords, p.labels);
+  assert.ok(maxAbsDiff(withFeatures.plain.logits, without.plain.logits) > 1e-2, 'the pixel features reach the logits');
+  await zeros.release();
+  await release();
+  assert.throws(() => samConfig('vit_b', { maskDecoder: { fineChans: 0 } } as never), /maskDecoder\.fineChans must be a positive integer, got 0/);
 });
 
 test('inference decoder = plain decoder graph with wider upscaled features and their 3 × 3 convolution (not in SAM)', async () => {

@@ -1,7 +1,7 @@
 // Interactive training: each iteration's click is the next click of the model's prediction for the
 // previous iteration (the centre of its largest error region, labelled by the error's kind), or no
 // click on a mask-only iteration, and the previous prediction's logits are the mask prompt. A run
-// with iterations and the refinement pass trains.
+// with iterations and the refinement pass trains; so does a model with a pixel branch.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { serialize } from '../../src/graph/onnx.js';
@@ -18,6 +18,8 @@ import { type TrainGraphOptions, buildForwardGraph } from '../../src/train/graph
 import { initSamWeights } from '../../src/train/init.js';
 import { RunLog } from '../../src/train/log.js';
 import { train } from '../../src/train/run.js';
+import { planRun } from '../../src/train/plan.js';
+import { join } from 'node:path';
 import { DEFAULTS, mergeConfig, validateRunConfig } from '../../src/train/run_config.js';
 import { prepareSample } from '../../src/train/sample.js';
 import { NO_AUGMENTATION } from '../../src/train/augment.js';
@@ -199,3 +201,28 @@ async function predictorLonePoint(weights: string) {
     await predictor.release();
   }
 }
+
+test('a model with a pixel branch trains with corrective clicks: the branch learns, the weights record it, cached embeddings are refused', async () => {
+  const { dir: work, cleanup: removeWork } = tempDir('clicks-fine');
+  try {
+    const fine = { ...config, maskDecoder: { ...config.maskDecoder, fineChans: 4 } };
+    // The run's own starting point (from scratch, its seed).
+    const start = initSamWeights(fine, 5);
+    const result = await train(tinyRun(work, { model: fine, seed: 5, steps: 3, prompts: { clicks: 2, maskOnlyIterations: 1 } }));
+    for (const e of new RunLog(result.files.log).read()) assert.ok(Number.isFinite(e.loss), `step ${e.step}: ${JSON.stringify(e)}`);
+    const predictor = await SamPredictor.load(result.files.weights, { threads: 1 });
+    try {
+      assert.equal(predictor.config.maskDecoder.fineChans, 4);
+      const stem = predictor.values.get('mask_decoder.fine_stem.0.weight')!;
+      assert.ok(
+        stem.some((v, i) => v !== start.get('mask_decoder.fine_stem.0.weight')![i]),
+        'the stem moved',
+      );
+    } finally {
+      await predictor.release();
+    }
+    assert.throws(() => planRun(tinyRun(join(work, 'cached'), { model: fine, steps: 1, cacheEmbeddings: true })), /cacheEmbeddings cannot train .*pixel branch/);
+  } finally {
+    removeWork();
+  }
+});

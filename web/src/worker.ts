@@ -17,6 +17,8 @@ import type { DecodeResult, EncodeResult, EverythingResult, ModelInfo, WorkerReq
 /** One view of an image that prompts are decoded against. */
 interface View {
   embedding: ort.Tensor;
+  /** The encoder's other outputs (a pixel branch's fine_features), fed to the decoder beside decoder_image.onnx's. */
+  encoded: Record<string, ort.Tensor>;
   /** decoder_image.onnx's outputs for this view (run at its first prompt). */
   decoderImage?: Record<string, ort.Tensor>;
 }
@@ -139,9 +141,12 @@ async function encode(id: number, key: string, request: WorkerRequest & { type: 
   const s = manifest.config.imageEncoder.imgSize;
   // One onnxruntime call with no progress of its own: the page shows a busy bar for it.
   post({ type: 'progress', id, stage: 'running the image encoder' });
-  const run = async (tensor: Float32Array) => (await encoder.run({ image: new ort.Tensor('float32', tensor, [1, 3, s, s]) })).embedding;
-  const embedded: Embedded = { embedding: await run(pre.tensor), inputSize: pre.inputSize, originalSize: pre.originalSize };
-  if (manifest.flipAverage) embedded.mirror = { embedding: await run(preprocessImage(mirrorImage(request.image), manifest.config).tensor) };
+  const run = async (tensor: Float32Array): Promise<View> => {
+    const { embedding, ...encoded } = await encoder.run({ image: new ort.Tensor('float32', tensor, [1, 3, s, s]) });
+    return { embedding, encoded };
+  };
+  const embedded: Embedded = { ...(await run(pre.tensor)), inputSize: pre.inputSize, originalSize: pre.originalSize };
+  if (manifest.flipAverage) embedded.mirror = await run(preprocessImage(mirrorImage(request.image), manifest.config).tensor);
   embeddings.set(key, embedded);
   while (embeddings.size > EMBEDDING_CACHE_SIZE) embeddings.delete(embeddings.keys().next().value as string);
   post({ type: 'progress', id, stage: 'image encoded', fraction: 1 });
@@ -178,7 +183,7 @@ async function runDecoderOn(view: View, originalSize: Size, prompt: Prompt, mask
   labels.set(enc.labels);
   const side = manifest.decoder.lowResSize;
   if (maskInput && maskInput.length !== side * side) throw new Error(`the mask input has ${maskInput.length} values, the model takes ${side}×${side}`);
-  view.decoderImage ??= await decoderImage.run({ image_embedding: view.embedding });
+  view.decoderImage ??= { ...(await decoderImage.run({ image_embedding: view.embedding })), ...view.encoded };
   const out = await decoder.run({
     ...perImageFeeds(view.decoderImage, decoder.inputNames),
     point_coords: new ort.Tensor('float32', coords, [1, slots, 2]),
