@@ -13,6 +13,7 @@ import { type SamConfig, embeddingGrid, lowResSize, samConfig } from '../../src/
 import { perImageFeeds } from '../../src/model/export_format.js';
 import { encodePrompt } from '../../src/model/prompts.js';
 import { reorderPays } from '../../src/model/prompt_transformer.js';
+import { FINE_GAIN } from '../../src/model/mask_decoder.js';
 import {
   DECODER_IMAGE_SIDE,
   type DecoderGraphOptions,
@@ -184,10 +185,11 @@ test('a pixel branch (not in SAM): the encoder graph computes its features; infe
   const config: SamConfig = { ...base, maskDecoder: { ...base.maskDecoder, fineChans: 8 } };
   const values = randomValues(config, 41);
   // A projection of the size training gives it (logits of the scale the 1e-4 tolerance is set for).
-  values.set(
-    'mask_decoder.fine_proj.weight',
-    values.get('mask_decoder.fine_proj.weight')!.map((v) => v * 0.1),
-  );
+  for (const key of ['mask_decoder.fine_proj.weight', 'mask_decoder.fine_proj.bias'])
+    values.set(
+      key,
+      values.get(key)!.map((v) => (v * 0.1) / FINE_GAIN),
+    );
   assert.deepEqual(parameterShapes(config).get('mask_decoder.fine_stem.0.weight'), [8, 3, 3, 3]);
   assert.deepEqual(parameterShapes(config).get('mask_decoder.fine_proj.weight'), [16, 8, 1, 1]);
   const rng = new Rng(42);
