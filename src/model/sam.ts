@@ -234,11 +234,11 @@ export const DECODER_IMAGE_SIDE = {
   upscaleBase: 'upscale_base',
 } as const satisfies Record<Exclude<keyof DecoderImageSide, 'fine'>, string>;
 
-/** The decoder's `fine_features` input [1, U, 4h, 4w] (the encoder's output of that name), where the config has a pixel branch. */
-function fineInput(g: Graph, config: SamConfig): Tensor | undefined {
+/** A `fine_features` input [B, U, 4h, 4w] (the encoder's output of that name), where the config has a pixel branch. */
+export function fineInput(g: Graph, config: SamConfig, batch = 1): Tensor | undefined {
   if (!config.maskDecoder.fineChans) return undefined;
   const low = lowResSize(config);
-  return g.input(FINE_FEATURES, [1, upscaleChannels(config.maskDecoder), low, low]);
+  return g.input(FINE_FEATURES, [batch, upscaleChannels(config.maskDecoder), low, low]);
 }
 
 /** Maps [B, C, h, w] to tokens [B, h·w, C]. */

@@ -5,10 +5,10 @@
 // runs between steps.
 import type { Tensor } from '../graph/graph.js';
 import * as op from '../graph/ops/index.js';
-import { type SamConfig, embeddingGrid, lowResSize, upscaleChannels, validateConfig } from '../model/config.js';
+import { type SamConfig, embeddingGrid, lowResSize, validateConfig } from '../model/config.js';
 import { imageEncoder } from '../model/image_encoder.js';
 import { fineFeatures } from '../model/mask_decoder.js';
-import { type MaskPrompt, decodePrompts, emptySlotsOf, maskPromptEmbedding } from '../model/sam.js';
+import { FINE_FEATURES, type MaskPrompt, decodePrompts, emptySlotsOf, fineInput, maskPromptEmbedding } from '../model/sam.js';
 import { type LossWeights, ULTRASAM_LOSS, firstMaxOneHot, maskLoss } from './loss.js';
 import { SharedParamGraph } from './shared_graph.js';
 
@@ -47,7 +47,7 @@ export const INPUTS = {
   image: 'image',
   embedding: 'embedding',
   /** With source 'cached' and a pixel branch: the encoder's fine_features beside the embedding. */
-  fine: 'fine_features',
+  fine: FINE_FEATURES,
   instanceImage: 'instance_image',
   coords: 'point_coords',
   labels: 'point_labels',
@@ -96,12 +96,7 @@ function buildPasses(o: TrainGraphOptions): Built {
   const image = o.source === 'full' ? g.input(INPUTS.image, [o.images, 3, s, s]) : null;
   const embeddings = image ? g.scope('image_encoder', () => imageEncoder(g, image, config.imageEncoder)) : g.input(INPUTS.embedding, [o.images, c, side, side]);
   // The pixel branch's features, computed from the image or given beside the embedding (the click simulation's decoder).
-  const low = lowResSize(config);
-  const fine = !config.maskDecoder.fineChans
-    ? null
-    : image
-      ? g.scope('mask_decoder', () => fineFeatures(g, image, config.maskDecoder))
-      : g.input(INPUTS.fine, [o.images, upscaleChannels(config.maskDecoder), low, low]);
+  const fine = image ? g.scope('mask_decoder', () => fineFeatures(g, image, config.maskDecoder)) : fineInput(g, config, o.images);
   const instanceImage = g.input(INPUTS.instanceImage, [b], 'int64');
   const perInstance = op.gather(embeddings, instanceImage, 0); // [B, C, h, w]
   const perInstanceImage = { embedding: perInstance, ...(fine ? { fine: op.gather(fine, instanceImage, 0) } : {}) };

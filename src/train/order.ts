@@ -52,7 +52,9 @@ export class DataOrder {
     (datasets ?? Array.from({ length: size }, () => '')).forEach((name, i) => (byName.get(name) ?? byName.set(name, []).get(name)!).push(i));
     this.groups = [...byName.values()];
     const sizes = this.groups.map((g) => g.length);
-    this.quotas = weights ? quotas(sizes, size, this.groups.length < 2 ? 1 : balance) : balance === 1 || this.groups.length < 2 ? [] : quotas(sizes, size, balance);
+    const balanced = balance < 1 && this.groups.length >= 2;
+    // Weighted draws need a quota per dataset even where the datasets keep their own sizes.
+    this.quotas = balanced ? quotas(sizes, size, balance) : weights ? sizes : [];
   }
 
   /** Epoch e's order of the image indices. */
@@ -68,11 +70,18 @@ export class DataOrder {
           const pick = new Rng(mixSeed(this.seed, 0xba1a7c, epoch, d));
           if (this.weights) {
             // Stochastic universal sampling over a shuffle: each image is drawn ⌊expected⌋ or ⌈expected⌉ times.
-            const shuffled = pick.shuffle([...group]);
-            const cumulative = cumulativeSums(shuffled.map((i) => this.weights![i]));
+            const weights = pick.shuffle([...group]).map((i) => ({ i, w: this.weights![i] }));
+            const total = weights.reduce((a, { w }) => a + w, 0);
             const n = this.quotas[d];
             const start = pick.next();
-            for (let k = 0; k < n; k++) order.push(shuffled[drawIndex(cumulative, (start + k) / n)]);
+            // The draws' positions rise, so one sweep along the running sum finds them all.
+            let j = 0;
+            let upTo = weights[0].w;
+            for (let k = 0; k < n; k++) {
+              const target = ((start + k) / n) * total;
+              while (upTo <= target && j < weights.length - 1) upTo += weights[++j].w;
+              order.push(weights[j].i);
+            }
             return;
           }
           let pool: number[] = [];
@@ -113,24 +122,4 @@ export function quotas(sizes: readonly number[], total: number, balance: number)
     .slice(0, left)
     .forEach(({ i }) => out[i]++);
   return out;
-}
-
-function cumulativeSums(values: readonly number[]): Float64Array {
-  const out = new Float64Array(values.length);
-  let sum = 0;
-  values.forEach((v, i) => (out[i] = sum += v));
-  return out;
-}
-
-/** The index whose cumulative interval holds u · total (u in [0, 1)). */
-function drawIndex(cumulative: Float64Array, u: number): number {
-  const target = u * cumulative[cumulative.length - 1];
-  let lo = 0;
-  let hi = cumulative.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (cumulative[mid] > target) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
 }
