@@ -53,6 +53,7 @@ function flagLayer(o: Record<string, unknown>): Json {
     lonePoint: o.lonePoint,
     maskTarget: o.maskTarget,
     focalAlpha: o.focalAlpha,
+    clickGrid: o.clickGrid,
     refine: o.refine,
     freezeEncoder: o.freezeEncoder,
     cacheEmbeddings: o.cacheEmbeddings,
@@ -133,6 +134,12 @@ export function registerTrainCommands(program: Command): void {
         '--mask-target <kind>',
         "the loss's target: on the low-resolution grid, cells covered at least half (binary) or each cell's covered share (coverage); or the mask at input resolution against the upsampled logits (input)",
       ).choices(['binary', 'coverage', 'input']),
+    )
+    .addOption(
+      new Option(
+        '--click-grid <grid>',
+        'where the click simulation finds error regions: the low-resolution cells (cells) or the input frame against the upsampled logits (input, where evaluation and users find them)',
+      ).choices(['cells', 'input']),
     )
     .option('--freeze-encoder', 'train only the prompt encoder and mask decoder')
     .option('--cache-embeddings', 'freeze the encoder and train on embeddings computed once (fast fine-tuning)')

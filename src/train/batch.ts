@@ -4,7 +4,7 @@
 // or box; the rest are empty slots, label −2, until the click simulation fills them).
 import type { LonePointOutput } from '../eval/click_rule.js';
 import { EMPTY_SLOT_LABEL } from '../model/sam.js';
-import type { PreparedSample } from './sample.js';
+import type { PreparedInstance, PreparedSample } from './sample.js';
 
 /**
  * Which decoder outputs an instance is supervised through: 'auto' is SAM's rule, the one our
@@ -13,6 +13,13 @@ import type { PreparedSample } from './sample.js';
  * outputs 1–3 (the reference UltraSam without refinement), 'never' output 0 only.
  */
 export type MultimaskMode = 'auto' | 'always' | 'never';
+
+/**
+ * Where the click simulation looks for a prediction's error regions: 'cells', the low-resolution
+ * grid (the binary cells against the logits' signs); 'input', the model's input frame (the mask
+ * against the logits upsampled as postprocessing upsamples them).
+ */
+export type ClickGrid = 'cells' | 'input';
 
 export interface BatchLayout {
   images: number;
@@ -29,6 +36,8 @@ export interface BatchLayout {
   imgSize: number;
   /** Side of the loss's target: L (absent) or S (maskTarget 'input'). */
   targetSide?: number;
+  /** Where the click simulation finds corrective clicks (absent: 'cells'). */
+  clickGrid?: ClickGrid;
   multimask: MultimaskMode;
   /** The weights' lone-point rule: which output the click simulation keeps after a lone first point. */
   lonePoint: LonePointOutput;
@@ -51,6 +60,10 @@ export interface InstanceSlot {
   singlePoint: boolean;
   /** Low-res cells [rows, columns] covered by the image (the rest is padding). */
   validCells: [number, number];
+  /** Size [h, w] of the image inside the S × S input frame. */
+  inputSize: [number, number];
+  /** S × S mask on the padded input frame, where the layout's clickGrid is 'input' (absent for a padding instance). */
+  input?: Uint8Array;
 }
 
 export interface Batch {
@@ -134,6 +147,8 @@ export function assembleBatch(samples: readonly PreparedSample[], layout: BatchL
         real: inst !== undefined,
         singlePoint,
         validCells,
+        inputSize: sample.inputSize,
+        ...(layout.clickGrid === 'input' && inst ? { input: inputFrameMask(inst) } : {}),
       });
     }
   });
@@ -146,4 +161,9 @@ export function assembleBatch(samples: readonly PreparedSample[], layout: BatchL
     feeds.has_mask_input = new Float32Array(b);
   }
   return { feeds, instances, count };
+}
+
+function inputFrameMask(inst: PreparedInstance): Uint8Array {
+  if (!inst.input) throw new Error(`batch: the layout's clickGrid is 'input', an instance has no input-frame mask`);
+  return inst.input;
 }

@@ -9,7 +9,8 @@ import { serialize } from '../graph/onnx.js';
 import { Runtime } from '../graph/runtime.js';
 import type { ParamStore } from '../graph/trainer.js';
 import { FINE_FEATURES, buildEncoderGraph } from '../model/sam.js';
-import { type Batch, type BatchLayout, candidateRow } from './batch.js';
+import { postprocessMasks } from '../model/postprocess.js';
+import { type Batch, type BatchLayout, type InstanceSlot, candidateRow } from './batch.js';
 import { nextClick } from './error_region.js';
 import { INPUTS, type TrainGraphOptions, buildForwardGraph } from './graph.js';
 
@@ -59,7 +60,6 @@ export class ClickSimulator {
       now.image[i] = slotImage[inst.first];
     });
     const clicksMade = new Int32Array(q);
-    const factor = s / l;
 
     for (let pass = 1; pass < r; pass++) {
       const out = await this.decoder.run({
@@ -83,16 +83,13 @@ export class ClickSimulator {
         for (let j = 0; j < k; j++) if (row[j] && (best < 0 || iou[i * k + j] > iou[i * k + best])) best = j;
         const chosen = logits.subarray((i * k + best) * l * l, (i * k + best + 1) * l * l);
         if (inst.real && inst.iterations[pass - 1] === 1) {
-          const [rows, cols] = inst.validCells;
-          const predicted = new Uint8Array(l * l);
-          for (let y = 0; y < rows; y++) for (let x = 0; x < cols; x++) predicted[y * l + x] = chosen[y * l + x] > 0 ? 1 : 0;
-          const click = nextClick(predicted, inst.target, l, l);
+          const click = inst.input ? inputFrameClick(chosen, inst, l, s) : cellClick(chosen, inst, l, s);
           // A perfect prediction gets no click: the iteration refines with the mask alone.
           if (click) {
             if (2 + clicksMade[i] >= n) throw new Error(`click simulation: click ${clicksMade[i] + 1} of an instance needs more than the graph's ${n} prompt tokens`);
             const token = i * n + 2 + clicksMade[i]++;
-            now.coords[2 * token] = (click.x + 0.5) * factor;
-            now.coords[2 * token + 1] = (click.y + 0.5) * factor;
+            now.coords[2 * token] = click.x;
+            now.coords[2 * token + 1] = click.y;
             now.labels[token] = click.positive ? 1 : 0;
           }
         }
@@ -111,6 +108,37 @@ export class ClickSimulator {
     await this.encoder?.release();
     await this.decoder.release();
   }
+}
+
+/** A click in input-frame coordinates (as the decoder takes them). */
+interface FrameClick {
+  x: number;
+  y: number;
+  positive: boolean;
+}
+
+/** The next click on the L × L grid: the binary cells against the logits' signs (the padding's cells count as background). */
+function cellClick(logits: Float32Array, inst: InstanceSlot, l: number, s: number): FrameClick | null {
+  const [rows, cols] = inst.validCells;
+  const predicted = new Uint8Array(l * l);
+  for (let y = 0; y < rows; y++) for (let x = 0; x < cols; x++) predicted[y * l + x] = logits[y * l + x] > 0 ? 1 : 0;
+  const click = nextClick(predicted, inst.target, l, l);
+  const factor = s / l;
+  return click ? { x: (click.x + 0.5) * factor, y: (click.y + 0.5) * factor, positive: click.positive } : null;
+}
+
+/**
+ * The next click on the input frame: the image's h × w part of the instance's input-frame mask
+ * against the logits upsampled and cropped as postprocessing does it for an image of that size.
+ */
+function inputFrameClick(logits: Float32Array, inst: InstanceSlot, l: number, s: number): FrameClick | null {
+  const [h, w] = inst.inputSize;
+  const predicted = postprocessMasks(logits, 1, [l, l], { imgSize: s, inputSize: [h, w], originalSize: [h, w] })[0];
+  const target = new Uint8Array(h * w);
+  for (let y = 0; y < h; y++) target.set(inst.input!.subarray(y * s, y * s + w), y * w);
+  const click = nextClick(predicted, target, w, h);
+  // Pixel centres, as the predictor places a user's click.
+  return click ? { x: click.x + 0.5, y: click.y + 0.5, positive: click.positive } : null;
 }
 
 function paramFeeds(rt: Runtime, params: ParamStore): Record<string, Float32Array> {

@@ -95,6 +95,7 @@ export function planRun(config: RunConfig): RunPlan {
       lowRes: lowResGeometry(model).side,
       imgSize: model.imageEncoder.imgSize,
       ...targetSide,
+      clickGrid: config.clickGrid ?? 'cells',
       multimask: config.multimask,
       lonePoint,
       refine: config.refine,
@@ -111,6 +112,7 @@ export function planRun(config: RunConfig): RunPlan {
       maskOnlyIterations,
       lonePoint,
       maskTarget: config.maskTarget ?? 'binary',
+      clickGrid: config.clickGrid ?? 'cells',
       augment: config.augment,
     },
   };

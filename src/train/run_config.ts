@@ -5,7 +5,7 @@ import { type Schedule, constantSchedule, cosineSchedule, multiStepSchedule } fr
 import { type SamConfig, type SamPreset, samConfig, ultrasamTinyConfig, validateConfig } from '../model/config.js';
 import type { LonePointOutput } from '../eval/click_rule.js';
 import type { MaskTarget } from './sample.js';
-import type { MultimaskMode } from './batch.js';
+import type { ClickGrid, MultimaskMode } from './batch.js';
 import { type AugmentOptions, NO_AUGMENTATION } from './augment.js';
 import type { DataSource } from './dataset.js';
 
@@ -80,6 +80,15 @@ export interface RunConfig {
    * not in DEFAULTS, so runs saved before the field existed resume unchanged.
    */
   maskTarget?: MaskTarget;
+  /**
+   * Where the click simulation finds its corrective clicks (clicks.ts): 'cells' (the error regions of
+   * the low-resolution grid: the binary cells against the logits' signs) or 'input' (the error
+   * regions at the model's input resolution: the mask against the logits upsampled as postprocessing
+   * upsamples them — where evaluation and a user find them, so that late clicks in thin regions
+   * along a boundary are trained too). Absent: 'cells'; not in DEFAULTS, so runs saved before the
+   * field existed resume unchanged.
+   */
+  clickGrid?: ClickGrid;
   /**
    * The focal loss's α, the weight of the foreground cells (the background's is 1 − α). Absent: 0.25
    * (the reference's), which pulls the decision boundary inwards: masks come out too small. Not in
@@ -196,6 +205,7 @@ export function validateRunConfig(raw: Json): RunConfig {
   if (raw.iouOutputs !== undefined && !['best', 'candidates'].includes(raw.iouOutputs as string)) bad('iouOutputs', `'best' or 'candidates'`);
   if (raw.lonePoint !== undefined && !['candidates', 'single'].includes(raw.lonePoint as string)) bad('lonePoint', `'candidates' or 'single'`);
   if (raw.maskTarget !== undefined && !['binary', 'coverage', 'input'].includes(raw.maskTarget as string)) bad('maskTarget', `'binary', 'coverage' or 'input'`);
+  if (raw.clickGrid !== undefined && !['cells', 'input'].includes(raw.clickGrid as string)) bad('clickGrid', `'cells' or 'input'`);
   if (raw.focalAlpha !== undefined) num('focalAlpha', 0, 1);
   if (raw.lonePoint === 'single' && raw.multimask !== 'auto') bad('multimask', `'auto' with lonePoint 'single' (only SAM's rule tells lone points apart)`);
   for (const f of ['refine', 'freezeEncoder', 'cacheEmbeddings', 'flip']) bool(f);

@@ -21,6 +21,7 @@ import { resizeMaskNearest } from '../data/masks.js';
 import { type AugmentOptions, type Rect, chooseCrop, cropImage, cropMask, keepsEnough, photometric, rotate, syntheticInstance } from './augment.js';
 import { type TrainImage, decodeSegmentation } from './dataset.js';
 import type { LonePointOutput } from '../eval/click_rule.js';
+import type { ClickGrid } from './batch.js';
 import { jitterBox, randomPointInMask, tightBox } from './prompt_sampling.js';
 
 export interface SampleOptions {
@@ -43,6 +44,8 @@ export interface SampleOptions {
   lonePoint: LonePointOutput;
   /** What the loss is given (RunConfig.maskTarget). */
   maskTarget: MaskTarget;
+  /** Where corrective clicks are found (RunConfig.clickGrid; absent: 'cells'): 'input' needs the input-frame mask. */
+  clickGrid?: ClickGrid;
   augment: AugmentOptions;
 }
 
@@ -57,7 +60,7 @@ export interface PreparedInstance {
   target: Uint8Array;
   /** L × L share of each cell the mask covers, for the loss, with maskTarget 'coverage'. */
   coverage?: Float32Array;
-  /** S × S mask on the padded input frame (0 in the padding), for the loss, with maskTarget 'input'. */
+  /** S × S mask on the padded input frame (0 in the padding), for the loss with maskTarget 'input' and for the clicks with clickGrid 'input'. */
   input?: Uint8Array;
   kind: 'point' | 'box';
   /** Two prompt tokens [x, y, x, y] in input-frame coordinates as the decoder takes them. */
@@ -168,7 +171,7 @@ export async function prepareSample(item: TrainImage, seed: number, o: SampleOpt
     instances.push({
       target: coveredAtLeastHalf(cells),
       ...(o.maskTarget === 'coverage' ? { coverage: cells } : {}),
-      ...(o.maskTarget === 'input' ? { input: padToInput(mask, w, h, s) } : {}),
+      ...(o.maskTarget === 'input' || o.clickGrid === 'input' ? { input: padToInput(mask, w, h, s) } : {}),
       kind,
       coords,
       labels,

@@ -65,6 +65,7 @@ test('run config errors name the field and the value', () => {
   check({ iouOutputs: 'all' }, /iouOutputs must be 'best' or 'candidates', got "all"/);
   check({ lonePoint: 'both' }, /lonePoint must be 'candidates' or 'single', got "both"/);
   check({ maskTarget: 'soft' }, /maskTarget must be 'binary', 'coverage' or 'input', got "soft"/);
+  check({ clickGrid: 'pixels' }, /clickGrid must be 'cells' or 'input', got "pixels"/);
   check({ focalAlpha: 1.5 }, /focalAlpha must be a number in \[0, 1\], got 1\.5/);
   check({ sizeBalance: -0.5 }, /sizeBalance must be a number in \[0, 1\], got -0\.5/);
   check({ lonePoint: 'single', multimask: 'always' }, /multimask must be 'auto' with lonePoint 'single'.*got "always"/);
@@ -79,4 +80,12 @@ test("focalAlpha reaches the loss; absent, the reference's 0.25; the flag takes 
   assert.equal(alpha({}), 0.25);
   assert.equal(alpha({ focalAlpha: 0.5 }), 0.5);
   await assert.rejects(runCli(registerTrainCommands, ['train', '--focal-alpha', '2']), /--focal-alpha.*'2' is not a number in \[0, 1\]/);
+});
+
+test('clickGrid reaches the click simulation and the samples; absent, the cells; the flag takes cells or input', async () => {
+  const base = { data: [{ coco: corpus.coco, images: corpus.dir }], init: 'scratch', model: tinyTrainConfig(), out: join(work, 'grid'), steps: 1, prompts: { clicks: 2 } };
+  const plan = (over: Record<string, unknown>) => planRun(validateRunConfig(mergeConfig(DEFAULTS as unknown as Record<string, unknown>, base, over)));
+  assert.deepEqual([plan({}).layout.clickGrid, plan({}).sample.clickGrid], ['cells', 'cells']);
+  assert.deepEqual([plan({ clickGrid: 'input' }).layout.clickGrid, plan({ clickGrid: 'input' }).sample.clickGrid], ['input', 'input']);
+  await assert.rejects(runCli(registerTrainCommands, ['train', '--click-grid', 'pixels']), /--click-grid.*'pixels'.*Allowed choices are cells, input/);
 });

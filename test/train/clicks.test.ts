@@ -10,7 +10,8 @@ import { Runtime } from '../../src/graph/runtime.js';
 import { LONE_POINT_METADATA_KEY, type LonePointOutput } from '../../src/eval/click_rule.js';
 import { SamPredictor } from '../../src/model/predictor.js';
 import { loadSamWeights } from '../../src/weights/checkpoint.js';
-import { assembleBatch, type BatchLayout } from '../../src/train/batch.js';
+import { assembleBatch, type BatchLayout, type ClickGrid, type InstanceSlot } from '../../src/train/batch.js';
+import { postprocessMasks } from '../../src/model/postprocess.js';
 import { ClickSimulator } from '../../src/train/clicks.js';
 import { loadTrainingSet } from '../../src/train/dataset.js';
 import { nextClick } from '../../src/train/error_region.js';
@@ -34,15 +35,16 @@ before(async () => {
 after(() => corpus.cleanup());
 
 for (const lonePoint of ['candidates', 'single'] as const) {
-  test(`each iteration corrects the previous one: a click in its largest error (or none), its logits as the mask prompt (lone point: ${lonePoint})`, () => checkSimulation(lonePoint));
+  test(`each iteration corrects the previous one: a click in its largest error (or none), its logits as the mask prompt (lone point: ${lonePoint})`, () => checkSimulation(lonePoint, 'cells'));
 }
+test('with clickGrid input, the clicks go to the largest error region of the upsampled mask on the input frame', () => checkSimulation('single', 'input'));
 
-async function checkSimulation(lonePoint: LonePointOutput): Promise<void> {
+async function checkSimulation(lonePoint: LonePointOutput, clickGrid: ClickGrid): Promise<void> {
   const set = loadTrainingSet([{ coco: corpus.coco }]);
   const images = 2;
   const r = 4; // the first prompt, two corrective clicks, one mask-only iteration
   const n = 4;
-  const layout: BatchLayout = { images, instancesPerImage: 2, iterations: r, promptTokens: n, lowRes: 16, imgSize: 64, multimask: 'auto', lonePoint, refine: false, maskInput: true };
+  const layout: BatchLayout = { images, instancesPerImage: 2, iterations: r, promptTokens: n, lowRes: 16, imgSize: 64, clickGrid, multimask: 'auto', lonePoint, refine: false, maskInput: true };
   const sampleOptions = {
     config,
     instancesPerImage: 2,
@@ -54,6 +56,7 @@ async function checkSimulation(lonePoint: LonePointOutput): Promise<void> {
     maskOnlyIterations: 1,
     lonePoint,
     maskTarget: 'binary' as const,
+    clickGrid,
     augment: NO_AUGMENTATION,
   };
   const samples = await Promise.all([0, 1].map((i) => prepareSample(set.images[i], 40 + i, sampleOptions)));
@@ -125,23 +128,49 @@ async function checkSimulation(lonePoint: LonePointOutput): Promise<void> {
         assert.equal(clicksOf(slot), clicksOf(previous), `pass ${pass} adds no click (mask-only iteration or padding instance)`);
         continue;
       }
-      const [rows, cols] = inst.validCells;
-      const predicted = new Uint8Array(256);
-      for (let y = 0; y < rows; y++) for (let x = 0; x < cols; x++) predicted[y * 16 + x] = chosen[y * 16 + x] > 0 ? 1 : 0;
-      const expected = nextClick(predicted, inst.target, 16, 16);
+      const expected = clickGrid === 'cells' ? expectedCellClick(chosen, inst) : expectedFrameClick(chosen, inst);
       if (!expected) {
         assert.equal(clicksOf(slot), clicksOf(previous));
         continue;
       }
       const token = slot * n + 2 + clicksOf(previous);
       assert.equal(clicksOf(slot), clicksOf(previous) + 1);
-      assert.deepEqual([coords[2 * token], coords[2 * token + 1], labels[token]], [(expected.x + 0.5) * 4, (expected.y + 0.5) * 4, expected.positive ? 1 : 0]);
+      assert.deepEqual([coords[2 * token], coords[2 * token + 1], labels[token]], [expected.x, expected.y, expected.label]);
       // The click agrees with the target: positive on the object, negative off it.
-      assert.equal(labels[token], inst.target[expected.y * 16 + expected.x]);
+      assert.equal(labels[token], expected.truth);
       clicks++;
     }
   }
   assert.ok(clicks >= 4, `an untrained model makes errors to correct (${clicks} clicks)`);
+}
+
+interface ExpectedClick {
+  /** Input-frame coordinates. */
+  x: number;
+  y: number;
+  label: number;
+  /** The target where the click lands. */
+  truth: number;
+}
+
+/** The click on the 16 × 16 grid of a 64-pixel model: cells against the logits' signs, the padding's cells background. */
+function expectedCellClick(logits: Float32Array, inst: InstanceSlot): ExpectedClick | null {
+  const [rows, cols] = inst.validCells;
+  const predicted = new Uint8Array(256);
+  for (let y = 0; y < rows; y++) for (let x = 0; x < cols; x++) predicted[y * 16 + x] = logits[y * 16 + x] > 0 ? 1 : 0;
+  const click = nextClick(predicted, inst.target, 16, 16);
+  return click && { x: (click.x + 0.5) * 4, y: (click.y + 0.5) * 4, label: click.positive ? 1 : 0, truth: inst.target[click.y * 16 + click.x] };
+}
+
+/** The click on the input frame: the image's part of the 64 × 64 mask against the logits as the predictor upsamples them for that image. */
+function expectedFrameClick(logits: Float32Array, inst: InstanceSlot): ExpectedClick | null {
+  const [h, w] = inst.inputSize;
+  assert.ok(inst.input && inst.input.length === 64 * 64, 'the instance carries its input-frame mask');
+  const predicted = postprocessMasks(logits, 1, [16, 16], { imgSize: 64, inputSize: [h, w], originalSize: [h, w] })[0];
+  const target = new Uint8Array(h * w);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) target[y * w + x] = inst.input[y * 64 + x];
+  const click = nextClick(predicted, target, w, h);
+  return click && { x: click.x + 0.5, y: click.y + 0.5, label: click.positive ? 1 : 0, truth: target[click.y * w + click.x] };
 }
 
 test('training with interactive iterations and the refinement pass runs', async () => {

@@ -219,6 +219,14 @@ test("maskTarget 'input': the mask on the padded input frame beside the binary c
       );
     }
   }
+  // Clicks on the input frame need the same mask (the loss's target stays the binary cells).
+  const set = loadTrainingSet([{ coco: corpus.coco }]);
+  for (let seed = 0; seed < 3; seed++) {
+    const item = set.images[seed % set.images.length];
+    const forLoss = await prepareSample(item, seed, sampleOptions({ maskTarget: 'input' }));
+    const forClicks = await prepareSample(item, seed, sampleOptions({ clickGrid: 'input' }));
+    assert.deepEqual(forClicks, forLoss);
+  }
 });
 
 test('the data order is a pure function of (seed, position): each epoch a fresh permutation', () => {
