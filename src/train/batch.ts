@@ -4,7 +4,7 @@
 // or box; the rest are empty slots, label −2, until the click simulation fills them).
 import type { LonePointOutput } from '../eval/click_rule.js';
 import { EMPTY_SLOT_LABEL } from '../model/sam.js';
-import type { PreparedInstance, PreparedSample } from './sample.js';
+import type { ClickGrid, PreparedInstance, PreparedSample } from './sample.js';
 
 /**
  * Which decoder outputs an instance is supervised through: 'auto' is SAM's rule, the one our
@@ -13,13 +13,6 @@ import type { PreparedInstance, PreparedSample } from './sample.js';
  * outputs 1–3 (the reference UltraSam without refinement), 'never' output 0 only.
  */
 export type MultimaskMode = 'auto' | 'always' | 'never';
-
-/**
- * Where the click simulation looks for a prediction's error regions: 'cells', the low-resolution
- * grid (the binary cells against the logits' signs); 'input', the model's input frame (the mask
- * against the logits upsampled as postprocessing upsamples them).
- */
-export type ClickGrid = 'cells' | 'input';
 
 export interface BatchLayout {
   images: number;

@@ -4,8 +4,8 @@ import os from 'node:os';
 import { type Schedule, constantSchedule, cosineSchedule, multiStepSchedule } from '../graph/schedule.js';
 import { type SamConfig, type SamPreset, samConfig, ultrasamTinyConfig, validateConfig } from '../model/config.js';
 import type { LonePointOutput } from '../eval/click_rule.js';
-import type { MaskTarget } from './sample.js';
-import type { ClickGrid, MultimaskMode } from './batch.js';
+import type { ClickGrid, MaskTarget } from './sample.js';
+import type { MultimaskMode } from './batch.js';
 import { type AugmentOptions, NO_AUGMENTATION } from './augment.js';
 import type { DataSource } from './dataset.js';
 

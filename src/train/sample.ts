@@ -21,7 +21,6 @@ import { resizeMaskNearest } from '../data/masks.js';
 import { type AugmentOptions, type Rect, chooseCrop, cropImage, cropMask, keepsEnough, photometric, rotate, syntheticInstance } from './augment.js';
 import { type TrainImage, decodeSegmentation } from './dataset.js';
 import type { LonePointOutput } from '../eval/click_rule.js';
-import type { ClickGrid } from './batch.js';
 import { jitterBox, randomPointInMask, tightBox } from './prompt_sampling.js';
 
 export interface SampleOptions {
@@ -54,6 +53,13 @@ export interface SampleOptions {
  * 'input', the mask on the padded input frame (the loss upsamples the logits to it).
  */
 export type MaskTarget = 'binary' | 'coverage' | 'input';
+
+/**
+ * Where the click simulation looks for a prediction's error regions: 'cells', the low-resolution
+ * grid (the binary cells against the logits' signs); 'input', the model's input frame (the mask
+ * against the logits upsampled as postprocessing upsamples them).
+ */
+export type ClickGrid = 'cells' | 'input';
 
 export interface PreparedInstance {
   /** L × L target on the low-resolution grid, 0/1 (cell coverage ≥ ½): the IoU targets and the clicks. */
