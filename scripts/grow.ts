@@ -2,19 +2,21 @@
 // (src/train/init.ts): a deeper encoder — its blocks in a new order with identity blocks between
 // them (`--order`, growEncoder) — and/or a wider decoder upscaling — more upscaled feature channels
 // and the residual 3 × 3 convolution over them (`--upscale-chans`, `--upscale-conv`, growUpscaling) —
-// and/or a pixel branch added to the upscaled features (`--fine-chans`, growPixelBranch).
+// and/or a pixel branch added to the upscaled features (`--fine-chans`, growPixelBranch), and/or the
+// mask prompt's logits added to the decoded masks (`--mask-skip`, growMaskSkip).
 // The result is an `init` for `ultrasam train`; it records only the grown configuration (the run
 // records its own training and lone-click metadata).
-//   npx tsx scripts/grow.ts <in: .safetensors, .pth or ultrasam-tiny> <out.safetensors> [--order 0,1,2,new,3,new,4,new,5,new] [--upscale-chans 32] [--upscale-conv] [--fine-chans 32] [--seed 10]
+//   npx tsx scripts/grow.ts <in: .safetensors, .pth or ultrasam-tiny> <out.safetensors> [--order 0,1,2,new,3,new,4,new,5,new] [--upscale-chans 32] [--upscale-conv] [--fine-chans 32] [--mask-skip] [--seed 10]
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { upscaleChannels } from '../src/model/config.js';
 import { CONFIG_METADATA_KEY, SamPredictor } from '../src/model/predictor.js';
 import { parameterShapes } from '../src/model/sam.js';
-import { growEncoder, growPixelBranch, growUpscaling, type GrowOrder } from '../src/train/init.js';
+import { growEncoder, growMaskSkip, growPixelBranch, growUpscaling, type GrowOrder } from '../src/train/init.js';
 import { saveSamWeights } from '../src/weights/checkpoint.js';
 
-const USAGE = 'usage: npx tsx scripts/grow.ts <in.safetensors|in.pth|ultrasam-tiny> <out.safetensors> [--order 0,1,new,2,…] [--upscale-chans N] [--upscale-conv] [--fine-chans N] [--seed N]';
+const USAGE =
+  'usage: npx tsx scripts/grow.ts <in.safetensors|in.pth|ultrasam-tiny> <out.safetensors> [--order 0,1,new,2,…] [--upscale-chans N] [--upscale-conv] [--fine-chans N] [--mask-skip] [--seed N]';
 function usage(): never {
   console.error(USAGE);
   process.exit(2);
@@ -24,6 +26,7 @@ const options = {
   'upscale-chans': { type: 'string' },
   'upscale-conv': { type: 'boolean', default: false },
   'fine-chans': { type: 'string' },
+  'mask-skip': { type: 'boolean', default: false },
   seed: { type: 'string', default: '0' },
 } as const;
 const parsed = (() => {
@@ -33,7 +36,7 @@ const parsed = (() => {
     return usage(); // an unknown flag or a flag without its value
   }
 })();
-const { order: orderText, 'upscale-chans': chansText, 'upscale-conv': conv, 'fine-chans': fineText } = parsed.values;
+const { order: orderText, 'upscale-chans': chansText, 'upscale-conv': conv, 'fine-chans': fineText, 'mask-skip': skip } = parsed.values;
 const seed = Number(parsed.values.seed);
 const [input, output] = parsed.positionals;
 if (
@@ -43,7 +46,7 @@ if (
   !Number.isInteger(seed) ||
   (chansText !== undefined && !/^\d+$/.test(chansText)) ||
   (fineText !== undefined && !/^\d+$/.test(fineText)) ||
-  (!orderText && chansText === undefined && !conv && fineText === undefined)
+  (!orderText && chansText === undefined && !conv && fineText === undefined && !skip)
 )
   usage();
 if (existsSync(output)) throw new Error(`${output} exists; not overwriting it`);
@@ -69,6 +72,10 @@ if (chansText !== undefined || conv) {
 if (fineText !== undefined) {
   grown = growPixelBranch(grown.config, grown.values, Number(fineText), seed);
   done.push(`a pixel branch of ${fineText} channels`);
+}
+if (skip) {
+  grown = growMaskSkip(grown.config, grown.values);
+  done.push('the mask skip (gains zero)');
 }
 const shapes = parameterShapes(grown.config);
 const tensors = new Map([...grown.values].map(([k, data]) => [k, { dtype: 'float32' as const, shape: [...shapes.get(k)!], data }]));

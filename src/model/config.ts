@@ -59,6 +59,13 @@ export interface MaskDecoderConfig {
    * logits see the pixels and not only the 16-pixel image tokens (HQ-SAM adds early features likewise).
    */
   fineChans?: number;
+  /**
+   * A mask prompt's own logits added to every output it is decoded into, times a learned gain per
+   * output (`mask_decoder.mask_skip`, not in SAM; default off). Without it a corrective click's mask
+   * is re-derived whole through the image tokens, and the previous mask's detail away from the click
+   * is lost and re-made each time; with it the decoder learns the change.
+   */
+  maskSkip?: boolean;
 }
 
 export interface SamConfig {
@@ -165,10 +172,11 @@ export function validateConfig(config: SamConfig): void {
   need(Number.isInteger(e.embedDim * e.mlpRatio), `imageEncoder.embedDim × mlpRatio must be an integer`);
   need(e.layerNormEps > 0, `imageEncoder.layerNormEps must be > 0`);
   for (const i of e.globalAttnIndexes) need(Number.isInteger(i) && i >= 0 && i < e.depth, `global block index ${i} outside 0..${e.depth - 1}`);
-  const { upscaleChans, upscaleConv, fineChans, ...sizes } = d;
+  const { upscaleChans, upscaleConv, fineChans, maskSkip, ...sizes } = d;
   for (const [k, v] of Object.entries(sizes)) need(positive(v), `maskDecoder.${k} must be a positive integer, got ${v}`);
   need(upscaleChans === undefined || positive(upscaleChans), `maskDecoder.upscaleChans must be a positive integer, got ${upscaleChans}`);
   need(upscaleConv === undefined || typeof upscaleConv === 'boolean', `maskDecoder.upscaleConv must be true or false, got ${String(upscaleConv)}`);
+  need(maskSkip === undefined || typeof maskSkip === 'boolean', `maskDecoder.maskSkip must be true or false, got ${String(maskSkip)}`);
   need(fineChans === undefined || positive(fineChans), `maskDecoder.fineChans must be a positive integer, got ${fineChans}`);
   need(fineChans === undefined || e.imgSize % 4 === 0, `maskDecoder.fineChans needs imageEncoder.imgSize divisible by 4, got ${e.imgSize}`);
   need(positive(config.promptEncoder.maskInChans) && config.promptEncoder.maskInChans % 4 === 0, `promptEncoder.maskInChans must be a positive multiple of 4`);

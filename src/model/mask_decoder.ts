@@ -80,6 +80,31 @@ export function fineFeatures(g: Graph, image: Tensor, cfg: MaskDecoderConfig): T
   return op.mul(conv2d(g, FINE_PROJ, stem, { out: upscaleChannels(cfg), kernel: 1 }), FINE_GAIN);
 }
 
+/** Parameter name of the mask prompt's gains (MaskDecoderConfig.maskSkip), under `mask_decoder`: [1 + numMultimaskOutputs]. */
+export const MASK_SKIP = 'mask_skip';
+/**
+ * The gains' parametrisation: a skip grown into a trained model starts at zero, and Adam moves a
+ * parameter by about lr per step, so the gain lets a fine-tuning run reach a useful weight (as
+ * FINE_GAIN does for the pixel branch).
+ */
+export const MASK_SKIP_GAIN = 16;
+
+/**
+ * Decoded masks [B, K, 4h, 4w] plus the mask prompt's logits [B, 1, 4h, 4w] times each output's gain
+ * (MaskDecoderConfig.maskSkip; `has` [B] gates it per prompt). `outputs` are the indices of the K
+ * outputs among all 1 + numMultimaskOutputs. Call inside the `mask_decoder` scope.
+ */
+export function withMaskSkip(g: Graph, masks: Tensor, logits: Tensor, outputs: readonly number[], cfg: MaskDecoderConfig, has?: Tensor): Tensor {
+  const [b, k] = masks.shape;
+  if (outputs.length !== k) throw new Error(`mask skip: ${outputs.length} output indices for ${k} masks`);
+  const all = g.param(MASK_SKIP, [cfg.numMultimaskOutputs + 1]);
+  const first = outputs[0];
+  if (outputs.some((o, i) => o !== first + i)) throw new Error(`mask skip: outputs ${outputs.join(',')} are not consecutive`);
+  const gains = op.reshape(op.mul(op.slice(all, [first], [first + k], [0]), MASK_SKIP_GAIN), [1, k, 1, 1]);
+  const gated = has ? op.mul(logits, op.reshape(has, [b, 1, 1, 1])) : logits;
+  return op.add(masks, op.mul(gated, gains));
+}
+
 /** → masks (low-res logits) [B, K, 4h, 4w] and iou [B, K], K = numMultimaskOutputs or 1. */
 export function maskDecoder(g: Graph, inputs: MaskDecoderInputs, cfg: MaskDecoderConfig, options: MaskDecoderOptions): { masks: Tensor; iou: Tensor } {
   const { imagePe, sparse, dense } = inputs;

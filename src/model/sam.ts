@@ -6,7 +6,7 @@ import * as op from '../graph/ops/index.js';
 import { checkStateDict } from '../weights/layouts.js';
 import { type SamConfig, embeddingGrid, lowResSize, upscaleChannels, validateConfig } from './config.js';
 import { type ImageEncoderOptions, imageEncoder } from './image_encoder.js';
-import { type MaskDecoderOptions, fineFeatures, maskDecoder } from './mask_decoder.js';
+import { type MaskDecoderOptions, fineFeatures, maskDecoder, withMaskSkip } from './mask_decoder.js';
 import { type DecoderImageSide, type MaskTerm, promptMaskDecoder, upscaleBase } from './prompt_decoder.js';
 import { densePositionalEncoding, embedDense, embedPoints, gaussianMatrix, maskFeatures } from './prompt_encoder.js';
 import { decoderImageSide } from './prompt_transformer.js';
@@ -49,9 +49,10 @@ export interface DecoderGraphOptions {
 /**
  * The mask prompt of B prompts: previous low-res logits [B, 1, 4h, 4w], with `has` [B] (1 uses
  * them, 0 no_mask_embed) when only some prompts have one; or their dense embedding [B, C, h, w]
- * already computed by maskPromptEmbedding.
+ * already computed by maskPromptEmbedding, with the logits and `has` beside it where the config
+ * has a mask skip (MaskDecoderConfig.maskSkip).
  */
-export type MaskPrompt = { logits: Tensor; has?: Tensor } | { dense: Tensor };
+export type MaskPrompt = { logits: Tensor; has?: Tensor } | { dense: Tensor; logits?: Tensor; has?: Tensor };
 
 /**
  * Dense prompt embeddings [B, C, h, w] of B prompts (parameters under `prompt_encoder`): the mask
@@ -107,15 +108,27 @@ export function decodePrompts(g: Graph, config: SamConfig, image: DecoderImage, 
     return { sparse: embedPoints(g, prompts.coords, prompts.labels, gaussian, config), imagePe: densePositionalEncoding(g, gaussian, config) };
   });
   const decoder = { multimask: options.multimask, ultrasam: options.ultrasam, emptySlots: options.emptySlots };
+  const mask = prompts.mask;
+  let decoded: { masks: Tensor; iou: Tensor };
   if ('imageSide' in image) {
-    const mask = prompts.mask;
     if (mask && 'dense' in mask) throw new Error('decodePrompts: the few-token order takes a mask prompt as logits, not as a dense embedding');
     const { side, maskTerm } = mask ? imageSideWithMask(g, config, image.imageSide, mask) : { side: image.imageSide, maskTerm: undefined };
     const grid = embeddingGrid(config);
-    return g.scope('mask_decoder', () => promptMaskDecoder(g, side, asTokens(imagePe), sparse, [grid, grid], config.maskDecoder, { ...decoder, maskTerm }));
+    decoded = g.scope('mask_decoder', () => promptMaskDecoder(g, side, asTokens(imagePe), sparse, [grid, grid], config.maskDecoder, { ...decoder, maskTerm }));
+  } else {
+    const dense = maskPromptEmbedding(g, config, batch, mask);
+    decoded = g.scope('mask_decoder', () => maskDecoder(g, { imageEmbedding: image.embedding, imagePe, sparse, dense, fine: image.fine }, config.maskDecoder, decoder));
   }
-  const dense = maskPromptEmbedding(g, config, batch, prompts.mask);
-  return g.scope('mask_decoder', () => maskDecoder(g, { imageEmbedding: image.embedding, imagePe, sparse, dense, fine: image.fine }, config.maskDecoder, decoder));
+  if (!config.maskDecoder.maskSkip || !mask) return decoded;
+  if (!mask.logits) throw new Error("decodePrompts: the mask skip needs the mask prompt's logits beside its dense embedding");
+  const skipped = mask.logits;
+  const m = config.maskDecoder.numMultimaskOutputs;
+  const outputs = options.multimask === 'all' ? [0, ...range(1, m + 1)] : options.multimask ? range(1, m + 1) : [0];
+  return { ...decoded, masks: g.scope('mask_decoder', () => withMaskSkip(g, decoded.masks, skipped, outputs, config.maskDecoder, mask.has)) };
+}
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from }, (_, i) => from + i);
 }
 
 /**

@@ -2,10 +2,10 @@
 // no custom init): nn.Linear / nn.Conv2d / nn.ConvTranspose2d weights and biases uniform in
 // ±1/√fan_in, LayerNorm weights 1 and biases 0, nn.Embedding rows N(0, 1), the absolute and
 // relative position tables zero (nn.Parameter(torch.zeros(...))), and the random-Fourier table
-// N(0, 1) (scale 1).
+// N(0, 1) (scale 1). The mask skip's gains (not in SAM) start at zero: the skip is off until trained.
 import { Rng, fanInUniform, normalArray } from '../graph/random.js';
 import { type SamConfig, upscaleChannels } from '../model/config.js';
-import { FINE_PROJ, FINE_STEM } from '../model/mask_decoder.js';
+import { FINE_PROJ, FINE_STEM, MASK_SKIP } from '../model/mask_decoder.js';
 import { parameterShapes } from '../model/sam.js';
 
 const EMBEDDINGS = /(point_embeddings\.\d+|not_a_point_embed|no_mask_embed|iou_token|mask_tokens)\.weight$/;
@@ -25,7 +25,7 @@ export function initSamWeights(config: SamConfig, seed: number): Map<string, Flo
   for (const [key, shape] of shapes) {
     const size = shape.reduce((a, d) => a * d, 1);
     if (FOURIER.test(key) || EMBEDDINGS.test(key)) values.set(key, normalArray(rng, size));
-    else if (ZERO_TABLES.test(key)) values.set(key, new Float32Array(size));
+    else if (ZERO_TABLES.test(key) || key === `mask_decoder.${MASK_SKIP}`) values.set(key, new Float32Array(size));
     else if (key.endsWith('.weight') && shape.length === 1)
       values.set(key, new Float32Array(size).fill(1)); // a norm
     else if (key.endsWith('.weight')) values.set(key, fanInUniform(rng, shape, fanIn(shape)));
@@ -162,6 +162,23 @@ export function growPixelBranch(config: SamConfig, values: ReadonlyMap<string, F
     if (stemWeight) out.set(key, normalArray(rng, size, Math.sqrt(2 / (shape[1] * shape[2] * shape[3]))));
     else if (key.startsWith(`mask_decoder.${FINE_STEM}.`) || key.startsWith(`mask_decoder.${FINE_PROJ}.`)) out.set(key, new Float32Array(size));
     else throw new Error(`growPixelBranch: missing '${key}'`);
+  }
+  return { config: grown, values: out };
+}
+
+/**
+ * Adds the mask skip (MaskDecoderConfig.maskSkip) to a model without one, its gains zero: the grown
+ * model computes exactly the masks it computed before. Every other value is kept.
+ */
+export function growMaskSkip(config: SamConfig, values: ReadonlyMap<string, Float32Array>): { config: SamConfig; values: Map<string, Float32Array> } {
+  if (config.maskDecoder.maskSkip) throw new Error('growMaskSkip: the model already has the mask skip');
+  const grown: SamConfig = { ...config, maskDecoder: { ...config.maskDecoder, maskSkip: true } };
+  const out = new Map<string, Float32Array>();
+  for (const [key, shape] of parameterShapes(grown)) {
+    const old = values.get(key);
+    if (old) out.set(key, old);
+    else if (key === `mask_decoder.${MASK_SKIP}`) out.set(key, new Float32Array(shape.reduce((a, d) => a * d, 1)));
+    else throw new Error(`growMaskSkip: missing '${key}'`);
   }
   return { config: grown, values: out };
 }

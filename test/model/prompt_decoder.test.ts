@@ -13,7 +13,7 @@ import { type SamConfig, embeddingGrid, lowResSize, samConfig } from '../../src/
 import { perImageFeeds } from '../../src/model/export_format.js';
 import { encodePrompt } from '../../src/model/prompts.js';
 import { reorderPays } from '../../src/model/prompt_transformer.js';
-import { FINE_GAIN } from '../../src/model/mask_decoder.js';
+import { FINE_GAIN, MASK_SKIP, MASK_SKIP_GAIN } from '../../src/model/mask_decoder.js';
 import {
   DECODER_IMAGE_SIDE,
   type DecoderGraphOptions,
@@ -245,6 +245,78 @@ test('inference decoder = plain decoder graph with wider upscaled features and t
     assertClose(k.name, await decode({ numPoints: k.labels.length, hasMaskInput: !!k.mask, multimask: k.multimask, ultrasam: false, batch }, p.coords, p.labels, maskInput));
   }
   await release();
+});
+
+test('a mask skip (not in SAM): each output gains its weight times the mask prompt; inference and exported decoders = plain graph', async () => {
+  const base = smallConfig();
+  const config: SamConfig = { ...base, maskDecoder: { ...base.maskDecoder, maskSkip: true } };
+  const values = randomValues(config, 51);
+  const gains = [0.5, -0.25, 1, 2];
+  assert.deepEqual(parameterShapes(config).get(`mask_decoder.${MASK_SKIP}`), [gains.length]);
+  values.set(
+    `mask_decoder.${MASK_SKIP}`,
+    Float32Array.from(gains, (v) => v / MASK_SKIP_GAIN),
+  );
+  const without = new Map([...values].filter(([k]) => !k.endsWith(MASK_SKIP)));
+  const rng = new Rng(52);
+  const side = embeddingGrid(config);
+  const plane = 16 * side * side;
+  const embedding = normalArray(rng, config.maskDecoder.transformerDim * side * side);
+  const { decode, release } = await decoders(config, values, embedding);
+  const plainOnly = await decoders(base, without, embedding);
+  for (const k of [
+    { name: 'mask skip: point + mask input, single', labels: [1, -1], multimask: false, batch: 1 },
+    { name: 'mask skip: box + mask input, multimask, batch 2', labels: [2, 3], multimask: true, batch: 2 },
+    { name: 'mask skip: 12 points + mask input (plain order)', labels: [...Array(11).fill(1), -1], multimask: false, batch: 1 },
+  ]) {
+    const p = prompts(rng, k.labels, k.batch);
+    const maskInput = normalArray(rng, k.batch * plane);
+    const options = { numPoints: k.labels.length, hasMaskInput: true, multimask: k.multimask, ultrasam: false, batch: k.batch };
+    const skipped = await decode(options, p.coords, p.labels, maskInput);
+    assertClose(k.name, skipped);
+    // The same decoder without the skip, plus gain × mask input on each output it returns.
+    const reference = (await plainOnly.decode(options, p.coords, p.labels, maskInput)).plain;
+    const outputs = k.multimask ? [1, 2, 3] : [0];
+    const expected = reference.logits.map((v, i) => {
+      const slot = Math.floor(i / plane);
+      return v + gains[outputs[slot % outputs.length]] * maskInput[Math.floor(slot / outputs.length) * plane + (i % plane)];
+    });
+    assert.ok(maxAbsDiff(skipped.plain.logits, expected) <= TOL, `${k.name}: not the decoder's masks plus gain × mask input`);
+    assert.deepEqual(skipped.plain.iou, reference.iou);
+  }
+  // Without a mask prompt nothing is added (the graph has no skip to add).
+  const p = prompts(rng, [1, -1], 1);
+  const noMask = { numPoints: 2, hasMaskInput: false, multimask: true, ultrasam: false };
+  assert.deepEqual((await decode(noMask, p.coords, p.labels)).plain.logits, (await plainOnly.decode(noMask, p.coords, p.labels)).plain.logits);
+  await plainOnly.release();
+  await release();
+  // The exported decoder adds it where has_mask_input is 1 only.
+  const image = await session(buildDecoderImageGraph(config), values);
+  const imageSide = await image.run({ image_embedding: embedding });
+  await image.release();
+  const exported = await session(buildExportDecoderGraph(config, { slots: 4, ultrasam: false }), values);
+  const maskInput = normalArray(rng, plane);
+  const all = async (has: number) => {
+    const coords = new Float32Array(8);
+    coords.set(p.coords);
+    const labels = Float32Array.from([1, -1, EMPTY_SLOT_LABEL, EMPTY_SLOT_LABEL]);
+    const out = await exported.run({ point_coords: coords, point_labels: labels, mask_input: maskInput, has_mask_input: new Float32Array([has]), ...perImageFeeds(imageSide, exported.inputNames) });
+    return out.low_res_logits.data as Float32Array;
+  };
+  // Every output of the plain graph: output 0, then the candidates.
+  const plainAll = async (c: SamConfig, v: Map<string, Float32Array>, mask?: Float32Array) => {
+    const parts: Float32Array[] = [];
+    for (const multimask of [false, true]) {
+      const plain = await session(buildDecoderGraph(c, { numPoints: 2, hasMaskInput: !!mask, multimask, ultrasam: false }), v);
+      parts.push((await plain.run({ image_embedding: embedding, point_coords: p.coords, point_labels: p.labels, ...(mask ? { mask_input: mask } : {}) })).low_res_logits.data as Float32Array);
+      await plain.release();
+    }
+    return Float32Array.from([...parts[0], ...parts[1]]);
+  };
+  assert.ok(maxAbsDiff(await all(1), await plainAll(config, values, maskInput)) <= TOL, 'export with the mask prompt = plain graph, every output');
+  assert.ok(maxAbsDiff(await all(0), await plainAll(base, without)) <= TOL, 'export without the mask prompt = the decoder without the skip');
+  await exported.release();
+  assert.throws(() => samConfig('vit_b', { maskDecoder: { maskSkip: 1 } } as never), /maskDecoder\.maskSkip must be true or false, got 1/);
 });
 
 test('exported decoder with empty slots = plain decoder graph for the exact prompt (every output)', async () => {

@@ -255,3 +255,29 @@ test('a model with a pixel branch trains with corrective clicks: the branch lear
     removeWork();
   }
 });
+
+test('a model with the mask skip trains with corrective clicks and the refinement pass: its gains move from zero, the weights record it', async () => {
+  const { dir: work, cleanup: removeWork } = tempDir('clicks-skip');
+  try {
+    const skip = { ...config, maskDecoder: { ...config.maskDecoder, maskSkip: true } };
+    assert.ok(
+      initSamWeights(skip, 5)
+        .get('mask_decoder.mask_skip')!
+        .every((v) => v === 0),
+    );
+    const result = await train(tinyRun(work, { model: skip, seed: 5, steps: 3, prompts: { clicks: 2, maskOnlyIterations: 1 }, refine: true }));
+    for (const e of new RunLog(result.files.log).read()) assert.ok(Number.isFinite(e.loss) && Number.isFinite(e['refine.dice']), `step ${e.step}: ${JSON.stringify(e)}`);
+    const predictor = await SamPredictor.load(result.files.weights, { threads: 1 });
+    try {
+      assert.equal(predictor.config.maskDecoder.maskSkip, true);
+      assert.ok(
+        predictor.values.get('mask_decoder.mask_skip')!.some((v) => v !== 0),
+        'the gains moved',
+      );
+    } finally {
+      await predictor.release();
+    }
+  } finally {
+    removeWork();
+  }
+});

@@ -1,6 +1,6 @@
 // Growing a model (src/train/init.ts): a deeper encoder (growEncoder) starts out computing the same
 // embedding, its new blocks the identity; a wider decoder upscaling (growUpscaling) and a pixel
-// branch (growPixelBranch) the same logits.
+// branch (growPixelBranch) and a mask skip (growMaskSkip) the same logits.
 // Bad orders and shrinking are refused by name.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -9,7 +9,7 @@ import { Rng, normalArray } from '../../src/graph/random.js';
 import { Runtime } from '../../src/graph/runtime.js';
 import { type SamConfig, samConfig } from '../../src/model/config.js';
 import { buildDecoderGraph, buildEncoderGraph, parameterShapes, weightValues } from '../../src/model/sam.js';
-import { growEncoder, growPixelBranch, growUpscaling } from '../../src/train/init.js';
+import { growEncoder, growMaskSkip, growPixelBranch, growUpscaling } from '../../src/train/init.js';
 import { inferConfig } from '../../src/model/infer_config.js';
 import { SamPredictor } from '../../src/model/predictor.js';
 import { randomWeights, tinyConfig } from '../model/tiny.js';
@@ -92,6 +92,27 @@ test('a grown decoder upscaling has the new channels, the convolution, and the o
   assert.throws(() => growUpscaling(grown.config, grown.values, { chans: 5, conv: false }, 0), /cannot be removed/);
 });
 
+/**
+ * Two models give the same low-res logits through the predictor (within 1e-5) on a random image: a
+ * box prompt, then a negative click with the box's logits as the mask prompt.
+ */
+async function assertSameLogits(...[a, b, seed]: [[SamConfig, Map<string, Float32Array>], [SamConfig, Map<string, Float32Array>], number]): Promise<void> {
+  const rng = new Rng(seed);
+  const image = { width: 50, height: 40, channels: 3 as const, data: Uint8Array.from({ length: 50 * 40 * 3 }, () => Math.floor(256 * rng.next())) };
+  const logits: Float32Array[] = [];
+  for (const [c, v] of [a, b]) {
+    const predictor = SamPredictor.fromValues(c, v, false, { threads: 1 });
+    await predictor.setImage(image);
+    const [first] = await predictor.decodeLowRes([{ box: [5, 6, 30, 33] }]);
+    const [second] = await predictor.decodeLowRes([{ points: [[12, 20]], labels: [0], maskInput: first.lowResLogits.subarray(0, 16 * 16) }]);
+    logits.push(Float32Array.from([...first.lowResLogits, ...second.lowResLogits]));
+    await predictor.release();
+  }
+  let maxErr = 0;
+  for (let i = 0; i < logits[0].length; i++) maxErr = Math.max(maxErr, Math.abs(logits[0][i] - logits[1][i]));
+  assert.ok(maxErr < 1e-5, `logits differ by ${maxErr}`);
+}
+
 test('a grown pixel branch: its parameters, zero projection, the same masks through the predictor; inferred from the weights; not grown twice', async () => {
   const config = tinyConfig();
   const values = weightValues(config, randomWeights(config));
@@ -105,23 +126,24 @@ test('a grown pixel branch: its parameters, zero projection, the same masks thro
   assert.equal(inferConfig(tensors).maskDecoder.fineChans, 6);
   assert.equal(inferConfig(new Map([...tensors].filter(([k]) => !k.includes('fine_')))).maskDecoder.fineChans, undefined);
 
-  const rng = new Rng(10);
-  const image = { width: 50, height: 40, channels: 3 as const, data: Uint8Array.from({ length: 50 * 40 * 3 }, () => Math.floor(256 * rng.next())) };
-  const masks: Float32Array[] = [];
-  for (const [c, v] of [
-    [config, values],
-    [grown.config, grown.values],
-  ] as const) {
-    const predictor = SamPredictor.fromValues(c, v, false, { threads: 1 });
-    await predictor.setImage(image);
-    const [first] = await predictor.decodeLowRes([{ box: [5, 6, 30, 33] }]);
-    const [second] = await predictor.decodeLowRes([{ points: [[12, 20]], labels: [0], maskInput: first.lowResLogits.subarray(0, 16 * 16) }]);
-    masks.push(Float32Array.from([...first.lowResLogits, ...second.lowResLogits]));
-    await predictor.release();
-  }
-  let maxErr = 0;
-  for (let i = 0; i < masks[0].length; i++) maxErr = Math.max(maxErr, Math.abs(masks[0][i] - masks[1][i]));
-  assert.ok(maxErr < 1e-5, `logits differ by ${maxErr}`);
+  await assertSameLogits([config, values], [grown.config, grown.values], 10);
   assert.throws(() => growPixelBranch(grown.config, grown.values, 6, 0), /already has a pixel branch/);
   assert.throws(() => growPixelBranch(config, values, 0, 0), /0 channels is not a positive integer/);
+});
+
+test('a grown mask skip: zero gains, the same masks through the predictor with and without a mask prompt; inferred from the weights; not grown twice', async () => {
+  const config = tinyConfig();
+  const values = weightValues(config, randomWeights(config));
+  const grown = growMaskSkip(config, values);
+  assert.equal(grown.config.maskDecoder.maskSkip, true);
+  assert.deepEqual([...grown.values.keys()].sort(), [...parameterShapes(grown.config).keys()].sort());
+  assert.deepEqual(parameterShapes(grown.config).get('mask_decoder.mask_skip'), [config.maskDecoder.numMultimaskOutputs + 1]);
+  assert.ok(grown.values.get('mask_decoder.mask_skip')!.every((v) => v === 0));
+  const shapes = parameterShapes(grown.config);
+  const tensors = new Map([...grown.values].map(([k, data]) => [k, { shape: shapes.get(k)!, data }]));
+  assert.equal(inferConfig(tensors).maskDecoder.maskSkip, true);
+  assert.equal(inferConfig(new Map([...tensors].filter(([k]) => !k.includes('mask_skip')))).maskDecoder.maskSkip, undefined);
+
+  await assertSameLogits([config, values], [grown.config, grown.values], 12);
+  assert.throws(() => growMaskSkip(grown.config, grown.values), /already has the mask skip/);
 });
