@@ -91,15 +91,13 @@ export const MASK_SKIP_GAIN = 16;
 
 /**
  * Decoded masks [B, K, 4h, 4w] plus the mask prompt's logits [B, 1, 4h, 4w] times each output's gain
- * (MaskDecoderConfig.maskSkip; `has` [B] gates it per prompt). `outputs` are the indices of the K
- * outputs among all 1 + numMultimaskOutputs. Call inside the `mask_decoder` scope.
+ * (MaskDecoderConfig.maskSkip; `has` [B] gates it per prompt). The K masks are the outputs
+ * `first`..`first` + K − 1 of all 1 + numMultimaskOutputs. Call inside the `mask_decoder` scope.
  */
-export function withMaskSkip(g: Graph, masks: Tensor, logits: Tensor, outputs: readonly number[], cfg: MaskDecoderConfig, has?: Tensor): Tensor {
+export function withMaskSkip(g: Graph, masks: Tensor, logits: Tensor, first: number, cfg: MaskDecoderConfig, has?: Tensor): Tensor {
   const [b, k] = masks.shape;
-  if (outputs.length !== k) throw new Error(`mask skip: ${outputs.length} output indices for ${k} masks`);
+  if (first + k > cfg.numMultimaskOutputs + 1) throw new Error(`mask skip: outputs ${first}..${first + k - 1} of ${cfg.numMultimaskOutputs + 1}`);
   const all = g.param(MASK_SKIP, [cfg.numMultimaskOutputs + 1]);
-  const first = outputs[0];
-  if (outputs.some((o, i) => o !== first + i)) throw new Error(`mask skip: outputs ${outputs.join(',')} are not consecutive`);
   const gains = op.reshape(op.mul(op.slice(all, [first], [first + k], [0]), MASK_SKIP_GAIN), [1, k, 1, 1]);
   const gated = has ? op.mul(logits, op.reshape(has, [b, 1, 1, 1])) : logits;
   return op.add(masks, op.mul(gated, gains));

@@ -98,8 +98,9 @@ export interface PromptBatch {
 
 /**
  * Prompt encoder + mask decoder: B prompts → masks (low-res logits) [B, K, 4h, 4w] and iou [B, K]
- * (K per options.multimask). Every graph that decodes prompts (inference, export, training) is
- * assembled here; parameters under `prompt_encoder` and `mask_decoder`.
+ * (K per options.multimask), plus the mask prompt's logits where the config has a mask skip. Every
+ * graph that decodes prompts (inference, export, training) is assembled here; parameters under
+ * `prompt_encoder` and `mask_decoder`.
  */
 export function decodePrompts(g: Graph, config: SamConfig, image: DecoderImage, prompts: PromptBatch, options: MaskDecoderOptions): { masks: Tensor; iou: Tensor } {
   const [batch] = prompts.coords.shape;
@@ -122,13 +123,9 @@ export function decodePrompts(g: Graph, config: SamConfig, image: DecoderImage, 
   if (!config.maskDecoder.maskSkip || !mask) return decoded;
   if (!mask.logits) throw new Error("decodePrompts: the mask skip needs the mask prompt's logits beside its dense embedding");
   const skipped = mask.logits;
-  const m = config.maskDecoder.numMultimaskOutputs;
-  const outputs = options.multimask === 'all' ? [0, ...range(1, m + 1)] : options.multimask ? range(1, m + 1) : [0];
-  return { ...decoded, masks: g.scope('mask_decoder', () => withMaskSkip(g, decoded.masks, skipped, outputs, config.maskDecoder, mask.has)) };
-}
-
-function range(from: number, to: number): number[] {
-  return Array.from({ length: to - from }, (_, i) => from + i);
+  // The outputs returned start at 1 for the multimask candidates, else at 0 (all, or the single mask).
+  const firstOutput = options.multimask === true ? 1 : 0;
+  return { ...decoded, masks: g.scope('mask_decoder', () => withMaskSkip(g, decoded.masks, skipped, firstOutput, config.maskDecoder, mask.has)) };
 }
 
 /**
