@@ -1,4 +1,4 @@
-// Where the ViT-B decoder's time goes: `npm run bench:decoder-profile -- [--json] [--threads N] [--repeats N] [--prompt point|box|click]`.
+// Where the ViT-B decoder's time goes: `npm run bench:decoder-profile -- [--json] [--threads N] [--repeats N] [--prompt point|box|click] [--top N]`.
 // Runs the inference decoder the predictor runs (buildPromptDecoderGraph on buildDecoderImageGraph's
 // per-image tensors; random ViT-B weights: speed does not depend on their values) in
 // onnxruntime-node with onnxruntime's profiler on, and sums its kernel times per operator type and
@@ -19,6 +19,7 @@ import { buildDecoderImageGraph, buildPromptDecoderGraph, type DecoderGraphOptio
 
 const { json, threads, repeats, text } = benchArgs(30);
 const prompt = text('--prompt', 'point');
+const top = Number(text('--top', '15'));
 const PROMPTS: Record<string, { options: DecoderGraphOptions; coords: number[]; labels: number[] }> = {
   point: { options: { numPoints: 2, hasMaskInput: false, multimask: true, ultrasam: false }, coords: [300.5, 400.5, 0, 0], labels: [1, -1] },
   box: { options: { numPoints: 2, hasMaskInput: false, multimask: false, ultrasam: false }, coords: [200.5, 250.5, 520.5, 610.5], labels: [2, 3] },
@@ -26,6 +27,7 @@ const PROMPTS: Record<string, { options: DecoderGraphOptions; coords: number[]; 
 };
 const chosen = PROMPTS[prompt];
 if (!chosen) throw new Error(`--prompt must be one of ${Object.keys(PROMPTS).join(', ')}, got '${prompt}'`);
+if (!(Number.isInteger(top) && top >= 1)) throw new Error(`--top must be a whole number ≥ 1, got '${text('--top', '')}'`);
 if (!(Number.isInteger(repeats) && repeats >= 1)) throw new Error(`--repeats must be a whole number ≥ 1, got '${text('--repeats', '')}'`);
 
 const config = samConfig('vit_b');
@@ -102,7 +104,7 @@ const result = {
   by_op_ms: Object.fromEntries([...byOp].sort((a, b) => b[1] - a[1]).map(([op, us]) => [op, perRun(us)])),
   top_kernels: [...byKernel]
     .sort((a, b) => b[1].us - a[1].us)
-    .slice(0, 15)
+    .slice(0, top)
     .map(([name, k]) => ({ kernel: name.replace(/_kernel_time$/, ''), op: k.op, ms: perRun(k.us), output: k.shape })),
 };
 if (json) console.log(JSON.stringify(result));

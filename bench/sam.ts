@@ -1,11 +1,14 @@
-// SAM benchmark: `npm run bench:sam -- [--json] [--threads N] [--repeats N] [--skip-vitb] [--skip-tiny] [--compare] [--int8-decoder]`.
+// SAM benchmark: `npm run bench:sam -- [--json] [--threads N] [--repeats N] [--skip-vitb] [--skip-tiny] [--compare] [--int8-decoder] [--rounds N]`.
 // Times the ViT-B image encoder at 1024 (random weights: speed does not depend on their values),
 // fp32 and int8-quantised (with the int8 embedding's error against fp32), the ViT-B mask decoder
 // for a point prompt, a box prompt and a corrective click (two points + mask prompt) (with its
 // arithmetic per prompt, and the time of its per-image part), the host post-processing of a prompt's
 // masks at a 1024 × 768 image, and the same for the bundled ultrasam-tiny architecture. --compare also times
 // the decoder in the reference's order (buildDecoderGraph), in rounds alternating with the
-// predictor's, for before/after figures; --int8-decoder the decoder with int8 weight products.
+// predictor's, for before/after figures; --int8-decoder the decoder with int8 weight products;
+// --rounds N the box prompt in N rounds of 10 runs alternating between the predictor at --threads
+// and one at 1 thread, each round's median listed: how a host's slow spells move the multi-threaded
+// decoder against the single thread's.
 import os from 'node:os';
 import { randomValues } from './random_weights.js';
 import { benchArgs, median, report, timeIt } from './util.js';
@@ -18,7 +21,7 @@ import { postprocessMasks } from '../src/model/postprocess.js';
 import { SamPredictor } from '../src/model/predictor.js';
 import { buildDecoderGraph, buildDecoderImageGraph, buildEncoderGraph, buildPromptDecoderGraph } from '../src/model/sam.js';
 
-const { json, threads, repeats, has } = benchArgs(3);
+const { json, threads, repeats, has, text } = benchArgs(3);
 
 async function encoderMs(config: SamConfig, values: Map<string, Float32Array>, image: Float32Array) {
   const graph = buildEncoderGraph(config, 1, { forwardOnly: true });
@@ -81,6 +84,21 @@ const gflop = (flops: number) => Number((flops / 1e9).toFixed(3));
 
 const vitbPredictor = SamPredictor.fromValues(vitb, vitbValues, false, { threads });
 const vitbDecoder = await decoderMs(vitbPredictor);
+if (has('--rounds')) {
+  const rounds = Number(text('--rounds', ''));
+  if (!(Number.isInteger(rounds) && rounds >= 1)) throw new Error(`--rounds must be a whole number ≥ 1, got '${text('--rounds', '')}'`);
+  const single = SamPredictor.fromValues(vitb, vitbValues, false, { threads: 1 });
+  await single.setImage({ data: new Uint8Array(64 * 48 * 3).fill(90), width: 64, height: 48, channels: 3 });
+  const box = { box: [5, 5, 40, 30] as [number, number, number, number] };
+  const byRound: Record<'multi' | 'single', string[]> = { multi: [], single: [] };
+  for (let round = 0; round < rounds; round++) {
+    byRound.multi.push((await timeIt(() => vitbPredictor.predict(box), 10)).toFixed(2));
+    byRound.single.push((await timeIt(() => single.predict(box), 10)).toFixed(2));
+  }
+  await single.release();
+  result.decoder_box_ms_by_round = byRound.multi.join(' ');
+  result.decoder_box_1_thread_ms_by_round = byRound.single.join(' ');
+}
 await vitbPredictor.release();
 result.decoder_point_ms = vitbDecoder.point;
 result.decoder_box_ms = vitbDecoder.box;

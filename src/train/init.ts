@@ -3,6 +3,7 @@
 // ±1/√fan_in, LayerNorm weights 1 and biases 0, nn.Embedding rows N(0, 1), the absolute and
 // relative position tables zero (nn.Parameter(torch.zeros(...))), and the random-Fourier table
 // N(0, 1) (scale 1). The mask skip's gains (not in SAM) start at zero: the skip is off until trained.
+import { sizeOf } from '../graph/graph.js';
 import { Rng, fanInUniform, normalArray } from '../graph/random.js';
 import { type SamConfig, upscaleChannels } from '../model/config.js';
 import { FINE_PROJ, FINE_STEM, MASK_SKIP } from '../model/mask_decoder.js';
@@ -23,7 +24,7 @@ export function initSamWeights(config: SamConfig, seed: number): Map<string, Flo
   const shapes = parameterShapes(config);
   const values = new Map<string, Float32Array>();
   for (const [key, shape] of shapes) {
-    const size = shape.reduce((a, d) => a * d, 1);
+    const size = sizeOf(shape);
     if (FOURIER.test(key) || EMBEDDINGS.test(key)) values.set(key, normalArray(rng, size));
     else if (ZERO_TABLES.test(key) || key === `mask_decoder.${MASK_SKIP}`) values.set(key, new Float32Array(size));
     else if (key.endsWith('.weight') && shape.length === 1)
@@ -73,7 +74,7 @@ export function growEncoder(config: SamConfig, values: ReadonlyMap<string, Float
         out.set(key, value);
         continue;
       }
-      const size = shape.reduce((a, d) => a * d, 1);
+      const size = sizeOf(shape);
       if (suffix === 'norm1.weight' || suffix === 'norm2.weight') out.set(key, new Float32Array(size).fill(1));
       else if (suffix === 'attn.qkv.weight' || suffix === 'mlp.lin1.weight') out.set(key, normalArray(rng, size, 0.02));
       else out.set(key, new Float32Array(size)); // biases, relative-position tables, attn.proj and mlp.lin2
@@ -112,7 +113,7 @@ export function growUpscaling(config: SamConfig, values: ReadonlyMap<string, Flo
   const rng = new Rng(seed);
   const out = new Map<string, Float32Array>();
   for (const [key, shape] of shapes) {
-    const size = shape.reduce((a, d) => a * d, 1);
+    const size = sizeOf(shape);
     const old = values.get(key);
     if (key.startsWith('mask_decoder.upscale_conv.')) {
       out.set(key, old ?? new Float32Array(size));
@@ -150,20 +151,12 @@ export function growPixelBranch(config: SamConfig, values: ReadonlyMap<string, F
   if (!Number.isInteger(chans) || chans < 1) throw new Error(`growPixelBranch: ${chans} channels is not a positive integer`);
   const grown: SamConfig = { ...config, maskDecoder: { ...config.maskDecoder, fineChans: chans } };
   const rng = new Rng(seed);
-  const out = new Map<string, Float32Array>();
-  for (const [key, shape] of parameterShapes(grown)) {
-    const old = values.get(key);
-    if (old) {
-      out.set(key, old);
-      continue;
-    }
-    const size = shape.reduce((a, d) => a * d, 1);
-    const stemWeight = key.startsWith(`mask_decoder.${FINE_STEM}.`) && key.endsWith('.weight');
-    if (stemWeight) out.set(key, normalArray(rng, size, Math.sqrt(2 / (shape[1] * shape[2] * shape[3]))));
-    else if (key.startsWith(`mask_decoder.${FINE_STEM}.`) || key.startsWith(`mask_decoder.${FINE_PROJ}.`)) out.set(key, new Float32Array(size));
-    else throw new Error(`growPixelBranch: missing '${key}'`);
-  }
-  return { config: grown, values: out };
+  return keepAndAdd('growPixelBranch', grown, values, (key, shape) => {
+    const size = sizeOf(shape);
+    if (key.startsWith(`mask_decoder.${FINE_STEM}.`) && key.endsWith('.weight')) return normalArray(rng, size, Math.sqrt(2 / (shape[1] * shape[2] * shape[3])));
+    if (key.startsWith(`mask_decoder.${FINE_STEM}.`) || key.startsWith(`mask_decoder.${FINE_PROJ}.`)) return new Float32Array(size);
+    return null;
+  });
 }
 
 /**
@@ -173,12 +166,25 @@ export function growPixelBranch(config: SamConfig, values: ReadonlyMap<string, F
 export function growMaskSkip(config: SamConfig, values: ReadonlyMap<string, Float32Array>): { config: SamConfig; values: Map<string, Float32Array> } {
   if (config.maskDecoder.maskSkip) throw new Error('growMaskSkip: the model already has the mask skip');
   const grown: SamConfig = { ...config, maskDecoder: { ...config.maskDecoder, maskSkip: true } };
+  return keepAndAdd('growMaskSkip', grown, values, (key, shape) => (key === `mask_decoder.${MASK_SKIP}` ? new Float32Array(sizeOf(shape)) : null));
+}
+
+/**
+ * The grown model's values: every parameter of `grown` the original has keeps its value, the others
+ * come from `fresh` (in parameter order, so a seeded draw is reproducible); a parameter `fresh`
+ * does not make (null) is reported as missing from the original.
+ */
+function keepAndAdd(
+  name: string,
+  grown: SamConfig,
+  values: ReadonlyMap<string, Float32Array>,
+  fresh: (key: string, shape: readonly number[]) => Float32Array | null,
+): { config: SamConfig; values: Map<string, Float32Array> } {
   const out = new Map<string, Float32Array>();
   for (const [key, shape] of parameterShapes(grown)) {
-    const old = values.get(key);
-    if (old) out.set(key, old);
-    else if (key === `mask_decoder.${MASK_SKIP}`) out.set(key, new Float32Array(shape.reduce((a, d) => a * d, 1)));
-    else throw new Error(`growMaskSkip: missing '${key}'`);
+    const value = values.get(key) ?? fresh(key, shape);
+    if (!value) throw new Error(`${name}: missing '${key}'`);
+    out.set(key, value);
   }
   return { config: grown, values: out };
 }

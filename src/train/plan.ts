@@ -54,6 +54,7 @@ export function planRun(config: RunConfig): RunPlan {
   const total = totalSteps(config, set.images.length);
   const { clicks, maskOnlyIterations } = config.prompts;
   const lonePoint = config.lonePoint ?? 'candidates';
+  const clickGrid = config.clickGrid ?? 'cells';
   const iterations = 1 + clicks + maskOnlyIterations;
   const interactive = iterations > 1;
   const cached = config.cacheEmbeddings;
@@ -95,7 +96,7 @@ export function planRun(config: RunConfig): RunPlan {
       lowRes: lowResGeometry(model).side,
       imgSize: model.imageEncoder.imgSize,
       ...targetSide,
-      clickGrid: config.clickGrid ?? 'cells',
+      clickGrid,
       multimask: config.multimask,
       lonePoint,
       refine: config.refine,
@@ -112,7 +113,7 @@ export function planRun(config: RunConfig): RunPlan {
       maskOnlyIterations,
       lonePoint,
       maskTarget: config.maskTarget ?? 'binary',
-      clickGrid: config.clickGrid ?? 'cells',
+      clickGrid,
       augment: config.augment,
     },
   };
