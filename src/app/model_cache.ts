@@ -16,6 +16,14 @@ export const APP_DECODER_SLOTS = 16;
  */
 export const APP_FEWER_SLOTS = [4, 8];
 
+/**
+ * A revision of the exported graphs' insides, part of the cache key: the files' format is unchanged
+ * (EXPORT_FORMAT_VERSION), but an export made before a change to how a graph computes keeps the old
+ * graph until exported again. 2: the encoder takes its heads in groups (image_encoder.ts), which
+ * lowers ViT-B's peak memory and the page's first encoder run (docs/benchmarks.md).
+ */
+const GRAPH_REVISION = 2;
+
 export interface ModelCacheOptions {
   /** Weights file; default the bundled model. */
   weights?: string;
@@ -48,6 +56,7 @@ export function modelCacheKey(weightsPath: string, decoderHeads: number | undefi
     slots: APP_DECODER_SLOTS,
     fewerSlots: APP_FEWER_SLOTS,
     format: EXPORT_FORMAT_VERSION,
+    graphs: GRAPH_REVISION,
   };
   const hash = createHash('sha256')
     .update(JSON.stringify(int8Encoder ? { ...settings, int8Encoder } : settings))

@@ -15,6 +15,11 @@ export interface ImageEncoderOptions {
    * function; in the global blocks it saves writing and reading a 12 × 4096 × 4096 tensor.
    */
   forwardOnly?: boolean;
+  /**
+   * With forwardOnly: the most attention logits one group of heads holds at once (default
+   * GROUP_LOGITS); heads are taken in groups of the largest divisor of their number that fits.
+   */
+  logitsPerGroup?: number;
 }
 
 /** image [B, inChans, S, S], normalised and padded → embedding [B, outChans, S/patch, S/patch]. */
@@ -23,6 +28,7 @@ export function imageEncoder(g: Graph, image: Tensor, cfg: ImageEncoderConfig, o
   if (image.rank !== 4 || c !== cfg.inChans || h !== cfg.imgSize || w !== cfg.imgSize) {
     throw new Error(`image encoder: expected an image [B,${cfg.inChans},${cfg.imgSize},${cfg.imgSize}], got [${image.shape}]`);
   }
+  if (options.logitsPerGroup !== undefined && !(options.logitsPerGroup > 0)) throw new Error(`image encoder: logitsPerGroup must be a positive number, got ${options.logitsPerGroup}`);
   const grid = cfg.imgSize / cfg.patchSize;
   const trainedGrid = cfg.pretrainImgSize / cfg.patchSize;
 
@@ -40,7 +46,7 @@ export function imageEncoder(g: Graph, image: Tensor, cfg: ImageEncoderConfig, o
     // A block's rel-pos tables are sized for what it attends over when trained: its window, or the
     // whole trained grid for global blocks.
     const tableSide = window > 0 ? window : trainedGrid;
-    x = g.scope(`blocks.${i}`, () => block(g, x, cfg, window, tableSide, !!options.forwardOnly));
+    x = g.scope(`blocks.${i}`, () => block(g, x, cfg, window, tableSide, options.forwardOnly ? (options.logitsPerGroup ?? GROUP_LOGITS) : null));
   }
 
   // Neck: 1×1 conv, LayerNorm2d, 3×3 conv, LayerNorm2d, all without conv bias.
@@ -74,15 +80,15 @@ function transposed(m: Float64Array, rows: number, cols: number): Float64Array {
   return t;
 }
 
-function block(g: Graph, x: Tensor, cfg: ImageEncoderConfig, window: number, tableSide: number, forwardOnly: boolean): Tensor {
+function block(g: Graph, x: Tensor, cfg: ImageEncoderConfig, window: number, tableSide: number, logitsPerGroup: number | null): Tensor {
   const [b, h, w, c] = x.shape;
   let y = layerNorm(g, 'norm1', x, cfg.layerNormEps);
   if (window > 0) {
     const { windows, padded } = windowPartition(y, window);
-    y = attention(g, windows, cfg, tableSide, forwardOnly);
+    y = attention(g, windows, cfg, tableSide, logitsPerGroup);
     y = windowUnpartition(y, b, padded, [h, w]);
   } else {
-    y = attention(g, y, cfg, tableSide, forwardOnly);
+    y = attention(g, y, cfg, tableSide, logitsPerGroup);
   }
   const mid = op.add(x, y);
   const mlpOut = mlpBlock(g, 'mlp', layerNorm(g, 'norm2', mid, cfg.layerNormEps), c * cfg.mlpRatio, op.gelu);
@@ -111,8 +117,11 @@ function windowUnpartition(windows: Tensor, b: number, [hp, wp]: [number, number
   return hp > h || wp > w ? op.slice(x, [0, 0], [h, w], [1, 2]) : x;
 }
 
-/** Multi-head self-attention over x [B, H, W, C] with decomposed relative position bias. */
-function attention(g: Graph, x: Tensor, cfg: ImageEncoderConfig, tableSide: number, forwardOnly: boolean): Tensor {
+/**
+ * Multi-head self-attention over x [B, H, W, C] with decomposed relative position bias; in the
+ * inference form (logitsPerGroup given, see ImageEncoderOptions) or the training form (null).
+ */
+function attention(g: Graph, x: Tensor, cfg: ImageEncoderConfig, tableSide: number, logitsPerGroup: number | null): Tensor {
   return g.scope('attn', () => {
     const [b, h, w, c] = x.shape;
     const heads = cfg.numHeads;
@@ -120,29 +129,51 @@ function attention(g: Graph, x: Tensor, cfg: ImageEncoderConfig, tableSide: numb
     const qkv = linear(g, 'qkv', x, c, 3 * c, cfg.qkvBias);
     // Channels of qkv are [3][heads][hd]: split q, k, v, then heads → [B, heads, HW, hd].
     const [q, k, v] = op.split(qkv, [c, c, c], -1).map((t) => op.transpose(op.reshape(t, [b, h * w, heads, hd]), [0, 2, 1, 3]));
-    let terms: { relH: Tensor; relW: Tensor } | undefined;
-    if (cfg.useRelPos) {
-      const tableLength = 2 * tableSide - 1;
-      const relH = relativePositions(g, g.param('rel_pos_h', [tableLength, hd]), h);
-      const relW = relativePositions(g, g.param('rel_pos_w', [tableLength, hd]), w);
-      terms = decomposedRelPos(q, relH, relW, h, w);
-    }
+    const tableLength = 2 * tableSide - 1;
+    const tables = cfg.useRelPos ? { h: relativePositions(g, g.param('rel_pos_h', [tableLength, hd]), h), w: relativePositions(g, g.param('rel_pos_w', [tableLength, hd]), w) } : undefined;
+    // The relative-position terms of queries [B, heads′, HW, hd].
+    const relPos = (queries: Tensor) => tables && decomposedRelPos(queries, tables.h, tables.w, h, w);
     let out: Tensor; // [B, heads, HW, hd]
-    if (forwardOnly) {
-      let logits = op.matmul(op.mul(q, hd ** -0.5), op.transposeLast(k));
-      if (terms) {
-        const grid = op.reshape(logits, [b * heads, h, w, h, w]);
-        const biased = op.add(op.add(grid, op.unsqueeze(terms.relH, [4])), op.unsqueeze(terms.relW, [3]));
-        logits = op.reshape(biased, logits.shape);
+    if (logitsPerGroup !== null) {
+      const perGroup = headsPerGroup(heads, b * h * w * h * w, logitsPerGroup);
+      const groups: Tensor[] = [];
+      for (let first = 0; first < heads; first += perGroup) {
+        const pick = (t: Tensor) => (perGroup === heads ? t : op.slice(t, [first], [first + perGroup], [1]));
+        const [qg, kg, vg] = [pick(q), pick(k), pick(v)];
+        let logits = op.matmul(op.mul(qg, hd ** -0.5), op.transposeLast(kg));
+        const terms = relPos(qg);
+        if (terms) {
+          const grid = op.reshape(logits, [b * perGroup, h, w, h, w]);
+          const biased = op.add(op.add(grid, op.unsqueeze(terms.relH, [4])), op.unsqueeze(terms.relW, [3]));
+          logits = op.reshape(biased, logits.shape);
+        }
+        groups.push(op.matmul(op.softmax(logits, -1), vg));
       }
-      out = op.matmul(op.softmax(logits, -1), v);
+      out = groups.length === 1 ? groups[0] : op.concat(groups, 1);
     } else {
+      const terms = relPos(q);
       const bias = terms && op.reshape(op.add(op.unsqueeze(terms.relH, [4]), op.unsqueeze(terms.relW, [3])), [b, heads, h * w, h * w]);
       out = op.attention(q, k, v, { scale: hd ** -0.5, bias });
     }
     const merged = op.reshape(op.transpose(out, [0, 2, 1, 3]), [b, h, w, c]);
     return linear(g, 'proj', merged, c, c);
   });
+}
+
+/**
+ * Logit elements one group of heads holds at once in the inference encoder by default: one head of
+ * a 64 × 64 grid's global attention. ViT-B's global blocks would otherwise hold 12 × 4096 × 4096
+ * logits (805 MB) in each of their buffers, memory that the first image touches page by page (in
+ * the browser's WASM heap, a large part of the first encoder run) and that sets the peak; heads
+ * taken one after the other reuse one head's buffers, and natively run no slower
+ * (docs/benchmarks.md). Windowed blocks and small grids stay in one group.
+ */
+const GROUP_LOGITS = 4096 * 4096;
+
+/** The largest divisor of `heads` whose logits (`perHead` elements each) fit `budget`; at least 1. */
+function headsPerGroup(heads: number, perHead: number, budget: number): number {
+  for (let n = heads; n > 1; n--) if (heads % n === 0 && n * perHead <= budget) return n;
+  return 1;
 }
 
 /**

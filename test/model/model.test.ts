@@ -120,6 +120,36 @@ test('an encoder run at another size than its tables were trained at: trained sh
   await rt.release();
 });
 
+test('the inference encoder takes heads in groups within its logits budget: the same embedding as the training form', async () => {
+  const t = tinyConfig(); // a 4 × 4 grid: the global block's logits are 16² per head, the windowed block's 4 windows × 9²
+  const config = samConfig('vit_b', { ...t, imageEncoder: { ...t.imageEncoder, numHeads: 4 } });
+  const values = weightValues(config, randomWeights(config));
+  const image = Float32Array.from({ length: 3 * 64 * 64 }, (_, i) => Math.sin(i * 0.013));
+  const embed = async (graph: ReturnType<typeof buildEncoderGraph>) => {
+    const rt = await Runtime.create(serialize(graph, { params: 'initializers', values }), { threads: 1 });
+    const out = (await rt.run({ image })).embedding.data as Float32Array;
+    await rt.release();
+    return out;
+  };
+  const matmuls = (graph: ReturnType<typeof buildEncoderGraph>) => graph.nodes.filter((n) => n.type === 'MatMul').length;
+  const training = buildEncoderGraph(config);
+  const whole = buildEncoderGraph(config, 1, { forwardOnly: true });
+  // 600 logits: the global block in 2 groups of 2 heads, the windowed block (324 per head) head by head.
+  const grouped = buildEncoderGraph(config, 1, { forwardOnly: true, logitsPerGroup: 600 });
+  const single = buildEncoderGraph(config, 1, { forwardOnly: true, logitsPerGroup: 1 });
+  assert.ok(matmuls(whole) < matmuls(grouped) && matmuls(grouped) < matmuls(single), `MatMul nodes ${matmuls(whole)}, ${matmuls(grouped)}, ${matmuls(single)}`);
+  const reference = await embed(training);
+  for (const [name, graph] of [
+    ['whole', whole],
+    ['grouped', grouped],
+    ['single', single],
+  ] as const) {
+    const out = await embed(graph);
+    const worst = out.reduce((m, v, i) => Math.max(m, Math.abs(v - reference[i])), 0);
+    assert.ok(worst <= 1e-5, `${name}: largest difference ${worst}`);
+  }
+});
+
 test('prompts: per-axis resize scale, +0.5, box corners last with labels 2 and 3, padding point only without a box', () => {
   assert.deepEqual(resizedSize([315, 500], 1024), [645, 1024]);
   const p = encodePrompt(
