@@ -1,14 +1,17 @@
-// Browser app benchmark: `npm run bench:app -- [--json] [--image FILE] [--box x0,y0,x1,y1] [--repeats N] [--clicks N] [--vitb] [--int8]`.
+// Browser app benchmark: `npm run bench:app -- [--json] [--image FILE] [--box x0,y0,x1,y1] [--repeats N] [--clicks N] [--pause-ms MS] [--vitb] [--int8]`.
 // Serves the built app with the bundled ultrasam-tiny (or, with --vitb, SAM ViT-B with random
 // weights: speed does not depend on their values), opens a real ultrasound image in headless
 // Chromium (WASM, the page's own thread count), draws a box, and reports the time from opening the
 // image to the first mask (the page's own measure and the image encoder's share); then clicks
 // --clicks positive points inside the box, one after the other, and reports the decoder time per
-// click as the page's worker measures it. With --int8 the model is exported with its int8 encoder
+// click as the page's worker measures it, each click --pause-ms after the previous mask came back
+// (default 500: a user's clicks are that far apart at least; with 0 the next decode runs while the
+// page still draws the previous mask, on the same two cores). With --int8 the model is exported with its int8 encoder
 // too (`ultrasam app --int8`) and each repeat opens one page with ?encoder=fp32 and one with
 // ?encoder=int8 (the order alternating), so the two are side by side on the same load: the int8
 // figures under keys with `int8_`, the int8/fp32 ratio per pair, and the share of pixels on which
-// the two first masks agree. Saves the last run's screenshot as docs/app.png (not with --vitb or
+// the two first masks agree. Each click's time is also split: `click_decoder_ms` is onnxruntime's
+// decoder runs alone, the rest of `click_ms` the masks at the image size. Saves the last run's screenshot as docs/app.png (not with --vitb or
 // --int8). Needs `npm run build:web` and Debian's Chromium.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,11 +38,13 @@ const { json, text, has, repeats: runs } = benchArgs(3);
 const vitb = has('--vitb');
 const int8 = has('--int8');
 const clicks = Number(text('--clicks', '5'));
+const pauseMs = Number(text('--pause-ms', '500'));
 // The README's example: a DDTI thyroid image and a box around its nodule.
 const image = text('--image', join(ROOT, '..', 'shared', 'data', 'ultrasound', 'ddti', 'DDTI', '1_1.a.jpg'));
 const box = text('--box', '160,40,330,200').split(',').map(Number) as [number, number, number, number];
 if (box.length !== 4 || box.some((v) => !Number.isFinite(v))) throw new Error(`--box needs x0,y0,x1,y1, got '${text('--box', '')}'`);
 if (!Number.isInteger(clicks) || clicks < 0) throw new Error(`--clicks needs a whole number ≥ 0, got '${text('--clicks', '')}'`);
+if (!(Number.isFinite(pauseMs) && pauseMs >= 0)) throw new Error(`--pause-ms needs a number of milliseconds ≥ 0, got '${text('--pause-ms', '')}'`);
 if (!existsSync(image)) throw new Error(`image not found: ${image} (give one with --image)`);
 if (!existsSync(join(builtWebDir(), 'index.html'))) throw new Error('the web app is not built: run `npm run build:web` first');
 if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium, or set CHROMIUM_PATH`);
@@ -65,6 +70,8 @@ interface PageRun {
   firstMaskMs: number;
   encoderMs: number;
   clickMs: number[];
+  /** Per click, the share of clickMs spent in onnxruntime's decoder runs (the rest: masks at the image size). */
+  clickDecoderMs: number[];
   /** The first mask (the box's), when it is compared between encoders. */
   mask?: Uint8Array;
 }
@@ -89,16 +96,19 @@ async function runPage(browser: Browser, encoder: EncoderPrecision | undefined, 
     }
     // Clicks inside the box, each waiting for its mask: the box plus 1, 2, … positive points.
     const clickMs: number[] = [];
+    const clickDecoderMs: number[] = [];
     for (let c = 0; c < clicks; c++) {
       const decodes = Number(await page.locator('body').getAttribute('data-decodes'));
       const t = (c + 1) / (clicks + 1);
       const [x, y] = await screenOf(page, [box[0] + t * (box[2] - box[0]), box[1] + (1 - t) * (box[3] - box[1])], { width, height });
+      await page.waitForTimeout(pauseMs);
       await page.mouse.click(x, y);
       await page.locator(`body[data-decodes="${decodes + 1}"]`).waitFor({ state: 'attached', timeout });
       clickMs.push(Number(await page.locator('body').getAttribute('data-decode-ms')));
+      clickDecoderMs.push(Number(await page.locator('body').getAttribute('data-decoder-run-ms')));
     }
     if (last && !vitb && !int8) await page.screenshot({ path: join(ROOT, 'docs', 'app.png') });
-    return { info, firstMaskMs, encoderMs, clickMs, mask };
+    return { info, firstMaskMs, encoderMs, clickMs, clickDecoderMs, mask };
   } finally {
     await page.close();
   }
@@ -133,6 +143,8 @@ function figures(prefix: string, pages: PageRun[]): Record<string, unknown> {
     [`${prefix}image_encoder_ms_all`]: pages.map((p) => p.encoderMs).join(' '),
     [`${prefix}click_ms`]: clicks ? median(clickMs) : null,
     [`${prefix}click_ms_all`]: clickMs.join(' '),
+    [`${prefix}click_decoder_ms`]: clicks ? median(pages.flatMap((p) => p.clickDecoderMs)) : null,
+    [`${prefix}click_decoder_ms_all`]: pages.flatMap((p) => p.clickDecoderMs).join(' '),
   };
 }
 
@@ -146,6 +158,7 @@ report(
     ...(int8 ? { model_int8: int8Runs[0].info } : {}),
     image,
     runs,
+    pause_ms: pauseMs,
     ...figures(prefix, fp32Runs),
     ...(int8
       ? {

@@ -1,8 +1,10 @@
-// The page's decoder without the page: `npm run bench:web-decoder -- [--json] [--threads N] [--repeats N] [--profile] [--slots 4|8|16]`.
+// The page's decoder without the page: `npm run bench:web-decoder -- [--json] [--threads N] [--repeats N] [--pause-ms MS] [--profile] [--slots 4|8|16]`.
 // Runs the exported SAM ViT-B decoder (random weights: speed does not depend on their values) in
 // onnxruntime-web's WASM backend under Node, as the app's worker runs it for a corrective click
 // (decoder_image.onnx once, then the decoder with two points and a mask prompt), beside the same
-// files in onnxruntime-node, alternating. With --profile, onnxruntime-web's kernel profile of the
+// files in onnxruntime-node, alternating, with --pause-ms (default 50) after each run: an engine's
+// thread pool spins for a while after its run, and two engines in one process would otherwise run
+// each other's timed runs on a core already taken (the page has one engine). With --profile, onnxruntime-web's kernel profile of the
 // WASM runs is summed per operator type (median over the runs after the first): where a click's
 // time goes in the browser, which bench:app can only time as a whole.
 import fs, { mkdirSync, readFileSync } from 'node:fs';
@@ -22,7 +24,9 @@ import { saveSamWeights } from '../src/weights/checkpoint.js';
 const { json, threads, repeats, has, text } = benchArgs(7);
 const profile = has('--profile');
 const slots = Number(text('--slots', '4'));
+const pauseMs = Number(text('--pause-ms', '50'));
 if (!(Number.isInteger(repeats) && repeats >= 1)) throw new Error(`--repeats must be a whole number ≥ 1, got '${text('--repeats', '')}'`);
+if (!(Number.isFinite(pauseMs) && pauseMs >= 0)) throw new Error(`--pause-ms needs a number of milliseconds ≥ 0, got '${text('--pause-ms', '')}'`);
 if (![4, 8, 16].includes(slots)) throw new Error(`--slots must be 4, 8 or 16 (the exported decoders), got '${text('--slots', '')}'`);
 
 // The export of random ViT-B weights, kept between runs (≈ 0.4 GB; the same seed gives the same file).
@@ -88,14 +92,18 @@ const nodeMs: number[] = [];
 const webMs: number[] = [];
 for (let r = 0; r <= repeats; r++) {
   // Run 0 warms both up and is left out.
+  const pause = () => new Promise((resolve) => setTimeout(resolve, pauseMs));
   const a = await node.click();
+  await pause();
   const b = await web.click();
+  await pause();
   if (r > 0) [nodeMs, webMs].forEach((list, i) => list.push(i === 0 ? a : b));
 }
 
 const result: Record<string, number | string> = {
   threads,
   slots,
+  pause_ms: pauseMs,
   wasm_click_ms: Number(median(webMs).toFixed(1)),
   node_click_ms: Number(median(nodeMs).toFixed(1)),
   wasm_over_node: Number((median(webMs) / median(nodeMs)).toFixed(2)),

@@ -53,6 +53,7 @@ function flagLayer(o: Record<string, unknown>): Json {
     lonePoint: o.lonePoint,
     maskTarget: o.maskTarget,
     focalAlpha: o.focalAlpha,
+    clickFocus: o.clickFocus,
     clickGrid: o.clickGrid,
     refine: o.refine,
     freezeEncoder: o.freezeEncoder,
@@ -95,6 +96,17 @@ function formatSeconds(s: number): string {
   return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(Math.floor(s % 60)).padStart(2, '0')}s`;
 }
 
+/** `--click-focus weight,radius[,corrective]`: the run config's clickFocus. */
+function clickFocus(text: string): { weight: number; radius: number; corrective?: boolean } {
+  const parts = text.split(',');
+  const [weight, radius] = parts.slice(0, 2).map(Number);
+  const corrective = parts[2] === 'corrective';
+  if (parts.length < 2 || parts.length > 3 || (parts.length === 3 && !corrective) || !(weight >= 0) || !(radius > 0)) {
+    throw new InvalidArgumentError(`expected weight,radius[,corrective] with weight ≥ 0 and radius > 0 (e.g. 10,8), got '${text}'`);
+  }
+  return { weight, radius, ...(corrective ? { corrective } : {}) };
+}
+
 export function registerTrainCommands(program: Command): void {
   program
     .command('train')
@@ -129,6 +141,11 @@ export function registerTrainCommands(program: Command): void {
       ).choices(['candidates', 'single']),
     )
     .option('--focal-alpha <a>', "the focal loss's weight of foreground cells, 0–1 (the reference's 0.25 draws masks too small)", unitInterval)
+    .option(
+      '--click-focus <weight,radius[,corrective]>',
+      "extra focal weight around the prompt's clicks (or only the corrective ones): 1 + weight · exp(−d²/2radius²), radius in input pixels",
+      clickFocus,
+    )
     .addOption(
       new Option(
         '--mask-target <kind>',

@@ -64,6 +64,17 @@ function axisMap(lowRes: number, imgSize: number, kept: number, outSize: number)
   return { start, index: Int32Array.from(index), weight: Float64Array.from(weight) };
 }
 
+/** The first and last input index a map reads. */
+function readRange(map: SparseRows): [number, number] {
+  let first = Infinity;
+  let last = -1;
+  for (const i of map.index) {
+    if (i < first) first = i;
+    if (i > last) last = i;
+  }
+  return [first, last];
+}
+
 // The maps of the last few geometries: every prompt on an image post-processes with the same ones.
 const axisMaps = new Map<string, SparseRows>();
 
@@ -90,14 +101,14 @@ function geometryMaps(lowRes: Float32Array, count: number, [h, w]: Size, geo: Po
 }
 
 /**
- * Mask m at the original size: columns first on the h low-res rows (tmp: [h, outW]), then rows, whose
- * taps are whole rows of tmp: the inner loop runs along contiguous memory.
+ * Mask m's low-res rows resized along the columns to the original width (tmp: [h, outW]), those
+ * rows only that the row map reads (a landscape image's crop leaves the padding's rows unread).
  */
-function upscaleMask(lowRes: Float32Array, m: number, h: number, w: number, rows: SparseRows, cols: SparseRows, tmp: Float64Array, out: Float64Array): void {
+function columnPass(lowRes: Float32Array, m: number, h: number, w: number, cols: SparseRows, rows: SparseRows, tmp: Float64Array): void {
   const outW = cols.start.length - 1;
-  const outH = rows.start.length - 1;
   const src = m * h * w;
-  for (let y = 0; y < h; y++) {
+  const [first, last] = readRange(rows);
+  for (let y = first; y <= last; y++) {
     const base = src + y * w;
     for (let c = 0; c < outW; c++) {
       let s = 0;
@@ -105,6 +116,16 @@ function upscaleMask(lowRes: Float32Array, m: number, h: number, w: number, rows
       tmp[y * outW + c] = s;
     }
   }
+}
+
+/**
+ * Mask m at the original size: columns first on the h low-res rows (tmp: [h, outW]), then rows, whose
+ * taps are whole rows of tmp: the inner loop runs along contiguous memory.
+ */
+function upscaleMask(lowRes: Float32Array, m: number, h: number, w: number, rows: SparseRows, cols: SparseRows, tmp: Float64Array, out: Float64Array): void {
+  const outW = cols.start.length - 1;
+  const outH = rows.start.length - 1;
+  columnPass(lowRes, m, h, w, cols, rows, tmp);
   out.fill(0);
   for (let r = 0; r < outH; r++) {
     const dst = r * outW;
@@ -170,12 +191,22 @@ export function postprocessMasks(lowRes: Float32Array, count: number, [h, w]: Si
   const { rows, cols } = geometryMaps(lowRes, count, [h, w], geo);
   const [outH, outW] = geo.originalSize;
   const tmp = new Float64Array(h * outW);
-  const logits = new Float64Array(outH * outW);
+  // One output row at a time, thresholded as it is summed: no logits at the image size in memory.
+  const row = new Float64Array(outW);
   const masks: Uint8Array[] = [];
   for (let m = 0; m < count; m++) {
-    upscaleMask(lowRes, m, h, w, rows, cols, tmp, logits);
+    columnPass(lowRes, m, h, w, cols, rows, tmp);
     const mask = new Uint8Array(outH * outW);
-    for (let i = 0; i < mask.length; i++) mask[i] = Math.fround(logits[i]) > threshold ? 1 : 0;
+    for (let r = 0; r < outH; r++) {
+      row.fill(0);
+      for (let t = rows.start[r]; t < rows.start[r + 1]; t++) {
+        const from = rows.index[t] * outW;
+        const wt = rows.weight[t];
+        for (let c = 0; c < outW; c++) row[c] += wt * tmp[from + c];
+      }
+      const dst = r * outW;
+      for (let c = 0; c < outW; c++) mask[dst + c] = Math.fround(row[c]) > threshold ? 1 : 0;
+    }
     masks.push(mask);
   }
   return masks;

@@ -9,7 +9,7 @@ import { type SamConfig, embeddingGrid, lowResSize, validateConfig } from '../mo
 import { imageEncoder } from '../model/image_encoder.js';
 import { fineFeatures } from '../model/mask_decoder.js';
 import { FINE_FEATURES, type MaskPrompt, decodePrompts, emptySlotsOf, fineInput, maskPromptEmbedding } from '../model/sam.js';
-import { type LossWeights, ULTRASAM_LOSS, firstMaxOneHot, maskLoss } from './loss.js';
+import { type LossWeights, ULTRASAM_LOSS, clickFocusWeights, firstMaxOneHot, maskLoss } from './loss.js';
 import { SharedParamGraph } from './shared_graph.js';
 
 export interface TrainGraphOptions {
@@ -64,6 +64,9 @@ export const METRICS = ['focal', 'dice', 'iou_mse', 'true_iou'] as const;
 
 interface Built {
   g: SharedParamGraph;
+  /** The prompts' inputs: [B, N, 2] and [B, N]. */
+  coords: Tensor;
+  labels: Tensor;
   masks: Tensor;
   iou: Tensor;
   /** A decoder pass over the same prompts with a given mask prompt (none: no_mask_embed). */
@@ -116,7 +119,7 @@ function buildPasses(o: TrainGraphOptions): Built {
     firstMask = { dense: maskPromptEmbedding(g, config, b, { logits, has }), ...(config.maskDecoder.maskSkip ? { logits, has } : {}) };
   }
   const { masks, iou } = decode(firstMask);
-  return { g, masks, iou, decode };
+  return { g, coords, labels, masks, iou, decode };
 }
 
 /**
@@ -124,7 +127,7 @@ function buildPasses(o: TrainGraphOptions): Built {
  * `focal`, `dice`, `iou_mse`, `true_iou` of the first pass and, with refinement, `refine.*` too.
  */
 export function buildTrainGraph(o: TrainGraphOptions): { graph: SharedParamGraph; loss: Tensor } {
-  const { g, masks, iou, decode } = buildPasses(o);
+  const { g, coords, labels, masks, iou, decode } = buildPasses(o);
   const b = o.images * o.instancesPerImage * o.iterations;
   const k = masks.shape[1];
   const side = o.targetSide ?? masks.shape[2];
@@ -132,7 +135,9 @@ export function buildTrainGraph(o: TrainGraphOptions): { graph: SharedParamGraph
   const weight = g.input(INPUTS.weight, [b]);
   const candidates = g.input(INPUTS.candidates, [b, k]);
   const scored = (logits: Tensor) => op.resizeBilinear(logits, side, side);
-  const first = maskLoss({ logits: scored(masks), iouPred: iou, target, candidates, weight }, o.loss ?? ULTRASAM_LOSS);
+  const focus = o.loss?.clickFocus;
+  const cellWeight = focus ? clickFocusWeights(coords, labels, side, o.config.imageEncoder.imgSize, focus) : undefined;
+  const first = maskLoss({ logits: scored(masks), iouPred: iou, target, candidates, weight, cellWeight }, o.loss ?? ULTRASAM_LOSS);
   outputMetrics(g, '', first);
   let loss = first.total;
   if (o.refine) {
@@ -142,7 +147,7 @@ export function buildTrainGraph(o: TrainGraphOptions): { graph: SharedParamGraph
     const chosen = op.reduceSum(op.mul(masks, op.reshape(returned, [b, k, 1, 1])), [1], true); // [B,1,4h,4w]
     const second = decode({ logits: op.stopGradient(chosen) });
     const refineCandidates = g.input(INPUTS.refineCandidates, [b, k]);
-    const refined = maskLoss({ logits: scored(second.masks), iouPred: second.iou, target, candidates: refineCandidates, weight }, o.loss ?? ULTRASAM_LOSS);
+    const refined = maskLoss({ logits: scored(second.masks), iouPred: second.iou, target, candidates: refineCandidates, weight, cellWeight }, o.loss ?? ULTRASAM_LOSS);
     outputMetrics(g, 'refine.', refined);
     loss = op.add(loss, refined.total);
   }

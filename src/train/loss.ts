@@ -25,6 +25,26 @@ export interface LossWeights {
   diceEps: number;
   /** Whose predicted IoU is supervised: the supervised output's ('best', the reference) or every candidate's (mean over them). */
   iouOutputs: 'best' | 'candidates';
+  /** Focal weight around the prompt's clicks (clickFocusWeights); absent: every cell weighs the same. */
+  clickFocus?: ClickFocus;
+}
+
+/**
+ * Extra focal weight on the cells around each click of the prompt: 1 + weight · Σ exp(−d² / 2r²),
+ * d the distance in input pixels from the cell's centre to a click (labels 0 and 1; box corners,
+ * padding and empty slots take no part). The plain loss weighs a click in a thin error region like
+ * the few cells it covers, so a decoder may leave the clicked pixel wrong; this makes the user's
+ * clicks the cells it must get right.
+ */
+export interface ClickFocus {
+  weight: number;
+  /** r, in input pixels. */
+  radius: number;
+  /**
+   * Only the corrective clicks: the prompt tokens after the first prompt's two (its point and the
+   * padding point, or the box corners; clicks.ts writes corrective clicks from token 2 on).
+   */
+  corrective?: boolean;
 }
 
 export const ULTRASAM_LOSS: LossWeights = { focal: 20, dice: 1, iou: 1, gamma: 2, alpha: 0.25, diceEps: 1, iouOutputs: 'best' };
@@ -43,6 +63,8 @@ export interface MaskLossInputs {
   candidates: Tensor;
   /** [B] 1 for real instances, 0 for the padding slots of images with fewer instances. */
   weight: Tensor;
+  /** [B, H·W] the focal term's weight per cell (clickFocusWeights); absent: 1. */
+  cellWeight?: Tensor;
 }
 
 export interface MaskLoss {
@@ -55,7 +77,7 @@ export interface MaskLoss {
 }
 
 export function maskLoss(inputs: MaskLossInputs, w: LossWeights = ULTRASAM_LOSS): MaskLoss {
-  const { logits, iouPred, target, candidates, weight } = inputs;
+  const { logits, iouPred, target, candidates, weight, cellWeight } = inputs;
   const [b, k, h, wd] = logits.shape;
   if (target.shape.join() !== [b, 1, h, wd].join()) throw new Error(`mask loss: target [${target.shape}] does not match logits [${logits.shape}]`);
   if (iouPred.shape.join() !== [b, k].join() || candidates.shape.join() !== [b, k].join() || weight.shape.join() !== [b].join()) {
@@ -84,7 +106,9 @@ export function maskLoss(inputs: MaskLossInputs, w: LossWeights = ULTRASAM_LOSS)
   const alphaT = op.add(op.mul(t, w.alpha), op.mul(op.sub(1, t), 1 - w.alpha));
   // γ = 2 (the reference's) as a product: exact, and cheaper than Pow.
   const modulator = w.gamma === 2 ? op.mul(oneMinusPt, oneMinusPt) : op.pow(oneMinusPt, g.scalar(w.gamma));
-  const focal = op.reduceMean(op.mul(op.mul(bce, alphaT), modulator), [1]);
+  const focalCells = op.mul(op.mul(bce, alphaT), modulator);
+  if (cellWeight && cellWeight.shape.join() !== [b, h * wd].join()) throw new Error(`mask loss: cellWeight [${cellWeight.shape}] must be [${b},${h * wd}]`);
+  const focal = op.reduceMean(cellWeight ? op.mul(focalCells, cellWeight) : focalCells, [1]);
 
   const dice = op.sub(1, op.div(op.mul(op.reduceSum(op.mul(p, t), [1]), 2), op.add(op.add(op.reduceSum(op.mul(p, p), [1]), op.reduceSum(op.mul(t, t), [1])), 2 * w.diceEps)));
   const iouMse = w.iouOutputs === 'best' ? squared(op.sub(pick(iouPred), pick(actualIou))) : candidateMean(squared(op.sub(iouPred, actualIou)), candidates);
@@ -97,6 +121,37 @@ export function maskLoss(inputs: MaskLossInputs, w: LossWeights = ULTRASAM_LOSS)
   const iouMean = mean(iouMse);
   const total = op.add(op.add(op.mul(focalMean, w.focal), op.mul(diceMean, w.dice)), op.mul(iouMean, w.iou));
   return { total, focal: focalMean, dice: diceMean, iou: iouMean, trueIou: mean(pick(actualIou)) };
+}
+
+/**
+ * [B, side·side] focal weights for a side × side target over an imgSize input (ClickFocus), from the
+ * prompt's coords [B, N, 2] (input pixels) and labels [B, N]. Built from inputs only: no gradient.
+ */
+export function clickFocusWeights(coords: Tensor, labels: Tensor, side: number, imgSize: number, focus: ClickFocus): Tensor {
+  if (!(focus.weight >= 0 && focus.radius > 0)) throw new Error(`click focus: weight must be ≥ 0 and radius > 0, got ${focus.weight} and ${focus.radius}`);
+  const [b, n] = labels.shape;
+  const g = coords.graph;
+  const cell = imgSize / side;
+  const centres = (axis: 0 | 1) =>
+    g.constant(
+      Float32Array.from({ length: side * side }, (_, i) => ((axis === 0 ? i % side : Math.floor(i / side)) + 0.5) * cell),
+      [1, 1, side * side],
+    );
+  const [x, y] = op.split(coords, [1, 1], 2); // [B, N, 1] each
+  const dx = op.sub(x, centres(0));
+  const dy = op.sub(y, centres(1));
+  const d2 = op.add(op.mul(dx, dx), op.mul(dy, dy)); // [B, N, side²]
+  let isClick = op.cast(op.and(op.greaterOrEqual(labels, 0), op.lessOrEqual(labels, 1)), 'float32'); // [B, N]
+  if (focus.corrective)
+    isClick = op.mul(
+      isClick,
+      g.constant(
+        Float32Array.from({ length: n }, (_, t) => (t >= 2 ? 1 : 0)),
+        [1, n],
+      ),
+    );
+  const near = op.mul(op.exp(op.mul(d2, -1 / (2 * focus.radius * focus.radius))), op.reshape(isClick, [b, n, 1]));
+  return op.add(op.mul(op.reduceSum(near, [1]), focus.weight), 1);
 }
 
 function squared(x: Tensor): Tensor {

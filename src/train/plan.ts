@@ -86,7 +86,12 @@ export function planRun(config: RunConfig): RunPlan {
       emptySlots: interactive,
       refine: config.refine,
       ...targetSide,
-      loss: { ...ULTRASAM_LOSS, iouOutputs: config.iouOutputs ?? ULTRASAM_LOSS.iouOutputs, alpha: config.focalAlpha ?? ULTRASAM_LOSS.alpha },
+      loss: {
+        ...ULTRASAM_LOSS,
+        iouOutputs: config.iouOutputs ?? ULTRASAM_LOSS.iouOutputs,
+        alpha: config.focalAlpha ?? ULTRASAM_LOSS.alpha,
+        ...(config.clickFocus ? { clickFocus: config.clickFocus } : {}),
+      },
     },
     layout: {
       images: config.batch.images,

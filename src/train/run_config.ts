@@ -8,6 +8,7 @@ import type { ClickGrid, MaskTarget } from './sample.js';
 import type { MultimaskMode } from './batch.js';
 import { type AugmentOptions, NO_AUGMENTATION } from './augment.js';
 import type { DataSource } from './dataset.js';
+import type { ClickFocus } from './loss.js';
 
 export type ScheduleConfig =
   | { type: 'multistep'; warmupSteps?: number; warmupStart?: number; milestones?: number[]; gamma?: number }
@@ -95,6 +96,12 @@ export interface RunConfig {
    * DEFAULTS, so runs saved before the field existed resume unchanged.
    */
   focalAlpha?: number;
+  /**
+   * Extra focal weight on the cells around the prompt's clicks (loss.ts ClickFocus: 1 + weight ·
+   * Σ exp(−d² / 2 radius²), radius in input pixels). Absent: none; not in DEFAULTS, so runs saved
+   * before the field existed resume unchanged.
+   */
+  clickFocus?: ClickFocus;
   /** A second decoder pass with the first pass's logits as the mask prompt. */
   refine: boolean;
   freezeEncoder: boolean;
@@ -207,6 +214,13 @@ export function validateRunConfig(raw: Json): RunConfig {
   if (raw.maskTarget !== undefined && !['binary', 'coverage', 'input'].includes(raw.maskTarget as string)) bad('maskTarget', `'binary', 'coverage' or 'input'`);
   if (raw.clickGrid !== undefined && !['cells', 'input'].includes(raw.clickGrid as string)) bad('clickGrid', `'cells' or 'input'`);
   if (raw.focalAlpha !== undefined) num('focalAlpha', 0, 1);
+  if (raw.clickFocus !== undefined) {
+    if (typeof raw.clickFocus !== 'object' || raw.clickFocus === null) bad('clickFocus', 'an object { weight, radius }');
+    num('clickFocus.weight', 0);
+    const radius = pick(raw, 'clickFocus.radius');
+    if (typeof radius !== 'number' || !Number.isFinite(radius) || radius <= 0) bad('clickFocus.radius', 'a number > 0 (input pixels)');
+    if (pick(raw, 'clickFocus.corrective') !== undefined) bool('clickFocus.corrective');
+  }
   if (raw.lonePoint === 'single' && raw.multimask !== 'auto') bad('multimask', `'auto' with lonePoint 'single' (only SAM's rule tells lone points apart)`);
   for (const f of ['refine', 'freezeEncoder', 'cacheEmbeddings', 'flip']) bool(f);
   if (raw.ultrasam !== undefined) bool('ultrasam');

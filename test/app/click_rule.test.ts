@@ -80,7 +80,7 @@ for (const lonePoint of ['candidates', 'single'] as const)
       const decode = async (input: PredictInput): Promise<DecodeResult> => {
         sent.push(input);
         const { logits, scores } = fullDecode(input);
-        return { masks: masksOf(logits, [0, 1, 2, 3]), scores, lowResLogits: logits, ms: 0 };
+        return { masks: masksOf(logits, [0, 1, 2, 3]), scores, lowResLogits: logits, ms: 0, decoderMs: 0 };
       };
       const cache = new MaskCache(() => lonePoint);
       let state = initialState();

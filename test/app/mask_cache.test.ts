@@ -26,7 +26,7 @@ function recordingDecoder(scores: readonly number[] = SCORES) {
     const c = calls.push(prompt);
     const lowResLogits = new Float32Array(4 * PLANE);
     for (let k = 0; k < 4; k++) lowResLogits.fill(10 * c + k, k * PLANE, (k + 1) * PLANE);
-    return { masks: [0, 1, 2, 3].map((k) => new Uint8Array([k % 2, 1, 0, 0])), scores: [...scores], lowResLogits, ms: 1 };
+    return { masks: [0, 1, 2, 3].map((k) => new Uint8Array([k % 2, 1, 0, 0])), scores: [...scores], lowResLogits, ms: 1, decoderMs: 1 };
   };
   return { calls, decode, failOnce: () => (failNext = true) };
 }
@@ -163,7 +163,7 @@ test('a prompt is decoded once however often it is asked for; a failed decode is
 });
 
 test('outputLogits: one output plane; an output that does not exist is an error', () => {
-  const result: DecodeResult = { masks: [new Uint8Array(1), new Uint8Array(1)], scores: [0, 0], lowResLogits: Float32Array.from([1, 2, 3, 4]), ms: 0 };
+  const result: DecodeResult = { masks: [new Uint8Array(1), new Uint8Array(1)], scores: [0, 0], lowResLogits: Float32Array.from([1, 2, 3, 4]), ms: 0, decoderMs: 0 };
   assert.deepEqual(Array.from(outputLogits(result, 1)), [3, 4]);
   assert.throws(() => outputLogits(result, 2), /output 2 does not exist: the decoder gave 2/);
 });

@@ -67,6 +67,9 @@ test('run config errors name the field and the value', () => {
   check({ maskTarget: 'soft' }, /maskTarget must be 'binary', 'coverage' or 'input', got "soft"/);
   check({ clickGrid: 'pixels' }, /clickGrid must be 'cells' or 'input', got "pixels"/);
   check({ focalAlpha: 1.5 }, /focalAlpha must be a number in \[0, 1\], got 1\.5/);
+  check({ clickFocus: { weight: 10, radius: 0 } }, /clickFocus\.radius must be a number > 0 \(input pixels\), got 0/);
+  check({ clickFocus: { weight: -1, radius: 8 } }, /clickFocus\.weight must be a number in \[0, Infinity\], got -1/);
+  check({ clickFocus: 3 }, /clickFocus must be an object \{ weight, radius \}, got 3/);
   check({ sizeBalance: -0.5 }, /sizeBalance must be a number in \[0, 1\], got -0\.5/);
   check({ lonePoint: 'single', multimask: 'always' }, /multimask must be 'auto' with lonePoint 'single'.*got "always"/);
   check({ data: [] }, /data must be a non-empty list/);
@@ -80,6 +83,17 @@ test("focalAlpha reaches the loss; absent, the reference's 0.25; the flag takes 
   assert.equal(alpha({}), 0.25);
   assert.equal(alpha({ focalAlpha: 0.5 }), 0.5);
   await assert.rejects(runCli(registerTrainCommands, ['train', '--focal-alpha', '2']), /--focal-alpha.*'2' is not a number in \[0, 1\]/);
+});
+
+test('clickFocus reaches the loss; absent, none; the flag takes weight,radius', async () => {
+  const base = { data: [{ coco: corpus.coco, images: corpus.dir }], init: 'scratch', model: tinyTrainConfig(), out: join(work, 'focus'), steps: 1 };
+  const focus = (over: Record<string, unknown>) => planRun(validateRunConfig(mergeConfig(DEFAULTS as unknown as Record<string, unknown>, base, over))).graph.loss?.clickFocus;
+  assert.equal(focus({}), undefined);
+  assert.deepEqual(focus({ clickFocus: { weight: 10, radius: 8 } }), { weight: 10, radius: 8 });
+  await assert.rejects(runCli(registerTrainCommands, ['train', '--click-focus', '10']), /--click-focus.*expected weight,radius/);
+  await assert.rejects(runCli(registerTrainCommands, ['train', '--click-focus', '10,0']), /--click-focus.*radius > 0/);
+  await assert.rejects(runCli(registerTrainCommands, ['train', '--click-focus', '10,8,all']), /--click-focus.*expected weight,radius\[,corrective\]/);
+  assert.deepEqual(focus({ clickFocus: { weight: 10, radius: 8, corrective: true } }), { weight: 10, radius: 8, corrective: true });
 });
 
 test('clickGrid reaches the click simulation and the samples; absent, the cells; the flag takes cells or input', async () => {

@@ -8,7 +8,7 @@ import { bilinearMatrix } from '../../src/graph/ops/resize.js';
 import { serialize } from '../../src/graph/onnx.js';
 import { Rng } from '../../src/graph/random.js';
 import { Runtime } from '../../src/graph/runtime.js';
-import { type LossWeights, ULTRASAM_LOSS, firstMaxOneHot, maskLoss } from '../../src/train/loss.js';
+import { type LossWeights, ULTRASAM_LOSS, clickFocusWeights, firstMaxOneHot, maskLoss } from '../../src/train/loss.js';
 
 interface Case {
   b: number;
@@ -19,6 +19,7 @@ interface Case {
   target: Float32Array; // [b, side²]: 0/1, or each cell's covered share
   candidates: Float32Array; // [b, k]
   weight: Float32Array; // [b]
+  cellWeight?: Float32Array; // [b, side²]: the focal term's weight per cell (absent: 1)
 }
 
 /**
@@ -64,7 +65,7 @@ function reference(c: Case, iouOutputs: LossWeights['iouOutputs'] = 'best') {
       const s = sig(x);
       const bce = -(t * Math.log(s) + (1 - t) * Math.log(1 - s));
       const oneMinusPt = (1 - s) * t + s * (1 - t);
-      f += bce * (0.25 * t + 0.75 * (1 - t)) * oneMinusPt ** 2;
+      f += (c.cellWeight?.[i * n + p] ?? 1) * bce * (0.25 * t + 0.75 * (1 - t)) * oneMinusPt ** 2;
       pt += s * t;
       pp += s * s;
       tt += t * t;
@@ -112,6 +113,7 @@ async function runGraph(c: Case, weights: LossWeights = ULTRASAM_LOSS, upsampleT
       target: g.input('target', [c.b, 1, c.side, c.side]),
       candidates: g.input('candidates', [c.b, c.k]),
       weight: g.input('weight', [c.b]),
+      ...(c.cellWeight ? { cellWeight: g.input('cell_weight', [c.b, c.side * c.side]) } : {}),
     },
     weights,
   );
@@ -120,7 +122,7 @@ async function runGraph(c: Case, weights: LossWeights = ULTRASAM_LOSS, upsampleT
   g.output('grad', dLogits);
   g.output('grad_iou', dIou);
   const rt = await Runtime.create(serialize(g, { params: 'inputs' }), { threads: 1 });
-  const out = await rt.run({ logits: c.logits, iou_pred: c.iouPred, target: c.target, candidates: c.candidates, weight: c.weight });
+  const out = await rt.run({ logits: c.logits, iou_pred: c.iouPred, target: c.target, candidates: c.candidates, weight: c.weight, ...(c.cellWeight ? { cell_weight: c.cellWeight } : {}) });
   await rt.release();
   const scalar = (name: string) => (out[name].data as Float32Array)[0];
   return {
@@ -303,6 +305,62 @@ test("iouOutputs 'candidates': the IoU term is the mean over every candidate's s
       if (c.candidates[i * k + j] > 0.5 && c.weight[i] > 0) assert.ok(Math.abs(g) > 0, `candidate ${j} of instance ${i} gets a gradient`);
     }
   }
+});
+
+test('click focus: 1 + weight · Σ exp(−d²/2r²) over the clicks (labels 0 and 1) at the cell centres, and the focal term weighted by it', async () => {
+  // Two prompts of five tokens on a 4 × 4 grid over a 16-pixel input (cells of 4 pixels, centres 2, 6, 10, 14).
+  const coords = Float32Array.from([3, 5, 9, 9, 0, 0, 15, 15, 7, 1, /**/ 14, 2, 2, 14, 6, 6, 10, 10, 1, 1]);
+  const labels = Float32Array.from([1, 0, 2, 3, -1, /**/ -2, 1, -1, 0, 0]);
+  const focus = { weight: 3, radius: 2.5 };
+  const g = new Graph();
+  const w = clickFocusWeights(g.input('coords', [2, 5, 2]), g.input('labels', [2, 5]), 4, 16, focus);
+  g.output('w', w);
+  const rt = await Runtime.create(serialize(g, { params: 'inputs' }), { threads: 1 });
+  const got = (await rt.run({ coords, labels })).w.data as Float32Array;
+  await rt.release();
+  assert.deepEqual(w.shape, [2, 16]);
+  const expected = (i: number, cell: number, fromToken: number) => {
+    const [cx, cy] = [(cell % 4) * 4 + 2, Math.floor(cell / 4) * 4 + 2];
+    let near = 0;
+    for (let t = fromToken; t < 5; t++) {
+      const label = labels[i * 5 + t];
+      if (label !== 0 && label !== 1) continue;
+      const d2 = (coords[(i * 5 + t) * 2] - cx) ** 2 + (coords[(i * 5 + t) * 2 + 1] - cy) ** 2;
+      near += Math.exp(-d2 / (2 * focus.radius ** 2));
+    }
+    return 1 + focus.weight * near;
+  };
+  for (let i = 0; i < 2; i++) {
+    for (let cell = 0; cell < 16; cell++) assert.ok(Math.abs(got[i * 16 + cell] - expected(i, cell, 0)) < 1e-5, `prompt ${i}, cell ${cell}: ${got[i * 16 + cell]} vs ${expected(i, cell, 0)}`);
+  }
+  // The click at (3, 5) and its nearest centre (2, 6): d² = 2; the box corner at (15, 15) adds nothing to cell 15.
+  assert.ok(Math.abs(got[4] - (1 + 3 * (Math.exp(-2 / 12.5) + Math.exp(-(49 + 9) / 12.5)))) < 1e-5);
+  assert.throws(() => clickFocusWeights(g.input('c2', [1, 1, 2]), g.input('l2', [1, 1]), 4, 16, { weight: 1, radius: 0 }), /radius > 0/);
+  // Corrective clicks only: the first prompt's two tokens (prompt 0's point at (3, 5), prompt 1's click at (2, 14)) leave no trace.
+  const g2 = new Graph();
+  g2.output('w', clickFocusWeights(g2.input('coords', [2, 5, 2]), g2.input('labels', [2, 5]), 4, 16, { ...focus, corrective: true }));
+  const rt2 = await Runtime.create(serialize(g2, { params: 'inputs' }), { threads: 1 });
+  const corrective = (await rt2.run({ coords, labels })).w.data as Float32Array;
+  await rt2.release();
+  for (let i = 0; i < 2; i++) {
+    for (let cell = 0; cell < 16; cell++)
+      assert.ok(Math.abs(corrective[i * 16 + cell] - expected(i, cell, 2)) < 1e-5, `corrective, prompt ${i}, cell ${cell}: ${corrective[i * 16 + cell]} vs ${expected(i, cell, 2)}`);
+  }
+  assert.ok(
+    corrective.slice(0, 16).every((v) => Math.abs(v - 1) < 1e-6),
+    'prompt 0 has no corrective click',
+  );
+  assert.ok(corrective[16 + 12] < got[16 + 12] - 1, "prompt 1's click at (2, 14), token 1, counts only without `corrective`");
+
+  // The loss with those weights: the focal term is the weighted mean; dice and IoU are unchanged.
+  const c = randomCase(11);
+  const cellWeight = Float32Array.from({ length: c.b * c.side * c.side }, (_, i) => 1 + ((i * 7) % 5));
+  const plain = await runGraph(c);
+  const weighted = await runGraph({ ...c, cellWeight });
+  const ref = reference({ ...c, cellWeight });
+  assert.ok(Math.abs(weighted.focal - ref.focal) < 1e-5 * Math.max(1, ref.focal), `${weighted.focal} vs ${ref.focal}`);
+  assert.ok(weighted.focal > plain.focal * 1.5);
+  assert.ok(Math.abs(weighted.dice - plain.dice) < 1e-6);
 });
 
 test('firstMaxOneHot picks the first of tied maxima, one per row', async () => {

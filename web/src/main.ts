@@ -173,6 +173,7 @@ async function decode(image: CurrentImage, prompt: AnnotatedObject['prompt']): P
     if (image !== current) return;
     // For benchmarks and tests: the decoder time of the latest mask and how many masks came back.
     document.body.dataset.decodeMs = result.ms.toFixed(0);
+    document.body.dataset.decoderRunMs = result.decoderMs.toFixed(0);
     document.body.dataset.decodes = String(Number(document.body.dataset.decodes ?? 0) + 1);
     if (image.firstMaskMs === undefined) {
       image.firstMaskMs = performance.now() - image.openedAt;

@@ -56,7 +56,10 @@ export interface DecodeResult {
   scores: number[];
   /** The outputs' low-resolution logits, [outputs, L, L] row-major. */
   lowResLogits: Float32Array;
+  /** The whole decode in the worker: the decoder runs, then the masks at the image size. */
   ms: number;
+  /** The share of `ms` spent in onnxruntime's decoder runs (both views under flip averaging). */
+  decoderMs: number;
 }
 
 /** One generated mask: the grid point and which of its candidates (1–3) it is, so an object can re-decode it. */

@@ -215,6 +215,7 @@ async function decode(key: string, request: WorkerRequest & { type: 'decode' }):
   const side = requireModel().manifest.decoder.lowResSize;
   const { refine, maskInput, ...prompt } = request.prompt;
   let out = await runDecoder(embedded, prompt, maskInput);
+  let decoderMs = performance.now() - start;
   if (refine) {
     // The first pass is the single-mask output (0); the second is prompted by its box and logits.
     const [height, width] = embedded.originalSize;
@@ -226,10 +227,12 @@ async function decode(key: string, request: WorkerRequest & { type: 'decode' }):
       height,
     };
     const second = refinementInput({ ...prompt, refine: true }, first, side);
+    const secondStart = performance.now();
     out = await runDecoder(embedded, second, second.maskInput);
+    decoderMs += performance.now() - secondStart;
   }
   const masks = postprocessMasks(out.lowResLogits, out.count, [side, side], geometry(embedded), maskThreshold());
-  return { masks, scores: Array.from(out.scores), lowResLogits: Float32Array.from(out.lowResLogits), ms: performance.now() - start };
+  return { masks, scores: Array.from(out.scores), lowResLogits: Float32Array.from(out.lowResLogits), ms: performance.now() - start, decoderMs };
 }
 
 /** Segment everything on an encoded image: SAM's generator, one decoder run per grid point. */
