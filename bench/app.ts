@@ -6,13 +6,14 @@
 // --clicks positive points inside the box, one after the other, and reports the decoder time per
 // click as the page's worker measures it, each click --pause-ms after the previous mask came back
 // (default 500: a user's clicks are that far apart at least; with 0 the next decode runs while the
-// page still draws the previous mask, on the same two cores). With --int8 the model is exported with its int8 encoder
-// too (`ultrasam app --int8`) and each repeat opens one page with ?encoder=fp32 and one with
-// ?encoder=int8 (the order alternating), so the two are side by side on the same load: the int8
-// figures under keys with `int8_`, the int8/fp32 ratio per pair, and the share of pixels on which
-// the two first masks agree. Each click's time is also split: `click_decoder_ms` is onnxruntime's
-// decoder runs alone, the rest of `click_ms` the masks at the image size. Saves the last run's screenshot as docs/app.png (not with --vitb or
-// --int8). Needs `npm run build:web` and Debian's Chromium.
+// page still draws the previous mask, on the same two cores). Each click's time is also split:
+// `click_decoder_ms` is onnxruntime's decoder runs alone, the rest of `click_ms` the masks at the
+// image size. With --int8 the model is exported with its int8 encoder too (`ultrasam app --int8`)
+// and each repeat opens one page with ?encoder=fp32 and one with ?encoder=int8 (the order
+// alternating), so the two are side by side on the same load: the int8 figures under keys with
+// `int8_`, the int8/fp32 ratio per pair, and the share of pixels on which the two first masks agree.
+// Saves the last run's screenshot as docs/app.png (not with --vitb or --int8). Needs `npm run
+// build:web` and Debian's Chromium.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

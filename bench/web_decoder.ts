@@ -4,9 +4,10 @@
 // (decoder_image.onnx once, then the decoder with two points and a mask prompt), beside the same
 // files in onnxruntime-node, alternating, with --pause-ms (default 50) after each run: an engine's
 // thread pool spins for a while after its run, and two engines in one process would otherwise run
-// each other's timed runs on a core already taken (the page has one engine). With --profile, onnxruntime-web's kernel profile of the
-// WASM runs is summed per operator type (median over the runs after the first): where a click's
-// time goes in the browser, which bench:app can only time as a whole.
+// each other's timed runs on a core already taken (the page has one engine). With --profile,
+// onnxruntime-web's kernel profile of the WASM runs is summed per operator type (median over the
+// runs after the first): where a click's time goes in the browser, which bench:app can only time as
+// a whole.
 import fs, { mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,9 +91,9 @@ const node = await clickRunner(ortNode, 'cpu');
 const web = await clickRunner(ortWeb, 'wasm');
 const nodeMs: number[] = [];
 const webMs: number[] = [];
+const pause = () => new Promise((resolve) => setTimeout(resolve, pauseMs));
 for (let r = 0; r <= repeats; r++) {
   // Run 0 warms both up and is left out.
-  const pause = () => new Promise((resolve) => setTimeout(resolve, pauseMs));
   const a = await node.click();
   await pause();
   const b = await web.click();

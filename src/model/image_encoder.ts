@@ -136,19 +136,19 @@ function attention(g: Graph, x: Tensor, cfg: ImageEncoderConfig, tableSide: numb
     let out: Tensor; // [B, heads, HW, hd]
     if (logitsPerGroup !== null) {
       const perGroup = headsPerGroup(heads, b * h * w * h * w, logitsPerGroup);
-      const groups: Tensor[] = [];
-      for (let first = 0; first < heads; first += perGroup) {
-        const pick = (t: Tensor) => (perGroup === heads ? t : op.slice(t, [first], [first + perGroup], [1]));
-        const [qg, kg, vg] = [pick(q), pick(k), pick(v)];
-        let logits = op.matmul(op.mul(qg, hd ** -0.5), op.transposeLast(kg));
+      // Each of q, k, v split once along the heads into the groups.
+      const inGroups = (t: Tensor) => (perGroup === heads ? [t] : op.split(t, new Array<number>(heads / perGroup).fill(perGroup), 1));
+      const [qs, ks, vs] = [inGroups(q), inGroups(k), inGroups(v)];
+      const groups = qs.map((qg, i) => {
+        let logits = op.matmul(op.mul(qg, hd ** -0.5), op.transposeLast(ks[i]));
         const terms = relPos(qg);
         if (terms) {
           const grid = op.reshape(logits, [b * perGroup, h, w, h, w]);
           const biased = op.add(op.add(grid, op.unsqueeze(terms.relH, [4])), op.unsqueeze(terms.relW, [3]));
           logits = op.reshape(biased, logits.shape);
         }
-        groups.push(op.matmul(op.softmax(logits, -1), vg));
-      }
+        return op.matmul(op.softmax(logits, -1), vs[i]);
+      });
       out = groups.length === 1 ? groups[0] : op.concat(groups, 1);
     } else {
       const terms = relPos(q);

@@ -23,6 +23,9 @@ interface SparseRows {
   start: Int32Array;
   index: Int32Array;
   weight: Float64Array;
+  /** The first and last input position any tap reads (a crop leaves the padding's positions unread). */
+  first: number;
+  last: number;
 }
 
 /** The taps of output o as [index, weight] pairs; at the edge, where both are one index, summed as bilinearMatrix sums them. */
@@ -61,18 +64,10 @@ function axisMap(lowRes: number, imgSize: number, kept: number, outSize: number)
     }
     start[o + 1] = index.length;
   }
-  return { start, index: Int32Array.from(index), weight: Float64Array.from(weight) };
-}
-
-/** The first and last input index a map reads. */
-function readRange(map: SparseRows): [number, number] {
   let first = Infinity;
   let last = -1;
-  for (const i of map.index) {
-    if (i < first) first = i;
-    if (i > last) last = i;
-  }
-  return [first, last];
+  for (const i of index) [first, last] = [Math.min(first, i), Math.max(last, i)];
+  return { start, index: Int32Array.from(index), weight: Float64Array.from(weight), first, last };
 }
 
 // The maps of the last few geometries: every prompt on an image post-processes with the same ones.
@@ -101,14 +96,13 @@ function geometryMaps(lowRes: Float32Array, count: number, [h, w]: Size, geo: Po
 }
 
 /**
- * Mask m's low-res rows resized along the columns to the original width (tmp: [h, outW]), those
- * rows only that the row map reads (a landscape image's crop leaves the padding's rows unread).
+ * Mask m's low-res rows resized along the columns to the original width (tmp: [h, outW]): those rows
+ * only that the row map reads. Columns first, then rows (rowPass).
  */
 function columnPass(lowRes: Float32Array, m: number, h: number, w: number, cols: SparseRows, rows: SparseRows, tmp: Float64Array): void {
   const outW = cols.start.length - 1;
   const src = m * h * w;
-  const [first, last] = readRange(rows);
-  for (let y = first; y <= last; y++) {
+  for (let y = rows.first; y <= rows.last; y++) {
     const base = src + y * w;
     for (let c = 0; c < outW; c++) {
       let s = 0;
@@ -119,21 +113,16 @@ function columnPass(lowRes: Float32Array, m: number, h: number, w: number, cols:
 }
 
 /**
- * Mask m at the original size: columns first on the h low-res rows (tmp: [h, outW]), then rows, whose
- * taps are whole rows of tmp: the inner loop runs along contiguous memory.
+ * Output row r of a mask at the original size into `row` [outW], from the column pass's tmp: the
+ * taps are whole rows of tmp, so the inner loop runs along contiguous memory.
  */
-function upscaleMask(lowRes: Float32Array, m: number, h: number, w: number, rows: SparseRows, cols: SparseRows, tmp: Float64Array, out: Float64Array): void {
-  const outW = cols.start.length - 1;
-  const outH = rows.start.length - 1;
-  columnPass(lowRes, m, h, w, cols, rows, tmp);
-  out.fill(0);
-  for (let r = 0; r < outH; r++) {
-    const dst = r * outW;
-    for (let t = rows.start[r]; t < rows.start[r + 1]; t++) {
-      const from = rows.index[t] * outW;
-      const wt = rows.weight[t];
-      for (let c = 0; c < outW; c++) out[dst + c] += wt * tmp[from + c];
-    }
+function rowPass(rows: SparseRows, tmp: Float64Array, r: number, row: Float64Array): void {
+  const outW = row.length;
+  row.fill(0);
+  for (let t = rows.start[r]; t < rows.start[r + 1]; t++) {
+    const from = rows.index[t] * outW;
+    const wt = rows.weight[t];
+    for (let c = 0; c < outW; c++) row[c] += wt * tmp[from + c];
   }
 }
 
@@ -146,10 +135,13 @@ export function upscaleLogits(lowRes: Float32Array, count: number, [h, w]: Size,
   const [outH, outW] = geo.originalSize;
   const out = new Float32Array(count * outH * outW);
   const tmp = new Float64Array(h * outW);
-  const mask = new Float64Array(outH * outW);
+  const row = new Float64Array(outW);
   for (let m = 0; m < count; m++) {
-    upscaleMask(lowRes, m, h, w, rows, cols, tmp, mask);
-    out.set(mask, m * outH * outW);
+    columnPass(lowRes, m, h, w, cols, rows, tmp);
+    for (let r = 0; r < outH; r++) {
+      rowPass(rows, tmp, r, row);
+      out.set(row, (m * outH + r) * outW);
+    }
   }
   return out;
 }
@@ -198,12 +190,7 @@ export function postprocessMasks(lowRes: Float32Array, count: number, [h, w]: Si
     columnPass(lowRes, m, h, w, cols, rows, tmp);
     const mask = new Uint8Array(outH * outW);
     for (let r = 0; r < outH; r++) {
-      row.fill(0);
-      for (let t = rows.start[r]; t < rows.start[r + 1]; t++) {
-        const from = rows.index[t] * outW;
-        const wt = rows.weight[t];
-        for (let c = 0; c < outW; c++) row[c] += wt * tmp[from + c];
-      }
+      rowPass(rows, tmp, r, row);
       const dst = r * outW;
       for (let c = 0; c < outW; c++) mask[dst + c] = Math.fround(row[c]) > threshold ? 1 : 0;
     }
