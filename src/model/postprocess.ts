@@ -26,6 +26,15 @@ interface SparseRows {
   /** The first and last input position any tap reads (a crop leaves the padding's positions unread). */
   first: number;
   last: number;
+  /** For output o: the lowest and highest input position it reads (both non-decreasing in o). */
+  lo: Int32Array;
+  hi: Int32Array;
+  /**
+   * For input position i: the first output whose taps all lie at or after i (the output count if
+   * none), and the last output whose taps all lie at or before i (−1 if none).
+   */
+  firstFrom: Int32Array;
+  lastUpTo: Int32Array;
 }
 
 /** The taps of output o as [index, weight] pairs; at the edge, where both are one index, summed as bilinearMatrix sums them. */
@@ -67,7 +76,24 @@ function axisMap(lowRes: number, imgSize: number, kept: number, outSize: number)
   let first = Infinity;
   let last = -1;
   for (const i of index) [first, last] = [Math.min(first, i), Math.max(last, i)];
-  return { start, index: Int32Array.from(index), weight: Float64Array.from(weight), first, last };
+  const lo = new Int32Array(outSize);
+  const hi = new Int32Array(outSize);
+  for (let o = 0; o < outSize; o++) [lo[o], hi[o]] = [index[start[o]], index[start[o + 1] - 1]];
+  for (let o = 1; o < outSize; o++) {
+    if (lo[o] < lo[o - 1] || hi[o] < hi[o - 1]) throw new Error(`postprocess: the axis map ${lowRes} → ${imgSize} → ${kept} → ${outSize} is not monotone at ${o}`);
+  }
+  // Both sweeps rely on lo and hi never decreasing.
+  const firstFrom = new Int32Array(lowRes);
+  const lastUpTo = new Int32Array(lowRes);
+  for (let i = 0, o = 0; i < lowRes; i++) {
+    while (o < outSize && lo[o] < i) o++;
+    firstFrom[i] = o;
+  }
+  for (let i = 0, o = -1; i < lowRes; i++) {
+    while (o + 1 < outSize && hi[o + 1] <= i) o++;
+    lastUpTo[i] = o;
+  }
+  return { start, index: Int32Array.from(index), weight: Float64Array.from(weight), first, last, lo, hi, firstFrom, lastUpTo };
 }
 
 // The maps of the last few geometries: every prompt on an image post-processes with the same ones.
@@ -174,25 +200,149 @@ export function parseMaskThreshold(value: unknown, where: string): number {
   return t;
 }
 
+/** Low-res values classed for postprocessMasks: every value a pixel reads above the threshold, every one at or below it, or neither. */
+const BELOW = 0;
+const MIXED = 1;
+const ABOVE = 2;
+/** Runs per low-res value above which postprocessMasks sums every pixel instead (1 / FRAGMENTED). */
+const FRAGMENTED = 8;
+
+/** Runs of one class along low-res rows: row y's are rowStart[y]..rowStart[y + 1] − 1, run i ending at column end[i]. */
+interface Runs {
+  rowStart: Int32Array;
+  end: Int32Array;
+  kind: Uint8Array;
+}
+
+/**
+ * One mask's low-res logits [h, w] classed against the threshold and written as runs, over the rows
+ * and columns the maps read; returns the number of runs, or Infinity as soon as they exceed `limit`.
+ * A margin sends values too close to the threshold for float rounding to keep their side to MIXED.
+ */
+function classRuns(logits: Float32Array, w: number, rows: SparseRows, cols: SparseRows, threshold: number, runs: Runs, limit: number): number {
+  const margin = 1e-5 * (1 + Math.abs(threshold));
+  let n = 0;
+  for (let y = rows.first; y <= rows.last; y++) {
+    runs.rowStart[y] = n;
+    for (let x = cols.first; x <= cols.last; x++) {
+      const v = logits[y * w + x];
+      const k = v > threshold + margin ? ABOVE : v <= threshold - margin ? BELOW : MIXED;
+      if (n > runs.rowStart[y] && runs.kind[n - 1] === k) runs.end[n - 1] = x;
+      else {
+        runs.end[n] = x;
+        runs.kind[n++] = k;
+      }
+    }
+    if (n > limit) return Infinity;
+  }
+  runs.rowStart[rows.last + 1] = n;
+  return n;
+}
+
+/** The runs of low-res rows top..bottom merged into one row (out's row 0): a column keeps a class where all rows have it, else MIXED. */
+function mergeRuns(runs: Runs, top: number, bottom: number, cols: SparseRows, out: Runs): void {
+  let n = 0;
+  const at = Array.from({ length: bottom - top + 1 }, (_, i) => runs.rowStart[top + i]);
+  for (let x = cols.first; x <= cols.last;) {
+    let end = cols.last;
+    let k = -1;
+    for (let i = 0; i < at.length; i++) {
+      while (runs.end[at[i]] < x) at[i]++;
+      end = Math.min(end, runs.end[at[i]]);
+      k = k === -1 || runs.kind[at[i]] === k ? runs.kind[at[i]] : MIXED;
+    }
+    if (n > 0 && out.kind[n - 1] === k) out.end[n - 1] = end;
+    else {
+      out.end[n] = end;
+      out.kind[n++] = k;
+    }
+    x = end + 1;
+  }
+  out.rowStart[1] = n;
+}
+
 /**
  * The whole of SAM's postprocessing: low-res logits → binary masks at the original size. The same
  * as thresholdMasks(upscaleLogits(…)) (each logit rounded to float32 before the test), without the
  * logits at the original size in memory.
+ *
+ * Every output logit is a convex combination of the few low-res logits its taps read (bilinear
+ * weights are ≥ 0 and sum to 1), so where all of them lie above the threshold the pixel is in the
+ * mask, and where all lie at or below it, out: only pixels whose taps straddle the threshold — a
+ * band along each mask's edge — are summed, in the same order and precision as upscaleLogits sums
+ * them, so the masks are exactly those of the full computation (classRuns' margin keeps float
+ * rounding out of the argument). Logits that change sign every few cells are summed whole.
  */
 export function postprocessMasks(lowRes: Float32Array, count: number, [h, w]: Size, geo: PostprocessGeometry, threshold = 0): Uint8Array[] {
   const { rows, cols } = geometryMaps(lowRes, count, [h, w], geo);
   const [outH, outW] = geo.originalSize;
+  const span = cols.last - cols.first + 1;
+  const runs: Runs = { rowStart: new Int32Array(h + 1), end: new Int32Array(h * span), kind: new Uint8Array(h * span) };
+  // The runs of an output row: those of the low-res rows it reads, merged.
+  const merged: Runs = { rowStart: new Int32Array(2), end: new Int32Array(span), kind: new Uint8Array(span) };
+  // columnPass's sums, made where a pixel needs them: summed[y · outW + c] is the mask's index + 1
+  // where tmp holds low-res row y's sum for output column c.
   const tmp = new Float64Array(h * outW);
-  // One output row at a time, thresholded as it is summed: no logits at the image size in memory.
-  const row = new Float64Array(outW);
+  const summed = new Int32Array(h * outW);
+  const acc = new Float64Array(outW);
+  const fragmented = (span * (rows.last - rows.first + 1)) / FRAGMENTED;
   const masks: Uint8Array[] = [];
   for (let m = 0; m < count; m++) {
-    columnPass(lowRes, m, h, w, cols, rows, tmp);
+    const src = m * h * w;
     const mask = new Uint8Array(outH * outW);
-    for (let r = 0; r < outH; r++) {
-      rowPass(rows, tmp, r, row);
+    if (classRuns(lowRes.subarray(src, src + h * w), w, rows, cols, threshold, runs, fragmented) === Infinity) {
+      // Logits that change sign every few cells leave few pixels to decide by runs: sum them all.
+      columnPass(lowRes, m, h, w, cols, rows, tmp);
+      for (let r = 0; r < outH; r++) {
+        rowPass(rows, tmp, r, acc);
+        const dst = r * outW;
+        for (let c = 0; c < outW; c++) mask[dst + c] = Math.fround(acc[c]) > threshold ? 1 : 0;
+      }
+      masks.push(mask);
+      continue;
+    }
+    const stamp = m + 1;
+    // Output row r's columns c0..c1 − 1 summed as upscaleLogits sums them (rowPass over columnPass's
+    // sums, each sum made once, when first needed), and thresholded.
+    const sumSpan = (r: number, c0: number, c1: number): void => {
+      acc.fill(0, c0, c1);
+      for (let t = rows.start[r]; t < rows.start[r + 1]; t++) {
+        const y = rows.index[t];
+        const wt = rows.weight[t];
+        const base = src + y * w;
+        const line = y * outW;
+        for (let c = c0; c < c1; c++) {
+          if (summed[line + c] !== stamp) {
+            let sum = 0;
+            for (let u = cols.start[c]; u < cols.start[c + 1]; u++) sum += cols.weight[u] * lowRes[base + cols.index[u]];
+            tmp[line + c] = sum;
+            summed[line + c] = stamp;
+          }
+          acc[c] += wt * tmp[line + c];
+        }
+      }
       const dst = r * outW;
-      for (let c = 0; c < outW; c++) mask[dst + c] = Math.fround(row[c]) > threshold ? 1 : 0;
+      for (let c = c0; c < c1; c++) mask[dst + c] = Math.fround(acc[c]) > threshold ? 1 : 0;
+    };
+    let [top, bottom] = [-1, -1];
+    for (let r = 0; r < outH; r++) {
+      if (rows.lo[r] !== top || rows.hi[r] !== bottom) {
+        [top, bottom] = [rows.lo[r], rows.hi[r]];
+        mergeRuns(runs, top, bottom, cols, merged);
+      }
+      const dst = r * outW;
+      let c = 0; // the first output column not decided yet
+      for (let i = 0, x = cols.first; i < merged.rowStart[1]; x = merged.end[i++] + 1) {
+        if (merged.kind[i] === MIXED) continue;
+        // Output columns whose taps all lie in low-res columns x..merged.end[i] share its class.
+        const from = cols.firstFrom[x];
+        const to = cols.lastUpTo[merged.end[i]];
+        if (from > to) continue;
+        if (c < from) sumSpan(r, c, from);
+        if (merged.kind[i] === ABOVE) mask.fill(1, dst + from, dst + to + 1);
+        c = to + 1;
+      }
+      if (c < outW) sumSpan(r, c, outW);
     }
     masks.push(mask);
   }

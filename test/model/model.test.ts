@@ -7,8 +7,8 @@ import { serialize } from '../../src/graph/onnx.js';
 import { Runtime } from '../../src/graph/runtime.js';
 import { samConfig } from '../../src/model/config.js';
 import { bicubicMatrix, linearMatrix } from '../../src/model/interpolate.js';
-import { MASK_THRESHOLD_METADATA_KEY, parseMaskThreshold, postprocessMasks, upscaleLogits } from '../../src/model/postprocess.js';
-import { encodePrompt, promptTokenCount, resizedSize } from '../../src/model/prompts.js';
+import { MASK_THRESHOLD_METADATA_KEY, parseMaskThreshold, postprocessMasks, thresholdMasks, upscaleLogits } from '../../src/model/postprocess.js';
+import { type Size, encodePrompt, promptTokenCount, resizedSize } from '../../src/model/prompts.js';
 import { buildDecoderGraph, buildEncoderGraph, parameterShapes, weightValues } from '../../src/model/sam.js';
 import { StateDictMismatchError } from '../../src/weights/layouts.js';
 import { randomWeights, tinyConfig } from './tiny.js';
@@ -221,6 +221,45 @@ test("postprocessing equals upsample → crop → resize done the long way, and 
     const lower = postprocessMasks(logits, count, [low, low], { imgSize: img, inputSize: [inH, inW], originalSize: [outH, outW] }, -0.3);
     for (let m = 0; m < count; m++) for (let i = 0; i < outH * outW; i++) assert.equal(lower[m][i], got[m * outH * outW + i] > -0.3 ? 1 : 0);
     assert.throws(() => upscaleLogits(logits, 3, [low, low], { imgSize: img, inputSize: [inH, inW], originalSize: [outH, outW] }), /do not fill/);
+  }
+});
+
+test('postprocessing decides whole runs of pixels from the logits they read and still gives exactly the thresholded upscaled logits', () => {
+  // Masks with large inside and outside regions (what the shortcut fills), values on and next to
+  // the threshold (what its margin must send to the sums), NaN, and checkerboard noise (no runs).
+  for (const [low, img, inH, inW, outH, outW] of [
+    [16, 64, 40, 64, 13, 21],
+    [16, 64, 64, 23, 150, 61],
+    [32, 128, 80, 128, 400, 640],
+    [32, 128, 128, 128, 128, 128],
+  ]) {
+    for (const threshold of [0, -0.25, 0.7]) {
+      for (const kind of ['disc', 'plateau', 'nan', 'noise']) {
+        const count = 3;
+        const logits = new Float32Array(count * low * low);
+        for (let m = 0; m < count; m++) {
+          for (let y = 0; y < low; y++) {
+            for (let x = 0; x < low; x++) {
+              const d = Math.hypot(y / low - 0.4 - 0.1 * m, x / low - 0.5) - 0.25;
+              let v = -40 * d + 0.3 * Math.sin(0.9 * x + 0.3 * y + m);
+              if (kind === 'plateau') v = d < 0 ? threshold : d < 0.1 ? Math.fround(threshold + 1e-7) : threshold - 3;
+              if (kind === 'nan' && (7 * x + y) % 31 === 0) v = NaN;
+              if (kind === 'noise') v = (x + y) % 2 ? threshold + 1 : threshold - 1;
+              logits[(m * low + y) * low + x] = v;
+            }
+          }
+        }
+        const geometry = { imgSize: img, inputSize: [inH, inW] as Size, originalSize: [outH, outW] as Size };
+        const want = thresholdMasks(upscaleLogits(logits, count, [low, low], geometry), count, threshold);
+        const got = postprocessMasks(logits, count, [low, low], geometry, threshold);
+        for (let m = 0; m < count; m++) {
+          let differ = 0;
+          for (let i = 0; i < outH * outW; i++) if (got[m][i] !== want[m][i]) differ++;
+          assert.equal(differ, 0, `${kind} logits ${low}² → ${outH}×${outW}, threshold ${threshold}, mask ${m}`);
+        }
+        if (kind === 'disc') assert.ok(want[0].some((v) => v === 1) && want[0].some((v) => v === 0), 'the disc is neither empty nor everything');
+      }
+    }
   }
 });
 
