@@ -35,17 +35,16 @@ import { randomValues } from './random_weights.js';
 import { benchArgs, median, pixelAgreement, report } from './util.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const { json, text, has, repeats: runs } = benchArgs(3);
+const { json, text, has, pauseMs: pauseArg, repeats: runs } = benchArgs(3);
 const vitb = has('--vitb');
 const int8 = has('--int8');
 const clicks = Number(text('--clicks', '5'));
-const pauseMs = Number(text('--pause-ms', '500'));
+const pauseMs = pauseArg(500);
 // The README's example: a DDTI thyroid image and a box around its nodule.
 const image = text('--image', join(ROOT, '..', 'shared', 'data', 'ultrasound', 'ddti', 'DDTI', '1_1.a.jpg'));
 const box = text('--box', '160,40,330,200').split(',').map(Number) as [number, number, number, number];
 if (box.length !== 4 || box.some((v) => !Number.isFinite(v))) throw new Error(`--box needs x0,y0,x1,y1, got '${text('--box', '')}'`);
 if (!Number.isInteger(clicks) || clicks < 0) throw new Error(`--clicks needs a whole number ≥ 0, got '${text('--clicks', '')}'`);
-if (!(Number.isFinite(pauseMs) && pauseMs >= 0)) throw new Error(`--pause-ms needs a number of milliseconds ≥ 0, got '${text('--pause-ms', '')}'`);
 if (!existsSync(image)) throw new Error(`image not found: ${image} (give one with --image)`);
 if (!existsSync(join(builtWebDir(), 'index.html'))) throw new Error('the web app is not built: run `npm run build:web` first');
 if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium, or set CHROMIUM_PATH`);

@@ -8,6 +8,8 @@ export interface BenchArgs {
   has(flag: string): boolean;
   /** The text after `name`, or `fallback` when the flag is absent. */
   text(name: string, fallback: string): string;
+  /** `--pause-ms`: milliseconds to wait between timed runs (≥ 0), `fallback` when absent. */
+  pauseMs(fallback: number): number;
 }
 
 export function benchArgs(defaultRepeats: number): BenchArgs {
@@ -23,6 +25,11 @@ export function benchArgs(defaultRepeats: number): BenchArgs {
     repeats: value('--repeats', defaultRepeats),
     has: (flag) => args.includes(flag),
     text,
+    pauseMs: (fallback) => {
+      const ms = value('--pause-ms', fallback);
+      if (!(Number.isFinite(ms) && ms >= 0)) throw new Error(`--pause-ms needs a number of milliseconds ≥ 0, got '${text('--pause-ms', '')}'`);
+      return ms;
+    },
   };
 }
 

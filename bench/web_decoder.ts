@@ -22,12 +22,11 @@ import { CONFIG_METADATA_KEY } from '../src/model/predictor.js';
 import { parameterShapes } from '../src/model/sam.js';
 import { saveSamWeights } from '../src/weights/checkpoint.js';
 
-const { json, threads, repeats, has, text } = benchArgs(7);
+const { json, threads, repeats, has, text, pauseMs: pauseArg } = benchArgs(7);
 const profile = has('--profile');
 const slots = Number(text('--slots', '4'));
-const pauseMs = Number(text('--pause-ms', '50'));
+const pauseMs = pauseArg(50);
 if (!(Number.isInteger(repeats) && repeats >= 1)) throw new Error(`--repeats must be a whole number ≥ 1, got '${text('--repeats', '')}'`);
-if (!(Number.isFinite(pauseMs) && pauseMs >= 0)) throw new Error(`--pause-ms needs a number of milliseconds ≥ 0, got '${text('--pause-ms', '')}'`);
 if (![4, 8, 16].includes(slots)) throw new Error(`--slots must be 4, 8 or 16 (the exported decoders), got '${text('--slots', '')}'`);
 
 // The export of random ViT-B weights, kept between runs (≈ 0.4 GB; the same seed gives the same file).

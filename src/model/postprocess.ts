@@ -73,9 +73,6 @@ function axisMap(lowRes: number, imgSize: number, kept: number, outSize: number)
     }
     start[o + 1] = index.length;
   }
-  let first = Infinity;
-  let last = -1;
-  for (const i of index) [first, last] = [Math.min(first, i), Math.max(last, i)];
   const lo = new Int32Array(outSize);
   const hi = new Int32Array(outSize);
   for (let o = 0; o < outSize; o++) [lo[o], hi[o]] = [index[start[o]], index[start[o + 1] - 1]];
@@ -93,7 +90,7 @@ function axisMap(lowRes: number, imgSize: number, kept: number, outSize: number)
     while (o + 1 < outSize && hi[o + 1] <= i) o++;
     lastUpTo[i] = o;
   }
-  return { start, index: Int32Array.from(index), weight: Float64Array.from(weight), first, last, lo, hi, firstFrom, lastUpTo };
+  return { start, index: Int32Array.from(index), weight: Float64Array.from(weight), first: lo[0], last: hi[outSize - 1], lo, hi, firstFrom, lastUpTo };
 }
 
 // The maps of the last few geometries: every prompt on an image post-processes with the same ones.
@@ -239,8 +236,8 @@ function classRuns(logits: Float32Array, w: number, rows: SparseRows, cols: Spar
   return n;
 }
 
-/** The runs of low-res rows top..bottom merged into one row (out's row 0): a column keeps a class where all rows have it, else MIXED. */
-function mergeRuns(runs: Runs, top: number, bottom: number, cols: SparseRows, out: Runs): void {
+/** The runs of low-res rows top..bottom merged into one row, written to `out`; returns their number. A column keeps a class where all rows have it, else MIXED. */
+function mergeRuns(runs: Runs, top: number, bottom: number, cols: SparseRows, out: Pick<Runs, 'end' | 'kind'>): number {
   let n = 0;
   const at = Array.from({ length: bottom - top + 1 }, (_, i) => runs.rowStart[top + i]);
   for (let x = cols.first; x <= cols.last;) {
@@ -258,7 +255,7 @@ function mergeRuns(runs: Runs, top: number, bottom: number, cols: SparseRows, ou
     }
     x = end + 1;
   }
-  out.rowStart[1] = n;
+  return n;
 }
 
 /**
@@ -279,7 +276,7 @@ export function postprocessMasks(lowRes: Float32Array, count: number, [h, w]: Si
   const span = cols.last - cols.first + 1;
   const runs: Runs = { rowStart: new Int32Array(h + 1), end: new Int32Array(h * span), kind: new Uint8Array(h * span) };
   // The runs of an output row: those of the low-res rows it reads, merged.
-  const merged: Runs = { rowStart: new Int32Array(2), end: new Int32Array(span), kind: new Uint8Array(span) };
+  const merged = { end: new Int32Array(span), kind: new Uint8Array(span) };
   // columnPass's sums, made where a pixel needs them: summed[y · outW + c] is the mask's index + 1
   // where tmp holds low-res row y's sum for output column c.
   const tmp = new Float64Array(h * outW);
@@ -324,15 +321,15 @@ export function postprocessMasks(lowRes: Float32Array, count: number, [h, w]: Si
       const dst = r * outW;
       for (let c = c0; c < c1; c++) mask[dst + c] = Math.fround(acc[c]) > threshold ? 1 : 0;
     };
-    let [top, bottom] = [-1, -1];
+    let [top, bottom, mergedCount] = [-1, -1, 0];
     for (let r = 0; r < outH; r++) {
       if (rows.lo[r] !== top || rows.hi[r] !== bottom) {
         [top, bottom] = [rows.lo[r], rows.hi[r]];
-        mergeRuns(runs, top, bottom, cols, merged);
+        mergedCount = mergeRuns(runs, top, bottom, cols, merged);
       }
       const dst = r * outW;
       let c = 0; // the first output column not decided yet
-      for (let i = 0, x = cols.first; i < merged.rowStart[1]; x = merged.end[i++] + 1) {
+      for (let i = 0, x = cols.first; i < mergedCount; x = merged.end[i++] + 1) {
         if (merged.kind[i] === MIXED) continue;
         // Output columns whose taps all lie in low-res columns x..merged.end[i] share its class.
         const from = cols.firstFrom[x];
