@@ -12,8 +12,12 @@
 // and each repeat opens one page with ?encoder=fp32 and one with ?encoder=int8 (the order
 // alternating), so the two are side by side on the same load: the int8 figures under keys with
 // `int8_`, the int8/fp32 ratio per pair, and the share of pixels on which the two first masks agree.
+// `model_ready_ms` is the time from opening the page to the model being ready (served from this
+// machine: the download a user waits for is not in it).
 // Saves the last run's screenshot as docs/app.png (not with --vitb or --int8). Needs `npm run
-// build:web` and Debian's Chromium.
+// build:web` and Debian's Chromium (CHROMIUM_PATH, and CHROMIUM_EXTRA_ARGS for more command-line
+// flags, e.g. `--js-flags=--trace-wasm-compilation-times --enable-logging=stderr` with
+// DEBUG=pw:browser to see V8 compile the page's WebAssembly).
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,6 +71,8 @@ const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM
 
 interface PageRun {
   info: string;
+  /** From opening the page to the model being ready (its files from this machine's server, onnxruntime's sessions). */
+  readyMs: number;
   firstMaskMs: number;
   encoderMs: number;
   clickMs: number[];
@@ -80,8 +86,10 @@ interface PageRun {
 async function runPage(browser: Browser, encoder: EncoderPrecision | undefined, last: boolean): Promise<PageRun> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
   try {
+    const opened = Date.now();
     await page.goto(encoder ? `${server.url}?encoder=${encoder}` : server.url);
     await page.locator('body[data-model="ready"]').waitFor({ state: 'attached', timeout });
+    const readyMs = Date.now() - opened;
     const info = ((await page.locator('#model-info').textContent()) ?? '').trim();
     await page.setInputFiles('#file-input', image);
     await page.locator('#drop-hint').waitFor({ state: 'hidden', timeout });
@@ -108,7 +116,7 @@ async function runPage(browser: Browser, encoder: EncoderPrecision | undefined, 
       clickDecoderMs.push(Number(await page.locator('body').getAttribute('data-decoder-run-ms')));
     }
     if (last && !vitb && !int8) await page.screenshot({ path: join(ROOT, 'docs', 'app.png') });
-    return { info, firstMaskMs, encoderMs, clickMs, clickDecoderMs, mask };
+    return { info, readyMs, firstMaskMs, encoderMs, clickMs, clickDecoderMs, mask };
   } finally {
     await page.close();
   }
@@ -137,6 +145,7 @@ try {
 function figures(prefix: string, pages: PageRun[]): Record<string, unknown> {
   const clickMs = pages.flatMap((p) => p.clickMs);
   return {
+    [`${prefix}model_ready_ms`]: median(pages.map((p) => p.readyMs)),
     [`${prefix}first_mask_ms`]: median(pages.map((p) => p.firstMaskMs)),
     [`${prefix}first_mask_ms_all`]: pages.map((p) => p.firstMaskMs).join(' '),
     [`${prefix}image_encoder_ms`]: median(pages.map((p) => p.encoderMs)),

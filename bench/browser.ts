@@ -4,7 +4,16 @@ import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+// CHROMIUM_EXTRA_ARGS: more flags, space-separated (diagnostics, e.g. V8's --js-flags).
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  ...(process.env.CHROMIUM_EXTRA_ARGS ?? '').split(' ').filter(Boolean),
+];
 
 /** Screen position of an image pixel in the app's canvas (the image is fitted and centred). */
 export async function screenOf(page: Page, [x, y]: readonly [number, number], size: { width: number; height: number }): Promise<[number, number]> {

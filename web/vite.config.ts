@@ -8,14 +8,16 @@ export default defineConfig({
   root: here('.'),
   base: './',
   resolve: {
-    alias: {
+    alias: [
       // dicom-parser reaches for Node's zlib only for deflated transfer syntaxes, which src/image/dicom.ts
       // inflates with fflate itself; the stub keeps Node's module out of the bundle.
-      zlib: here('src/zlib_stub.ts'),
-      // ORT's build that loads its WASM glue from ort.env.wasm.wasmPaths (served by our server under
-      // /ort/) instead of bundling a 28 MB .wasm copy into the app.
-      'onnxruntime-web': here('../node_modules/onnxruntime-web/dist/ort.min.mjs'),
-    },
+      { find: /^zlib$/, replacement: here('src/zlib_stub.ts') },
+      // ORT's builds that load their WASM glue from ort.env.wasm.wasmPaths (served by our server under
+      // /ort/) instead of bundling a .wasm copy into the app: with WebGPU, and CPU-only (its .wasm half
+      // the size); the worker loads one of them.
+      { find: /^onnxruntime-web$/, replacement: here('../node_modules/onnxruntime-web/dist/ort.min.mjs') },
+      { find: /^onnxruntime-web\/wasm$/, replacement: here('../node_modules/onnxruntime-web/dist/ort.wasm.min.mjs') },
+    ],
   },
   build: {
     outDir: here('dist'),

@@ -20,9 +20,10 @@ export const APP_FEWER_SLOTS = [4, 8];
  * A revision of the exported graphs' insides, part of the cache key: the files' format is unchanged
  * (EXPORT_FORMAT_VERSION), but an export made before a change to how a graph computes keeps the old
  * graph until exported again. 2: the encoder takes its heads in groups (image_encoder.ts), which
- * lowers ViT-B's peak memory and the page's first encoder run (docs/benchmarks.md).
+ * lowers ViT-B's peak memory and the page's first encoder run (docs/benchmarks.md). 3: the prompt
+ * encoder has no Cast (prompt_encoder.ts), whose kernel slowed the page's first clicks.
  */
-const GRAPH_REVISION = 2;
+const GRAPH_REVISION = 3;
 
 export interface ModelCacheOptions {
   /** Weights file; default the bundled model. */

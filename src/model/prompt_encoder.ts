@@ -49,9 +49,12 @@ export function embedPoints(g: Graph, coords: Tensor, labels: Tensor, gaussian: 
   const pe = peEncoding(normalised, gaussian);
   const label = op.unsqueeze(labels, [-1]); // [B, N, 1]
   let emb = op.where(op.equal(label, -1), g.param('not_a_point_embed.weight', [1, dim]), pe);
+  // The reference adds (label == k) · embedding_k; a Where picks the same values without a Cast,
+  // whose kernel in onnxruntime-web is one very large WebAssembly function: the browser compiled it
+  // with its optimising tier during the first clicks, holding one of the decoder's cores for over a
+  // second (docs/benchmarks.md, issue 13, twenty-third session).
   for (let k = 0; k < 4; k++) {
-    const hit = op.cast(op.equal(label, k), 'float32');
-    emb = op.add(emb, op.mul(hit, g.param(`point_embeddings.${k}.weight`, [1, dim])));
+    emb = op.add(emb, op.where(op.equal(label, k), g.param(`point_embeddings.${k}.weight`, [1, dim]), 0));
   }
   return emb;
 }

@@ -3,7 +3,8 @@
 // negative point, a corrective click: exports COCO and checks the exported RLE against the library's
 // SamPredictor under eval's click rule — the box's kept output's logits as the mask input (IoU ≥ 0.99);
 // later a lone point and a corrective click on a second object, the same way; takes a screenshot, prints the time from opening the image to the first mask, runs axe (no critical
-// violations), and checks that corrupt and unsupported files give a clear message while the app goes on.
+// violations), checks that corrupt and unsupported files give a clear message while the app goes on,
+// and that a page with no GPU adapter loads onnxruntime-web's CPU-only build.
 // Then the Refine option against `ultrasam segment --refine`, Segment everything against `ultrasam
 // everything` (its masks as objects, renamed, deleted, refined), and the cine panel on a multi-frame
 // DICOM: propagation against `ultrasam propagate`, playing, and a correction re-propagated.
@@ -170,7 +171,9 @@ async function run(work: string): Promise<void> {
     };
     const foreignRequests: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
+    const ortFiles: string[] = [];
     page.on('request', (r) => {
+      if (r.url().includes('/ort/')) ortFiles.push(r.url().split('/ort/')[1]);
       if (!r.url().startsWith(server!.url) && !r.url().startsWith('blob:') && !r.url().startsWith('data:')) foreignRequests.push(r.url());
     });
     await page.goto(server.url);
@@ -444,6 +447,11 @@ async function run(work: string): Promise<void> {
     );
     check('no uncaught errors in the page', pageErrors.length === 0, pageErrors.join('; '));
     check('no request left the server', foreignRequests.length === 0, foreignRequests.join(', '));
+    check(
+      "without a GPU adapter the page loads onnxruntime-web's CPU-only build (its WebGPU build is larger and slower on the CPU)",
+      ortFiles.includes('ort-wasm-simd-threaded.wasm') && !ortFiles.some((f) => f.includes('jsep')),
+      ortFiles.join(', '),
+    );
     check("the fp32 export's page says it runs the fp32 encoder", /encoder fp32/.test(fp32Info), fp32Info);
 
     // ?encoder=int8 on an export without the int8 encoder: a clear message, not the fp32 model.

@@ -2,11 +2,13 @@
 // Node, reproduce the predictor: embedding and low-res logits within 1e-4, identical masks, for every
 // fixture prompt (one decoder file serves every prompt through its empty slots), and with a mask
 // input (decoder.onnx run with has_mask_input 1 on the same per-image part); a model with a pixel
-// branch likewise, its encoder's second output fed to the decoder as the page feeds it.
+// branch likewise, its encoder's second output fed to the decoder as the page feeds it. The fp32
+// graphs carry no Cast node (why: the test's name).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import onnxProto from 'onnx-proto';
 import * as ortWeb from 'onnxruntime-web';
 import { readImage } from '../../src/image/read.js';
 import { EXPORT_FORMAT_VERSION, type ExportManifest, exportModel } from '../../src/model/export.js';
@@ -188,6 +190,24 @@ test('a model with a pixel branch exports: the page recipe (encoder outputs besi
     assert.ok(err <= 1e-4, `logits differ by ${err}`);
   } finally {
     await predictor.release();
+    cleanup();
+  }
+});
+
+test("the exported fp32 graphs have no Cast: onnxruntime-web's Cast kernel is one very large WebAssembly function the page would compile during its first clicks", () => {
+  const config = tinyConfig();
+  const predictor = SamPredictor.fromValues(config, weightValues(config, randomWeights(config, 23, 0.2)), false, { threads: 1 });
+  const { dir, cleanup } = tempDir('export-no-cast');
+  try {
+    const out = join(dir, 'model');
+    const manifest = exportModel(predictor, out, { slots: 6, fewerSlots: [4] });
+    const files = ['encoder.onnx', manifest.files.decoderImage, ...decoderFiles(manifest).map((d) => d.file)];
+    for (const file of files) {
+      const ops = new Set(onnxProto.onnx.ModelProto.decode(readFileSync(join(out, file))).graph!.node!.map((n) => n.opType));
+      assert.ok(ops.has('MatMul') || ops.has('Gemm'), `${file} was read (ops: ${[...ops].join(' ')})`);
+      assert.ok(!ops.has('Cast'), `${file} has a Cast node`);
+    }
+  } finally {
     cleanup();
   }
 });

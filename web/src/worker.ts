@@ -3,7 +3,7 @@
 // decoder's per-image part, run at the image's first prompt). Requests are handled one after the
 // other, so a decode sent while its image is still encoding waits for it. Weights that record flip
 // averaging get the mirror image encoded too and every prompt decoded on both (src/model/flip.ts).
-import * as ort from 'onnxruntime-web';
+import type * as Ort from 'onnxruntime-web';
 import { generateEverything } from '../../src/model/everything.js';
 import { averageWithMirror, mirrorImage, mirrorLowRes, mirrorPrompt } from '../../src/model/flip.js';
 import { EXPORT_FORMAT_VERSION, type ExportManifest, chooseDecoder, chooseEncoder, decoderFiles, perImageFeeds } from '../../src/model/export_format.js';
@@ -16,11 +16,11 @@ import type { DecodeResult, EncodeResult, EverythingResult, ModelInfo, WorkerReq
 
 /** One view of an image that prompts are decoded against. */
 interface View {
-  embedding: ort.Tensor;
+  embedding: Ort.Tensor;
   /** The encoder's other outputs (a pixel branch's fine_features), fed to the decoder beside decoder_image.onnx's. */
-  encoded: Record<string, ort.Tensor>;
+  encoded: Record<string, Ort.Tensor>;
   /** decoder_image.onnx's outputs for this view (run at its first prompt). */
-  decoderImage?: Record<string, ort.Tensor>;
+  decoderImage?: Record<string, Ort.Tensor>;
 }
 
 interface Embedded extends View {
@@ -32,16 +32,18 @@ interface Embedded extends View {
 
 interface Model {
   manifest: ExportManifest;
-  encoder: ort.InferenceSession;
-  decoderImage: ort.InferenceSession;
+  encoder: Ort.InferenceSession;
+  decoderImage: Ort.InferenceSession;
   /** The decoder files by name (decoder.onnx and any built for fewer slots, see chooseDecoder). */
-  decoders: Map<string, ort.InferenceSession>;
+  decoders: Map<string, Ort.InferenceSession>;
 }
 
 /** Embeddings kept (a ViT-B one is 4 MB); the oldest is dropped first. */
 const EMBEDDING_CACHE_SIZE = 8;
 
 let model: Model | undefined;
+/** onnxruntime-web, loaded by init (see loadOnnxRuntime). */
+let ort: typeof Ort;
 const embeddings = new Map<string, Embedded>();
 let queue: Promise<void> = Promise.resolve();
 
@@ -75,7 +77,19 @@ async function webGpuAvailable(): Promise<boolean> {
   }
 }
 
+/**
+ * onnxruntime-web's build with WebGPU where the browser offers a GPU adapter, else its CPU-only build:
+ * the WebGPU build's WebAssembly file is about twice the size and slower to compile, and a page
+ * without a GPU would download it for nothing (docs/benchmarks.md, issue 13).
+ */
+async function loadOnnxRuntime(): Promise<string[]> {
+  const gpu = await webGpuAvailable();
+  ort = gpu ? await import('onnxruntime-web') : await import('onnxruntime-web/wasm');
+  return gpu ? ['webgpu', 'wasm'] : ['wasm'];
+}
+
 async function init(id: number, modelUrl: string, ortUrl: string, encoderPrecision: string | undefined): Promise<ModelInfo> {
+  const backends = await loadOnnxRuntime();
   ort.env.wasm.wasmPaths = ortUrl;
   // Threads need SharedArrayBuffer, which only a cross-origin-isolated page has.
   ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
@@ -101,12 +115,11 @@ async function init(id: number, modelUrl: string, ortUrl: string, encoderPrecisi
     const share = 1 / (decoders.length + 1);
     decoderBytes.push(await fetchWithProgress(`${modelUrl}${file}`, (f) => post({ type: 'progress', id, stage: 'downloading the decoder', fraction: (i + 1 + f) * share })));
   }
-  const backends = (await webGpuAvailable()) ? ['webgpu', 'wasm'] : ['wasm'];
   post({ type: 'progress', id, stage: `starting onnxruntime (${backends[0]})` });
-  const options: ort.InferenceSession.SessionOptions = { executionProviders: backends, graphOptimizationLevel: 'all' };
+  const options: Ort.InferenceSession.SessionOptions = { executionProviders: backends, graphOptimizationLevel: 'all' };
   const encoder = await ort.InferenceSession.create(encoderBytes, options);
   const decoderImage = await ort.InferenceSession.create(decoderImageBytes, { ...options, executionProviders: ['wasm'] });
-  const sessions = new Map<string, ort.InferenceSession>();
+  const sessions = new Map<string, Ort.InferenceSession>();
   for (const [i, { file }] of decoders.entries()) sessions.set(file, await ort.InferenceSession.create(decoderBytes[i], { ...options, executionProviders: ['wasm'] }));
   model = { manifest, encoder, decoderImage, decoders: sessions };
   return {
