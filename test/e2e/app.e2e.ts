@@ -11,7 +11,9 @@
 // Last, the int8 encoder (`ultrasam app --int8`): the page reports it, and its box mask agrees with the
 // Node predictor's int8 encoder and the fp32 page's on ≥ 99 % of pixels; ?encoder=int8 on an fp32-only
 // export is a clear message; weights that record a mask threshold: the page binarizes at it; and
-// weights that record flip averaging: the page averages with the mirror image as the predictor does.
+// weights that record flip averaging: the page averages with the mirror image as the predictor does;
+// and a page with a (software) GPU adapter runs onnxruntime-web's WebGPU build to the box mask of the
+// WASM page (the bundled ultrasam-tiny, which SwiftShader runs in seconds).
 // Uses the small random SAM of ../shared/fixtures/sam-parity (deterministic masks); skips without it.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -43,6 +45,8 @@ const NEGATIVE: [number, number] = [200, 157];
 /** A corrective (positive) click for the second object, whose first prompt is a point at (250, 141). */
 const CORRECTIVE: [number, number] = [300, 180];
 const TIMEOUT = 180_000;
+/** Chromium flags for WebGPU on SwiftShader's software Vulkan (no GPU needed; slow). */
+const SOFTWARE_WEBGPU_ARGS = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-webgpu-adapter=swiftshader', '--enable-unsafe-swiftshader'];
 
 const { check, runChecks } = scriptedChecks();
 
@@ -140,6 +144,7 @@ async function run(work: string): Promise<void> {
   /** The servers of the pages for other exports (int8, mask threshold, flip averaging). */
   const otherServers: RunningAppServer[] = [];
   let browser: Browser | undefined;
+  let gpuBrowser: Browser | undefined;
   const predictor = await SamPredictor.load(WEIGHTS, { decoderHeads: 4, threads: 2 });
   try {
     await predictor.setImage(IMAGE);
@@ -536,7 +541,39 @@ async function run(work: string): Promise<void> {
       `IoU ${flipIou.toFixed(5)}, ${flipCoco.annotations[0].area} px; IoU ${iou(nodeFlipMask, plainMask).toFixed(5)} between the Node masks with and without`,
     );
     check('no uncaught errors in the flip page', pageErrors.length === 0, pageErrors.join('; '));
+
+    // A page with a GPU adapter loads onnxruntime-web's WebGPU build and runs the encoder on it.
+    // SwiftShader (Chromium's software Vulkan) stands in for a GPU where this Chromium has it; it is
+    // slow, so the bundled ultrasam-tiny (256-pixel input) is run, against its own WASM page.
+    const tinyPage = await openExport(await ensureExportedModel({ cacheDir: join(work, 'cache') }), 'ultrasam-tiny');
+    const tinyUrl = tinyPage.url();
+    await boxOnImage(tinyPage);
+    const tinyCoco = JSON.parse(await downloadText(tinyPage, '#export-coco')) as CocoFile;
+    gpuBrowser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS.filter((a) => a !== '--disable-gpu'), ...SOFTWARE_WEBGPU_ARGS] });
+    const gpuPage = await (await gpuBrowser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true })).newPage();
+    const gpuOrtFiles: string[] = [];
+    gpuPage.on('request', (r) => {
+      if (r.url().includes('/ort/')) gpuOrtFiles.push(r.url().split('/ort/')[1]);
+    });
+    gpuPage.on('pageerror', (e) => pageErrors.push(`WebGPU page: ${e.message}`));
+    await gpuPage.goto(tinyUrl);
+    await gpuPage.locator('body[data-model="ready"]').waitFor({ state: 'attached', timeout: TIMEOUT });
+    const gpuInfo = (await gpuPage.locator('#model-info').textContent()) ?? '';
+    if (!/webgpu/.test(gpuInfo)) {
+      console.log(`       skipped the WebGPU page: this Chromium offers no WebGPU adapter with ${SOFTWARE_WEBGPU_ARGS.join(' ')} (${gpuInfo})`);
+    } else {
+      await boxOnImage(gpuPage);
+      const gpuCoco = JSON.parse(await downloadText(gpuPage, '#export-coco')) as CocoFile;
+      const gpuIou = iou(decodeRle(gpuCoco.annotations[0].segmentation), decodeRle(tinyCoco.annotations[0].segmentation));
+      check(
+        "WebGPU page (ultrasam-tiny): onnxruntime-web's WebGPU build, and the box's mask of the WASM page (IoU ≥ 0.99)",
+        gpuOrtFiles.some((f) => f.includes('jsep')) && gpuIou >= 0.99 && gpuCoco.annotations[0].area > 0,
+        `${gpuInfo}; IoU ${gpuIou.toFixed(5)}, ${gpuCoco.annotations[0].area} px; image encoder ${await gpuPage.locator('body').getAttribute('data-encode-ms')} ms (WASM page ${await tinyPage.locator('body').getAttribute('data-encode-ms')} ms)`,
+      );
+    }
+    check('no uncaught errors in the ultrasam-tiny and WebGPU pages', pageErrors.length === 0, pageErrors.join('; '));
   } finally {
+    await gpuBrowser?.close();
     await browser?.close();
     await server?.close();
     for (const other of otherServers) await other.close();
