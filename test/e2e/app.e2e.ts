@@ -13,7 +13,7 @@
 // export is a clear message; weights that record a mask threshold: the page binarizes at it; and
 // weights that record flip averaging: the page averages with the mirror image as the predictor does;
 // and a page with a (software) GPU adapter runs onnxruntime-web's WebGPU build to the box mask of the
-// WASM page (the bundled ultrasam-tiny, which SwiftShader runs in seconds).
+// WASM page (the bundled ultrasam-tiny: SwiftShader is slow, and its input is small).
 // Uses the small random SAM of ../shared/fixtures/sam-parity (deterministic masks); skips without it.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
