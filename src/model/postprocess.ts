@@ -236,14 +236,19 @@ function classRuns(logits: Float32Array, w: number, rows: SparseRows, cols: Spar
   return n;
 }
 
-/** The runs of low-res rows top..bottom merged into one row, written to `out`; returns their number. A column keeps a class where all rows have it, else MIXED. */
-function mergeRuns(runs: Runs, top: number, bottom: number, cols: SparseRows, out: Pick<Runs, 'end' | 'kind'>): number {
+/**
+ * The runs of low-res rows top..bottom merged into one row, written to `out`; returns their number. A
+ * column keeps a class where all rows have it, else MIXED. `at` is scratch space for one run index
+ * per row (at least bottom − top + 1 long).
+ */
+function mergeRuns(runs: Runs, top: number, bottom: number, cols: SparseRows, out: Pick<Runs, 'end' | 'kind'>, at: Int32Array): number {
   let n = 0;
-  const at = Array.from({ length: bottom - top + 1 }, (_, i) => runs.rowStart[top + i]);
+  const count = bottom - top + 1;
+  for (let i = 0; i < count; i++) at[i] = runs.rowStart[top + i];
   for (let x = cols.first; x <= cols.last;) {
     let end = cols.last;
     let k = -1;
-    for (let i = 0; i < at.length; i++) {
+    for (let i = 0; i < count; i++) {
       while (runs.end[at[i]] < x) at[i]++;
       end = Math.min(end, runs.end[at[i]]);
       k = k === -1 || runs.kind[at[i]] === k ? runs.kind[at[i]] : MIXED;
@@ -277,6 +282,7 @@ export function postprocessMasks(lowRes: Float32Array, count: number, [h, w]: Si
   const runs: Runs = { rowStart: new Int32Array(h + 1), end: new Int32Array(h * span), kind: new Uint8Array(h * span) };
   // The runs of an output row: those of the low-res rows it reads, merged.
   const merged = { end: new Int32Array(span), kind: new Uint8Array(span) };
+  const at = new Int32Array(h);
   // columnPass's sums, made where a pixel needs them: summed[y · outW + c] is the mask's index + 1
   // where tmp holds low-res row y's sum for output column c.
   const tmp = new Float64Array(h * outW);
@@ -325,7 +331,7 @@ export function postprocessMasks(lowRes: Float32Array, count: number, [h, w]: Si
     for (let r = 0; r < outH; r++) {
       if (rows.lo[r] !== top || rows.hi[r] !== bottom) {
         [top, bottom] = [rows.lo[r], rows.hi[r]];
-        mergedCount = mergeRuns(runs, top, bottom, cols, merged);
+        mergedCount = mergeRuns(runs, top, bottom, cols, merged, at);
       }
       const dst = r * outW;
       let c = 0; // the first output column not decided yet

@@ -64,6 +64,15 @@ function iou(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return union === 0 ? 1 : inter / union;
 }
 
+/** The onnxruntime-web files (served under /ort/) the page requests from now on, filled as it runs. */
+function ortFilesFetched(page: Page): string[] {
+  const files: string[] = [];
+  page.on('request', (r) => {
+    if (r.url().includes('/ort/')) files.push(r.url().split('/ort/')[1]);
+  });
+  return files;
+}
+
 async function alertText(page: Page): Promise<string> {
   await page.locator('#alert').waitFor({ state: 'visible', timeout: 30_000 });
   return (await page.locator('#alert-text').textContent()) ?? '';
@@ -176,9 +185,8 @@ async function run(work: string): Promise<void> {
     };
     const foreignRequests: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
-    const ortFiles: string[] = [];
+    const ortFiles = ortFilesFetched(page);
     page.on('request', (r) => {
-      if (r.url().includes('/ort/')) ortFiles.push(r.url().split('/ort/')[1]);
       if (!r.url().startsWith(server!.url) && !r.url().startsWith('blob:') && !r.url().startsWith('data:')) foreignRequests.push(r.url());
     });
     await page.goto(server.url);
@@ -551,10 +559,7 @@ async function run(work: string): Promise<void> {
     const tinyCoco = JSON.parse(await downloadText(tinyPage, '#export-coco')) as CocoFile;
     gpuBrowser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS.filter((a) => a !== '--disable-gpu'), ...SOFTWARE_WEBGPU_ARGS] });
     const gpuPage = await (await gpuBrowser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true })).newPage();
-    const gpuOrtFiles: string[] = [];
-    gpuPage.on('request', (r) => {
-      if (r.url().includes('/ort/')) gpuOrtFiles.push(r.url().split('/ort/')[1]);
-    });
+    const gpuOrtFiles = ortFilesFetched(gpuPage);
     gpuPage.on('pageerror', (e) => pageErrors.push(`WebGPU page: ${e.message}`));
     await gpuPage.goto(tinyUrl);
     await gpuPage.locator('body[data-model="ready"]').waitFor({ state: 'attached', timeout: TIMEOUT });
