@@ -66,6 +66,13 @@ export interface MaskDecoderConfig {
    * is lost and re-made each time; with it the decoder learns the change.
    */
   maskSkip?: boolean;
+  /**
+   * A click head of F channels (not in SAM; default none): small convolutions over each output's
+   * logits, the mask prompt and maps of the prompt's clicks on the output grid, added to the logits
+   * (mask_decoder.ts withClickHead), so that a click acts where it was placed and not only through
+   * the 16-pixel image token it fell in.
+   */
+  clickHead?: number;
 }
 
 export interface SamConfig {
@@ -172,11 +179,12 @@ export function validateConfig(config: SamConfig): void {
   need(Number.isInteger(e.embedDim * e.mlpRatio), `imageEncoder.embedDim × mlpRatio must be an integer`);
   need(e.layerNormEps > 0, `imageEncoder.layerNormEps must be > 0`);
   for (const i of e.globalAttnIndexes) need(Number.isInteger(i) && i >= 0 && i < e.depth, `global block index ${i} outside 0..${e.depth - 1}`);
-  const { upscaleChans, upscaleConv, fineChans, maskSkip, ...sizes } = d;
+  const { upscaleChans, upscaleConv, fineChans, maskSkip, clickHead, ...sizes } = d;
   for (const [k, v] of Object.entries(sizes)) need(positive(v), `maskDecoder.${k} must be a positive integer, got ${v}`);
   need(upscaleChans === undefined || positive(upscaleChans), `maskDecoder.upscaleChans must be a positive integer, got ${upscaleChans}`);
   need(upscaleConv === undefined || typeof upscaleConv === 'boolean', `maskDecoder.upscaleConv must be true or false, got ${String(upscaleConv)}`);
   need(maskSkip === undefined || typeof maskSkip === 'boolean', `maskDecoder.maskSkip must be true or false, got ${String(maskSkip)}`);
+  need(clickHead === undefined || positive(clickHead), `maskDecoder.clickHead must be a positive integer, got ${clickHead}`);
   need(fineChans === undefined || positive(fineChans), `maskDecoder.fineChans must be a positive integer, got ${fineChans}`);
   need(fineChans === undefined || e.imgSize % 4 === 0, `maskDecoder.fineChans needs imageEncoder.imgSize divisible by 4, got ${e.imgSize}`);
   need(positive(config.promptEncoder.maskInChans) && config.promptEncoder.maskInChans % 4 === 0, `promptEncoder.maskInChans must be a positive multiple of 4`);
@@ -195,12 +203,13 @@ export function validateConfig(config: SamConfig): void {
  * save nothing: measured, 8 × 8 windows with two global blocks trained slower; docs/benchmarks.md),
  * and a decoder of width 128 with 4 heads: 5.88 M parameters. Depth 10 since the seventh training
  * stage, grown from 6 with identity blocks (scripts/grow.ts; why: models/ultrasam-tiny.md;
- * its encoder and per-prompt decoder times on 2 cores: docs/benchmarks.md, SAM section).
+ * its encoder and per-prompt decoder times on 2 cores: docs/benchmarks.md, SAM section); a click
+ * head of 16 channels since the eleventh (grown the same way, the model card says why).
  */
 export function ultrasamTinyConfig(): SamConfig {
   return samConfig('vit_b', {
     name: 'ultrasam-tiny',
     imageEncoder: { imgSize: 256, embedDim: 192, depth: 10, numHeads: 3, windowSize: 0, globalAttnIndexes: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], outChans: 128 },
-    maskDecoder: { transformerDim: 128, numHeads: 4, mlpDim: 1024, iouHeadHiddenDim: 128 },
+    maskDecoder: { transformerDim: 128, numHeads: 4, mlpDim: 1024, iouHeadHiddenDim: 128, clickHead: 16 },
   });
 }

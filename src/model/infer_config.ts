@@ -3,7 +3,7 @@
 // tables) all show in tensor shapes. The decoder's head count does not: SAM's 8 is assumed unless
 // the caller says otherwise (our safetensors files record the whole config instead).
 import { type SamConfig, PIXEL_MEAN, PIXEL_STD, validateConfig } from './config.js';
-import { FINE_STEM, MASK_SKIP } from './mask_decoder.js';
+import { CLICK_HEAD, FINE_STEM, MASK_SKIP } from './mask_decoder.js';
 
 interface Shaped {
   shape: readonly number[];
@@ -95,6 +95,7 @@ export function inferConfig(tensors: ReadonlyMap<string, Shaped>, hints: ConfigH
       ...upscaling(shape('mask_decoder.output_upscaling.3.weight')[1], transformerDim, tensors.has('mask_decoder.upscale_conv.weight')),
       ...(tensors.has(`mask_decoder.${FINE_STEM}.0.weight`) ? { fineChans: shape(`mask_decoder.${FINE_STEM}.0.weight`)[0] } : {}),
       ...(tensors.has(`mask_decoder.${MASK_SKIP}`) ? { maskSkip: true } : {}),
+      ...(tensors.has(`mask_decoder.${CLICK_HEAD}.0.weight`) ? { clickHead: shape(`mask_decoder.${CLICK_HEAD}.0.weight`)[0] } : {}),
     },
     pixelMean: [...PIXEL_MEAN],
     pixelStd: [...PIXEL_STD],

@@ -103,6 +103,71 @@ export function withMaskSkip(g: Graph, masks: Tensor, logits: Tensor, first: num
   return op.add(masks, op.mul(gated, gains));
 }
 
+/** Parameter scope of the click head (MaskDecoderConfig.clickHead), under `mask_decoder`. */
+export const CLICK_HEAD = 'click_head';
+/** The head's output gain, for the reason MASK_SKIP_GAIN has one (its last layer starts at zero). */
+export const CLICK_HEAD_GAIN = 16;
+/** Widths σ of the click maps, in low-resolution cells: the click's own cell, and its neighbourhood. */
+export const CLICK_MAP_SIGMAS = [1, 3] as const;
+/** Logits reach the head as tanh(logit / LOGIT_SCALE): sign and nearness to the boundary, bounded. */
+const LOGIT_SCALE = 4;
+
+/**
+ * The prompt's clicks on the low-resolution grid [B, 2·σs, L, L]: for each σ of CLICK_MAP_SIGMAS, the
+ * positive clicks' (label 1) and negative clicks' (label 0) Σ exp(−d² / 2σ²), d the distance from a
+ * cell's centre in cells. Box corners, padding points and empty slots take no part. `coords` [B, N, 2]
+ * input-frame pixels (+0.5 applied), `labels` [B, N], `imgSize` the input frame's side. No Cast: the
+ * exported decoder runs in onnxruntime-web, where a Cast kernel costs the page a slow click.
+ */
+export function clickMaps(coords: Tensor, labels: Tensor, side: number, imgSize: number): Tensor {
+  const [b, n] = labels.shape;
+  const g = coords.graph;
+  const cell = imgSize / side;
+  const centres = (axis: 0 | 1) =>
+    g.constant(
+      Float32Array.from({ length: side * side }, (_, i) => (axis === 0 ? i % side : Math.floor(i / side)) + 0.5),
+      [1, 1, side * side],
+    );
+  const [x, y] = op.split(op.mul(coords, 1 / cell), [1, 1], 2); // [B, N, 1] each, in cells
+  const dx = op.sub(x, centres(0));
+  const dy = op.sub(y, centres(1));
+  const d2 = op.add(op.mul(dx, dx), op.mul(dy, dy)); // [B, N, L²]
+  const one = g.constant([1], [1]);
+  const of = (label: number) => op.reshape(op.where(op.equal(labels, label), one, 0), [b, n, 1]);
+  const maps: Tensor[] = [];
+  for (const sigma of CLICK_MAP_SIGMAS) {
+    const near = op.exp(op.mul(d2, -1 / (2 * sigma * sigma)));
+    for (const label of [1, 0]) maps.push(op.reduceSum(op.mul(near, of(label)), [1], true)); // [B, 1, L²]
+  }
+  return op.reshape(op.concat(maps, 1), [b, maps.length, side, side]);
+}
+
+/**
+ * Decoded masks [B, K, L, L] plus the click head's correction (MaskDecoderConfig.clickHead, not in
+ * SAM): three 3 × 3 convolutions (F channels, GELU; the last to one channel, times CLICK_HEAD_GAIN)
+ * over each output's logits, the mask prompt's (`prompt` [B, 1, L, L], zero where none; `has` [B]
+ * gates it) and the clicks (clickMaps), the same weights for every output. The decoder places a
+ * click through the 16-pixel image tokens; the head sees where it fell on the output grid, so that
+ * a corrective click moves the boundary where it was placed. Call inside the `mask_decoder` scope.
+ */
+export function withClickHead(g: Graph, masks: Tensor, clicks: Tensor, prompt: Tensor | null, cfg: MaskDecoderConfig, has?: Tensor): Tensor {
+  const f = cfg.clickHead;
+  if (!f) return masks;
+  const [b, k, h, w] = masks.shape;
+  const squash = (t: Tensor) => op.tanh(op.mul(t, 1 / LOGIT_SCALE));
+  let guide = prompt ? squash(prompt) : g.constant(new Float32Array(b * h * w), [b, 1, h, w]);
+  if (prompt && has) guide = op.mul(guide, op.reshape(has, [b, 1, 1, 1]));
+  const shared = op.concat([guide, clicks], 1); // [B, 1 + maps, L, L]
+  const per = shared.shape[1];
+  const input = op.concat([op.reshape(squash(masks), [b * k, 1, h, w]), op.reshape(op.expand(op.unsqueeze(shared, [1]), [b, k, per, h, w]), [b * k, per, h, w])], 1);
+  const delta = g.scope(CLICK_HEAD, () => {
+    const x = op.gelu(conv2d(g, '0', input, { out: f, kernel: 3, padding: 1 }));
+    const y = op.gelu(conv2d(g, '2', x, { out: f, kernel: 3, padding: 1 }));
+    return conv2d(g, '4', y, { out: 1, kernel: 3, padding: 1 });
+  });
+  return op.add(masks, op.reshape(op.mul(delta, CLICK_HEAD_GAIN), [b, k, h, w]));
+}
+
 /** → masks (low-res logits) [B, K, 4h, 4w] and iou [B, K], K = numMultimaskOutputs or 1. */
 export function maskDecoder(g: Graph, inputs: MaskDecoderInputs, cfg: MaskDecoderConfig, options: MaskDecoderOptions): { masks: Tensor; iou: Tensor } {
   const { imagePe, sparse, dense } = inputs;

@@ -6,7 +6,7 @@ import * as op from '../graph/ops/index.js';
 import { checkStateDict } from '../weights/layouts.js';
 import { type SamConfig, embeddingGrid, lowResSize, upscaleChannels, validateConfig } from './config.js';
 import { type ImageEncoderOptions, imageEncoder } from './image_encoder.js';
-import { type MaskDecoderOptions, fineFeatures, maskDecoder, withMaskSkip } from './mask_decoder.js';
+import { type MaskDecoderOptions, clickMaps, fineFeatures, maskDecoder, withClickHead, withMaskSkip } from './mask_decoder.js';
 import { type DecoderImageSide, type MaskTerm, promptMaskDecoder, upscaleBase } from './prompt_decoder.js';
 import { densePositionalEncoding, embedDense, embedPoints, gaussianMatrix, maskFeatures } from './prompt_encoder.js';
 import { decoderImageSide } from './prompt_transformer.js';
@@ -120,12 +120,21 @@ export function decodePrompts(g: Graph, config: SamConfig, image: DecoderImage, 
     const dense = maskPromptEmbedding(g, config, batch, mask);
     decoded = g.scope('mask_decoder', () => maskDecoder(g, { imageEmbedding: image.embedding, imagePe, sparse, dense, fine: image.fine }, config.maskDecoder, decoder));
   }
-  if (!config.maskDecoder.maskSkip || !mask) return decoded;
-  if (!mask.logits) throw new Error("decodePrompts: the mask skip needs the mask prompt's logits beside its dense embedding");
-  const skipped = mask.logits;
-  // The outputs returned start at 1 for the multimask candidates, else at 0 (all, or the single mask).
-  const firstOutput = options.multimask === true ? 1 : 0;
-  return { ...decoded, masks: g.scope('mask_decoder', () => withMaskSkip(g, decoded.masks, skipped, firstOutput, config.maskDecoder, mask.has)) };
+  const m = config.maskDecoder;
+  if ((m.maskSkip || m.clickHead) && mask && !mask.logits) throw new Error("decodePrompts: the mask skip and the click head need the mask prompt's logits beside its dense embedding");
+  let masks = decoded.masks;
+  if (m.maskSkip && mask?.logits) {
+    // The outputs returned start at 1 for the multimask candidates, else at 0 (all, or the single mask).
+    const firstOutput = options.multimask === true ? 1 : 0;
+    const logits = mask.logits;
+    masks = g.scope('mask_decoder', () => withMaskSkip(g, masks, logits, firstOutput, m, mask.has));
+  }
+  if (m.clickHead) {
+    const clicks = clickMaps(prompts.coords, prompts.labels, lowResSize(config), config.imageEncoder.imgSize);
+    const before = masks;
+    masks = g.scope('mask_decoder', () => withClickHead(g, before, clicks, mask?.logits ?? null, m, mask?.has));
+  }
+  return { ...decoded, masks };
 }
 
 /**

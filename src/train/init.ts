@@ -2,16 +2,19 @@
 // no custom init): nn.Linear / nn.Conv2d / nn.ConvTranspose2d weights and biases uniform in
 // ±1/√fan_in, LayerNorm weights 1 and biases 0, nn.Embedding rows N(0, 1), the absolute and
 // relative position tables zero (nn.Parameter(torch.zeros(...))), and the random-Fourier table
-// N(0, 1) (scale 1). The mask skip's gains (not in SAM) start at zero: the skip is off until trained.
+// N(0, 1) (scale 1). The mask skip's gains and the click head's last layer (neither in SAM) start at
+// zero: each is off until trained.
 import { sizeOf } from '../graph/graph.js';
 import { Rng, fanInUniform, normalArray } from '../graph/random.js';
 import { type SamConfig, upscaleChannels } from '../model/config.js';
-import { FINE_PROJ, FINE_STEM, MASK_SKIP } from '../model/mask_decoder.js';
+import { CLICK_HEAD, FINE_PROJ, FINE_STEM, MASK_SKIP } from '../model/mask_decoder.js';
 import { parameterShapes } from '../model/sam.js';
 
 const EMBEDDINGS = /(point_embeddings\.\d+|not_a_point_embed|no_mask_embed|iou_token|mask_tokens)\.weight$/;
 const ZERO_TABLES = /(pos_embed|rel_pos_[hw])$/;
 const FOURIER = /positional_encoding_gaussian_matrix$/;
+/** The click head's last convolution, zero: the head adds nothing until trained (as the mask skip). */
+const CLICK_HEAD_LAST = `mask_decoder.${CLICK_HEAD}.4.`;
 
 /** torch's fan_in: dim 1 times the kernel area (for ConvTranspose2d that is its output channels). */
 function fanIn(shape: readonly number[]): number {
@@ -26,7 +29,7 @@ export function initSamWeights(config: SamConfig, seed: number): Map<string, Flo
   for (const [key, shape] of shapes) {
     const size = sizeOf(shape);
     if (FOURIER.test(key) || EMBEDDINGS.test(key)) values.set(key, normalArray(rng, size));
-    else if (ZERO_TABLES.test(key) || key === `mask_decoder.${MASK_SKIP}`) values.set(key, new Float32Array(size));
+    else if (ZERO_TABLES.test(key) || key === `mask_decoder.${MASK_SKIP}` || key.startsWith(CLICK_HEAD_LAST)) values.set(key, new Float32Array(size));
     else if (key.endsWith('.weight') && shape.length === 1)
       values.set(key, new Float32Array(size).fill(1)); // a norm
     else if (key.endsWith('.weight')) values.set(key, fanInUniform(rng, shape, fanIn(shape)));
@@ -167,6 +170,24 @@ export function growMaskSkip(config: SamConfig, values: ReadonlyMap<string, Floa
   if (config.maskDecoder.maskSkip) throw new Error('growMaskSkip: the model already has the mask skip');
   const grown: SamConfig = { ...config, maskDecoder: { ...config.maskDecoder, maskSkip: true } };
   return keepAndAdd('growMaskSkip', grown, values, (key, shape) => (key === `mask_decoder.${MASK_SKIP}` ? new Float32Array(sizeOf(shape)) : null));
+}
+
+/**
+ * Adds a click head of `chans` channels (MaskDecoderConfig.clickHead) to a model without one: its
+ * first two convolutions drawn He-normal (biases zero), the last zero, so the grown model computes
+ * exactly the masks it computed before. Every other value is kept.
+ */
+export function growClickHead(config: SamConfig, values: ReadonlyMap<string, Float32Array>, chans: number, seed: number): { config: SamConfig; values: Map<string, Float32Array> } {
+  if (config.maskDecoder.clickHead) throw new Error(`growClickHead: the model already has a click head (clickHead ${config.maskDecoder.clickHead})`);
+  if (!Number.isInteger(chans) || chans < 1) throw new Error(`growClickHead: ${chans} channels is not a positive integer`);
+  const grown: SamConfig = { ...config, maskDecoder: { ...config.maskDecoder, clickHead: chans } };
+  const rng = new Rng(seed);
+  return keepAndAdd('growClickHead', grown, values, (key, shape) => {
+    if (!key.startsWith(`mask_decoder.${CLICK_HEAD}.`)) return null;
+    const size = sizeOf(shape);
+    if (key.endsWith('.weight') && !key.startsWith(CLICK_HEAD_LAST)) return normalArray(rng, size, Math.sqrt(2 / (shape[1] * shape[2] * shape[3])));
+    return new Float32Array(size);
+  });
 }
 
 /**

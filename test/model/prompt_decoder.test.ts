@@ -13,7 +13,8 @@ import { type SamConfig, embeddingGrid, lowResSize, samConfig } from '../../src/
 import { perImageFeeds } from '../../src/model/export_format.js';
 import { encodePrompt } from '../../src/model/prompts.js';
 import { reorderPays } from '../../src/model/prompt_transformer.js';
-import { FINE_GAIN, MASK_SKIP, MASK_SKIP_GAIN } from '../../src/model/mask_decoder.js';
+import { CLICK_HEAD, CLICK_MAP_SIGMAS, FINE_GAIN, MASK_SKIP, MASK_SKIP_GAIN, clickMaps } from '../../src/model/mask_decoder.js';
+import { Graph } from '../../src/graph/graph.js';
 import {
   DECODER_IMAGE_SIDE,
   type DecoderGraphOptions,
@@ -317,6 +318,100 @@ test('a mask skip (not in SAM): each output gains its weight times the mask prom
   assert.ok(maxAbsDiff(await all(0), await plainAll(base, without)) <= TOL, 'export without the mask prompt = the decoder without the skip');
   await exported.release();
   assert.throws(() => samConfig('vit_b', { maskDecoder: { maskSkip: 1 } } as never), /maskDecoder\.maskSkip must be true or false, got 1/);
+});
+
+test('click maps: Σ exp(−d² / 2σ²) over the positive (label 1) and the negative (label 0) clicks, in output cells; other labels take no part', async () => {
+  const side = 8;
+  const imgSize = 32; // 4 input pixels per cell
+  const coords = Float32Array.from([5.5, 9.5, 20.5, 3.5, 30, 30, 1, 2, 14.5, 14.5, 0, 0]);
+  const labels = Float32Array.from([1, 0, 2, -1, 1, EMPTY_SLOT_LABEL]);
+  const g = new Graph();
+  g.output('maps', clickMaps(g.input('coords', [2, 3, 2]), g.input('labels', [2, 3]), side, imgSize));
+  const rt = await Runtime.create(serialize(g, { params: 'initializers', values: new Map() }), { threads: 1 });
+  const out = await rt.run({ coords, labels });
+  await rt.release();
+  const maps = out.maps.data as Float32Array;
+  assert.deepEqual(out.maps.dims, [2, 2 * CLICK_MAP_SIGMAS.length, side, side]);
+  let worst = 0;
+  for (let b = 0; b < 2; b++)
+    CLICK_MAP_SIGMAS.forEach((sigma, s) => {
+      for (const [m, label] of [1, 0].entries())
+        for (let i = 0; i < side * side; i++) {
+          let want = 0;
+          for (let t = 0; t < 3; t++) {
+            if (labels[b * 3 + t] !== label) continue;
+            const dx = coords[(b * 3 + t) * 2] / 4 - ((i % side) + 0.5);
+            const dy = coords[(b * 3 + t) * 2 + 1] / 4 - (Math.floor(i / side) + 0.5);
+            want += Math.exp(-(dx * dx + dy * dy) / (2 * sigma * sigma));
+          }
+          worst = Math.max(worst, Math.abs(maps[((b * CLICK_MAP_SIGMAS.length + s) * 2 + m) * side * side + i] - want));
+        }
+    });
+  assert.ok(worst < 1e-5, `maps differ from the formula by ${worst}`);
+  // The second prompt has one positive click and no negative one: its negative maps are zero.
+  assert.ok(maps.subarray(2 * CLICK_MAP_SIGMAS.length * side * side + side * side, 2 * CLICK_MAP_SIGMAS.length * side * side + 2 * side * side).every((v) => v === 0));
+});
+
+test('a click head (not in SAM): inference and exported decoders = plain graph; with its last layer zero, the decoder without it', async () => {
+  const base = smallConfig();
+  const config: SamConfig = { ...base, maskDecoder: { ...base.maskDecoder, clickHead: 6 } };
+  const values = randomValues(config, 61);
+  assert.deepEqual(parameterShapes(config).get(`mask_decoder.${CLICK_HEAD}.0.weight`), [6, 2 + 2 * CLICK_MAP_SIGMAS.length, 3, 3]);
+  assert.deepEqual(parameterShapes(config).get(`mask_decoder.${CLICK_HEAD}.4.weight`), [1, 6, 3, 3]);
+  const without = new Map([...values].filter(([k]) => !k.includes(CLICK_HEAD)));
+  const silent = new Map([...values].map(([k, v]) => [k, k.startsWith(`mask_decoder.${CLICK_HEAD}.4.`) ? new Float32Array(v.length) : v]));
+  const rng = new Rng(62);
+  const side = embeddingGrid(config);
+  const plane = 16 * side * side;
+  const embedding = normalArray(rng, config.maskDecoder.transformerDim * side * side);
+  const { decode, release } = await decoders(config, values, embedding);
+  const silentHead = await decoders(config, silent, embedding);
+  const plainOnly = await decoders(base, without, embedding);
+  for (const k of [
+    { name: 'click head: point and negative click + mask input, single', labels: [1, 0, -1], multimask: false, batch: 1, mask: true },
+    { name: 'click head: one point, multimask, no mask input', labels: [1, -1], multimask: true, batch: 1, mask: false },
+    { name: 'click head: box + point + mask input, multimask, batch 2', labels: [2, 3, 1], multimask: true, batch: 2, mask: true },
+    { name: 'click head: 12 points + mask input (plain order)', labels: [...Array(6).fill(1), ...Array(5).fill(0), -1], multimask: false, batch: 1, mask: true },
+  ]) {
+    const p = prompts(rng, k.labels, k.batch);
+    const maskInput = k.mask ? normalArray(rng, k.batch * plane) : undefined;
+    const options = { numPoints: k.labels.length, hasMaskInput: k.mask, multimask: k.multimask, ultrasam: false, batch: k.batch };
+    const headed = await decode(options, p.coords, p.labels, maskInput);
+    assertClose(k.name, headed);
+    const reference = (await plainOnly.decode(options, p.coords, p.labels, maskInput)).plain;
+    assert.ok(maxAbsDiff(headed.plain.logits, reference.logits) > 1e-2, `${k.name}: the head changed nothing`);
+    assert.deepEqual(headed.plain.iou, reference.iou);
+    const quiet = (await silentHead.decode(options, p.coords, p.labels, maskInput)).plain;
+    assert.ok(maxAbsDiff(quiet.logits, reference.logits) <= 1e-6, `${k.name}: a zero last layer is not the decoder without the head`);
+  }
+  await Promise.all([release(), silentHead.release(), plainOnly.release()]);
+  // The exported decoder: its empty slots take no part in the maps, has_mask_input gates the mask prompt.
+  const image = await session(buildDecoderImageGraph(config), values);
+  const imageSide = await image.run({ image_embedding: embedding });
+  await image.release();
+  const exported = await session(buildExportDecoderGraph(config, { slots: 5, ultrasam: false }), values);
+  const p = prompts(rng, [1, 0, -1], 1);
+  const maskInput = normalArray(rng, plane);
+  const all = async (has: number) => {
+    const coords = new Float32Array(10);
+    coords.set(p.coords);
+    const labels = Float32Array.from([1, 0, -1, EMPTY_SLOT_LABEL, EMPTY_SLOT_LABEL]);
+    const out = await exported.run({ point_coords: coords, point_labels: labels, mask_input: maskInput, has_mask_input: new Float32Array([has]), ...perImageFeeds(imageSide, exported.inputNames) });
+    return out.low_res_logits.data as Float32Array;
+  };
+  const plainAll = async (mask?: Float32Array) => {
+    const parts: Float32Array[] = [];
+    for (const multimask of [false, true]) {
+      const plain = await session(buildDecoderGraph(config, { numPoints: 3, hasMaskInput: !!mask, multimask, ultrasam: false }), values);
+      parts.push((await plain.run({ image_embedding: embedding, point_coords: p.coords, point_labels: p.labels, ...(mask ? { mask_input: mask } : {}) })).low_res_logits.data as Float32Array);
+      await plain.release();
+    }
+    return Float32Array.from([...parts[0], ...parts[1]]);
+  };
+  assert.ok(maxAbsDiff(await all(1), await plainAll(maskInput)) <= TOL, 'export with the mask prompt = plain graph, every output');
+  assert.ok(maxAbsDiff(await all(0), await plainAll()) <= TOL, 'export without the mask prompt = plain graph without one');
+  await exported.release();
+  assert.throws(() => samConfig('vit_b', { maskDecoder: { clickHead: 0 } } as never), /maskDecoder\.clickHead must be a positive integer, got 0/);
 });
 
 test('exported decoder with empty slots = plain decoder graph for the exact prompt (every output)', async () => {

@@ -256,6 +256,32 @@ test('a model with a pixel branch trains with corrective clicks: the branch lear
   }
 });
 
+test('a model with a click head trains with corrective clicks and the refinement pass: its last layer moves from zero, the weights record it', async () => {
+  const { dir: work, cleanup: removeWork } = tempDir('clicks-head');
+  try {
+    const headed = { ...config, maskDecoder: { ...config.maskDecoder, clickHead: 4 } };
+    assert.ok(
+      initSamWeights(headed, 5)
+        .get('mask_decoder.click_head.4.weight')!
+        .every((v) => v === 0),
+    );
+    const result = await train(tinyRun(work, { model: headed, seed: 5, steps: 3, prompts: { clicks: 2, maskOnlyIterations: 1 }, refine: true }));
+    for (const e of new RunLog(result.files.log).read()) assert.ok(Number.isFinite(e.loss) && Number.isFinite(e['refine.dice']), `step ${e.step}: ${JSON.stringify(e)}`);
+    const predictor = await SamPredictor.load(result.files.weights, { threads: 1 });
+    try {
+      assert.equal(predictor.config.maskDecoder.clickHead, 4);
+      assert.ok(
+        predictor.values.get('mask_decoder.click_head.4.weight')!.some((v) => v !== 0),
+        'the last layer moved',
+      );
+    } finally {
+      await predictor.release();
+    }
+  } finally {
+    removeWork();
+  }
+});
+
 test('a model with the mask skip trains with corrective clicks and the refinement pass: its gains move from zero, the weights record it', async () => {
   const { dir: work, cleanup: removeWork } = tempDir('clicks-skip');
   try {

@@ -9,7 +9,7 @@ import { Rng, normalArray } from '../../src/graph/random.js';
 import { Runtime } from '../../src/graph/runtime.js';
 import { type SamConfig, samConfig } from '../../src/model/config.js';
 import { buildDecoderGraph, buildEncoderGraph, parameterShapes, weightValues } from '../../src/model/sam.js';
-import { growEncoder, growMaskSkip, growPixelBranch, growUpscaling } from '../../src/train/init.js';
+import { growClickHead, growEncoder, growMaskSkip, growPixelBranch, growUpscaling } from '../../src/train/init.js';
 import { inferConfig } from '../../src/model/infer_config.js';
 import { SamPredictor } from '../../src/model/predictor.js';
 import { randomWeights, tinyConfig } from '../model/tiny.js';
@@ -146,4 +146,22 @@ test('a grown mask skip: zero gains, the same masks through the predictor with a
 
   await assertSameLogits([config, values], [grown.config, grown.values], 12);
   assert.throws(() => growMaskSkip(grown.config, grown.values), /already has the mask skip/);
+});
+
+test('a grown click head: He-normal convolutions, the last zero, the same masks through the predictor with and without a mask prompt; inferred from the weights; not grown twice', async () => {
+  const config = tinyConfig();
+  const values = weightValues(config, randomWeights(config));
+  const grown = growClickHead(config, values, 5, 13);
+  assert.equal(grown.config.maskDecoder.clickHead, 5);
+  assert.deepEqual([...grown.values.keys()].sort(), [...parameterShapes(grown.config).keys()].sort());
+  assert.ok(grown.values.get('mask_decoder.click_head.4.weight')!.every((v) => v === 0));
+  assert.ok(grown.values.get('mask_decoder.click_head.2.weight')!.some((v) => v !== 0));
+  const shapes = parameterShapes(grown.config);
+  const tensors = new Map([...grown.values].map(([k, data]) => [k, { shape: shapes.get(k)!, data }]));
+  assert.equal(inferConfig(tensors).maskDecoder.clickHead, 5);
+  assert.equal(inferConfig(new Map([...tensors].filter(([k]) => !k.includes('click_head')))).maskDecoder.clickHead, undefined);
+
+  await assertSameLogits([config, values], [grown.config, grown.values], 14);
+  assert.throws(() => growClickHead(grown.config, grown.values, 5, 0), /already has a click head/);
+  assert.throws(() => growClickHead(config, values, 0, 0), /0 channels is not a positive integer/);
 });
