@@ -113,6 +113,23 @@ export const CLICK_MAP_SIGMAS = [1, 3] as const;
 const LOGIT_SCALE = 4;
 
 /**
+ * d² [B, N, L²] from each prompt token (`coords` [B, N, 2], input-frame pixels, +0.5 applied) to the
+ * centre of each cell of an L × L grid over the `imgSize` input frame, in cells.
+ */
+export function squaredCellDistances(coords: Tensor, side: number, imgSize: number): Tensor {
+  const g = coords.graph;
+  const centres = (axis: 0 | 1) =>
+    g.constant(
+      Float32Array.from({ length: side * side }, (_, i) => (axis === 0 ? i % side : Math.floor(i / side)) + 0.5),
+      [1, 1, side * side],
+    );
+  const [x, y] = op.split(op.mul(coords, side / imgSize), [1, 1], 2); // [B, N, 1] each, in cells
+  const dx = op.sub(x, centres(0));
+  const dy = op.sub(y, centres(1));
+  return op.add(op.mul(dx, dx), op.mul(dy, dy));
+}
+
+/**
  * The prompt's clicks on the low-resolution grid [B, 2·σs, L, L]: for each σ of CLICK_MAP_SIGMAS, the
  * positive clicks' (label 1) and negative clicks' (label 0) Σ exp(−d² / 2σ²), d the distance from a
  * cell's centre in cells. Box corners, padding points and empty slots take no part. `coords` [B, N, 2]
@@ -122,16 +139,7 @@ const LOGIT_SCALE = 4;
 export function clickMaps(coords: Tensor, labels: Tensor, side: number, imgSize: number): Tensor {
   const [b, n] = labels.shape;
   const g = coords.graph;
-  const cell = imgSize / side;
-  const centres = (axis: 0 | 1) =>
-    g.constant(
-      Float32Array.from({ length: side * side }, (_, i) => (axis === 0 ? i % side : Math.floor(i / side)) + 0.5),
-      [1, 1, side * side],
-    );
-  const [x, y] = op.split(op.mul(coords, 1 / cell), [1, 1], 2); // [B, N, 1] each, in cells
-  const dx = op.sub(x, centres(0));
-  const dy = op.sub(y, centres(1));
-  const d2 = op.add(op.mul(dx, dx), op.mul(dy, dy)); // [B, N, L²]
+  const d2 = squaredCellDistances(coords, side, imgSize);
   const one = g.constant([1], [1]);
   const of = (label: number) => op.reshape(op.where(op.equal(labels, label), one, 0), [b, n, 1]);
   const maps: Tensor[] = [];

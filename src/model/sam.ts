@@ -49,8 +49,8 @@ export interface DecoderGraphOptions {
 /**
  * The mask prompt of B prompts: previous low-res logits [B, 1, 4h, 4w], with `has` [B] (1 uses
  * them, 0 no_mask_embed) when only some prompts have one; or their dense embedding [B, C, h, w]
- * already computed by maskPromptEmbedding, with the logits and `has` beside it where the config
- * has a mask skip (MaskDecoderConfig.maskSkip).
+ * already computed by maskPromptEmbedding, with the logits and `has` beside it, which the mask
+ * skip and the click head read (MaskDecoderConfig.maskSkip, clickHead).
  */
 export type MaskPrompt = { logits: Tensor; has?: Tensor } | { dense: Tensor; logits?: Tensor; has?: Tensor };
 

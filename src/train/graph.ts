@@ -116,7 +116,7 @@ function buildPasses(o: TrainGraphOptions): Built {
     const low = lowResSize(config);
     const logits = g.input(INPUTS.maskInput, [b, 1, low, low]);
     const has = g.input(INPUTS.hasMaskInput, [b]);
-    firstMask = { dense: maskPromptEmbedding(g, config, b, { logits, has }), ...(config.maskDecoder.maskSkip || config.maskDecoder.clickHead ? { logits, has } : {}) };
+    firstMask = { dense: maskPromptEmbedding(g, config, b, { logits, has }), logits, has };
   }
   const { masks, iou } = decode(firstMask);
   return { g, coords, labels, masks, iou, decode };

@@ -21,6 +21,11 @@ function fanIn(shape: readonly number[]): number {
   return shape.slice(1).reduce((a, d) => a * d, 1);
 }
 
+/** He-normal values for a convolution's weight [out, in, k, k]: N(0, 2 / fan_in). */
+function heNormal(rng: Rng, shape: readonly number[]): Float32Array {
+  return normalArray(rng, sizeOf(shape), Math.sqrt(2 / fanIn(shape)));
+}
+
 /** Fresh weights for every parameter of `config`, by canonical key; the same seed gives the same weights. */
 export function initSamWeights(config: SamConfig, seed: number): Map<string, Float32Array> {
   const rng = new Rng(seed);
@@ -156,7 +161,7 @@ export function growPixelBranch(config: SamConfig, values: ReadonlyMap<string, F
   const rng = new Rng(seed);
   return keepAndAdd('growPixelBranch', grown, values, (key, shape) => {
     const size = sizeOf(shape);
-    if (key.startsWith(`mask_decoder.${FINE_STEM}.`) && key.endsWith('.weight')) return normalArray(rng, size, Math.sqrt(2 / (shape[1] * shape[2] * shape[3])));
+    if (key.startsWith(`mask_decoder.${FINE_STEM}.`) && key.endsWith('.weight')) return heNormal(rng, shape);
     if (key.startsWith(`mask_decoder.${FINE_STEM}.`) || key.startsWith(`mask_decoder.${FINE_PROJ}.`)) return new Float32Array(size);
     return null;
   });
@@ -184,9 +189,8 @@ export function growClickHead(config: SamConfig, values: ReadonlyMap<string, Flo
   const rng = new Rng(seed);
   return keepAndAdd('growClickHead', grown, values, (key, shape) => {
     if (!key.startsWith(`mask_decoder.${CLICK_HEAD}.`)) return null;
-    const size = sizeOf(shape);
-    if (key.endsWith('.weight') && !key.startsWith(CLICK_HEAD_LAST)) return normalArray(rng, size, Math.sqrt(2 / (shape[1] * shape[2] * shape[3])));
-    return new Float32Array(size);
+    if (key.endsWith('.weight') && !key.startsWith(CLICK_HEAD_LAST)) return heNormal(rng, shape);
+    return new Float32Array(sizeOf(shape));
   });
 }
 

@@ -13,6 +13,7 @@
 // engine's autodiff passes no gradient, so the IoU target needs no explicit stop-gradient.
 import type { Tensor } from '../graph/graph.js';
 import * as op from '../graph/ops/index.js';
+import { squaredCellDistances } from '../model/mask_decoder.js';
 
 export interface LossWeights {
   focal: number;
@@ -132,15 +133,7 @@ export function clickFocusWeights(coords: Tensor, labels: Tensor, side: number, 
   const [b, n] = labels.shape;
   const g = coords.graph;
   const cell = imgSize / side;
-  const centres = (axis: 0 | 1) =>
-    g.constant(
-      Float32Array.from({ length: side * side }, (_, i) => ((axis === 0 ? i % side : Math.floor(i / side)) + 0.5) * cell),
-      [1, 1, side * side],
-    );
-  const [x, y] = op.split(coords, [1, 1], 2); // [B, N, 1] each
-  const dx = op.sub(x, centres(0));
-  const dy = op.sub(y, centres(1));
-  const d2 = op.add(op.mul(dx, dx), op.mul(dy, dy)); // [B, N, side²]
+  const d2 = squaredCellDistances(coords, side, imgSize); // [B, N, side²], in cells
   let isClick = op.cast(op.and(op.greaterOrEqual(labels, 0), op.lessOrEqual(labels, 1)), 'float32'); // [B, N]
   if (focus.corrective)
     isClick = op.mul(
@@ -150,7 +143,7 @@ export function clickFocusWeights(coords: Tensor, labels: Tensor, side: number, 
         [1, n],
       ),
     );
-  const near = op.mul(op.exp(op.mul(d2, -1 / (2 * focus.radius * focus.radius))), op.reshape(isClick, [b, n, 1]));
+  const near = op.mul(op.exp(op.mul(d2, -(cell * cell) / (2 * focus.radius * focus.radius))), op.reshape(isClick, [b, n, 1]));
   return op.add(op.mul(op.reduceSum(near, [1]), focus.weight), 1);
 }
 
