@@ -21,9 +21,10 @@ export const APP_FEWER_SLOTS = [4, 8];
  * (EXPORT_FORMAT_VERSION), but an export made before a change to how a graph computes keeps the old
  * graph until exported again. 2: the encoder takes its heads in groups (image_encoder.ts), which
  * lowers ViT-B's peak memory and the page's first encoder run (docs/benchmarks.md). 3: the prompt
- * encoder has no Cast (prompt_encoder.ts), whose kernel slowed the page's first clicks.
+ * encoder has no Cast (prompt_encoder.ts), whose kernel slowed the page's first clicks. 4: the
+ * windowed blocks project q, k, v and the output for the real tokens only (image_encoder.ts).
  */
-const GRAPH_REVISION = 3;
+const GRAPH_REVISION = 4;
 
 export interface ModelCacheOptions {
   /** Weights file; default the bundled model. */

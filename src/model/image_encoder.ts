@@ -3,7 +3,7 @@
 // Parameter names are relative to the `image_encoder` scope that sam.ts opens.
 import type { Graph, Tensor } from '../graph/graph.js';
 import * as op from '../graph/ops/index.js';
-import { conv2d, layerNorm, layerNorm2d, linear, mlpBlock } from './common.js';
+import { conv2d, layerNorm, layerNorm2d, mlpBlock } from './common.js';
 import type { ImageEncoderConfig } from './config.js';
 import { bicubicMatrix, linearMatrix } from './interpolate.js';
 
@@ -81,61 +81,59 @@ function transposed(m: Float64Array, rows: number, cols: number): Float64Array {
 }
 
 function block(g: Graph, x: Tensor, cfg: ImageEncoderConfig, window: number, tableSide: number, logitsPerGroup: number | null): Tensor {
-  const [b, h, w, c] = x.shape;
-  let y = layerNorm(g, 'norm1', x, cfg.layerNormEps);
-  if (window > 0) {
-    const { windows, padded } = windowPartition(y, window);
-    y = attention(g, windows, cfg, tableSide, logitsPerGroup);
-    y = windowUnpartition(y, b, padded, [h, w]);
-  } else {
-    y = attention(g, y, cfg, tableSide, logitsPerGroup);
-  }
+  const y = attention(g, layerNorm(g, 'norm1', x, cfg.layerNormEps), cfg, window, tableSide, logitsPerGroup);
   const mid = op.add(x, y);
-  const mlpOut = mlpBlock(g, 'mlp', layerNorm(g, 'norm2', mid, cfg.layerNormEps), c * cfg.mlpRatio, op.gelu);
+  const mlpOut = mlpBlock(g, 'mlp', layerNorm(g, 'norm2', mid, cfg.layerNormEps), x.shape[3] * cfg.mlpRatio, op.gelu);
   return op.add(mid, mlpOut);
 }
 
 /**
- * [B, H, W, C] → [B·nWindows, ws, ws, C], padding bottom and right with zeros to a multiple of the
- * window. The padded tokens take part in attention as keys, exactly as in the reference.
+ * Multi-head self-attention over x [B, H, W, C] with decomposed relative position bias, within
+ * windows of `window` × `window` tokens (the grid padded bottom and right to a multiple of it) or
+ * over the whole grid (window 0); in the inference form (logitsPerGroup given, see
+ * ImageEncoderOptions) or the training form (null).
+ *
+ * The reference pads the normalised tokens with zeros and projects every padded window, so a
+ * padded token's q, k, v are the biases and it takes part in attention as a key. Here q, k, v are
+ * projected for the real tokens only and the padding goes onto them, with the same result: a key
+ * bias adds q·b_k to all of a query's logits (softmax does not see it), so keys go without it and
+ * pad with zeros; values go without b_v and pad with zeros, and since a query's probabilities sum
+ * to 1, b_v is added after attention, folded into the output projection's bias (b_p + W_p b_v).
+ * Padded queries are dropped before the output projection. ViT-B's 64 × 64 grid pads to 70 × 70
+ * in its 14 × 14 windows: the two projections skip 804 of 4,900 tokens in each windowed block.
  */
-function windowPartition(x: Tensor, ws: number): { windows: Tensor; padded: [number, number] } {
-  const [b, h, w, c] = x.shape;
-  const hp = Math.ceil(h / ws) * ws;
-  const wp = Math.ceil(w / ws) * ws;
-  const padded = op.pad(x, [0, 0, 0, 0, 0, hp - h, wp - w, 0]);
-  const split = op.reshape(padded, [b, hp / ws, ws, wp / ws, ws, c]);
-  const windows = op.reshape(op.transpose(split, [0, 1, 3, 2, 4, 5]), [-1, ws, ws, c]);
-  return { windows, padded: [hp, wp] };
-}
-
-/** The inverse of windowPartition, dropping the padding. */
-function windowUnpartition(windows: Tensor, b: number, [hp, wp]: [number, number], [h, w]: [number, number]): Tensor {
-  const [, ws, , c] = windows.shape;
-  const grid = op.reshape(windows, [b, hp / ws, wp / ws, ws, ws, c]);
-  const x = op.reshape(op.transpose(grid, [0, 1, 3, 2, 4, 5]), [b, hp, wp, c]);
-  return hp > h || wp > w ? op.slice(x, [0, 0], [h, w], [1, 2]) : x;
-}
-
-/**
- * Multi-head self-attention over x [B, H, W, C] with decomposed relative position bias; in the
- * inference form (logitsPerGroup given, see ImageEncoderOptions) or the training form (null).
- */
-function attention(g: Graph, x: Tensor, cfg: ImageEncoderConfig, tableSide: number, logitsPerGroup: number | null): Tensor {
+function attention(g: Graph, x: Tensor, cfg: ImageEncoderConfig, window: number, tableSide: number, logitsPerGroup: number | null): Tensor {
   return g.scope('attn', () => {
-    const [b, h, w, c] = x.shape;
+    const [b, h, w, width] = x.shape;
     const heads = cfg.numHeads;
-    const hd = c / heads;
-    const qkv = linear(g, 'qkv', x, c, 3 * c, cfg.qkvBias);
-    // Channels of qkv are [3][heads][hd]: split q, k, v, then heads → [B, heads, HW, hd].
-    const [q, k, v] = op.split(qkv, [c, c, c], -1).map((t) => op.transpose(op.reshape(t, [b, h * w, heads, hd]), [0, 2, 1, 3]));
+    const hd = width / heads;
+    const [wh, ww] = window > 0 ? [window, window] : [h, w];
+    const [hp, wp] = [Math.ceil(h / wh) * wh, Math.ceil(w / ww) * ww];
+    const padded = hp > h || wp > w;
+    const qkvWeight = g.scope('qkv', () => g.param('weight', [3 * width, width]));
+    let qkvBias = cfg.qkvBias ? g.scope('qkv', () => g.param('bias', [3 * width])) : null;
+    let valueBias: Tensor | null = null;
+    if (padded && qkvBias) {
+      const [queryBias, , vBias] = op.split(qkvBias, [width, width, width], 0);
+      qkvBias = op.concat([queryBias, g.constant(new Float32Array(2 * width), [2 * width])], 0);
+      valueBias = vBias;
+    }
+    let qkv = op.linear(x, qkvWeight, qkvBias); // [B, H, W, 3C], channels [3][heads][hd]
+    if (padded) qkv = op.pad(qkv, [0, 0, 0, 0, 0, hp - h, wp - w, 0]);
+    // One transpose takes the windows and the heads out: [B·nH, wh, nW, ww, 3, heads, hd] →
+    // [3, B·nH, nW, heads, wh, ww, hd], then q, k, v [B·nWindows, heads, wh·ww, hd].
+    const windows = b * (hp / wh) * (wp / ww);
+    const split = op.reshape(qkv, [b * (hp / wh), wh, wp / ww, ww, 3, heads, hd]);
+    const byHead = op.reshape(op.transpose(split, [4, 0, 2, 5, 1, 3, 6]), [3, windows, heads, wh * ww, hd]);
+    const [q, k, v] = op.split(byHead, [1, 1, 1], 0).map((t) => op.reshape(t, [windows, heads, wh * ww, hd]));
+
     const tableLength = 2 * tableSide - 1;
-    const tables = cfg.useRelPos ? { h: relativePositions(g, g.param('rel_pos_h', [tableLength, hd]), h), w: relativePositions(g, g.param('rel_pos_w', [tableLength, hd]), w) } : undefined;
+    const tables = cfg.useRelPos ? { h: relativePositions(g, g.param('rel_pos_h', [tableLength, hd]), wh), w: relativePositions(g, g.param('rel_pos_w', [tableLength, hd]), ww) } : undefined;
     // The relative-position terms of queries [B, heads′, HW, hd].
-    const relPos = (queries: Tensor) => tables && decomposedRelPos(queries, tables.h, tables.w, h, w);
-    let out: Tensor; // [B, heads, HW, hd]
+    const relPos = (queries: Tensor) => tables && decomposedRelPos(queries, tables.h, tables.w, wh, ww);
+    let out: Tensor; // [B·nWindows, heads, wh·ww, hd]
     if (logitsPerGroup !== null) {
-      const perGroup = headsPerGroup(heads, b * h * w * h * w, logitsPerGroup);
+      const perGroup = headsPerGroup(heads, windows * (wh * ww) ** 2, logitsPerGroup);
       // Each of q, k, v split once along the heads into the groups.
       const inGroups = (t: Tensor) => (perGroup === heads ? [t] : op.split(t, new Array<number>(heads / perGroup).fill(perGroup), 1));
       const [qs, ks, vs] = [inGroups(q), inGroups(k), inGroups(v)];
@@ -143,7 +141,7 @@ function attention(g: Graph, x: Tensor, cfg: ImageEncoderConfig, tableSide: numb
         let logits = op.matmul(op.mul(qg, hd ** -0.5), op.transposeLast(ks[i]));
         const terms = relPos(qg);
         if (terms) {
-          const grid = op.reshape(logits, [b * perGroup, h, w, h, w]);
+          const grid = op.reshape(logits, [windows * perGroup, wh, ww, wh, ww]);
           const biased = op.add(op.add(grid, op.unsqueeze(terms.relH, [4])), op.unsqueeze(terms.relW, [3]));
           logits = op.reshape(biased, logits.shape);
         }
@@ -152,11 +150,19 @@ function attention(g: Graph, x: Tensor, cfg: ImageEncoderConfig, tableSide: numb
       out = groups.length === 1 ? groups[0] : op.concat(groups, 1);
     } else {
       const terms = relPos(q);
-      const bias = terms && op.reshape(op.add(op.unsqueeze(terms.relH, [4]), op.unsqueeze(terms.relW, [3])), [b, heads, h * w, h * w]);
+      const bias = terms && op.reshape(op.add(op.unsqueeze(terms.relH, [4]), op.unsqueeze(terms.relW, [3])), [windows, heads, wh * ww, wh * ww]);
       out = op.attention(q, k, v, { scale: hd ** -0.5, bias });
     }
-    const merged = op.reshape(op.transpose(out, [0, 2, 1, 3]), [b, h, w, c]);
-    return linear(g, 'proj', merged, c, c);
+    // Back to the grid: [B·nH, nW, heads, wh, ww, hd] → [B·nH, wh, nW, ww, heads, hd] → [B, H, W, C].
+    const cells = op.transpose(op.reshape(out, [b * (hp / wh), wp / ww, heads, wh, ww, hd]), [0, 3, 1, 4, 2, 5]);
+    let merged = op.reshape(cells, [b, hp, wp, width]);
+    if (padded) merged = op.slice(merged, [0, 0], [h, w], [1, 2]);
+    return g.scope('proj', () => {
+      const weight = g.param('weight', [width, width]);
+      let bias = g.param('bias', [width]);
+      if (valueBias) bias = op.add(bias, op.reshape(op.matmul(op.unsqueeze(valueBias, [0]), op.transpose(weight, [1, 0])), [width]));
+      return op.linear(merged, weight, bias);
+    });
   });
 }
 

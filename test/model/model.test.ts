@@ -150,6 +150,21 @@ test('the inference encoder takes heads in groups within its logits budget: the 
   }
 });
 
+test("windowed blocks project q, k, v and the output for the grid's tokens only, not for the padding of their windows", () => {
+  // The test model's 4 × 4 grid pads to 6 × 6 in its 3 × 3 windows; ViT-B's 64 × 64 to 70 × 70 in 14 × 14.
+  for (const [name, config, tokens] of [
+    ['test model', tinyConfig(), 16],
+    ['ViT-B', samConfig('vit_b'), 4096],
+  ] as const) {
+    for (const forwardOnly of [false, true]) {
+      const gemms = buildEncoderGraph(config, 1, { forwardOnly }).nodes.filter((n) => n.type === 'Gemm');
+      // Per block: qkv, proj and the MLP's two layers.
+      assert.equal(gemms.length, 4 * config.imageEncoder.depth, name);
+      for (const n of gemms) assert.equal(n.inputs[0]!.shape[0], tokens, `${name}${forwardOnly ? ' (inference)' : ''}: ${n.name} has ${n.inputs[0]!.shape[0]} rows`);
+    }
+  }
+});
+
 test('prompts: per-axis resize scale, +0.5, box corners last with labels 2 and 3, padding point only without a box', () => {
   assert.deepEqual(resizedSize([315, 500], 1024), [645, 1024]);
   const p = encodePrompt(
