@@ -22,7 +22,8 @@ export const APP_FEWER_SLOTS = [4, 8];
  * graph until exported again. 2: the encoder takes its heads in groups (image_encoder.ts), which
  * lowers ViT-B's peak memory and the page's first encoder run (docs/benchmarks.md). 3: the prompt
  * encoder has no Cast (prompt_encoder.ts), whose kernel slowed the page's first clicks. 4: the
- * windowed blocks project q, k, v and the output for the real tokens only (image_encoder.ts).
+ * windowed blocks project q, k, v and the output for the real tokens only (image_encoder.ts); the
+ * decoders' LayerNormalizations are written as primitive ops (layer_norm_primitives.ts).
  */
 const GRAPH_REVISION = 4;
 

@@ -2,6 +2,7 @@
 import onnxProto from 'onnx-proto';
 import { ONNX_DTYPE, type TypedArray } from './dtype.js';
 import type { AttrValue, Graph, Node, Tensor } from './graph.js';
+import { layerNormAsPrimitives } from './layer_norm_primitives.js';
 import { type QuantizeOptions, quantizeProduct } from './quantize.js';
 
 const { onnx } = onnxProto;
@@ -30,6 +31,12 @@ export interface SerializeOptions {
    */
   quantize?: 'int8';
   quantizeOptions?: QuantizeOptions;
+  /**
+   * 'primitives': each LayerNormalization written as ReduceMean, Sub, Mul, Sqrt, Reciprocal, Add
+   * (see layer_norm_primitives.ts), for graphs that onnxruntime-web's WASM backend runs; default
+   * 'kernel', the one node.
+   */
+  layerNorm?: 'kernel' | 'primitives';
 }
 
 /** What the serialised model expects and returns, for the runtime wrapper. */
@@ -64,6 +71,12 @@ export function serialize(graph: Graph, options: SerializeOptions): SerializedMo
   for (const node of kept) {
     const asInitializer = (t: Tensor) => (options.params === 'initializers' && !options.paramsAsInputs?.has(t.name) ? options.values?.get(t.name) : undefined);
     const q = options.quantize === 'int8' ? quantizeProduct(node, asInitializer, options.quantizeOptions) : null;
+    const unfused = options.layerNorm === 'primitives' ? layerNormAsPrimitives(node) : null;
+    if (unfused) {
+      nodes.push(...unfused.nodes);
+      initializers.push(...unfused.initializers);
+      continue;
+    }
     if (!q) {
       nodes.push(nodeProto(node));
       continue;

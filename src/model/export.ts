@@ -48,14 +48,16 @@ export function exportModel(
   }
   const { config, values, ultrasam } = model;
   const encoderGraph = buildEncoderGraph(config, 1, { forwardOnly: true });
+  // The page runs the decoders in onnxruntime-web's WASM backend (the encoder may run on WebGPU).
+  const wasm = { layerNorm: 'primitives' } as const;
   const files: [string, Uint8Array][] = [
     ['encoder.onnx', serialize(encoderGraph, { params: 'initializers', values, name: 'ultrasam_encoder' }).bytes],
-    ['decoder_image.onnx', serialize(buildDecoderImageGraph(config), { params: 'initializers', values, name: 'ultrasam_decoder_image' }).bytes],
-    ['decoder.onnx', serialize(buildExportDecoderGraph(config, { slots, ultrasam }), { params: 'initializers', values, name: 'ultrasam_decoder' }).bytes],
+    ['decoder_image.onnx', serialize(buildDecoderImageGraph(config), { params: 'initializers', values, name: 'ultrasam_decoder_image', ...wasm }).bytes],
+    ['decoder.onnx', serialize(buildExportDecoderGraph(config, { slots, ultrasam }), { params: 'initializers', values, name: 'ultrasam_decoder', ...wasm }).bytes],
   ];
   const smaller = fewerSlots.map((n) => ({ slots: n, file: `decoder_${n}.onnx` }));
   for (const { slots: n, file } of smaller) {
-    files.push([file, serialize(buildExportDecoderGraph(config, { slots: n, ultrasam }), { params: 'initializers', values, name: `ultrasam_decoder_${n}` }).bytes]);
+    files.push([file, serialize(buildExportDecoderGraph(config, { slots: n, ultrasam }), { params: 'initializers', values, name: `ultrasam_decoder_${n}`, ...wasm }).bytes]);
   }
   if (options.int8Encoder) {
     files.push(['encoder.int8.onnx', serialize(encoderGraph, { params: 'initializers', values, quantize: 'int8' }).bytes]);

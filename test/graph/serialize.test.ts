@@ -92,3 +92,37 @@ test('outputs take their public names without copies, except where a copy is nee
   g.output('x', op.exp(x)); // a public name the input already has
   assert.throws(() => serialize(g, { params: 'inputs' }), /output 'x' has the name of an input or parameter/);
 });
+
+test("layerNorm 'primitives': each LayerNormalization written out as primitive ops, with the same output, mean and inverse standard deviation", async () => {
+  const rng = new Rng(11);
+  const g = new Graph();
+  const x = g.input('x', [2, 5, 48]);
+  const scale = g.param('scale', [48]);
+  const bias = g.param('bias', [48]);
+  const { y, mean, invStd } = op.layerNormWithStats(op.mul(x, 3), scale, bias, 1e-6);
+  g.output('y', y);
+  g.output('mean', mean);
+  g.output('inv_std', invStd);
+  const values = new Map([
+    ['scale', normalArray(rng, 48)],
+    ['bias', normalArray(rng, 48)],
+  ]);
+  const input = Float32Array.from(normalArray(rng, 2 * 5 * 48), (v, i) => v + (i % 7));
+  const opsOf = (bytes: Uint8Array) => onnxProto.onnx.ModelProto.decode(bytes).graph!.node!.map((n) => n.opType);
+  const kernel = serialize(g, { params: 'initializers', values });
+  const primitives = serialize(g, { params: 'initializers', values, layerNorm: 'primitives' });
+  assert.ok(opsOf(kernel.bytes).includes('LayerNormalization'));
+  assert.deepEqual(
+    opsOf(primitives.bytes).filter((t) => t !== 'Mul' && t !== 'Add' && t !== 'Sub'),
+    ['ReduceMean', 'ReduceMean', 'Sqrt', 'Reciprocal'],
+  );
+  const [a, b] = await Promise.all([kernel, primitives].map((m) => Runtime.create(m, { threads: 1, optimization: 'disabled' })));
+  const outA = await a.run({ x: input });
+  const outB = await b.run({ x: input });
+  for (const name of ['y', 'mean', 'inv_std']) {
+    const [p, q] = [outA[name].data as Float32Array, outB[name].data as Float32Array];
+    assert.equal(p.length, name === 'y' ? 480 : 10, name);
+    for (let i = 0; i < p.length; i++) assert.ok(Math.abs(p[i] - q[i]) <= 1e-5 * (1 + Math.abs(p[i])), `${name}[${i}]: ${p[i]} vs ${q[i]}`);
+  }
+  await Promise.all([a.release(), b.release()]);
+});
