@@ -123,14 +123,23 @@ function geometryMaps(lowRes: Float32Array, count: number, [h, w]: Size, geo: Po
  * only that the row map reads. Columns first, then rows (rowPass).
  */
 function columnPass(lowRes: Float32Array, m: number, h: number, w: number, cols: SparseRows, rows: SparseRows, tmp: Float64Array): void {
-  const outW = cols.start.length - 1;
+  const { start, index, weight } = cols;
+  const outW = start.length - 1;
   const src = m * h * w;
   for (let y = rows.first; y <= rows.last; y++) {
     const base = src + y * w;
+    const line = y * outW;
     for (let c = 0; c < outW; c++) {
-      let s = 0;
-      for (let t = cols.start[c]; t < cols.start[c + 1]; t++) s += cols.weight[t] * lowRes[base + cols.index[t]];
-      tmp[y * outW + c] = s;
+      const t = start[c];
+      const taps = start[c + 1] - t;
+      // Summed left to right, as the loop for other tap counts sums them.
+      if (taps === 2) tmp[line + c] = weight[t] * lowRes[base + index[t]] + weight[t + 1] * lowRes[base + index[t + 1]];
+      else if (taps === 3) tmp[line + c] = weight[t] * lowRes[base + index[t]] + weight[t + 1] * lowRes[base + index[t + 1]] + weight[t + 2] * lowRes[base + index[t + 2]];
+      else {
+        let sum = 0;
+        for (let u = t; u < t + taps; u++) sum += weight[u] * lowRes[base + index[u]];
+        tmp[line + c] = sum;
+      }
     }
   }
 }
@@ -141,12 +150,36 @@ function columnPass(lowRes: Float32Array, m: number, h: number, w: number, cols:
  */
 function rowPass(rows: SparseRows, tmp: Float64Array, r: number, row: Float64Array): void {
   const outW = row.length;
+  const first = rows.start[r];
+  const taps = rows.start[r + 1] - first;
+  const { index, weight } = rows;
+  // Two and three taps (nearly every row) in one pass, summed left to right as the loop below sums
+  // them (its 0 + x is x but for the sign of a zero, which no threshold test sees).
+  if (taps === 2 || taps === 3) {
+    const [a, wa, b, wb] = [index[first] * outW, weight[first], index[first + 1] * outW, weight[first + 1]];
+    if (taps === 2) {
+      for (let c = 0; c < outW; c++) row[c] = wa * tmp[a + c] + wb * tmp[b + c];
+    } else {
+      const [d, wd] = [index[first + 2] * outW, weight[first + 2]];
+      for (let c = 0; c < outW; c++) row[c] = wa * tmp[a + c] + wb * tmp[b + c] + wd * tmp[d + c];
+    }
+    return;
+  }
   row.fill(0);
-  for (let t = rows.start[r]; t < rows.start[r + 1]; t++) {
-    const from = rows.index[t] * outW;
-    const wt = rows.weight[t];
+  for (let t = first; t < first + taps; t++) {
+    const from = index[t] * outW;
+    const wt = weight[t];
     for (let c = 0; c < outW; c++) row[c] += wt * tmp[from + c];
   }
+}
+
+/**
+ * mask[dst + c] for columns c0..c1 − 1: 1 where the row's sum, rounded to float32, is above the
+ * threshold. A function of its own: written inline in postprocessMasks' large body, V8 ran this loop
+ * several times slower (docs/benchmarks.md).
+ */
+function thresholdRow(row: Float64Array, c0: number, c1: number, threshold: number, mask: Uint8Array, dst: number): void {
+  for (let c = c0; c < c1; c++) mask[dst + c] = Math.fround(row[c]) > threshold ? 1 : 0;
 }
 
 /**
@@ -298,8 +331,7 @@ export function postprocessMasks(lowRes: Float32Array, count: number, [h, w]: Si
       columnPass(lowRes, m, h, w, cols, rows, tmp);
       for (let r = 0; r < outH; r++) {
         rowPass(rows, tmp, r, acc);
-        const dst = r * outW;
-        for (let c = 0; c < outW; c++) mask[dst + c] = Math.fround(acc[c]) > threshold ? 1 : 0;
+        thresholdRow(acc, 0, outW, threshold, mask, r * outW);
       }
       masks.push(mask);
       continue;
@@ -324,8 +356,7 @@ export function postprocessMasks(lowRes: Float32Array, count: number, [h, w]: Si
           acc[c] += wt * tmp[line + c];
         }
       }
-      const dst = r * outW;
-      for (let c = c0; c < c1; c++) mask[dst + c] = Math.fround(acc[c]) > threshold ? 1 : 0;
+      thresholdRow(acc, c0, c1, threshold, mask, r * outW);
     };
     let [top, bottom, mergedCount] = [-1, -1, 0];
     for (let r = 0; r < outH; r++) {
