@@ -4,7 +4,8 @@
 // form, with x̂ = x − mean(x) over the last axis:
 //   y = x̂ · (1 / √(mean(x̂²) + ε)) · scale + bias,
 // giving the node's optional outputs too: the mean and the inverse standard deviation (float32).
-// Reciprocal and Mul, not Div: onnxruntime's LayerNormFusion would fuse the Div form back.
+// x̂ · x̂, not Pow(x̂, 2): onnxruntime's LayerNormFusion matches the Pow form and would put the kernel
+// back (checked in its optimised graph; the Div and the Reciprocal form are both left alone).
 import onnxProto from 'onnx-proto';
 import type { Node, Tensor } from './graph.js';
 
