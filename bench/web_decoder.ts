@@ -1,4 +1,4 @@
-// The page's decoder without the page: `npm run bench:web-decoder -- [--json] [--threads N] [--repeats N] [--pause-ms MS] [--profile] [--slots 4|8|16]`.
+// The page's decoder without the page: `npm run bench:web-decoder -- [--json] [--threads N] [--repeats N] [--pause-ms MS] [--profile] [--slots 4|6|8|16]`.
 // Runs the exported SAM ViT-B decoder (random weights: speed does not depend on their values) in
 // onnxruntime-web's WASM backend under Node, as the app's worker runs it for a corrective click
 // (decoder_image.onnx once, then the decoder with two points and a mask prompt), beside the same
@@ -15,9 +15,9 @@ import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import { randomValues } from './random_weights.js';
 import { benchArgs, median, report } from './util.js';
-import { ensureExportedModel } from '../src/app/model_cache.js';
+import { APP_DECODER_SLOTS, APP_FEWER_SLOTS, ensureExportedModel } from '../src/app/model_cache.js';
 import { samConfig } from '../src/model/config.js';
-import { perImageFeeds } from '../src/model/export_format.js';
+import { DECODER_WEIGHTS_FILE, perImageFeeds } from '../src/model/export_format.js';
 import { CONFIG_METADATA_KEY } from '../src/model/predictor.js';
 import { parameterShapes } from '../src/model/sam.js';
 import { saveSamWeights } from '../src/weights/checkpoint.js';
@@ -27,7 +27,8 @@ const profile = has('--profile');
 const slots = Number(text('--slots', '4'));
 const pauseMs = pauseArg(50);
 if (!(Number.isInteger(repeats) && repeats >= 1)) throw new Error(`--repeats must be a whole number ≥ 1, got '${text('--repeats', '')}'`);
-if (![4, 8, 16].includes(slots)) throw new Error(`--slots must be 4, 8 or 16 (the exported decoders), got '${text('--slots', '')}'`);
+const exported = [...APP_FEWER_SLOTS, APP_DECODER_SLOTS];
+if (!exported.includes(slots)) throw new Error(`--slots must be one of ${exported.join(', ')} (the exported decoders), got '${text('--slots', '')}'`);
 
 // The export of random ViT-B weights, kept between runs (≈ 0.4 GB; the same seed gives the same file).
 const work = join(tmpdir(), 'ultrasam-bench-web-decoder');
@@ -38,15 +39,20 @@ const weights = join(work, 'vit_b_random.safetensors');
 const tensors = new Map([...randomValues(config, 1)].map(([key, data]) => [key, { dtype: 'float32' as const, shape: shapes.get(key)!, data }]));
 saveSamWeights(weights, { layout: 'sam', tensors }, { metadata: { [CONFIG_METADATA_KEY]: JSON.stringify(config) } });
 const modelDir = await ensureExportedModel({ weights, cacheDir: join(work, 'cache') });
-const decoderFile = join(modelDir, slots === 16 ? 'decoder.onnx' : `decoder_${slots}.onnx`);
+const decoderFile = join(modelDir, slots === APP_DECODER_SLOTS ? 'decoder.onnx' : `decoder_${slots}.onnx`);
 
 type Ort = typeof ortNode | typeof ortWeb;
 
 /** A session pair (per-image part, decoder) and the feeds of one corrective click. */
 async function clickRunner(ort: Ort, backend: 'cpu' | 'wasm') {
   const options = { executionProviders: [backend], graphOptimizationLevel: 'all' as const, intraOpNumThreads: threads, enableProfiling: profile && backend === 'wasm' };
-  const image = await ort.InferenceSession.create(readFileSync(join(modelDir, 'decoder_image.onnx')), { ...options, enableProfiling: false });
-  const decoder = await ort.InferenceSession.create(readFileSync(decoderFile), options);
+  // onnxruntime-node finds the decoder files' external weights beside them; onnxruntime-web is handed them.
+  const create = (file: string, opts: typeof options) =>
+    backend === 'cpu'
+      ? ortNode.InferenceSession.create(file, opts)
+      : ortWeb.InferenceSession.create(readFileSync(file), { ...opts, externalData: [{ path: DECODER_WEIGHTS_FILE, data: readFileSync(join(modelDir, DECODER_WEIGHTS_FILE)) }] });
+  const image = await create(join(modelDir, 'decoder_image.onnx'), { ...options, enableProfiling: false });
+  const decoder = await create(decoderFile, options);
   const Tensor = ort.Tensor;
   const grid = 64;
   const embedding = new Tensor(

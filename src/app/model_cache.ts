@@ -12,9 +12,10 @@ export const APP_DECODER_SLOTS = 16;
 /**
  * The page also gets the decoder for these fewer slots and runs the smallest that holds the prompt:
  * a box with up to two clicks, or three clicks, fit 4; a click costs about half the 16-slot
- * decoder's time at ViT-B size (docs/benchmarks.md).
+ * decoder's time at ViT-B size, and each slot fewer ≈ 2.5 ms in WASM (docs/benchmarks.md). A size
+ * costs a download of its graph only: the decoder files share their weights (decoder_weights.bin).
  */
-export const APP_FEWER_SLOTS = [4, 8];
+export const APP_FEWER_SLOTS = [4, 6, 8];
 
 /**
  * A revision of the exported graphs' insides, part of the cache key: the files' format is unchanged

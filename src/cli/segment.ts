@@ -167,6 +167,6 @@ function shapeOf(predictor: SamPredictor, key: string): readonly number[] {
 
 /** The model files an export wrote, in the order a reader needs them. */
 function exportedFiles(manifest: ExportManifest): string[] {
-  const { encoder, decoderImage, decoder, encoderInt8, fewerSlots } = manifest.files;
-  return [encoder, ...(encoderInt8 ? [encoderInt8] : []), decoderImage, decoder, ...(fewerSlots ?? []).map((d) => d.file)];
+  const { encoder, decoderImage, decoder, decoderWeights, encoderInt8, fewerSlots } = manifest.files;
+  return [encoder, ...(encoderInt8 ? [encoderInt8] : []), decoderImage, decoder, ...(fewerSlots ?? []).map((d) => d.file), decoderWeights];
 }

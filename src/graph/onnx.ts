@@ -37,6 +37,39 @@ export interface SerializeOptions {
    * 'kernel', the one node.
    */
   layerNorm?: 'kernel' | 'primitives';
+  /**
+   * Parameters kept in a file beside the model (ONNX external data) instead of inside it: `location`
+   * is the file's name, relative to the model's folder, and `offsets` where each listed parameter's
+   * bytes lie in it (see externalWeights). Parameters not listed stay inside the model.
+   */
+  externalWeights?: ExternalWeights;
+}
+
+/** A weights file several models share: its name and each parameter's byte range. */
+export interface ExternalWeights {
+  location: string;
+  offsets: ReadonlyMap<string, { offset: number; length: number }>;
+}
+
+/**
+ * The float32 parameters `names` (in that order) as one file's bytes, each at a multiple of 64
+ * bytes, and where each lies: for SerializeOptions.externalWeights.
+ */
+export function externalWeights(location: string, names: readonly string[], values: ReadonlyMap<string, TypedArray>): { bytes: Uint8Array; weights: ExternalWeights } {
+  const offsets = new Map<string, { offset: number; length: number }>();
+  let size = 0;
+  for (const name of names) {
+    const data = values.get(name);
+    if (!data) throw new Error(`externalWeights: no value for parameter '${name}'`);
+    offsets.set(name, { offset: size, length: data.byteLength });
+    size = Math.ceil((size + data.byteLength) / 64) * 64;
+  }
+  const bytes = new Uint8Array(size);
+  for (const name of names) {
+    const data = values.get(name)!;
+    bytes.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), offsets.get(name)!.offset);
+  }
+  return { bytes, weights: { location, offsets } };
 }
 
 /** What the serialised model expects and returns, for the runtime wrapper. */
@@ -130,7 +163,9 @@ export function serialize(graph: Graph, options: SerializeOptions): SerializedMo
       if (data.length !== spec.tensor.size) {
         throw new Error(`serialize: parameter '${name}' has ${data.length} values, shape ${shapeOf(spec.tensor)} needs ${spec.tensor.size}`);
       }
-      initializers.push(tensorProto(name, spec.tensor, data));
+      const external = options.externalWeights?.offsets.get(name);
+      if (external && external.length !== data.byteLength) throw new Error(`serialize: parameter '${name}' has ${data.byteLength} bytes, its external range ${external.length}`);
+      initializers.push(external ? externalTensorProto(name, spec.tensor, options.externalWeights!.location, external) : tensorProto(name, spec.tensor, data));
     }
   }
   for (const [name, c] of graph.constants) {
@@ -207,6 +242,20 @@ function tensorProto(name: string, t: Tensor, data: TypedArray): onnxProto.onnx.
     dims: [...t.shape],
     dataType: ONNX_DTYPE[t.dtype],
     rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+  };
+}
+
+function externalTensorProto(name: string, t: Tensor, location: string, { offset, length }: { offset: number; length: number }): onnxProto.onnx.ITensorProto {
+  return {
+    name,
+    dims: [...t.shape],
+    dataType: ONNX_DTYPE[t.dtype],
+    dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+    externalData: [
+      { key: 'location', value: location },
+      { key: 'offset', value: String(offset) },
+      { key: 'length', value: String(length) },
+    ],
   };
 }
 

@@ -1,13 +1,15 @@
 // Export for other runtimes: encoder.onnx, decoder_image.onnx (the decoder's per-image part, see
 // buildDecoderImageGraph), decoder.onnx (any prompt, see buildExportDecoderGraph; optionally also
-// built for fewer prompt slots, decoder_<n>.onnx) and ultrasam.json
+// built for fewer prompt slots, decoder_<n>.onnx), decoder_weights.bin (the decoder files' weights,
+// as ONNX external data they all point into) and ultrasam.json
 // with the config and the exact preprocessing, written to a temporary folder first and renamed into
 // place, so a failed export never leaves a half-written model.
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { serialize } from '../graph/onnx.js';
+import type { Graph } from '../graph/graph.js';
+import { externalWeights, serialize } from '../graph/onnx.js';
 import { type SamConfig, lowResSize } from './config.js';
-import { EXPORT_FORMAT_VERSION, type ExportManifest } from './export_format.js';
+import { DECODER_WEIGHTS_FILE, EXPORT_FORMAT_VERSION, type ExportManifest } from './export_format.js';
 import type { LonePointOutput } from '../eval/click_rule.js';
 import type { EverythingOptions } from './everything.js';
 import { DECODER_IMAGE_SIDE, EMPTY_SLOT_LABEL, buildDecoderImageGraph, buildEncoderGraph, buildExportDecoderGraph } from './sam.js';
@@ -48,17 +50,22 @@ export function exportModel(
   }
   const { config, values, ultrasam } = model;
   const encoderGraph = buildEncoderGraph(config, 1, { forwardOnly: true });
-  // The page runs the decoders in onnxruntime-web's WASM backend (the encoder may run on WebGPU).
-  const wasm = { layerNorm: 'primitives' } as const;
+  const smaller = fewerSlots.map((n) => ({ slots: n, file: `decoder_${n}.onnx` }));
+  const decoderGraphs: [string, Graph][] = [
+    ['decoder_image.onnx', buildDecoderImageGraph(config)],
+    ['decoder.onnx', buildExportDecoderGraph(config, { slots, ultrasam })],
+    ...smaller.map(({ slots: n, file }): [string, Graph] => [file, buildExportDecoderGraph(config, { slots: n, ultrasam })]),
+  ];
+  // The decoder files share one copy of their weights, so that a decoder for another slot count
+  // costs a reader its graph only. The page runs them in onnxruntime-web's WASM backend (the encoder
+  // may run on WebGPU): LayerNorms as primitives.
+  const shared = externalWeights(DECODER_WEIGHTS_FILE, [...new Set(decoderGraphs.flatMap(([, graph]) => [...graph.params.keys()].filter((name) => values.has(name))))], values);
+  const decoderOptions = { params: 'initializers', values, layerNorm: 'primitives', externalWeights: shared.weights } as const;
   const files: [string, Uint8Array][] = [
     ['encoder.onnx', serialize(encoderGraph, { params: 'initializers', values, name: 'ultrasam_encoder' }).bytes],
-    ['decoder_image.onnx', serialize(buildDecoderImageGraph(config), { params: 'initializers', values, name: 'ultrasam_decoder_image', ...wasm }).bytes],
-    ['decoder.onnx', serialize(buildExportDecoderGraph(config, { slots, ultrasam }), { params: 'initializers', values, name: 'ultrasam_decoder', ...wasm }).bytes],
+    ...decoderGraphs.map(([file, graph]): [string, Uint8Array] => [file, serialize(graph, { ...decoderOptions, name: `ultrasam_${file.replace('.onnx', '')}` }).bytes]),
+    [DECODER_WEIGHTS_FILE, shared.bytes],
   ];
-  const smaller = fewerSlots.map((n) => ({ slots: n, file: `decoder_${n}.onnx` }));
-  for (const { slots: n, file } of smaller) {
-    files.push([file, serialize(buildExportDecoderGraph(config, { slots: n, ultrasam }), { params: 'initializers', values, name: `ultrasam_decoder_${n}`, ...wasm }).bytes]);
-  }
   if (options.int8Encoder) {
     files.push(['encoder.int8.onnx', serialize(encoderGraph, { params: 'initializers', values, quantize: 'int8' }).bytes]);
   }
@@ -76,6 +83,7 @@ export function exportModel(
       encoder: 'encoder.onnx',
       decoderImage: 'decoder_image.onnx',
       decoder: 'decoder.onnx',
+      decoderWeights: DECODER_WEIGHTS_FILE,
       ...(options.int8Encoder ? { encoderInt8: 'encoder.int8.onnx' } : {}),
       ...(smaller.length > 0 ? { fewerSlots: smaller } : {}),
     },

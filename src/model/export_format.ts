@@ -7,9 +7,13 @@ import type { EverythingOptions } from './everything.js';
 /**
  * The manifest's `version`: 2 since the decoder's per-image part is its own file; 3 since the mask
  * prompt goes to decoder.onnx (decoder_image.onnx runs once per image, without one); 4 since
- * decoder_image.onnx also gives upscale_base, which a decoder file may or may not take.
+ * decoder_image.onnx also gives upscale_base, which a decoder file may or may not take; 5 since the
+ * decoder files keep their weights in decoder_weights.bin (ONNX external data).
  */
-export const EXPORT_FORMAT_VERSION = 4;
+export const EXPORT_FORMAT_VERSION = 5;
+
+/** The decoder files' shared weights, beside them (their initializers' external data location). */
+export const DECODER_WEIGHTS_FILE = 'decoder_weights.bin';
 
 /**
  * The per-image tensors (decoder_image.onnx's outputs) that one decoder file takes: a decoder with
@@ -38,6 +42,12 @@ export interface ExportManifest {
     decoderImage: string;
     /** The decoder with decoder.slots prompt slots: serves every prompt. */
     decoder: string;
+    /**
+     * The weights of decoder_image and every decoder file, which they read as ONNX external data:
+     * a runtime loading a decoder file by path finds it beside it; from bytes, pass it along
+     * (onnxruntime-web: the session option externalData, path DECODER_WEIGHTS_FILE).
+     */
+    decoderWeights: string;
     encoderInt8?: string;
     /**
      * The same decoder built for fewer slots (faster: the prompt side of every attention shrinks),

@@ -3,7 +3,7 @@
 // fixture prompt (one decoder file serves every prompt through its empty slots), and with a mask
 // input (decoder.onnx run with has_mask_input 1 on the same per-image part); a model with a pixel
 // branch likewise, its encoder's second output fed to the decoder as the page feeds it. The fp32
-// graphs carry no Cast node, the decoders no LayerNormalization (why: the test's name).
+// graphs carry no Cast node, the decoders no LayerNormalization and no weights of their own (why: the test's name).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -47,7 +47,9 @@ test('exported ONNX pair in onnxruntime-web matches the predictor', { skip: fixt
     ortWeb.env.wasm.numThreads = 1;
     const opts = { executionProviders: ['wasm'] };
     const encoder = await ortWeb.InferenceSession.create(readFileSync(join(out, 'encoder.onnx')), opts);
-    const decoderImage = await ortWeb.InferenceSession.create(readFileSync(join(out, manifest.files.decoderImage)), opts);
+    // The decoder files read their weights from decoder_weights.bin (external data), as the page passes it.
+    const decoderOpts = { ...opts, externalData: [{ path: manifest.files.decoderWeights, data: readFileSync(join(out, manifest.files.decoderWeights)) }] };
+    const decoderImage = await ortWeb.InferenceSession.create(readFileSync(join(out, manifest.files.decoderImage)), decoderOpts);
     // Every decoder file: decoder.onnx (8 slots) and decoder_4.onnx, each run on the prompts it holds.
     const decoders = decoderFiles(manifest);
     assert.deepEqual(decoders, [
@@ -55,7 +57,7 @@ test('exported ONNX pair in onnxruntime-web matches the predictor', { skip: fixt
       { slots: 8, file: 'decoder.onnx' },
     ]);
     const sessions = new Map<string, ortWeb.InferenceSession>();
-    for (const { file } of decoders) sessions.set(file, await ortWeb.InferenceSession.create(readFileSync(join(out, file)), opts));
+    for (const { file } of decoders) sessions.set(file, await ortWeb.InferenceSession.create(readFileSync(join(out, file)), decoderOpts));
 
     const image = await readImage(`${FIXTURE_DIR}image.png`);
     await predictor.setImage(image);
@@ -114,7 +116,7 @@ test('exported ONNX pair in onnxruntime-web matches the predictor', { skip: fixt
 });
 
 test('the encoder a reader runs: int8 where the export has it unless fp32 is asked, clear errors otherwise', () => {
-  const fp32Only = { files: { encoder: 'encoder.onnx', decoderImage: 'decoder_image.onnx', decoder: 'decoder.onnx' } };
+  const fp32Only = { files: { encoder: 'encoder.onnx', decoderImage: 'decoder_image.onnx', decoder: 'decoder.onnx', decoderWeights: 'decoder_weights.bin' } };
   const both = { files: { ...fp32Only.files, encoderInt8: 'encoder.int8.onnx' } };
   assert.deepEqual(chooseEncoder(fp32Only), { precision: 'fp32', file: 'encoder.onnx' });
   assert.deepEqual(chooseEncoder(fp32Only, null), { precision: 'fp32', file: 'encoder.onnx' });
@@ -158,7 +160,7 @@ test('a model with a pixel branch exports: the page recipe (encoder outputs besi
   try {
     const out = join(dir, 'model');
     const manifest = exportModel(predictor, out, { slots: 6, fewerSlots: [] });
-    const opts = { executionProviders: ['wasm'] };
+    const opts = { executionProviders: ['wasm'], externalData: [{ path: manifest.files.decoderWeights, data: readFileSync(join(out, manifest.files.decoderWeights)) }] };
     const session = (file: string) => ortWeb.InferenceSession.create(readFileSync(join(out, file)), opts);
     const [encoder, decoderImage, decoder] = await Promise.all([session('encoder.onnx'), session(manifest.files.decoderImage), session('decoder.onnx')]);
     const rng = new Rng(22);
@@ -194,7 +196,7 @@ test('a model with a pixel branch exports: the page recipe (encoder outputs besi
   }
 });
 
-test("the exported fp32 graphs have no Cast (onnxruntime-web's Cast kernel is one very large WebAssembly function the page would compile during its first clicks), the decoders no LayerNormalization (its WASM kernel is slower than the primitives)", () => {
+test("the exported fp32 graphs have no Cast (onnxruntime-web's Cast kernel is one very large WebAssembly function the page would compile during its first clicks), the decoders no LayerNormalization (its WASM kernel is slower than the primitives) and no weights of their own (decoder_weights.bin)", () => {
   const config = tinyConfig();
   const predictor = SamPredictor.fromValues(config, weightValues(config, randomWeights(config, 23, 0.2)), false, { threads: 1 });
   const { dir, cleanup } = tempDir('export-no-cast');
@@ -207,6 +209,19 @@ test("the exported fp32 graphs have no Cast (onnxruntime-web's Cast kernel is on
       assert.ok(ops.has('MatMul') || ops.has('Gemm'), `${file} was read (ops: ${[...ops].join(' ')})`);
       assert.ok(!ops.has('Cast'), `${file} has a Cast node`);
       if (file !== 'encoder.onnx') assert.ok(!ops.has('LayerNormalization') && (file === manifest.files.decoderImage || ops.has('ReduceMean')), `${file}: ${[...ops].join(' ')}`);
+    }
+    // The decoder files keep their parameters in decoder_weights.bin, each within the file.
+    const weightsSize = readFileSync(join(out, manifest.files.decoderWeights)).length;
+    for (const file of files.slice(1)) {
+      const initializers = onnxProto.onnx.ModelProto.decode(readFileSync(join(out, file))).graph!.initializer!;
+      const external = initializers.filter((t) => t.dataLocation === onnxProto.onnx.TensorProto.DataLocation.EXTERNAL);
+      assert.ok(external.length > 0, `${file} has no external weights`);
+      for (const t of external) {
+        const entry = Object.fromEntries(t.externalData!.map((e) => [e.key, e.value]));
+        assert.equal(entry.location, manifest.files.decoderWeights, `${file}: ${t.name}`);
+        assert.ok(Number(entry.offset) + Number(entry.length) <= weightsSize, `${file}: ${t.name} ends past the weights file`);
+      }
+      assert.ok(!initializers.some((t) => t.name!.startsWith('mask_decoder.') && t.dataLocation !== onnxProto.onnx.TensorProto.DataLocation.EXTERNAL), `${file} holds a decoder weight itself`);
     }
   } finally {
     cleanup();

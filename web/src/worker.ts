@@ -111,16 +111,21 @@ async function init(id: number, modelUrl: string, ortUrl: string, encoderPrecisi
   const decoderImageBytes = await fetchWithProgress(`${modelUrl}${manifest.files.decoderImage}`, (f) => post({ type: 'progress', id, stage: 'downloading the decoder', fraction: f / 2 }));
   const decoders = decoderFiles(manifest);
   const decoderBytes: Uint8Array[] = [];
+  const share = 1 / (decoders.length + 2);
   for (const [i, { file }] of decoders.entries()) {
-    const share = 1 / (decoders.length + 1);
     decoderBytes.push(await fetchWithProgress(`${modelUrl}${file}`, (f) => post({ type: 'progress', id, stage: 'downloading the decoder', fraction: (i + 1 + f) * share })));
   }
+  // The decoder files' weights, one copy for all of them (ONNX external data).
+  const decoderWeights = await fetchWithProgress(`${modelUrl}${manifest.files.decoderWeights}`, (f) =>
+    post({ type: 'progress', id, stage: 'downloading the decoder', fraction: (decoders.length + 1 + f) * share }),
+  );
   post({ type: 'progress', id, stage: `starting onnxruntime (${backends[0]})` });
   const options: Ort.InferenceSession.SessionOptions = { executionProviders: backends, graphOptimizationLevel: 'all' };
   const encoder = await ort.InferenceSession.create(encoderBytes, options);
-  const decoderImage = await ort.InferenceSession.create(decoderImageBytes, { ...options, executionProviders: ['wasm'] });
+  const decoderOptions: Ort.InferenceSession.SessionOptions = { ...options, executionProviders: ['wasm'], externalData: [{ path: manifest.files.decoderWeights, data: decoderWeights }] };
+  const decoderImage = await ort.InferenceSession.create(decoderImageBytes, decoderOptions);
   const sessions = new Map<string, Ort.InferenceSession>();
-  for (const [i, { file }] of decoders.entries()) sessions.set(file, await ort.InferenceSession.create(decoderBytes[i], { ...options, executionProviders: ['wasm'] }));
+  for (const [i, { file }] of decoders.entries()) sessions.set(file, await ort.InferenceSession.create(decoderBytes[i], decoderOptions));
   model = { manifest, encoder, decoderImage, decoders: sessions };
   return {
     name: manifest.config.name,
@@ -131,7 +136,7 @@ async function init(id: number, modelUrl: string, ortUrl: string, encoderPrecisi
     slots: manifest.decoder.slots,
     everything: manifest.everything ?? {},
     lonePoint: manifest.lonePoint ?? 'candidates',
-    bytes: encoderBytes.length + decoderImageBytes.length + decoderBytes.reduce((sum, b) => sum + b.length, 0),
+    bytes: encoderBytes.length + decoderImageBytes.length + decoderBytes.reduce((sum, b) => sum + b.length, 0) + decoderWeights.length,
   };
 }
 
