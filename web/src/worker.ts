@@ -108,17 +108,15 @@ async function init(id: number, modelUrl: string, ortUrl: string, encoderPrecisi
   }
   const encoderFile = chooseEncoder(manifest, encoderPrecision);
   const encoderBytes = await fetchWithProgress(`${modelUrl}${encoderFile.file}`, (f) => post({ type: 'progress', id, stage: 'downloading the encoder', fraction: f }));
-  const decoderImageBytes = await fetchWithProgress(`${modelUrl}${manifest.files.decoderImage}`, (f) => post({ type: 'progress', id, stage: 'downloading the decoder', fraction: f / 2 }));
+  // The decoder graphs (small), then their weights, one copy for all of them (ONNX external data).
   const decoders = decoderFiles(manifest);
-  const decoderBytes: Uint8Array[] = [];
-  const share = 1 / (decoders.length + 2);
-  for (const [i, { file }] of decoders.entries()) {
-    decoderBytes.push(await fetchWithProgress(`${modelUrl}${file}`, (f) => post({ type: 'progress', id, stage: 'downloading the decoder', fraction: (i + 1 + f) * share })));
+  const graphFiles = [manifest.files.decoderImage, ...decoders.map((d) => d.file)];
+  const graphBytes: Uint8Array[] = [];
+  for (const [i, file] of graphFiles.entries()) {
+    graphBytes.push(await fetchWithProgress(`${modelUrl}${file}`, (f) => post({ type: 'progress', id, stage: 'downloading the decoder', fraction: (i + f) / graphFiles.length })));
   }
-  // The decoder files' weights, one copy for all of them (ONNX external data).
-  const decoderWeights = await fetchWithProgress(`${modelUrl}${manifest.files.decoderWeights}`, (f) =>
-    post({ type: 'progress', id, stage: 'downloading the decoder', fraction: (decoders.length + 1 + f) * share }),
-  );
+  const [decoderImageBytes, ...decoderBytes] = graphBytes;
+  const decoderWeights = await fetchWithProgress(`${modelUrl}${manifest.files.decoderWeights}`, (f) => post({ type: 'progress', id, stage: 'downloading the decoder weights', fraction: f }));
   post({ type: 'progress', id, stage: `starting onnxruntime (${backends[0]})` });
   const options: Ort.InferenceSession.SessionOptions = { executionProviders: backends, graphOptimizationLevel: 'all' };
   const encoder = await ort.InferenceSession.create(encoderBytes, options);
