@@ -8,7 +8,7 @@ Optional, never in CI. Skips with a message (exit 0) when torch cannot be import
 segment_anything source is given (the ViT-B part only). Debian's python3-torch works, with
 OpenBLAS (without it torch falls back to the reference BLAS, ≈ 5 GFLOP/s):
 
-    apt-get install -y python3-torch libopenblas0-pthread
+    apt-get install -y python3-torch python3-torchvision libopenblas0-pthread  # segment_anything imports torchvision
     git -C <segment-anything clone> archive HEAD segment_anything | tar -x -C /tmp/sam-src
     /usr/bin/python3 bench/torch_side_by_side.py --sam-source /tmp/sam-src [--threads 2] [--json]
 
