@@ -106,6 +106,9 @@ async function init(id: number, modelUrl: string, ortUrl: string, encoderPrecisi
   if (manifest.flipAverage !== undefined && typeof manifest.flipAverage !== 'boolean') {
     throw new Error(`the model manifest's flipAverage must be true or false, got ${JSON.stringify(manifest.flipAverage)}`);
   }
+  if (typeof manifest.files.decoderWeights !== 'string' || manifest.files.decoderWeights === '') {
+    throw new Error(`the model manifest names no decoder weights file (files.decoderWeights, got ${JSON.stringify(manifest.files.decoderWeights)}): export the model again`);
+  }
   const encoderFile = chooseEncoder(manifest, encoderPrecision);
   const encoderBytes = await fetchWithProgress(`${modelUrl}${encoderFile.file}`, (f) => post({ type: 'progress', id, stage: 'downloading the encoder', fraction: f }));
   // The decoder graphs (small), then their weights, one copy for all of them (ONNX external data).
