@@ -47,10 +47,9 @@ type Ort = typeof ortNode | typeof ortWeb;
 async function clickRunner(ort: Ort, backend: 'cpu' | 'wasm') {
   const options = { executionProviders: [backend], graphOptimizationLevel: 'all' as const, intraOpNumThreads: threads, enableProfiling: profile && backend === 'wasm' };
   // onnxruntime-node finds the decoder files' external weights beside them; onnxruntime-web is handed them.
+  const externalData = backend === 'cpu' ? [] : [{ path: DECODER_WEIGHTS_FILE, data: readFileSync(join(modelDir, DECODER_WEIGHTS_FILE)) }];
   const create = (file: string, opts: typeof options) =>
-    backend === 'cpu'
-      ? ortNode.InferenceSession.create(file, opts)
-      : ortWeb.InferenceSession.create(readFileSync(file), { ...opts, externalData: [{ path: DECODER_WEIGHTS_FILE, data: readFileSync(join(modelDir, DECODER_WEIGHTS_FILE)) }] });
+    backend === 'cpu' ? ortNode.InferenceSession.create(file, opts) : ortWeb.InferenceSession.create(readFileSync(file), { ...opts, externalData });
   const image = await create(join(modelDir, 'decoder_image.onnx'), { ...options, enableProfiling: false });
   const decoder = await create(decoderFile, options);
   const Tensor = ort.Tensor;

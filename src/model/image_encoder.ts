@@ -110,15 +110,15 @@ function attention(g: Graph, x: Tensor, cfg: ImageEncoderConfig, window: number,
     const [wh, ww] = window > 0 ? [window, window] : [h, w];
     const [hp, wp] = [Math.ceil(h / wh) * wh, Math.ceil(w / ww) * ww];
     const padded = hp > h || wp > w;
-    const qkvWeight = g.scope('qkv', () => g.param('weight', [3 * width, width]));
-    let qkvBias = cfg.qkvBias ? g.scope('qkv', () => g.param('bias', [3 * width])) : null;
+    const qkvParams = g.scope('qkv', () => ({ weight: g.param('weight', [3 * width, width]), bias: cfg.qkvBias ? g.param('bias', [3 * width]) : null }));
+    let qkvBias = qkvParams.bias;
     let valueBias: Tensor | null = null;
     if (padded && qkvBias) {
       const [queryBias, , vBias] = op.split(qkvBias, [width, width, width], 0);
       qkvBias = op.concat([queryBias, g.constant(new Float32Array(2 * width), [2 * width])], 0);
       valueBias = vBias;
     }
-    let qkv = op.linear(x, qkvWeight, qkvBias); // [B, H, W, 3C], channels [3][heads][hd]
+    let qkv = op.linear(x, qkvParams.weight, qkvBias); // [B, H, W, 3C], channels [3][heads][hd]
     if (padded) qkv = op.pad(qkv, [0, 0, 0, 0, 0, hp - h, wp - w, 0]);
     // One transpose takes the windows and the heads out: [B·nH, wh, nW, ww, 3, heads, hd] →
     // [3, B·nH, nW, heads, wh, ww, hd], then q, k, v [B·nWindows, heads, wh·ww, hd].

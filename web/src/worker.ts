@@ -137,7 +137,7 @@ async function init(id: number, modelUrl: string, ortUrl: string, encoderPrecisi
     slots: manifest.decoder.slots,
     everything: manifest.everything ?? {},
     lonePoint: manifest.lonePoint ?? 'candidates',
-    bytes: encoderBytes.length + decoderImageBytes.length + decoderBytes.reduce((sum, b) => sum + b.length, 0) + decoderWeights.length,
+    bytes: [encoderBytes, ...graphBytes, decoderWeights].reduce((sum, b) => sum + b.length, 0),
   };
 }
 
