@@ -2,7 +2,8 @@
 // Serves the built app with the bundled ultrasam-tiny (or, with --vitb, SAM ViT-B with random
 // weights: speed does not depend on their values), opens a real ultrasound image in headless
 // Chromium (WASM, the page's own thread count), draws a box, and reports the time from opening the
-// image to the first mask (the page's own measure and the image encoder's share); then clicks
+// image to the first mask (the page's own measure, the image encoder's share and the first mask's
+// decode: decoder_image, the decoder and its masks at the image size); then clicks
 // --clicks positive points inside the box, one after the other, and reports the decoder time per
 // click as the page's worker measures it, each click --pause-ms after the previous mask came back
 // (default 500: a user's clicks are that far apart at least; with 0 the next decode runs while the
@@ -75,6 +76,8 @@ interface PageRun {
   readyMs: number;
   firstMaskMs: number;
   encoderMs: number;
+  /** The first mask's decode (decoder_image, the decoder, its masks at the image size): first mask = encoder + this + the page's share. */
+  firstDecodeMs: number;
   clickMs: number[];
   /** Per click, the share of clickMs spent in onnxruntime's decoder runs (the rest: masks at the image size). */
   clickDecoderMs: number[];
@@ -97,6 +100,7 @@ async function runPage(browser: Browser, encoder: EncoderPrecision | undefined, 
     await page.locator('body[data-first-mask-ms]').waitFor({ state: 'attached', timeout });
     const firstMaskMs = Number(await page.locator('body').getAttribute('data-first-mask-ms'));
     const encoderMs = Number(await page.locator('body').getAttribute('data-encode-ms'));
+    const firstDecodeMs = Number(await page.locator('body').getAttribute('data-decode-ms'));
     let mask: Uint8Array | undefined;
     if (int8) {
       const coco = JSON.parse(await downloadText(page, '#export-coco', timeout)) as CocoFile;
@@ -116,7 +120,7 @@ async function runPage(browser: Browser, encoder: EncoderPrecision | undefined, 
       clickDecoderMs.push(Number(await page.locator('body').getAttribute('data-decoder-run-ms')));
     }
     if (last && !vitb && !int8) await page.screenshot({ path: join(ROOT, 'docs', 'app.png') });
-    return { info, readyMs, firstMaskMs, encoderMs, clickMs, clickDecoderMs, mask };
+    return { info, readyMs, firstMaskMs, encoderMs, firstDecodeMs, clickMs, clickDecoderMs, mask };
   } finally {
     await page.close();
   }
@@ -150,6 +154,8 @@ function figures(prefix: string, pages: PageRun[]): Record<string, unknown> {
     [`${prefix}first_mask_ms_all`]: pages.map((p) => p.firstMaskMs).join(' '),
     [`${prefix}image_encoder_ms`]: median(pages.map((p) => p.encoderMs)),
     [`${prefix}image_encoder_ms_all`]: pages.map((p) => p.encoderMs).join(' '),
+    [`${prefix}first_decode_ms`]: median(pages.map((p) => p.firstDecodeMs)),
+    [`${prefix}first_decode_ms_all`]: pages.map((p) => p.firstDecodeMs).join(' '),
     [`${prefix}click_ms`]: clicks ? median(clickMs) : null,
     [`${prefix}click_ms_all`]: clickMs.join(' '),
     [`${prefix}click_decoder_ms`]: clicks ? median(pages.flatMap((p) => p.clickDecoderMs)) : null,

@@ -7,7 +7,7 @@
 // Each axis goes through upsample → crop → resize, three linear maps that compose into one sparse
 // matrix per axis; the two axes are then applied one after the other (bilinear is separable).
 import { bilinearTaps } from '../graph/ops/resize.js';
-import type { Size } from './prompts.js';
+import { type Size, resizedSize } from './prompts.js';
 
 export interface PostprocessGeometry {
   /** Side of the padded square input (1024). */
@@ -379,6 +379,31 @@ export function postprocessMasks(lowRes: Float32Array, count: number, [h, w]: Si
       if (c < outW) sumSpan(r, c, outW);
     }
     masks.push(mask);
+  }
+  return masks;
+}
+
+/**
+ * Runs postprocessMasks `rounds` times on made-up low-res logits for an image of `originalSize`: a
+ * disc (masks decided by runs) and logits whose sign changes every few cells (masks summed whole),
+ * four masks each; returns the last round's masks. A page calls it while it loads its model: V8
+ * optimises a function once it has run for a while, so without this the first masks of a page are
+ * made by slower code (docs/benchmarks.md has what it changes).
+ */
+export function warmUpPostprocess(lowSide: number, imgSize: number, originalSize: Size, rounds: number): { disc: Uint8Array[]; noise: Uint8Array[] } {
+  if (!(Number.isInteger(rounds) && rounds >= 1)) throw new Error(`warmUpPostprocess: rounds must be a whole number ≥ 1, got ${rounds}`);
+  const geo = { imgSize, inputSize: resizedSize(originalSize, imgSize), originalSize };
+  const cells = lowSide * lowSide;
+  const disc = new Float32Array(4 * cells);
+  const noise = new Float32Array(4 * cells);
+  for (let i = 0; i < disc.length; i++) {
+    const [y, x] = [Math.floor((i % cells) / lowSide), i % lowSide];
+    disc[i] = lowSide / 8 - Math.hypot(y + 0.5 - lowSide / 2, x + 0.5 - lowSide / 2);
+    noise[i] = ((i * 7919) % 13) - 6; // steps of 2 (mod 13): the sign changes every three cells or so
+  }
+  let masks = { disc: [] as Uint8Array[], noise: [] as Uint8Array[] };
+  for (let r = 0; r < rounds; r++) {
+    masks = { disc: postprocessMasks(disc, 4, [lowSide, lowSide], geo), noise: postprocessMasks(noise, 4, [lowSide, lowSide], geo) };
   }
   return masks;
 }

@@ -7,7 +7,7 @@ import { serialize } from '../../src/graph/onnx.js';
 import { Runtime } from '../../src/graph/runtime.js';
 import { samConfig } from '../../src/model/config.js';
 import { bicubicMatrix, linearMatrix } from '../../src/model/interpolate.js';
-import { MASK_THRESHOLD_METADATA_KEY, parseMaskThreshold, postprocessMasks, thresholdMasks, upscaleLogits } from '../../src/model/postprocess.js';
+import { MASK_THRESHOLD_METADATA_KEY, parseMaskThreshold, postprocessMasks, thresholdMasks, upscaleLogits, warmUpPostprocess } from '../../src/model/postprocess.js';
 import { type Size, encodePrompt, promptTokenCount, resizedSize } from '../../src/model/prompts.js';
 import { buildDecoderGraph, buildEncoderGraph, parameterShapes, weightValues } from '../../src/model/sam.js';
 import { StateDictMismatchError } from '../../src/weights/layouts.js';
@@ -276,6 +276,21 @@ test('postprocessing decides whole runs of pixels from the logits they read and 
       }
     }
   }
+});
+
+test("the page's post-processing warm-up makes a disc's masks and fragmented ones, at the size asked for", () => {
+  const { disc, noise } = warmUpPostprocess(256, 1024, [480, 640], 2);
+  assert.equal(disc.length, 4);
+  assert.equal(noise.length, 4);
+  for (const mask of [...disc, ...noise]) assert.equal(mask.length, 480 * 640);
+  // A disc of 32 low-res cells = 128 input pixels = 80 original pixels in radius.
+  const area = disc[0].reduce((sum, v) => sum + v, 0);
+  assert.ok(Math.abs(area / (Math.PI * 80 * 80) - 1) < 0.02, `disc area ${area}`);
+  // The noise masks change every few pixels along a row: the logits postprocessMasks sums whole.
+  let changes = 0;
+  for (let r = 0; r < 480; r++) for (let c = 1; c < 640; c++) if (noise[0][r * 640 + c] !== noise[0][r * 640 + c - 1]) changes++;
+  assert.ok(changes / 480 > 640 / 12, `${(changes / 480).toFixed(1)} changes per row`);
+  assert.throws(() => warmUpPostprocess(256, 1024, [480, 640], 0), /rounds must be a whole number ≥ 1, got 0/);
 });
 
 test("a recorded mask threshold: a decimal string; absent, SAM's 0; anything else named with its file", () => {

@@ -8,7 +8,7 @@ import { generateEverything } from '../../src/model/everything.js';
 import { averageWithMirror, mirrorImage, mirrorLowRes, mirrorPrompt } from '../../src/model/flip.js';
 import { EXPORT_FORMAT_VERSION, type ExportManifest, chooseDecoder, chooseEncoder, decoderFiles, perImageFeeds } from '../../src/model/export_format.js';
 import type { LowResPrediction } from '../../src/model/prediction.js';
-import { postprocessMasks } from '../../src/model/postprocess.js';
+import { postprocessMasks, warmUpPostprocess } from '../../src/model/postprocess.js';
 import { preprocessImage } from '../../src/model/preprocess.js';
 import { type Prompt, type Size, encodePrompt } from '../../src/model/prompts.js';
 import { refinementInput } from '../../src/model/refine.js';
@@ -88,6 +88,10 @@ async function loadOnnxRuntime(): Promise<string[]> {
   return gpu ? ['webgpu', 'wasm'] : ['wasm'];
 }
 
+/** The made-up image size and rounds of warmUpPostprocess at load. */
+const WARM_UP_IMAGE: Size = [480, 640];
+const WARM_UP_ROUNDS = 4;
+
 async function init(id: number, modelUrl: string, ortUrl: string, encoderPrecision: string | undefined): Promise<ModelInfo> {
   const backends = await loadOnnxRuntime();
   ort.env.wasm.wasmPaths = ortUrl;
@@ -128,6 +132,9 @@ async function init(id: number, modelUrl: string, ortUrl: string, encoderPrecisi
   const sessions = new Map<string, Ort.InferenceSession>();
   for (const [i, { file }] of decoders.entries()) sessions.set(file, await ort.InferenceSession.create(decoderBytes[i], decoderOptions));
   model = { manifest, encoder, decoderImage, decoders: sessions };
+  post({ type: 'progress', id, stage: 'warming up' });
+  warmUpPostprocess(manifest.decoder.lowResSize, manifest.config.imageEncoder.imgSize, WARM_UP_IMAGE, WARM_UP_ROUNDS);
+  await warmUpDecoders(model);
   return {
     name: manifest.config.name,
     backend: backends[0],
@@ -139,6 +146,30 @@ async function init(id: number, modelUrl: string, ortUrl: string, encoderPrecisi
     lonePoint: manifest.lonePoint ?? 'candidates',
     bytes: [encoderBytes, ...graphBytes, decoderWeights].reduce((sum, b) => sum + b.length, 0),
   };
+}
+
+/**
+ * One run of decoder_image and of every decoder on zeros (with a mask prompt), outputs dropped: a
+ * session's first run is slower than its next ones, and without this a page's first mask and first
+ * corrective click pay for it (docs/benchmarks.md). A decoder that also reads encoder outputs other
+ * than the embedding (a pixel branch's features) is left cold.
+ */
+async function warmUpDecoders({ manifest, decoderImage, decoders }: Model): Promise<void> {
+  const { imgSize, patchSize, outChans } = manifest.config.imageEncoder;
+  const grid = imgSize / patchSize;
+  const side = manifest.decoder.lowResSize;
+  const perImage = await decoderImage.run({ image_embedding: new ort.Tensor('float32', new Float32Array(outChans * grid * grid), [1, outChans, grid, grid]) });
+  for (const { file, slots } of decoderFiles(manifest)) {
+    const decoder = decoders.get(file)!;
+    const feeds: Record<string, Ort.Tensor> = {
+      ...perImageFeeds(perImage, decoder.inputNames),
+      point_coords: new ort.Tensor('float32', new Float32Array(slots * 2), [1, slots, 2]),
+      point_labels: new ort.Tensor('float32', new Float32Array(slots), [1, slots]),
+      mask_input: new ort.Tensor('float32', new Float32Array(side * side), [1, 1, side, side]),
+      has_mask_input: new ort.Tensor('float32', new Float32Array([1]), [1]),
+    };
+    if (decoder.inputNames.every((name) => name in feeds)) await decoder.run(feeds);
+  }
 }
 
 function requireModel(): Model {
