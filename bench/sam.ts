@@ -7,11 +7,13 @@
 // the decoder in the reference's order (buildDecoderGraph), in rounds alternating with the
 // predictor's, for before/after figures; --int8-decoder the decoder with int8 weight products;
 // --rounds N the box prompt in N rounds of 10 runs alternating between the predictor at --threads
-// and one at 1 thread, each round's median listed: how a host's slow spells move the multi-threaded
-// decoder against the single thread's.
+// and one at 1 thread, each round's median listed with the core-to-core round trip before it: how a
+// host's slow spells move the multi-threaded decoder against the single thread's. The round trip
+// (`core_round_trip_ns`, before and after the decoder's figures) tells on a virtual machine how far
+// apart the host has put its cores, which decides the 2-thread decoder's speed (docs/benchmarks.md).
 import os from 'node:os';
 import { randomValues } from './random_weights.js';
-import { benchArgs, median, report, timeIt } from './util.js';
+import { benchArgs, coreRoundTripNs, median, report, timeIt } from './util.js';
 import { productFlops } from '../src/graph/flops.js';
 import { serialize } from '../src/graph/onnx.js';
 import { Rng, normalArray } from '../src/graph/random.js';
@@ -87,25 +89,33 @@ const boxPrompt = { numPoints: 2, hasMaskInput: false, multimask: false, ultrasa
 const gflop = (flops: number) => Number((flops / 1e9).toFixed(3));
 
 const vitbPredictor = SamPredictor.fromValues(vitb, vitbValues, false, { threads });
+// Where the host has put this machine's cores (coreRoundTripNs), just before and after the decoder's figures.
+await vitbPredictor.setImage(DECODER_IMAGE);
+const roundTripBefore = await coreRoundTripNs();
 const vitbDecoder = await decoderMs(vitbPredictor);
+const roundTripAfter = await coreRoundTripNs();
 if (has('--rounds')) {
   const rounds = Number(text('--rounds', ''));
   if (!(Number.isInteger(rounds) && rounds >= 1)) throw new Error(`--rounds must be a whole number ≥ 1, got '${text('--rounds', '')}'`);
   const single = SamPredictor.fromValues(vitb, vitbValues, false, { threads: 1 });
   await single.setImage(DECODER_IMAGE);
-  const byRound: Record<'multi' | 'single', string[]> = { multi: [], single: [] };
+  const byRound: Record<'multi' | 'single' | 'roundTrip', string[]> = { multi: [], single: [], roundTrip: [] };
   for (let round = 0; round < rounds; round++) {
+    byRound.roundTrip.push((await coreRoundTripNs()).toFixed(0));
     byRound.multi.push((await timeIt(() => vitbPredictor.predict(BOX_PROMPT), 10)).toFixed(2));
     byRound.single.push((await timeIt(() => single.predict(BOX_PROMPT), 10)).toFixed(2));
   }
   await single.release();
   result.decoder_box_ms_by_round = byRound.multi.join(' ');
   result.decoder_box_1_thread_ms_by_round = byRound.single.join(' ');
+  result.core_round_trip_ns_by_round = byRound.roundTrip.join(' ');
 }
 await vitbPredictor.release();
 result.decoder_point_ms = vitbDecoder.point;
 result.decoder_box_ms = vitbDecoder.box;
 result.decoder_click_ms = vitbDecoder.click;
+result.core_round_trip_ns = Math.round(roundTripBefore);
+result.core_round_trip_ns_after_decoder = Math.round(roundTripAfter);
 result.decoder_gflop_per_prompt = gflop(productFlops(buildPromptDecoderGraph(vitb, pointPrompt)));
 result.decoder_box_gflop_per_prompt = gflop(productFlops(buildPromptDecoderGraph(vitb, boxPrompt)));
 

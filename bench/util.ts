@@ -1,5 +1,6 @@
 // What the benchmark scripts share: flags, and the median time of repeated runs after a warm-up.
 import os from 'node:os';
+import { Worker } from 'node:worker_threads';
 
 export interface BenchArgs {
   json: boolean;
@@ -45,6 +46,33 @@ export async function timeIt(fn: () => Promise<unknown>, n: number): Promise<num
     times.push(performance.now() - t0);
   }
   return median(times);
+}
+
+/**
+ * Nanoseconds for a value to go from one thread to another and back: this thread and a worker hand
+ * a counter in shared memory back and forth `handoffs` times, each spinning until it sees the
+ * other's store. On a virtual machine it tells where the host has put the vCPUs: the ViT-B
+ * decoder's many short kernels, shared by two threads, run at one thread's speed where this is
+ * about three times its low (docs/benchmarks.md), and bench:sam prints it beside them.
+ */
+export async function coreRoundTripNs(handoffs = 200_000): Promise<number> {
+  const shared = new Int32Array(new SharedArrayBuffer(8));
+  const partner = `const { workerData } = require('node:worker_threads');
+const a = new Int32Array(workerData);
+Atomics.store(a, 1, 1);
+for (let i = 0; i < ${handoffs}; i++) { while (Atomics.load(a, 0) !== 2 * i + 1) {} Atomics.store(a, 0, 2 * i + 2); }`;
+  const worker = new Worker(partner, { eval: true, workerData: shared.buffer });
+  try {
+    while (Atomics.load(shared, 1) === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < handoffs; i++) {
+      Atomics.store(shared, 0, 2 * i + 1);
+      while (Atomics.load(shared, 0) !== 2 * i + 2);
+    }
+    return Number(process.hrtime.bigint() - start) / handoffs;
+  } finally {
+    await worker.terminate();
+  }
 }
 
 /** Share of pixels on which two masks agree (both inside or both outside). */
