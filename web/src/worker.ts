@@ -149,7 +149,7 @@ async function init(id: number, modelUrl: string, ortUrl: string, encoderPrecisi
 }
 
 /**
- * One run of decoder_image and of every decoder on zeros (with a mask prompt), outputs dropped: a
+ * One run of decoder_image and of every decoder on zeros (empty slots, a mask prompt of zeros), outputs dropped: a
  * session's first run is slower than its next ones, and without this a page's first mask and first
  * corrective click pay for it (docs/benchmarks.md). A decoder that also reads encoder outputs other
  * than the embedding (a pixel branch's features) is left cold.
@@ -161,15 +161,35 @@ async function warmUpDecoders({ manifest, decoderImage, decoders }: Model): Prom
   const perImage = await decoderImage.run({ image_embedding: new ort.Tensor('float32', new Float32Array(outChans * grid * grid), [1, outChans, grid, grid]) });
   for (const { file, slots } of decoderFiles(manifest)) {
     const decoder = decoders.get(file)!;
-    const feeds: Record<string, Ort.Tensor> = {
-      ...perImageFeeds(perImage, decoder.inputNames),
-      point_coords: new ort.Tensor('float32', new Float32Array(slots * 2), [1, slots, 2]),
-      point_labels: new ort.Tensor('float32', new Float32Array(slots), [1, slots]),
-      mask_input: new ort.Tensor('float32', new Float32Array(side * side), [1, 1, side, side]),
-      has_mask_input: new ort.Tensor('float32', new Float32Array([1]), [1]),
-    };
+    const feeds = decoderFeeds(manifest, decoder, slots, perImage, { coords: [], labels: [] }, new Float32Array(side * side));
     if (decoder.inputNames.every((name) => name in feeds)) await decoder.run(feeds);
   }
+}
+
+/**
+ * One decoder run's feeds: the per-image tensors the decoder takes, the prompt's points in its
+ * `slots` slots (the rest empty), and the mask input (zeros and switched off without one).
+ */
+function decoderFeeds(
+  manifest: ExportManifest,
+  decoder: Ort.InferenceSession,
+  slots: number,
+  perImage: Record<string, Ort.Tensor>,
+  points: { coords: ArrayLike<number>; labels: ArrayLike<number> },
+  maskInput?: Float32Array,
+): Record<string, Ort.Tensor> {
+  const side = manifest.decoder.lowResSize;
+  const coords = new Float32Array(slots * 2);
+  const labels = new Float32Array(slots).fill(manifest.decoder.emptySlotLabel);
+  coords.set(points.coords);
+  labels.set(points.labels);
+  return {
+    ...perImageFeeds(perImage, decoder.inputNames),
+    point_coords: new ort.Tensor('float32', coords, [1, slots, 2]),
+    point_labels: new ort.Tensor('float32', labels, [1, slots]),
+    mask_input: new ort.Tensor('float32', maskInput ?? new Float32Array(side * side), [1, 1, side, side]),
+    has_mask_input: new ort.Tensor('float32', new Float32Array([maskInput ? 1 : 0]), [1]),
+  };
 }
 
 function requireModel(): Model {
@@ -227,20 +247,10 @@ async function runDecoderOn(view: View, originalSize: Size, prompt: Prompt, mask
   const enc = encodePrompt(prompt, originalSize, s);
   const { slots, file } = chooseDecoder(manifest, enc.count);
   const decoder = decoders.get(file)!;
-  const coords = new Float32Array(slots * 2);
-  const labels = new Float32Array(slots).fill(manifest.decoder.emptySlotLabel);
-  coords.set(enc.coords);
-  labels.set(enc.labels);
   const side = manifest.decoder.lowResSize;
   if (maskInput && maskInput.length !== side * side) throw new Error(`the mask input has ${maskInput.length} values, the model takes ${side}×${side}`);
   view.decoderImage ??= { ...(await decoderImage.run({ image_embedding: view.embedding })), ...view.encoded };
-  const out = await decoder.run({
-    ...perImageFeeds(view.decoderImage, decoder.inputNames),
-    point_coords: new ort.Tensor('float32', coords, [1, slots, 2]),
-    point_labels: new ort.Tensor('float32', labels, [1, slots]),
-    mask_input: new ort.Tensor('float32', maskInput ?? new Float32Array(side * side), [1, 1, side, side]),
-    has_mask_input: new ort.Tensor('float32', new Float32Array([maskInput ? 1 : 0]), [1]),
-  });
+  const out = await decoder.run(decoderFeeds(manifest, decoder, slots, view.decoderImage, enc, maskInput));
   return { lowResLogits: out.low_res_logits.data as Float32Array, scores: out.iou_predictions.data as Float32Array, count: out.low_res_logits.dims[1] };
 }
 
