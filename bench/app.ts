@@ -91,7 +91,8 @@ async function runPage(browser: Browser, encoder: EncoderPrecision | undefined, 
   try {
     const opened = Date.now();
     await page.goto(encoder ? `${server.url}?encoder=${encoder}` : server.url);
-    await page.locator('body[data-model="ready"]').waitFor({ state: 'attached', timeout });
+    await page.locator('body[data-model]').waitFor({ state: 'attached', timeout });
+    if ((await page.locator('body').getAttribute('data-model')) !== 'ready') throw new Error(`the page could not load the model: ${await page.locator('#status-text').textContent()}`);
     const readyMs = Date.now() - opened;
     const info = ((await page.locator('#model-info').textContent()) ?? '').trim();
     await page.setInputFiles('#file-input', image);

@@ -1,5 +1,5 @@
-// The app's model: the chosen weights exported once (encoder.onnx + decoder.onnx + ultrasam.json, and
-// encoder.int8.onnx when asked for) into a cache folder keyed by the weights file, its size and time
+// The app's model: the chosen weights exported once (the encoder's and decoder's files + ultrasam.json,
+// and the int8 encoder's when asked for) into a cache folder keyed by the weights file, its size and time
 // and the export settings, so that the next `ultrasam app` with the same weights starts at once.
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
@@ -33,7 +33,7 @@ export interface ModelCacheOptions {
   weights?: string;
   decoderHeads?: number;
   /**
-   * Also export encoder.int8.onnx (listed in the manifest, so the page runs it unless its URL asks
+   * Also export the int8 encoder (listed in the manifest, so the page runs it unless its URL asks
    * for ?encoder=fp32). Its own cache folder: an fp32-only export is never mistaken for one with it.
    */
   int8Encoder?: boolean;
@@ -81,7 +81,7 @@ export async function ensureExportedModel(options: ModelCacheOptions = {}): Prom
   options.log?.(`model: exporting ${weights} to ${dir} …`);
   const predictor = await SamPredictor.load(weights, { decoderHeads: options.decoderHeads });
   try {
-    exportModel(predictor, dir, { slots: APP_DECODER_SLOTS, fewerSlots: APP_FEWER_SLOTS, int8Encoder: options.int8Encoder, force: true });
+    await exportModel(predictor, dir, { slots: APP_DECODER_SLOTS, fewerSlots: APP_FEWER_SLOTS, int8Encoder: options.int8Encoder, force: true });
   } finally {
     await predictor.release();
   }

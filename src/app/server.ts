@@ -9,7 +9,7 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 export interface AppServerOptions {
   /** The built app (web/dist). */
   webDir: string;
-  /** The exported model (encoder.onnx, decoder.onnx, ultrasam.json), served under /model/. */
+  /** The exported model (its ONNX files and ultrasam.json), served under /model/. */
   modelDir: string;
   /** onnxruntime-web's dist folder, served under /ort/. */
   ortDir: string;

@@ -88,18 +88,18 @@ export function registerModelCommands(program: Command): void {
 
   program
     .command('export')
-    .description('write encoder.onnx, decoder_image.onnx, decoder.onnx and ultrasam.json for onnxruntime (web, Python, C++)')
+    .description('write encoder_strip.onnx, encoder_tail.onnx, decoder_image.onnx, decoder.onnx and ultrasam.json for onnxruntime (web, Python, C++)')
     .option('--weights <file>', `weights to export (default: the bundled ${DEFAULT_MODEL})`)
     .requiredOption('--out <dir>', 'output folder')
     .option('--slots <n>', 'prompt slots of the decoder (points + 2 per box + 1)', positiveInt, 16)
     .option('--fewer-slots <list>', 'also write the decoder for these smaller slot counts, e.g. 4,8 (decoder_<n>.onnx: faster for short prompts)', slotList)
-    .option('--int8', 'also write an int8-quantised encoder (encoder.int8.onnx)')
+    .option('--int8', 'also write an int8-quantised encoder (encoder_strip.int8.onnx, encoder_tail.int8.onnx)')
     .option('--force', 'replace an existing output folder')
     .option('--decoder-heads <n>', 'attention heads of the mask decoder, for a .pth of a non-standard model (default 8)', positiveInt)
     .action(async (o) => {
       checkOutputPaths([{ flag: '--out', path: o.out, kind: 'folder', replaced: !!o.force }], o.weights ? [{ flag: '--weights', path: o.weights }] : []);
       const predictor = await SamPredictor.load(o.weights ?? DEFAULT_MODEL, loadOptions(o));
-      const manifest = exportModel(predictor, o.out, { slots: o.slots, fewerSlots: o.fewerSlots, int8Encoder: !!o.int8, force: !!o.force });
+      const manifest = await exportModel(predictor, o.out, { slots: o.slots, fewerSlots: o.fewerSlots, int8Encoder: !!o.int8, force: !!o.force });
       console.log(`exported ${manifest.config.name} (${predictor.ultrasam ? 'UltraSam' : 'SAM'} decoder) to ${resolve(o.out)}: ${exportedFiles(manifest).join(', ')}, ultrasam.json`);
     });
 
@@ -168,5 +168,5 @@ function shapeOf(predictor: SamPredictor, key: string): readonly number[] {
 /** The model files an export wrote, in the order a reader needs them. */
 function exportedFiles(manifest: ExportManifest): string[] {
   const { encoder, decoderImage, decoder, decoderWeights, encoderInt8, fewerSlots } = manifest.files;
-  return [encoder, ...(encoderInt8 ? [encoderInt8] : []), decoderImage, decoder, ...(fewerSlots ?? []).map((d) => d.file), decoderWeights];
+  return [encoder.strip, encoder.tail, ...(encoderInt8 ? [encoderInt8.strip, encoderInt8.tail] : []), decoderImage, decoder, ...(fewerSlots ?? []).map((d) => d.file), decoderWeights];
 }

@@ -152,6 +152,31 @@ export function embeddingGrid(config: SamConfig): number {
   return config.imageEncoder.imgSize / config.imageEncoder.patchSize;
 }
 
+/**
+ * How the exported encoder takes an image: in strips of `rows` token rows (`count` of them cover the
+ * grid; the last, `lastRows` high, ends with it), each through the patch embedding and the `blocks`
+ * windowed blocks before the first global one, which see nothing outside their window row; then
+ * the rest over the whole grid (imageEncoderTail). A strip of padding only gives the same tokens for
+ * every image, so a reader runs the strips the image reaches and takes the others from a table
+ * made once per model (ViT-B: four strips of 14 rows and one of 8, 2 blocks; a landscape image
+ * skips the strips below it). Without windowed leading blocks, one strip is the whole grid.
+ */
+export interface EncoderStrips {
+  rows: number;
+  count: number;
+  lastRows: number;
+  blocks: number;
+}
+
+export function encoderStrips(cfg: ImageEncoderConfig): EncoderStrips {
+  const grid = cfg.imgSize / cfg.patchSize;
+  const firstGlobal = Math.min(cfg.depth, ...cfg.globalAttnIndexes);
+  const blocks = cfg.windowSize > 0 ? firstGlobal : 0;
+  const rows = blocks > 0 ? Math.min(cfg.windowSize, grid) : grid;
+  const count = Math.ceil(grid / rows);
+  return { rows, count, lastRows: grid - (count - 1) * rows, blocks };
+}
+
 /** Side of the low-resolution mask logits: the decoder upscales the grid 4×. */
 export function lowResSize(config: SamConfig): number {
   return 4 * embeddingGrid(config);

@@ -1,4 +1,5 @@
-// Export for other runtimes: encoder.onnx, decoder_image.onnx (the decoder's per-image part, see
+// Export for other runtimes: encoder_strip.onnx and encoder_tail.onnx (the encoder in two parts, so
+// that a reader skips the strips of padding below an image, see strip_encoder.ts), decoder_image.onnx (the decoder's per-image part, see
 // buildDecoderImageGraph), decoder.onnx (any prompt, see buildExportDecoderGraph; optionally also
 // built for fewer prompt slots, decoder_<n>.onnx), decoder_weights.bin (the decoder files' weights,
 // as ONNX external data they all point into) and ultrasam.json
@@ -8,11 +9,13 @@ import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:f
 import { dirname, join, resolve } from 'node:path';
 import type { Graph } from '../graph/graph.js';
 import { externalWeights, serialize } from '../graph/onnx.js';
-import { type SamConfig, lowResSize } from './config.js';
-import { DECODER_WEIGHTS_FILE, EXPORT_FORMAT_VERSION, type ExportManifest } from './export_format.js';
+import { Runtime } from '../graph/runtime.js';
+import { type SamConfig, encoderStrips, lowResSize } from './config.js';
+import { DECODER_WEIGHTS_FILE, EXPORT_FORMAT_VERSION, type EncoderFiles, type ExportManifest } from './export_format.js';
 import type { LonePointOutput } from '../eval/click_rule.js';
 import type { EverythingOptions } from './everything.js';
-import { DECODER_IMAGE_SIDE, EMPTY_SLOT_LABEL, buildDecoderImageGraph, buildEncoderGraph, buildExportDecoderGraph } from './sam.js';
+import { DECODER_IMAGE_SIDE, EMPTY_SLOT_LABEL, buildDecoderImageGraph, buildEncoderStripGraph, buildEncoderTailGraph, buildExportDecoderGraph } from './sam.js';
+import { ENCODER_STRIP, paddingTokens } from './strip_encoder.js';
 
 export { EXPORT_FORMAT_VERSION, type ExportManifest } from './export_format.js';
 
@@ -21,13 +24,13 @@ export interface ExportOptions {
   slots?: number;
   /** Also write the decoder for each of these smaller slot counts (decoder_<n>.onnx; faster for short prompts). */
   fewerSlots?: number[];
-  /** Also write encoder.int8.onnx, with int8 weight products (smaller; faster where int8 kernels exist). */
+  /** Also write the encoder with int8 weight products (encoder_*.int8.onnx; smaller, faster where int8 kernels exist). */
   int8Encoder?: boolean;
   /** Replace an existing export folder. */
   force?: boolean;
 }
 
-export function exportModel(
+export async function exportModel(
   model: {
     config: SamConfig;
     values: ReadonlyMap<string, Float32Array>;
@@ -39,7 +42,7 @@ export function exportModel(
   },
   outDir: string,
   options: ExportOptions = {},
-): ExportManifest {
+): Promise<ExportManifest> {
   const out = resolve(outDir);
   if (existsSync(out) && !options.force) throw new Error(`${out} exists already (use --force to replace it)`);
   const slots = options.slots ?? 16;
@@ -49,7 +52,16 @@ export function exportModel(
     if (!Number.isInteger(n) || n < 2 || n >= slots) throw new Error(`smaller decoder slots must be integers from 2 to ${slots - 1} (fewer than --slots), got ${n}`);
   }
   const { config, values, ultrasam } = model;
-  const encoderGraph = buildEncoderGraph(config, 1, { forwardOnly: true });
+  const strips = encoderStrips(config.imageEncoder);
+  const short = strips.lastRows !== strips.rows;
+  // With a short last strip, its graph shares the strip weights: in a file of their own (fp32), or
+  // each int8 graph holds its own (quantised weights are written into the graph).
+  const fp32Encoder: EncoderFiles = {
+    strip: 'encoder_strip.onnx',
+    ...(short ? { lastStrip: 'encoder_strip_last.onnx', stripWeights: 'encoder_strip_weights.bin' } : {}),
+    tail: 'encoder_tail.onnx',
+  };
+  const int8Encoder: EncoderFiles = { strip: 'encoder_strip.int8.onnx', ...(short ? { lastStrip: 'encoder_strip_last.int8.onnx' } : {}), tail: 'encoder_tail.int8.onnx' };
   const smaller = fewerSlots.map((n) => ({ slots: n, file: `decoder_${n}.onnx` }));
   const decoderGraphs: [string, Graph][] = [
     ['decoder_image.onnx', buildDecoderImageGraph(config)],
@@ -62,14 +74,13 @@ export function exportModel(
   const shared = externalWeights(DECODER_WEIGHTS_FILE, [...new Set(decoderGraphs.flatMap(([, graph]) => [...graph.params.keys()].filter((name) => values.has(name))))], values);
   const decoderOptions = { params: 'initializers', values, layerNorm: 'primitives', externalWeights: shared.weights } as const;
   const files: [string, Uint8Array][] = [
-    ['encoder.onnx', serialize(encoderGraph, { params: 'initializers', values, name: 'ultrasam_encoder' }).bytes],
+    ...(await encoderFiles(config, values, fp32Encoder)),
     ...decoderGraphs.map(([file, graph]): [string, Uint8Array] => [file, serialize(graph, { ...decoderOptions, name: `ultrasam_${file.replace('.onnx', '')}` }).bytes]),
     [DECODER_WEIGHTS_FILE, shared.bytes],
   ];
-  if (options.int8Encoder) {
-    files.push(['encoder.int8.onnx', serialize(encoderGraph, { params: 'initializers', values, quantize: 'int8' }).bytes]);
-  }
+  if (options.int8Encoder) files.push(...(await encoderFiles(config, values, int8Encoder, 'int8')));
   const s = config.imageEncoder.imgSize;
+  const p = config.imageEncoder.patchSize;
   const manifest: ExportManifest = {
     format: 'ultrasam-onnx',
     version: EXPORT_FORMAT_VERSION,
@@ -80,21 +91,28 @@ export function exportModel(
     ...(model.maskThreshold ? { maskThreshold: model.maskThreshold } : {}),
     ...(model.flipAverage ? { flipAverage: true } : {}),
     files: {
-      encoder: 'encoder.onnx',
+      encoder: fp32Encoder,
       decoderImage: 'decoder_image.onnx',
       decoder: 'decoder.onnx',
       decoderWeights: DECODER_WEIGHTS_FILE,
-      ...(options.int8Encoder ? { encoderInt8: 'encoder.int8.onnx' } : {}),
+      ...(options.int8Encoder ? { encoderInt8: int8Encoder } : {}),
       ...(smaller.length > 0 ? { fewerSlots: smaller } : {}),
     },
     preprocessing: {
-      description: 'image → 8-bit RGB → resize → normalise → pad → encoder input `image` [1, 3, S, S]',
+      description: "image → 8-bit RGB → resize → normalise → pad → the encoder's image [1, 3, S, S]",
       longSide: s,
       resize: 'bilinear as PIL (antialiased when shrinking), to (floor(h·k + 0.5), floor(w·k + 0.5)) with k = longSide / max(h, w)',
       pixelMean: config.pixelMean,
       pixelStd: config.pixelStd,
       pad: 'zeros at the bottom and right, after normalising, to S × S',
       layout: 'NCHW float32',
+    },
+    encoder: {
+      stripRows: strips.rows,
+      strips: strips.count,
+      lastStripRows: strips.lastRows,
+      strip: `for each strip i the image reaches, i < min(strips, ceil(ceil(resized height / ${p}) / stripRows)): ${ENCODER_STRIP.pixels} [1, 3, ${p}·h, S], pixel rows ${p}·stripRows·i onward of the padded image, h = stripRows, and ${ENCODER_STRIP.index} [1] int64 (i) through files.encoder.strip, or for i = strips − 1 with lastStripRows < stripRows, h = lastStripRows and no index through files.encoder.lastStrip → ${ENCODER_STRIP.tokens} [1, h, S/${p}, C]; the strip files read files.encoder.stripWeights (where listed) as ONNX external data`,
+      tail: `${ENCODER_STRIP.tokens} [1, S/${p}, S/${p}, C] (the strips' tokens in order, zeros below), ${ENCODER_STRIP.contentRows} [1] int64 (the token rows those strips filled, at most S/${p}; the tail takes later rows from its own table of padding strips) and, where the file lists it, image [1, 3, S, S] → embedding (and the other outputs the decoder files take); every strip run and ${ENCODER_STRIP.contentRows} = S/${p} give the same`,
     },
     decoderImage: {
       inputs: 'image_embedding (the encoder output); run once per image',
@@ -126,4 +144,39 @@ export function exportModel(
     throw error;
   }
   return manifest;
+}
+
+/**
+ * The encoder's files at one precision: the strip graphs (full-height strips, and the short last
+ * strip where there is one), then the tail graph with its table of padding strips, which the strip
+ * graphs make (so an int8 tail holds what the int8 strips give).
+ */
+async function encoderFiles(config: SamConfig, values: ReadonlyMap<string, Float32Array>, names: EncoderFiles, quantize?: 'int8'): Promise<[string, Uint8Array][]> {
+  const quantized = quantize ? { quantize } : {};
+  const graphs = [buildEncoderStripGraph(config, { forwardOnly: true }), ...(names.lastStrip ? [buildEncoderStripGraph(config, { forwardOnly: true }, true)] : [])];
+  // The table, from the strip graphs with their weights inside.
+  const runtimes = await Promise.all(graphs.map((graph) => Runtime.create(serialize(graph, { params: 'initializers', values, ...quantized }))));
+  let table: Float32Array;
+  try {
+    table = await paddingTokens(runtimes[0].ort, { strip: runtimes[0].session, last: runtimes[1]?.session }, config.imageEncoder);
+  } finally {
+    for (const runtime of runtimes) await runtime.release();
+  }
+  const files: [string, Uint8Array][] = [];
+  const shared = names.stripWeights
+    ? externalWeights(
+        names.stripWeights,
+        [...graphs[0].params.keys()].filter((name) => values.has(name)),
+        values,
+      )
+    : undefined;
+  const stripNames = [names.strip, ...(names.lastStrip ? [names.lastStrip] : [])];
+  for (const [i, graph] of graphs.entries()) {
+    const name = `ultrasam_${stripNames[i].replace(/\..*$/, '')}`;
+    files.push([stripNames[i], serialize(graph, { params: 'initializers', values, name, ...quantized, ...(shared ? { externalWeights: shared.weights } : {}) }).bytes]);
+  }
+  if (shared && names.stripWeights) files.push([names.stripWeights, shared.bytes]);
+  const tailValues = new Map(values).set(ENCODER_STRIP.padding, table);
+  files.push([names.tail, serialize(buildEncoderTailGraph(config, { forwardOnly: true }), { params: 'initializers', values: tailValues, name: 'ultrasam_encoder_tail', ...quantized }).bytes]);
+  return files;
 }

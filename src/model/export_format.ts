@@ -8,9 +8,11 @@ import type { EverythingOptions } from './everything.js';
  * The manifest's `version`: 2 since the decoder's per-image part is its own file; 3 since the mask
  * prompt goes to decoder.onnx (decoder_image.onnx runs once per image, without one); 4 since
  * decoder_image.onnx also gives upscale_base, which a decoder file may or may not take; 5 since the
- * decoder files keep their weights in decoder_weights.bin (ONNX external data).
+ * decoder files keep their weights in decoder_weights.bin (ONNX external data); 6 since the encoder
+ * is two files, encoder_strip.onnx run on the strips the image reaches and encoder_tail.onnx
+ * (strip_encoder.ts).
  */
-export const EXPORT_FORMAT_VERSION = 5;
+export const EXPORT_FORMAT_VERSION = 6;
 
 /** The decoder files' shared weights, beside them (their initializers' external data location). */
 export const DECODER_WEIGHTS_FILE = 'decoder_weights.bin';
@@ -38,7 +40,7 @@ export interface ExportManifest {
   /** Decode each prompt on the image and its mirror image and average the two (flip.ts), as the weights record it (absent: plain). */
   flipAverage?: boolean;
   files: {
-    encoder: string;
+    encoder: EncoderFiles;
     decoderImage: string;
     /** The decoder with decoder.slots prompt slots: serves every prompt. */
     decoder: string;
@@ -48,7 +50,7 @@ export interface ExportManifest {
      * (onnxruntime-web: the session option externalData, path DECODER_WEIGHTS_FILE).
      */
     decoderWeights: string;
-    encoderInt8?: string;
+    encoderInt8?: EncoderFiles;
     /**
      * The same decoder built for fewer slots (faster: the prompt side of every attention shrinks),
      * ascending; a reader may run the smallest that holds the prompt (chooseDecoder).
@@ -63,6 +65,14 @@ export interface ExportManifest {
     pixelStd: number[];
     pad: string;
     layout: string;
+  };
+  /** How to run the encoder's two files (strip_encoder.ts does it). */
+  encoder: {
+    stripRows: number;
+    strips: number;
+    lastStripRows: number;
+    strip: string;
+    tail: string;
   };
   /** decoder_image.onnx: run once per image. */
   decoderImage: {
@@ -80,24 +90,35 @@ export interface ExportManifest {
   };
 }
 
-/** Precision of the image encoder a reader runs: encoder.onnx (fp32) or encoder.int8.onnx. */
+/** The encoder's files: the strip graphs and the tail graph (with its table of padding strips). */
+export interface EncoderFiles {
+  /** The full-height strips' graph. */
+  strip: string;
+  /** The short last strip's graph, where the grid does not divide into full strips. */
+  lastStrip?: string;
+  /** The two strip graphs' weights, which they read as ONNX external data (fp32; int8 graphs hold their own). */
+  stripWeights?: string;
+  tail: string;
+}
+
+/** Precision of the image encoder a reader runs: files.encoder (fp32) or files.encoderInt8. */
 export type EncoderPrecision = 'fp32' | 'int8';
 
 /**
- * Which encoder file to run. `asked` is the reader's choice (the app's `?encoder=` URL parameter);
+ * Which encoder files to run. `asked` is the reader's choice (the app's `?encoder=` URL parameter);
  * unasked, the int8 encoder where the export has one (`ultrasam app --int8` exports it, plain
  * `ultrasam app` does not), else fp32. Asking for int8 from an export without it is an error.
  */
-export function chooseEncoder(manifest: Pick<ExportManifest, 'files'>, asked?: string | null): { precision: EncoderPrecision; file: string } {
+export function chooseEncoder(manifest: Pick<ExportManifest, 'files'>, asked?: string | null): { precision: EncoderPrecision; files: EncoderFiles } {
   if (asked !== undefined && asked !== null && asked !== 'fp32' && asked !== 'int8') {
     throw new Error(`the encoder precision is fp32 or int8, not '${asked}'`);
   }
   const precision: EncoderPrecision = asked ?? (manifest.files.encoderInt8 ? 'int8' : 'fp32');
-  if (precision === 'fp32') return { precision, file: manifest.files.encoder };
+  if (precision === 'fp32') return { precision, files: manifest.files.encoder };
   if (!manifest.files.encoderInt8) {
-    throw new Error('this model was exported without the int8 encoder (encoder.int8.onnx): start the app with `ultrasam app --int8`');
+    throw new Error('this model was exported without the int8 encoder (encoder_strip.int8.onnx, encoder_tail.int8.onnx): start the app with `ultrasam app --int8`');
   }
-  return { precision, file: manifest.files.encoderInt8 };
+  return { precision, files: manifest.files.encoderInt8 };
 }
 
 /** Every decoder file of an export with its prompt slots, fewest slots first (decoder.onnx last). */

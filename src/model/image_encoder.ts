@@ -4,7 +4,7 @@
 import type { Graph, Tensor } from '../graph/graph.js';
 import * as op from '../graph/ops/index.js';
 import { conv2d, layerNorm, layerNorm2d, mlpBlock } from './common.js';
-import type { ImageEncoderConfig } from './config.js';
+import { type ImageEncoderConfig, encoderStrips } from './config.js';
 import { bicubicMatrix, linearMatrix } from './interpolate.js';
 
 export interface ImageEncoderOptions {
@@ -28,28 +28,82 @@ export function imageEncoder(g: Graph, image: Tensor, cfg: ImageEncoderConfig, o
   if (image.rank !== 4 || c !== cfg.inChans || h !== cfg.imgSize || w !== cfg.imgSize) {
     throw new Error(`image encoder: expected an image [B,${cfg.inChans},${cfg.imgSize},${cfg.imgSize}], got [${image.shape}]`);
   }
-  if (options.logitsPerGroup !== undefined && !(options.logitsPerGroup > 0)) throw new Error(`image encoder: logitsPerGroup must be a positive number, got ${options.logitsPerGroup}`);
+  checkOptions(options);
+  let x = patchEmbed(g, image, cfg);
+  if (cfg.useAbsPos) x = op.add(x, positionEmbedding(g, cfg));
+  return neck(g, blocks(g, x, cfg, 0, cfg.depth, options), cfg);
+}
+
+/**
+ * One strip of the normalised, padded image (see EncoderStrips) → its tokens after the strip blocks
+ * [1, h, S/patch, C]: with `index` ([1] int64), strip `index` of the full-height ones, pixels
+ * [1, inChans, rows·patch, S]; without, the last strip, pixels [1, inChans, lastRows·patch, S].
+ * The windowed attention pads a short last strip as it pads the whole grid.
+ */
+export function imageEncoderStrip(g: Graph, pixels: Tensor, index: Tensor | null, cfg: ImageEncoderConfig, options: ImageEncoderOptions = {}): Tensor {
+  const strips = encoderStrips(cfg);
   const grid = cfg.imgSize / cfg.patchSize;
-  const trainedGrid = cfg.pretrainImgSize / cfg.patchSize;
-
-  // Patch embedding, then channels last: the blocks work on [B, H, W, C].
-  const patches = conv2d(g, 'patch_embed.proj', image, { out: cfg.embedDim, kernel: cfg.patchSize, stride: cfg.patchSize });
-  let x = op.transpose(patches, [0, 2, 3, 1]);
-
-  if (cfg.useAbsPos) {
-    const pos = g.param('pos_embed', [1, trainedGrid, trainedGrid, cfg.embedDim]);
-    x = op.add(x, resizePosEmbed(g, pos, grid));
+  // Strips of the full height: all of them when the last is one, else all but the last.
+  const full = strips.lastRows === strips.rows ? strips.count : strips.count - 1;
+  if (!index && full === strips.count) throw new Error('image encoder strip: this model has no short last strip; every strip takes an index');
+  const rows = index ? strips.rows : strips.lastRows;
+  const side = rows * cfg.patchSize;
+  if (pixels.rank !== 4 || pixels.shape[0] !== 1 || pixels.shape[1] !== cfg.inChans || pixels.shape[2] !== side || pixels.shape[3] !== cfg.imgSize) {
+    throw new Error(`image encoder strip: expected pixels [1,${cfg.inChans},${side},${cfg.imgSize}], got [${pixels.shape}]`);
   }
+  checkOptions(options);
+  let x = patchEmbed(g, pixels, cfg);
+  if (cfg.useAbsPos) {
+    const pos = positionEmbedding(g, cfg);
+    const first = full * strips.rows;
+    // The strip's rows of the table: gathered by `index` from the full strips', or the last rows.
+    const ofStrip = index ? op.gather(op.reshape(op.slice(pos, [0], [first], [1]), [full, strips.rows, grid, cfg.embedDim]), index, 0) : op.slice(pos, [first], [grid], [1]);
+    x = op.add(x, ofStrip);
+  }
+  return blocks(g, x, cfg, 0, strips.blocks, options);
+}
 
-  for (let i = 0; i < cfg.depth; i++) {
+/** Tokens [B, S/patch, S/patch, C] after the strip blocks → embedding [B, outChans, S/patch, S/patch]. */
+export function imageEncoderTail(g: Graph, tokens: Tensor, cfg: ImageEncoderConfig, options: ImageEncoderOptions = {}): Tensor {
+  const grid = cfg.imgSize / cfg.patchSize;
+  if (tokens.rank !== 4 || tokens.shape[1] !== grid || tokens.shape[2] !== grid || tokens.shape[3] !== cfg.embedDim) {
+    throw new Error(`image encoder tail: expected tokens [B,${grid},${grid},${cfg.embedDim}], got [${tokens.shape}]`);
+  }
+  checkOptions(options);
+  return neck(g, blocks(g, tokens, cfg, encoderStrips(cfg).blocks, cfg.depth, options), cfg);
+}
+
+function checkOptions(options: ImageEncoderOptions): void {
+  if (options.logitsPerGroup !== undefined && !(options.logitsPerGroup > 0)) throw new Error(`image encoder: logitsPerGroup must be a positive number, got ${options.logitsPerGroup}`);
+}
+
+/** Patch embedding, then channels last: the blocks work on [B, H, W, C]. */
+function patchEmbed(g: Graph, image: Tensor, cfg: ImageEncoderConfig): Tensor {
+  const patches = conv2d(g, 'patch_embed.proj', image, { out: cfg.embedDim, kernel: cfg.patchSize, stride: cfg.patchSize });
+  return op.transpose(patches, [0, 2, 3, 1]);
+}
+
+/** The absolute position embedding at the running grid, [1, grid, grid, C]. */
+function positionEmbedding(g: Graph, cfg: ImageEncoderConfig): Tensor {
+  const trainedGrid = cfg.pretrainImgSize / cfg.patchSize;
+  return resizePosEmbed(g, g.param('pos_embed', [1, trainedGrid, trainedGrid, cfg.embedDim]), cfg.imgSize / cfg.patchSize);
+}
+
+/** Blocks from..to−1. */
+function blocks(g: Graph, x: Tensor, cfg: ImageEncoderConfig, from: number, to: number, options: ImageEncoderOptions): Tensor {
+  const trainedGrid = cfg.pretrainImgSize / cfg.patchSize;
+  for (let i = from; i < to; i++) {
     const window = cfg.globalAttnIndexes.includes(i) ? 0 : cfg.windowSize;
     // A block's rel-pos tables are sized for what it attends over when trained: its window, or the
     // whole trained grid for global blocks.
     const tableSide = window > 0 ? window : trainedGrid;
     x = g.scope(`blocks.${i}`, () => block(g, x, cfg, window, tableSide, options.forwardOnly ? (options.logitsPerGroup ?? GROUP_LOGITS) : null));
   }
+  return x;
+}
 
-  // Neck: 1×1 conv, LayerNorm2d, 3×3 conv, LayerNorm2d, all without conv bias.
+/** Neck: 1×1 conv, LayerNorm2d, 3×3 conv, LayerNorm2d, all without conv bias. */
+function neck(g: Graph, x: Tensor, cfg: ImageEncoderConfig): Tensor {
   return g.scope('neck', () => {
     let y = op.transpose(x, [0, 3, 1, 2]);
     y = conv2d(g, '0', y, { out: cfg.outChans, kernel: 1, bias: false });

@@ -4,12 +4,13 @@
 import { Graph, type Tensor } from '../graph/graph.js';
 import * as op from '../graph/ops/index.js';
 import { checkStateDict } from '../weights/layouts.js';
-import { type SamConfig, embeddingGrid, lowResSize, upscaleChannels, validateConfig } from './config.js';
-import { type ImageEncoderOptions, imageEncoder } from './image_encoder.js';
+import { type SamConfig, embeddingGrid, encoderStrips, lowResSize, upscaleChannels, validateConfig } from './config.js';
+import { type ImageEncoderOptions, imageEncoder, imageEncoderStrip, imageEncoderTail } from './image_encoder.js';
 import { type MaskDecoderOptions, clickMaps, fineFeatures, maskDecoder, withClickHead, withMaskSkip } from './mask_decoder.js';
 import { type DecoderImageSide, type MaskTerm, promptMaskDecoder, upscaleBase } from './prompt_decoder.js';
 import { densePositionalEncoding, embedDense, embedPoints, gaussianMatrix, maskFeatures } from './prompt_encoder.js';
 import { decoderImageSide } from './prompt_transformer.js';
+import { ENCODER_STRIP } from './strip_encoder.js';
 
 /** Name of the encoder graph's second output, the pixel branch's features (where the config has one). */
 export const FINE_FEATURES = 'fine_features';
@@ -30,6 +31,58 @@ export function buildEncoderGraph(config: SamConfig, batch = 1, options: ImageEn
   );
   const fine = g.scope('mask_decoder', () => fineFeatures(g, image, config.maskDecoder));
   if (fine) g.output(FINE_FEATURES, fine);
+  return g;
+}
+
+/**
+ * The exported encoder's first part (see EncoderStrips): `image_strip` [1, 3, rows·16, S] (pixel
+ * rows 16·rows·i onward of the normalised, padded image) and `strip` [1] (i, int64) → `tokens`
+ * [1, rows, S/16, C] after the strip blocks; with `last`, the short last strip, `image_strip`
+ * [1, 3, lastRows·16, S] (the image's last pixel rows) → `tokens` [1, lastRows, S/16, C].
+ */
+export function buildEncoderStripGraph(config: SamConfig, options: ImageEncoderOptions = {}, last = false): Graph {
+  validateConfig(config);
+  const e = config.imageEncoder;
+  const strips = encoderStrips(e);
+  const g = new Graph();
+  const pixels = g.input(ENCODER_STRIP.pixels, [1, e.inChans, (last ? strips.lastRows : strips.rows) * e.patchSize, e.imgSize]);
+  const index = last ? null : g.input(ENCODER_STRIP.index, [1], 'int64');
+  g.output(
+    ENCODER_STRIP.tokens,
+    g.scope('image_encoder', () => imageEncoderStrip(g, pixels, index, e, options)),
+  );
+  return g;
+}
+
+/**
+ * The exported encoder's second part: `tokens` [1, S/16, S/16, C] (the strips' outputs, rows past
+ * the grid dropped) and `content_rows` [1] (int64): rows from there on are taken from the parameter
+ * `strip_padding_tokens` instead, the strips' outputs on zeros (a strip the image does not reach);
+ * with a pixel branch, also `image` [1, 3, S, S]. Outputs those of buildEncoderGraph.
+ */
+export function buildEncoderTailGraph(config: SamConfig, options: ImageEncoderOptions = {}): Graph {
+  validateConfig(config);
+  const e = config.imageEncoder;
+  const grid = e.imgSize / e.patchSize;
+  const g = new Graph();
+  const tokens = g.input(ENCODER_STRIP.tokens, [1, grid, grid, e.embedDim]);
+  const contentRows = g.input(ENCODER_STRIP.contentRows, [1], 'int64');
+  const padding = g.param(ENCODER_STRIP.padding, [1, grid, grid, e.embedDim], { trainable: false });
+  const row = g.constant(
+    Array.from({ length: grid }, (_, r) => r),
+    [1, grid, 1, 1],
+    'int64',
+  );
+  const x = op.where(op.less(row, contentRows), tokens, padding);
+  g.output(
+    'embedding',
+    g.scope('image_encoder', () => imageEncoderTail(g, x, e, options)),
+  );
+  if (config.maskDecoder.fineChans) {
+    const image = g.input('image', [1, e.inChans, e.imgSize, e.imgSize]);
+    const fine = g.scope('mask_decoder', () => fineFeatures(g, image, config.maskDecoder));
+    if (fine) g.output(FINE_FEATURES, fine);
+  }
   return g;
 }
 

@@ -35,12 +35,12 @@ test('exports once, then reuses the export', { skip: fixtureMissing }, async () 
     const lines: string[] = [];
     const options = { weights: `${FIXTURE_DIR}sam_weights.pth`, decoderHeads: 4, cacheDir, log: (l: string) => lines.push(l) };
     const dir = await ensureExportedModel(options);
-    for (const f of ['encoder.onnx', 'decoder_image.onnx', 'decoder.onnx', 'ultrasam.json']) assert.ok(existsSync(join(dir, f)), f);
+    for (const f of ['encoder_strip.onnx', 'encoder_tail.onnx', 'decoder_image.onnx', 'decoder.onnx', 'ultrasam.json']) assert.ok(existsSync(join(dir, f)), f);
     const manifest = JSON.parse(readFileSync(join(dir, 'ultrasam.json'), 'utf8'));
     assert.equal(manifest.decoder.slots, APP_DECODER_SLOTS);
-    const written = statSync(join(dir, 'encoder.onnx')).mtimeMs;
+    const written = statSync(join(dir, 'encoder_tail.onnx')).mtimeMs;
     assert.equal(await ensureExportedModel(options), dir);
-    assert.equal(statSync(join(dir, 'encoder.onnx')).mtimeMs, written, 'not exported again');
+    assert.equal(statSync(join(dir, 'encoder_tail.onnx')).mtimeMs, written, 'not exported again');
     assert.match(lines[0], /exporting/);
     assert.match(lines[1], /exported earlier/);
   } finally {
@@ -48,19 +48,20 @@ test('exports once, then reuses the export', { skip: fixtureMissing }, async () 
   }
 });
 
-test('with int8Encoder the export has encoder.int8.onnx, listed in the manifest, in a folder of its own', { skip: fixtureMissing }, async () => {
+test('with int8Encoder the export has the int8 encoder files, listed in the manifest, in a folder of its own', { skip: fixtureMissing }, async () => {
   const { dir: cacheDir, cleanup: removeCacheDir } = tempDir('cache-int8');
   try {
     const options = { weights: `${FIXTURE_DIR}sam_weights.pth`, decoderHeads: 4, cacheDir };
     const int8Dir = await ensureExportedModel({ ...options, int8Encoder: true });
     const manifest = JSON.parse(readFileSync(join(int8Dir, 'ultrasam.json'), 'utf8'));
-    assert.equal(manifest.files.encoderInt8, 'encoder.int8.onnx');
-    assert.ok(existsSync(join(int8Dir, 'encoder.int8.onnx')));
-    assert.ok(existsSync(join(int8Dir, 'encoder.onnx')), 'the fp32 encoder stays (?encoder=fp32)');
+    // The fixture's 64 × 64 grid in strips of 14 rows: the short last strip has a graph of its own.
+    assert.deepEqual(manifest.files.encoderInt8, { strip: 'encoder_strip.int8.onnx', lastStrip: 'encoder_strip_last.int8.onnx', tail: 'encoder_tail.int8.onnx' });
+    for (const f of Object.values(manifest.files.encoderInt8) as string[]) assert.ok(existsSync(join(int8Dir, f)), f);
+    assert.ok(existsSync(join(int8Dir, 'encoder_strip.onnx')) && existsSync(join(int8Dir, 'encoder_tail.onnx')), 'the fp32 encoder stays (?encoder=fp32)');
     const fp32Dir = await ensureExportedModel(options);
     assert.notEqual(fp32Dir, int8Dir);
     assert.equal(JSON.parse(readFileSync(join(fp32Dir, 'ultrasam.json'), 'utf8')).files.encoderInt8, undefined);
-    assert.ok(!existsSync(join(fp32Dir, 'encoder.int8.onnx')));
+    assert.ok(!existsSync(join(fp32Dir, 'encoder_tail.int8.onnx')));
   } finally {
     removeCacheDir();
   }

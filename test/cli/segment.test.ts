@@ -163,14 +163,14 @@ test('convert-weights records --lone-point, keeps it, and the predictor and expo
       await predictor.setImage({ data: new Uint8Array(40 * 30 * 3).fill(80), width: 40, height: 30, channels: 3 });
       assert.equal((await predictor.predict({ points: [[20, 15]], labels: [1] })).masks.length, 1, 'a lone click: the single-mask output');
       assert.equal((await predictor.predict({ points: [[20, 15]], labels: [1], multimask: true })).masks.length, 3);
-      const manifest = exportModel(predictor, join(dir, 'model'));
+      const manifest = await exportModel(predictor, join(dir, 'model'));
       assert.equal(manifest.lonePoint, 'single');
     } finally {
       await predictor.release();
     }
     const sam = await SamPredictor.load(back, { threads: 1 });
     assert.equal(sam.lonePoint, 'candidates');
-    assert.equal(exportModel(sam, join(dir, 'model-sam')).lonePoint, undefined);
+    assert.equal((await exportModel(sam, join(dir, 'model-sam'))).lonePoint, undefined);
     await sam.release();
   } finally {
     cleanup();
@@ -202,7 +202,7 @@ test('convert-weights records --mask-threshold, keeps it; the predictor, the gen
         await predictor.setImage(image);
         const p = await predictor.predict(box);
         const everything = await predictor.generate({ pointsPerSide: 4 });
-        return { threshold: predictor.maskThreshold, logits: p.lowResLogits, mask: p.masks[0], everything, manifest: exportModel(predictor, join(dir, `model-${predictor.maskThreshold}`)) };
+        return { threshold: predictor.maskThreshold, logits: p.lowResLogits, mask: p.masks[0], everything, manifest: await exportModel(predictor, join(dir, `model-${predictor.maskThreshold}`)) };
       } finally {
         await predictor.release();
       }
@@ -246,7 +246,7 @@ test('convert-weights records --flip-average, keeps it, --no-flip-average drops 
       const predictor = await SamPredictor.load(weights, { threads: 1 });
       try {
         assert.equal(predictor.flipAverage, want);
-        assert.equal(exportModel(predictor, join(dir, `model-${want}`)).flipAverage, want ? true : undefined);
+        assert.equal((await exportModel(predictor, join(dir, `model-${want}`))).flipAverage, want ? true : undefined);
       } finally {
         await predictor.release();
       }

@@ -477,8 +477,12 @@ async function run(work: string): Promise<void> {
     // The int8 encoder (`ultrasam app --int8`): its own export, the page runs it, the box's mask is
     // the Node predictor's with the int8 encoder and nearly the fp32 page's.
     const int8Dir = await ensureExportedModel({ weights: WEIGHTS, decoderHeads: 4, cacheDir: join(work, 'cache'), int8Encoder: true });
-    const int8Manifest = JSON.parse(readFileSync(join(int8Dir, 'ultrasam.json'), 'utf8')) as { files: { encoderInt8?: string } };
-    check('`ultrasam app --int8`: the manifest lists encoder.int8.onnx', int8Manifest.files.encoderInt8 === 'encoder.int8.onnx', JSON.stringify(int8Manifest.files));
+    const int8Manifest = JSON.parse(readFileSync(join(int8Dir, 'ultrasam.json'), 'utf8')) as { files: { encoderInt8?: { strip?: string; tail?: string } } };
+    check(
+      '`ultrasam app --int8`: the manifest lists the int8 encoder',
+      int8Manifest.files.encoderInt8?.strip === 'encoder_strip.int8.onnx' && int8Manifest.files.encoderInt8.tail === 'encoder_tail.int8.onnx',
+      JSON.stringify(int8Manifest.files),
+    );
     const int8Page = await openExport(int8Dir, 'int8');
     const int8Info = (await int8Page.locator('#model-info').textContent()) ?? '';
     check("the int8 export's page says it runs the int8 encoder", /encoder int8/.test(int8Info), int8Info);

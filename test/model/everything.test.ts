@@ -248,7 +248,7 @@ test('the bundled model records its generator thresholds and the predictor uses 
     // The app reads them from the export's manifest.
     const { dir, cleanup } = tempDir('everything-export');
     try {
-      exportModel(predictor, join(dir, 'model'));
+      await exportModel(predictor, join(dir, 'model'));
       const manifest = JSON.parse(readFileSync(join(dir, 'model', 'ultrasam.json'), 'utf8')) as { everything?: unknown };
       assert.deepEqual(manifest.everything, { predIouThresh: 0.6, stabilityScoreThresh: 0.3 });
     } finally {

@@ -1,4 +1,5 @@
-// The exported encoder.onnx, decoder_image.onnx and decoder.onnx, run by onnxruntime-web (WASM) under
+// The exported encoder (encoder_strip.onnx + encoder_tail.onnx, run as the page runs them:
+// strip_encoder.ts), decoder_image.onnx and decoder.onnx, run by onnxruntime-web (WASM) under
 // Node, reproduce the predictor: embedding and low-res logits within 1e-4, identical masks, for every
 // fixture prompt (one decoder file serves every prompt through its empty slots), and with a mask
 // input (decoder.onnx run with has_mask_input 1 on the same per-image part); a model with a pixel
@@ -17,12 +18,16 @@ import { postprocessMasks } from '../../src/model/postprocess.js';
 import { SamPredictor } from '../../src/model/predictor.js';
 import { preprocessImage } from '../../src/model/preprocess.js';
 import { encodePrompt } from '../../src/model/prompts.js';
+import { encodeInStrips, encoderSessions, stripsReached } from '../../src/model/strip_encoder.js';
 import { FIXTURE_DIR, fixtureMissing, readCases } from './fixture.js';
 import { tempDir } from '../helpers/temp_dir.js';
 import { Rng } from '../../src/graph/random.js';
 import type { SamConfig } from '../../src/model/config.js';
 import { FINE_FEATURES, weightValues } from '../../src/model/sam.js';
 import { randomWeights, tinyConfig } from './tiny.js';
+
+/** A reader of an export folder's files, for encoderSessions. */
+const readExported = (dir: string) => (file: string) => Promise.resolve(new Uint8Array(readFileSync(join(dir, file))));
 
 const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   let m = 0;
@@ -36,17 +41,17 @@ test('exported ONNX pair in onnxruntime-web matches the predictor', { skip: fixt
   try {
     const predictor = await SamPredictor.load(`${FIXTURE_DIR}ultrasam_weights.pth`, { decoderHeads: cases.decoder.num_heads, threads: 2 });
     const out = join(dir, 'model');
-    exportModel(predictor, out, { slots: 8, fewerSlots: [4] });
+    await exportModel(predictor, out, { slots: 8, fewerSlots: [4] });
     const manifest = JSON.parse(readFileSync(join(out, 'ultrasam.json'), 'utf8')) as ExportManifest;
     assert.equal(manifest.ultrasam, true);
     assert.equal(manifest.version, EXPORT_FORMAT_VERSION);
-    assert.throws(() => exportModel(predictor, out), /exists already/);
+    await assert.rejects(exportModel(predictor, out), /exists already/);
     assert.deepEqual(manifest.files.fewerSlots, [{ slots: 4, file: 'decoder_4.onnx' }]);
-    assert.throws(() => exportModel(predictor, join(dir, 'bad'), { slots: 8, fewerSlots: [8] }), /from 2 to 7 \(fewer than --slots\), got 8/);
+    await assert.rejects(exportModel(predictor, join(dir, 'bad'), { slots: 8, fewerSlots: [8] }), /from 2 to 7 \(fewer than --slots\), got 8/);
 
     ortWeb.env.wasm.numThreads = 1;
     const opts = { executionProviders: ['wasm'] };
-    const encoder = await ortWeb.InferenceSession.create(readFileSync(join(out, 'encoder.onnx')), opts);
+    const encoder = await encoderSessions(manifest.files.encoder, readExported(out), (graph, externalData) => ortWeb.InferenceSession.create(graph, { ...opts, externalData }));
     // The decoder files read their weights from decoder_weights.bin (external data), as the page passes it.
     const decoderOpts = { ...opts, externalData: [{ path: manifest.files.decoderWeights, data: readFileSync(join(out, manifest.files.decoderWeights)) }] };
     const decoderImage = await ortWeb.InferenceSession.create(readFileSync(join(out, manifest.files.decoderImage)), decoderOpts);
@@ -59,13 +64,24 @@ test('exported ONNX pair in onnxruntime-web matches the predictor', { skip: fixt
     const sessions = new Map<string, ortWeb.InferenceSession>();
     for (const { file } of decoders) sessions.set(file, await ortWeb.InferenceSession.create(readFileSync(join(out, file)), decoderOpts));
 
+    // An image that reaches every strip (the short last one too; the fixture image below reaches three).
+    const rng = new Rng(3);
+    const square = { width: 40, height: 40, channels: 3 as const, data: Uint8Array.from({ length: 40 * 40 * 3 }, () => Math.floor(256 * rng.next())) };
+    await predictor.setImage(square);
+    const squareEmb = (await encodeInStrips(ortWeb, encoder.strips, encoder.tail, preprocessImage(square, manifest.config).tensor, manifest.config.imageEncoder.imgSize, manifest.config.imageEncoder))
+      .embedding;
+    const squareErr = maxAbs(squareEmb.data as Float32Array, predictor.embedding);
+    console.log(`exported encoder (web, every strip) vs predictor: max abs ${squareErr.toExponential(2)}`);
+    assert.ok(squareErr <= 1e-4);
+
     const image = await readImage(`${FIXTURE_DIR}image.png`);
     await predictor.setImage(image);
     const pre = preprocessImage(image, manifest.config);
     const s = manifest.config.imageEncoder.imgSize;
-    const emb = (await encoder.run({ image: new ortWeb.Tensor('float32', pre.tensor, [1, 3, s, s]) })).embedding;
+    const emb = (await encodeInStrips(ortWeb, encoder.strips, encoder.tail, pre.tensor, pre.inputSize[0], manifest.config.imageEncoder)).embedding;
     const embErr = maxAbs(emb.data as Float32Array, predictor.embedding);
-    console.log(`exported encoder (web) vs predictor: max abs ${embErr.toExponential(2)}`);
+    const strips = `${stripsReached(manifest.config.imageEncoder, pre.inputSize[0])} of ${manifest.encoder.strips} strips`;
+    console.log(`exported encoder (web, ${strips}) vs predictor: max abs ${embErr.toExponential(2)}`);
     assert.ok(embErr <= 1e-4);
 
     const side = manifest.decoder.lowResSize;
@@ -116,20 +132,22 @@ test('exported ONNX pair in onnxruntime-web matches the predictor', { skip: fixt
 });
 
 test('the encoder a reader runs: int8 where the export has it unless fp32 is asked, clear errors otherwise', () => {
-  const fp32Only = { files: { encoder: 'encoder.onnx', decoderImage: 'decoder_image.onnx', decoder: 'decoder.onnx', decoderWeights: 'decoder_weights.bin' } };
-  const both = { files: { ...fp32Only.files, encoderInt8: 'encoder.int8.onnx' } };
-  assert.deepEqual(chooseEncoder(fp32Only), { precision: 'fp32', file: 'encoder.onnx' });
-  assert.deepEqual(chooseEncoder(fp32Only, null), { precision: 'fp32', file: 'encoder.onnx' });
-  assert.deepEqual(chooseEncoder(fp32Only, 'fp32'), { precision: 'fp32', file: 'encoder.onnx' });
-  assert.deepEqual(chooseEncoder(both), { precision: 'int8', file: 'encoder.int8.onnx' });
-  assert.deepEqual(chooseEncoder(both, 'int8'), { precision: 'int8', file: 'encoder.int8.onnx' });
-  assert.deepEqual(chooseEncoder(both, 'fp32'), { precision: 'fp32', file: 'encoder.onnx' });
+  const fp32 = { strip: 'encoder_strip.onnx', tail: 'encoder_tail.onnx' };
+  const int8 = { strip: 'encoder_strip.int8.onnx', tail: 'encoder_tail.int8.onnx' };
+  const fp32Only = { files: { encoder: fp32, decoderImage: 'decoder_image.onnx', decoder: 'decoder.onnx', decoderWeights: 'decoder_weights.bin' } };
+  const both = { files: { ...fp32Only.files, encoderInt8: int8 } };
+  assert.deepEqual(chooseEncoder(fp32Only), { precision: 'fp32', files: fp32 });
+  assert.deepEqual(chooseEncoder(fp32Only, null), { precision: 'fp32', files: fp32 });
+  assert.deepEqual(chooseEncoder(fp32Only, 'fp32'), { precision: 'fp32', files: fp32 });
+  assert.deepEqual(chooseEncoder(both), { precision: 'int8', files: int8 });
+  assert.deepEqual(chooseEncoder(both, 'int8'), { precision: 'int8', files: int8 });
+  assert.deepEqual(chooseEncoder(both, 'fp32'), { precision: 'fp32', files: fp32 });
   assert.throws(() => chooseEncoder(fp32Only, 'int8'), /exported without the int8 encoder .*ultrasam app --int8/);
   assert.throws(() => chooseEncoder(both, 'fp16'), /fp32 or int8, not 'fp16'/);
 });
 
 test('the decoder a reader runs: the smallest that holds the prompt, decoder.onnx otherwise, a clear error past its slots', () => {
-  const files = { encoder: 'encoder.onnx', decoderImage: 'decoder_image.onnx', decoder: 'decoder.onnx' };
+  const files = { decoderImage: 'decoder_image.onnx', decoder: 'decoder.onnx' };
   const decoder = { slots: 16 } as { slots: number } & Record<string, never>;
   const plain = { files, decoder } as unknown as Parameters<typeof chooseDecoder>[0];
   const several = {
@@ -159,16 +177,17 @@ test('a model with a pixel branch exports: the page recipe (encoder outputs besi
   const { dir, cleanup } = tempDir('export-fine');
   try {
     const out = join(dir, 'model');
-    const manifest = exportModel(predictor, out, { slots: 6, fewerSlots: [] });
+    const manifest = await exportModel(predictor, out, { slots: 6, fewerSlots: [] });
     const opts = { executionProviders: ['wasm'], externalData: [{ path: manifest.files.decoderWeights, data: readFileSync(join(out, manifest.files.decoderWeights)) }] };
     const session = (file: string) => ortWeb.InferenceSession.create(readFileSync(join(out, file)), opts);
-    const [encoder, decoderImage, decoder] = await Promise.all([session('encoder.onnx'), session(manifest.files.decoderImage), session('decoder.onnx')]);
+    const [decoderImage, decoder] = await Promise.all([session(manifest.files.decoderImage), session('decoder.onnx')]);
+    const encoder = await encoderSessions(manifest.files.encoder, readExported(out), (graph, externalData) => ortWeb.InferenceSession.create(graph, { executionProviders: ['wasm'], externalData }));
     const rng = new Rng(22);
     const image = { width: 70, height: 50, channels: 3 as const, data: Uint8Array.from({ length: 70 * 50 * 3 }, () => Math.floor(256 * rng.next())) };
     await predictor.setImage(image);
     const pre = preprocessImage(image, config);
     const s = config.imageEncoder.imgSize;
-    const { embedding, ...encoded } = await encoder.run({ image: new ortWeb.Tensor('float32', pre.tensor, [1, 3, s, s]) });
+    const { embedding, ...encoded } = await encodeInStrips(ortWeb, encoder.strips, encoder.tail, pre.tensor, pre.inputSize[0], config.imageEncoder);
     assert.deepEqual(Object.keys(encoded), [FINE_FEATURES]);
     const perImage = { ...(await decoderImage.run({ image_embedding: embedding })), ...encoded };
     const side = manifest.decoder.lowResSize;
@@ -196,32 +215,42 @@ test('a model with a pixel branch exports: the page recipe (encoder outputs besi
   }
 });
 
-test("the exported fp32 graphs have no Cast (onnxruntime-web's Cast kernel is one very large WebAssembly function the page would compile during its first clicks), the decoders no LayerNormalization (its WASM kernel is slower than the primitives) and no weights of their own (decoder_weights.bin)", () => {
+test("the exported fp32 graphs have no Cast (onnxruntime-web's Cast kernel is one very large WebAssembly function the page would compile during its first clicks), the decoders no LayerNormalization (its WASM kernel is slower than the primitives) and no weights of their own (decoder_weights.bin)", async () => {
   const config = tinyConfig();
   const predictor = SamPredictor.fromValues(config, weightValues(config, randomWeights(config, 23, 0.2)), false, { threads: 1 });
   const { dir, cleanup } = tempDir('export-no-cast');
   try {
     const out = join(dir, 'model');
-    const manifest = exportModel(predictor, out, { slots: 6, fewerSlots: [4] });
-    const files = ['encoder.onnx', manifest.files.decoderImage, ...decoderFiles(manifest).map((d) => d.file)];
+    const manifest = await exportModel(predictor, out, { slots: 6, fewerSlots: [4] });
+    // The tiny model's 4 × 4 grid in strips of 3 rows: a short last strip, its own graph, the strip weights shared.
+    const { strip, lastStrip, stripWeights, tail } = manifest.files.encoder;
+    assert.ok(lastStrip && stripWeights, JSON.stringify(manifest.files.encoder));
+    const encoderFiles = [strip, lastStrip, tail];
+    const files = [...encoderFiles, manifest.files.decoderImage, ...decoderFiles(manifest).map((d) => d.file)];
     for (const file of files) {
       const ops = new Set(onnxProto.onnx.ModelProto.decode(readFileSync(join(out, file))).graph!.node!.map((n) => n.opType));
       assert.ok(ops.has('MatMul') || ops.has('Gemm'), `${file} was read (ops: ${[...ops].join(' ')})`);
       assert.ok(!ops.has('Cast'), `${file} has a Cast node`);
-      if (file !== 'encoder.onnx') assert.ok(!ops.has('LayerNormalization') && (file === manifest.files.decoderImage || ops.has('ReduceMean')), `${file}: ${[...ops].join(' ')}`);
+      if (!encoderFiles.includes(file)) assert.ok(!ops.has('LayerNormalization') && (file === manifest.files.decoderImage || ops.has('ReduceMean')), `${file}: ${[...ops].join(' ')}`);
     }
-    // The decoder files keep their parameters in decoder_weights.bin, each within the file.
-    const weightsSize = readFileSync(join(out, manifest.files.decoderWeights)).length;
-    for (const file of files.slice(1)) {
+    // The decoder files keep their parameters in decoder_weights.bin and the two strip files theirs
+    // in the strip weights, each within the file.
+    const sharing: [string, string, string][] = [
+      ...files.slice(encoderFiles.length).map((file): [string, string, string] => [file, manifest.files.decoderWeights, 'mask_decoder.']),
+      [strip, stripWeights, 'image_encoder.'],
+      [lastStrip, stripWeights, 'image_encoder.'],
+    ];
+    for (const [file, weightsFile, scope] of sharing) {
+      const weightsSize = readFileSync(join(out, weightsFile)).length;
       const initializers = onnxProto.onnx.ModelProto.decode(readFileSync(join(out, file))).graph!.initializer!;
       const external = initializers.filter((t) => t.dataLocation === onnxProto.onnx.TensorProto.DataLocation.EXTERNAL);
       assert.ok(external.length > 0, `${file} has no external weights`);
       for (const t of external) {
         const entry = Object.fromEntries(t.externalData!.map((e) => [e.key, e.value]));
-        assert.equal(entry.location, manifest.files.decoderWeights, `${file}: ${t.name}`);
+        assert.equal(entry.location, weightsFile, `${file}: ${t.name}`);
         assert.ok(Number(entry.offset) + Number(entry.length) <= weightsSize, `${file}: ${t.name} ends past the weights file`);
       }
-      assert.ok(!initializers.some((t) => t.name!.startsWith('mask_decoder.') && t.dataLocation !== onnxProto.onnx.TensorProto.DataLocation.EXTERNAL), `${file} holds a decoder weight itself`);
+      assert.ok(!initializers.some((t) => t.name!.startsWith(scope) && t.dataLocation !== onnxProto.onnx.TensorProto.DataLocation.EXTERNAL), `${file} holds a weight itself`);
     }
   } finally {
     cleanup();

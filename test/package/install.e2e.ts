@@ -324,11 +324,11 @@ async function appAnswers(project: string, work: string): Promise<void> {
     const statuses = await Promise.all(assets.map(async (a) => (await fetch(new URL(a, url))).status));
     check("the page's scripts and styles answer", assets.length >= 2 && statuses.every((s) => s === 200), assets.map((a, i) => `${a} ${statuses[i]}`).join(', '));
     const manifest = await fetch(new URL('model/ultrasam.json', url));
-    const encoder = await fetch(new URL('model/encoder.onnx', url), { method: 'HEAD' });
+    const encoder = await fetch(new URL('model/encoder_tail.onnx', url), { method: 'HEAD' });
     check(
       'the exported model answers',
       manifest.status === 200 && encoder.status === 200 && Number(encoder.headers.get('content-length')) > 0,
-      `ultrasam.json ${manifest.status}, encoder.onnx ${encoder.headers.get('content-length')} bytes`,
+      `ultrasam.json ${manifest.status}, encoder_tail.onnx ${encoder.headers.get('content-length')} bytes`,
     );
     const ort = await fetch(new URL('ort/ort-wasm-simd-threaded.jsep.mjs', url), { method: 'HEAD' });
     check("onnxruntime-web's files answer", ort.status === 200, `ort/ort-wasm-simd-threaded.jsep.mjs ${ort.status}`);

@@ -537,6 +537,7 @@ modelReady = model
   })
   .catch((error: unknown) => {
     $('model-info').textContent = 'Model: failed to load';
+    document.body.dataset.model = 'failed';
     status.error(`The model could not be loaded: ${error instanceof Error ? error.message : String(error)}`);
     throw error;
   });

@@ -31,7 +31,7 @@ export type WorkerRequest =
 export interface ModelInfo {
   name: string;
   backend: string;
-  /** The image encoder's precision (encoder.onnx or encoder.int8.onnx). */
+  /** The image encoder's precision (files.encoder or files.encoderInt8). */
   encoder: EncoderPrecision;
   threads: number;
   ultrasam: boolean;

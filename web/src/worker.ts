@@ -1,4 +1,5 @@
-// The model worker: onnxruntime-web sessions for the exported encoder and decoder, and an embedding
+// The model worker: onnxruntime-web sessions for the exported encoder (its two files, run on the
+// strips the image reaches: src/model/strip_encoder.ts) and decoder, and an embedding
 // cache per image key, so that prompts on an image already seen never re-run the encoder (nor the
 // decoder's per-image part, run at the image's first prompt). Requests are handled one after the
 // other, so a decode sent while its image is still encoding waits for it. Weights that record flip
@@ -12,6 +13,7 @@ import { postprocessMasks, warmUpPostprocess } from '../../src/model/postprocess
 import { preprocessImage } from '../../src/model/preprocess.js';
 import { type Prompt, type Size, encodePrompt } from '../../src/model/prompts.js';
 import { refinementInput } from '../../src/model/refine.js';
+import { type StripSessions, encodeInStrips, encoderSessions } from '../../src/model/strip_encoder.js';
 import type { DecodeResult, EncodeResult, EverythingResult, ModelInfo, WorkerRequest, WorkerResponse } from './protocol.js';
 
 /** One view of an image that prompts are decoded against. */
@@ -32,7 +34,8 @@ interface Embedded extends View {
 
 interface Model {
   manifest: ExportManifest;
-  encoder: Ort.InferenceSession;
+  /** The encoder's strip and tail graphs (files.encoder or files.encoderInt8). */
+  encoder: { strips: StripSessions; tail: Ort.InferenceSession };
   decoderImage: Ort.InferenceSession;
   /** The decoder files by name (decoder.onnx and any built for fewer slots, see chooseDecoder). */
   decoders: Map<string, Ort.InferenceSession>;
@@ -113,8 +116,7 @@ async function init(id: number, modelUrl: string, ortUrl: string, encoderPrecisi
   if (typeof manifest.files.decoderWeights !== 'string' || manifest.files.decoderWeights === '') {
     throw new Error(`the model manifest names no decoder weights file (files.decoderWeights, got ${JSON.stringify(manifest.files.decoderWeights)}): export the model again`);
   }
-  const encoderFile = chooseEncoder(manifest, encoderPrecision);
-  const encoderBytes = await fetchWithProgress(`${modelUrl}${encoderFile.file}`, (f) => post({ type: 'progress', id, stage: 'downloading the encoder', fraction: f }));
+  const encoderFiles = chooseEncoder(manifest, encoderPrecision);
   // The decoder graphs (small), then their weights, one copy for all of them (ONNX external data).
   const decoders = decoderFiles(manifest);
   const graphFiles = [manifest.files.decoderImage, ...decoders.map((d) => d.file)];
@@ -124,9 +126,17 @@ async function init(id: number, modelUrl: string, ortUrl: string, encoderPrecisi
   }
   const [decoderImageBytes, ...decoderBytes] = graphBytes;
   const decoderWeights = await fetchWithProgress(`${modelUrl}${manifest.files.decoderWeights}`, (f) => post({ type: 'progress', id, stage: 'downloading the decoder weights', fraction: f }));
-  post({ type: 'progress', id, stage: `starting onnxruntime (${backends[0]})` });
+  // The encoder's files (encoderSessions reads them all before it starts a session).
+  const encoderFileCount = Object.values(encoderFiles.files).length;
+  let encoderFilesRead = 0;
+  const readEncoderFile = async (file: string) => {
+    const bytes = await fetchWithProgress(`${modelUrl}${file}`, (f) => post({ type: 'progress', id, stage: 'downloading the encoder', fraction: (encoderFilesRead + f) / encoderFileCount }));
+    if (++encoderFilesRead === encoderFileCount) post({ type: 'progress', id, stage: `starting onnxruntime (${backends[0]})` });
+    return bytes;
+  };
   const options: Ort.InferenceSession.SessionOptions = { executionProviders: backends, graphOptimizationLevel: 'all' };
-  const encoder = await ort.InferenceSession.create(encoderBytes, options);
+  const { strips, tail, bytes: encoderBytes } = await encoderSessions(encoderFiles.files, readEncoderFile, (graph, externalData) => ort.InferenceSession.create(graph, { ...options, externalData }));
+  const encoder = { strips, tail };
   const decoderOptions: Ort.InferenceSession.SessionOptions = { ...options, executionProviders: ['wasm'], externalData: [{ path: manifest.files.decoderWeights, data: decoderWeights }] };
   const decoderImage = await ort.InferenceSession.create(decoderImageBytes, decoderOptions);
   const sessions = new Map<string, Ort.InferenceSession>();
@@ -138,13 +148,13 @@ async function init(id: number, modelUrl: string, ortUrl: string, encoderPrecisi
   return {
     name: manifest.config.name,
     backend: backends[0],
-    encoder: encoderFile.precision,
+    encoder: encoderFiles.precision,
     threads: ort.env.wasm.numThreads ?? 1,
     ultrasam: manifest.ultrasam,
     slots: manifest.decoder.slots,
     everything: manifest.everything ?? {},
     lonePoint: manifest.lonePoint ?? 'candidates',
-    bytes: [encoderBytes, ...graphBytes, decoderWeights].reduce((sum, b) => sum + b.length, 0),
+    bytes: encoderBytes + [...graphBytes, decoderWeights].reduce((sum, b) => sum + b.length, 0),
   };
 }
 
@@ -208,11 +218,10 @@ async function encode(id: number, key: string, request: WorkerRequest & { type: 
   const { manifest, encoder } = requireModel();
   post({ type: 'progress', id, stage: 'preparing the image', fraction: 0 });
   const pre = preprocessImage(request.image, manifest.config);
-  const s = manifest.config.imageEncoder.imgSize;
-  // One onnxruntime call with no progress of its own: the page shows a busy bar for it.
+  // onnxruntime calls with no progress of their own: the page shows a busy bar for them.
   post({ type: 'progress', id, stage: 'running the image encoder' });
   const run = async (tensor: Float32Array): Promise<View> => {
-    const { embedding, ...encoded } = await encoder.run({ image: new ort.Tensor('float32', tensor, [1, 3, s, s]) });
+    const { embedding, ...encoded } = await encodeInStrips(ort, encoder.strips, encoder.tail, tensor, pre.inputSize[0], manifest.config.imageEncoder);
     return { embedding, encoded };
   };
   const embedded: Embedded = { ...(await run(pre.tensor)), inputSize: pre.inputSize, originalSize: pre.originalSize };
