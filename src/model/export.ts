@@ -1,10 +1,10 @@
-// Export for other runtimes: encoder_strip.onnx and encoder_tail.onnx (the encoder in two parts, so
-// that a reader skips the strips of padding below an image, see strip_encoder.ts), decoder_image.onnx (the decoder's per-image part, see
-// buildDecoderImageGraph), decoder.onnx (any prompt, see buildExportDecoderGraph; optionally also
-// built for fewer prompt slots, decoder_<n>.onnx), decoder_weights.bin (the decoder files' weights,
-// as ONNX external data they all point into) and ultrasam.json
-// with the config and the exact preprocessing, written to a temporary folder first and renamed into
-// place, so a failed export never leaves a half-written model.
+// Export for other runtimes: the encoder as strip graphs and a tail graph (encoder_strip*.onnx,
+// encoder_tail.onnx: a reader skips the strips of padding below an image, see strip_encoder.ts),
+// decoder_image.onnx (the decoder's per-image part, see buildDecoderImageGraph), decoder.onnx (any
+// prompt, see buildExportDecoderGraph; optionally also built for fewer prompt slots,
+// decoder_<n>.onnx), decoder_weights.bin (the decoder files' weights, as ONNX external data they all
+// point into) and ultrasam.json with the config and the exact preprocessing, written to a temporary
+// folder first and renamed into place, so a failed export never leaves a half-written model.
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Graph } from '../graph/graph.js';
@@ -175,7 +175,7 @@ async function encoderFiles(config: SamConfig, values: ReadonlyMap<string, Float
     const name = `ultrasam_${stripNames[i].replace(/\..*$/, '')}`;
     files.push([stripNames[i], serialize(graph, { params: 'initializers', values, name, ...quantized, ...(shared ? { externalWeights: shared.weights } : {}) }).bytes]);
   }
-  if (shared && names.stripWeights) files.push([names.stripWeights, shared.bytes]);
+  if (shared) files.push([names.stripWeights!, shared.bytes]);
   const tailValues = new Map(values).set(ENCODER_STRIP.padding, table);
   files.push([names.tail, serialize(buildEncoderTailGraph(config, { forwardOnly: true }), { params: 'initializers', values: tailValues, name: 'ultrasam_encoder_tail', ...quantized }).bytes]);
   return files;

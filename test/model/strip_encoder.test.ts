@@ -9,7 +9,7 @@ import { serialize } from '../../src/graph/onnx.js';
 import { Runtime } from '../../src/graph/runtime.js';
 import { type SamConfig, encoderStrips, samConfig } from '../../src/model/config.js';
 import { buildEncoderGraph, buildEncoderStripGraph, buildEncoderTailGraph, weightValues } from '../../src/model/sam.js';
-import { ENCODER_STRIP, encodeInStrips, paddingTokens, stripsReached } from '../../src/model/strip_encoder.js';
+import { ENCODER_STRIP, encodeInStrips, paddingTokens, runStrips, stripsReached } from '../../src/model/strip_encoder.js';
 import { randomWeights, tinyConfig } from './tiny.js';
 
 function config(imageEncoder: Partial<SamConfig['imageEncoder']>): SamConfig {
@@ -38,6 +38,8 @@ async function compare(cfg: SamConfig, inputHeight: number): Promise<{ err: numb
   const last = lastRows !== rows ? await Runtime.create(serialize(buildEncoderStripGraph(cfg, { forwardOnly: true }, true), { params: 'initializers', values }), { threads: 1 }) : undefined;
   const sessions = { strip: strip.session, last: last?.session };
   if (last) await assert.rejects(paddingTokens(strip.ort, { strip: strip.session }, e), new RegExp(`last strip is ${lastRows} token rows high, not ${rows}: it needs the last-strip graph`));
+  await assert.rejects(runStrips(strip.ort, sessions, new Float32Array(5), e, 1), new RegExp(`image must hold 3·${s}·${s} values, got 5`));
+  await assert.rejects(runStrips(strip.ort, sessions, image, e, encoderStrips(e).count + 1), new RegExp(`strips to run must be 1 to ${encoderStrips(e).count}, got ${encoderStrips(e).count + 1}`));
   const table = await paddingTokens(strip.ort, sessions, e);
   const tailValues = new Map(values).set(ENCODER_STRIP.padding, table);
   const tail = await Runtime.create(serialize(buildEncoderTailGraph(cfg, { forwardOnly: true }), { params: 'initializers', values: tailValues }), { threads: 1 });

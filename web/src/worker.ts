@@ -1,5 +1,5 @@
-// The model worker: onnxruntime-web sessions for the exported encoder (its two files, run on the
-// strips the image reaches: src/model/strip_encoder.ts) and decoder, and an embedding
+// The model worker: onnxruntime-web sessions for the exported encoder (strip and tail graphs, run on
+// the strips the image reaches: src/model/strip_encoder.ts) and decoder, and an embedding
 // cache per image key, so that prompts on an image already seen never re-run the encoder (nor the
 // decoder's per-image part, run at the image's first prompt). Requests are handled one after the
 // other, so a decode sent while its image is still encoding waits for it. Weights that record flip
