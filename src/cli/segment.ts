@@ -7,6 +7,7 @@ import { writeMaskPng, writeOverlayPng } from '../image/write.js';
 import { LONE_POINT_METADATA_KEY, type LonePointOutput } from '../eval/click_rule.js';
 import { EVERYTHING_METADATA_KEY, checkEverythingOptions } from '../model/everything.js';
 import { type ExportManifest, exportModel } from '../model/export.js';
+import { encoderFileList } from '../model/export_format.js';
 import { MASK_THRESHOLD_METADATA_KEY } from '../model/postprocess.js';
 import { FLIP_AVERAGE_METADATA_KEY } from '../model/flip.js';
 import { CONFIG_METADATA_KEY, type LoadOptions, SamPredictor, TRAINING_RECORD_KEY } from '../model/predictor.js';
@@ -168,5 +169,5 @@ function shapeOf(predictor: SamPredictor, key: string): readonly number[] {
 /** The model files an export wrote, in the order a reader needs them. */
 function exportedFiles(manifest: ExportManifest): string[] {
   const { encoder, decoderImage, decoder, decoderWeights, encoderInt8, fewerSlots } = manifest.files;
-  return [encoder.strip, encoder.tail, ...(encoderInt8 ? [encoderInt8.strip, encoderInt8.tail] : []), decoderImage, decoder, ...(fewerSlots ?? []).map((d) => d.file), decoderWeights];
+  return [...encoderFileList(encoder), ...(encoderInt8 ? encoderFileList(encoderInt8) : []), decoderImage, decoder, ...(fewerSlots ?? []).map((d) => d.file), decoderWeights];
 }

@@ -101,6 +101,11 @@ export interface EncoderFiles {
   tail: string;
 }
 
+/** Every file of an encoder: the strip graphs, their shared weights where listed, the tail. */
+export function encoderFileList(files: EncoderFiles): string[] {
+  return [files.strip, ...(files.lastStrip ? [files.lastStrip] : []), ...(files.stripWeights ? [files.stripWeights] : []), files.tail];
+}
+
 /** Precision of the image encoder a reader runs: files.encoder (fp32) or files.encoderInt8. */
 export type EncoderPrecision = 'fp32' | 'int8';
 

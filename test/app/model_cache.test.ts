@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { APP_DECODER_SLOTS, ensureExportedModel, modelCacheKey } from '../../src/app/model_cache.js';
+import { encoderFileList } from '../../src/model/export_format.js';
 import { FIXTURE_DIR, fixtureMissing } from '../model/fixture.js';
 import { tempDir } from '../helpers/temp_dir.js';
 
@@ -56,7 +57,7 @@ test('with int8Encoder the export has the int8 encoder files, listed in the mani
     const manifest = JSON.parse(readFileSync(join(int8Dir, 'ultrasam.json'), 'utf8'));
     // The fixture's 64 × 64 grid in strips of 14 rows: the short last strip has a graph of its own.
     assert.deepEqual(manifest.files.encoderInt8, { strip: 'encoder_strip.int8.onnx', lastStrip: 'encoder_strip_last.int8.onnx', tail: 'encoder_tail.int8.onnx' });
-    for (const f of Object.values(manifest.files.encoderInt8) as string[]) assert.ok(existsSync(join(int8Dir, f)), f);
+    for (const f of encoderFileList(manifest.files.encoderInt8)) assert.ok(existsSync(join(int8Dir, f)), f);
     assert.ok(existsSync(join(int8Dir, 'encoder_strip.onnx')) && existsSync(join(int8Dir, 'encoder_tail.onnx')), 'the fp32 encoder stays (?encoder=fp32)');
     const fp32Dir = await ensureExportedModel(options);
     assert.notEqual(fp32Dir, int8Dir);

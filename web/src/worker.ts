@@ -7,7 +7,7 @@
 import type * as Ort from 'onnxruntime-web';
 import { generateEverything } from '../../src/model/everything.js';
 import { averageWithMirror, mirrorImage, mirrorLowRes, mirrorPrompt } from '../../src/model/flip.js';
-import { EXPORT_FORMAT_VERSION, type ExportManifest, chooseDecoder, chooseEncoder, decoderFiles, perImageFeeds } from '../../src/model/export_format.js';
+import { EXPORT_FORMAT_VERSION, type ExportManifest, chooseDecoder, chooseEncoder, decoderFiles, encoderFileList, perImageFeeds } from '../../src/model/export_format.js';
 import type { LowResPrediction } from '../../src/model/prediction.js';
 import { postprocessMasks, warmUpPostprocess } from '../../src/model/postprocess.js';
 import { preprocessImage } from '../../src/model/preprocess.js';
@@ -127,7 +127,7 @@ async function init(id: number, modelUrl: string, ortUrl: string, encoderPrecisi
   const [decoderImageBytes, ...decoderBytes] = graphBytes;
   const decoderWeights = await fetchWithProgress(`${modelUrl}${manifest.files.decoderWeights}`, (f) => post({ type: 'progress', id, stage: 'downloading the decoder weights', fraction: f }));
   // The encoder's files (encoderSessions reads them all before it starts a session).
-  const encoderFileCount = Object.values(encoderFiles.files).length;
+  const encoderFileCount = encoderFileList(encoderFiles.files).length;
   let encoderFilesRead = 0;
   const readEncoderFile = async (file: string) => {
     const bytes = await fetchWithProgress(`${modelUrl}${file}`, (f) => post({ type: 'progress', id, stage: 'downloading the encoder', fraction: (encoderFilesRead + f) / encoderFileCount }));
