@@ -15,7 +15,7 @@ export interface SessionLike {
   run(feeds: Record<string, Ort.Tensor>): Promise<Record<string, Ort.Tensor>>;
 }
 
-/** Names of the two graphs' inputs and of the tail's table (sam.ts builds the graphs with them). */
+/** Names of the strip and tail graphs' inputs and outputs and of the tail's table (sam.ts builds the graphs with them). */
 export const ENCODER_STRIP = { pixels: 'image_strip', index: 'strip', tokens: 'tokens', contentRows: 'content_rows', padding: 'strip_padding_tokens' } as const;
 
 /** The strips an image reaches whose resized height is `inputHeight` pixels (at least one). */
