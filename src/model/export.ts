@@ -154,8 +154,11 @@ export async function exportModel(
 async function encoderFiles(config: SamConfig, values: ReadonlyMap<string, Float32Array>, names: EncoderFiles, quantize?: 'int8'): Promise<[string, Uint8Array][]> {
   const quantized = quantize ? { quantize } : {};
   const graphs = [buildEncoderStripGraph(config, { forwardOnly: true }), ...(names.lastStrip ? [buildEncoderStripGraph(config, { forwardOnly: true }, true)] : [])];
-  // The table, from the strip graphs with their weights inside.
-  const runtimes = await Promise.all(graphs.map((graph) => Runtime.create(serialize(graph, { params: 'initializers', values, ...quantized }))));
+  const stripNames = [names.strip, ...(names.lastStrip ? [names.lastStrip] : [])];
+  const options = (i: number) => ({ params: 'initializers', values, name: `ultrasam_${stripNames[i].replace(/\..*$/, '')}`, ...quantized }) as const;
+  // The table, from the strip graphs with their weights inside (the files to write, where the weights are not shared).
+  const inline = graphs.map((graph, i) => serialize(graph, options(i)));
+  const runtimes = await Promise.all(inline.map((model) => Runtime.create(model)));
   let table: Float32Array;
   try {
     table = await paddingTokens(runtimes[0].ort, { strip: runtimes[0].session, last: runtimes[1]?.session }, config.imageEncoder);
@@ -170,11 +173,7 @@ async function encoderFiles(config: SamConfig, values: ReadonlyMap<string, Float
         values,
       )
     : undefined;
-  const stripNames = [names.strip, ...(names.lastStrip ? [names.lastStrip] : [])];
-  for (const [i, graph] of graphs.entries()) {
-    const name = `ultrasam_${stripNames[i].replace(/\..*$/, '')}`;
-    files.push([stripNames[i], serialize(graph, { params: 'initializers', values, name, ...quantized, ...(shared ? { externalWeights: shared.weights } : {}) }).bytes]);
-  }
+  for (const [i, graph] of graphs.entries()) files.push([stripNames[i], shared ? serialize(graph, { ...options(i), externalWeights: shared.weights }).bytes : inline[i].bytes]);
   if (shared) files.push([names.stripWeights!, shared.bytes]);
   const tailValues = new Map(values).set(ENCODER_STRIP.padding, table);
   files.push([names.tail, serialize(buildEncoderTailGraph(config, { forwardOnly: true }), { params: 'initializers', values: tailValues, name: 'ultrasam_encoder_tail', ...quantized }).bytes]);

@@ -9,8 +9,8 @@ import type { EverythingOptions } from './everything.js';
  * prompt goes to decoder.onnx (decoder_image.onnx runs once per image, without one); 4 since
  * decoder_image.onnx also gives upscale_base, which a decoder file may or may not take; 5 since the
  * decoder files keep their weights in decoder_weights.bin (ONNX external data); 6 since the encoder
- * is two files, encoder_strip.onnx run on the strips the image reaches and encoder_tail.onnx
- * (strip_encoder.ts).
+ * is strip graphs, run on the strips the image reaches, and a tail graph (EncoderFiles,
+ * strip_encoder.ts).
  */
 export const EXPORT_FORMAT_VERSION = 6;
 
@@ -66,7 +66,7 @@ export interface ExportManifest {
     pad: string;
     layout: string;
   };
-  /** How to run the encoder's two files (strip_encoder.ts does it). */
+  /** How to run the encoder's files (strip_encoder.ts does it). */
   encoder: {
     stripRows: number;
     strips: number;

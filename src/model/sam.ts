@@ -63,7 +63,7 @@ export function buildEncoderStripGraph(config: SamConfig, options: ImageEncoderO
 export function buildEncoderTailGraph(config: SamConfig, options: ImageEncoderOptions = {}): Graph {
   validateConfig(config);
   const e = config.imageEncoder;
-  const grid = e.imgSize / e.patchSize;
+  const grid = embeddingGrid(config);
   const g = new Graph();
   const tokens = g.input(ENCODER_STRIP.tokens, [1, grid, grid, e.embedDim]);
   const contentRows = g.input(ENCODER_STRIP.contentRows, [1], 'int64');
@@ -78,11 +78,10 @@ export function buildEncoderTailGraph(config: SamConfig, options: ImageEncoderOp
     'embedding',
     g.scope('image_encoder', () => imageEncoderTail(g, x, e, options)),
   );
-  if (config.maskDecoder.fineChans) {
-    const image = g.input('image', [1, e.inChans, e.imgSize, e.imgSize]);
-    const fine = g.scope('mask_decoder', () => fineFeatures(g, image, config.maskDecoder));
-    if (fine) g.output(FINE_FEATURES, fine);
-  }
+  // Without a pixel branch nothing reads `image`, and the serialised graph leaves it out.
+  const image = g.input('image', [1, e.inChans, e.imgSize, e.imgSize]);
+  const fine = g.scope('mask_decoder', () => fineFeatures(g, image, config.maskDecoder));
+  if (fine) g.output(FINE_FEATURES, fine);
   return g;
 }
 

@@ -135,8 +135,7 @@ async function init(id: number, modelUrl: string, ortUrl: string, encoderPrecisi
     return bytes;
   };
   const options: Ort.InferenceSession.SessionOptions = { executionProviders: backends, graphOptimizationLevel: 'all' };
-  const { strips, tail, bytes: encoderBytes } = await encoderSessions(encoderFiles.files, readEncoderFile, (graph, externalData) => ort.InferenceSession.create(graph, { ...options, externalData }));
-  const encoder = { strips, tail };
+  const { bytes: encoderBytes, ...encoder } = await encoderSessions(encoderFiles.files, readEncoderFile, (graph, externalData) => ort.InferenceSession.create(graph, { ...options, externalData }));
   const decoderOptions: Ort.InferenceSession.SessionOptions = { ...options, executionProviders: ['wasm'], externalData: [{ path: manifest.files.decoderWeights, data: decoderWeights }] };
   const decoderImage = await ort.InferenceSession.create(decoderImageBytes, decoderOptions);
   const sessions = new Map<string, Ort.InferenceSession>();
