@@ -37,39 +37,6 @@ export interface SerializeOptions {
    * 'kernel', the one node.
    */
   layerNorm?: 'kernel' | 'primitives';
-  /**
-   * Parameters kept in a file beside the model (ONNX external data) instead of inside it: `location`
-   * is the file's name, relative to the model's folder, and `offsets` where each listed parameter's
-   * bytes lie in it (see externalWeights). Parameters not listed stay inside the model.
-   */
-  externalWeights?: ExternalWeights;
-}
-
-/** A weights file several models share: its name and each parameter's byte range. */
-export interface ExternalWeights {
-  location: string;
-  offsets: ReadonlyMap<string, { offset: number; length: number }>;
-}
-
-/**
- * The float32 parameters `names` (in that order) as one file's bytes, each at a multiple of 64
- * bytes, and where each lies: for SerializeOptions.externalWeights.
- */
-export function externalWeights(location: string, names: readonly string[], values: ReadonlyMap<string, TypedArray>): { bytes: Uint8Array; weights: ExternalWeights } {
-  const offsets = new Map<string, { offset: number; length: number }>();
-  let size = 0;
-  for (const name of names) {
-    const data = values.get(name);
-    if (!data) throw new Error(`externalWeights: no value for parameter '${name}'`);
-    offsets.set(name, { offset: size, length: data.byteLength });
-    size = Math.ceil((size + data.byteLength) / 64) * 64;
-  }
-  const bytes = new Uint8Array(size);
-  for (const name of names) {
-    const data = values.get(name)!;
-    bytes.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), offsets.get(name)!.offset);
-  }
-  return { bytes, weights: { location, offsets } };
 }
 
 /** What the serialised model expects and returns, for the runtime wrapper. */
@@ -163,9 +130,7 @@ export function serialize(graph: Graph, options: SerializeOptions): SerializedMo
       if (data.length !== spec.tensor.size) {
         throw new Error(`serialize: parameter '${name}' has ${data.length} values, shape ${shapeOf(spec.tensor)} needs ${spec.tensor.size}`);
       }
-      const external = options.externalWeights?.offsets.get(name);
-      if (external && external.length !== data.byteLength) throw new Error(`serialize: parameter '${name}' has ${data.byteLength} bytes, its external range ${external.length}`);
-      initializers.push(external ? externalTensorProto(name, spec.tensor, options.externalWeights!.location, external) : tensorProto(name, spec.tensor, data));
+      initializers.push(tensorProto(name, spec.tensor, data));
     }
   }
   for (const [name, c] of graph.constants) {
@@ -234,6 +199,60 @@ export function serialize(graph: Graph, options: SerializeOptions): SerializedMo
   };
 }
 
+/**
+ * Moves the large initializers of serialised models into one file beside them (ONNX external data):
+ * every initializer of at least `minBytes` bytes, stored once however many of the models hold the
+ * same bytes (the strip graphs' weights, quantised or not; the decoders' weights). Returns the
+ * models, which then read those initializers from `location` (a name relative to their folder), and
+ * the file's bytes, each range at a multiple of 64 bytes.
+ */
+export function shareInitializers(models: readonly Uint8Array[], location: string, minBytes = 1024): { models: Uint8Array[]; bytes: Uint8Array } {
+  const stored = new Map<string, { data: Uint8Array; offset: number }[]>(); // by length and content hash
+  const chunks: { data: Uint8Array; offset: number }[] = [];
+  let size = 0;
+  const place = (data: Uint8Array): number => {
+    const key = `${data.length}:${fnv1a(data)}`;
+    const same = stored.get(key)?.find((c) => equalBytes(c.data, data));
+    if (same) return same.offset;
+    const chunk = { data, offset: size };
+    stored.set(key, [...(stored.get(key) ?? []), chunk]);
+    chunks.push(chunk);
+    size = Math.ceil((size + data.length) / 64) * 64;
+    return chunk.offset;
+  };
+  const out = models.map((bytes, i) => {
+    const model = onnx.ModelProto.decode(bytes);
+    if (!model.graph) throw new Error(`shareInitializers: model ${i} has no graph`);
+    for (const t of model.graph.initializer ?? []) {
+      if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL || !t.rawData || t.rawData.length < minBytes) continue;
+      const offset = place(t.rawData);
+      t.externalData = [
+        { key: 'location', value: location },
+        { key: 'offset', value: String(offset) },
+        { key: 'length', value: String(t.rawData.length) },
+      ];
+      t.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+      delete (t as { rawData?: Uint8Array }).rawData; // not written at all: the data is elsewhere
+    }
+    return onnx.ModelProto.encode(model).finish();
+  });
+  const file = new Uint8Array(size);
+  for (const c of chunks) file.set(c.data, c.offset);
+  return { models: out, bytes: file };
+}
+
+function fnv1a(data: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < data.length; i++) h = Math.imul(h ^ data[i], 0x01000193);
+  return h >>> 0;
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 const shapeOf = (t: Tensor) => `[${t.shape.join(',')}]`;
 
 function tensorProto(name: string, t: Tensor, data: TypedArray): onnxProto.onnx.ITensorProto {
@@ -242,20 +261,6 @@ function tensorProto(name: string, t: Tensor, data: TypedArray): onnxProto.onnx.
     dims: [...t.shape],
     dataType: ONNX_DTYPE[t.dtype],
     rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-  };
-}
-
-function externalTensorProto(name: string, t: Tensor, location: string, { offset, length }: { offset: number; length: number }): onnxProto.onnx.ITensorProto {
-  return {
-    name,
-    dims: [...t.shape],
-    dataType: ONNX_DTYPE[t.dtype],
-    dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
-    externalData: [
-      { key: 'location', value: location },
-      { key: 'offset', value: String(offset) },
-      { key: 'length', value: String(length) },
-    ],
   };
 }
 

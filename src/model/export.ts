@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Graph } from '../graph/graph.js';
-import { externalWeights, serialize } from '../graph/onnx.js';
+import { serialize, shareInitializers } from '../graph/onnx.js';
 import { Runtime } from '../graph/runtime.js';
 import { type SamConfig, encoderStrips, lowResSize } from './config.js';
 import { DECODER_WEIGHTS_FILE, EXPORT_FORMAT_VERSION, type EncoderFiles, type ExportManifest } from './export_format.js';
@@ -54,14 +54,18 @@ export async function exportModel(
   const { config, values, ultrasam } = model;
   const strips = encoderStrips(config.imageEncoder);
   const short = strips.lastRows !== strips.rows;
-  // With a short last strip, its graph shares the strip weights: in a file of their own (fp32), or
-  // each int8 graph holds its own (quantised weights are written into the graph).
+  // With a short last strip, its graph shares the strip weights with the full strips' graph: one
+  // file of them per precision.
   const fp32Encoder: EncoderFiles = {
     strip: 'encoder_strip.onnx',
     ...(short ? { lastStrip: 'encoder_strip_last.onnx', stripWeights: 'encoder_strip_weights.bin' } : {}),
     tail: 'encoder_tail.onnx',
   };
-  const int8Encoder: EncoderFiles = { strip: 'encoder_strip.int8.onnx', ...(short ? { lastStrip: 'encoder_strip_last.int8.onnx' } : {}), tail: 'encoder_tail.int8.onnx' };
+  const int8Encoder: EncoderFiles = {
+    strip: 'encoder_strip.int8.onnx',
+    ...(short ? { lastStrip: 'encoder_strip_last.int8.onnx', stripWeights: 'encoder_strip_weights.int8.bin' } : {}),
+    tail: 'encoder_tail.int8.onnx',
+  };
   const smaller = fewerSlots.map((n) => ({ slots: n, file: `decoder_${n}.onnx` }));
   const decoderGraphs: [string, Graph][] = [
     ['decoder_image.onnx', buildDecoderImageGraph(config)],
@@ -71,11 +75,14 @@ export async function exportModel(
   // The decoder files share one copy of their weights, so that a decoder for another slot count
   // costs a reader its graph only. The page runs them in onnxruntime-web's WASM backend (the encoder
   // may run on WebGPU): LayerNorms as primitives.
-  const shared = externalWeights(DECODER_WEIGHTS_FILE, [...new Set(decoderGraphs.flatMap(([, graph]) => [...graph.params.keys()].filter((name) => values.has(name))))], values);
-  const decoderOptions = { params: 'initializers', values, layerNorm: 'primitives', externalWeights: shared.weights } as const;
+  const decoderOptions = { params: 'initializers', values, layerNorm: 'primitives' } as const;
+  const shared = shareInitializers(
+    decoderGraphs.map(([file, graph]) => serialize(graph, { ...decoderOptions, name: `ultrasam_${file.replace('.onnx', '')}` }).bytes),
+    DECODER_WEIGHTS_FILE,
+  );
   const files: [string, Uint8Array][] = [
     ...(await encoderFiles(config, values, fp32Encoder)),
-    ...decoderGraphs.map(([file, graph]): [string, Uint8Array] => [file, serialize(graph, { ...decoderOptions, name: `ultrasam_${file.replace('.onnx', '')}` }).bytes]),
+    ...decoderGraphs.map(([file], i): [string, Uint8Array] => [file, shared.models[i]]),
     [DECODER_WEIGHTS_FILE, shared.bytes],
   ];
   if (options.int8Encoder) files.push(...(await encoderFiles(config, values, int8Encoder, 'int8')));
@@ -156,7 +163,7 @@ async function encoderFiles(config: SamConfig, values: ReadonlyMap<string, Float
   const graphs = [buildEncoderStripGraph(config, { forwardOnly: true }), ...(names.lastStrip ? [buildEncoderStripGraph(config, { forwardOnly: true }, true)] : [])];
   const stripNames = [names.strip, ...(names.lastStrip ? [names.lastStrip] : [])];
   const options = (i: number) => ({ params: 'initializers', values, name: `ultrasam_${stripNames[i].replace(/\..*$/, '')}`, ...quantized }) as const;
-  // The table, from the strip graphs with their weights inside (the files to write, where the weights are not shared).
+  // The table, from the strip graphs with their weights inside (then moved to the strip weights file, where there is one).
   const inline = graphs.map((graph, i) => serialize(graph, options(i)));
   const runtimes = await Promise.all(inline.map((model) => Runtime.create(model)));
   let table: Float32Array;
@@ -165,15 +172,13 @@ async function encoderFiles(config: SamConfig, values: ReadonlyMap<string, Float
   } finally {
     for (const runtime of runtimes) await runtime.release();
   }
-  const files: [string, Uint8Array][] = [];
   const shared = names.stripWeights
-    ? externalWeights(
+    ? shareInitializers(
+        inline.map((model) => model.bytes),
         names.stripWeights,
-        [...graphs[0].params.keys()].filter((name) => values.has(name)),
-        values,
       )
     : undefined;
-  for (const [i, graph] of graphs.entries()) files.push([stripNames[i], shared ? serialize(graph, { ...options(i), externalWeights: shared.weights }).bytes : inline[i].bytes]);
+  const files: [string, Uint8Array][] = stripNames.map((name, i) => [name, shared ? shared.models[i] : inline[i].bytes]);
   if (shared) files.push([names.stripWeights!, shared.bytes]);
   const tailValues = new Map(values).set(ENCODER_STRIP.padding, table);
   files.push([names.tail, serialize(buildEncoderTailGraph(config, { forwardOnly: true }), { params: 'initializers', values: tailValues, name: 'ultrasam_encoder_tail', ...quantized }).bytes]);

@@ -96,7 +96,7 @@ export interface EncoderFiles {
   strip: string;
   /** The short last strip's graph, where the grid does not divide into full strips. */
   lastStrip?: string;
-  /** The two strip graphs' weights, which they read as ONNX external data (fp32; int8 graphs hold their own). */
+  /** The two strip graphs' weights, which they read as ONNX external data. */
   stripWeights?: string;
   tail: string;
 }

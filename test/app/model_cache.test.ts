@@ -56,7 +56,12 @@ test('with int8Encoder the export has the int8 encoder files, listed in the mani
     const int8Dir = await ensureExportedModel({ ...options, int8Encoder: true });
     const manifest = JSON.parse(readFileSync(join(int8Dir, 'ultrasam.json'), 'utf8'));
     // The fixture's 64 × 64 grid in strips of 14 rows: the short last strip has a graph of its own.
-    assert.deepEqual(manifest.files.encoderInt8, { strip: 'encoder_strip.int8.onnx', lastStrip: 'encoder_strip_last.int8.onnx', tail: 'encoder_tail.int8.onnx' });
+    assert.deepEqual(manifest.files.encoderInt8, {
+      strip: 'encoder_strip.int8.onnx',
+      lastStrip: 'encoder_strip_last.int8.onnx',
+      stripWeights: 'encoder_strip_weights.int8.bin',
+      tail: 'encoder_tail.int8.onnx',
+    });
     for (const f of encoderFileList(manifest.files.encoderInt8)) assert.ok(existsSync(join(int8Dir, f)), f);
     assert.ok(existsSync(join(int8Dir, 'encoder_strip.onnx')) && existsSync(join(int8Dir, 'encoder_tail.onnx')), 'the fp32 encoder stays (?encoder=fp32)');
     const fp32Dir = await ensureExportedModel(options);

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import onnxProto from 'onnx-proto';
 import * as ortWeb from 'onnxruntime-web';
 import { Graph } from '../../src/graph/graph.js';
-import { serialize } from '../../src/graph/onnx.js';
+import { serialize, shareInitializers } from '../../src/graph/onnx.js';
 import * as op from '../../src/graph/ops/index.js';
 import { Rng, normalArray } from '../../src/graph/random.js';
 import { type OrtModule, Runtime } from '../../src/graph/runtime.js';
@@ -125,4 +125,44 @@ test("layerNorm 'primitives': each LayerNormalization written out as primitive o
     for (let i = 0; i < p.length; i++) assert.ok(Math.abs(p[i] - q[i]) <= 1e-5 * (1 + Math.abs(p[i])), `${name}[${i}]: ${p[i]} vs ${q[i]}`);
   }
   await Promise.all([a.release(), b.release()]);
+});
+
+test('shareInitializers: the large initializers of several models go into one file, each distinct one once; the models read them from it with unchanged outputs', async () => {
+  // Two models share a [64, 64] weight (as the strip graphs do, float or quantised); each has a bias of
+  // its own under 1 KB (stays inside), and the second a large weight only it holds (goes to the file too).
+  const rng = new Rng(13);
+  const values = new Map([
+    ['shared.weight', normalArray(rng, 64 * 64, 0.2)],
+    ['a.bias', normalArray(rng, 64)],
+    ['b.bias', normalArray(rng, 64)],
+    ['b.weight', normalArray(rng, 64 * 64, 0.2)],
+  ]);
+  const build = (second: boolean) => {
+    const g = new Graph();
+    const x = g.input('x', [3, 64]);
+    const h = op.linear(x, g.param('shared.weight', [64, 64]), g.param(second ? 'b.bias' : 'a.bias', [64]));
+    g.output('y', second ? op.linear(op.gelu(h), g.param('b.weight', [64, 64]), null) : h);
+    return g;
+  };
+  const x = normalArray(rng, 3 * 64);
+  ortWeb.env.wasm.numThreads = 1;
+  for (const quantize of [undefined, 'int8'] as const) {
+    const inline = [build(false), build(true)].map((g) => serialize(g, { params: 'initializers', values, quantize, quantizeOptions: { minElements: 1024 } }).bytes);
+    const shared = shareInitializers(inline, 'weights.bin');
+    const large = quantize ? 64 * 64 : 64 * 64 * 4; // int8 weights: a byte each (their scales, 256 bytes, stay inside)
+    assert.equal(shared.bytes.length, 2 * large, `${quantize ?? 'fp32'}: the shared weight once, b.weight once`);
+    for (const [i, model] of shared.models.entries()) {
+      const initializers = onnxProto.onnx.ModelProto.decode(model).graph!.initializer!;
+      const external = initializers.filter((t) => t.dataLocation === onnxProto.onnx.TensorProto.DataLocation.EXTERNAL);
+      assert.equal(external.length, i + 1, `${quantize ?? 'fp32'} model ${i}: ${external.map((t) => t.name).join(', ')}`);
+      assert.ok(initializers.every((t) => t.dataLocation === onnxProto.onnx.TensorProto.DataLocation.EXTERNAL || (t.rawData?.length ?? 0) < 1024));
+      const sessionOf = (bytes: Uint8Array, externalData?: { path: string; data: Uint8Array }[]) =>
+        ortWeb.InferenceSession.create(bytes, { executionProviders: ['wasm'], ...(externalData ? { externalData } : {}) });
+      const [plain, split] = await Promise.all([sessionOf(inline[i]), sessionOf(model, [{ path: 'weights.bin', data: shared.bytes }])]);
+      const feed = { x: new ortWeb.Tensor('float32', x, [3, 64]) };
+      const [a, b] = [(await plain.run(feed)).y.data as Float32Array, (await split.run(feed)).y.data as Float32Array];
+      assert.deepEqual(Array.from(b), Array.from(a), `${quantize ?? 'fp32'} model ${i}: outputs differ`);
+      await Promise.all([plain.release(), split.release()]);
+    }
+  }
 });

@@ -4,7 +4,8 @@
 // fixture prompt (one decoder file serves every prompt through its empty slots), and with a mask
 // input (decoder.onnx run with has_mask_input 1 on the same per-image part); a model with a pixel
 // branch likewise, its encoder's second output fed to the decoder as the page feeds it. The fp32
-// graphs carry no Cast node, the decoders no LayerNormalization and no weights of their own (why: the test's name).
+// graphs carry no Cast node, the decoders no LayerNormalization and no weights of their own, and the
+// strip graphs of each precision share one copy of theirs (why: the test's name).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -215,16 +216,18 @@ test('a model with a pixel branch exports: the page recipe (encoder outputs besi
   }
 });
 
-test("the exported fp32 graphs have no Cast (onnxruntime-web's Cast kernel is one very large WebAssembly function the page would compile during its first clicks), the decoders no LayerNormalization (its WASM kernel is slower than the primitives) and no weights of their own (decoder_weights.bin)", async () => {
+test("the exported fp32 graphs have no Cast (onnxruntime-web's Cast kernel is one very large WebAssembly function the page would compile during its first clicks), the decoders no LayerNormalization (its WASM kernel is slower than the primitives) and no weights of their own (decoder_weights.bin); the strip graphs of each precision share one copy of theirs", async () => {
   const config = tinyConfig();
   const predictor = SamPredictor.fromValues(config, weightValues(config, randomWeights(config, 23, 0.2)), false, { threads: 1 });
   const { dir, cleanup } = tempDir('export-no-cast');
   try {
     const out = join(dir, 'model');
-    const manifest = await exportModel(predictor, out, { slots: 6, fewerSlots: [4] });
+    const manifest = await exportModel(predictor, out, { slots: 6, fewerSlots: [4], int8Encoder: true });
     // The tiny model's 4 × 4 grid in strips of 3 rows: a short last strip, its own graph, the strip weights shared.
     const { strip, lastStrip, stripWeights, tail } = manifest.files.encoder;
     assert.ok(lastStrip && stripWeights, JSON.stringify(manifest.files.encoder));
+    const int8 = manifest.files.encoderInt8!;
+    assert.ok(int8.lastStrip && int8.stripWeights && int8.stripWeights !== stripWeights, JSON.stringify(int8));
     const encoderFiles = [strip, lastStrip, tail];
     const files = [...encoderFiles, manifest.files.decoderImage, ...decoderFiles(manifest).map((d) => d.file)];
     for (const file of files) {
@@ -233,14 +236,16 @@ test("the exported fp32 graphs have no Cast (onnxruntime-web's Cast kernel is on
       assert.ok(!ops.has('Cast'), `${file} has a Cast node`);
       if (!encoderFiles.includes(file)) assert.ok(!ops.has('LayerNormalization') && (file === manifest.files.decoderImage || ops.has('ReduceMean')), `${file}: ${[...ops].join(' ')}`);
     }
-    // The decoder files keep their parameters in decoder_weights.bin and the two strip files theirs
-    // in the strip weights, each within the file.
-    const sharing: [string, string, string][] = [
-      ...files.slice(encoderFiles.length).map((file): [string, string, string] => [file, manifest.files.decoderWeights, 'mask_decoder.']),
-      [strip, stripWeights, 'image_encoder.'],
-      [lastStrip, stripWeights, 'image_encoder.'],
+    // The decoder files keep their weights in decoder_weights.bin and the two strip files of each
+    // precision theirs in that precision's strip weights (stored once), each within the file.
+    const sharing: [string, string][] = [
+      ...files.slice(encoderFiles.length).map((file): [string, string] => [file, manifest.files.decoderWeights]),
+      [strip, stripWeights],
+      [lastStrip, stripWeights],
+      [int8.strip, int8.stripWeights],
+      [int8.lastStrip, int8.stripWeights],
     ];
-    for (const [file, weightsFile, scope] of sharing) {
+    for (const [file, weightsFile] of sharing) {
       const weightsSize = readFileSync(join(out, weightsFile)).length;
       const initializers = onnxProto.onnx.ModelProto.decode(readFileSync(join(out, file))).graph!.initializer!;
       const external = initializers.filter((t) => t.dataLocation === onnxProto.onnx.TensorProto.DataLocation.EXTERNAL);
@@ -250,7 +255,17 @@ test("the exported fp32 graphs have no Cast (onnxruntime-web's Cast kernel is on
         assert.equal(entry.location, weightsFile, `${file}: ${t.name}`);
         assert.ok(Number(entry.offset) + Number(entry.length) <= weightsSize, `${file}: ${t.name} ends past the weights file`);
       }
-      assert.ok(!initializers.some((t) => t.name!.startsWith(scope) && t.dataLocation !== onnxProto.onnx.TensorProto.DataLocation.EXTERNAL), `${file} holds a weight itself`);
+      const inside = initializers.filter((t) => (t.rawData?.length ?? 0) >= 1024).map((t) => t.name);
+      assert.deepEqual(inside, [], `${file} holds weights itself`);
+    }
+    // Each strip weights file holds the full strips' weights once: the last strip's graph reads the same ranges.
+    for (const files of [manifest.files.encoder, int8]) {
+      const ranges = (file: string) =>
+        onnxProto.onnx.ModelProto.decode(readFileSync(join(out, file)))
+          .graph!.initializer!.filter((t) => t.dataLocation === onnxProto.onnx.TensorProto.DataLocation.EXTERNAL)
+          .map((t) => Object.fromEntries(t.externalData!.map((e) => [e.key, e.value])).offset)
+          .sort();
+      assert.deepEqual(ranges(files.lastStrip!), ranges(files.strip), `${files.lastStrip} and ${files.strip}`);
     }
   } finally {
     cleanup();
