@@ -259,13 +259,13 @@ test("the exported fp32 graphs have no Cast (onnxruntime-web's Cast kernel is on
       assert.deepEqual(inside, [], `${file} holds weights itself`);
     }
     // Each strip weights file holds the full strips' weights once: the last strip's graph reads the same ranges.
-    for (const files of [manifest.files.encoder, int8]) {
+    for (const precision of [manifest.files.encoder, int8]) {
       const ranges = (file: string) =>
         onnxProto.onnx.ModelProto.decode(readFileSync(join(out, file)))
           .graph!.initializer!.filter((t) => t.dataLocation === onnxProto.onnx.TensorProto.DataLocation.EXTERNAL)
           .map((t) => Object.fromEntries(t.externalData!.map((e) => [e.key, e.value])).offset)
           .sort();
-      assert.deepEqual(ranges(files.lastStrip!), ranges(files.strip), `${files.lastStrip} and ${files.strip}`);
+      assert.deepEqual(ranges(precision.lastStrip!), ranges(precision.strip), `${precision.lastStrip} and ${precision.strip}`);
     }
   } finally {
     cleanup();
