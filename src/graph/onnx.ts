@@ -1,4 +1,5 @@
 // Serialises a graph to an ONNX ModelProto (opset 17) with the onnx-proto protobuf package.
+import { createHash } from 'node:crypto';
 import onnxProto from 'onnx-proto';
 import { ONNX_DTYPE, type TypedArray } from './dtype.js';
 import type { AttrValue, Graph, Node, Tensor } from './graph.js';
@@ -207,18 +208,17 @@ export function serialize(graph: Graph, options: SerializeOptions): SerializedMo
  * the file's bytes, each range at a multiple of 64 bytes.
  */
 export function shareInitializers(models: readonly Uint8Array[], location: string, minBytes = 1024): { models: Uint8Array[]; bytes: Uint8Array } {
-  const stored = new Map<string, { data: Uint8Array; offset: number }[]>(); // by length and content hash
+  const offsets = new Map<string, number>(); // by content (SHA-256)
   const chunks: { data: Uint8Array; offset: number }[] = [];
   let size = 0;
   const place = (data: Uint8Array): number => {
-    const key = `${data.length}:${fnv1a(data)}`;
-    const same = stored.get(key)?.find((c) => equalBytes(c.data, data));
-    if (same) return same.offset;
-    const chunk = { data, offset: size };
-    stored.set(key, [...(stored.get(key) ?? []), chunk]);
-    chunks.push(chunk);
+    const key = createHash('sha256').update(data).digest('hex');
+    const known = offsets.get(key);
+    if (known !== undefined) return known;
+    chunks.push({ data, offset: size });
+    offsets.set(key, size);
     size = Math.ceil((size + data.length) / 64) * 64;
-    return chunk.offset;
+    return chunks[chunks.length - 1].offset;
   };
   const out = models.map((bytes, i) => {
     const model = onnx.ModelProto.decode(bytes);
@@ -239,18 +239,6 @@ export function shareInitializers(models: readonly Uint8Array[], location: strin
   const file = new Uint8Array(size);
   for (const c of chunks) file.set(c.data, c.offset);
   return { models: out, bytes: file };
-}
-
-function fnv1a(data: Uint8Array): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < data.length; i++) h = Math.imul(h ^ data[i], 0x01000193);
-  return h >>> 0;
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 const shapeOf = (t: Tensor) => `[${t.shape.join(',')}]`;
